@@ -1,0 +1,104 @@
+import { LabError } from '../errors';
+
+/** Optional features the engine uses when the adapter offers them. */
+export interface GpuFeatures {
+  /** `shader-f16`: f16 storage for activations (f32 accumulation stays). */
+  f16: boolean;
+  subgroups: boolean;
+  /** `timestamp-query`: per-kernel GPU timings. */
+  timestamps: boolean;
+}
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+export interface AcquiredDevice {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  info: AdapterDescription;
+  features: GpuFeatures;
+}
+
+// The limits that bound model size and kernel shape; we ask for the adapter's maximum of each.
+const LIMITS_TO_MAXIMISE = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxUniformBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxBindGroups',
+] as const;
+
+const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+
+export interface AcquireOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Leave out `shader-f16` even where offered, to exercise the f32 path on a capable GPU. */
+  disableF16?: boolean;
+}
+
+/** Finds an adapter and opens a device with the largest limits and the optional features it has. */
+export async function acquireDevice(gpu: GPU | undefined, options: AcquireOptions = {}): Promise<AcquiredDevice> {
+  if (!gpu) {
+    throw new LabError(
+      'WebGPU is not available in this browser.',
+      'navigator.gpu',
+      'Use a recent Chrome or Edge (version 113 or later) on a machine with a GPU, and make sure hardware acceleration is on (chrome://settings/system).',
+    );
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new LabError(
+      'No WebGPU adapter was found.',
+      'navigator.gpu.requestAdapter',
+      'Your GPU or driver may be blocked for WebGPU: check chrome://gpu, update the driver, or try chrome://flags/#enable-unsafe-webgpu.',
+    );
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of LIMITS_TO_MAXIMISE) {
+    const value = adapter.limits[name];
+    if (typeof value === 'number') requiredLimits[name] = value;
+  }
+  const requiredFeatures = OPTIONAL_FEATURES.filter(
+    (f) => adapter.features.has(f) && !(options.disableF16 && f === 'shader-f16'),
+  );
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'lora-lab' });
+  } catch (cause) {
+    throw new LabError(`The GPU refused to open a device: ${String(cause)}`, 'GPUAdapter.requestDevice');
+  }
+  const raw = adapter.info;
+  return {
+    adapter,
+    device,
+    info: {
+      vendor: raw?.vendor ?? '',
+      architecture: raw?.architecture ?? '',
+      device: raw?.device ?? '',
+      description: raw?.description ?? '',
+      isFallbackAdapter: Boolean((raw as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter),
+    },
+    features: {
+      f16: device.features.has('shader-f16'),
+      subgroups: device.features.has('subgroups'),
+      timestamps: device.features.has('timestamp-query'),
+    },
+  };
+}
+
+/** One line naming the adapter, for logs and the page header. */
+export function describeAdapter(info: AdapterDescription): string {
+  const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') || 'unknown adapter';
+  return info.isFallbackAdapter ? `${name} (software fallback)` : name;
+}

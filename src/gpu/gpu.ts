@@ -1,0 +1,159 @@
+import { acquireDevice, type AcquireOptions, type AdapterDescription, type GpuFeatures } from './acquire';
+import { BufferAllocator, type AllocOptions, type TrackedBuffer } from './allocator';
+import { PipelineCache } from './pipelines';
+import { Recorder } from './recorder';
+import type { ShaderLibrary } from './shaderLibrary';
+import { LabError } from '../errors';
+
+export interface DeviceLostEvent {
+  reason: GPUDeviceLostReason | 'unknown';
+  message: string;
+}
+
+/** The limits later code plans against (model size, tile shapes, split bindings). */
+export interface GpuLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupSizeX: number;
+  maxComputeWorkgroupsPerDimension: number;
+  maxStorageBuffersPerShaderStage: number;
+  minStorageBufferOffsetAlignment: number;
+  minUniformBufferOffsetAlignment: number;
+}
+
+/**
+ * The only object that talks to WebGPU. Kernels, model, trainer and evaluator get buffers from
+ * `buffers`, record work on a `recorder()`, and read results back with `read`.
+ */
+export class Gpu {
+  readonly buffers: BufferAllocator;
+  readonly pipelines: PipelineCache;
+  readonly limits: GpuLimits;
+  private readonly lostListeners = new Set<(e: DeviceLostEvent) => void>();
+  private lostEvent: DeviceLostEvent | undefined;
+  private pendingErrors: Promise<GPUError | null>[] = [];
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly info: AdapterDescription,
+    readonly features: GpuFeatures,
+    shaders: ShaderLibrary,
+  ) {
+    const l = device.limits;
+    this.limits = {
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
+      minUniformBufferOffsetAlignment: l.minUniformBufferOffsetAlignment,
+    };
+    this.buffers = new BufferAllocator(device, l.maxBufferSize);
+    this.pipelines = new PipelineCache(device, shaders);
+    void device.lost.then((info) => {
+      this.lostEvent = { reason: info.reason ?? 'unknown', message: info.message };
+      for (const listener of this.lostListeners) listener(this.lostEvent);
+    });
+  }
+
+  static async create(gpu: GPU | undefined, shaders: ShaderLibrary, options: AcquireOptions = {}): Promise<Gpu> {
+    const acquired = await acquireDevice(gpu, options);
+    return new Gpu(acquired.device, acquired.info, acquired.features, shaders);
+  }
+
+  /** Called once with the reason when the device is lost (driver reset, tab backgrounded too long, destroy()). */
+  onLost(listener: (e: DeviceLostEvent) => void): () => void {
+    if (this.lostEvent) listener(this.lostEvent);
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  get lost(): DeviceLostEvent | undefined {
+    return this.lostEvent;
+  }
+
+  recorder(options: { profile?: boolean } = {}): Recorder {
+    return new Recorder(this, options.profile ?? false);
+  }
+
+  alloc(bytes: number, options: AllocOptions): TrackedBuffer {
+    return this.buffers.alloc(bytes, options);
+  }
+
+  /** A new storage buffer holding `data` (padded to 4 bytes). */
+  upload(data: ArrayBufferView, options: AllocOptions): TrackedBuffer {
+    const tracked = this.buffers.alloc(data.byteLength, options);
+    this.write(tracked, data);
+    return tracked;
+  }
+
+  write(target: TrackedBuffer | GPUBuffer, data: ArrayBufferView, offsetBytes = 0): void {
+    const buffer = 'category' in target ? target.buffer : target;
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength % 4 === 0) {
+      this.device.queue.writeBuffer(buffer, offsetBytes, bytes);
+    } else {
+      const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+      padded.set(bytes);
+      this.device.queue.writeBuffer(buffer, offsetBytes, padded);
+    }
+  }
+
+  /** Submits one command buffer inside validation and out-of-memory error scopes; `sync` reports what they caught. */
+  submit(commands: GPUCommandBuffer): void {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    this.device.queue.submit([commands]);
+    this.pendingErrors.push(this.device.popErrorScope(), this.device.popErrorScope());
+  }
+
+  /** Waits for all submitted work and throws the first GPU error it produced. */
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    const errors = await Promise.all(this.pendingErrors.splice(0));
+    const first = errors.find((e): e is GPUError => e !== null);
+    if (first) throw new LabError(`GPU error: ${first.message}`, 'WebGPU');
+    if (this.lostEvent) throw new LabError(`the GPU device was lost (${this.lostEvent.reason}): ${this.lostEvent.message}`, 'WebGPU');
+  }
+
+  /** Copies `bytes` from a GPU buffer into a new ArrayBuffer, after all work submitted before it. */
+  async read(source: TrackedBuffer | GPUBuffer, bytes: number, offsetBytes = 0): Promise<ArrayBuffer> {
+    const buffer = 'category' in source ? source.buffer : source;
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.buffers.alloc(size, {
+      label: 'readback',
+      category: 'staging',
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    try {
+      const encoder = this.device.createCommandEncoder({ label: 'readback' });
+      encoder.copyBufferToBuffer(buffer, offsetBytes, staging.buffer, 0, size);
+      this.submit(encoder.finish());
+      await this.sync();
+      await staging.buffer.mapAsync(GPUMapMode.READ, 0, size);
+      const copy = staging.buffer.getMappedRange(0, size).slice(0, bytes);
+      staging.buffer.unmap();
+      return copy;
+    } finally {
+      this.buffers.free(staging);
+    }
+  }
+
+  async readF32(source: TrackedBuffer | GPUBuffer, count: number, offsetElements = 0): Promise<Float32Array> {
+    return new Float32Array(await this.read(source, count * 4, offsetElements * 4));
+  }
+
+  async readU32(source: TrackedBuffer | GPUBuffer, count: number, offsetElements = 0): Promise<Uint32Array> {
+    return new Uint32Array(await this.read(source, count * 4, offsetElements * 4));
+  }
+
+  destroy(): void {
+    this.buffers.freeAll();
+    this.device.destroy();
+  }
+}

@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { Gpu } from './gpu';
+import type { AcquireOptions } from './acquire';
+import { nodeShaderLibrary } from './nodeShaderLibrary';
+
+/** SwiftShader's Vulkan driver as Debian's chromium package ships it: a real WebGPU device without a GPU. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+let dawn: GPU | undefined;
+
+/**
+ * WebGPU in Node through Dawn (npm `webgpu`). Set VK_ICD_FILENAMES to choose the Vulkan driver;
+ * `useSoftwareFallback` picks SwiftShader when nothing else is chosen.
+ */
+export async function nodeGpuApi(options: { useSoftwareFallback?: boolean } = {}): Promise<GPU> {
+  if (dawn) return dawn;
+  if (options.useSoftwareFallback && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  }
+  const webgpu = await import('webgpu');
+  Object.assign(globalThis, webgpu.globals);
+  dawn = webgpu.create([]) as GPU;
+  return dawn;
+}
+
+export async function createNodeGpu(options: AcquireOptions & { useSoftwareFallback?: boolean } = {}): Promise<Gpu> {
+  return Gpu.create(await nodeGpuApi(options), nodeShaderLibrary(), options);
+}

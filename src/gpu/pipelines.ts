@@ -1,0 +1,61 @@
+import type { ActivationPrecision, ShaderLibrary } from './shaderLibrary';
+import { specialiseSource } from './shaderLibrary';
+
+/** Which compiled kernel to run: a shader file, its entry point, override constants and activation precision. */
+export interface KernelSpec {
+  shader: string;
+  entryPoint?: string;
+  constants?: Record<string, number>;
+  precision?: ActivationPrecision;
+}
+
+/** Compiles each (shader, entry point, constants, precision) once and hands back the same pipeline after that. */
+export class PipelineCache {
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly shaders: ShaderLibrary,
+  ) {}
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+
+  get(spec: KernelSpec): GPUComputePipeline {
+    const key = pipelineKey(spec);
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      pipeline = this.device.createComputePipeline({
+        label: key,
+        layout: 'auto',
+        compute: { module: this.module(spec), entryPoint: spec.entryPoint ?? 'main', constants: spec.constants },
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  private module(spec: KernelSpec): GPUShaderModule {
+    const precision = spec.precision ?? 'f32';
+    const key = `${spec.shader}|${precision}`;
+    let module = this.modules.get(key);
+    if (!module) {
+      module = this.device.createShaderModule({
+        label: `${spec.shader}.wgsl (${precision})`,
+        code: specialiseSource(this.shaders.source(spec.shader), precision),
+      });
+      this.modules.set(key, module);
+    }
+    return module;
+  }
+}
+
+export function pipelineKey(spec: KernelSpec): string {
+  const constants = Object.entries(spec.constants ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return `${spec.shader}:${spec.entryPoint ?? 'main'}:${spec.precision ?? 'f32'}{${constants}}`;
+}
