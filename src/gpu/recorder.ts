@@ -49,7 +49,7 @@ export class Recorder {
   private pendingTimings: Promise<KernelTiming[]> | undefined;
 
   constructor(
-    private readonly gpu: Gpu,
+    readonly gpu: Gpu,
     private readonly profile = false,
   ) {}
 

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { testGpu } from '../setup/testGpu';
+import { matmul, matmulNaive, type MatmulShape } from '../../src/kernels/matmul';
+import { matmulReference } from '../../src/kernels/reference/matmul';
+import { randomF32 } from '../../src/util/random';
+
+// f32 sums of K products of values in [-1, 1] round to within about K·2^-24 of the exact value; 4e-6·K keeps a
+// wide margin while any indexing mistake gives errors of order 1.
+function expectClose(actual: Float32Array, expected: Float32Array, K: number, seed: number): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  expect(worst, `seed ${seed}: max abs error ${worst}`).toBeLessThan(4e-6 * K + 1e-6);
+}
+
+async function runMatmul(shape: MatmulShape, seed: number, naive = false): Promise<{ got: Float32Array; want: Float32Array }> {
+  const gpu = await testGpu();
+  const batch = shape.batch ?? 1;
+  const a = randomF32(batch * shape.M * shape.K, seed);
+  const b = randomF32(batch * shape.K * shape.N, seed + 1);
+  const c0 = randomF32(batch * shape.M * shape.N, seed + 2);
+  const bufA = gpu.upload(a, { label: 'A' });
+  const bufB = gpu.upload(b, { label: 'B' });
+  const bufC = gpu.upload(c0, { label: 'C' });
+  const rec = gpu.recorder();
+  if (naive) matmulNaive(rec, bufA, bufB, bufC, shape);
+  else matmul(rec, bufA, bufB, bufC, shape);
+  rec.submit();
+  const got = await gpu.readF32(bufC, batch * shape.M * shape.N);
+  for (const t of [bufA, bufB, bufC]) gpu.buffers.free(t);
+  return { got, want: matmulReference(a, b, shape, c0) };
+}
+
+describe('tiled f32 matmul', () => {
+  // Sizes straddle the 64×64 output tile and the 16-wide K step: 1, primes, tile-1, tile+1.
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [1, 97, 33],
+    [64, 64, 16],
+    [65, 63, 17],
+    [130, 7, 129],
+    [3, 200, 5],
+    [100, 100, 100],
+  ];
+  for (const [M, N, K] of shapes) {
+    it(`matches the reference for M=${M} N=${N} K=${K}`, async () => {
+      const seed = M * 10007 + N * 101 + K;
+      const { got, want } = await runMatmul({ M, N, K }, seed);
+      expectClose(got, want, K, seed);
+    });
+  }
+
+  it('reads A transposed (A stored as [K, M])', async () => {
+    const { got, want } = await runMatmul({ M: 37, N: 70, K: 45, transA: true }, 11);
+    expectClose(got, want, 45, 11);
+  });
+
+  it('reads B transposed (B stored as [N, K]), as X·Wᵀ does', async () => {
+    const { got, want } = await runMatmul({ M: 70, N: 37, K: 45, transB: true }, 12);
+    expectClose(got, want, 45, 12);
+  });
+
+  it('reads both operands transposed', async () => {
+    const { got, want } = await runMatmul({ M: 19, N: 66, K: 81, transA: true, transB: true }, 13);
+    expectClose(got, want, 81, 13);
+  });
+
+  it('scales by alpha and accumulates into the existing C', async () => {
+    const { got, want } = await runMatmul({ M: 33, N: 65, K: 20, accumulate: true, alpha: -0.5 }, 14);
+    expectClose(got, want, 20, 14);
+  });
+
+  it('runs independent batched problems', async () => {
+    const { got, want } = await runMatmul({ M: 17, N: 23, K: 31, batch: 3, transB: true }, 15);
+    expectClose(got, want, 31, 15);
+  });
+});
+
+describe('naive f32 matmul (benchmark baseline)', () => {
+  it('matches the reference on a shape that is not a multiple of 16', async () => {
+    const { got, want } = await runMatmul({ M: 33, N: 47, K: 29 }, 21, true);
+    expectClose(got, want, 29, 21);
+  });
+});
