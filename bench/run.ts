@@ -1,0 +1,63 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../scripts/lib/chromium';
+import { servePreview } from '../scripts/lib/preview';
+import type { BenchRow } from './harness';
+
+// `npm run bench [-- suite...]`: runs the suites in headless Chromium (worker + WebGPU, the real browser path),
+// prints a table and writes bench/results/<time>.json.
+const only = process.argv.slice(2);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 45 * 60_000);
+
+function formatValue(v: number): string {
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
+}
+
+function table(rows: BenchRow[]): string {
+  const header = ['suite', 'case', 'metric', 'ours', 'peer', 'peer value', 'ours/peer', 'note'];
+  const body = rows.map((r) => [
+    r.suite,
+    r.case,
+    r.metric,
+    formatValue(r.ours),
+    r.peer?.name ?? '',
+    r.peer ? formatValue(r.peer.value) : '',
+    r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '',
+    r.note ?? '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+const server = await servePreview();
+const browser = await launchChromium();
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
+  const query = only.map((s) => `suite=${encodeURIComponent(s)}`).join('&');
+  await page.goto(`${server.url}/bench.html${query ? `?${query}` : ''}`);
+  let printed = 0;
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    const state = await page.evaluate(() => window.__bench);
+    for (; printed < state.log.length; printed++) process.stderr.write(`${state.log[printed]}\n`);
+    if (state.done) {
+      if (state.error) throw new Error(`benchmark failed in the page: ${state.error}`);
+      const rows = state.rows ?? [];
+      console.log(`\nLora Lab benchmarks on ${state.adapter}\n`);
+      console.log(table(rows));
+      const dir = fileURLToPath(new URL('./results/', import.meta.url));
+      mkdirSync(dir, { recursive: true });
+      const file = `${dir}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+      writeFileSync(file, JSON.stringify({ adapter: state.adapter, date: new Date().toISOString(), rows }, null, 2));
+      console.log(`\nwrote ${file}`);
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`benchmarks did not finish within ${TIMEOUT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
