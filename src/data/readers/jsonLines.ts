@@ -1,0 +1,67 @@
+/**
+ * JSON Lines: one value per line, numbered from 1 as editors do. Lines are split on the byte 0x0A before
+ * decoding (a newline byte never occurs inside a UTF-8 sequence), so each line is decoded on its own and
+ * invalid UTF-8 condemns one row, not the file. Blank lines are skipped.
+ */
+import { joinPieces, parseRow, type RawRecord, type ReadLimits } from './record';
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== CARRIAGE_RETURN) return false;
+  return true;
+}
+
+export async function* jsonLines(chunks: AsyncIterable<Uint8Array>, limits: ReadLimits): AsyncGenerator<RawRecord> {
+  let line = 1;
+  let pieces: Uint8Array[] = [];
+  let pending = 0;
+  let tooLong = false;
+
+  function* finishLine(): Generator<RawRecord> {
+    if (tooLong) {
+      yield { row: line, error: `line longer than ${limits.maxRowBytes} bytes` };
+    } else if (pending > 0) {
+      let bytes = joinPieces(pieces, pending);
+      if (bytes[bytes.length - 1] === CARRIAGE_RETURN) bytes = bytes.subarray(0, bytes.length - 1);
+      if (!isBlank(bytes)) yield parseRow(line, bytes);
+    }
+    pieces = [];
+    pending = 0;
+    tooLong = false;
+    line++;
+  }
+
+  function take(piece: Uint8Array): void {
+    if (tooLong || piece.length === 0) return;
+    if (pending + piece.length > limits.maxRowBytes) {
+      tooLong = true;
+      pieces = [];
+      pending = 0;
+      return;
+    }
+    pieces.push(piece);
+    pending += piece.length;
+  }
+
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
+      take(chunk.subarray(start, end));
+      yield* finishLine();
+      start = end + 1;
+    }
+    // The rest of the chunk belongs to a line that continues in the next chunk; copy it, as the
+    // stream may reuse the chunk's buffer.
+    if (start < chunk.length) take(chunk.slice(start));
+  }
+  if (pending > 0 || tooLong) {
+    const last = line;
+    for (const record of finishLine()) {
+      yield 'error' in record && !record.error.startsWith('line longer')
+        ? { row: last, error: `${record.error}; the file ends in the middle of this line (truncated?)` }
+        : record;
+    }
+  }
+}
