@@ -9,7 +9,7 @@ export function fileBlob(path: string): Promise<Blob> {
 
 /** A Blob made in memory, from text (UTF-8) or raw bytes. */
 export function blobOf(content: string | Uint8Array): Blob {
-  return new Blob([content]);
+  return new Blob([content as BlobPart]);
 }
 
 export function jsonl(rows: unknown[]): string {
