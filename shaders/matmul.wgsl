@@ -4,10 +4,11 @@
 //   op(B) is K×N: B stored row-major as [K, N], or as [N, K] when TRANS_B.
 //   C is row-major [M, N]. Batch b reads A + b·strideA, B + b·strideB and writes C + b·strideC (in elements).
 //
-// Dispatch: (ceil(N / (WG_X·TN)), ceil(M / (WG_Y·TM)), batch) workgroups of WG_X×WG_Y threads.
+// Dispatch: (ceil(N / (WG_X·4)), ceil(M / (WG_Y·4)), batch) workgroups of WG_X×WG_Y threads.
 // Each workgroup stages a BM×BK tile of op(A) and a BK×BN tile of op(B) in workgroup memory per K step;
-// each thread accumulates a TM×TN block of outputs, strided by WG_Y rows and WG_X columns so that
-// neighbouring threads touch neighbouring addresses. Out-of-range rows, columns and K are zero-filled.
+// each thread accumulates 4 rows (strided by WG_Y) × 4 adjacent columns as four vec4 registers. Named vec4
+// registers rather than private arrays: simple shader compilers (SwiftShader's Subzero) keep them in
+// registers instead of spilling indexed arrays to memory. Out-of-range rows, columns and K are zero-filled.
 
 struct Params {
   M: u32,
@@ -32,13 +33,13 @@ override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
 override BK: u32 = 16u;
 
-const TM = 4u; // outputs per thread along M
-const TN = 4u; // outputs per thread along N
+const TM = 4u; // output rows per thread
+const TN = 4u; // output columns per thread (one vec4)
 override BM: u32 = WG_Y * TM;
 override BN: u32 = WG_X * TN;
 
 var<workgroup> tileA: array<f32, BM * BK>; // [k][m]
-var<workgroup> tileB: array<f32, BK * BN>; // [k][n]
+var<workgroup> tileB: array<vec4<f32>, BK * WG_X>; // [k][n / 4]
 
 fn loadA(batch: u32, m: u32, k: u32) -> f32 {
   if (m >= p.M || k >= p.K) { return 0.0; }
@@ -60,9 +61,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let threads = WG_X * WG_Y;
   let t = lid.y * WG_X + lid.x;
 
-  var acc: array<array<f32, TN>, TM>;
-  var a: array<f32, TM>;
-  var b: array<f32, TN>;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
 
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
     // Stage the tiles; the element order follows the storage order so that loads coalesce.
@@ -71,33 +73,39 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (TRANS_A) { m = e % BM; k = e / BM; } else { k = e % BK; m = e / BK; }
       tileA[k * BM + m] = loadA(batch, row0 + m, k0 + k);
     }
-    for (var e = t; e < BK * BN; e += threads) {
-      var n: u32; var k: u32;
-      if (TRANS_B) { k = e % BK; n = e / BK; } else { n = e % BN; k = e / BN; }
-      tileB[k * BN + n] = loadB(batch, k0 + k, col0 + n);
+    for (var e = t; e < BK * WG_X; e += threads) {
+      let k = e / WG_X;
+      let n = col0 + (e % WG_X) * 4u;
+      tileB[e] = vec4<f32>(loadB(batch, k0 + k, n), loadB(batch, k0 + k, n + 1u),
+                           loadB(batch, k0 + k, n + 2u), loadB(batch, k0 + k, n + 3u));
     }
     workgroupBarrier();
 
     for (var k = 0u; k < BK; k++) {
-      for (var i = 0u; i < TM; i++) { a[i] = tileA[k * BM + lid.y + i * WG_Y]; }
-      for (var j = 0u; j < TN; j++) { b[j] = tileB[k * BN + lid.x + j * WG_X]; }
-      for (var i = 0u; i < TM; i++) {
-        for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
-      }
+      let b = tileB[k * WG_X + lid.x];
+      let a = k * BM + lid.y;
+      acc0 = fma(vec4<f32>(tileA[a]), b, acc0);
+      acc1 = fma(vec4<f32>(tileA[a + WG_Y]), b, acc1);
+      acc2 = fma(vec4<f32>(tileA[a + 2u * WG_Y]), b, acc2);
+      acc3 = fma(vec4<f32>(tileA[a + 3u * WG_Y]), b, acc3);
     }
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + lid.y + i * WG_Y;
-    if (row >= p.M) { continue; }
-    for (var j = 0u; j < TN; j++) {
-      let col = col0 + lid.x + j * WG_X;
-      if (col >= p.N) { continue; }
-      let index = batch * p.strideC + row * p.N + col;
-      var value = p.alpha * acc[i][j];
-      if (ACCUMULATE) { value += C[index]; }
-      C[index] = value;
-    }
+  let col = col0 + lid.x * TN;
+  store(batch, row0 + lid.y, col, acc0);
+  store(batch, row0 + lid.y + WG_Y, col, acc1);
+  store(batch, row0 + lid.y + 2u * WG_Y, col, acc2);
+  store(batch, row0 + lid.y + 3u * WG_Y, col, acc3);
+}
+
+fn store(batch: u32, row: u32, col: u32, value: vec4<f32>) {
+  if (row >= p.M) { return; }
+  for (var j = 0u; j < TN; j++) {
+    if (col + j >= p.N) { return; }
+    let index = batch * p.strideC + row * p.N + col + j;
+    var v = p.alpha * value[j];
+    if (ACCUMULATE) { v += C[index]; }
+    C[index] = v;
   }
 }

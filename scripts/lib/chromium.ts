@@ -1,7 +1,5 @@
 import { chromium, type Browser } from 'playwright-core';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -18,7 +16,7 @@ const FLAGS = [
   '--disable-quic',
 ];
 
-/** Headless Debian Chromium with WebGPU, a fresh profile each time. Never downloads a browser. */
+/** Headless Debian Chromium with WebGPU; playwright gives it a fresh temporary profile. Never downloads a browser. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
@@ -26,6 +24,6 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...FLAGS, `--user-data-dir=${mkdtempSync(join(tmpdir(), 'lora-lab-chromium-'))}`],
+    args: FLAGS,
   });
 }
