@@ -1,0 +1,37 @@
+import type { Binding, Recorder } from '../gpu/recorder';
+import type { ActivationPrecision } from '../gpu/shaderLibrary';
+import { uniforms } from '../gpu/uniforms';
+import { flatWorkgroups } from './flatGrid';
+
+const WG = 256;
+
+export interface ElementwiseOptions {
+  precision?: ActivationPrecision;
+}
+
+/** y = alpha·x + beta·y over `n` elements (shaders/residual.wgsl). With beta = 0, y is written without being read. */
+export function axpby(rec: Recorder, y: Binding, x: Binding, n: number, alpha: number, beta: number, options: ElementwiseOptions = {}): void {
+  const params = uniforms().u32(n).f32(alpha).f32(beta).u32(0).bytes();
+  rec.dispatch(
+    { shader: 'residual', entryPoint: 'axpby', constants: { WG, READ_Y: beta === 0 ? 0 : 1 }, precision: options.precision },
+    [y, x],
+    flatWorkgroups(rec, n, WG),
+    params,
+  );
+}
+
+/** y += x: the residual connection, and gradient accumulation through it. */
+export function residualAdd(rec: Recorder, y: Binding, x: Binding, n: number, options: ElementwiseOptions = {}): void {
+  axpby(rec, y, x, n, 1, 1, options);
+}
+
+/** y = a·x. */
+export function scaleInto(rec: Recorder, y: Binding, x: Binding, n: number, a: number, options: ElementwiseOptions = {}): void {
+  axpby(rec, y, x, n, a, 0, options);
+}
+
+/** y = a·y, in place. */
+export function scaleInPlace(rec: Recorder, y: Binding, n: number, a: number, options: ElementwiseOptions = {}): void {
+  const params = uniforms().u32(n).f32(a).f32(0).u32(0).bytes();
+  rec.dispatch({ shader: 'residual', entryPoint: 'scale', constants: { WG }, precision: options.precision }, [y], flatWorkgroups(rec, n, WG), params);
+}
