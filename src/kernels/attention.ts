@@ -1,0 +1,88 @@
+import type { Binding, Recorder } from '../gpu/recorder';
+import type { ActivationPrecision } from '../gpu/shaderLibrary';
+import { ceilDiv } from '../gpu/grid';
+import { uniforms } from '../gpu/uniforms';
+import { LabError } from '../errors';
+import { resolveAttentionShape, type AttentionShape, type ResolvedAttentionShape } from './attentionShape';
+
+export type { AttentionShape } from './attentionShape';
+
+/**
+ * Where K and V live. 'tokens': [batch, kvLen, nKvHeads, headDim] as the k/v projections write them.
+ * 'cache': [batch, nKvHeads, maxCtx, headDim], the KV cache layout (positions 0..kvLen−1 are read).
+ */
+export type KvLayout = { kind: 'tokens' } | { kind: 'cache'; maxCtx: number };
+
+export interface AttentionForwardBuffers {
+  /** [batch, qLen, nHeads, headDim] act_t */
+  q: Binding;
+  k: Binding;
+  v: Binding;
+  /** [batch, qLen, nHeads, headDim] act_t, written */
+  out: Binding;
+  /** [batch, nHeads, qLen] f32, written: log-sum-exp of each scaled score row, for the backward pass */
+  lse: Binding;
+  /** [batch, qLen] u32 first key position of each token's packed sequence (see attentionShape.ts) */
+  segStart?: Binding;
+}
+
+export interface AttentionOptions {
+  precision?: ActivationPrecision;
+  kvLayout?: KvLayout;
+}
+
+const ROW_THREADS = 4;
+const BQ = 64;
+const MAX_DIMS_PER_THREAD = 32; // DT_CAP in the shaders
+
+/** Head dims the tiled kernels take: split over ROW_THREADS threads with at most 32 dims each. */
+export function checkHeadDim(headDim: number, rowThreads: number, where: string): void {
+  if (headDim % rowThreads !== 0 || headDim / rowThreads > MAX_DIMS_PER_THREAD) {
+    throw new LabError(
+      `head dim ${headDim} is not supported (it must be a multiple of ${rowThreads} and at most ${rowThreads * MAX_DIMS_PER_THREAD})`,
+      where,
+      'Head dims 8 to 128 in steps of 4 cover Llama, Mistral and Qwen2 models.',
+    );
+  }
+}
+
+/** Element strides of K/V (token, head, batch) for a layout. */
+export function kvStrides(s: ResolvedAttentionShape, layout: KvLayout, where: string): { token: number; head: number; batch: number } {
+  if (layout.kind === 'tokens') {
+    return { token: s.nKvHeads * s.headDim, head: s.headDim, batch: s.kvLen * s.nKvHeads * s.headDim };
+  }
+  if (layout.maxCtx < s.kvLen) {
+    throw new LabError(`kvLen ${s.kvLen} exceeds the cache's maxCtx ${layout.maxCtx}`, where, 'Allocate a larger KV cache or shorten the context.');
+  }
+  return { token: s.headDim, head: layout.maxCtx * s.headDim, batch: s.nKvHeads * layout.maxCtx * s.headDim };
+}
+
+/** Records the flash-style forward (shaders/attention.wgsl): O and the per-row LSE, never storing the scores. */
+export function attentionForward(rec: Recorder, buffers: AttentionForwardBuffers, shape: AttentionShape, options: AttentionOptions = {}): void {
+  const where = 'attentionForward';
+  const s = resolveAttentionShape(shape, where);
+  checkHeadDim(s.headDim, ROW_THREADS, where);
+  const strides = kvStrides(s, options.kvLayout ?? { kind: 'tokens' }, where);
+  const params = uniforms()
+    .u32(s.qLen)
+    .u32(s.kvLen)
+    .u32(s.nHeads)
+    .u32(s.nKvHeads)
+    .f32(s.scale)
+    .u32(s.window)
+    .u32(strides.token)
+    .u32(strides.head)
+    .u32(strides.batch)
+    .bytes();
+  rec.dispatch(
+    {
+      shader: 'attention',
+      precision: options.precision ?? 'f32',
+      constants: { HEAD_DIM: s.headDim, ROW_THREADS, BQ, HAS_SEGMENTS: buffers.segStart ? 1 : 0 },
+    },
+    // Without segments the kernel never reads segStart; Q (also read-only) fills the binding.
+    [buffers.q, buffers.k, buffers.v, buffers.segStart ?? buffers.q, buffers.out, buffers.lse],
+    [ceilDiv(s.qLen, BQ), s.nHeads, s.batch],
+    params,
+  );
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { testGpu } from '../setup/testGpu';
+import { expectAllClose } from './compare';
+import { atPrecision, randomAttentionInputs, runAttentionForward, toCacheLayout } from './attentionCases';
+import { attentionReference } from '../../src/kernels/reference/attention';
+import { packedSegmentStarts, type AttentionShape } from '../../src/kernels/attentionShape';
+import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
+import { seededRandom } from '../../src/util/random';
+
+// f32: every output is a convex combination of V values in [-1, 1] and the only rounding is f32 exp/fma over at most
+// a few hundred terms (≈1e-6); 2e-5 leaves margin while a masking or indexing mistake moves outputs by ~1e-1.
+const F32_TOLERANCE = { atol: 2e-5, rtol: 1e-5 };
+// f16 storage: inputs are rounded before the reference sees them, so what remains is the f16 rounding of O (2^-11
+// relative) and f32 accumulation.
+const F16_TOLERANCE = { atol: 2e-3, rtol: 2e-3 };
+
+async function expectForwardMatchesReference(
+  shape: AttentionShape,
+  seed: number,
+  extra: { segStart?: Uint32Array; precision?: ActivationPrecision } = {},
+): Promise<void> {
+  const gpu = await testGpu();
+  const precision = extra.precision ?? 'f32';
+  const raw = randomAttentionInputs(shape, seed);
+  const x = { q: atPrecision(raw.q, precision), k: atPrecision(raw.k, precision), v: atPrecision(raw.v, precision), segStart: extra.segStart };
+  const got = await runAttentionForward(gpu, x, shape, { precision });
+  const want = attentionReference(x, shape);
+  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;
+  const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;
+  expectAllClose(got.out, want.out, tolerance, `O, ${context}`);
+  expectAllClose(got.lse, want.lse, F32_TOLERANCE, `LSE, ${context}`);
+}
+
+describe('flash attention forward', () => {
+  // Sequence lengths straddle the 64-row query block and the 16-key tile.
+  for (const seqLen of [1, 7, 33, 100]) {
+    it(`matches the explicit softmax for seq ${seqLen}, 4 query heads on 2 KV heads, head dim 64`, async () => {
+      await expectForwardMatchesReference({ qLen: seqLen, nHeads: 4, nKvHeads: 2, headDim: 64 }, 1000 + seqLen);
+    });
+  }
+
+  it('matches with one query head per KV head (GQA ratio 1)', async () => {
+    await expectForwardMatchesReference({ qLen: 33, nHeads: 3, nKvHeads: 3, headDim: 64 }, 11);
+  });
+
+  it('matches with four query heads per KV head (GQA ratio 4)', async () => {
+    await expectForwardMatchesReference({ qLen: 70, nHeads: 8, nKvHeads: 2, headDim: 64 }, 12);
+  });
+
+  it('matches at head dim 128 (Llama, Mistral)', async () => {
+    await expectForwardMatchesReference({ qLen: 65, nHeads: 4, nKvHeads: 1, headDim: 128 }, 13);
+  });
+
+  it('matches at head dim 8 (stories260K: 8 heads on 4 KV heads)', async () => {
+    await expectForwardMatchesReference({ qLen: 100, nHeads: 8, nKvHeads: 4, headDim: 8 }, 14);
+  });
+
+  it('limits each token to the last `window` positions (sliding window)', async () => {
+    await expectForwardMatchesReference({ qLen: 100, nHeads: 2, nKvHeads: 1, headDim: 64, window: 19 }, 15);
+    await expectForwardMatchesReference({ qLen: 33, nHeads: 2, nKvHeads: 2, headDim: 64, window: 1 }, 16);
+  });
+
+  it('keeps packed sequences apart (segment starts), with a window on top', async () => {
+    const segStart = packedSegmentStarts([10, 1, 30, 25, 34]);
+    await expectForwardMatchesReference({ qLen: 100, nHeads: 4, nKvHeads: 2, headDim: 64 }, 17, { segStart });
+    await expectForwardMatchesReference({ qLen: 100, nHeads: 4, nKvHeads: 2, headDim: 64, window: 12 }, 18, { segStart });
+  });
+
+  it('runs a batch of independently packed rows', async () => {
+    const segStart = new Uint32Array([...packedSegmentStarts([20, 13]), ...packedSegmentStarts([5, 5, 23])]);
+    await expectForwardMatchesReference({ batch: 2, qLen: 33, nHeads: 4, nKvHeads: 2, headDim: 64 }, 19, { segStart });
+  });
+
+  it('attends the last qLen queries to a longer KV cache (chunked prefill) in cache layout', async () => {
+    const gpu = await testGpu();
+    const shape = { batch: 2, qLen: 9, kvLen: 75, nHeads: 4, nKvHeads: 2, headDim: 64, window: 40 };
+    const seed = 20;
+    const x = randomAttentionInputs(shape, seed);
+    const maxCtx = 96;
+    const cached = { q: x.q, k: toCacheLayout(x.k, shape, maxCtx, seed + 5), v: toCacheLayout(x.v, shape, maxCtx, seed + 6) };
+    const got = await runAttentionForward(gpu, cached, shape, { kvLayout: { kind: 'cache', maxCtx } });
+    const want = attentionReference(x, shape);
+    expectAllClose(got.out, want.out, F32_TOLERANCE, `O, seed ${seed}`);
+    expectAllClose(got.lse, want.lse, F32_TOLERANCE, `LSE, seed ${seed}`);
+  });
+
+  it('stores f16 activations with f32 accumulation where the adapter has shader-f16', async () => {
+    const gpu = await testGpu();
+    const precisions: ActivationPrecision[] = gpu.features.f16 ? ['f32', 'f16'] : ['f32'];
+    for (const precision of precisions) {
+      await expectForwardMatchesReference({ qLen: 40, nHeads: 4, nKvHeads: 2, headDim: 64 }, 21, { precision });
+    }
+  });
+
+  it('gives every token of a random packing the same output as running its sequence alone', async () => {
+    const seed = 22;
+    const next = seededRandom(seed);
+    const lengths: number[] = [];
+    for (let left = 50; left > 0; ) {
+      const n = Math.min(left, 1 + Math.floor(next() * 20));
+      lengths.push(n);
+      left -= n;
+    }
+    const shape = { qLen: 50, nHeads: 2, nKvHeads: 1, headDim: 64 };
+    const gpu = await testGpu();
+    const x = randomAttentionInputs(shape, seed);
+    const packed = await runAttentionForward(gpu, { ...x, segStart: packedSegmentStarts(lengths) }, shape);
+    let start = 0;
+    for (const n of lengths) {
+      const rows = (a: Float32Array, width: number) => a.slice(start * width, (start + n) * width);
+      const alone = await runAttentionForward(gpu, { q: rows(x.q, 128), k: rows(x.k, 64), v: rows(x.v, 64) }, { ...shape, qLen: n });
+      expectAllClose(rows(packed.out, 128), alone.out, F32_TOLERANCE, `sequence at ${start} of lengths ${lengths} (seed ${seed})`);
+      start += n;
+    }
+    expect(start).toBe(50);
+  });
+});
