@@ -1,0 +1,52 @@
+// RMSNorm backward with respect to the input, one row per workgroup. With y = x · rstd · w:
+//
+//   dx[r, j] = rstd · (dy[r, j] · w[j] − x[r, j] · rstd² · c),   c = mean_j(dy[r, j] · w[j] · x[r, j])
+//
+// (ACCUMULATE: dx += that, for the residual stream whose gradient already holds the skip connection's share.)
+// Layout: x, dy, dx are [rows, n] act_t; w [n] f32; rstd [rows] f32 from the forward pass. Sums in f32.
+// Dispatch: `rows` workgroups of WG threads, spread over x and y.
+
+struct Params {
+  rows: u32,
+  n: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<act_t>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<act_t>;
+@group(0) @binding(4) var<storage, read> rstd: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<act_t>;
+
+override WG: u32 = 256u;
+override ACCUMULATE: bool = false;
+
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * groups.x + wid.x;
+  if (row >= p.rows) { return; }
+  let base = row * p.n;
+
+  var sum = 0.0;
+  for (var j = lid; j < p.n; j += WG) {
+    sum = fma(f32(dy[base + j]) * w[j], f32(x[base + j]), sum);
+  }
+  partial[lid] = sum;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) { partial[lid] += partial[lid + stride]; }
+    workgroupBarrier();
+  }
+  let r = rstd[row];
+  let k = r * r * partial[0] / f32(p.n);
+
+  for (var j = lid; j < p.n; j += WG) {
+    var g = r * (f32(dy[base + j]) * w[j] - f32(x[base + j]) * k);
+    if (ACCUMULATE) { g += f32(dx[base + j]); }
+    dx[base + j] = act_t(g);
+  }
+}
