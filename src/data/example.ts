@@ -15,6 +15,8 @@ export interface Example {
   level?: number;
   /** Curriculum stage ("normal", "hard", or a value taken from a mapped field). */
   stage?: string;
+  /** The dataset's own id for the row, where it has one (MATH-500 `unique_id`). */
+  id?: string;
   /** Shard file name and the row's position in it: 1-based line for JSON Lines, 0-based row index otherwise. */
   shard: string;
   row: number;

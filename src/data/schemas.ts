@@ -38,6 +38,7 @@ export interface Draft {
   source?: string;
   level?: number;
   stage?: string;
+  id?: string;
 }
 
 export interface Schema {
@@ -69,13 +70,21 @@ const SCHEMAS: Schema[] = [
     name: 'math500',
     label: 'MATH-500',
     identifiedBy: ['problem', 'solution', 'answer', 'unique_id'],
-    reads: ['problem', 'solution', 'answer', 'subject', 'level'],
+    reads: ['problem', 'solution', 'answer', 'subject', 'level', 'unique_id'],
     toDraft(row) {
       const ps = problemSolution(row, 'problem', 'solution');
       if ('reason' in ps) return ps;
       const answer = optionalText(row, 'answer') ?? lastBoxed(ps.solution);
       const response = withAnswerLine(ps.solution, answer);
-      return { kind: 'sft', prompt: ps.prompt, response, answer, source: optionalText(row, 'subject'), level: levelField(row, 'level') };
+      return {
+        kind: 'sft',
+        prompt: ps.prompt,
+        response,
+        answer,
+        source: optionalText(row, 'subject'),
+        level: levelField(row, 'level'),
+        id: optionalText(row, 'unique_id'),
+      };
     },
   },
   {
