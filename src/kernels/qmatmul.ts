@@ -1,0 +1,115 @@
+import type { Binding, Recorder } from '../gpu/recorder';
+import type { ActivationPrecision } from '../gpu/shaderLibrary';
+import { ceilDiv } from '../gpu/grid';
+import { uniforms } from '../gpu/uniforms';
+import { LabError } from '../errors';
+import type { QuantizedWeight, WeightPart } from './quantWeight';
+
+/** Y[M, N] = X[M, K] · Wᵀ (W is the GGUF weight, [N rows, K]); the options shared by every variant. */
+export interface QuantizedMatmulOptions {
+  /** Activation rows. */
+  M: number;
+  /** Add into the existing output instead of overwriting it (for LoRA paths that sum into the same Y or dX). */
+  accumulate?: boolean;
+  precision?: ActivationPrecision;
+}
+
+/** Which forward kernel: the matrix-vector one (bandwidth-bound decode) or the tiled one (weight tile reuse). */
+export type ForwardKernel = 'matvec' | 'tiled';
+
+const MATVEC_WG = 64;
+const MATVEC_ROWS = 4; // ROWS in shaders/qmatvec.wgsl
+const TILE_M = 64;
+const TILE_N = 64;
+const BACKWARD_TILE_K = 64;
+
+/**
+ * Up to this many activation rows the matrix-vector kernel (which re-reads W per row) beats staging 64-row
+ * tiles of which only a few rows are used.
+ */
+export const MATVEC_MAX_ROWS = 4;
+
+function params(M: number, weight: QuantizedWeight, part: WeightPart): ArrayBuffer {
+  return uniforms()
+    .u32(M)
+    .u32(part.rows)
+    .u32(weight.K)
+    .u32(weight.rowBytes)
+    .u32(weight.N)
+    .u32(part.rowStart)
+    .u32(0)
+    .u32(0)
+    .bytes();
+}
+
+function checkRows(M: number, limit: number, what: string, label: string): void {
+  if (!Number.isInteger(M) || M < 1) throw new LabError(`${what}: ${M} activation rows`, label, 'M must be a positive integer');
+  if (M > limit) {
+    throw new LabError(`${what}: ${M} activation rows need more than ${limit} workgroups in one dimension`, label, 'run the rows in chunks');
+  }
+}
+
+/**
+ * Records Y = X · Wᵀ (+ Y when accumulating): X [M, K], Y [M, N], activations in `precision`. One dispatch per
+ * weight part, each writing its columns of Y. Picks the matrix-vector kernel for M ≤ MATVEC_MAX_ROWS unless told.
+ */
+export function quantizedMatmul(
+  rec: Recorder,
+  x: Binding,
+  weight: QuantizedWeight,
+  y: Binding,
+  options: QuantizedMatmulOptions & { kernel?: ForwardKernel },
+): void {
+  const { M } = options;
+  const kernel = options.kernel ?? (M <= MATVEC_MAX_ROWS ? 'matvec' : 'tiled');
+  const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
+  for (const part of weight.parts) {
+    if (kernel === 'matvec') {
+      checkRows(M, maxGroups, 'quantized matvec', weight.label);
+      rec.dispatch(
+        {
+          shader: 'qmatvec',
+          precision: options.precision,
+          constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0, WG: MATVEC_WG },
+        },
+        [x, part.buffer, y],
+        [ceilDiv(part.rows, MATVEC_ROWS), M],
+        params(M, weight, part),
+      );
+    } else {
+      checkRows(ceilDiv(M, TILE_M), maxGroups, 'quantized matmul', weight.label);
+      rec.dispatch(
+        {
+          shader: 'qmatmul',
+          precision: options.precision,
+          constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0 },
+        },
+        [x, part.buffer, y],
+        [ceilDiv(part.rows, TILE_N), ceilDiv(M, TILE_M)],
+        params(M, weight, part),
+      );
+    }
+  }
+}
+
+/**
+ * Records dX = dY · W (+ dX when accumulating): dY [M, N], dX [M, K] — the gradient through a frozen weight.
+ * A split weight contributes part by part: every part after the first accumulates.
+ */
+export function quantizedMatmulBackward(rec: Recorder, dy: Binding, weight: QuantizedWeight, dx: Binding, options: QuantizedMatmulOptions): void {
+  const { M } = options;
+  checkRows(ceilDiv(M, TILE_M), rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matmul backward', weight.label);
+  weight.parts.forEach((part, i) => {
+    const accumulate = i > 0 || options.accumulate === true;
+    rec.dispatch(
+      {
+        shader: 'qmatmul_backward',
+        precision: options.precision,
+        constants: { FORMAT: weight.formatId, ACCUMULATE: accumulate ? 1 : 0 },
+      },
+      [dy, part.buffer, dx],
+      [ceilDiv(weight.K, BACKWARD_TILE_K), ceilDiv(M, TILE_M)],
+      params(M, weight, part),
+    );
+  });
+}

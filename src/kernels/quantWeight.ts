@@ -1,0 +1,112 @@
+import type { Gpu } from '../gpu/gpu';
+import type { TrackedBuffer } from '../gpu/allocator';
+import { LabError } from '../errors';
+import { ggmlType, type GgmlTypeName } from '../formats/ggmlTypes';
+
+/** The weight formats the quantized kernels decode (the `FORMAT` override constant is the ggml type id). */
+export type QuantFormat = 'F32' | 'F16' | 'Q4_0' | 'Q8_0' | 'Q4_K' | 'Q6_K';
+
+export const QUANT_FORMATS: readonly QuantFormat[] = ['F32', 'F16', 'Q4_0', 'Q8_0', 'Q4_K', 'Q6_K'];
+
+/** One binding's worth of a weight: rows rowStart .. rowStart + rows − 1, raw GGUF row bytes from byte 0. */
+export interface WeightPart {
+  buffer: TrackedBuffer;
+  rowStart: number;
+  rows: number;
+}
+
+/**
+ * A GGUF weight tensor on the GPU in its file layout: dims [ne0 = K (in), ne1 = N (out)], N rows of K values,
+ * each row `rowBytes` bytes of `format` blocks. Split by rows into parts no larger than the binding limit.
+ */
+export interface QuantizedWeight {
+  format: QuantFormat;
+  /** ggml type id: the kernels' FORMAT constant. */
+  formatId: number;
+  /** Output features (rows, ne1). */
+  N: number;
+  /** Input features (values per row, ne0). */
+  K: number;
+  rowBytes: number;
+  parts: WeightPart[];
+  label: string;
+}
+
+export function isQuantFormat(name: string): name is QuantFormat {
+  return (QUANT_FORMATS as readonly string[]).includes(name);
+}
+
+/** Bytes of one row of K values of `format`, or a LabError when K is not a whole number of blocks (or of 8 values). */
+export function rowByteLength(format: QuantFormat, K: number, label = 'weight'): number {
+  const type = ggmlType(format as GgmlTypeName);
+  // The kernels decode 8 values at a time, all from one block.
+  const granule = Math.max(type.blockElements, 8);
+  if (!Number.isInteger(K) || K <= 0 || K % granule !== 0) {
+    throw new LabError(
+      `${format} rows of ${K} values are not supported: the row length must be a positive multiple of ${granule}`,
+      label,
+      'this model has a layer width the quantized kernels cannot read; choose another model file',
+    );
+  }
+  return (K / type.blockElements) * type.blockBytes;
+}
+
+/**
+ * How to split N rows of `rowBytes` each into runs that each fit in one binding of `maxBindingBytes`
+ * (each part's buffer also carries 4 bytes of padding, see `uploadQuantizedWeight`).
+ */
+export function planRowSplit(N: number, rowBytes: number, maxBindingBytes: number, label = 'weight'): { rowStart: number; rows: number }[] {
+  const rowsPerPart = Math.floor((maxBindingBytes - 8) / rowBytes);
+  if (rowsPerPart < 1) {
+    throw new LabError(
+      `one row is ${rowBytes} bytes, more than a storage binding may hold (${maxBindingBytes} bytes)`,
+      label,
+      'this GPU cannot hold the model’s rows; try a GPU with a larger maxStorageBufferBindingSize',
+    );
+  }
+  const parts: { rowStart: number; rows: number }[] = [];
+  for (let rowStart = 0; rowStart < N; rowStart += rowsPerPart) parts.push({ rowStart, rows: Math.min(rowsPerPart, N - rowStart) });
+  return parts;
+}
+
+export interface UploadWeightOptions {
+  format: QuantFormat;
+  N: number;
+  K: number;
+  /** The tensor's bytes exactly as stored in the GGUF file. */
+  bytes: Uint8Array;
+  label: string;
+  /** Binding size limit; defaults to the device's maxStorageBufferBindingSize (tests force small values). */
+  maxBindingBytes?: number;
+}
+
+/**
+ * Uploads a weight in its GGUF layout, one buffer per part. Rows are copied as they are (no repacking); each
+ * buffer gets 4 spare bytes so the kernels' word-pair reads at a row's last unaligned field stay in bounds.
+ */
+export function uploadQuantizedWeight(gpu: Gpu, options: UploadWeightOptions): QuantizedWeight {
+  const { format, N, K, bytes, label } = options;
+  const rowBytes = rowByteLength(format, K, label);
+  if (bytes.byteLength !== N * rowBytes) {
+    throw new LabError(
+      `has ${bytes.byteLength} bytes but ${N} rows of ${K} ${format} values take ${N * rowBytes}`,
+      label,
+      'the file is damaged or its tensor table disagrees with its data',
+    );
+  }
+  const limit = options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize;
+  const parts = planRowSplit(N, rowBytes, limit, label).map(({ rowStart, rows }, i, all) => {
+    const partBytes = rows * rowBytes;
+    const buffer = gpu.alloc(partBytes + 4, {
+      label: all.length > 1 ? `${label} [part ${i + 1}/${all.length}]` : label,
+      category: 'weights',
+    });
+    gpu.write(buffer, bytes.subarray(rowStart * rowBytes, rowStart * rowBytes + partBytes));
+    return { buffer, rowStart, rows };
+  });
+  return { format, formatId: ggmlType(format as GgmlTypeName).id, N, K, rowBytes, parts, label };
+}
+
+export function freeQuantizedWeight(gpu: Gpu, weight: QuantizedWeight): void {
+  for (const part of weight.parts) gpu.buffers.free(part.buffer);
+}

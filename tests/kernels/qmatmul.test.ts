@@ -1,0 +1,38 @@
+import { describe, it } from 'vitest';
+import { QUANT_FORMATS } from '../../src/kernels/quantWeight';
+import { expectAllClose } from './compare';
+import { TEST_K, expectBitExact, sumTolerance } from './qfixtures';
+import { runForward } from './qrun';
+
+describe('tiled quantized matmul (prefill and training, 64×64 output tiles)', () => {
+  QUANT_FORMATS.forEach((format, f) => {
+    const K = TEST_K[format];
+
+    it(`${format}: decodes every weight value bit-exactly (X = identity, M = K)`, async () => {
+      const seed = 400 + f;
+      const { got, want } = await runForward(format, 'tiled', { M: K, N: 67, K }, seed, { identityX: true });
+      expectBitExact(got, want, `${format} seed ${seed}`);
+    });
+
+    // M = 1 and 17 leave most of a 64-row tile empty, M = 70 spills into a second; N = 67 / 5 straddle a 64-column tile.
+    for (const [M, N] of [[1, 67], [17, 5], [70, 67]] as const) {
+      it(`${format}: matches dequantise-then-f64 for M=${M}, N=${N}`, async () => {
+        const seed = 500 + f * 10 + M;
+        const { got, want } = await runForward(format, 'tiled', { M, N, K }, seed);
+        expectAllClose(got, want, sumTolerance(K), `${format} M=${M} N=${N} K=${K} seed ${seed}`);
+      });
+    }
+  });
+
+  it('adds into the existing Y when accumulating', async () => {
+    const seed = 600;
+    const { got, want } = await runForward('Q4_K', 'tiled', { M: 9, N: 70, K: 256 }, seed, { accumulate: true });
+    expectAllClose(got, want, sumTolerance(256), `Q4_K accumulate seed ${seed}`);
+  });
+
+  it('handles F32 rows whose length is not a multiple of the 32-value K step', async () => {
+    const seed = 601;
+    const { got, want } = await runForward('F32', 'tiled', { M: 5, N: 11, K: 48 }, seed);
+    expectAllClose(got, want, sumTolerance(48), `F32 K=48 seed ${seed}`);
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, it } from 'vitest';
+import { QUANT_FORMATS } from '../../src/kernels/quantWeight';
+import { expectAllClose } from './compare';
+import { TEST_K, expectBitExact, sumTolerance } from './qfixtures';
+import { runForward } from './qrun';
+
+describe('quantized matrix-vector kernel (decode, M ≤ 4)', () => {
+  QUANT_FORMATS.forEach((format, f) => {
+    const K = TEST_K[format];
+
+    it(`${format}: decodes every weight value bit-exactly (X = identity)`, async () => {
+      const seed = 100 + f;
+      const { got, want } = await runForward(format, 'matvec', { M: K, N: 6, K }, seed, { identityX: true });
+      expectBitExact(got, want, `${format} seed ${seed}`);
+    });
+
+    for (const [M, N] of [[1, 13], [3, 70]] as const) {
+      it(`${format}: matches dequantise-then-f64 for M=${M}, N=${N} (N not a multiple of 4 rows)`, async () => {
+        const seed = 200 + f * 10 + M;
+        const { got, want } = await runForward(format, 'matvec', { M, N, K }, seed);
+        expectAllClose(got, want, sumTolerance(K), `${format} M=${M} N=${N} K=${K} seed ${seed}`);
+      });
+    }
+  });
+
+  it('adds into the existing Y when accumulating', async () => {
+    const seed = 300;
+    const { got, want } = await runForward('Q4_0', 'matvec', { M: 2, N: 9, K: 64 }, seed, { accumulate: true });
+    expectAllClose(got, want, sumTolerance(64), `Q4_0 accumulate seed ${seed}`);
+  });
+});
