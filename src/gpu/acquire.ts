@@ -1,4 +1,5 @@
 import { LabError } from '../errors';
+import { webGpuMissingError } from './messages';
 
 /** Optional features the engine uses when the adapter offers them. */
 export interface GpuFeatures {
@@ -50,11 +51,7 @@ export interface AcquireOptions {
 /** Finds an adapter and opens a device with the largest limits and the optional features it has. */
 export async function acquireDevice(gpu: GPU | undefined, options: AcquireOptions = {}): Promise<AcquiredDevice> {
   if (!gpu) {
-    throw new LabError(
-      'WebGPU is not available in this browser.',
-      'navigator.gpu',
-      'Use a recent Chrome or Edge (version 113 or later) on a machine with a GPU, and make sure hardware acceleration is on (chrome://settings/system).',
-    );
+    throw webGpuMissingError();
   }
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {

@@ -94,7 +94,7 @@ export class Gpu {
 
   write(target: TrackedBuffer | GPUBuffer, data: ArrayBufferView, offsetBytes = 0): void {
     const buffer = 'category' in target ? target.buffer : target;
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     if (bytes.byteLength % 4 === 0) {
       this.device.queue.writeBuffer(buffer, offsetBytes, bytes);
     } else {

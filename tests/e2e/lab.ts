@@ -1,0 +1,32 @@
+import type { Browser, Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { launchChromium } from '../../scripts/lib/chromium';
+import { servePreview } from '../../scripts/lib/preview';
+import { REPO_ROOT } from '../sharedData';
+
+export const ARTIFACTS = `${REPO_ROOT}/test-artifacts`;
+
+/** The built lab served locally and a headless Chromium to open it in; `close` stops both. */
+export async function openLabBrowser(): Promise<{ browser: Browser; url: string; close: () => Promise<void> }> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const server = await servePreview();
+  const browser = await launchChromium();
+  return {
+    browser,
+    url: server.url,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** Collects the page's console errors and uncaught exceptions, for assertions and failure messages. */
+export function watchPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
