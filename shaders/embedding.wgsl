@@ -1,0 +1,174 @@
+// Embedding lookup from a quantized table:  out[t, k] = table[ids[t], k]   (dequantised to act_t).
+//
+//   ids is [tokens] u32 token ids. The table is one row-range (rows rowStart .. rowStart + rows − 1) of a GGUF
+//   `token_embd` tensor with dims [ne0 = K = n_embd, ne1 = n_vocab] as stored in the file: rows of `rowBytes`
+//   bytes of FORMAT blocks, read as array<u32>. out is [tokens, K]. A table split across several bindings is one
+//   dispatch per part; each writes only the tokens whose id falls in its rows, so together they write every
+//   token with id < n_vocab (ids past the vocabulary are left unwritten: the tokenizer never produces them).
+//
+// Dispatch: (ceil(K / (8·WG)), min(tokens − tokenStart, 65535)) workgroups of WG threads; thread x of
+// workgroup (wx, t) decodes values 8·(wx·WG + x) .. +7 of token tokenStart + t.
+//
+// Requires K % 8 == 0 (and K a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K).
+
+struct Params {
+  tokens: u32,
+  tokenStart: u32,
+  K: u32,
+  rowBytes: u32,
+  rowStart: u32,
+  rows: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> ids: array<u32>;
+@group(0) @binding(2) var<storage, read> W: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<act_t>;
+
+override WG: u32 = 64u;
+
+// ---- begin GGUF block decoding (kept identical in every quantized kernel; tests/kernels/qshaders.test.ts checks) ----
+// FORMAT is the ggml type id. Each block layout is documented in src/formats/quant/; in short (bytes, little-endian):
+//   F32  (0):  4 per value.          F16 (1): 2 per value (IEEE half).
+//   Q4_0 (2):  32 values in 18: d:f16, qs[16]; value j = ((qs[j%16] >> 4·(j/16)) & 15) − 8) · d.
+//   Q8_0 (8):  32 values in 34: d:f16, qs[32]:i8; value j = qs[j] · d.
+//   Q4_K (12): 256 values in 144: d:f16, dmin:f16, scales[12] (eight 6-bit scale/min pairs), qs[128]; value i of
+//              64-chunk c, position r: sub-block s = 2c + r/32, q = nibble (r/32) of qs[32c + r%32],
+//              value = (d·sc_s)·q − dmin·m_s.
+//   Q6_K (14): 256 values in 210: ql[128], qh[64], scales[16]:i8, d:f16; value i of half h (128 each), quarter
+//              qq, position l: q = (nibble (qq/2) of ql[64h + 32(qq%2) + l]) | (bits 2qq.. of qh[32h + l]) << 4,
+//              value = (d·scales[8h + l/16 + 2qq])·(q − 32).
+// Every product of a scale and a small integer is exact in f32 (at most one rounding, as in ggml's f32 code), so
+// these decoders are bit-exact against the reference decoder.
+override FORMAT: u32 = 2u;
+
+// Block sizes of Q4_0 (18 B), Q8_0 (34 B) and Q6_K (210 B) leave half their blocks 2 bytes off a word boundary;
+// every multi-byte field still starts at an even byte, so reads take the word pair straddling it.
+fn wordAt(byte: u32) -> u32 {
+  let i = byte >> 2u;
+  let straddle = (W[i] >> 16u) | (W[i + 1u] << 16u);
+  return select(W[i], straddle, (byte & 2u) != 0u);
+}
+
+fn halfAt(byte: u32) -> u32 {
+  return (W[byte >> 2u] >> ((byte & 2u) * 8u)) & 0xffffu;
+}
+
+fn byteAt(byte: u32) -> u32 {
+  return (W[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu;
+}
+
+// IEEE half bits to f32, exact for subnormals, infinities and NaN (no reliance on the driver's f16 handling).
+fn halfToF32(h: u32) -> f32 {
+  let sign = (h & 0x8000u) << 16u;
+  let e = (h >> 10u) & 0x1fu;
+  let m = h & 0x3ffu;
+  if (e == 0u) {
+    return bitcast<f32>(sign | bitcast<u32>(f32(m) * 5.9604644775390625e-8));
+  }
+  if (e == 31u) {
+    return bitcast<f32>(sign | 0x7f800000u | (m << 13u));
+  }
+  return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
+}
+
+// The 8 values k .. k+7 (k % 8 == 0) of the weight row starting at byte `row`. All 8 share one block scale.
+fn dequant8(row: u32, k: u32) -> array<f32, 8> {
+  var v: array<f32, 8>;
+  if (FORMAT == 0u) {
+    let w = (row >> 2u) + k;
+    for (var j = 0u; j < 8u; j++) { v[j] = bitcast<f32>(W[w + j]); }
+  } else if (FORMAT == 1u) {
+    let w = (row >> 2u) + (k >> 1u);
+    for (var j = 0u; j < 4u; j++) {
+      let pair = W[w + j];
+      v[2u * j] = halfToF32(pair & 0xffffu);
+      v[2u * j + 1u] = halfToF32(pair >> 16u);
+    }
+  } else if (FORMAT == 2u) {
+    let block = row + (k >> 5u) * 18u;
+    let d = halfToF32(halfAt(block));
+    let i = k & 31u;
+    let q = block + 2u + (i & 15u);
+    let shift = select(0u, 4u, i >= 16u);
+    let words = array<u32, 2>(wordAt(q), wordAt(q + 4u));
+    for (var j = 0u; j < 8u; j++) {
+      let nibble = (words[j >> 2u] >> ((j & 3u) * 8u + shift)) & 15u;
+      v[j] = (f32(nibble) - 8.0) * d;
+    }
+  } else if (FORMAT == 8u) {
+    let block = row + (k >> 5u) * 34u;
+    let d = halfToF32(halfAt(block));
+    let q = block + 2u + (k & 31u);
+    let words = array<u32, 2>(wordAt(q), wordAt(q + 4u));
+    for (var j = 0u; j < 8u; j++) {
+      let signed = bitcast<i32>(words[j >> 2u] << (24u - (j & 3u) * 8u)) >> 24u;
+      v[j] = f32(signed) * d;
+    }
+  } else if (FORMAT == 12u) {
+    let block = row + (k >> 8u) * 144u;
+    let dd = W[block >> 2u];
+    let d = halfToF32(dd & 0xffffu);
+    let dmin = halfToF32(dd >> 16u);
+    let i = k & 255u;
+    let c = i >> 6u;
+    let r = i & 63u;
+    let s = 2u * c + (r >> 5u);
+    let scales = block + 4u;
+    var sc: u32;
+    var mn: u32;
+    if (s < 4u) {
+      sc = byteAt(scales + s) & 63u;
+      mn = byteAt(scales + s + 4u) & 63u;
+    } else {
+      let packed = byteAt(scales + s + 4u);
+      sc = (packed & 15u) | ((byteAt(scales + s - 4u) >> 6u) << 4u);
+      mn = (packed >> 4u) | ((byteAt(scales + s) >> 6u) << 4u);
+    }
+    let d1 = d * f32(sc);
+    let m1 = dmin * f32(mn);
+    let q = block + 16u + 32u * c + (r & 31u);
+    let shift = select(0u, 4u, r >= 32u);
+    let words = array<u32, 2>(W[q >> 2u], W[(q >> 2u) + 1u]);
+    for (var j = 0u; j < 8u; j++) {
+      let nibble = (words[j >> 2u] >> ((j & 3u) * 8u + shift)) & 15u;
+      v[j] = d1 * f32(nibble) - m1;
+    }
+  } else if (FORMAT == 14u) {
+    let block = row + (k >> 8u) * 210u;
+    let i = k & 255u;
+    let h = i >> 7u;
+    let qq = (i >> 5u) & 3u;
+    let l = i & 31u;
+    let lowAt = block + 64u * h + 32u * (qq & 1u) + l;
+    let highAt = block + 128u + 32u * h + l;
+    let scaleByte = byteAt(block + 192u + 8u * h + (l >> 4u) + 2u * qq);
+    let scale = f32(bitcast<i32>(scaleByte << 24u) >> 24u);
+    let ds = halfToF32(halfAt(block + 208u)) * scale;
+    let lowShift = select(0u, 4u, qq >= 2u);
+    let highShift = 2u * qq;
+    let lows = array<u32, 2>(wordAt(lowAt), wordAt(lowAt + 4u));
+    let highs = array<u32, 2>(wordAt(highAt), wordAt(highAt + 4u));
+    for (var j = 0u; j < 8u; j++) {
+      let b = (j & 3u) * 8u;
+      let low = (lows[j >> 2u] >> (b + lowShift)) & 15u;
+      let high = (highs[j >> 2u] >> (b + highShift)) & 3u;
+      v[j] = ds * f32(i32(low | (high << 4u)) - 32);
+    }
+  }
+  return v;
+}
+// ---- end GGUF block decoding ----
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let token = p.tokenStart + wid.y;
+  let k = (wid.x * WG + lid.x) * 8u;
+  if (token >= p.tokens || k >= p.K) { return; }
+  let id = ids[token];
+  if (id < p.rowStart || id - p.rowStart >= p.rows) { return; }
+  let v = dequant8((id - p.rowStart) * p.rowBytes, k);
+  for (var j = 0u; j < 8u; j++) { out[token * p.K + k + j] = act_t(v[j]); }
+}

@@ -1,0 +1,43 @@
+import type { Binding, Recorder } from '../gpu/recorder';
+import type { ActivationPrecision } from '../gpu/shaderLibrary';
+import { ceilDiv } from '../gpu/grid';
+import { uniforms } from '../gpu/uniforms';
+import type { QuantizedWeight } from './quantWeight';
+
+const WG = 64;
+
+/**
+ * Records out[t, :] = table[ids[t], :] for t < tokens, dequantising rows of a `token_embd` table in its GGUF
+ * layout (dims [n_embd, n_vocab]: one row per token id) into `precision` activations [tokens, n_embd].
+ * One dispatch per table part and per 65535 tokens; ids must be below n_vocab.
+ */
+export function embeddingLookup(
+  rec: Recorder,
+  ids: Binding,
+  table: QuantizedWeight,
+  out: Binding,
+  options: { tokens: number; precision?: ActivationPrecision },
+): void {
+  const { tokens } = options;
+  const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
+  for (const part of table.parts) {
+    for (let tokenStart = 0; tokenStart < tokens; tokenStart += maxGroups) {
+      const params = uniforms()
+        .u32(tokens)
+        .u32(tokenStart)
+        .u32(table.K)
+        .u32(table.rowBytes)
+        .u32(part.rowStart)
+        .u32(part.rows)
+        .u32(0)
+        .u32(0)
+        .bytes();
+      rec.dispatch(
+        { shader: 'embedding', precision: options.precision, constants: { FORMAT: table.formatId, WG } },
+        [ids, part.buffer, out],
+        [ceilDiv(table.K, 8 * WG), Math.min(maxGroups, tokens - tokenStart)],
+        params,
+      );
+    }
+  }
+}
