@@ -3,3 +3,4 @@ export { vocabFromGguf } from './fromGguf';
 export { Tokenizer, cleanUpSpaces, type EncodeOptions, type DecodeOptions } from './tokenizer';
 export { SUPPORTED_PRE_TOKENIZERS, preTokenizerFor, splitWords, type PreTokenizer } from './preTokenizer';
 export { parseVocabTestInput, formatVocabTestOutput, VOCAB_TEST_SEPARATOR } from './testVectors';
+export { TokenStreamDecoder } from './streamDecoder';
