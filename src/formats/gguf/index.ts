@@ -2,3 +2,6 @@ export * from './types';
 export { readGguf, type ReadGgufOptions } from './read';
 export * from './metadata';
 export * from './tensorData';
+export * from './write';
+export * from './llamaMetadata';
+export { buildTinyModel, type TinyModel, type TinyModelSpec } from './tinyModel';
