@@ -56,7 +56,10 @@ export function rowByteLength(format: QuantFormat, K: number, label = 'weight'):
  * (each part's buffer also carries 4 bytes of padding, see `uploadQuantizedWeight`).
  */
 export function planRowSplit(N: number, rowBytes: number, maxBindingBytes: number, label = 'weight'): { rowStart: number; rows: number }[] {
-  const rowsPerPart = Math.floor((maxBindingBytes - 8) / rowBytes);
+  let rowsPerPart = Math.floor((maxBindingBytes - 8) / rowBytes);
+  // Every format's rows are an even number of bytes: an even row count keeps each part 4-byte aligned in the
+  // tensor's data, so streamed chunks can be written to any part with aligned offsets.
+  if (rowBytes % 4 !== 0 && rowsPerPart > 1) rowsPerPart -= rowsPerPart % 2;
   if (rowsPerPart < 1) {
     throw new LabError(
       `one row is ${rowBytes} bytes, more than a storage binding may hold (${maxBindingBytes} bytes)`,
@@ -69,21 +72,58 @@ export function planRowSplit(N: number, rowBytes: number, maxBindingBytes: numbe
   return parts;
 }
 
-export interface UploadWeightOptions {
+export interface WeightShape {
   format: QuantFormat;
   N: number;
   K: number;
-  /** The tensor's bytes exactly as stored in the GGUF file. */
-  bytes: Uint8Array;
   label: string;
   /** Binding size limit; defaults to the device's maxStorageBufferBindingSize (tests force small values). */
   maxBindingBytes?: number;
 }
 
+export interface UploadWeightOptions extends WeightShape {
+  /** The tensor's bytes exactly as stored in the GGUF file. */
+  bytes: Uint8Array;
+}
+
 /**
- * Uploads a weight in its GGUF layout, one buffer per part. Rows are copied as they are (no repacking); each
- * buffer gets 4 spare bytes so the kernels' word-pair reads at a row's last unaligned field stay in bounds.
+ * Allocates a weight in its GGUF layout, one buffer per part, to be filled by `writeQuantizedWeightBytes`.
+ * Rows are stored as they are in the file (no repacking); each buffer gets 4 spare bytes so the kernels'
+ * word-pair reads at a row's last unaligned field stay in bounds.
  */
+export function allocateQuantizedWeight(gpu: Gpu, shape: WeightShape): QuantizedWeight {
+  const { format, N, K, label } = shape;
+  const rowBytes = rowByteLength(format, K, label);
+  const limit = shape.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize;
+  const parts = planRowSplit(N, rowBytes, limit, label).map(({ rowStart, rows }, i, all) => {
+    const buffer = gpu.alloc(rows * rowBytes + 4, {
+      label: all.length > 1 ? `${label} [part ${i + 1}/${all.length}]` : label,
+      category: 'weights',
+    });
+    return { buffer, rowStart, rows };
+  });
+  return { format, formatId: ggmlType(format as GgmlTypeName).id, N, K, rowBytes, parts, label };
+}
+
+/**
+ * Writes `bytes`, found at `tensorOffset` in the tensor's file data, into the parts that hold those rows. Chunks
+ * may straddle parts; `tensorOffset` and the length must be multiples of 4 except for the tensor's last chunk.
+ */
+export function writeQuantizedWeightBytes(gpu: Gpu, weight: QuantizedWeight, tensorOffset: number, bytes: Uint8Array): void {
+  const end = tensorOffset + bytes.byteLength;
+  if (end > weight.N * weight.rowBytes) {
+    throw new LabError(`data runs to byte ${end} but ${weight.N} rows take ${weight.N * weight.rowBytes}`, weight.label);
+  }
+  for (const part of weight.parts) {
+    const partStart = part.rowStart * weight.rowBytes;
+    const partEnd = partStart + part.rows * weight.rowBytes;
+    const from = Math.max(tensorOffset, partStart);
+    const to = Math.min(end, partEnd);
+    if (from < to) gpu.write(part.buffer, bytes.subarray(from - tensorOffset, to - tensorOffset), from - partStart);
+  }
+}
+
+/** Uploads a weight whose bytes are all in memory (tests, small tensors); see `allocateQuantizedWeight`. */
 export function uploadQuantizedWeight(gpu: Gpu, options: UploadWeightOptions): QuantizedWeight {
   const { format, N, K, bytes, label } = options;
   const rowBytes = rowByteLength(format, K, label);
@@ -94,17 +134,9 @@ export function uploadQuantizedWeight(gpu: Gpu, options: UploadWeightOptions): Q
       'the file is damaged or its tensor table disagrees with its data',
     );
   }
-  const limit = options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize;
-  const parts = planRowSplit(N, rowBytes, limit, label).map(({ rowStart, rows }, i, all) => {
-    const partBytes = rows * rowBytes;
-    const buffer = gpu.alloc(partBytes + 4, {
-      label: all.length > 1 ? `${label} [part ${i + 1}/${all.length}]` : label,
-      category: 'weights',
-    });
-    gpu.write(buffer, bytes.subarray(rowStart * rowBytes, rowStart * rowBytes + partBytes));
-    return { buffer, rowStart, rows };
-  });
-  return { format, formatId: ggmlType(format as GgmlTypeName).id, N, K, rowBytes, parts, label };
+  const weight = allocateQuantizedWeight(gpu, options);
+  writeQuantizedWeightBytes(gpu, weight, 0, bytes);
+  return weight;
 }
 
 export function freeQuantizedWeight(gpu: Gpu, weight: QuantizedWeight): void {
