@@ -1,0 +1,92 @@
+import type { Binding, Recorder } from '../gpu/recorder';
+import { ceilDiv, grid2d } from '../gpu/grid';
+import { uniforms } from '../gpu/uniforms';
+import { resolveAttentionShape, type AttentionShape } from './attentionShape';
+import { checkHeadDim, kvStrides, type AttentionOptions } from './attention';
+
+export interface AttentionBackwardBuffers {
+  /** Forward inputs and outputs: Q, O [batch, qLen, nHeads, headDim] and K, V [batch, kvLen, nKvHeads, headDim], act_t. */
+  q: Binding;
+  k: Binding;
+  v: Binding;
+  out: Binding;
+  /** [batch, nHeads, qLen] f32 saved by attentionForward. */
+  lse: Binding;
+  segStart?: Binding;
+  /** Gradient of the loss with respect to O, [batch, qLen, nHeads, headDim] f32. */
+  dOut: Binding;
+  /** Scratch, [batch, nHeads, qLen] f32: D = rowsum(dO ∘ O). */
+  rowDot: Binding;
+  /** Written (not accumulated), f32: dQ like Q, dK and dV like K and V. */
+  dq: Binding;
+  dk: Binding;
+  dv: Binding;
+}
+
+const Q_ROW_THREADS = 4;
+const BQ = 64;
+const THREADS = 256;
+
+/**
+ * Records the attention backward pass: D = rowsum(dO∘O) (attention_backward_rowdot.wgsl), then dQ
+ * (attention_backward_q.wgsl, one workgroup per query block) and dK, dV (attention_backward_kv.wgsl, one workgroup
+ * per key block of a KV head, summing over that head's query heads). Probabilities are recomputed from Q, K and the
+ * saved LSE. K and V must be token-major (the training layout).
+ */
+export function attentionBackward(
+  rec: Recorder,
+  buffers: AttentionBackwardBuffers,
+  shape: AttentionShape,
+  options: Pick<AttentionOptions, 'precision'> = {},
+): void {
+  const where = 'attentionBackward';
+  const s = resolveAttentionShape(shape, where);
+  const precision = options.precision ?? 'f32';
+  const kvRowThreads = s.headDim % 8 === 0 ? 8 : 4;
+  checkHeadDim(s.headDim, Q_ROW_THREADS, where);
+  const hasSegments = buffers.segStart ? 1 : 0;
+  // Without segments the kernels never read segStart; Q (also read-only) fills the binding.
+  const segStart = buffers.segStart ?? buffers.q;
+
+  const rows = s.batch * s.qLen * s.nHeads;
+  rec.dispatch(
+    { shader: 'attention_backward_rowdot', precision, constants: { HEAD_DIM: s.headDim } },
+    [buffers.out, buffers.dOut, buffers.rowDot],
+    grid2d(ceilDiv(rows, 64), rec.gpu.limits.maxComputeWorkgroupsPerDimension),
+    uniforms().u32(rows).u32(s.qLen).u32(s.nHeads).u32(0).bytes(),
+  );
+
+  const strides = kvStrides(s, { kind: 'tokens' }, where);
+  rec.dispatch(
+    {
+      shader: 'attention_backward_q',
+      precision,
+      constants: { HEAD_DIM: s.headDim, ROW_THREADS: Q_ROW_THREADS, BQ, HAS_SEGMENTS: hasSegments },
+    },
+    [buffers.q, buffers.k, buffers.v, segStart, buffers.dOut, buffers.lse, buffers.rowDot, buffers.dq],
+    [ceilDiv(s.qLen, BQ), s.nHeads, s.batch],
+    uniforms()
+      .u32(s.qLen)
+      .u32(s.kvLen)
+      .u32(s.nHeads)
+      .u32(s.nKvHeads)
+      .f32(s.scale)
+      .u32(s.window)
+      .u32(strides.token)
+      .u32(strides.head)
+      .u32(strides.batch)
+      .bytes(),
+  );
+
+  const bkv = THREADS / kvRowThreads;
+  rec.dispatch(
+    {
+      shader: 'attention_backward_kv',
+      precision,
+      constants: { HEAD_DIM: s.headDim, ROW_THREADS: kvRowThreads, BKV: bkv, HAS_SEGMENTS: hasSegments },
+    },
+    [buffers.q, buffers.k, buffers.v, segStart, buffers.dOut, buffers.lse, buffers.rowDot, buffers.dk, buffers.dv],
+    [ceilDiv(s.kvLen, bkv), s.nKvHeads, s.batch],
+    uniforms().u32(s.qLen).u32(s.kvLen).u32(s.nHeads).u32(s.nKvHeads).f32(s.scale).u32(s.window).bytes(),
+  );
+}

@@ -1,0 +1,135 @@
+import { describe, it } from 'vitest';
+import { testGpu } from '../setup/testGpu';
+import { expectAllClose } from './compare';
+import { expectGradientMatchesFiniteDifferences, weightedSum } from './gradcheck';
+import { atPrecision, randomAttentionInputs, runAttentionForward, uploadActivations } from './attentionCases';
+import { attentionBackward } from '../../src/kernels/attentionBackward';
+import { attentionBackwardReference } from '../../src/kernels/reference/attention';
+import { packedSegmentStarts, resolveAttentionShape, type AttentionShape } from '../../src/kernels/attentionShape';
+import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
+import type { Gpu } from '../../src/gpu/gpu';
+import { randomF32 } from '../../src/util/random';
+
+type Inputs = { q: Float32Array; k: Float32Array; v: Float32Array; segStart?: Uint32Array };
+
+/** Forward on the GPU (for O and LSE), then the backward kernels; returns dQ, dK, dV. */
+async function runBackward(gpu: Gpu, x: Inputs, dOut: Float32Array, shape: AttentionShape, precision: ActivationPrecision = 'f32') {
+  const s = resolveAttentionShape(shape, 'runBackward');
+  const fwd = await runAttentionForward(gpu, x, shape, { precision });
+  const q = uploadActivations(gpu, x.q, precision, 'Q');
+  const k = uploadActivations(gpu, x.k, precision, 'K');
+  const v = uploadActivations(gpu, x.v, precision, 'V');
+  const out = uploadActivations(gpu, fwd.out, precision, 'O');
+  const lse = gpu.upload(fwd.lse, { label: 'LSE' });
+  const dOutBuffer = gpu.upload(dOut, { label: 'dO' });
+  const segStart = x.segStart ? gpu.upload(x.segStart, { label: 'segStart' }) : undefined;
+  const rowDot = gpu.alloc(fwd.lse.length * 4, { label: 'D' });
+  const dq = gpu.alloc(x.q.length * 4, { label: 'dQ' });
+  const dk = gpu.alloc(x.k.length * 4, { label: 'dK' });
+  const dv = gpu.alloc(x.v.length * 4, { label: 'dV' });
+  const rec = gpu.recorder();
+  attentionBackward(rec, { q, k, v, out, lse, segStart, dOut: dOutBuffer, rowDot, dq, dk, dv }, s, { precision });
+  rec.submit();
+  const result = { dq: await gpu.readF32(dq, x.q.length), dk: await gpu.readF32(dk, x.k.length), dv: await gpu.readF32(dv, x.v.length) };
+  for (const t of [q, k, v, out, lse, dOutBuffer, segStart, rowDot, dq, dk, dv]) if (t) gpu.buffers.free(t);
+  return result;
+}
+
+// Gradients are sums of at most a few hundred f32 products of O(1) terms per element; 1e-4 absolute plus 1e-4
+// relative covers f32 rounding with margin, while a wrong mask or a missed head in the GQA sum is off by O(0.1).
+const F32_TOLERANCE = { atol: 1e-4, rtol: 1e-4 };
+// f16 storage of Q, K, V and O: O's rounding (2^-11) feeds D = rowsum(dO∘O) and so every dS.
+const F16_TOLERANCE = { atol: 5e-3, rtol: 5e-3 };
+
+async function expectBackwardMatchesReference(
+  shape: AttentionShape,
+  seed: number,
+  extra: { segStart?: Uint32Array; precision?: ActivationPrecision } = {},
+): Promise<void> {
+  const gpu = await testGpu();
+  const precision = extra.precision ?? 'f32';
+  const raw = randomAttentionInputs(shape, seed);
+  const x = { q: atPrecision(raw.q, precision), k: atPrecision(raw.k, precision), v: atPrecision(raw.v, precision), segStart: extra.segStart };
+  const dOut = randomF32(x.q.length, seed + 3);
+  const got = await runBackward(gpu, x, dOut, shape, precision);
+  const want = attentionBackwardReference(x, dOut, shape);
+  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;
+  const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;
+  expectAllClose(got.dq, want.dq, tolerance, `dQ, ${context}`);
+  expectAllClose(got.dk, want.dk, tolerance, `dK, ${context}`);
+  expectAllClose(got.dv, want.dv, tolerance, `dV, ${context}`);
+}
+
+describe('attention backward against the analytic reference', () => {
+  for (const seqLen of [1, 7, 33, 100]) {
+    it(`matches for seq ${seqLen}, 4 query heads on 2 KV heads, head dim 64`, async () => {
+      await expectBackwardMatchesReference({ qLen: seqLen, nHeads: 4, nKvHeads: 2, headDim: 64 }, 2000 + seqLen);
+    });
+  }
+
+  it('sums dK and dV over four query heads per KV head, and handles GQA ratio 1', async () => {
+    await expectBackwardMatchesReference({ qLen: 45, nHeads: 8, nKvHeads: 2, headDim: 64 }, 31);
+    await expectBackwardMatchesReference({ qLen: 20, nHeads: 2, nKvHeads: 2, headDim: 64 }, 32);
+  });
+
+  it('matches at head dim 128 and head dim 8', async () => {
+    await expectBackwardMatchesReference({ qLen: 40, nHeads: 2, nKvHeads: 1, headDim: 128 }, 33);
+    await expectBackwardMatchesReference({ qLen: 70, nHeads: 8, nKvHeads: 4, headDim: 8 }, 34);
+  });
+
+  it('matches with a sliding window', async () => {
+    await expectBackwardMatchesReference({ qLen: 100, nHeads: 4, nKvHeads: 2, headDim: 64, window: 21 }, 35);
+  });
+
+  it('keeps gradients inside packed sequences, over a batch, with a window on top', async () => {
+    const segStart = new Uint32Array([...packedSegmentStarts([10, 1, 40, 19]), ...packedSegmentStarts([35, 35])]);
+    await expectBackwardMatchesReference({ batch: 2, qLen: 70, nHeads: 4, nKvHeads: 2, headDim: 64, window: 30 }, 36, { segStart });
+  });
+
+  it('matches when the queries are the last positions of a longer key range', async () => {
+    await expectBackwardMatchesReference({ qLen: 13, kvLen: 50, nHeads: 4, nKvHeads: 2, headDim: 64 }, 37);
+  });
+
+  it('reads f16 activations where the adapter has shader-f16', async () => {
+    const gpu = await testGpu();
+    const precisions: ActivationPrecision[] = gpu.features.f16 ? ['f32', 'f16'] : ['f32'];
+    for (const precision of precisions) {
+      await expectBackwardMatchesReference({ qLen: 30, nHeads: 4, nKvHeads: 2, headDim: 64 }, 38, { precision });
+    }
+  });
+});
+
+describe('attention backward against finite differences of the forward kernel', () => {
+  // Loss Σ w∘O with fixed random w, so dO = w; each probe perturbs one input along a random direction. The peaked
+  // softmax rows (Q is scaled ×3) make the central difference's O(ε²) truncation error reach ~2e-3 relative at
+  // ε = 1e-2 even in f64 (checked against the reference); ε = 3e-3 brings it under 1e-4 while f32 rounding of the
+  // forward stays far below the 1e-3 bound.
+  const cases: { name: string; shape: AttentionShape; segStart?: Uint32Array; seed: number }[] = [
+    { name: 'GQA 2, head dim 64', shape: { qLen: 33, nHeads: 4, nKvHeads: 2, headDim: 64 }, seed: 41 },
+    {
+      name: 'GQA 4, sliding window and packed sequences',
+      shape: { qLen: 40, nHeads: 4, nKvHeads: 1, headDim: 64, window: 9 },
+      segStart: packedSegmentStarts([12, 3, 25]),
+      seed: 42,
+    },
+  ];
+  for (const c of cases) {
+    for (const input of ['q', 'k', 'v'] as const) {
+      it(`d${input.toUpperCase()} agrees for ${c.name}`, async () => {
+        const gpu = await testGpu();
+        const x: Inputs = { ...randomAttentionInputs(c.shape, c.seed), segStart: c.segStart };
+        const w = randomF32(x.q.length, c.seed + 3);
+        const grads = await runBackward(gpu, x, w, c.shape);
+        const grad = { q: grads.dq, k: grads.dk, v: grads.dv }[input];
+        await expectGradientMatchesFiniteDifferences({
+          x: x[input],
+          grad,
+          seed: c.seed,
+          context: `d${input} for ${c.name}`,
+          eps: 3e-3,
+          loss: async (perturbed) => weightedSum((await runAttentionForward(gpu, { ...x, [input]: perturbed }, c.shape)).out, w),
+        });
+      });
+    }
+  }
+});
