@@ -1,0 +1,169 @@
+import type { BenchContext, BenchRow, BenchSuite } from '../harness';
+import type { Gpu } from '../../src/gpu/gpu';
+import { quantize } from '../../src/formats/quant';
+import { randomF32 } from '../../src/util/random';
+import { freeQuantizedWeight, rowByteLength, uploadQuantizedWeight, type QuantFormat, type QuantizedWeight } from '../../src/kernels/quantWeight';
+import { quantizedMatmul } from '../../src/kernels/qmatmul';
+import { createMatMulNBitsPeer } from '../peers/ortMatMulNBits';
+
+// Quantized matmul at 7B layer shapes: GFLOP/s and effective GB/s (weight bytes / time), and for Q4_0 a ratio
+// against onnxruntime-web's WebGPU MatMulNBits (4 bits, block 32: the same math) measured in the same run.
+//
+// Case lists (SwiftShader is slow, so the default is a quick subset): set at build time,
+//   VITE_QMATMUL_CASES=full npm run bench -- qmatmul          every format × 3 shapes × M ∈ {1, 512}
+//   VITE_QMATMUL_CASES="Q4_K:4096x4096:1,Q4_0:14336x4096:512" npm run bench -- qmatmul
+// A case is FORMAT:NxK:M (N output features, K input features, M activation rows).
+
+interface Case {
+  format: QuantFormat;
+  N: number;
+  K: number;
+  M: number;
+}
+
+const FORMATS: QuantFormat[] = ['Q4_0', 'Q8_0', 'Q4_K', 'Q6_K', 'F16', 'F32'];
+const SHAPES: [number, number][] = [
+  [4096, 4096],
+  [14336, 4096],
+  [4096, 14336],
+];
+
+const QUICK: Case[] = [
+  ...FORMATS.map((format) => ({ format, N: 4096, K: 4096, M: 1 })),
+  { format: 'Q4_0', N: 14336, K: 4096, M: 1 },
+  { format: 'Q4_0', N: 4096, K: 14336, M: 1 },
+  { format: 'Q4_0', N: 4096, K: 4096, M: 512 },
+  { format: 'Q4_K', N: 4096, K: 4096, M: 512 },
+];
+
+const FULL: Case[] = FORMATS.flatMap((format) => [1, 512].flatMap((M) => SHAPES.map(([N, K]) => ({ format, N, K, M }))));
+
+function parseCases(spec: string | undefined): Case[] {
+  if (!spec || spec === 'quick') return QUICK;
+  if (spec === 'full') return FULL;
+  return spec.split(',').map((item) => {
+    const match = /^(\w+):(\d+)x(\d+):(\d+)$/.exec(item.trim());
+    if (!match || !FORMATS.includes(match[1] as QuantFormat)) {
+      throw new Error(`VITE_QMATMUL_CASES: "${item}" is not FORMAT:NxK:M with FORMAT one of ${FORMATS.join(', ')}`);
+    }
+    return { format: match[1] as QuantFormat, N: Number(match[2]), K: Number(match[3]), M: Number(match[4]) };
+  });
+}
+
+/** Quantises 64 random rows once and repeats them: the timing does not depend on the values, only on the layout. */
+function weightBytes(format: QuantFormat, N: number, K: number): Uint8Array {
+  const sampleRows = Math.min(64, N);
+  const sample = quantize(format, randomF32(sampleRows * K, 7));
+  const rowBytes = rowByteLength(format, K);
+  const out = new Uint8Array(N * rowBytes);
+  for (let row = 0; row < N; row += sampleRows) out.set(sample.subarray(0, Math.min(sampleRows, N - row) * rowBytes), row * rowBytes);
+  return out;
+}
+
+/** Wall-clock ms per run, submitting one run and waiting for the GPU each time: how the peer is timed too. */
+async function wallMsPerRun(ctx: BenchContext, gpu: Gpu, run: () => void, iterations: number): Promise<number> {
+  return ctx.wallTimeMs(
+    async () => {
+      run();
+      await gpu.sync();
+    },
+    { iterations },
+  );
+}
+
+async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
+  const { gpu } = ctx;
+  const { format, N, K, M } = c;
+  const name = `${format} ${N}×${K} M=${M}`;
+  const bytes = weightBytes(format, N, K);
+  let weight: QuantizedWeight | undefined;
+  const x = randomF32(M * K, 8);
+  const bufX = gpu.upload(x, { label: 'bench X', category: 'scratch' });
+  const bufY = gpu.alloc(M * N * 4, { label: 'bench Y', category: 'scratch' });
+  try {
+    weight = uploadQuantizedWeight(gpu, { format, N, K, bytes, label: `bench ${format}` });
+    const w = weight;
+    const record = (rec: ReturnType<Gpu['recorder']>) => quantizedMatmul(rec, bufX, w, bufY, { M });
+    const iterations = M > 1 ? 3 : 10;
+    const ms = await ctx.gpuTimeMs(record, { iterations });
+    const gflops = (2 * M * N * K) / 1e9 / (ms / 1e3);
+    const gbs = bytes.byteLength / 1e9 / (ms / 1e3);
+    const kernel = M <= 4 ? 'matvec' : 'tiled';
+    ctx.log(`qmatmul ${name} (${kernel}): ${ms.toFixed(2)} ms, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s`);
+    const rows: BenchRow[] = [
+      { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GFLOP/s', ours: gflops, note: `${ms.toFixed(2)} ms (GPU timestamps)` },
+      { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GB/s', ours: gbs, note: `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB of weights` },
+    ];
+    if (format === 'Q4_0') rows.push(await versusOrt(ctx, c, bytes, x, () => {
+      const rec = gpu.recorder();
+      record(rec);
+      rec.submit();
+    }, bufY));
+    return rows;
+  } finally {
+    if (weight) freeQuantizedWeight(gpu, weight);
+    gpu.buffers.free(bufX);
+    gpu.buffers.free(bufY);
+  }
+}
+
+/** Ours and ORT's MatMulNBits timed the same way (wall clock per run, waiting for the GPU); checks they agree. */
+async function versusOrt(
+  ctx: BenchContext,
+  c: Case,
+  q4_0: Uint8Array,
+  x: Float32Array,
+  runOurs: () => void,
+  bufY: Parameters<Gpu['readF32']>[0],
+): Promise<BenchRow> {
+  const { M, N, K } = c;
+  const name = `Q4_0 ${N}×${K} M=${M} vs MatMulNBits`;
+  const gflop = (2 * M * N * K) / 1e9;
+  const iterations = M > 1 ? 3 : 10;
+  const oursMs = await wallMsPerRun(ctx, ctx.gpu, runOurs, iterations);
+  const ours = gflop / (oursMs / 1e3);
+  let peer;
+  try {
+    peer = await createMatMulNBitsPeer(q4_0, x, M, N, K);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    ctx.log(`qmatmul ${name}: onnxruntime-web could not run: ${why}`);
+    return { suite: 'qmatmul', case: name, metric: 'GFLOP/s (wall)', ours, note: `peer could not run: ${why.slice(0, 160)}` };
+  }
+  try {
+    const theirs = await peer.runAndRead();
+    runOurs();
+    const mine = await ctx.gpu.readF32(bufY, M * N);
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < mine.length; i++) {
+      worst = Math.max(worst, Math.abs(mine[i] - theirs[i]));
+      scale = Math.max(scale, Math.abs(theirs[i]));
+    }
+    const peerMs = await peer.timeMs(iterations);
+    const peerGflops = gflop / (peerMs / 1e3);
+    ctx.log(`qmatmul ${name}: ours ${oursMs.toFixed(2)} ms, MatMulNBits ${peerMs.toFixed(2)} ms, max |Δ| ${worst.toExponential(2)} of ${scale.toFixed(2)}`);
+    return {
+      suite: 'qmatmul',
+      case: name,
+      metric: 'GFLOP/s (wall)',
+      ours,
+      peer: { name: 'ORT-web MatMulNBits', value: peerGflops },
+      ratio: ours / peerGflops,
+      note: `ms/run ours ${oursMs.toFixed(2)}, peer ${peerMs.toFixed(2)}; max |Δy| ${worst.toExponential(1)} (|y| ≤ ${scale.toFixed(1)})`,
+    };
+  } finally {
+    await peer.release();
+  }
+}
+
+export const suite: BenchSuite = {
+  name: 'qmatmul',
+  async run(ctx) {
+    const cases = parseCases(import.meta.env.VITE_QMATMUL_CASES as string | undefined);
+    ctx.log(`qmatmul: ${cases.length} cases (VITE_QMATMUL_CASES=quick|full|FORMAT:NxK:M,...)`);
+    const rows: BenchRow[] = [];
+    for (const c of cases) rows.push(...(await measure(ctx, c)));
+    return rows;
+  },
+};
