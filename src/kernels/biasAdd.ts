@@ -1,0 +1,16 @@
+import type { Binding, Recorder } from '../gpu/recorder';
+import type { ActivationPrecision } from '../gpu/shaderLibrary';
+import { uniforms } from '../gpu/uniforms';
+import { flatWorkgroups } from './flatGrid';
+
+const WG = 256;
+
+/** y[r, :] += b for each of `rows` rows of `n` (shaders/bias_add.wgsl). */
+export function biasAdd(rec: Recorder, y: Binding, b: Binding, shape: { rows: number; n: number; precision?: ActivationPrecision }): void {
+  rec.dispatch(
+    { shader: 'bias_add', constants: { WG }, precision: shape.precision },
+    [y, b],
+    flatWorkgroups(rec, shape.rows * shape.n, WG),
+    uniforms().u32(shape.rows).u32(shape.n).bytes(),
+  );
+}
