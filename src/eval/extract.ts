@@ -33,7 +33,7 @@ const MATH_SPAN = /\$\$[\s\S]*?\$\$|\$[^$]*\$|\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]/
 const CONNECTIVES = new Set(['and', 'or']);
 const TRAILING_CLAUSE = /,\s+(?:but|which|so|since|because|as|where|assuming|if|though|although|however)\b[\s\S]*$/i;
 /** A number not glued to a word ("K2A" holds no number): optional sign, digits with thousands commas, decimals. */
-const NUMBER_TOKEN = /(?<![A-Za-z\d.])-?\d[\d,]*(?:\.\d+)?/g;
+const NUMBER_TOKEN = /(?<![A-Za-z\d.])-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)/g;
 
 interface Box {
   start: number;
@@ -197,7 +197,10 @@ export function extractAnswer(text: string, mode: ExtractionMode = 'math'): Extr
   }
   const boxed = lastBoxedAnswer(text);
   const phrase = lastAnswerPhrase(text);
-  const found = (boxed && phrase ? (boxed.start >= phrase.start ? boxed : phrase) : (boxed ?? phrase)) ?? unmarkedAnswer(text);
-  if (mode === 'math') return found;
+  const marked = boxed && phrase ? (boxed.start >= phrase.start ? boxed : phrase) : (boxed ?? phrase);
+  if (mode === 'math') return marked ?? unmarkedAnswer(text);
+  // In GSM8K text "$" is money, not math: an unmarked response is read for its last number.
+  const bare = !marked && words(text).length === 0 ? unmarkedAnswer(text.replace(/\$/g, ' ')) : null;
+  const found = marked ?? bare;
   return (found && numberWithin(found)) ?? lastNumber(text);
 }

@@ -53,7 +53,7 @@ function unifyRelations(text: string): string {
 
 /** Trailing units after a number: `10\text{ units}`, `15\mbox{ cm}^2`, `125 miles`, `0.06 yuan`. */
 function stripTrailingUnits(text: string): string {
-  const withUnitText = /^(.*?[\d}])\s*\\(?:text|mbox|textnormal|mathrm|textrm)\s*\{\s*([A-Za-z][A-Za-z .]*)\}\s*(\^\s*\{?[23]\}?)?$/.exec(text);
+  const withUnitText = /^(.*?[\d})\]])\s*\\(?:text|mbox|textnormal|mathrm|textrm)\s*\{\s*([A-Za-z][A-Za-z .]*)\}\s*(\^\s*\{?[23]\}?)?$/.exec(text);
   if (withUnitText && !/^\s*(?:and|or)\s*$/i.test(withUnitText[2]) && hasNoBareLetters(withUnitText[1])) return withUnitText[1];
   const m = /^(.*?\d\}?)\s+([A-Za-z][\s\S]*)$/.exec(text);
   if (m && UNIT_WORDS.test(m[2].trim()) && !/\b(?:and|or)\b/i.test(m[2]) && hasNoBareLetters(m[1])) return m[1];
@@ -84,7 +84,7 @@ export function normaliseAnswer(raw: string): NormalisedAnswer {
   t = t.replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, '$1');
   t = t.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\.?/g, '');
   t = t.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac');
-  t = t.replace(/\\q?quad(?![a-z])|\\q?quad(?=[A-Za-z])/g, ' ').replace(/\\[,;: ]|~/g, ' ').replace(/\\!/g, '');
+  t = t.replace(/\\q?quad(?![a-z])|\\q?quad(?=[A-Za-z])/g, ' ').replace(/(?<!\\)\\[,;: ]|~/g, ' ').replace(/(?<!\\)\\!/g, '');
   t = t.replace(/\\displaystyle/g, '');
   t = unifyRelations(t);
   t = t.replace(/\+\s*\\infty/g, '\\infty');
