@@ -1,0 +1,47 @@
+import type { Binding, Recorder } from '../gpu/recorder';
+import type { TrackedBuffer } from '../gpu/allocator';
+import type { Gpu } from '../gpu/gpu';
+import { matmul } from '../kernels/matmul';
+import { quantizedMatmul, quantizedMatmulBackward } from '../kernels/qmatmul';
+import { freeQuantizedWeight, type QuantizedWeight } from '../kernels/quantWeight';
+
+/**
+ * A plain f32 weight [N rows, K]: F32 tensors of any width (tiny models have widths like 172 that the block
+ * kernels, which decode 8 values at a time, do not take) run through the tiled f32 matmul.
+ */
+export interface DenseWeight {
+  kind: 'dense';
+  buffer: TrackedBuffer;
+  N: number;
+  K: number;
+  label: string;
+}
+
+/** A frozen projection: quantized blocks as stored in the GGUF file, or dense f32. */
+export type LinearWeight = QuantizedWeight | DenseWeight;
+
+function isDense(w: LinearWeight): w is DenseWeight {
+  return 'kind' in w && w.kind === 'dense';
+}
+
+/** Y[M, N] = X[M, K] · Wᵀ (+ Y when accumulating). */
+export function linear(rec: Recorder, x: Binding, w: LinearWeight, y: Binding, M: number, accumulate = false): void {
+  if (isDense(w)) matmul(rec, x, w.buffer, y, { M, N: w.N, K: w.K, transB: true, accumulate });
+  else quantizedMatmul(rec, x, w, y, { M, accumulate });
+}
+
+/** dX[M, K] = dY[M, N] · W (+ dX when accumulating): the gradient through a frozen weight. */
+export function linearBackward(rec: Recorder, dy: Binding, w: LinearWeight, dx: Binding, M: number, accumulate = false): void {
+  if (isDense(w)) matmul(rec, dy, w.buffer, dx, { M, N: w.K, K: w.N, accumulate });
+  else quantizedMatmulBackward(rec, dy, w, dx, { M, accumulate });
+}
+
+export function freeLinearWeight(gpu: Gpu, w: LinearWeight): void {
+  if (isDense(w)) gpu.buffers.free(w.buffer);
+  else freeQuantizedWeight(gpu, w);
+}
+
+/** The bytes a weight occupies on the GPU. */
+export function linearWeightBytes(w: LinearWeight): number {
+  return isDense(w) ? w.buffer.bytes : w.parts.reduce((sum, p) => sum + p.buffer.bytes, 0);
+}
