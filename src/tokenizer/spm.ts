@@ -14,15 +14,24 @@ const before = (a: Candidate, b: Candidate) => a.score > b.score || (a.score ===
 
 const utf8 = new TextEncoder();
 
+/** Words seen before; training text repeats words so much that most lookups hit. */
+const WORD_CACHE_LIMIT = 65_536;
+
 /**
  * SentencePiece-style BPE (`tokenizer.ggml.model = "llama"`): start from single characters, repeatedly merge
  * the adjacent pair whose concatenation is the vocabulary token with the highest score (leftmost first on
  * ties), then emit each final symbol as its token, or as its UTF-8 bytes `<0xXX>` when it is no token (byte
  * fallback). The caller has already replaced spaces by "▁". A linked list of symbols and a heap of candidate
- * pairs make a text of n characters cost O(n log n), so a whole 2048-token training example encodes in one go.
+ * pairs make a text of n characters cost O(n log n).
+ *
+ * When no token has a "▁" after another character (true of Llama 2, Mistral and TinyStories vocabularies),
+ * no merge can cross the start of a "▁"-prefixed word, so words are merged independently (the same result as
+ * merging the whole text) and cached.
  */
 export class SentencePieceEncoder {
   private readonly byteIds: (number | undefined)[] = [];
+  private readonly wordsAreIndependent: boolean;
+  private readonly cache = new Map<string, number[]>();
 
   constructor(
     private readonly tokenToId: Map<string, number>,
@@ -33,10 +42,38 @@ export class SentencePieceEncoder {
       const hex = byte.toString(16).toUpperCase().padStart(2, '0');
       this.byteIds.push(tokenToId.get(`<0x${hex}>`) ?? (byte < 0x80 ? tokenToId.get(String.fromCharCode(byte)) : undefined));
     }
+    this.wordsAreIndependent = true;
+    for (const text of tokenToId.keys()) {
+      if (/[^▁]▁/u.test(text)) {
+        this.wordsAreIndependent = false;
+        break;
+      }
+    }
   }
 
   /** Appends the ids of already-escaped text to `out`. */
   encode(text: string, out: number[]): void {
+    if (!this.wordsAreIndependent) {
+      this.encodeWord(text, out);
+      return;
+    }
+    let start = 0;
+    for (let i = 1; i <= text.length; i++) {
+      if (i < text.length && !(text[i] === '▁' && text[i - 1] !== '▁')) continue;
+      const word = text.slice(start, i);
+      let ids = this.cache.get(word);
+      if (!ids) {
+        ids = [];
+        this.encodeWord(word, ids);
+        if (this.cache.size >= WORD_CACHE_LIMIT) this.cache.clear();
+        this.cache.set(word, ids);
+      }
+      for (const id of ids) out.push(id);
+      start = i;
+    }
+  }
+
+  private encodeWord(text: string, out: number[]): void {
     const start: number[] = [];
     for (let i = 0; i < text.length; ) {
       start.push(i);

@@ -103,7 +103,7 @@ export class Tokenizer {
       this.cleanSpaces = false;
     } else {
       const pre = preTokenizerFor(vocab.pre);
-      this.bpe = new BytePairEncoder(this.tokenToId, vocab.merges!, pre);
+      this.bpe = new BytePairEncoder(this.tokenToId, n, vocab.merges!, pre);
       this.cleanSpaces = pre.cleanSpaces;
     }
   }
