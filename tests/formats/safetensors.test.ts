@@ -8,7 +8,7 @@ function handBuilt(header: unknown, data: Uint8Array, headerText = JSON.stringif
   const json = new TextEncoder().encode(headerText);
   const length = new Uint8Array(8);
   new DataView(length.buffer).setBigUint64(0, BigInt(json.length), true);
-  return new Blob([length, json, data]);
+  return new Blob([length, json, data] as Uint8Array<ArrayBuffer>[]);
 }
 
 async function refused(blob: Blob, pattern: RegExp): Promise<void> {
