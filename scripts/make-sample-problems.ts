@@ -58,10 +58,17 @@ function radical(n: number): string {
 
 const signed = (n: number): string => (n < 0 ? `- ${-n}` : `+ ${n}`);
 
-/** `x^3 - 4x + 2`: terms with a zero coefficient left out, unit coefficients unwritten. */
-function cubic(p: number, q: number, s: number): string {
-  const term = (c: number, power: string) => (c === 0 ? '' : ` ${c < 0 ? '-' : '+'} ${Math.abs(c) === 1 && power ? '' : Math.abs(c)}${power}`);
-  return `x^3${term(p, 'x^2')}${term(q, 'x')}${term(s, '')}`;
+/** Monic polynomial from coefficients, highest power first (`[1, -4, 0]` → `x^2 - 4x`): zero terms left out. */
+function polynomial(coefficients: number[]): string {
+  const degree = coefficients.length - 1;
+  const power = (k: number) => (k === 0 ? '' : k === 1 ? 'x' : `x^${k}`);
+  const terms = coefficients.map((c, i) => {
+    const k = degree - i;
+    if (i === 0) return power(k);
+    if (c === 0) return '';
+    return ` ${c < 0 ? '-' : '+'} ${Math.abs(c) === 1 && k > 0 ? '' : Math.abs(c)}${power(k)}`;
+  });
+  return terms.join('');
 }
 
 const TEMPLATES: ((r: Rand) => Draft)[] = [
@@ -118,7 +125,7 @@ const TEMPLATES: ((r: Rand) => Draft)[] = [
     const [lo, hi] = [Math.min(r1, r2), Math.max(r1, r2)];
     const b = -(r1 + r2);
     const c = r1 * r2;
-    const poly = `x^2 ${b === 0 ? '' : `${signed(b)}x `}${c === 0 ? '' : `${signed(c)} `}= 0`;
+    const poly = `${polynomial([1, b, c])} = 0`;
     return {
       subject: 'Algebra',
       level: 3,
@@ -195,7 +202,7 @@ const TEMPLATES: ((r: Rand) => Draft)[] = [
     return {
       subject: 'Intermediate Algebra',
       level: 4,
-      problem: `Let $r$, $s$, $t$ be the roots of $${cubic(p, q, s)} = 0$. Find $r^2 + s^2 + t^2$.`,
+      problem: `Let $r$, $s$, $t$ be the roots of $${polynomial([1, p, q, s])} = 0$. Find $r^2 + s^2 + t^2$.`,
       solution: `By Vieta's formulas, $r + s + t = ${-p}$ and $rs + st + tr = ${q}$. Then $r^2 + s^2 + t^2 = (r+s+t)^2 - 2(rs+st+tr) = ${p * p} ${signed(-2 * q)} = \\boxed{${sumSquares}}$.`,
       answer: String(sumSquares),
     };
