@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { openAsBlob } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,20 +18,31 @@ const BUNDLE = join(REPO_ROOT, 'node_modules', 'node-llama-cpp', 'llama', 'gitRe
 
 export function llamaCppModelFile(name: string): string {
   const dir = join(tmpdir(), 'lora-lab-llama-models');
-  const path = join(dir, name);
+  const path = join(dir, name.replaceAll('/', '__'));
   if (existsSync(path)) return path;
-  if (!existsSync(BUNDLE)) throw new Error(`llama.cpp source bundle missing: ${BUNDLE} (is node-llama-cpp@3.21.1 installed?)`);
-  mkdirSync(dir, { recursive: true });
-  const repo = join(dir, `git-${process.pid}`);
-  if (!existsSync(repo)) {
-    execFileSync('git', ['init', '-q', repo]);
-    execFileSync('git', ['-C', repo, 'fetch', '-q', BUNDLE, 'HEAD']);
-  }
-  const bytes = execFileSync('git', ['-C', repo, 'show', `FETCH_HEAD:models/${name}`], { maxBuffer: 1 << 30 });
+  const bytes = execFileSync('git', ['-C', bundleRepo(dir), 'show', `FETCH_HEAD:models/${name}`], { maxBuffer: 1 << 30 });
   const partial = `${path}.${process.pid}.part`;
   writeFileSync(partial, bytes);
   renameSync(partial, path);
   return path;
+}
+
+/** A git repository holding the bundle's commit, fetched once and shared by all test workers. */
+function bundleRepo(dir: string): string {
+  const repo = join(dir, 'git');
+  if (existsSync(repo)) return repo;
+  if (!existsSync(BUNDLE)) throw new Error(`llama.cpp source bundle missing: ${BUNDLE} (is node-llama-cpp@3.21.1 installed?)`);
+  mkdirSync(dir, { recursive: true });
+  const mine = join(dir, `git-${process.pid}`);
+  execFileSync('git', ['init', '-q', mine]);
+  execFileSync('git', ['-C', mine, 'fetch', '-q', BUNDLE, 'HEAD']);
+  try {
+    renameSync(mine, repo);
+  } catch {
+    // Another worker got there first; its repository is just as good.
+    rmSync(mine, { recursive: true, force: true });
+  }
+  return repo;
 }
 
 export type VocabName = 'llama-spm' | 'gpt-2' | 'deepseek-llm' | 'qwen2' | 'llama-bpe';
