@@ -8,7 +8,8 @@
 // Dispatch: (ceil(N / BN), ceil(M / BM)) workgroups of 16×16 threads, BM = BN = 64, K stepped by BK = 32.
 // Per K step a workgroup stages a BM×BK tile of X and dequantises a BN×BK tile of W into workgroup memory (each
 // thread decodes one 8-value chunk), so each weight value is decoded once per 64 activation rows rather than
-// once per row; each thread then accumulates a 4×4 block of outputs, strided by 16 rows and 16 columns.
+// once per row; each thread then accumulates a 4×4 block of outputs, strided by 16 rows and 16 columns, as dot
+// products of 4-value runs of k (vec4 registers: SwiftShader spills private arrays to memory).
 // The f32 weight tile lives only in workgroup memory: no f32 copy of W is ever written.
 //
 // Requires K % 8 == 0 (and K a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K).
@@ -25,7 +26,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> X: array<act_t>;
+@group(0) @binding(1) var<storage, read> X: array<vec4<act_t>>; // [M, K], read 4 values at a time
 @group(0) @binding(2) var<storage, read> W: array<u32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<act_t>;
 
@@ -33,14 +34,12 @@ override ACCUMULATE: bool = false;
 
 const WG_X = 16u;
 const WG_Y = 16u;
-const TM = 4u;
-const TN = 4u;
-const BM = 64u; // WG_Y · TM
-const BN = 64u; // WG_X · TN
+const BM = 64u; // WG_Y · 4 rows per thread
+const BN = 64u; // WG_X · 4 columns per thread
 const BK = 32u; // BN · BK / 8 = 256 chunks: one per thread
 
-var<workgroup> tileX: array<f32, BM * BK>; // [k][m]
-var<workgroup> tileW: array<f32, BK * BN>; // [k][n]
+var<workgroup> tileX: array<vec4<f32>, BM * BK / 4u>; // [m][k / 4]: 4 consecutive k per element
+var<workgroup> tileW: array<vec4<f32>, BN * BK / 4u>; // [n][k / 4]: a decoded chunk is two elements
 
 // ---- begin GGUF block decoding (kept identical in every quantized kernel; tests/kernels/qshaders.test.ts checks) ----
 // FORMAT is the ggml type id. Each block layout is documented in src/formats/quant/; in short (bytes, little-endian):
@@ -54,7 +53,7 @@ var<workgroup> tileW: array<f32, BK * BN>; // [k][n]
 //              qq, position l: q = (nibble (qq/2) of ql[64h + 32(qq%2) + l]) | (bits 2qq.. of qh[32h + l]) << 4,
 //              value = (d·scales[8h + l/16 + 2qq])·(q − 32).
 // Every product of a scale and a small integer is exact in f32 (at most one rounding, as in ggml's f32 code), so
-// these decoders are bit-exact against the reference decoder.
+// these decoders are bit-exact against the reference decoder. Values are handled as vec4 (registers, not arrays).
 override FORMAT: u32 = 2u;
 
 // Block sizes of Q4_0 (18 B), Q8_0 (34 B) and Q6_K (210 B) leave half their blocks 2 bytes off a word boundary;
@@ -74,53 +73,69 @@ fn byteAt(byte: u32) -> u32 {
 }
 
 // IEEE half bits to f32, exact for subnormals, infinities and NaN (no reliance on the driver's f16 handling).
+fn halvesToF32(h: vec4<u32>) -> vec4<f32> {
+  let sign = (h & vec4<u32>(0x8000u)) << vec4<u32>(16u);
+  let e = (h >> vec4<u32>(10u)) & vec4<u32>(0x1fu);
+  let m = h & vec4<u32>(0x3ffu);
+  let normal = sign | ((e + vec4<u32>(112u)) << vec4<u32>(23u)) | (m << vec4<u32>(13u));
+  let subnormal = sign | bitcast<vec4<u32>>(vec4<f32>(m) * 5.9604644775390625e-8);
+  let special = sign | vec4<u32>(0x7f800000u) | (m << vec4<u32>(13u));
+  return bitcast<vec4<f32>>(select(select(normal, special, e == vec4<u32>(31u)), subnormal, e == vec4<u32>(0u)));
+}
+
 fn halfToF32(h: u32) -> f32 {
-  let sign = (h & 0x8000u) << 16u;
-  let e = (h >> 10u) & 0x1fu;
-  let m = h & 0x3ffu;
-  if (e == 0u) {
-    return bitcast<f32>(sign | bitcast<u32>(f32(m) * 5.9604644775390625e-8));
-  }
-  if (e == 31u) {
-    return bitcast<f32>(sign | 0x7f800000u | (m << 13u));
-  }
-  return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
+  return halvesToF32(vec4<u32>(h)).x;
+}
+
+// The 4 bytes of a word, low byte first.
+fn bytesOf(w: u32) -> vec4<u32> {
+  return (vec4<u32>(w) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu);
+}
+
+// The 4 bytes of a word as signed 8-bit integers.
+fn signedBytesOf(w: u32) -> vec4<f32> {
+  return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(w) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
+}
+
+// Values k .. k+3 (lo) and k+4 .. k+7 (hi) of one weight row.
+struct Chunk {
+  lo: vec4<f32>,
+  hi: vec4<f32>,
 }
 
 // The 8 values k .. k+7 (k % 8 == 0) of the weight row starting at byte `row`. All 8 share one block scale.
-fn dequant8(row: u32, k: u32) -> array<f32, 8> {
-  var v: array<f32, 8>;
+fn dequant8(row: u32, k: u32) -> Chunk {
   if (FORMAT == 0u) {
     let w = (row >> 2u) + k;
-    for (var j = 0u; j < 8u; j++) { v[j] = bitcast<f32>(W[w + j]); }
-  } else if (FORMAT == 1u) {
+    return Chunk(bitcast<vec4<f32>>(vec4<u32>(W[w], W[w + 1u], W[w + 2u], W[w + 3u])),
+                 bitcast<vec4<f32>>(vec4<u32>(W[w + 4u], W[w + 5u], W[w + 6u], W[w + 7u])));
+  }
+  if (FORMAT == 1u) {
     let w = (row >> 2u) + (k >> 1u);
-    for (var j = 0u; j < 4u; j++) {
-      let pair = W[w + j];
-      v[2u * j] = halfToF32(pair & 0xffffu);
-      v[2u * j + 1u] = halfToF32(pair >> 16u);
-    }
-  } else if (FORMAT == 2u) {
+    let a = W[w];
+    let b = W[w + 1u];
+    let c = W[w + 2u];
+    let d = W[w + 3u];
+    let low = vec4<u32>(0xffffu);
+    return Chunk(halvesToF32(vec4<u32>(a, a >> 16u, b, b >> 16u) & low), halvesToF32(vec4<u32>(c, c >> 16u, d, d >> 16u) & low));
+  }
+  if (FORMAT == 2u) {
     let block = row + (k >> 5u) * 18u;
     let d = halfToF32(halfAt(block));
     let i = k & 31u;
     let q = block + 2u + (i & 15u);
-    let shift = select(0u, 4u, i >= 16u);
-    let words = array<u32, 2>(wordAt(q), wordAt(q + 4u));
-    for (var j = 0u; j < 8u; j++) {
-      let nibble = (words[j >> 2u] >> ((j & 3u) * 8u + shift)) & 15u;
-      v[j] = (f32(nibble) - 8.0) * d;
-    }
-  } else if (FORMAT == 8u) {
+    let shift = vec4<u32>(select(0u, 4u, i >= 16u));
+    let n0 = (bytesOf(wordAt(q)) >> shift) & vec4<u32>(15u);
+    let n1 = (bytesOf(wordAt(q + 4u)) >> shift) & vec4<u32>(15u);
+    return Chunk((vec4<f32>(n0) - 8.0) * d, (vec4<f32>(n1) - 8.0) * d);
+  }
+  if (FORMAT == 8u) {
     let block = row + (k >> 5u) * 34u;
     let d = halfToF32(halfAt(block));
     let q = block + 2u + (k & 31u);
-    let words = array<u32, 2>(wordAt(q), wordAt(q + 4u));
-    for (var j = 0u; j < 8u; j++) {
-      let signed = bitcast<i32>(words[j >> 2u] << (24u - (j & 3u) * 8u)) >> 24u;
-      v[j] = f32(signed) * d;
-    }
-  } else if (FORMAT == 12u) {
+    return Chunk(signedBytesOf(wordAt(q)) * d, signedBytesOf(wordAt(q + 4u)) * d);
+  }
+  if (FORMAT == 12u) {
     let block = row + (k >> 8u) * 144u;
     let dd = W[block >> 2u];
     let d = halfToF32(dd & 0xffffu);
@@ -141,37 +156,29 @@ fn dequant8(row: u32, k: u32) -> array<f32, 8> {
       mn = (packed >> 4u) | ((byteAt(scales + s) >> 6u) << 4u);
     }
     let d1 = d * f32(sc);
-    let m1 = dmin * f32(mn);
-    let q = block + 16u + 32u * c + (r & 31u);
-    let shift = select(0u, 4u, r >= 32u);
-    let words = array<u32, 2>(W[q >> 2u], W[(q >> 2u) + 1u]);
-    for (var j = 0u; j < 8u; j++) {
-      let nibble = (words[j >> 2u] >> ((j & 3u) * 8u + shift)) & 15u;
-      v[j] = d1 * f32(nibble) - m1;
-    }
-  } else if (FORMAT == 14u) {
-    let block = row + (k >> 8u) * 210u;
-    let i = k & 255u;
-    let h = i >> 7u;
-    let qq = (i >> 5u) & 3u;
-    let l = i & 31u;
-    let lowAt = block + 64u * h + 32u * (qq & 1u) + l;
-    let highAt = block + 128u + 32u * h + l;
-    let scaleByte = byteAt(block + 192u + 8u * h + (l >> 4u) + 2u * qq);
-    let scale = f32(bitcast<i32>(scaleByte << 24u) >> 24u);
-    let ds = halfToF32(halfAt(block + 208u)) * scale;
-    let lowShift = select(0u, 4u, qq >= 2u);
-    let highShift = 2u * qq;
-    let lows = array<u32, 2>(wordAt(lowAt), wordAt(lowAt + 4u));
-    let highs = array<u32, 2>(wordAt(highAt), wordAt(highAt + 4u));
-    for (var j = 0u; j < 8u; j++) {
-      let b = (j & 3u) * 8u;
-      let low = (lows[j >> 2u] >> (b + lowShift)) & 15u;
-      let high = (highs[j >> 2u] >> (b + highShift)) & 3u;
-      v[j] = ds * f32(i32(low | (high << 4u)) - 32);
-    }
+    let m1 = vec4<f32>(dmin * f32(mn));
+    let q = (block + 16u + 32u * c + (r & 31u)) >> 2u;
+    let shift = vec4<u32>(select(0u, 4u, r >= 32u));
+    let n0 = (bytesOf(W[q]) >> shift) & vec4<u32>(15u);
+    let n1 = (bytesOf(W[q + 1u]) >> shift) & vec4<u32>(15u);
+    return Chunk(d1 * vec4<f32>(n0) - m1, d1 * vec4<f32>(n1) - m1);
   }
-  return v;
+  // Q6_K
+  let block = row + (k >> 8u) * 210u;
+  let i = k & 255u;
+  let h = i >> 7u;
+  let qq = (i >> 5u) & 3u;
+  let l = i & 31u;
+  let lowAt = block + 64u * h + 32u * (qq & 1u) + l;
+  let highAt = block + 128u + 32u * h + l;
+  let scaleByte = byteAt(block + 192u + 8u * h + (l >> 4u) + 2u * qq);
+  let scale = f32(bitcast<i32>(scaleByte << 24u) >> 24u);
+  let ds = halfToF32(halfAt(block + 208u)) * scale;
+  let lowShift = vec4<u32>(select(0u, 4u, qq >= 2u));
+  let highShift = vec4<u32>(2u * qq);
+  let q0 = ((bytesOf(wordAt(lowAt)) >> lowShift) & vec4<u32>(15u)) | (((bytesOf(wordAt(highAt)) >> highShift) & vec4<u32>(3u)) << vec4<u32>(4u));
+  let q1 = ((bytesOf(wordAt(lowAt + 4u)) >> lowShift) & vec4<u32>(15u)) | (((bytesOf(wordAt(highAt + 4u)) >> highShift) & vec4<u32>(3u)) << vec4<u32>(4u));
+  return Chunk(ds * (vec4<f32>(q0) - 32.0), ds * (vec4<f32>(q1) - 32.0));
 }
 // ---- end GGUF block decoding ----
 
@@ -183,48 +190,61 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   // This thread's chunk of the W tile: row wn, values wk .. wk+7 of the K step.
   let wn = t / (BK / 8u);
   let wk = (t % (BK / 8u)) * 8u;
+  let kq = p.K / 4u;
 
-  var acc: array<array<f32, TN>, TM>;
-  var a: array<f32, TM>;
-  var b: array<f32, TN>;
+  // acc_i[j]: output row row0 + lid.y + 16i, column col0 + lid.x + 16j.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
 
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
-    for (var e = t; e < BM * BK; e += WG_X * WG_Y) {
-      let k = e % BK;
-      let m = e / BK;
-      var x = 0.0;
-      if (row0 + m < p.M && k0 + k < p.K) { x = f32(X[(row0 + m) * p.K + k0 + k]); }
-      tileX[k * BM + m] = x;
+    for (var e = t; e < BM * BK / 4u; e += WG_X * WG_Y) {
+      let m = e / (BK / 4u);
+      let q = e % (BK / 4u);
+      var x = vec4<f32>(0.0);
+      if (row0 + m < p.M && k0 + 4u * q < p.K) { x = vec4<f32>(X[(row0 + m) * kq + k0 / 4u + q]); }
+      tileX[e] = x;
     }
     let n = col0 + wn;
-    if (n < p.N && k0 + wk < p.K) {
-      let w = dequant8(n * p.rowBytes, k0 + wk);
-      for (var j = 0u; j < 8u; j++) { tileW[(wk + j) * BN + wn] = w[j]; }
-    } else {
-      for (var j = 0u; j < 8u; j++) { tileW[(wk + j) * BN + wn] = 0.0; }
-    }
+    var w = Chunk(vec4<f32>(0.0), vec4<f32>(0.0));
+    if (n < p.N && k0 + wk < p.K) { w = dequant8(n * p.rowBytes, k0 + wk); }
+    tileW[wn * (BK / 4u) + wk / 4u] = w.lo;
+    tileW[wn * (BK / 4u) + wk / 4u + 1u] = w.hi;
     workgroupBarrier();
 
-    for (var k = 0u; k < BK; k++) {
-      for (var i = 0u; i < TM; i++) { a[i] = tileX[k * BM + lid.y + i * WG_Y]; }
-      for (var j = 0u; j < TN; j++) { b[j] = tileW[k * BN + lid.x + j * WG_X]; }
-      for (var i = 0u; i < TM; i++) {
-        for (var j = 0u; j < TN; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
-      }
+    for (var q = 0u; q < BK / 4u; q++) {
+      let w0 = tileW[lid.x * (BK / 4u) + q];
+      let w1 = tileW[(lid.x + 16u) * (BK / 4u) + q];
+      let w2 = tileW[(lid.x + 32u) * (BK / 4u) + q];
+      let w3 = tileW[(lid.x + 48u) * (BK / 4u) + q];
+      let x0 = tileX[lid.y * (BK / 4u) + q];
+      let x1 = tileX[(lid.y + 16u) * (BK / 4u) + q];
+      let x2 = tileX[(lid.y + 32u) * (BK / 4u) + q];
+      let x3 = tileX[(lid.y + 48u) * (BK / 4u) + q];
+      acc0 += vec4<f32>(dot(x0, w0), dot(x0, w1), dot(x0, w2), dot(x0, w3));
+      acc1 += vec4<f32>(dot(x1, w0), dot(x1, w1), dot(x1, w2), dot(x1, w3));
+      acc2 += vec4<f32>(dot(x2, w0), dot(x2, w1), dot(x2, w2), dot(x2, w3));
+      acc3 += vec4<f32>(dot(x3, w0), dot(x3, w1), dot(x3, w2), dot(x3, w3));
     }
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + lid.y + i * WG_Y;
-    if (row >= p.M) { continue; }
-    for (var j = 0u; j < TN; j++) {
-      let col = col0 + lid.x + j * WG_X;
-      if (col >= p.N) { continue; }
-      let index = row * p.yStride + p.yOffset + col;
-      var value = acc[i][j];
-      if (ACCUMULATE) { value += f32(Y[index]); }
-      Y[index] = act_t(value);
-    }
+  store(row0 + lid.y, col0 + lid.x, acc0);
+  store(row0 + lid.y + 16u, col0 + lid.x, acc1);
+  store(row0 + lid.y + 32u, col0 + lid.x, acc2);
+  store(row0 + lid.y + 48u, col0 + lid.x, acc3);
+}
+
+// Writes outputs (row, col + 16j) for j < 4, skipping those past M or N.
+fn store(row: u32, col: u32, value: vec4<f32>) {
+  if (row >= p.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    let c = col + 16u * j;
+    if (c >= p.N) { return; }
+    let index = row * p.yStride + p.yOffset + c;
+    var v = value[j];
+    if (ACCUMULATE) { v += f32(Y[index]); }
+    Y[index] = act_t(v);
   }
 }

@@ -7,8 +7,8 @@
 //
 // Dispatch: (ceil(K / BK), ceil(M / BM)) workgroups of 16×16 threads, BM = BK = 64, the reduction over n stepped
 // by BN = 32. Per step a workgroup stages a BM×BN tile of dY and dequantises a BN×BK tile of W into workgroup
-// memory (each thread decodes one 8-value chunk of one weight row); each thread accumulates a 4×4 block of dX,
-// strided by 16 rows and 16 columns. No f32 copy of W is ever written.
+// memory (each thread decodes one 8-value chunk of one weight row); each thread accumulates 4 rows (strided by 16)
+// × 4 consecutive columns of dX in vec4 registers. No f32 copy of W is ever written.
 //
 // Requires K % 8 == 0 (and K a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K).
 
@@ -26,20 +26,18 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dY: array<act_t>;
 @group(0) @binding(2) var<storage, read> W: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dX: array<act_t>;
+@group(0) @binding(3) var<storage, read_write> dX: array<vec4<act_t>>; // [M, K], written 4 values at a time
 
 override ACCUMULATE: bool = false;
 
 const WG_X = 16u;
 const WG_Y = 16u;
-const TM = 4u;
-const TK = 4u;
-const BM = 64u; // WG_Y · TM
-const BK = 64u; // WG_X · TK
+const BM = 64u; // WG_Y · 4 rows per thread
+const BK = 64u; // WG_X · 4 columns per thread
 const BN = 32u; // BN · BK / 8 = 256 chunks: one per thread
 
 var<workgroup> tileY: array<f32, BN * BM>; // [n][m]
-var<workgroup> tileW: array<f32, BN * BK>; // [n][k]
+var<workgroup> tileW: array<vec4<f32>, BN * BK / 4u>; // [n][k / 4]: a decoded chunk is two elements
 
 // ---- begin GGUF block decoding (kept identical in every quantized kernel; tests/kernels/qshaders.test.ts checks) ----
 // FORMAT is the ggml type id. Each block layout is documented in src/formats/quant/; in short (bytes, little-endian):
@@ -53,7 +51,7 @@ var<workgroup> tileW: array<f32, BN * BK>; // [n][k]
 //              qq, position l: q = (nibble (qq/2) of ql[64h + 32(qq%2) + l]) | (bits 2qq.. of qh[32h + l]) << 4,
 //              value = (d·scales[8h + l/16 + 2qq])·(q − 32).
 // Every product of a scale and a small integer is exact in f32 (at most one rounding, as in ggml's f32 code), so
-// these decoders are bit-exact against the reference decoder.
+// these decoders are bit-exact against the reference decoder. Values are handled as vec4 (registers, not arrays).
 override FORMAT: u32 = 2u;
 
 // Block sizes of Q4_0 (18 B), Q8_0 (34 B) and Q6_K (210 B) leave half their blocks 2 bytes off a word boundary;
@@ -73,53 +71,69 @@ fn byteAt(byte: u32) -> u32 {
 }
 
 // IEEE half bits to f32, exact for subnormals, infinities and NaN (no reliance on the driver's f16 handling).
+fn halvesToF32(h: vec4<u32>) -> vec4<f32> {
+  let sign = (h & vec4<u32>(0x8000u)) << vec4<u32>(16u);
+  let e = (h >> vec4<u32>(10u)) & vec4<u32>(0x1fu);
+  let m = h & vec4<u32>(0x3ffu);
+  let normal = sign | ((e + vec4<u32>(112u)) << vec4<u32>(23u)) | (m << vec4<u32>(13u));
+  let subnormal = sign | bitcast<vec4<u32>>(vec4<f32>(m) * 5.9604644775390625e-8);
+  let special = sign | vec4<u32>(0x7f800000u) | (m << vec4<u32>(13u));
+  return bitcast<vec4<f32>>(select(select(normal, special, e == vec4<u32>(31u)), subnormal, e == vec4<u32>(0u)));
+}
+
 fn halfToF32(h: u32) -> f32 {
-  let sign = (h & 0x8000u) << 16u;
-  let e = (h >> 10u) & 0x1fu;
-  let m = h & 0x3ffu;
-  if (e == 0u) {
-    return bitcast<f32>(sign | bitcast<u32>(f32(m) * 5.9604644775390625e-8));
-  }
-  if (e == 31u) {
-    return bitcast<f32>(sign | 0x7f800000u | (m << 13u));
-  }
-  return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
+  return halvesToF32(vec4<u32>(h)).x;
+}
+
+// The 4 bytes of a word, low byte first.
+fn bytesOf(w: u32) -> vec4<u32> {
+  return (vec4<u32>(w) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu);
+}
+
+// The 4 bytes of a word as signed 8-bit integers.
+fn signedBytesOf(w: u32) -> vec4<f32> {
+  return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(w) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
+}
+
+// Values k .. k+3 (lo) and k+4 .. k+7 (hi) of one weight row.
+struct Chunk {
+  lo: vec4<f32>,
+  hi: vec4<f32>,
 }
 
 // The 8 values k .. k+7 (k % 8 == 0) of the weight row starting at byte `row`. All 8 share one block scale.
-fn dequant8(row: u32, k: u32) -> array<f32, 8> {
-  var v: array<f32, 8>;
+fn dequant8(row: u32, k: u32) -> Chunk {
   if (FORMAT == 0u) {
     let w = (row >> 2u) + k;
-    for (var j = 0u; j < 8u; j++) { v[j] = bitcast<f32>(W[w + j]); }
-  } else if (FORMAT == 1u) {
+    return Chunk(bitcast<vec4<f32>>(vec4<u32>(W[w], W[w + 1u], W[w + 2u], W[w + 3u])),
+                 bitcast<vec4<f32>>(vec4<u32>(W[w + 4u], W[w + 5u], W[w + 6u], W[w + 7u])));
+  }
+  if (FORMAT == 1u) {
     let w = (row >> 2u) + (k >> 1u);
-    for (var j = 0u; j < 4u; j++) {
-      let pair = W[w + j];
-      v[2u * j] = halfToF32(pair & 0xffffu);
-      v[2u * j + 1u] = halfToF32(pair >> 16u);
-    }
-  } else if (FORMAT == 2u) {
+    let a = W[w];
+    let b = W[w + 1u];
+    let c = W[w + 2u];
+    let d = W[w + 3u];
+    let low = vec4<u32>(0xffffu);
+    return Chunk(halvesToF32(vec4<u32>(a, a >> 16u, b, b >> 16u) & low), halvesToF32(vec4<u32>(c, c >> 16u, d, d >> 16u) & low));
+  }
+  if (FORMAT == 2u) {
     let block = row + (k >> 5u) * 18u;
     let d = halfToF32(halfAt(block));
     let i = k & 31u;
     let q = block + 2u + (i & 15u);
-    let shift = select(0u, 4u, i >= 16u);
-    let words = array<u32, 2>(wordAt(q), wordAt(q + 4u));
-    for (var j = 0u; j < 8u; j++) {
-      let nibble = (words[j >> 2u] >> ((j & 3u) * 8u + shift)) & 15u;
-      v[j] = (f32(nibble) - 8.0) * d;
-    }
-  } else if (FORMAT == 8u) {
+    let shift = vec4<u32>(select(0u, 4u, i >= 16u));
+    let n0 = (bytesOf(wordAt(q)) >> shift) & vec4<u32>(15u);
+    let n1 = (bytesOf(wordAt(q + 4u)) >> shift) & vec4<u32>(15u);
+    return Chunk((vec4<f32>(n0) - 8.0) * d, (vec4<f32>(n1) - 8.0) * d);
+  }
+  if (FORMAT == 8u) {
     let block = row + (k >> 5u) * 34u;
     let d = halfToF32(halfAt(block));
     let q = block + 2u + (k & 31u);
-    let words = array<u32, 2>(wordAt(q), wordAt(q + 4u));
-    for (var j = 0u; j < 8u; j++) {
-      let signed = bitcast<i32>(words[j >> 2u] << (24u - (j & 3u) * 8u)) >> 24u;
-      v[j] = f32(signed) * d;
-    }
-  } else if (FORMAT == 12u) {
+    return Chunk(signedBytesOf(wordAt(q)) * d, signedBytesOf(wordAt(q + 4u)) * d);
+  }
+  if (FORMAT == 12u) {
     let block = row + (k >> 8u) * 144u;
     let dd = W[block >> 2u];
     let d = halfToF32(dd & 0xffffu);
@@ -140,37 +154,29 @@ fn dequant8(row: u32, k: u32) -> array<f32, 8> {
       mn = (packed >> 4u) | ((byteAt(scales + s) >> 6u) << 4u);
     }
     let d1 = d * f32(sc);
-    let m1 = dmin * f32(mn);
-    let q = block + 16u + 32u * c + (r & 31u);
-    let shift = select(0u, 4u, r >= 32u);
-    let words = array<u32, 2>(W[q >> 2u], W[(q >> 2u) + 1u]);
-    for (var j = 0u; j < 8u; j++) {
-      let nibble = (words[j >> 2u] >> ((j & 3u) * 8u + shift)) & 15u;
-      v[j] = d1 * f32(nibble) - m1;
-    }
-  } else if (FORMAT == 14u) {
-    let block = row + (k >> 8u) * 210u;
-    let i = k & 255u;
-    let h = i >> 7u;
-    let qq = (i >> 5u) & 3u;
-    let l = i & 31u;
-    let lowAt = block + 64u * h + 32u * (qq & 1u) + l;
-    let highAt = block + 128u + 32u * h + l;
-    let scaleByte = byteAt(block + 192u + 8u * h + (l >> 4u) + 2u * qq);
-    let scale = f32(bitcast<i32>(scaleByte << 24u) >> 24u);
-    let ds = halfToF32(halfAt(block + 208u)) * scale;
-    let lowShift = select(0u, 4u, qq >= 2u);
-    let highShift = 2u * qq;
-    let lows = array<u32, 2>(wordAt(lowAt), wordAt(lowAt + 4u));
-    let highs = array<u32, 2>(wordAt(highAt), wordAt(highAt + 4u));
-    for (var j = 0u; j < 8u; j++) {
-      let b = (j & 3u) * 8u;
-      let low = (lows[j >> 2u] >> (b + lowShift)) & 15u;
-      let high = (highs[j >> 2u] >> (b + highShift)) & 3u;
-      v[j] = ds * f32(i32(low | (high << 4u)) - 32);
-    }
+    let m1 = vec4<f32>(dmin * f32(mn));
+    let q = (block + 16u + 32u * c + (r & 31u)) >> 2u;
+    let shift = vec4<u32>(select(0u, 4u, r >= 32u));
+    let n0 = (bytesOf(W[q]) >> shift) & vec4<u32>(15u);
+    let n1 = (bytesOf(W[q + 1u]) >> shift) & vec4<u32>(15u);
+    return Chunk(d1 * vec4<f32>(n0) - m1, d1 * vec4<f32>(n1) - m1);
   }
-  return v;
+  // Q6_K
+  let block = row + (k >> 8u) * 210u;
+  let i = k & 255u;
+  let h = i >> 7u;
+  let qq = (i >> 5u) & 3u;
+  let l = i & 31u;
+  let lowAt = block + 64u * h + 32u * (qq & 1u) + l;
+  let highAt = block + 128u + 32u * h + l;
+  let scaleByte = byteAt(block + 192u + 8u * h + (l >> 4u) + 2u * qq);
+  let scale = f32(bitcast<i32>(scaleByte << 24u) >> 24u);
+  let ds = halfToF32(halfAt(block + 208u)) * scale;
+  let lowShift = vec4<u32>(select(0u, 4u, qq >= 2u));
+  let highShift = vec4<u32>(2u * qq);
+  let q0 = ((bytesOf(wordAt(lowAt)) >> lowShift) & vec4<u32>(15u)) | (((bytesOf(wordAt(highAt)) >> highShift) & vec4<u32>(3u)) << vec4<u32>(4u));
+  let q1 = ((bytesOf(wordAt(lowAt + 4u)) >> lowShift) & vec4<u32>(15u)) | (((bytesOf(wordAt(highAt + 4u)) >> highShift) & vec4<u32>(3u)) << vec4<u32>(4u));
+  return Chunk(ds * (vec4<f32>(q0) - 32.0), ds * (vec4<f32>(q1) - 32.0));
 }
 // ---- end GGUF block decoding ----
 
@@ -183,9 +189,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let wn = t / (BK / 8u);
   let wk = (t % (BK / 8u)) * 8u;
 
-  var acc: array<array<f32, TK>, TM>;
-  var a: array<f32, TM>;
-  var b: array<f32, TK>;
+  // acc_i: dX row row0 + lid.y + 16i, columns col0 + 4·lid.x .. +3.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
 
   for (var n0 = 0u; n0 < p.N; n0 += BN) {
     for (var e = t; e < BM * BN; e += WG_X * WG_Y) {
@@ -196,34 +204,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       tileY[n * BM + m] = g;
     }
     let n = n0 + wn;
-    if (n < p.N && col0 + wk < p.K) {
-      let w = dequant8(n * p.rowBytes, col0 + wk);
-      for (var j = 0u; j < 8u; j++) { tileW[wn * BK + wk + j] = w[j]; }
-    } else {
-      for (var j = 0u; j < 8u; j++) { tileW[wn * BK + wk + j] = 0.0; }
-    }
+    var w = Chunk(vec4<f32>(0.0), vec4<f32>(0.0));
+    if (n < p.N && col0 + wk < p.K) { w = dequant8(n * p.rowBytes, col0 + wk); }
+    tileW[wn * (BK / 4u) + wk / 4u] = w.lo;
+    tileW[wn * (BK / 4u) + wk / 4u + 1u] = w.hi;
     workgroupBarrier();
 
     for (var r = 0u; r < BN; r++) {
-      for (var i = 0u; i < TM; i++) { a[i] = tileY[r * BM + lid.y + i * WG_Y]; }
-      for (var j = 0u; j < TK; j++) { b[j] = tileW[r * BK + lid.x + j * WG_X]; }
-      for (var i = 0u; i < TM; i++) {
-        for (var j = 0u; j < TK; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
-      }
+      let b = tileW[r * (BK / 4u) + lid.x];
+      let a = r * BM + lid.y;
+      acc0 = fma(vec4<f32>(tileY[a]), b, acc0);
+      acc1 = fma(vec4<f32>(tileY[a + 16u]), b, acc1);
+      acc2 = fma(vec4<f32>(tileY[a + 32u]), b, acc2);
+      acc3 = fma(vec4<f32>(tileY[a + 48u]), b, acc3);
     }
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + lid.y + i * WG_Y;
-    if (row >= p.M) { continue; }
-    for (var j = 0u; j < TK; j++) {
-      let col = col0 + lid.x + j * WG_X;
-      if (col >= p.K) { continue; }
-      let index = row * p.K + col;
-      var value = acc[i][j];
-      if (ACCUMULATE) { value += f32(dX[index]); }
-      dX[index] = act_t(value);
-    }
-  }
+  let col = col0 + 4u * lid.x;
+  store(row0 + lid.y, col, acc0);
+  store(row0 + lid.y + 16u, col, acc1);
+  store(row0 + lid.y + 32u, col, acc2);
+  store(row0 + lid.y + 48u, col, acc3);
+}
+
+// Writes dX[row, col .. col+3]; K % 8 == 0, so the 4 columns are all inside or all past the end.
+fn store(row: u32, col: u32, value: vec4<f32>) {
+  if (row >= p.M || col >= p.K) { return; }
+  let index = (row * p.K + col) / 4u;
+  var v = value;
+  if (ACCUMULATE) { v += vec4<f32>(dX[index]); }
+  dX[index] = vec4<act_t>(v);
 }

@@ -17,7 +17,7 @@ export interface QuantizedMatmulOptions {
 /** Which forward kernel: the matrix-vector one (bandwidth-bound decode) or the tiled one (weight tile reuse). */
 export type ForwardKernel = 'matvec' | 'tiled';
 
-const MATVEC_WG = 64;
+const MATVEC_WG = 32;
 const MATVEC_ROWS = 4; // ROWS in shaders/qmatvec.wgsl
 const TILE_M = 64;
 const TILE_N = 64;
