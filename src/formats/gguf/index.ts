@@ -5,3 +5,4 @@ export * from './tensorData';
 export * from './write';
 export * from './llamaMetadata';
 export { buildTinyModel, type TinyModel, type TinyModelSpec } from './tinyModel';
+export { ggufReport, shortestF32, summarizeValue, valueTypeName, type GgufReport } from './describe';

@@ -1,0 +1,69 @@
+import { existsSync, openAsBlob, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { CliCommand } from '../command';
+import { CliUsageError } from '../command';
+import { parseArgs } from '../args';
+import { LabError } from '../../errors';
+import { formatBytes } from '../../gpu/allocator';
+import { ggufReport, readGguf, type GgufReport } from '../../formats/gguf';
+
+/**
+ * The text report is a list of sections, printed in order. A later section (the memory plan) is added by
+ * appending a renderer here and, for --json, a field to the printed object.
+ */
+const SECTIONS: ((report: GgufReport) => string[])[] = [headerSection, metadataSection, tensorSection, totalsSection];
+
+export const command: CliCommand = {
+  name: 'inspect',
+  summary: 'show a GGUF model\'s metadata, tensors and sizes',
+  usage: `usage: lora-lab inspect <model.gguf> [--json]
+
+Reads only the header of a GGUF file (versions 2 and 3) and prints its metadata (long arrays summarised),
+the tensor table (name, type, dims, bytes) and totals by quant type.
+  --json   print one JSON object instead of text`,
+  async run(args, io) {
+    const parsed = parseArgs(args, { switches: ['json'] });
+    if (parsed.positional.length !== 1) throw new CliUsageError('give exactly one model file');
+    const path = parsed.positional[0];
+    if (!existsSync(path) || !statSync(path).isFile()) throw new LabError('file not found', path, 'check the path');
+    const file = await readGguf(await openAsBlob(path), { name: path });
+    const report = ggufReport(file, basename(path));
+    if (parsed.flags.has('json')) {
+      io.out(JSON.stringify(report, null, 2) + '\n');
+      return 0;
+    }
+    io.out(SECTIONS.map((section) => section(report).join('\n')).join('\n\n') + '\n');
+    return 0;
+  },
+};
+
+function headerSection(r: GgufReport): string[] {
+  return [
+    `file          ${r.file} (${formatBytes(r.byteLength)})`,
+    `format        GGUF v${r.version}, alignment ${r.alignment}, tensor data from byte ${r.dataOffset}`,
+    `architecture  ${r.architecture ?? '(none)'}`,
+    `parameters    ${r.totalElements.toLocaleString('en-US')} in ${r.tensors.length} tensors, ${formatBytes(r.totalTensorBytes)}`,
+  ];
+}
+
+function metadataSection(r: GgufReport): string[] {
+  const width = Math.max(...r.metadata.map((m) => m.key.length), 3);
+  return [`metadata (${r.metadata.length} keys)`, ...r.metadata.map((m) => `  ${m.key.padEnd(width)}  ${m.type.padEnd(8)} ${m.value}`)];
+}
+
+function tensorSection(r: GgufReport): string[] {
+  if (r.tensors.length === 0) return ['tensors (none: vocabulary-only file)'];
+  const rows = r.tensors.map((t) => [t.name, t.type, t.dims.join(' × '), formatBytes(t.bytes)]);
+  return [`tensors (${r.tensors.length})`, ...table(['name', 'type', 'dims (ne0 first)', 'bytes'], rows)];
+}
+
+function totalsSection(r: GgufReport): string[] {
+  const rows = r.totals.map((t) => [t.type, String(t.tensors), t.elements.toLocaleString('en-US'), formatBytes(t.bytes)]);
+  return ['totals by type', ...table(['type', 'tensors', 'elements', 'bytes'], rows)];
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)];
+}
