@@ -65,7 +65,7 @@ function noLayoutError(name: string, fieldNames: string[]): LabError {
 }
 
 /** Reads uncompressed JSON Lines or a JSON array. */
-function jsonRecords(blob: Blob, format: 'jsonl' | 'json-array', options: LoadOptions): AsyncGenerator<RawRecord> {
+function jsonRecords(blob: Blob, format: 'jsonl' | 'json-array', options: LoadOptions): AsyncGenerator<RawRecord[]> {
   const limits = { maxRowBytes: options.maxRowBytes ?? DEFAULT_READ_LIMITS.maxRowBytes };
   const chunks = readChunks(blobStream(blob, options.onProgress));
   return format === 'jsonl' ? jsonLines(chunks, limits) : jsonArray(chunks, limits);
@@ -97,14 +97,14 @@ async function gzipRecords(blob: Blob, name: string, options: LoadOptions, onFor
       damage = (error as Error).message;
     }
   }
-  async function* withDamageReport(): AsyncGenerator<RawRecord> {
+  async function* withDamageReport(): AsyncGenerator<RawRecord[]> {
     let next = inner === 'jsonl' ? 1 : 0;
-    for await (const record of inner === 'jsonl' ? jsonLines(untilDamaged(), limits) : jsonArray(untilDamaged(), limits)) {
-      next = record.row + 1;
-      yield record;
+    for await (const batch of inner === 'jsonl' ? jsonLines(untilDamaged(), limits) : jsonArray(untilDamaged(), limits)) {
+      next = batch[batch.length - 1].row + 1;
+      yield batch;
     }
     // Rows before the damage were already delivered; the rest of the file is unreadable.
-    if (damage) yield { row: next, error: `the compressed data ends early or is damaged here (${damage}); later rows are lost` };
+    if (damage) yield [{ row: next, error: `the compressed data ends early or is damaged here (${damage}); later rows are lost` }];
   }
   return withDamageReport();
 }
@@ -136,19 +136,19 @@ export async function scanShard(
   };
 
   let schema: Schema | undefined = mapped;
-  let records: AsyncIterable<RawRecord>;
+  let batches: AsyncIterable<RawRecord[]>;
   if (format === 'parquet') {
     const file = await openParquet(blob, name);
     schema ??= detectSchema(file.columns);
     if (!schema) throw noLayoutError(name, file.columns);
     const wanted = new Set([...schema.reads, ...Object.values(options.fields ?? {})]);
-    records = parquetRecords(file, file.columns.filter((c) => wanted.has(c)), options.onProgress);
+    batches = parquetRecords(file, file.columns.filter((c) => wanted.has(c)), options.onProgress);
   } else if (format === 'jsonl-gzip') {
-    records = await gzipRecords(blob, name, options, (f) => (format = f));
+    batches = await gzipRecords(blob, name, options, (f) => (format = f));
     scan.format = format;
     scan.unit = format === 'jsonl-gzip' ? 'line' : 'row';
   } else {
-    records = jsonRecords(blob, format as 'jsonl' | 'json-array', options);
+    batches = jsonRecords(blob, format as 'jsonl' | 'json-array', options);
   }
 
   const accept = (record: RawRecord, layout: Schema) => {
@@ -168,18 +168,20 @@ export async function scanShard(
   // Until the layout is known, rows wait here (at most DETECT_WINDOW of them).
   const waiting: RawRecord[] = [];
   const seenFields = new Set<string>();
-  for await (const record of records) {
-    if (schema) {
-      accept(record, schema);
-      continue;
+  for await (const batch of batches) {
+    for (const record of batch) {
+      if (schema) {
+        accept(record, schema);
+        continue;
+      }
+      waiting.push(record);
+      if ('value' in record && isObject(record.value)) {
+        Object.keys(record.value).forEach((k) => seenFields.add(k));
+        schema = detectSchema(Object.keys(record.value));
+      }
+      if (schema) for (const r of waiting.splice(0)) accept(r, schema);
+      else if (waiting.length >= DETECT_WINDOW) throw noLayoutError(name, [...seenFields]);
     }
-    waiting.push(record);
-    if ('value' in record && isObject(record.value)) {
-      Object.keys(record.value).forEach((k) => seenFields.add(k));
-      schema = detectSchema(Object.keys(record.value));
-    }
-    if (schema) for (const r of waiting.splice(0)) accept(r, schema);
-    else if (waiting.length >= DETECT_WINDOW) throw noLayoutError(name, [...seenFields]);
   }
   if (!schema) {
     if (seenFields.size > 0) throw noLayoutError(name, [...seenFields]);

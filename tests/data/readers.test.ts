@@ -24,9 +24,9 @@ async function* randomChunks(bytes: Uint8Array, seed: number): AsyncGenerator<Ui
   }
 }
 
-async function collect(records: AsyncIterable<RawRecord>): Promise<RawRecord[]> {
+async function collect(batches: AsyncIterable<RawRecord[]>): Promise<RawRecord[]> {
   const out: RawRecord[] = [];
-  for await (const r of records) out.push(r);
+  for await (const batch of batches) out.push(...batch);
   return out;
 }
 

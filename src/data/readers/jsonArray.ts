@@ -1,7 +1,8 @@
 /**
  * A JSON array read one element at a time (MetaMathQA ships as one 400 MB array). A byte-level scanner
  * tracks strings, escapes and nesting depth to find where each top-level element ends; only that element's
- * bytes are held, then decoded and parsed on their own. Elements are numbered from 0.
+ * bytes are held, then decoded and parsed on their own. Elements are numbered from 0 and come in one batch
+ * per input chunk.
  *
  * An element that is balanced but not valid JSON is one bad row. Broken structure (an unclosed string or
  * bracket) cannot be resynchronised, so the scan ends there with one bad row saying the file ends inside it.
@@ -20,7 +21,7 @@ function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
-export async function* jsonArray(chunks: AsyncIterable<Uint8Array>, limits: ReadLimits): AsyncGenerator<RawRecord> {
+export async function* jsonArray(chunks: AsyncIterable<Uint8Array>, limits: ReadLimits): AsyncGenerator<RawRecord[]> {
   let phase = 'before' as 'before' | 'between' | 'element' | 'after';
   let depth = 0; // nesting inside the current element
   let inString = false;
@@ -55,6 +56,7 @@ export async function* jsonArray(chunks: AsyncIterable<Uint8Array>, limits: Read
   }
 
   for await (const chunk of chunks) {
+    const batch: RawRecord[] = [];
     let start = -1; // where the current element's bytes begin in this chunk
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i];
@@ -69,14 +71,14 @@ export async function* jsonArray(chunks: AsyncIterable<Uint8Array>, limits: Read
         else if (depth === 0 && (b === COMMA || b === CLOSE_BRACKET)) {
           keep(chunk.subarray(Math.max(start, 0), i));
           start = -1;
-          yield finish();
+          batch.push(finish());
           phase = b === COMMA ? 'between' : 'after';
         }
       } else if (isSpace(b)) {
         continue;
       } else if (phase === 'before') {
         if (b !== OPEN_BRACKET) {
-          yield { row: 0, error: 'not a JSON array: the file does not start with "["' };
+          yield [{ row: 0, error: 'not a JSON array: the file does not start with "["' }];
           return;
         }
         phase = 'between';
@@ -91,12 +93,13 @@ export async function* jsonArray(chunks: AsyncIterable<Uint8Array>, limits: Read
         i--; // let the element branch see this byte (it may open a string or an object)
       } else if (!trailing) {
         trailing = true;
-        yield { row: index, error: 'text after the closing "]" of the array was ignored' };
+        batch.push({ row: index, error: 'text after the closing "]" of the array was ignored' });
       }
     }
     if (phase === 'element') keep(chunk.slice(Math.max(start, 0)));
+    if (batch.length > 0) yield batch;
   }
   if (phase !== 'after') {
-    yield { row: index, error: 'the file ends inside this row (truncated?): the array is not closed' };
+    yield [{ row: index, error: 'the file ends inside this row (truncated?): the array is not closed' }];
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Parquet through hyparquet, one row group at a time so memory holds one group, never the file.
  * Strings are decoded strictly: bytes that are not UTF-8 become `INVALID_UTF8` and condemn one row.
- * Rows are numbered from 0 across the whole file.
+ * Rows are numbered from 0 across the whole file and come in one batch per row group.
  */
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -53,7 +53,7 @@ export async function* parquetRecords(
   file: ParquetFile,
   columns: string[],
   onProgress?: ByteProgress,
-): AsyncGenerator<RawRecord> {
+): AsyncGenerator<RawRecord[]> {
   const parsers = {
     stringFromBytes: (bytes: Uint8Array | undefined) => {
       if (!bytes) return bytes;
@@ -72,11 +72,11 @@ export async function* parquetRecords(
       rows = await parquetReadObjects({ file: file.buffer, metadata: file.metadata, columns, rowStart, rowEnd, compressors, parsers });
     } catch (error) {
       // A damaged row group loses its rows (reported as one bad entry) but not the groups around it.
-      yield { row: rowStart, error: `row group ${group} (rows ${rowStart}-${rowEnd - 1}) is unreadable: ${(error as Error).message}` };
+      yield [{ row: rowStart, error: `row group ${group} (rows ${rowStart}-${rowEnd - 1}) is unreadable: ${(error as Error).message}` }];
       rowStart = rowEnd;
       continue;
     }
-    for (let i = 0; i < rows.length; i++) yield { row: rowStart + i, value: rows[i] };
+    yield rows.map((value, i) => ({ row: rowStart + i, value }));
     onProgress?.(groupEndByte(file.metadata, group), file.buffer.byteLength);
     rowStart = rowEnd;
   }
