@@ -1,18 +1,24 @@
 /**
- * Examples to token sequences for training. SFT rows: BOS, the Alpaca/MetaMath prompt, then " " + response
- * and EOS; only the response and EOS are targets (the prompt is masked from the loss). Text rows: BOS, the
- * text, EOS, all targets. The prompt and response are encoded separately so the mask boundary is exact; the
- * separating space belongs to the response, matching the evaluation prompt "### Response: Let's think…".
+ * Examples to token sequences for training. SFT rows: BOS, then the Alpaca/MetaMath prompt, a space and the
+ * response encoded as one text (the way the model reads "### Response: Let's think…" at evaluation), then EOS.
+ * The loss starts where that encoding stops matching the encoding of the prompt alone: with most tokenizers
+ * exactly at the prompt's end; where a token merges across the boundary, that token is a target. Text rows:
+ * BOS, the text, EOS, every token after BOS a target.
  *
  * Mask convention: `targets[i] = 1` means the loss includes predicting `tokens[i]` from the tokens before it.
  */
 import type { Example } from './example';
 import { sftTrainPrompt } from './sftTemplate';
 
-/** Any tokenizer the lab has (the GGUF tokenizers in src/tokenizer/ satisfy this). */
+/**
+ * Any tokenizer the lab has; the GGUF tokenizers in src/tokenizer/ satisfy it as they are. It is always called
+ * with `addSpecial: false`, because BOS and EOS are placed here, once per example.
+ */
 export interface Tokenizer {
-  encode(text: string): number[];
+  encode(text: string, options?: { addSpecial?: boolean }): number[];
 }
+
+const PLAIN = { addSpecial: false };
 
 export interface SpecialTokens {
   bos: number;
@@ -43,16 +49,23 @@ export interface TokenizedSet {
 }
 
 export function tokenizeExample(example: Example, tokenizer: Tokenizer, special: SpecialTokens): TokenizedExample {
-  const prompt = example.kind === 'sft' ? tokenizer.encode(sftTrainPrompt(example.prompt)) : [];
-  const response = tokenizer.encode(example.kind === 'sft' ? ` ${example.response}` : example.response);
-  const length = 1 + prompt.length + response.length + 1;
+  let body: number[];
+  let promptLength = 0;
+  if (example.kind === 'sft') {
+    const prompt = sftTrainPrompt(example.prompt);
+    body = tokenizer.encode(`${prompt} ${example.response}`, PLAIN);
+    const promptIds = tokenizer.encode(prompt, PLAIN);
+    while (promptLength < promptIds.length && promptIds[promptLength] === body[promptLength]) promptLength++;
+  } else {
+    body = tokenizer.encode(example.response, PLAIN);
+  }
+  const length = 1 + body.length + 1;
   const tokens = new Int32Array(length);
   const targets = new Uint8Array(length);
   tokens[0] = special.bos;
-  tokens.set(prompt, 1);
-  tokens.set(response, 1 + prompt.length);
+  tokens.set(body, 1);
   tokens[length - 1] = special.eos;
-  targets.fill(1, 1 + prompt.length);
+  targets.fill(1, 1 + promptLength);
   return { tokens, targets, from: { shard: example.shard, row: example.row } };
 }
 

@@ -21,6 +21,27 @@ describe('tokenizing examples for training', () => {
     expect(Array.from(t.targets)).toEqual([...new Array(1 + promptLength).fill(0), ...new Array(t.tokens.length - 1 - promptLength).fill(1)]);
   });
 
+  it('where a token merges across the prompt/response boundary, the loss starts at that token', () => {
+    // Characters as tokens, except that ": " is one token: the prompt ends with ":", the whole text with ": a".
+    const chars = {
+      encode: (t: string) => (t.match(/: |[\s\S]/g) ?? []).map((c) => (c === ': ' ? 1000 : c.charCodeAt(0))),
+    };
+    const t = tokenizeExample(sft('q', 'a'), chars, { bos: 1, eos: 2 });
+    const prompt = sftTrainPrompt('q');
+    const merged = 1 + prompt.length - 1; // BOS, then the prompt's characters up to its final ":"
+    expect(t.tokens[merged]).toBe(1000);
+    expect(Array.from(t.targets.subarray(merged - 1, merged + 3))).toEqual([0, 1, 1, 1]);
+    expect(t.targets.indexOf(1)).toBe(merged);
+  });
+
+  it('the tokenizer is asked for no special tokens: BOS and EOS appear once', () => {
+    const options: unknown[] = [];
+    const tok = { encode: (text: string, o?: { addSpecial?: boolean }) => (options.push(o), text.split(' ').map(() => 7)) };
+    const t = tokenizeExample(sft('q', 'a'), tok, { bos: 1, eos: 2 });
+    expect(options.every((o) => (o as { addSpecial?: boolean }).addSpecial === false)).toBe(true);
+    expect(Array.from(t.tokens).filter((id) => id === 1 || id === 2)).toEqual([1, 2]);
+  });
+
   it('a text example trains on every token after BOS', () => {
     const tok = new WordTokenizer();
     const t = tokenizeExample(text('one two three'), tok, tok.special);
