@@ -4,5 +4,5 @@ export * from './metadata';
 export * from './tensorData';
 export * from './write';
 export * from './llamaMetadata';
-export { buildTinyModel, type TinyModel, type TinyModelSpec } from './tinyModel';
+export { buildTinyModel, planTinyModel, type PlannedTensor, type TinyModel, type TinyModelPlan, type TinyModelSpec } from './tinyModel';
 export { ggufReport, shortestF32, summarizeValue, valueTypeName, type GgufReport } from './describe';

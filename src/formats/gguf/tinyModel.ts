@@ -1,6 +1,6 @@
 import { LabError } from '../../errors';
 import { randomF32 } from '../../util/random';
-import { ggmlType, type GgmlTypeName } from '../ggmlTypes';
+import { ggmlType } from '../ggmlTypes';
 import { quantize, type QuantizableType } from '../quant';
 import { llamaMetadata, type LlamaHyperparameters } from './llamaMetadata';
 import { metaStringArray } from './metadata';
@@ -41,9 +41,35 @@ export interface TinyModel {
   sourceValues: Map<string, Float32Array>;
 }
 
+/** A tensor of the plan: its values are generated (from its own seed) only when asked for. */
+export interface PlannedTensor {
+  name: string;
+  dims: number[];
+  type: QuantizableType;
+  values(): Float32Array;
+}
+
+export interface TinyModelPlan {
+  metadata: GgufMetaEntry[];
+  tensors: PlannedTensor[];
+}
+
 const FILE_TYPE: Record<QuantizableType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15, Q6_K: 18 };
 
+/** Builds every tensor in memory: for test-sized models. Tools writing large files stream `planTinyModel`. */
 export function buildTinyModel(spec: TinyModelSpec): TinyModel {
+  const plan = planTinyModel(spec);
+  const sourceValues = new Map<string, Float32Array>();
+  const tensors = plan.tensors.map((t) => {
+    const values = t.values();
+    sourceValues.set(t.name, values);
+    return { name: t.name, dims: t.dims, type: t.type, data: quantize(t.type, values) };
+  });
+  return { metadata: plan.metadata, tensors, sourceValues };
+}
+
+/** The metadata and tensor list of a tiny model, each tensor's values generated lazily from the seed. */
+export function planTinyModel(spec: TinyModelSpec): TinyModelPlan {
   const vocabSize = metaStringArray(spec.vocabulary, 'tokenizer.ggml.tokens').length;
   const nEmbd = spec.embeddingLength;
   const headDim = nEmbd / spec.headCount;
@@ -64,26 +90,28 @@ export function buildTinyModel(spec: TinyModelSpec): TinyModel {
     vocabSize,
     fileType: FILE_TYPE[spec.weightType],
   };
-  const tensors: GgufTensorToWrite[] = [];
-  const sourceValues = new Map<string, Float32Array>();
-  let seed = spec.seed >>> 0;
-  const add = (name: string, dims: number[], type: GgmlTypeName, values: Float32Array) => {
+  const tensors: PlannedTensor[] = [];
+  let nextSeed = spec.seed >>> 0;
+  const add = (name: string, dims: number[], type: QuantizableType, values: (seed: number) => Float32Array) => {
     if (dims[0] % ggmlType(type).blockElements !== 0) {
       throw new LabError(`tensor "${name}" row length ${dims[0]} is not a multiple of the ${type} block size ${ggmlType(type).blockElements}`,
         'tiny model', 'choose sizes that are multiples of 256 for K-quants, 32 for Q4_0/Q8_0');
     }
-    sourceValues.set(name, values);
-    tensors.push({ name, dims, type, data: quantize(type as QuantizableType, values) });
+    const seed = nextSeed++;
+    tensors.push({ name, dims, type, values: () => values(seed) });
   };
   const matrix = (name: string, cols: number, rows: number, type: QuantizableType, zero = false) =>
-    add(name, [cols, rows], type, zero ? new Float32Array(cols * rows) : randomF32(cols * rows, seed++, 1 / Math.sqrt(cols)));
-  const norm = (name: string) => {
-    const v = randomF32(nEmbd, seed++, 0.1);
-    for (let i = 0; i < v.length; i++) v[i] += 1;
-    add(name, [nEmbd], 'F32', spec.identityBlocks ? new Float32Array(nEmbd).fill(1) : v);
-  };
+    add(name, [cols, rows], type, (seed) => (zero ? new Float32Array(cols * rows) : randomF32(cols * rows, seed, 1 / Math.sqrt(cols))));
+  const norm = (name: string) =>
+    add(name, [nEmbd], 'F32', (seed) => {
+      if (spec.identityBlocks) return new Float32Array(nEmbd).fill(1);
+      const v = randomF32(nEmbd, seed, 0.1);
+      for (let i = 0; i < v.length; i++) v[i] += 1;
+      return v;
+    });
+  const bias = (name: string, n: number) => add(name, [n], 'F32', (seed) => randomF32(n, seed, 0.1));
   const tied = spec.tiedEmbeddings ?? spec.architecture === 'qwen2';
-  add('token_embd.weight', [nEmbd, vocabSize], spec.embeddingType ?? spec.weightType, randomF32(nEmbd * vocabSize, seed++, 1));
+  add('token_embd.weight', [nEmbd, vocabSize], spec.embeddingType ?? spec.weightType, (seed) => randomF32(nEmbd * vocabSize, seed, 1));
   norm('output_norm.weight');
   if (!tied) matrix('output.weight', nEmbd, vocabSize, spec.outputType ?? spec.weightType);
   const qDim = headDim * spec.headCount;
@@ -95,9 +123,9 @@ export function buildTinyModel(spec: TinyModelSpec): TinyModel {
     matrix(`${p}attn_k.weight`, nEmbd, kvDim, spec.weightType);
     matrix(`${p}attn_v.weight`, nEmbd, kvDim, spec.weightType);
     if (spec.architecture === 'qwen2') {
-      add(`${p}attn_q.bias`, [qDim], 'F32', randomF32(qDim, seed++, 0.1));
-      add(`${p}attn_k.bias`, [kvDim], 'F32', randomF32(kvDim, seed++, 0.1));
-      add(`${p}attn_v.bias`, [kvDim], 'F32', randomF32(kvDim, seed++, 0.1));
+      bias(`${p}attn_q.bias`, qDim);
+      bias(`${p}attn_k.bias`, kvDim);
+      bias(`${p}attn_v.bias`, kvDim);
     }
     matrix(`${p}attn_output.weight`, qDim, nEmbd, spec.weightType, spec.identityBlocks);
     norm(`${p}ffn_norm.weight`);
@@ -105,5 +133,5 @@ export function buildTinyModel(spec: TinyModelSpec): TinyModel {
     matrix(`${p}ffn_up.weight`, nEmbd, spec.feedForwardLength, spec.weightType);
     matrix(`${p}ffn_down.weight`, spec.feedForwardLength, nEmbd, spec.weightType, spec.identityBlocks);
   }
-  return { metadata: [...llamaMetadata(hyper), ...copyMetadata(spec.vocabulary)], tensors, sourceValues };
+  return { metadata: [...llamaMetadata(hyper), ...copyMetadata(spec.vocabulary)], tensors };
 }
