@@ -90,10 +90,13 @@ export async function loadModelWeights(
     return weight;
   }
 
-  /** A projection: F32 tensors go to the dense f32 path (any width), the rest stay in their block layout. */
+  /**
+   * A projection in its block layout; F32 rows whose width is not a multiple of 8 (the block kernels decode 8
+   * values at a time), such as a tiny model's FFN width of 172, go to the dense f32 path instead.
+   */
   async function matrix(name: string, N: number, K: number): Promise<LinearWeight> {
     const tensor = checkedMatrix(name, N, K);
-    if (tensor.type.name !== 'F32') return quantized(name, N, K);
+    if (tensor.type.name !== 'F32' || K % 8 === 0) return quantized(name, N, K);
     const buffer = gpu.alloc(tensor.byteLength, { label: name, category: 'weights' });
     allocated.push(buffer);
     await stream(tensor, (offset, bytes) => gpu.write(buffer, bytes, offset));
