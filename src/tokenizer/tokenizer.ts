@@ -92,10 +92,13 @@ export class Tokenizer {
     for (const id of [vocab.eosId, eotId, vocab.eomId]) if (id !== null) this.endOfGeneration.add(id);
 
     const special = (t: number) => t === TokenType.Control || t === TokenType.UserDefined || t === TokenType.Unknown;
+    // Longest first by UTF-8 length, as llama.cpp orders them (ties by id).
     this.specials = this.texts
       .map((text, id) => [id, text] as const)
       .filter(([id]) => special(this.types[id]))
-      .sort((a, b) => b[1].length - a[1].length || a[0] - b[0]);
+      .map(([id, text]) => [id, text, utf8.encode(text).length] as const)
+      .sort((a, b) => b[2] - a[2] || a[0] - b[0])
+      .map(([id, text]) => [id, text] as const);
     this.userDefined = this.specials.filter(([id]) => this.types[id] === TokenType.UserDefined);
 
     if (vocab.model === 'llama') {
