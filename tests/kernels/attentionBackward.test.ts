@@ -4,7 +4,7 @@ import { expectAllClose } from './compare';
 import { expectGradientMatchesFiniteDifferences, weightedSum } from './gradcheck';
 import { atPrecision, randomAttentionInputs, runAttentionForward, uploadActivations } from './attentionCases';
 import { attentionBackward } from '../../src/kernels/attentionBackward';
-import { attentionBackwardReference } from '../../src/kernels/reference/attention';
+import { attentionBackwardReference, attentionReference } from '../../src/kernels/reference/attention';
 import { packedSegmentStarts, resolveAttentionShape, type AttentionShape } from '../../src/kernels/attentionShape';
 import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
 import type { Gpu } from '../../src/gpu/gpu';
@@ -12,10 +12,20 @@ import { randomF32 } from '../../src/util/random';
 
 type Inputs = { q: Float32Array; k: Float32Array; v: Float32Array; segStart?: Uint32Array };
 
-/** Forward on the GPU (for O and LSE), then the backward kernels; returns dQ, dK, dV. */
-async function runBackward(gpu: Gpu, x: Inputs, dOut: Float32Array, shape: AttentionShape, precision: ActivationPrecision = 'f32') {
+/**
+ * The backward kernels on given forward results (O, LSE); returns dQ, dK, dV. The analytic tests take O and LSE from
+ * the f64 reference (sparing SwiftShader the forward pipelines' compile time); the finite-difference tests from the
+ * forward kernel.
+ */
+async function runBackward(
+  gpu: Gpu,
+  x: Inputs,
+  fwd: { out: Float32Array; lse: Float32Array },
+  dOut: Float32Array,
+  shape: AttentionShape,
+  precision: ActivationPrecision = 'f32',
+) {
   const s = resolveAttentionShape(shape, 'runBackward');
-  const fwd = await runAttentionForward(gpu, x, shape, { precision });
   const q = uploadActivations(gpu, x.q, precision, 'Q');
   const k = uploadActivations(gpu, x.k, precision, 'K');
   const v = uploadActivations(gpu, x.v, precision, 'V');
@@ -51,7 +61,8 @@ async function expectBackwardMatchesReference(
   const raw = randomAttentionInputs(shape, seed);
   const x = { q: atPrecision(raw.q, precision), k: atPrecision(raw.k, precision), v: atPrecision(raw.v, precision), segStart: extra.segStart };
   const dOut = randomF32(x.q.length, seed + 3);
-  const got = await runBackward(gpu, x, dOut, shape, precision);
+  const forward = attentionReference(x, shape);
+  const got = await runBackward(gpu, x, { out: atPrecision(forward.out, precision), lse: forward.lse }, dOut, shape, precision);
   const want = attentionBackwardReference(x, dOut, shape);
   const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;
   const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;
@@ -119,7 +130,7 @@ describe('attention backward against finite differences of the forward kernel', 
         const gpu = await testGpu();
         const x: Inputs = { ...randomAttentionInputs(c.shape, c.seed), segStart: c.segStart };
         const w = randomF32(x.q.length, c.seed + 3);
-        const grads = await runBackward(gpu, x, w, c.shape);
+        const grads = await runBackward(gpu, x, await runAttentionForward(gpu, x, c.shape), w, c.shape);
         const grad = { q: grads.dq, k: grads.dk, v: grads.dv }[input];
         await expectGradientMatchesFiniteDifferences({
           x: x[input],
