@@ -7,6 +7,8 @@ import { embeddingLookup } from '../kernels/embedding';
 import { rmsNorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
+import { attentionDecode, attentionDecodeScratchBytes } from '../kernels/attentionDecode';
+import { sampleTop, type SamplingOptions } from '../kernels/sampling';
 import { swiglu } from '../kernels/swiglu';
 import { biasAdd } from '../kernels/biasAdd';
 import { modelConfigFromGguf, type ModelConfig } from './config';
@@ -14,6 +16,8 @@ import { freeModelWeights, loadModelWeights, type LoadWeightsOptions, type Model
 import { KvCache } from './kvCache';
 import { allocateActivations, freeActivations, type Activations } from './activations';
 import { linear } from './linear';
+import { applyLora, type LoraAdapter } from './lora';
+import type { Projection } from './tensorNames';
 
 export interface ModelLoadOptions extends LoadWeightsOptions {
   /** Most positions the KV cache holds (prompt + generated). Default: the model's context length, at most 2048. */
@@ -31,6 +35,13 @@ export class Model {
   readonly cache: KvCache;
   private readonly acts: Activations;
   private readonly lastRow: TrackedBuffer;
+  /** The LoRA adapter applied unmerged on top of the frozen weights, and its scratch x·Aᵀ [maxStepTokens, rank]. */
+  private adapter: { lora: LoraAdapter; h: TrackedBuffer } | undefined;
+  /** Split-K partial results of the one-token decode attention, sized for a full cache. */
+  private readonly decodePartials: TrackedBuffer;
+  /** Sampling input u ∈ [0, 1) and the sampled token id. */
+  private readonly sampleU: TrackedBuffer;
+  private readonly sampledId: TrackedBuffer;
 
   private constructor(
     readonly gpu: Gpu,
@@ -43,6 +54,10 @@ export class Model {
     this.cache = new KvCache(gpu, config, maxContext);
     this.acts = allocateActivations(gpu, config, maxStepTokens, maxStepTokens);
     this.lastRow = gpu.alloc(config.nEmbd * 4, { label: 'last row', category: 'activations' });
+    const decodeShape = { kvLen: maxContext, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim };
+    this.decodePartials = gpu.alloc(attentionDecodeScratchBytes(decodeShape), { label: 'decode partials', category: 'activations' });
+    this.sampleU = gpu.alloc(4, { label: 'sample u', category: 'activations' });
+    this.sampledId = gpu.alloc(4, { label: 'sampled id', category: 'activations' });
   }
 
   static async load(gpu: Gpu, source: Blob, options: ModelLoadOptions = {}): Promise<Model> {
@@ -58,6 +73,25 @@ export class Model {
     return this.cache.length;
   }
 
+  /**
+   * Applies `lora` (unmerged: the base weights are untouched) to every later `forward`, or none with `undefined`.
+   * Switching adapters needs no reload; the KV cache is not cleared, so call `reset` between texts.
+   */
+  useAdapter(lora: LoraAdapter | undefined): void {
+    if (lora && lora.model !== this.config && JSON.stringify(lora.model) !== JSON.stringify(this.config)) {
+      throw new LabError(`the adapter was made for "${lora.model.name}", not "${this.config.name}"`, 'useAdapter', 'Load an adapter trained on this base model.');
+    }
+    if (this.adapter) this.gpu.buffers.free(this.adapter.h);
+    this.adapter = lora && {
+      lora,
+      h: this.gpu.alloc(this.acts.maxTokens * lora.config.rank * 4, { label: 'lora scratch', category: 'activations' }),
+    };
+  }
+
+  get activeAdapter(): LoraAdapter | undefined {
+    return this.adapter?.lora;
+  }
+
   /** Forgets the context: the next `forward` starts at position 0. */
   reset(): void {
     this.cache.length = 0;
@@ -69,10 +103,7 @@ export class Model {
    */
   async forward(tokens: readonly number[], logits: 'last' | 'all'): Promise<Float32Array> {
     const V = this.config.nVocab;
-    for (const id of tokens) {
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new LabError(`token id ${id} is outside the vocabulary (0..${V - 1})`, 'forward');
-    }
-    if (tokens.length === 0) throw new LabError('no tokens to run', 'forward');
+    this.checkTokens(tokens);
     const out = new Float32Array(logits === 'all' ? tokens.length * V : V);
     for (let start = 0; start < tokens.length; start += this.acts.maxTokens) {
       const chunk = tokens.slice(start, start + this.acts.maxTokens);
@@ -88,7 +119,43 @@ export class Model {
     return out;
   }
 
+  /**
+   * Runs `tokens` like `forward` and picks the next token on the GPU from the last row of logits (temperature,
+   * top-k, top-p; greedy when temperature ≤ 0) with the caller's seeded `u` ∈ [0, 1): only the id is read back.
+   */
+  async forwardSample(tokens: readonly number[], sampling: SamplingOptions, u: number): Promise<number> {
+    if (tokens.length > this.acts.maxTokens) {
+      await this.forward(tokens.slice(0, -1), 'last');
+      tokens = tokens.slice(-1);
+    }
+    this.checkTokens(tokens);
+    const rec = this.record(tokens, 'last');
+    this.gpu.write(this.sampleU, Float32Array.of(u));
+    sampleTop(rec, { logits: this.acts.logits, u: this.sampleU, out: this.sampledId }, { rows: 1, vocab: this.config.nVocab }, sampling);
+    rec.submit();
+    return (await this.gpu.readU32(this.sampledId, 1))[0];
+  }
+
+  private checkTokens(tokens: readonly number[]): void {
+    const V = this.config.nVocab;
+    for (const id of tokens) {
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new LabError(`token id ${id} is outside the vocabulary (0..${V - 1})`, 'forward');
+    }
+    if (tokens.length === 0) throw new LabError('no tokens to run', 'forward');
+  }
+
   private async step(tokens: readonly number[], logits: 'last' | 'all' | 'none'): Promise<Float32Array> {
+    const rec = this.record(tokens, logits);
+    rec.submit();
+    if (logits === 'none') {
+      await this.gpu.sync();
+      return new Float32Array(0);
+    }
+    return this.gpu.readF32(this.acts.logits, (logits === 'all' ? tokens.length : 1) * this.config.nVocab);
+  }
+
+  /** Records one forward step over at most maxStepTokens tokens, leaving the requested logits in acts.logits. */
+  private record(tokens: readonly number[], logits: 'last' | 'all' | 'none'): Recorder {
     const { gpu, config: c, acts: a, weights: w } = this;
     const T = tokens.length;
     const pos0 = this.cache.length;
@@ -101,11 +168,7 @@ export class Model {
     embeddingLookup(rec, a.ids, w.tokenEmbd, a.x, { tokens: T }); // x: [T, D]
     for (let l = 0; l < c.nLayers; l++) this.block(rec, l, T, pos0);
     this.cache.length = pos0 + T;
-    if (logits === 'none') {
-      rec.submit();
-      await gpu.sync();
-      return new Float32Array(0);
-    }
+    if (logits === 'none') return rec;
     const rows = logits === 'all' ? T : 1;
     let normInput = a.x;
     if (logits === 'last') {
@@ -114,8 +177,13 @@ export class Model {
     }
     rmsNorm(rec, { x: normInput, w: w.outputNorm, y: a.xn, rstd: a.rstd }, { rows, n: c.nEmbd, eps: c.rmsEps });
     linear(rec, a.xn, w.output, a.logits, rows); // logits: [rows, V]
-    rec.submit();
-    return gpu.readF32(a.logits, rows * c.nVocab);
+    return rec;
+  }
+
+  /** y = x·Wᵀ (+ y when accumulating) for projection p of layer l, plus the adapter's share where it has one. */
+  private project(rec: Recorder, l: number, p: Projection, x: TrackedBuffer, y: TrackedBuffer, T: number, accumulate = false): void {
+    linear(rec, x, this.weights.layers[l].proj[p], y, T, accumulate);
+    if (this.adapter) applyLora(rec, this.adapter.lora, l, p, { x, y, h: this.adapter.h }, T);
   }
 
   /** One transformer block at positions pos0 .. pos0 + T − 1, updating the residual stream x in place. */
@@ -127,9 +195,9 @@ export class Model {
 
     // Attention: xn = rmsnorm(x); q, k, v = xn·Wqᵀ, xn·Wkᵀ, xn·Wvᵀ; rotate q and k by position.
     rmsNorm(rec, { x: a.x, w: layer.attnNorm, y: a.xn, rstd: a.rstd }, { rows: T, n: c.nEmbd, eps: c.rmsEps });
-    linear(rec, a.xn, layer.proj.q, a.q, T); // [T, H·d]
-    linear(rec, a.xn, layer.proj.k, a.k, T); // [T, Hkv·d]
-    linear(rec, a.xn, layer.proj.v, a.v, T); // [T, Hkv·d]
+    this.project(rec, l, 'q', a.xn, a.q, T); // [T, H·d]
+    this.project(rec, l, 'k', a.xn, a.k, T); // [T, Hkv·d]
+    this.project(rec, l, 'v', a.xn, a.v, T); // [T, Hkv·d]
     if (layer.bias) {
       biasAdd(rec, a.q, layer.bias.q, { rows: T, n: qDim });
       biasAdd(rec, a.k, layer.bias.k, { rows: T, n: kvDim });
@@ -140,25 +208,29 @@ export class Model {
     rope(rec, { x: a.q, ...ropeBuffers }, { ...ropeShape, nHeads: c.nHeads });
     rope(rec, { x: a.k, ...ropeBuffers }, { ...ropeShape, nHeads: c.nKvHeads });
     this.cache.append(rec, l, a.k, a.v, T);
-    attentionForward(
-      rec,
-      { q: a.q, k: this.cache.keys[l], v: this.cache.values[l], out: a.attn, lse: a.lse },
-      { qLen: T, kvLen: pos0 + T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow },
-    ); // attn: [T, H·d]
-    linear(rec, a.attn, layer.proj.o, a.x, T, true); // x += attn·Woᵀ
+    const heads = { kvLen: pos0 + T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow };
+    const kv = { k: this.cache.keys[l], v: this.cache.values[l] };
+    if (T === 1) {
+      // One new token: split-K over the cache instead of a query tile that would be 1/64 used.
+      attentionDecode(rec, { q: a.q, ...kv, partials: this.decodePartials, out: a.attn }, heads, { kvLayout: { kind: 'tokens' } });
+    } else {
+      attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads });
+    } // attn: [T, H·d]
+    this.project(rec, l, 'o', a.attn, a.x, T, true); // x += attn·Woᵀ
 
     // Feed-forward: x += (silu(xn·Wgateᵀ) ∘ xn·Wupᵀ)·Wdownᵀ with xn = rmsnorm(x).
     rmsNorm(rec, { x: a.x, w: layer.ffnNorm, y: a.xn, rstd: a.rstd }, { rows: T, n: c.nEmbd, eps: c.rmsEps });
-    linear(rec, a.xn, layer.proj.gate, a.gate, T); // [T, F]
-    linear(rec, a.xn, layer.proj.up, a.up, T); // [T, F]
+    this.project(rec, l, 'gate', a.xn, a.gate, T); // [T, F]
+    this.project(rec, l, 'up', a.xn, a.up, T); // [T, F]
     swiglu(rec, a.gate, a.up, a.hidden, T * c.nFf);
-    linear(rec, a.hidden, layer.proj.down, a.x, T, true); // x += hidden·Wdownᵀ
+    this.project(rec, l, 'down', a.hidden, a.x, T, true); // x += hidden·Wdownᵀ
   }
 
   free(): void {
     freeModelWeights(this.gpu, this.weights);
     freeActivations(this.gpu, this.acts);
-    this.gpu.buffers.free(this.lastRow);
+    for (const b of [this.lastRow, this.decodePartials, this.sampleU, this.sampledId]) this.gpu.buffers.free(b);
+    if (this.adapter) this.gpu.buffers.free(this.adapter.h);
     this.cache.free();
   }
 }
