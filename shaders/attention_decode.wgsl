@@ -1,13 +1,16 @@
 // Attention decode, step 1 of 2 (split-K): one new query token per sequence against its KV cache. The visible keys
-// [keyStart, kvLen) (keyStart = kvLen − window with a sliding window, else 0) are cut into chunks of WG keys; each
+// [keyStart, len) (len = the sequence's cache length: lengths[b] with HAS_LENGTHS, else kvLen; keyStart = len − window
+// with a sliding window, else 0) are cut into chunks of WG keys; each
 // workgroup scores one chunk for one query head and writes the chunk's softmax statistics and unnormalised output
 //   m = max_j s_j,  l = Σ_j exp(s_j − m),  o = Σ_j exp(s_j − m)·v_j       (s_j = scale·q·k_j)
-// so that attention_decode_combine.wgsl can merge the chunks exactly. The query is at position kvLen − 1 (its own
-// key and value are already in the cache), so every cached key up to kvLen − 1 is causally visible.
+// so that attention_decode_combine.wgsl can merge the chunks exactly (a chunk past the end of a shorter sequence writes
+// m = NEG, l = 0, o = 0 and drops out). The query is at position len − 1 (its own key and value are already in the
+// cache), so every cached key up to len − 1 is causally visible.
 //
 // Layouts (elements): Q [batch, nHeads, HEAD_DIM] act_t; K, V at b·kvStrideBatch + j·kvStrideToken + g·kvStrideHead + d,
 // act_t (the cache layout [batch, nKvHeads, maxCtx, HEAD_DIM] or token-major); partials
-// [batch, nHeads, nSplits, HEAD_DIM + 2] f32 holding (o[0..HEAD_DIM), m, l).
+// [batch, nHeads, nSplits, HEAD_DIM + 2] f32 holding (o[0..HEAD_DIM), m, l); lengths [batch] u32, 1 ≤ lengths[b] ≤ kvLen
+// (read only when HAS_LENGTHS; bind any read-only buffer otherwise). nSplits covers the longest sequence.
 // Dispatch: (nSplits, nHeads, batch) workgroups of WG threads; WG must be a multiple of HEAD_DIM. Thread t scores key
 // t of the chunk, then the threads split into WG / HEAD_DIM groups that each sum a share of the keys for every dim.
 
@@ -16,7 +19,7 @@ struct Params {
   nHeads: u32,
   nKvHeads: u32,
   scale: f32,
-  keyStart: u32,
+  window: u32,
   nSplits: u32,
   kvStrideToken: u32,
   kvStrideHead: u32,
@@ -30,10 +33,12 @@ struct Params {
 @group(0) @binding(1) var<storage, read> Q: array<act_t>;
 @group(0) @binding(2) var<storage, read> K: array<act_t>;
 @group(0) @binding(3) var<storage, read> V: array<act_t>;
-@group(0) @binding(4) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;
 
 override HEAD_DIM: u32 = 128u;
 override WG: u32 = 128u;
+override HAS_LENGTHS: bool = false;
 
 const NEG = -1.0e30;
 
@@ -48,13 +53,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let b = wid.z;
   let g = h / (p.nHeads / p.nKvHeads);
   let kvHead = b * p.kvStrideBatch + g * p.kvStrideHead;
-  let chunkStart = p.keyStart + split * WG;
+  var len = p.kvLen;
+  if (HAS_LENGTHS) { len = lengths[b]; }
+  var keyStart = 0u;
+  if (p.window > 0u && len > p.window) { keyStart = len - p.window; }
+  let chunkStart = keyStart + split * WG;
 
   for (var d = lid; d < HEAD_DIM; d += WG) { qs[d] = f32(Q[(b * p.nHeads + h) * HEAD_DIM + d]); }
   workgroupBarrier();
 
   let j = chunkStart + lid;
-  let valid = j < p.kvLen;
+  let valid = j < len;
   var score = NEG;
   if (valid) {
     var dot = 0.0;
@@ -86,7 +95,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let groups = WG / HEAD_DIM;
   var acc = 0.0;
   for (var jj = lid / HEAD_DIM; jj < WG; jj += groups) {
-    let key = min(chunkStart + jj, p.kvLen - 1u);
+    let key = min(chunkStart + jj, len - 1u);
     acc = fma(probs[jj], f32(V[kvHead + key * p.kvStrideToken + d]), acc);
   }
   red[lid] = acc;

@@ -7,8 +7,8 @@ import { resolveAttentionShape } from './attentionShape';
 import { kvStrides, type KvLayout } from './attention';
 
 /**
- * One decode step: a single new query token per sequence (all sequences of the batch at the same cache length)
- * against a KV cache of `kvLen` positions that already holds the new token's key and value.
+ * One decode step: a single new query token per sequence against a KV cache that already holds the new token's key
+ * and value. `kvLen` is the cache length of every sequence, or the longest one when `lengths` gives each its own.
  */
 export interface AttentionDecodeShape {
   batch?: number;
@@ -25,6 +25,8 @@ export interface AttentionDecodeBuffers {
   /** The cache, laid out as `kvLayout` says (normally [batch, nKvHeads, maxCtx, headDim]), act_t. */
   k: Binding;
   v: Binding;
+  /** [batch] u32 cache length of each sequence (1..kvLen); absent: all have kvLen. */
+  lengths?: Binding;
   /** Scratch of attentionDecodeScratchBytes(shape) bytes. */
   partials: Binding;
   /** [batch, nHeads, headDim] act_t, written. */
@@ -40,8 +42,8 @@ function plan(shape: AttentionDecodeShape) {
   if (CHUNK % s.headDim !== 0) {
     throw new LabError(`head dim ${s.headDim} does not divide ${CHUNK}`, where, 'Decode supports head dims 8, 16, 32, 64 and 128.');
   }
-  const keyStart = s.window > 0 && s.kvLen > s.window ? s.kvLen - s.window : 0;
-  return { s, keyStart, nSplits: ceilDiv(s.kvLen - keyStart, CHUNK) };
+  const visible = s.window > 0 ? Math.min(s.window, s.kvLen) : s.kvLen;
+  return { s, nSplits: ceilDiv(visible, CHUNK) };
 }
 
 /** Bytes of the split-K scratch buffer for a decode shape: per head and chunk, HEAD_DIM + 2 floats. */
@@ -60,19 +62,20 @@ export function attentionDecode(
   shape: AttentionDecodeShape,
   options: { kvLayout: KvLayout; precision?: ActivationPrecision },
 ): void {
-  const { s, keyStart, nSplits } = plan(shape);
+  const { s, nSplits } = plan(shape);
   const precision = options.precision ?? 'f32';
   const strides = kvStrides(s, options.kvLayout, 'attentionDecode');
   rec.dispatch(
-    { shader: 'attention_decode', precision, constants: { HEAD_DIM: s.headDim, WG: CHUNK } },
-    [buffers.q, buffers.k, buffers.v, buffers.partials],
+    { shader: 'attention_decode', precision, constants: { HEAD_DIM: s.headDim, WG: CHUNK, HAS_LENGTHS: buffers.lengths ? 1 : 0 } },
+    // Without per-sequence lengths the kernel never reads `lengths`; Q (also read-only) fills the binding.
+    [buffers.q, buffers.k, buffers.v, buffers.lengths ?? buffers.q, buffers.partials],
     [nSplits, s.nHeads, s.batch],
     uniforms()
       .u32(s.kvLen)
       .u32(s.nHeads)
       .u32(s.nKvHeads)
       .f32(s.scale)
-      .u32(keyStart)
+      .u32(s.window)
       .u32(nSplits)
       .u32(strides.token)
       .u32(strides.head)

@@ -174,6 +174,37 @@ describe('attention decode (one new token against the KV cache)', () => {
     await expectDecodeMatchesForwardLastRow({ kvLen: 700, nHeads: 2, nKvHeads: 1, headDim: 64, window: 200 }, 53);
   });
 
+  it('decodes a batch whose sequences have different cache lengths, with a window', async () => {
+    const gpu = await testGpu();
+    const seed = 56;
+    const lengths = [260, 1, 129];
+    const shape = { batch: 3, kvLen: 260, nHeads: 4, nKvHeads: 2, headDim: 64, window: 150 };
+    const full = { ...shape, qLen: shape.kvLen };
+    const kv = randomAttentionInputs(full, seed);
+    const qRows = randomAttentionInputs({ ...shape, qLen: 1 }, seed + 1).q;
+    const maxCtx = 300;
+    const q = gpu.upload(qRows, { label: 'q' });
+    const k = gpu.upload(toCacheLayout(kv.k, full, maxCtx, seed + 7), { label: 'K cache' });
+    const v = gpu.upload(toCacheLayout(kv.v, full, maxCtx, seed + 8), { label: 'V cache' });
+    const lengthsBuffer = gpu.upload(new Uint32Array(lengths), { label: 'lengths' });
+    const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'partials' });
+    const rowWidth = shape.nHeads * shape.headDim;
+    const out = gpu.alloc(shape.batch * rowWidth * 4, { label: 'O' });
+    const rec = gpu.recorder();
+    attentionDecode(rec, { q, k, v, lengths: lengthsBuffer, partials, out }, shape, { kvLayout: { kind: 'cache', maxCtx } });
+    rec.submit();
+    const got = await gpu.readF32(out, shape.batch * rowWidth);
+    for (const t of [q, k, v, lengthsBuffer, partials, out]) gpu.buffers.free(t);
+
+    const kvWidth = shape.nKvHeads * shape.headDim;
+    lengths.forEach((len, b) => {
+      const keys = (a: Float32Array) => a.slice(b * shape.kvLen * kvWidth, (b * shape.kvLen + len) * kvWidth);
+      const one = { qLen: 1, kvLen: len, nHeads: 4, nKvHeads: 2, headDim: 64, window: 150 };
+      const want = attentionReference({ q: qRows.slice(b * rowWidth, (b + 1) * rowWidth), k: keys(kv.k), v: keys(kv.v) }, one);
+      expectAllClose(got.slice(b * rowWidth, (b + 1) * rowWidth), want.out, F32_TOLERANCE, `sequence ${b} of length ${len} (seed ${seed})`);
+    });
+  });
+
   it('handles head dim 8 (stories260K)', async () => {
     await expectDecodeMatchesForwardLastRow({ kvLen: 150, nHeads: 8, nKvHeads: 4, headDim: 8 }, 54);
   });
