@@ -73,6 +73,14 @@ describe('readGguf refuses malformed headers with an error naming the field', ()
 });
 
 describe('readGguf on valid hand-built headers', () => {
+  it('reads version 2 files (same layout as version 3)', async () => {
+    const file = await readGguf(new RawGguf().header(1, 1, 2).kvString('general.architecture', 'llama')
+      .tensor('w', [32], 8, 0).padTo(32).zeros(34).blob());
+    expect(file.version).toBe(2);
+    expect(file.tensors[0]).toMatchObject({ name: 'w', dims: [32], byteLength: 34 });
+    expect(file.tensors[0].type.name).toBe('Q8_0');
+  });
+
   it('reads nested arrays, bools, 64-bit integers and a custom alignment', async () => {
     const raw = new RawGguf().header(1, 4)
       .kvU32('general.alignment', 64)

@@ -1,4 +1,4 @@
-import { existsSync, openAsBlob, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CliCommand } from '../command';
 import { CliUsageError } from '../command';
@@ -6,6 +6,7 @@ import { parseArgs } from '../args';
 import { LabError } from '../../errors';
 import { formatBytes } from '../../gpu/allocator';
 import { ggufReport, readGguf, type GgufReport } from '../../formats/gguf';
+import { openFileSource } from '../../formats/nodeFileSource';
 
 /**
  * The text report is a list of sections, printed in order. A later section (the memory plan) is added by
@@ -26,7 +27,7 @@ the tensor table (name, type, dims, bytes) and totals by quant type.
     if (parsed.positional.length !== 1) throw new CliUsageError('give exactly one model file');
     const path = parsed.positional[0];
     if (!existsSync(path) || !statSync(path).isFile()) throw new LabError('file not found', path, 'check the path');
-    const file = await readGguf(await openAsBlob(path), { name: path });
+    const file = await readGguf(await openFileSource(path), { name: path });
     const report = ggufReport(file, basename(path));
     if (parsed.flags.has('json')) {
       io.out(JSON.stringify(report, null, 2) + '\n');

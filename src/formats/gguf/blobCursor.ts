@@ -1,7 +1,8 @@
 import { LabError } from '../../errors';
+import type { ByteSource } from '../byteSource';
 
 /**
- * Reads a Blob front to back through a small window, so a header can be parsed without holding the file.
+ * Reads a file (Blob or ByteSource) front to back through a small window, so a header can be parsed without holding the file.
  *
  * Callers check `has(n)` and `await fill(n)` before reading n bytes; the synchronous readers then never wait.
  * Reading past the end of the file is an error naming `what` and the offset.
@@ -15,7 +16,7 @@ export class BlobCursor {
   private at = 0;
 
   constructor(
-    private readonly blob: Blob,
+    private readonly blob: ByteSource,
     private readonly fileName: string,
     private readonly windowBytes = 1 << 20,
   ) {}

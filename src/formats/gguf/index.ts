@@ -1,3 +1,4 @@
+export type { ByteSource } from '../byteSource';
 export * from './types';
 export { readGguf, type ReadGgufOptions } from './read';
 export * from './metadata';

@@ -1,6 +1,7 @@
 import { LabError } from '../../errors';
 import { ggmlByteLength, ggmlTypeById, type GgmlTypeName } from '../ggmlTypes';
 import { BlobCursor } from './blobCursor';
+import { sourceName, type ByteSource } from '../byteSource';
 import {
   GgufValueType,
   type GgufFile,
@@ -43,8 +44,8 @@ const SCALAR_BYTES: Partial<Record<GgufValueType, number>> = {
  * limits in `options` before anything is allocated. Errors are LabErrors naming the file, the field or
  * tensor, and the byte offset.
  */
-export async function readGguf(source: Blob, options: ReadGgufOptions = {}): Promise<GgufFile> {
-  const fileName = options.name ?? ((source as File).name || 'GGUF file');
+export async function readGguf(source: Blob | ByteSource, options: ReadGgufOptions = {}): Promise<GgufFile> {
+  const fileName = options.name ?? sourceName(source, 'GGUF file');
   const r = new HeaderReader(source, fileName, options);
   return r.read();
 }
@@ -56,7 +57,7 @@ class HeaderReader {
   private readonly maxTensorCount: number;
 
   constructor(
-    private readonly source: Blob,
+    private readonly source: ByteSource,
     private readonly fileName: string,
     private readonly options: ReadGgufOptions,
   ) {

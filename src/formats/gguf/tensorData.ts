@@ -1,5 +1,6 @@
 import { LabError } from '../../errors';
 import type { GgufTensorInfo } from './types';
+import { sourceName, type ByteSource } from '../byteSource';
 
 export interface TensorChunk {
   /** The chunk's bytes (a fresh buffer the consumer may keep or transfer). */
@@ -14,12 +15,12 @@ export interface TensorChunk {
  * except possibly the last, since `GPUQueue.writeBuffer` needs 4-byte multiples.
  */
 export async function* tensorChunks(
-  source: Blob,
+  source: Blob | ByteSource,
   tensor: GgufTensorInfo,
   chunkBytes = 16 << 20,
 ): AsyncGenerator<TensorChunk> {
   if (tensor.offset + tensor.byteLength > source.size) {
-    throw new LabError(`tensor "${tensor.name}" runs past the end of the file`, (source as File).name || 'GGUF file',
+    throw new LabError(`tensor "${tensor.name}" runs past the end of the file`, sourceName(source, 'GGUF file'),
       'the file is truncated or is not the file the header was read from');
   }
   const step = Math.max(4, chunkBytes - (chunkBytes % 4));
@@ -28,15 +29,40 @@ export async function* tensorChunks(
     const start = tensor.offset + done;
     const bytes = new Uint8Array(await source.slice(start, start + n).arrayBuffer());
     if (bytes.length !== n) {
-      throw new LabError(`short read of tensor "${tensor.name}" at byte ${start}`, (source as File).name || 'GGUF file',
+      throw new LabError(`short read of tensor "${tensor.name}" at byte ${start}`, sourceName(source, 'GGUF file'),
         'the file changed or is unreadable; choose it again');
     }
     yield { bytes, tensorOffset: done };
   }
 }
 
+export interface LoadProgress {
+  /** Tensor bytes delivered so far, this chunk included. */
+  loadedBytes: number;
+  totalBytes: number;
+}
+
+/**
+ * Streams several tensors one after another (in the order given), with the running byte count for a
+ * progress bar: the loader uploads each chunk to the tensor's GPU buffer at `tensorOffset`.
+ */
+export async function* tensorsChunks(
+  source: Blob | ByteSource,
+  tensors: readonly GgufTensorInfo[],
+  chunkBytes = 16 << 20,
+): AsyncGenerator<TensorChunk & LoadProgress & { tensor: GgufTensorInfo }> {
+  const totalBytes = totalTensorBytes(tensors);
+  let loadedBytes = 0;
+  for (const tensor of tensors) {
+    for await (const chunk of tensorChunks(source, tensor, chunkBytes)) {
+      loadedBytes += chunk.bytes.length;
+      yield { ...chunk, tensor, loadedBytes, totalBytes };
+    }
+  }
+}
+
 /** All of one tensor's bytes; for small tensors (norms, biases, test models). */
-export async function readTensorBytes(source: Blob, tensor: GgufTensorInfo): Promise<Uint8Array> {
+export async function readTensorBytes(source: Blob | ByteSource, tensor: GgufTensorInfo): Promise<Uint8Array> {
   const out = new Uint8Array(tensor.byteLength);
   for await (const chunk of tensorChunks(source, tensor)) out.set(chunk.bytes, chunk.tensorOffset);
   return out;

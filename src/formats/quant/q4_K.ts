@@ -101,6 +101,8 @@ export function quantizeQ4_K(values: Float32Array): Uint8Array {
   return out;
 }
 
+let scratch = new Uint8Array(32);
+
 /**
  * Fits x ≈ scale · q − min with q in 0..nmax, minimising Σ w (scale·q − min − x)²: start from the range
  * [min(x, 0), max(x)] mapped onto 0..nmax, then try 21 slightly different step counts (nmax − 1 .. nmax + 1
@@ -109,6 +111,7 @@ export function quantizeQ4_K(values: Float32Array): Uint8Array {
  * Writes the quants into L and returns scale and min (min ≥ 0, subtracted when decoding).
  */
 export function fitScaleMin(x: Float32Array, w: Float32Array, nmax: number, L: Uint8Array): { scale: number; min: number } {
+  if (scratch.length < x.length) scratch = new Uint8Array(x.length);
   const n = x.length;
   let min = x[0];
   let max = x[0];
@@ -133,7 +136,7 @@ export function fitScaleMin(x: Float32Array, w: Float32Array, nmax: number, L: U
     const diff = fround(fround(fround(scale * L[i]) + min) - x[i]);
     bestError = fround(bestError + fround(w[i] * fround(diff * diff)));
   }
-  const Laux = new Uint8Array(n);
+  const Laux = scratch.subarray(0, n);
   const rdelta = fround(0.1);
   for (let step = 0; step <= 20; step++) {
     // `min` moves whenever a better fit is found, and later steps map from the moved min (as ggml does).

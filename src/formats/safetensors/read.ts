@@ -1,5 +1,6 @@
 import { LabError } from '../../errors';
 import { f16ToF32, bf16ToF32 } from '../quant/f16';
+import { sourceName, type ByteSource } from '../byteSource';
 import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDType, type SafetensorsFile, type SafetensorsTensorInfo } from './types';
 
 export interface ReadSafetensorsOptions {
@@ -16,8 +17,8 @@ export interface ReadSafetensorsOptions {
  * the file, the JSON is an object, every dtype is known, shape × dtype size equals the byte range, every range
  * lies inside the data buffer, and the ranges tile the buffer with no overlap and no gap.
  */
-export async function readSafetensors(source: Blob, options: ReadSafetensorsOptions = {}): Promise<SafetensorsFile> {
-  const file = options.name ?? ((source as File).name || 'safetensors file');
+export async function readSafetensors(source: Blob | ByteSource, options: ReadSafetensorsOptions = {}): Promise<SafetensorsFile> {
+  const file = options.name ?? sourceName(source, 'safetensors file');
   const fail = (what: string, hint = 'the file is corrupt or not a safetensors file'): never => {
     throw new LabError(what, file, hint);
   };
@@ -85,7 +86,7 @@ function checkTensor(name: string, entry: unknown, dataOffset: number, dataBytes
 }
 
 /** A tensor's values as f32 (F32, F16 and BF16 tensors). */
-export async function readSafetensorsF32(source: Blob, tensor: SafetensorsTensorInfo): Promise<Float32Array> {
+export async function readSafetensorsF32(source: Blob | ByteSource, tensor: SafetensorsTensorInfo): Promise<Float32Array> {
   const bytes = await source.slice(tensor.offset, tensor.offset + tensor.byteLength).arrayBuffer();
   if (bytes.byteLength !== tensor.byteLength) throw new LabError(`short read of tensor "${tensor.name}"`, 'safetensors file');
   const view = new DataView(bytes);
