@@ -52,14 +52,14 @@ export function rowByteLength(format: QuantFormat, K: number, label = 'weight'):
 }
 
 /**
- * How to split N rows of `rowBytes` each into runs that each fit in one binding of `maxBindingBytes`
- * (each part's buffer also carries 4 bytes of padding, see `uploadQuantizedWeight`).
+ * How to split N rows of `rowBytes` each into runs that each fit in one binding of `maxBindingBytes` (each part's
+ * buffer also carries 4 bytes of padding, see `allocateQuantizedWeight`). Where rows are not a whole number of
+ * words (Q4_0, Q8_0 and Q6_K rows with an odd block count), parts hold an even number of rows so that every part
+ * starts on a word of the tensor's bytes and streamed chunks can be written with `writeBuffer`.
  */
 export function planRowSplit(N: number, rowBytes: number, maxBindingBytes: number, label = 'weight'): { rowStart: number; rows: number }[] {
   let rowsPerPart = Math.floor((maxBindingBytes - 8) / rowBytes);
-  // Every format's rows are an even number of bytes: an even row count keeps each part 4-byte aligned in the
-  // tensor's data, so streamed chunks can be written to any part with aligned offsets.
-  if (rowBytes % 4 !== 0 && rowsPerPart > 1) rowsPerPart -= rowsPerPart % 2;
+  if (rowBytes % 4 !== 0 && rowsPerPart < N) rowsPerPart -= rowsPerPart % 2;
   if (rowsPerPart < 1) {
     throw new LabError(
       `one row is ${rowBytes} bytes, more than a storage binding may hold (${maxBindingBytes} bytes)`,
@@ -72,7 +72,7 @@ export function planRowSplit(N: number, rowBytes: number, maxBindingBytes: numbe
   return parts;
 }
 
-export interface WeightShape {
+export interface AllocateWeightOptions {
   format: QuantFormat;
   N: number;
   K: number;
@@ -81,49 +81,55 @@ export interface WeightShape {
   maxBindingBytes?: number;
 }
 
-export interface UploadWeightOptions extends WeightShape {
-  /** The tensor's bytes exactly as stored in the GGUF file. */
-  bytes: Uint8Array;
-}
-
 /**
- * Allocates a weight in its GGUF layout, one buffer per part, to be filled by `writeQuantizedWeightBytes`.
- * Rows are stored as they are in the file (no repacking); each buffer gets 4 spare bytes so the kernels'
- * word-pair reads at a row's last unaligned field stay in bounds.
+ * GPU buffers for a weight in its GGUF layout, one per part, to be filled with `writeQuantizedWeightBytes`. Rows
+ * are kept as they are in the file (no repacking); each buffer gets 4 spare bytes so the kernels' word-pair reads
+ * at a row's last unaligned field stay in bounds.
  */
-export function allocateQuantizedWeight(gpu: Gpu, shape: WeightShape): QuantizedWeight {
-  const { format, N, K, label } = shape;
+export function allocateQuantizedWeight(gpu: Gpu, options: AllocateWeightOptions): QuantizedWeight {
+  const { format, N, K, label } = options;
   const rowBytes = rowByteLength(format, K, label);
-  const limit = shape.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize;
-  const parts = planRowSplit(N, rowBytes, limit, label).map(({ rowStart, rows }, i, all) => {
-    const buffer = gpu.alloc(rows * rowBytes + 4, {
+  const limit = options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize;
+  const parts = planRowSplit(N, rowBytes, limit, label).map(({ rowStart, rows }, i, all) => ({
+    buffer: gpu.alloc(rows * rowBytes + 4, {
       label: all.length > 1 ? `${label} [part ${i + 1}/${all.length}]` : label,
-      category: 'weights',
-    });
-    return { buffer, rowStart, rows };
-  });
+      category: 'weights' as const,
+    }),
+    rowStart,
+    rows,
+  }));
   return { format, formatId: ggmlType(format as GgmlTypeName).id, N, K, rowBytes, parts, label };
 }
 
 /**
- * Writes `bytes`, found at `tensorOffset` in the tensor's file data, into the parts that hold those rows. Chunks
- * may straddle parts; `tensorOffset` and the length must be multiples of 4 except for the tensor's last chunk.
+ * Writes `bytes`, found at byte `tensorOffset` of the tensor's data in the file, into the parts they belong to
+ * (a chunk may straddle parts). `tensorOffset` must be a multiple of 4, as GGUF tensor chunks are.
  */
 export function writeQuantizedWeightBytes(gpu: Gpu, weight: QuantizedWeight, tensorOffset: number, bytes: Uint8Array): void {
-  const end = tensorOffset + bytes.byteLength;
-  if (end > weight.N * weight.rowBytes) {
-    throw new LabError(`data runs to byte ${end} but ${weight.N} rows take ${weight.N * weight.rowBytes}`, weight.label);
+  const total = weight.N * weight.rowBytes;
+  if (tensorOffset % 4 !== 0 || tensorOffset < 0 || tensorOffset + bytes.byteLength > total) {
+    throw new LabError(
+      `cannot write ${bytes.byteLength} bytes at offset ${tensorOffset} of a ${total}-byte tensor (offsets must be multiples of 4)`,
+      weight.label,
+      'this is a loader bug: stream the tensor in chunks of whole words',
+    );
   }
   for (const part of weight.parts) {
     const partStart = part.rowStart * weight.rowBytes;
     const partEnd = partStart + part.rows * weight.rowBytes;
     const from = Math.max(tensorOffset, partStart);
-    const to = Math.min(end, partEnd);
-    if (from < to) gpu.write(part.buffer, bytes.subarray(from - tensorOffset, to - tensorOffset), from - partStart);
+    const to = Math.min(tensorOffset + bytes.byteLength, partEnd);
+    if (from >= to) continue;
+    gpu.write(part.buffer, bytes.subarray(from - tensorOffset, to - tensorOffset), from - partStart);
   }
 }
 
-/** Uploads a weight whose bytes are all in memory (tests, small tensors); see `allocateQuantizedWeight`. */
+export interface UploadWeightOptions extends AllocateWeightOptions {
+  /** The tensor's bytes exactly as stored in the GGUF file. */
+  bytes: Uint8Array;
+}
+
+/** Allocates and fills a weight from all of its bytes at once (tests, benchmarks, small tensors). */
 export function uploadQuantizedWeight(gpu: Gpu, options: UploadWeightOptions): QuantizedWeight {
   const { format, N, K, bytes, label } = options;
   const rowBytes = rowByteLength(format, K, label);

@@ -3,7 +3,14 @@ import { testGpu } from '../setup/testGpu';
 import { LabError } from '../../src/errors';
 import { quantize } from '../../src/formats/quant';
 import { randomF32 } from '../../src/util/random';
-import { planRowSplit, rowByteLength, uploadQuantizedWeight } from '../../src/kernels/quantWeight';
+import {
+  allocateQuantizedWeight,
+  freeQuantizedWeight,
+  planRowSplit,
+  rowByteLength,
+  uploadQuantizedWeight,
+  writeQuantizedWeightBytes,
+} from '../../src/kernels/quantWeight';
 import { expectAllClose } from './compare';
 import { sumTolerance } from './qfixtures';
 import { runBackward, runForward } from './qrun';
@@ -16,6 +23,13 @@ describe('weights larger than one storage binding', () => {
       { rowStart: 56, rows: 14 },
     ]);
     expect(planRowSplit(5, 144, 1 << 30)).toEqual([{ rowStart: 0, rows: 5 }]);
+  });
+
+  it('gives parts an even row count when rows are not whole words, so every part starts on a word', () => {
+    // Q4_0 rows of 96 values are 54 bytes: 75 would fit in 4 KiB, 74 keep part starts 4-byte aligned.
+    const parts = planRowSplit(200, 54, 4096);
+    expect(parts.map((p) => p.rows)).toEqual([74, 74, 52]);
+    for (const p of parts) expect((p.rowStart * 54) % 4).toBe(0);
   });
 
   it('refuses a row larger than the binding limit, saying what to do', () => {
@@ -45,6 +59,21 @@ describe('weights larger than one storage binding', () => {
     const second = new Uint8Array(await gpu.read(weight.parts[1].buffer, 28 * 144));
     expect(second).toEqual(bytes.subarray(28 * 144, 56 * 144));
     for (const part of weight.parts) gpu.buffers.free(part.buffer);
+  });
+
+  it('streams a tensor in word-multiple chunks that straddle part boundaries', async () => {
+    const gpu = await testGpu();
+    const N = 200;
+    const bytes = quantize('Q4_0', randomF32(N * 96, 3));
+    const weight = allocateQuantizedWeight(gpu, { format: 'Q4_0', N, K: 96, label: 'streamed', maxBindingBytes: 4096 });
+    const chunk = 1000; // not a divisor of the 3996-byte parts
+    for (let at = 0; at < bytes.length; at += chunk) writeQuantizedWeightBytes(gpu, weight, at, bytes.subarray(at, at + chunk));
+    for (const part of weight.parts) {
+      const got = new Uint8Array(await gpu.read(part.buffer, part.rows * 54));
+      expect(got, `part from row ${part.rowStart}`).toEqual(bytes.subarray(part.rowStart * 54, (part.rowStart + part.rows) * 54));
+    }
+    expect(() => writeQuantizedWeightBytes(gpu, weight, 2, bytes.subarray(2, 10))).toThrow(/multiples of 4/);
+    freeQuantizedWeight(gpu, weight);
   });
 
   // 70 rows of Q4_0 K=256 (144 bytes each) under a 4 KiB limit: parts of 28, 28 and 14 rows.
