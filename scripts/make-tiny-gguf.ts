@@ -2,7 +2,7 @@
  * Writes a small Llama-, Mistral- or Qwen2-shaped GGUF with seeded random weights and a real vocabulary.
  *
  *   node --import tsx scripts/make-tiny-gguf.ts --out /tmp/tiny.gguf [--shape llama|mistral|qwen2]
- *        [--type F32|F16|Q8_0|Q4_0|Q4_K|Q6_K] [--embedding-type T] [--output-type T]
+ *        [--type F32|F16|Q8_0|Q4_0|Q4_K|Q6_K|Q4_K_M] [--embedding-type T] [--output-type T]
  *        [--vocab <file.gguf> | --vocab llama.cpp:<llama-spm|gpt-2|deepseek-llm|qwen2|llama-bpe>]
  *        [--embd N] [--layers N] [--heads N] [--kv-heads N] [--ff N] [--context N] [--seed S]
  *
@@ -10,6 +10,7 @@
  * qwen2 = qwen2 architecture (QKV biases, tied embeddings, rope base 1e6). The default vocabulary is
  * stories260K's (512 tokens). `llama.cpp:<name>` takes llama.cpp's own vocab file from the source bundle of the
  * installed node-llama-cpp (the copies in ../shared/data/llama-vocab are damaged, see tests/formats).
+ * Q4_K_M is llama.cpp's mix: Q4_K, with Q6_K for `output` and for `attn_v`/`ffn_down` in some layers.
  * Tensors are generated, quantised and written one at a time, so large models need little memory.
  */
 import { closeSync, openAsBlob, openSync, writeSync } from 'node:fs';
@@ -51,7 +52,8 @@ async function main(argv: string[]): Promise<void> {
     headCountKv: numberFlag(args, 'kv-heads', shape === 'llama' ? heads : shape === 'mistral' ? Math.max(1, heads / 4) : Math.max(1, heads / 2), Number.isInteger),
     feedForwardLength: numberFlag(args, 'ff', 512, Number.isInteger),
     contextLength: numberFlag(args, 'context', 512, Number.isInteger),
-    weightType: quantType(flag(args, 'type'), 'type') ?? 'Q8_0',
+    weightType: flag(args, 'type') === 'Q4_K_M' ? 'Q4_K' : quantType(flag(args, 'type'), 'type') ?? 'Q8_0',
+    mix: flag(args, 'type') === 'Q4_K_M' ? 'Q4_K_M' : undefined,
     embeddingType: quantType(flag(args, 'embedding-type'), 'embedding-type'),
     outputType: quantType(flag(args, 'output-type'), 'output-type'),
     seed: numberFlag(args, 'seed', 1, Number.isInteger),
@@ -73,7 +75,7 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     closeSync(fd);
   }
-  process.stderr.write(`\nwrote ${out}: ${spec.architecture} (${shape}), ${spec.weightType}, ${plan.tensors.length} tensors, ${layout.byteLength} bytes\n`);
+  process.stderr.write(`\nwrote ${out}: ${spec.architecture} (${shape}), ${spec.mix ?? spec.weightType}, ${plan.tensors.length} tensors, ${layout.byteLength} bytes\n`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -31,6 +31,20 @@ describe('scripts/make-tiny-gguf.ts', () => {
     expect(new Set(file.tensors.filter((t) => t.dims.length === 2).map((t) => t.type.name))).toEqual(new Set(['Q4_0']));
   });
 
+  it('writes the Q4_K_M mix: Q6_K output, Q6_K attn_v/ffn_down in the layers llama.cpp favours, Q4_K elsewhere', async () => {
+    const out = join(dir, 'q4km.gguf');
+    makeTiny('--out', out, '--type', 'Q4_K_M', '--layers', '8', '--embd', '256', '--ff', '256');
+    const file = await readGguf(await openFileSource(out));
+    const typeOf = (name: string) => file.tensors.find((t) => t.name === name)!.type.name;
+    expect(typeOf('output.weight')).toBe('Q6_K');
+    expect(typeOf('token_embd.weight')).toBe('Q4_K');
+    // 8 layers: the first (0) and last (7) eighths, and layers 3 and 6 ((i - 1) % 3 == 2).
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((i) => typeOf(`blk.${i}.ffn_down.weight`)))
+      .toEqual(['Q6_K', 'Q4_K', 'Q4_K', 'Q6_K', 'Q4_K', 'Q4_K', 'Q6_K', 'Q6_K']);
+    expect(typeOf('blk.3.attn_v.weight')).toBe('Q6_K');
+    expect(typeOf('blk.3.attn_q.weight')).toBe('Q4_K');
+  });
+
   it('fails with a message naming the tensor when a size does not fit the quant type', () => {
     expect(() => makeTiny('--out', join(dir, 'bad.gguf'), '--type', 'Q4_K', '--embd', '64'))
       .toThrow(/tensor "token_embd.weight" row length 64 is not a multiple of the Q4_K block size 256/);

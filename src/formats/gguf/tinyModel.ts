@@ -27,6 +27,11 @@ export interface TinyModelSpec {
   embeddingType?: QuantizableType;
   /** Type of `output` (default: weightType); ignored when the output head is tied to the embeddings. */
   outputType?: QuantizableType;
+  /**
+   * llama.cpp's Q4_K_M recipe on top of weightType Q4_K: `output` and, in the layers where llama.cpp spends more
+   * bits (the first and last eighth, and every third layer between), `attn_v` and `ffn_down` become Q6_K.
+   */
+  mix?: 'Q4_K_M';
   /** Qwen2 style: no `output.weight`, the head reuses `token_embd`. Default: true for qwen2, false for llama. */
   tiedEmbeddings?: boolean;
   /** Zero `attn_output` and `ffn_down` so each block adds nothing and hidden states equal the embeddings. */
@@ -73,6 +78,9 @@ export function planTinyModel(spec: TinyModelSpec): TinyModelPlan {
   const vocabSize = metaStringArray(spec.vocabulary, 'tokenizer.ggml.tokens').length;
   const nEmbd = spec.embeddingLength;
   const headDim = nEmbd / spec.headCount;
+  if (spec.mix === 'Q4_K_M' && spec.weightType !== 'Q4_K') {
+    throw new LabError(`the Q4_K_M mix needs weightType Q4_K, not ${spec.weightType}`, 'tiny model');
+  }
   if (!Number.isInteger(headDim) || spec.headCount % spec.headCountKv !== 0) {
     throw new LabError(`heads ${spec.headCount}/${spec.headCountKv} do not divide embedding ${nEmbd}`, 'tiny model');
   }
@@ -113,7 +121,13 @@ export function planTinyModel(spec: TinyModelSpec): TinyModelPlan {
   const tied = spec.tiedEmbeddings ?? spec.architecture === 'qwen2';
   add('token_embd.weight', [nEmbd, vocabSize], spec.embeddingType ?? spec.weightType, (seed) => randomF32(nEmbd * vocabSize, seed, 1));
   norm('output_norm.weight');
-  if (!tied) matrix('output.weight', nEmbd, vocabSize, spec.outputType ?? spec.weightType);
+  if (!tied) matrix('output.weight', nEmbd, vocabSize, spec.outputType ?? (spec.mix === 'Q4_K_M' ? 'Q6_K' : spec.weightType));
+  const moreBits = (layer: number) => {
+    const n = spec.blockCount; // integer divisions, as in llama.cpp's rule
+    return layer < Math.floor(n / 8) || layer >= Math.floor((7 * n) / 8) || (layer - Math.floor(n / 8)) % 3 === 2;
+  };
+  const layerType = (layer: number, role: 'attn_v' | 'ffn_down' | 'other'): QuantizableType =>
+    spec.mix === 'Q4_K_M' && role !== 'other' && moreBits(layer) ? 'Q6_K' : spec.weightType;
   const qDim = headDim * spec.headCount;
   const kvDim = headDim * spec.headCountKv;
   for (let i = 0; i < spec.blockCount; i++) {
@@ -121,7 +135,7 @@ export function planTinyModel(spec: TinyModelSpec): TinyModelPlan {
     norm(`${p}attn_norm.weight`);
     matrix(`${p}attn_q.weight`, nEmbd, qDim, spec.weightType);
     matrix(`${p}attn_k.weight`, nEmbd, kvDim, spec.weightType);
-    matrix(`${p}attn_v.weight`, nEmbd, kvDim, spec.weightType);
+    matrix(`${p}attn_v.weight`, nEmbd, kvDim, layerType(i, 'attn_v'));
     if (spec.architecture === 'qwen2') {
       bias(`${p}attn_q.bias`, qDim);
       bias(`${p}attn_k.bias`, kvDim);
@@ -131,7 +145,7 @@ export function planTinyModel(spec: TinyModelSpec): TinyModelPlan {
     norm(`${p}ffn_norm.weight`);
     matrix(`${p}ffn_gate.weight`, nEmbd, spec.feedForwardLength, spec.weightType);
     matrix(`${p}ffn_up.weight`, nEmbd, spec.feedForwardLength, spec.weightType);
-    matrix(`${p}ffn_down.weight`, spec.feedForwardLength, nEmbd, spec.weightType, spec.identityBlocks);
+    matrix(`${p}ffn_down.weight`, spec.feedForwardLength, nEmbd, layerType(i, 'ffn_down'), spec.identityBlocks);
   }
   return { metadata: [...llamaMetadata(hyper), ...copyMetadata(spec.vocabulary)], tensors };
 }
