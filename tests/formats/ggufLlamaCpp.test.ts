@@ -81,9 +81,9 @@ describe('llama.cpp loads tiny models of each architecture and generates', () =>
   const cases: [string, () => Promise<GgufFile>, Partial<TinyModelSpec>][] = [
     ['Llama (stories260K vocabulary, Q4_0)', async () => stories, { architecture: 'llama', weightType: 'Q4_0', embeddingLength: 128, headCount: 4, headCountKv: 2, feedForwardLength: 256 }],
     ['Llama (stories260K vocabulary, Q8_0)', async () => stories, { architecture: 'llama', weightType: 'Q8_0', embeddingLength: 128, headCount: 4, headCountKv: 2, feedForwardLength: 256 }],
-    ['Mistral-shaped (32000-token SentencePiece vocabulary, Q4_K matrices, F16 embeddings and output, 4 heads / 1 KV head)',
+    ['Mistral-shaped (32000-token SentencePiece vocabulary, Q4_K_M mix of Q4_K and Q6_K, F16 embeddings and output, 4 heads / 1 KV head)',
       async () => readGguf(await openAsBlob(llamaCppVocab('llama-spm'))),
-      { architecture: 'llama', weightType: 'Q4_K', outputType: 'F16', embeddingType: 'F16', embeddingLength: 256, headCount: 4, headCountKv: 1, feedForwardLength: 512 }],
+      { architecture: 'llama', weightType: 'Q4_K', mix: 'Q4_K_M', outputType: 'F16', embeddingType: 'F16', embeddingLength: 256, headCount: 4, headCountKv: 1, feedForwardLength: 512 }],
     ['Qwen2-shaped (stories260K vocabulary, Q6_K, QKV biases, tied embeddings)', async () => stories,
       { architecture: 'qwen2', weightType: 'Q6_K', embeddingType: 'Q8_0', embeddingLength: 256, headCount: 4, headCountKv: 2, feedForwardLength: 256 }],
   ];
