@@ -81,10 +81,8 @@ describe.each(CASES)('%s agrees with llama.cpp', (_name, path, load) => {
 });
 
 /**
- * KNOWN BUG, outside the tokenizer: src/formats/gguf/read.ts decodes GGUF strings with a TextDecoder that strips
- * a leading U+FEFF, so Llama 2's token 30143 (text "\ufeff") reads as "" and text with a BOM character falls
- * back to bytes. The fix is `new TextDecoder('utf-8', { ignoreBOM: true })` there; these then pass and
- * `it.fails` turns red as a reminder to make them plain tests.
+ * GGUF strings may begin with U+FEFF (Llama 2's token 30143 is "\ufeff"): the reader must keep it, or that token
+ * reads as "" and text with a BOM character falls back to bytes.
  */
 describe('llama-spm with U+FEFF agrees with llama.cpp', () => {
   let model: LlamaModel;
@@ -97,11 +95,11 @@ describe('llama-spm with U+FEFF agrees with llama.cpp', () => {
     await model?.dispose();
   });
 
-  it.fails('on the ids of text containing U+FEFF (KNOWN BUG in the GGUF reader)', () => {
+  it('on the ids of text containing U+FEFF', () => {
     for (const s of WITH_BOM) expect(tokenizer.encode(s, { addSpecial: false })).toEqual(model.tokenize(s));
   });
 
-  it.fails('on the text of the U+FEFF token (KNOWN BUG in the GGUF reader)', () => {
+  it('on the text of the U+FEFF token', () => {
     expect(tokenizer.decode([30143])).toBe(model.detokenize([30143 as Token]));
   });
 });

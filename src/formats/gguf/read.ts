@@ -29,7 +29,8 @@ const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 const DEFAULT_ALIGNMENT = 32;
 const MAX_DIMS = 4;
 const MAX_NESTING = 8;
-const TEXT = new TextDecoder('utf-8');
+// ignoreBOM: a string may begin with U+FEFF (Llama 2's token 30143 is exactly that character) and must keep it.
+const TEXT = new TextDecoder('utf-8', { ignoreBOM: true });
 
 const SCALAR_BYTES: Partial<Record<GgufValueType, number>> = {
   [GgufValueType.UINT8]: 1, [GgufValueType.INT8]: 1, [GgufValueType.BOOL]: 1,
