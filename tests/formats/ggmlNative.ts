@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../sharedData';
@@ -67,7 +67,11 @@ function harness(): string {
     const source = join(dir, `ggml-ref-${hash}-${process.pid}.c`);
     writeFileSync(source, SOURCE);
     const partial = `${path}.${process.pid}`;
-    execFileSync('cc', ['-O1', '-o', partial, source, `-L${LIB_DIR}`, '-lggml-base', `-Wl,-rpath,${LIB_DIR}`]);
+    try {
+      execFileSync('cc', ['-O1', '-o', partial, source, `-L${LIB_DIR}`, '-lggml-base', `-Wl,-rpath,${LIB_DIR}`]);
+    } finally {
+      rmSync(source, { force: true });
+    }
     renameSync(partial, path);
   }
   binary = path;

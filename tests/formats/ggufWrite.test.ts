@@ -26,10 +26,11 @@ describe('writeGguf then readGguf', () => {
       { key: 'bool', value: true, type: { type: T.BOOL } },
       { key: 'string', value: 'héllo ✓ "\n"', type: { type: T.STRING } },
       { key: 'empty', value: '', type: { type: T.STRING } },
+      { key: 'bom', value: '\uFEFF', type: { type: T.STRING } }, // a leading U+FEFF is content (Llama 2's token 30143)
       { key: 'f32s', value: new Float32Array([1.5, -2, 0]) },
       { key: 'i32s', value: new Int32Array([1, -1, 6]) },
       { key: 'u64s', value: new BigUint64Array([0n, 1n << 40n]) },
-      { key: 'strings', value: ['a', '', 'Ġthe'] },
+      { key: 'strings', value: ['a', '', 'Ġthe', '\uFEFFhi'] },
       { key: 'bools', value: [true, false, true] },
       { key: 'nested', value: [new Uint8Array([1, 2]), new Uint8Array([])],
         type: { type: T.ARRAY, element: { type: T.ARRAY, element: { type: T.UINT8 } } } },

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../sharedData';
@@ -21,9 +21,14 @@ export function llamaCppVocab(name: 'llama-spm' | 'gpt-2' | 'deepseek-llm' | 'qw
   if (existsSync(path)) return path;
   mkdirSync(dir, { recursive: true });
   const repo = join(dir, `git-${process.pid}`);
-  if (!existsSync(repo)) execFileSync('git', ['init', '-q', repo]);
-  execFileSync('git', ['-C', repo, 'fetch', '-q', BUNDLE, 'HEAD']);
-  const bytes = execFileSync('git', ['-C', repo, 'show', `FETCH_HEAD:models/ggml-vocab-${name}.gguf`], { maxBuffer: 1 << 30 });
+  let bytes: Buffer;
+  try {
+    execFileSync('git', ['init', '-q', repo]);
+    execFileSync('git', ['-C', repo, 'fetch', '-q', BUNDLE, 'HEAD']);
+    bytes = execFileSync('git', ['-C', repo, 'show', `FETCH_HEAD:models/ggml-vocab-${name}.gguf`], { maxBuffer: 1 << 30 });
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
   const partial = `${path}.${process.pid}.part`;
   writeFileSync(partial, bytes);
   renameSync(partial, path);
