@@ -1,0 +1,73 @@
+import { existsSync, openAsBlob } from 'node:fs';
+import type { CliCommand } from '../command';
+import { CliUsageError } from '../command';
+import { flag, numberFlag, parseArgs } from '../args';
+import { LabError } from '../../errors';
+import { createNodeGpu } from '../../gpu/node';
+import { describeAdapter } from '../../gpu/acquire';
+import { Model } from '../../model/model';
+import { generate } from '../../model/generate';
+import { Tokenizer, vocabFromGguf } from '../../tokenizer';
+
+export const command: CliCommand = {
+  name: 'generate',
+  summary: 'generate text from a GGUF model on the GPU (Dawn)',
+  usage: `usage: lora-lab generate --model <file.gguf> --prompt <text> [--max-tokens N] [--temperature T]
+                          [--top-k K] [--top-p P] [--seed S] [--stop <text>]... [--context N]
+
+Streams the completion to stdout (only the generated text); progress and timings go to stderr.
+  --max-tokens N     tokens to generate at most (default 128)
+  --temperature T    0 is greedy (default 0)
+  --top-k K          keep the K most likely tokens (default 40; 0 keeps all)
+  --top-p P          keep the smallest set of tokens with probability mass ≥ P (default 0.95)
+  --seed S           seed for sampling (default 0)
+  --stop <text>      end before this text; may be given several times
+  --context N        KV cache length in tokens (default: the model's, at most 2048)
+  --software         use SwiftShader when no Vulkan driver is chosen`,
+  async run(args, io) {
+    const parsed = parseArgs(args, {
+      values: ['model', 'prompt', 'max-tokens', 'temperature', 'top-k', 'top-p', 'seed', 'stop', 'context'],
+      switches: ['software'],
+    });
+    if (parsed.positional.length > 0) throw new CliUsageError(`unexpected argument "${parsed.positional[0]}"`);
+    const modelPath = flag(parsed, 'model');
+    const prompt = flag(parsed, 'prompt');
+    if (!modelPath) throw new CliUsageError('--model is required');
+    if (prompt === undefined) throw new CliUsageError('--prompt is required');
+    const whole = (n: number) => Number.isInteger(n) && n >= 0;
+    const maxTokens = numberFlag(parsed, 'max-tokens', 128, whole);
+    const temperature = numberFlag(parsed, 'temperature', 0, (t) => t >= 0);
+    const topK = numberFlag(parsed, 'top-k', 40, whole);
+    const topP = numberFlag(parsed, 'top-p', 0.95, (p) => p > 0 && p <= 1);
+    const seed = numberFlag(parsed, 'seed', 0, whole);
+    const context = flag(parsed, 'context') === undefined ? undefined : numberFlag(parsed, 'context', 0, (n) => Number.isInteger(n) && n > 0);
+    if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
+
+    const gpu = await createNodeGpu({ useSoftwareFallback: parsed.flags.has('software') });
+    io.err(`GPU: ${describeAdapter(gpu.info)}\n`);
+    try {
+      const started = performance.now();
+      const model = await Model.load(gpu, await openAsBlob(modelPath), { maxContext: context });
+      io.err(`loaded ${model.config.name} (${model.config.architecture}, ${model.config.nLayers} layers) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      const tokenizer = new Tokenizer(vocabFromGguf(model.file, modelPath));
+      const result = await generate(model, tokenizer, prompt, {
+        maxTokens,
+        temperature,
+        topK,
+        topP,
+        seed,
+        stop: parsed.flags.get('stop') ?? [],
+        onText: (text) => io.out(text),
+      });
+      io.out('\n');
+      io.err(
+        `${result.tokens.length} tokens (${result.stopReason}); prompt ${result.promptTokens} tokens in ${(result.prefillMs / 1000).toFixed(2)} s, ` +
+          `decode ${result.decodeTokensPerSecond.toFixed(2)} tokens/s\n`,
+      );
+      model.free();
+      return 0;
+    } finally {
+      gpu.destroy();
+    }
+  },
+};
