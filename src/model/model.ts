@@ -15,6 +15,7 @@ import { modelConfigFromGguf, type ModelConfig } from './config';
 import { freeModelWeights, loadModelWeights, type LoadWeightsOptions, type ModelWeights } from './weights';
 import { KvCache } from './kvCache';
 import { allocateActivations, freeActivations, type Activations } from './activations';
+import { assertPlanFits, planInferenceMemory } from './memoryPlan';
 import { linear } from './linear';
 import { applyLora, type LoraAdapter } from './lora';
 import type { Projection } from './tensorNames';
@@ -24,6 +25,8 @@ export interface ModelLoadOptions extends LoadWeightsOptions {
   maxContext?: number;
   /** Tokens per forward step during prefill; longer prompts run in several steps. Default 256. */
   maxStepTokens?: number;
+  /** GPU memory the model may use (WebGPU does not report the device's total); checked before allocating. */
+  budgetBytes?: number;
 }
 
 /**
@@ -61,11 +64,15 @@ export class Model {
   }
 
   static async load(gpu: Gpu, source: Blob, options: ModelLoadOptions = {}): Promise<Model> {
-    const file = await readGguf(source);
+    const name = (source as File).name || 'model';
+    const file = await readGguf(source, { name });
     const config = modelConfigFromGguf(file);
-    const weights = await loadModelWeights(gpu, file, source, config, options);
     const maxContext = options.maxContext ?? Math.min(config.contextLength, 2048);
-    return new Model(gpu, file, config, weights, maxContext, Math.min(options.maxStepTokens ?? 256, maxContext));
+    const maxStepTokens = Math.min(options.maxStepTokens ?? 256, maxContext);
+    const limits = { ...gpu.limits, maxStorageBufferBindingSize: options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize };
+    assertPlanFits(planInferenceMemory(file, config, limits, { maxContext, maxStepTokens, budgetBytes: options.budgetBytes }), name);
+    const weights = await loadModelWeights(gpu, file, source, config, options);
+    return new Model(gpu, file, config, weights, maxContext, maxStepTokens);
   }
 
   /** Positions in the KV cache. */

@@ -2,11 +2,15 @@ import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CliCommand } from '../command';
 import { CliUsageError } from '../command';
-import { parseArgs } from '../args';
+import { flag, numberFlag, parseArgs } from '../args';
 import { LabError } from '../../errors';
 import { formatBytes } from '../../gpu/allocator';
 import { ggufReport, readGguf, type GgufReport } from '../../formats/gguf';
 import { openFileSource } from '../../formats/nodeFileSource';
+import { createNodeGpu } from '../../gpu/node';
+import { describeAdapter } from '../../gpu/acquire';
+import { modelConfigFromGguf } from '../../model/config';
+import { describeMemoryPlan, planInferenceMemory, type MemoryPlan } from '../../model/memoryPlan';
 
 /**
  * The text report is a list of sections, printed in order. A later section (the memory plan) is added by
@@ -14,29 +18,54 @@ import { openFileSource } from '../../formats/nodeFileSource';
  */
 const SECTIONS: ((report: GgufReport) => string[])[] = [headerSection, metadataSection, tensorSection, totalsSection];
 
+/** WebGPU's guaranteed limits: what a plan is checked against when no device can be opened. */
+const DEFAULT_LIMITS = { maxBufferSize: 256 * 1024 * 1024, maxStorageBufferBindingSize: 128 * 1024 * 1024 };
+
 export const command: CliCommand = {
   name: 'inspect',
   summary: 'show a GGUF model\'s metadata, tensors and sizes',
-  usage: `usage: lora-lab inspect <model.gguf> [--json]
+  usage: `usage: lora-lab inspect <model.gguf> [--json] [--context N] [--software]
 
 Reads only the header of a GGUF file (versions 2 and 3) and prints its metadata (long arrays summarised),
-the tensor table (name, type, dims, bytes) and totals by quant type.
-  --json   print one JSON object instead of text`,
+the tensor table (name, type, dims, bytes), totals by quant type, and the GPU memory plan for generation
+checked against this machine's WebGPU device (or WebGPU's guaranteed limits when none opens).
+  --json         print one JSON object instead of text
+  --context N    context length for the memory plan (default: the model's, at most 2048)
+  --software     use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
-    const parsed = parseArgs(args, { switches: ['json'] });
+    const parsed = parseArgs(args, { switches: ['json', 'software'], values: ['context'] });
+    const contextFlag = flag(parsed, 'context') === undefined ? undefined : numberFlag(parsed, 'context', 0, (n) => Number.isInteger(n) && n > 0);
     if (parsed.positional.length !== 1) throw new CliUsageError('give exactly one model file');
     const path = parsed.positional[0];
     if (!existsSync(path) || !statSync(path).isFile()) throw new LabError('file not found', path, 'check the path');
     const file = await readGguf(await openFileSource(path), { name: path });
     const report = ggufReport(file, basename(path));
+    const memory = report.architecture ? await memoryPlanFor(file, contextFlag, parsed.flags.has('software')) : undefined;
     if (parsed.flags.has('json')) {
-      io.out(JSON.stringify(report, null, 2) + '\n');
+      io.out(JSON.stringify(memory ? { ...report, memoryPlan: memory.plan, checkedAgainst: memory.device } : report, null, 2) + '\n');
       return 0;
     }
-    io.out(SECTIONS.map((section) => section(report).join('\n')).join('\n\n') + '\n');
+    const sections = SECTIONS.map((section) => section(report).join('\n'));
+    if (memory) sections.push([`memory plan for generation, checked against ${memory.device}`, ...describeMemoryPlan(memory.plan)].join('\n'));
+    io.out(sections.join('\n\n') + '\n');
     return 0;
   },
 };
+
+async function memoryPlanFor(file: Awaited<ReturnType<typeof readGguf>>, context: number | undefined, software: boolean): Promise<{ plan: MemoryPlan; device: string }> {
+  const config = modelConfigFromGguf(file);
+  const options = { maxContext: context ?? Math.min(config.contextLength, 2048), maxStepTokens: 256 };
+  try {
+    const gpu = await createNodeGpu({ useSoftwareFallback: software });
+    try {
+      return { plan: planInferenceMemory(file, config, gpu.limits, options), device: describeAdapter(gpu.info) };
+    } finally {
+      gpu.destroy();
+    }
+  } catch {
+    return { plan: planInferenceMemory(file, config, DEFAULT_LIMITS, options), device: "WebGPU's guaranteed limits (no adapter found)" };
+  }
+}
 
 function headerSection(r: GgufReport): string[] {
   return [

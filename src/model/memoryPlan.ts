@@ -1,0 +1,106 @@
+import { LabError } from '../errors';
+import type { GgufFile } from '../formats/gguf';
+import type { GpuLimits } from '../gpu/gpu';
+import { formatBytes } from '../gpu/allocator';
+import { isQuantFormat, planRowSplit, rowByteLength } from '../kernels/quantWeight';
+import { attentionDecodeScratchBytes } from '../kernels/attentionDecode';
+import type { ModelConfig } from './config';
+import { KvCache } from './kvCache';
+import { activationBytes } from './activations';
+
+export interface MemoryPlanOptions {
+  maxContext: number;
+  maxStepTokens: number;
+  /** GPU memory the user lets the lab use; WebGPU does not report the device's total, so this is optional. */
+  budgetBytes?: number;
+}
+
+export interface MemoryPlan {
+  context: number;
+  stepTokens: number;
+  items: { label: string; bytes: number }[];
+  totalBytes: number;
+  /** Why the plan cannot run on this device; empty when it fits. */
+  problems: string[];
+}
+
+type PlanLimits = Pick<GpuLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>;
+
+/**
+ * The GPU bytes a model needs to generate at a given context, from the GGUF header alone, before anything is
+ * allocated: weights (as the loader will store them, split where a tensor exceeds a binding), KV cache and
+ * the activations of one forward step. Buffers the device cannot hold are listed as problems.
+ */
+export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits: PlanLimits, options: MemoryPlanOptions): MemoryPlan {
+  const problems: string[] = [];
+  const binding = limits.maxStorageBufferBindingSize;
+  let weights = 0;
+  for (const t of file.tensors) {
+    if (t.dims.length === 2 && isQuantFormat(t.type.name)) {
+      const [K, N] = t.dims;
+      try {
+        if (t.type.name === 'F32' && K % 8 !== 0) {
+          // Dense f32 path (see weights.ts): one buffer, bound whole.
+          weights += N * K * 4;
+          if (N * K * 4 > binding) problems.push(`tensor "${t.name}" needs a ${formatBytes(N * K * 4)} binding; the device allows ${formatBytes(binding)}`);
+        } else {
+          // Block layout, split by rows to fit a binding; each part carries 4 bytes of padding.
+          const rowBytes = rowByteLength(t.type.name, K, t.name);
+          weights += N * rowBytes + 4 * planRowSplit(N, rowBytes, binding, t.name).length;
+        }
+      } catch (error) {
+        problems.push(error instanceof Error ? error.message : String(error));
+      }
+    } else if (t.dims.length === 2) {
+      problems.push(`tensor "${t.name}" is stored as ${t.type.name}, which Lora Lab cannot compute with`);
+    } else {
+      weights += t.dims.reduce((a, b) => a * b, 1) * 4; // norms and biases are kept as f32
+    }
+  }
+  weights += (config.nRot / 2) * 4; // RoPE inverse frequencies
+  const context = options.maxContext;
+  const steps = Math.min(options.maxStepTokens, context);
+  const kv = KvCache.bytesFor(config, context);
+  const activations =
+    activationBytes(config, steps, steps) +
+    attentionDecodeScratchBytes({ kvLen: context, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim }) +
+    config.nEmbd * 4 + // the last row of a step
+    8; // sampling input and output
+  const perBuffer: [string, number][] = [
+    ['one layer of the KV cache', context * config.nKvHeads * config.headDim * 4],
+    ['the logits of one step', steps * config.nVocab * 4],
+    ['the FFN activations of one step', steps * config.nFf * 4],
+  ];
+  for (const [what, bytes] of perBuffer) {
+    if (bytes > Math.min(binding, limits.maxBufferSize)) {
+      problems.push(`${what} needs ${formatBytes(bytes)} in one buffer; the device allows ${formatBytes(Math.min(binding, limits.maxBufferSize))} (use a shorter context or step)`);
+    }
+  }
+  const items = [
+    { label: 'weights', bytes: weights },
+    { label: `KV cache (${context} tokens)`, bytes: kv },
+    { label: `activations (${steps}-token step)`, bytes: activations },
+  ];
+  const totalBytes = items.reduce((sum, i) => sum + i.bytes, 0);
+  if (options.budgetBytes !== undefined && totalBytes > options.budgetBytes) {
+    problems.push(`needs ${formatBytes(totalBytes)} of GPU memory but ${formatBytes(options.budgetBytes)} is available`);
+  }
+  return { context, stepTokens: steps, items, totalBytes, problems };
+}
+
+/** One line per item and the total, for the CLI and logs. */
+export function describeMemoryPlan(plan: MemoryPlan): string[] {
+  const width = Math.max(...plan.items.map((i) => i.label.length), 5);
+  return [
+    ...plan.items.map((i) => `  ${i.label.padEnd(width)}  ${formatBytes(i.bytes)}`),
+    `  ${'total'.padEnd(width)}  ${formatBytes(plan.totalBytes)}`,
+    ...plan.problems.map((p) => `  does not fit: ${p}`),
+  ];
+}
+
+/** Refuses a plan that does not fit, with the numbers, before anything is allocated. */
+export function assertPlanFits(plan: MemoryPlan, where: string): void {
+  if (plan.problems.length > 0) {
+    throw new LabError(`the model does not fit this GPU: ${plan.problems.join('; ')}`, where, `Plan: ${describeMemoryPlan(plan).map((l) => l.trim()).join(', ')}.`);
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { openAsBlob } from 'node:fs';
+import { testGpu } from '../setup/testGpu';
+import { sharedData } from '../sharedData';
+import { Model } from '../../src/model/model';
+import { readGguf } from '../../src/formats/gguf';
+import { modelConfigFromGguf } from '../../src/model/config';
+import { planInferenceMemory } from '../../src/model/memoryPlan';
+
+const STORIES = sharedData('tiny-models', 'stories260K.gguf');
+
+describe('inference memory plan', () => {
+  it('predicts from the header alone exactly the GPU bytes that loading then allocates', async () => {
+    const gpu = await testGpu();
+    const blob = await openAsBlob(STORIES);
+    const file = await readGguf(blob);
+    const plan = planInferenceMemory(file, modelConfigFromGguf(file), gpu.limits, { maxContext: 96, maxStepTokens: 32 });
+    expect(plan.problems).toEqual([]);
+    const before = gpu.buffers.bytesInUse;
+    const model = await Model.load(gpu, blob, { maxContext: 96, maxStepTokens: 32 });
+    expect(gpu.buffers.bytesInUse - before).toBe(plan.totalBytes);
+    model.free();
+    expect(gpu.buffers.bytesInUse).toBe(before);
+  });
+
+  it('grows the KV cache linearly with the context', async () => {
+    const file = await readGguf(await openAsBlob(STORIES));
+    const config = modelConfigFromGguf(file);
+    const limits = { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 1 << 30 };
+    const kv = (ctx: number) => planInferenceMemory(file, config, limits, { maxContext: ctx, maxStepTokens: 16 }).items[1].bytes;
+    // 5 layers × (K + V) × 4 KV heads × head dim 8 × 4 bytes per position.
+    expect(kv(200) - kv(100)).toBe(100 * 5 * 2 * 4 * 8 * 4);
+  });
+
+  it('refuses, with the numbers and before allocating anything, a model larger than the budget', async () => {
+    const gpu = await testGpu();
+    const before = gpu.buffers.bytesInUse;
+    await expect(Model.load(gpu, await openAsBlob(STORIES), { maxContext: 64, budgetBytes: 100_000 })).rejects.toThrow(
+      /does not fit this GPU: needs [\d.]+ [KM]iB of GPU memory but 97.7 KiB is available/,
+    );
+    expect(gpu.buffers.bytesInUse).toBe(before);
+  });
+
+  it('names a buffer that would exceed the device binding limit', async () => {
+    const file = await readGguf(await openAsBlob(STORIES));
+    const plan = planInferenceMemory(file, modelConfigFromGguf(file), { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 64 * 1024 }, {
+      maxContext: 2048,
+      maxStepTokens: 256,
+    });
+    expect(plan.problems.join('\n')).toMatch(/the logits of one step needs 512 KiB in one buffer; the device allows 64.0 KiB/);
+  });
+});
