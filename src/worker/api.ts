@@ -1,6 +1,11 @@
 import type { AdapterDescription, GpuFeatures } from '../gpu/acquire';
 import type { DeviceLostEvent, GpuLimits } from '../gpu/gpu';
 import type { MemorySnapshot } from '../gpu/allocator';
+import type { ModelConfig } from '../model/config';
+import type { MemoryPlan } from '../model/memoryPlan';
+import type { GenerateResult } from '../model/generate';
+
+export type { GenerateResult } from '../model/generate';
 
 /**
  * The engine's API as the page sees it, through a comlink proxy. Types only: nothing in `src/ui/` imports
@@ -42,6 +47,30 @@ export interface MatmulCheckResult {
   gpuMs: number;
 }
 
+/** What the page shows about a loaded model. */
+export interface ModelInfo {
+  fileName: string;
+  fileBytes: number;
+  config: ModelConfig;
+  parameters: number;
+  /** Tensor bytes by ggml type, e.g. { Q4_K: …, Q6_K: …, F32: … }. */
+  bytesByType: Record<string, number>;
+  tokenizer: string;
+  memoryPlan: MemoryPlan;
+  loadSeconds: number;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  maxTokens: number;
+  /** 0: greedy. */
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+}
+
 export interface LabEngineApi {
   /** Opens the WebGPU device. Rejects with a message saying what to do when WebGPU or an adapter is missing. */
   init(): Promise<GpuStatus>;
@@ -51,5 +80,13 @@ export interface LabEngineApi {
   onDeviceLost(listener: (event: DeviceLostEvent) => void): Promise<void>;
   /** Multiplies two seeded random matrices on the GPU and checks the result against a CPU reference. */
   checkMatmul(request: MatmulCheckRequest, jobId: string, onProgress?: (p: Progress) => void): Promise<MatmulCheckResult>;
+  /**
+   * Streams a GGUF model from the user's file into GPU memory (progress in bytes), after checking its memory plan
+   * against the device. The model loaded before stays usable until the new one has loaded.
+   */
+  loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void): Promise<ModelInfo>;
+  modelInfo(): Promise<ModelInfo | undefined>;
+  /** Generates from the loaded model, streaming text pieces as they become certain. */
+  generate(request: GenerateRequest, jobId: string, onText?: (text: string) => void): Promise<GenerateResult>;
   cancel(jobId: string): Promise<boolean>;
 }

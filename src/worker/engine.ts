@@ -1,6 +1,10 @@
 import type { Gpu } from '../gpu/gpu';
 import { describeAdapter } from '../gpu/acquire';
-import type { GpuStatus, LabEngineApi, MatmulCheckRequest, MatmulCheckResult, Progress } from './api';
+import type { GenerateRequest, GpuStatus, LabEngineApi, MatmulCheckRequest, MatmulCheckResult, ModelInfo, Progress } from './api';
+import { Model } from '../model/model';
+import { generate, type GenerateResult } from '../model/generate';
+import { planInferenceMemory } from '../model/memoryPlan';
+import { Tokenizer, vocabFromGguf } from '../tokenizer';
 import { JobRegistry, throwIfCancelled } from './jobs';
 import { matmul } from '../kernels/matmul';
 import { matmulReference } from '../kernels/reference/matmul';
@@ -15,6 +19,7 @@ import type { DeviceLostEvent } from '../gpu/gpu';
 export class Engine implements LabEngineApi {
   private gpu: Gpu | undefined;
   private readonly jobs = new JobRegistry();
+  private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo } | undefined;
 
   constructor(private readonly openGpu: () => Promise<Gpu>) {}
 
@@ -65,6 +70,55 @@ export class Engine implements LabEngineApi {
       return { M, N, K, seed, maxAbsError, verified: maxAbsError < 4e-6 * K + 1e-6, gpuMs };
     } finally {
       for (const t of [bufA, bufB, bufC]) gpu.buffers.free(t);
+      this.jobs.finish(jobId);
+    }
+  }
+
+  async loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+    const gpu = this.requireGpu();
+    const signal = this.jobs.start(jobId);
+    const fileName = (file as File).name || 'model.gguf';
+    try {
+      const started = performance.now();
+      const model = await Model.load(gpu, file, {
+        signal,
+        onProgress: (p) => onProgress?.({ done: p.bytesDone, total: p.bytesTotal, unit: 'bytes', message: p.tensor }),
+      });
+      const tokenizer = new Tokenizer(vocabFromGguf(model.file, fileName));
+      const bytesByType: Record<string, number> = {};
+      let parameters = 0;
+      for (const t of model.file.tensors) {
+        bytesByType[t.type.name] = (bytesByType[t.type.name] ?? 0) + t.byteLength;
+        parameters += t.dims.reduce((a, b) => a * b, 1);
+      }
+      const info: ModelInfo = {
+        fileName,
+        fileBytes: file.size,
+        config: model.config,
+        parameters,
+        bytesByType,
+        tokenizer: tokenizer.vocab.model === 'llama' ? 'SentencePiece' : `byte-level BPE (${tokenizer.vocab.pre})`,
+        memoryPlan: planInferenceMemory(model.file, model.config, gpu.limits, { maxContext: model.cache.maxCtx, maxStepTokens: 256 }),
+        loadSeconds: (performance.now() - started) / 1000,
+      };
+      this.loaded?.model.free();
+      this.loaded = { model, tokenizer, info };
+      return info;
+    } finally {
+      this.jobs.finish(jobId);
+    }
+  }
+
+  async modelInfo(): Promise<ModelInfo | undefined> {
+    return this.loaded?.info;
+  }
+
+  async generate(request: GenerateRequest, jobId: string, onText?: (text: string) => void): Promise<GenerateResult> {
+    if (!this.loaded) throw new LabError('no model is loaded', 'generate', 'Load a GGUF model first.');
+    const signal = this.jobs.start(jobId);
+    try {
+      return await generate(this.loaded.model, this.loaded.tokenizer, request.prompt, { ...request, signal, onText });
+    } finally {
       this.jobs.finish(jobId);
     }
   }

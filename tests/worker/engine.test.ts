@@ -1,0 +1,52 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openAsBlob } from 'node:fs';
+import { Engine } from '../../src/worker/engine';
+import { testGpu } from '../setup/testGpu';
+import { sharedData } from '../sharedData';
+
+let engine: Engine;
+let stories: Blob;
+
+beforeAll(async () => {
+  engine = new Engine(testGpu);
+  await engine.init();
+  stories = await openAsBlob(sharedData('tiny-models', 'stories260K.gguf'));
+});
+
+describe('engine API (what the worker exposes to the page)', () => {
+  it('loads a GGUF model reporting progress in bytes, and describes it', async () => {
+    const progress: number[] = [];
+    const info = await engine.loadModel(stories, 'load-1', (p) => progress.push(p.done));
+    expect(info.config.architecture).toBe('llama');
+    expect(info.config.nLayers).toBe(5);
+    expect(info.parameters).toBe(292_800);
+    expect(info.bytesByType).toEqual({ F32: 1_171_200 });
+    expect(info.tokenizer).toBe('SentencePiece');
+    expect(info.memoryPlan.problems).toEqual([]);
+    expect(progress.length).toBeGreaterThan(10);
+    expect(progress[progress.length - 1]).toBe(1_171_200);
+    expect(await engine.modelInfo()).toEqual(info);
+  });
+
+  it('generates, streaming the text as it comes', async () => {
+    const pieces: string[] = [];
+    const result = await engine.generate({ prompt: 'Once upon a time', maxTokens: 6, temperature: 0 }, 'gen-1', (t) => pieces.push(t));
+    expect(result.text).toBe(', there was a little g');
+    expect(pieces.join('')).toBe(result.text);
+  });
+
+  it('keeps the loaded model when a new file fails to load', async () => {
+    const truncated = stories.slice(0, 5000);
+    await expect(engine.loadModel(truncated, 'load-2')).rejects.toThrow(/past the end|truncated/);
+    expect((await engine.modelInfo())?.config.nLayers).toBe(5);
+    const again = await engine.generate({ prompt: 'Once upon a time', maxTokens: 2, temperature: 0 }, 'gen-2');
+    expect(again.text).toBe(', there');
+  });
+
+  it('cancels a running generation by its job id', async () => {
+    const running = engine.generate({ prompt: 'Once upon a time', maxTokens: 200, temperature: 0 }, 'gen-3', () => {
+      void engine.cancel('gen-3');
+    });
+    await expect(running).rejects.toThrow(/cancelled by the user/);
+  });
+});
