@@ -3,22 +3,24 @@ import type { Gpu } from '../../src/gpu/gpu';
 import { quantize } from '../../src/formats/quant';
 import { randomF32 } from '../../src/util/random';
 import { freeQuantizedWeight, rowByteLength, uploadQuantizedWeight, type QuantFormat, type QuantizedWeight } from '../../src/kernels/quantWeight';
-import { quantizedMatmul } from '../../src/kernels/qmatmul';
+import { MATVEC_MAX_ROWS, quantizedMatmul, quantizedMatmulBackward } from '../../src/kernels/qmatmul';
 import { createMatMulNBitsPeer } from '../peers/ortMatMulNBits';
 
 // Quantized matmul at 7B layer shapes: GFLOP/s and effective GB/s (weight bytes / time), and for Q4_0 a ratio
 // against onnxruntime-web's WebGPU MatMulNBits (4 bits, block 32: the same math) measured in the same run.
 //
 // Case lists (SwiftShader is slow, so the default is a quick subset): set at build time,
-//   VITE_QMATMUL_CASES=full npm run bench -- qmatmul          every format × 3 shapes × M ∈ {1, 512}
-//   VITE_QMATMUL_CASES="Q4_K:4096x4096:1,Q4_0:14336x4096:512" npm run bench -- qmatmul
-// A case is FORMAT:NxK:M (N output features, K input features, M activation rows).
+//   VITE_QMATMUL_CASES=full npm run bench -- qmatmul          every format × 3 shapes × M ∈ {1, 512}, and dX at 512
+//   VITE_QMATMUL_CASES="Q4_K:4096x4096:1,Q4_0:14336x4096:512:dx" npm run bench -- qmatmul
+// A case is FORMAT:NxK:M (N output features, K input features, M activation rows), with a trailing `:dx` for the
+// backward product dX = dY·W instead of Y = X·Wᵀ.
 
 interface Case {
   format: QuantFormat;
   N: number;
   K: number;
   M: number;
+  backward?: boolean;
 }
 
 const FORMATS: QuantFormat[] = ['Q4_0', 'Q8_0', 'Q4_K', 'Q6_K', 'F16', 'F32'];
@@ -35,17 +37,20 @@ const QUICK: Case[] = [
   { format: 'Q4_0', N: 4096, K: 4096, M: 512 },
 ];
 
-const FULL: Case[] = FORMATS.flatMap((format) => [1, 512].flatMap((M) => SHAPES.map(([N, K]) => ({ format, N, K, M }))));
+const FULL: Case[] = [
+  ...FORMATS.flatMap((format) => [1, 512].flatMap((M) => SHAPES.map(([N, K]) => ({ format, N, K, M })))),
+  ...FORMATS.flatMap((format) => SHAPES.map(([N, K]) => ({ format, N, K, M: 512, backward: true }))),
+];
 
 function parseCases(spec: string | undefined): Case[] {
   if (!spec || spec === 'quick') return QUICK;
   if (spec === 'full') return FULL;
   return spec.split(',').map((item) => {
-    const match = /^(\w+):(\d+)x(\d+):(\d+)$/.exec(item.trim());
+    const match = /^(\w+):(\d+)x(\d+):(\d+)(:dx)?$/.exec(item.trim());
     if (!match || !FORMATS.includes(match[1] as QuantFormat)) {
-      throw new Error(`VITE_QMATMUL_CASES: "${item}" is not FORMAT:NxK:M with FORMAT one of ${FORMATS.join(', ')}`);
+      throw new Error(`VITE_QMATMUL_CASES: "${item}" is not FORMAT:NxK:M[:dx] with FORMAT one of ${FORMATS.join(', ')}`);
     }
-    return { format: match[1] as QuantFormat, N: Number(match[2]), K: Number(match[3]), M: Number(match[4]) };
+    return { format: match[1] as QuantFormat, N: Number(match[2]), K: Number(match[3]), M: Number(match[4]), backward: match[5] !== undefined };
   });
 }
 
@@ -78,27 +83,29 @@ function iterationsFor(M: number): number {
 async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
   const { gpu } = ctx;
   const { format, N, K, M } = c;
-  const name = `${format} ${N}×${K} M=${M}`;
+  const name = `${format} ${N}×${K} M=${M}${c.backward ? ' dX' : ''}`;
   const bytes = weightBytes(format, N, K);
   let weight: QuantizedWeight | undefined;
   const x = randomF32(M * K, 8);
   const bufX = gpu.upload(x, { label: 'bench X', category: 'scratch' });
-  const bufY = gpu.alloc(M * N * 4, { label: 'bench Y', category: 'scratch' });
+  const bufY = gpu.upload(randomF32(M * N, 9), { label: 'bench Y', category: 'scratch' });
   try {
     weight = uploadQuantizedWeight(gpu, { format, N, K, bytes, label: `bench ${format}` });
     const w = weight;
-    const record = (rec: ReturnType<Gpu['recorder']>) => quantizedMatmul(rec, bufX, w, bufY, { M });
+    const record = c.backward
+      ? (rec: ReturnType<Gpu['recorder']>) => quantizedMatmulBackward(rec, bufY, w, bufX, { M })
+      : (rec: ReturnType<Gpu['recorder']>) => quantizedMatmul(rec, bufX, w, bufY, { M });
     // Timestamps exclude pipeline compilation, so no warm-up run is needed where the device has them.
     const ms = await ctx.gpuTimeMs(record, { warmup: gpu.features.timestamps ? 0 : 1, iterations: iterationsFor(M) });
     const gflops = (2 * M * N * K) / 1e9 / (ms / 1e3);
     const gbs = bytes.byteLength / 1e9 / (ms / 1e3);
-    const kernel = M <= 4 ? 'matvec' : 'tiled';
+    const kernel = c.backward ? 'backward' : M <= MATVEC_MAX_ROWS ? 'matvec' : 'tiled';
     ctx.log(`qmatmul ${name} (${kernel}): ${ms.toFixed(2)} ms, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s`);
     const rows: BenchRow[] = [
       { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GFLOP/s', ours: gflops, note: `${ms.toFixed(2)} ms (GPU timestamps)` },
       { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GB/s', ours: gbs, note: `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB of weights` },
     ];
-    if (format === 'Q4_0') rows.push(await versusOrt(ctx, c, bytes, x, () => {
+    if (format === 'Q4_0' && !c.backward) rows.push(await versusOrt(ctx, c, bytes, x, () => {
       const rec = gpu.recorder();
       record(rec);
       rec.submit();

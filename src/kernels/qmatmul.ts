@@ -24,10 +24,11 @@ const TILE_N = 64;
 const BACKWARD_TILE_K = 64;
 
 /**
- * Up to this many activation rows the matrix-vector kernel (which re-reads W per row) beats staging 64-row
- * tiles of which only a few rows are used.
+ * Up to this many activation rows the matrix-vector kernel (which re-reads W per row) beats staging 64-row tiles of
+ * which only a few rows are used. Measured on SwiftShader, Q4_0 2048×2048: matvec/tiled time 0.1 at M = 1, 0.4 at
+ * M = 4, 0.65 at M = 8, 1.0–1.5 at M = 16.
  */
-export const MATVEC_MAX_ROWS = 4;
+export const MATVEC_MAX_ROWS = 8;
 
 function params(M: number, weight: QuantizedWeight, part: WeightPart): ArrayBuffer {
   return uniforms()

@@ -4,7 +4,7 @@ import { expectAllClose } from './compare';
 import { TEST_K, expectBitExact, sumTolerance } from './qfixtures';
 import { runForward } from './qrun';
 
-describe('quantized matrix-vector kernel (decode, M ≤ 4)', () => {
+describe('quantized matrix-vector kernel (decode and short batches)', () => {
   QUANT_FORMATS.forEach((format, f) => {
     const K = TEST_K[format];
 
