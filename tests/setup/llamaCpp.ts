@@ -1,4 +1,4 @@
-import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
 
 let llama: Promise<Llama> | undefined;
 
@@ -50,7 +50,7 @@ export async function llamaCppGreedy(model: LlamaModel, prompt: number[], count:
   const context = await createF32Context(model, prompt.length + count + 16);
   try {
     const out: number[] = [];
-    for await (const token of context.getSequence().evaluate(prompt, { temperature: 0 })) {
+    for await (const token of context.getSequence().evaluate(prompt as Token[], { temperature: 0 })) {
       out.push(token);
       if (out.length === count) break;
     }
