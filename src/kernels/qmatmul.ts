@@ -43,9 +43,10 @@ function params(M: number, weight: QuantizedWeight, part: WeightPart): ArrayBuff
     .bytes();
 }
 
-function checkRows(M: number, limit: number, what: string, label: string): void {
+/** M must be a positive integer whose `rowsPerGroup`-row workgroups fit in one grid dimension. */
+function checkRows(M: number, rowsPerGroup: number, limit: number, what: string, label: string): void {
   if (!Number.isInteger(M) || M < 1) throw new LabError(`${what}: ${M} activation rows`, label, 'M must be a positive integer');
-  if (M > limit) {
+  if (ceilDiv(M, rowsPerGroup) > limit) {
     throw new LabError(`${what}: ${M} activation rows need more than ${limit} workgroups in one dimension`, label, 'run the rows in chunks');
   }
 }
@@ -66,7 +67,7 @@ export function quantizedMatmul(
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
-      checkRows(M, maxGroups, 'quantized matvec', weight.label);
+      checkRows(M, 1, maxGroups, 'quantized matvec', weight.label);
       rec.dispatch(
         {
           shader: 'qmatvec',
@@ -78,7 +79,7 @@ export function quantizedMatmul(
         params(M, weight, part),
       );
     } else {
-      checkRows(ceilDiv(M, TILE_M), maxGroups, 'quantized matmul', weight.label);
+      checkRows(M, TILE_M, maxGroups, 'quantized matmul', weight.label);
       rec.dispatch(
         {
           shader: 'qmatmul',
@@ -99,7 +100,7 @@ export function quantizedMatmul(
  */
 export function quantizedMatmulBackward(rec: Recorder, dy: Binding, weight: QuantizedWeight, dx: Binding, options: QuantizedMatmulOptions): void {
   const { M } = options;
-  checkRows(ceilDiv(M, TILE_M), rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matmul backward', weight.label);
+  checkRows(M, TILE_M, rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matmul backward', weight.label);
   weight.parts.forEach((part, i) => {
     const accumulate = i > 0 || options.accumulate === true;
     rec.dispatch(

@@ -1,7 +1,10 @@
-import { describe, it } from 'vitest';
-import { QUANT_FORMATS } from '../../src/kernels/quantWeight';
+import { describe, expect, it } from 'vitest';
+import { testGpu } from '../setup/testGpu';
+import { LabError } from '../../src/errors';
+import { quantizedMatmul } from '../../src/kernels/qmatmul';
+import { QUANT_FORMATS, freeQuantizedWeight } from '../../src/kernels/quantWeight';
 import { expectAllClose } from './compare';
-import { TEST_K, expectBitExact, sumTolerance } from './qfixtures';
+import { TEST_K, expectBitExact, sumTolerance, testWeight } from './qfixtures';
 import { runForward } from './qrun';
 
 describe('quantized matrix-vector kernel (decode and short batches)', () => {
@@ -27,5 +30,18 @@ describe('quantized matrix-vector kernel (decode and short batches)', () => {
     const seed = 300;
     const { got, want } = await runForward('Q4_0', 'matvec', { M: 2, N: 9, K: 64 }, seed, { accumulate: true });
     expectAllClose(got, want, sumTolerance(64), `Q4_0 accumulate seed ${seed}`);
+  });
+
+  it('refuses M = 0 and more activation rows than one grid dimension holds, naming the weight', async () => {
+    const gpu = await testGpu();
+    const { weight } = testWeight(gpu, 'Q8_0', 4, 32, 301);
+    const buf = gpu.alloc(64, { label: 'unused' });
+    const rec = gpu.recorder();
+    expect(() => quantizedMatmul(rec, buf, weight, buf, { M: 0 })).toThrow(LabError);
+    const tooMany = gpu.limits.maxComputeWorkgroupsPerDimension + 1;
+    expect(() => quantizedMatmul(rec, buf, weight, buf, { M: tooMany, kernel: 'matvec' })).toThrow(/Q8_0 test weight.*workgroups/);
+    expect(rec.length).toBe(0);
+    gpu.buffers.free(buf);
+    freeQuantizedWeight(gpu, weight);
   });
 });
