@@ -30,7 +30,7 @@ export interface TrainingBuffers {
   /** Residual stream entering layer l ([T, D] each, nLayers + 1 of them: the last is the final norm's input). */
   checkpoints: TrackedBuffer[];
   /** One layer's working set. */
-  xn1: TrackedBuffer; // [T, D] attention norm output (also the final norm's output)
+  xn1: TrackedBuffer; // [T, D] attention norm output
   rstd1: TrackedBuffer; // [T]
   q: TrackedBuffer; // [T, H·d] after RoPE
   k: TrackedBuffer; // [T, Hkv·d] after RoPE
@@ -56,6 +56,9 @@ export interface TrainingBuffers {
   dhidden: TrackedBuffer; // [T, F]
   dup: TrackedBuffer; // [T, F]
   dh: TrackedBuffer; // [T, r]
+  /** The final norm's output [T, D] and 1/rms [T]: apart from the layer's, so the last layer needs no recompute. */
+  xf: TrackedBuffer;
+  rstdF: TrackedBuffer;
   /** Logits of one chunk of rows [lossChunkRows, V], overwritten with their gradient. */
   logits: TrackedBuffer;
 }
@@ -84,6 +87,7 @@ function floatCounts(c: ModelConfig, shape: TrainingShape, rank: number, targets
       gate: T * F, up: T * F, hidden: T * F,
       dx: T * D, dxn: T * D, dq: T * qDim, dk: T * kvDim, dv: T * kvDim, dattn: T * qDim, rowDot: T * H, dhidden: T * F, dup: T * F,
       dh: T * rank,
+      xf: T * D, rstdF: T,
     },
     loraH: T * rank * targets.length,
     logits: Math.min(shape.lossChunkRows, T) * c.nVocab,

@@ -29,7 +29,8 @@ export interface MicroBatchLoss {
 
 /**
  * The training pass of a frozen model with a LoRA adapter: forward through every layer keeping only each layer's
- * input, the chunked cross-entropy head, then layer by layer in reverse — recompute the layer, run its backward —
+ * input, the chunked cross-entropy head, then layer by layer in reverse — recompute the layer (all but the last,
+ * whose working set the forward pass left in place), run its backward —
  * accumulating the adapter's gradients. The frozen weights are used as they are (quantized blocks or f32).
  */
 export class TrainingGraph {
@@ -90,7 +91,8 @@ export class TrainingGraph {
     this.recordForward(rec);
     lossHead(rec, this.ctx, gradScale);
     for (let l = c.nLayers - 1; l >= 0; l--) {
-      layerForward(rec, this.ctx, l, 'recompute');
+      // The forward pass has just left the last layer's working set in place.
+      if (l < c.nLayers - 1) layerForward(rec, this.ctx, l, 'recompute');
       layerBackward(rec, this.ctx, l);
       // One submission per layer keeps command buffers small for 32-layer models.
       rec.submit();

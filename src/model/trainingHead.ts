@@ -14,15 +14,16 @@ function rowsOf(buffer: TrackedBuffer, start: number, rows: number, width: numbe
  * softmax cross-entropy against the labels (masked tokens count nothing); lossOut = [mean, count, sum].
  * With `gradScale` it also runs the backward pass: dlogits = gradScale·(softmax − onehot) in place of the logits,
  * dxf = dlogits·Wout chunk by chunk, and finally dx = dL/dx through the final norm. Only one chunk of logits
- * [lossChunkRows, V] ever exists. xn1/rstd1 and dxn hold xf and dxf (the layers have not started on them yet).
+ * [lossChunkRows, V] ever exists. dxn holds dxf (the layers' backward overwrites it before reading it); the last
+ * layer's working set is left intact, so its backward can follow without recomputing it.
  */
 export function lossHead(rec: Recorder, ctx: TrainingContext, gradScale?: number): void {
   const { config: c, buffers: b, weights: w } = ctx;
   const T = ctx.shape.batch * ctx.shape.seqLen;
   const x = b.checkpoints[c.nLayers];
-  const xf = b.xn1;
+  const xf = b.xf;
   const dxf = b.dxn;
-  rmsNorm(rec, { x, w: w.outputNorm, y: xf, rstd: b.rstd1 }, { rows: T, n: c.nEmbd, eps: c.rmsEps });
+  rmsNorm(rec, { x, w: w.outputNorm, y: xf, rstd: b.rstdF }, { rows: T, n: c.nEmbd, eps: c.rmsEps });
   const chunkRows = Math.min(ctx.shape.lossChunkRows, T);
   for (let start = 0; start < T; start += chunkRows) {
     const rows = Math.min(chunkRows, T - start);
@@ -38,6 +39,6 @@ export function lossHead(rec: Recorder, ctx: TrainingContext, gradScale?: number
   }
   crossEntropyMean(rec, { labels: b.labels, loss: b.tokenLoss, out: b.lossOut }, { tokens: T, vocab: c.nVocab });
   if (gradScale !== undefined) {
-    rmsNormBackward(rec, { x, w: w.outputNorm, dy: dxf, rstd: b.rstd1, dx: b.dx }, { rows: T, n: c.nEmbd });
+    rmsNormBackward(rec, { x, w: w.outputNorm, dy: dxf, rstd: b.rstdF, dx: b.dx }, { rows: T, n: c.nEmbd });
   }
 }

@@ -20,7 +20,12 @@ export function storiesVocabulary(): Promise<GgufFile> {
  * A tiny f32 Llama (GQA 4/2 heads of 8, FFN 44 — not a multiple of 8, so ffn_down takes the dense f32 path while
  * the other projections take the block kernels) with seeded weights.
  */
-export async function tinyLlama(gpu: Gpu, overrides: Partial<TinyModelSpec> = {}): Promise<{ model: Model; tensors: Map<string, Float32Array> }> {
+export async function tinyLlama(
+  gpu: Gpu,
+  overrides: Partial<TinyModelSpec> = {},
+  /** Replaces f32 tensors by name before the file is written. */
+  replace: Record<string, (values: Float32Array) => Float32Array> = {},
+): Promise<{ model: Model; tensors: Map<string, Float32Array> }> {
   const tiny = buildTinyModel({
     architecture: 'llama',
     vocabulary: await storiesVocabulary(),
@@ -33,6 +38,14 @@ export async function tinyLlama(gpu: Gpu, overrides: Partial<TinyModelSpec> = {}
     seed: 7,
     ...overrides,
   });
+  for (const t of tiny.tensors) {
+    const change = replace[t.name];
+    if (!change) continue;
+    if (t.type !== 'F32') throw new Error(`tinyLlama: ${t.name} is not F32`);
+    const values = change(tiny.sourceValues.get(t.name)!);
+    tiny.sourceValues.set(t.name, values);
+    t.data = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  }
   const model = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 64, maxStepTokens: 64 });
   return { model, tensors: tiny.sourceValues };
 }

@@ -1,0 +1,235 @@
+import type { Gpu } from '../gpu/gpu';
+import type { TrackedBuffer } from '../gpu/allocator';
+import type { PackedRow } from '../data/packing';
+import { LabError } from '../errors';
+import { adamw } from '../kernels/adamw';
+import { gradNorm, gradNormPartialCount } from '../kernels/gradNorm';
+import type { Model } from '../model/model';
+import { LoraAdapter } from '../model/lora';
+import { TrainingGraph } from '../model/trainingGraph';
+import { batchInputs, countTargets } from './batch';
+import { checkTrainConfig, type TrainConfig } from './config';
+import { microBatchRows, epochOf } from './dataOrder';
+import { learningRate } from './schedule';
+import { serializeCheckpoint, type CheckpointStore, type TrainingCheckpoint } from './checkpoint';
+
+/** One line of metrics per optimizer step (metrics.jsonl uses these names). */
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  /** Tokens of the rows this step trained on (padding included: it is computed). */
+  tokens: number;
+  tokens_per_s: number;
+  elapsed_s: number;
+  eta_s: number;
+  epoch: number;
+  /** Mean held-out loss, on the steps that evaluate. */
+  eval_loss?: number;
+}
+
+export interface TrainerData {
+  train: readonly PackedRow[];
+  validation: readonly PackedRow[];
+}
+
+export interface TrainerOptions {
+  store?: CheckpointStore;
+  onMetrics?: (m: StepMetrics) => void;
+  /** Called after each checkpoint is saved. */
+  onCheckpoint?: (step: number) => void;
+}
+
+export type RunResult = { status: 'done' | 'stopped'; step: number };
+
+/**
+ * Fine-tunes a LoRA adapter on a frozen model: per optimizer step, `accumulation` micro-batches of packed rows
+ * (forward, chunked loss on response tokens, backward with recomputation), the global gradient norm and its clip
+ * factor (computed and applied on the GPU), then AdamW with the scheduled learning rate. Deterministic for a
+ * config: the data order derives from (seed, step), the kernels reduce in fixed order.
+ */
+export class Trainer {
+  step: number;
+  private elapsedSeconds: number;
+  private tokensSeen: number;
+  private readonly grads: TrackedBuffer;
+  private readonly m: TrackedBuffer;
+  private readonly v: TrackedBuffer;
+  private readonly normPartials: TrackedBuffer;
+  private readonly normOut: TrackedBuffer;
+  private readonly graph: TrainingGraph;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly model: Model,
+    readonly data: TrainerData,
+    readonly config: TrainConfig,
+    readonly adapter: LoraAdapter,
+    private readonly options: TrainerOptions,
+    state: { step: number; elapsedSeconds: number; tokensSeen: number },
+  ) {
+    this.step = state.step;
+    this.elapsedSeconds = state.elapsedSeconds;
+    this.tokensSeen = state.tokensSeen;
+    this.grads = adapter.allocateLike('lora grads', 'lora');
+    this.m = adapter.allocateLike('adam m', 'optimizer');
+    this.v = adapter.allocateLike('adam v', 'optimizer');
+    this.normPartials = gpu.alloc(gradNormPartialCount([adapter.totalFloats]) * 4, { label: 'grad norm partials', category: 'scratch' });
+    this.normOut = gpu.alloc(8, { label: 'grad norm', category: 'scratch' });
+    this.graph = new TrainingGraph(gpu, model.config, model.weights, adapter, this.grads, {
+      batch: config.batch,
+      seqLen: config.seqLen,
+      lossChunkRows: config.lossChunkRows,
+    });
+  }
+
+  /** A fresh run: the adapter initialised from config.lora.seed, zero optimizer state. */
+  static start(gpu: Gpu, model: Model, data: TrainerData, config: TrainConfig, options: TrainerOptions = {}): Trainer {
+    checkRun(model, data, config);
+    const adapter = LoraAdapter.create(gpu, model.config, config.lora);
+    return new Trainer(gpu, model, data, config, adapter, options, { step: 0, elapsedSeconds: 0, tokensSeen: 0 });
+  }
+
+  /** Continues a run from its checkpoint, exactly as if it had never stopped. */
+  static resume(gpu: Gpu, model: Model, data: TrainerData, checkpoint: TrainingCheckpoint, options: TrainerOptions = {}): Trainer {
+    const config = checkpoint.config;
+    checkRun(model, data, config);
+    if (checkpoint.modelName !== model.config.name) {
+      throw new LabError(`the checkpoint was trained on "${checkpoint.modelName}", this model is "${model.config.name}"`, 'resume', 'Load the same base model.');
+    }
+    const adapter = LoraAdapter.fromValues(gpu, model.config, config.lora, checkpoint.params);
+    const trainer = new Trainer(gpu, model, data, config, adapter, options, checkpoint);
+    gpu.write(trainer.m, checkpoint.m);
+    gpu.write(trainer.v, checkpoint.v);
+    return trainer;
+  }
+
+  /** Trains until config.steps or until `signal` aborts (between steps); then saves a checkpoint if there is a store. */
+  async run(signal?: AbortSignal): Promise<RunResult> {
+    const { config } = this;
+    while (this.step < config.steps) {
+      if (signal?.aborted) {
+        await this.saveCheckpoint();
+        return { status: 'stopped', step: this.step };
+      }
+      const metrics = await this.trainStep();
+      const atEnd = this.step === config.steps;
+      if (this.data.validation.length > 0 && ((config.evalEvery > 0 && this.step % config.evalEvery === 0) || atEnd)) {
+        metrics.eval_loss = await this.evaluate();
+      }
+      this.options.onMetrics?.(metrics);
+      if (config.checkpointEvery > 0 && this.step % config.checkpointEvery === 0) await this.saveCheckpoint();
+    }
+    return { status: 'done', step: this.step };
+  }
+
+  /** One optimizer step over `accumulation` micro-batches. */
+  async trainStep(): Promise<StepMetrics> {
+    const { config, gpu, adapter } = this;
+    const started = performance.now();
+    const first = this.step * config.accumulation;
+    const batches = Array.from({ length: config.accumulation }, (_, k) => {
+      const rows = microBatchRows(this.data.train.length, config.batch, config.seed, first + k).map((i) => this.data.train[i]);
+      return { rows: rows.length, inputs: batchInputs(rows, config.batch, config.seqLen) };
+    });
+    const targets = batches.reduce((sum, b) => sum + countTargets(b.inputs), 0);
+    const clear = gpu.recorder();
+    clear.clear(this.grads);
+    clear.submit();
+    let lossSum = 0;
+    for (const b of batches) {
+      if (countTargets(b.inputs) === 0) continue;
+      this.graph.setBatch(b.inputs);
+      lossSum += (await this.graph.lossAndGradients(1 / targets)).sum;
+    }
+    const step = this.step + 1;
+    const lr = learningRate({ lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps, decay: config.decay, minLrRatio: config.minLrRatio }, step);
+    const rec = gpu.recorder();
+    gradNorm(rec, [{ buffer: this.grads, n: adapter.totalFloats }], { partials: this.normPartials, out: this.normOut }, { maxNorm: config.maxGradNorm });
+    adamw(
+      rec,
+      { param: adapter.params, grad: this.grads, m: this.m, v: this.v, clipFactor: this.normOut },
+      { n: adapter.totalFloats, step, lr, beta1: config.beta1, beta2: config.beta2, eps: config.adamEps, weightDecay: config.weightDecay },
+    );
+    rec.submit();
+    const [norm] = await gpu.readF32(this.normOut, 1);
+    this.step = step;
+    const seconds = (performance.now() - started) / 1000;
+    const tokens = batches.reduce((sum, b) => sum + b.rows * config.seqLen, 0);
+    this.elapsedSeconds += seconds;
+    this.tokensSeen += tokens;
+    const perStep = this.elapsedSeconds / this.step;
+    return {
+      step,
+      loss: targets > 0 ? lossSum / targets : 0,
+      lr,
+      grad_norm: norm,
+      tokens,
+      tokens_per_s: tokens / seconds,
+      elapsed_s: this.elapsedSeconds,
+      eta_s: perStep * (config.steps - this.step),
+      epoch: epochOf(this.data.train.length, config.batch, step * config.accumulation),
+    };
+  }
+
+  /** Mean loss over the held-out rows (the first evalBatches micro-batches of them; all when 0). */
+  async evaluate(): Promise<number> {
+    const { config, data } = this;
+    const total = Math.ceil(data.validation.length / config.batch);
+    const count = config.evalBatches > 0 ? Math.min(config.evalBatches, total) : total;
+    let sum = 0;
+    let tokens = 0;
+    for (let i = 0; i < count; i++) {
+      const inputs = batchInputs(data.validation.slice(i * config.batch, (i + 1) * config.batch), config.batch, config.seqLen);
+      if (countTargets(inputs) === 0) continue;
+      this.graph.setBatch(inputs);
+      const loss = await this.graph.loss();
+      sum += loss.sum;
+      tokens += loss.count;
+    }
+    return tokens > 0 ? sum / tokens : NaN;
+  }
+
+  async checkpoint(): Promise<TrainingCheckpoint> {
+    return {
+      config: this.config,
+      step: this.step,
+      elapsedSeconds: this.elapsedSeconds,
+      tokensSeen: this.tokensSeen,
+      modelName: this.model.config.name,
+      params: await this.adapter.readValues(),
+      m: await this.adapter.readValues(this.m),
+      v: await this.adapter.readValues(this.v),
+    };
+  }
+
+  async saveCheckpoint(): Promise<void> {
+    if (!this.options.store) return;
+    await this.options.store.save(serializeCheckpoint(await this.checkpoint()));
+    this.options.onCheckpoint?.(this.step);
+  }
+
+  /** Frees the trainer's buffers; the adapter stays (free it, or hand it to a Model for generation). */
+  free(): void {
+    this.graph.free();
+    for (const b of [this.grads, this.m, this.v, this.normPartials, this.normOut]) this.gpu.buffers.free(b);
+  }
+}
+
+function checkRun(model: Model, data: TrainerData, config: TrainConfig): void {
+  checkTrainConfig(config);
+  if (config.lora.dropout !== 0) {
+    throw new LabError(`LoRA dropout ${config.lora.dropout} is not supported by the trainer`, 'training config', 'Train with dropout 0.');
+  }
+  if (data.train.length === 0) throw new LabError('the training split is empty', 'training data', 'Add examples, or lower the held-out fraction.');
+  for (const [split, rows] of [['training', data.train], ['held-out', data.validation]] as const) {
+    rows.forEach((row, i) => {
+      if (row.tokens.length !== config.seqLen) {
+        throw new LabError(`row ${i} has ${row.tokens.length} tokens, the run uses rows of ${config.seqLen}`, `${split} data`, 'Pack the data with the run\'s seqLen.');
+      }
+    });
+  }
+  const V = model.config.nVocab;
+  for (const row of data.train) for (const id of row.tokens) if (id < 0 || id >= V) throw new LabError(`token id ${id} is outside the vocabulary (0..${V - 1})`, 'training data', 'Tokenize with this model\'s tokenizer.');
+}
