@@ -1,0 +1,25 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../errors';
+import type { PeftFiles } from '../model/loraPeft';
+
+export const PEFT_CONFIG_FILE = 'adapter_config.json';
+export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
+
+/** Node: a PEFT adapter directory's two files (what `lora-lab generate --adapter <dir>` reads). */
+export async function readPeftDirectory(dir: string): Promise<PeftFiles> {
+  for (const name of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) {
+    if (!existsSync(join(dir, name))) throw new LabError(`has no ${name}`, dir, 'Point at a directory holding a PEFT adapter (adapter_config.json + adapter_model.safetensors).');
+  }
+  return {
+    config: await readFile(join(dir, PEFT_CONFIG_FILE), 'utf8'),
+    weights: new Blob([await readFile(join(dir, PEFT_WEIGHTS_FILE))]),
+  };
+}
+
+export async function writePeftDirectory(dir: string, files: PeftFiles): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, PEFT_CONFIG_FILE), files.config);
+  await writeFile(join(dir, PEFT_WEIGHTS_FILE), new Uint8Array(await files.weights.arrayBuffer()));
+}
