@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, flag, numberFlag } from '../src/cli/args';
 import { layoutGguf, planTinyModel, readGguf, type TinyModelSpec } from '../src/formats/gguf';
 import { quantize, QUANTIZABLE_TYPES, type QuantizableType } from '../src/formats/quant';
-import { llamaCppVocab } from '../tests/formats/llamaCppVocab';
+import { llamaCppVocab } from './lib/llamaCppVocab';
 
 const DEFAULT_VOCAB = fileURLToPath(new URL('../../shared/data/tiny-models/stories260K.gguf', import.meta.url));
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLlama, type Llama, type Token } from 'node-llama-cpp';
 import { sharedData } from '../sharedData';
-import { llamaCppVocab } from './llamaCppVocab';
+import { llamaCppVocab } from '../../scripts/lib/llamaCppVocab';
 import { buildTinyModel, metaStringArray, readGguf, writeGguf, type GgufFile, type TinyModelSpec } from '../../src/formats/gguf';
 import { dequantize, QUANTIZABLE_TYPES } from '../../src/formats/quant';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openAsBlob } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { sharedData } from '../sharedData';
-import { llamaCppVocab } from './llamaCppVocab';
+import { llamaCppVocab } from '../../scripts/lib/llamaCppVocab';
 import { findTensor, metaNumber, metaNumberArray, metaString, metaStringArray, readGguf, readTensorBytes, tensorChunks } from '../../src/formats/gguf';
 import { GgufValueType } from '../../src/formats/gguf/types';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openAsBlob, readFileSync } from 'node:fs';
 import { sharedData } from '../sharedData';
-import { llamaCppVocab } from './llamaCppVocab';
+import { llamaCppVocab } from '../../scripts/lib/llamaCppVocab';
 import {
   copyMetadata, GgufValueType, layoutGguf, readGguf, readTensorBytes, writeGguf, type GgufMetaEntry, type GgufTensorToWrite,
 } from '../../src/formats/gguf';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGguf } from '../../src/formats/gguf';
 import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
-import { llamaCppVocab } from '../formats/llamaCppVocab';
+import { llamaCppVocab } from '../../scripts/lib/llamaCppVocab';
 import { REPO_ROOT, sharedData } from '../sharedData';
 
 /**
