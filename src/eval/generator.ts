@@ -1,8 +1,8 @@
 /**
  * What the evaluation harness needs from a text generator: batched prompts in, completions out with token
- * counts, cancellable. The model-backed generator (greedy decoding through the engine) implements this when the
- * GGUF model work lands; until then the harness is exercised with `ScriptedReplayGenerator`, which replays
- * recorded outputs and says so in its `kind` — its results are never a model's.
+ * counts, cancellable. `ModelGenerator` (modelGenerator.ts) decodes greedily through the engine's model; tests of
+ * the harness alone use `ScriptedReplayGenerator`, which replays recorded outputs and says so in its `kind` — its
+ * results are never a model's.
  */
 export interface GenerationRequest {
   /** The problem id, carried through so completions can be matched to problems. */
@@ -21,6 +21,12 @@ export interface Completion {
 
 export interface GenerateOptions {
   maxNewTokens: number;
+  /**
+   * Texts that end a completion (the next few-shot "Problem:", say): a generator may stop decoding at the first
+   * one. The completion then ends with that stop text, so the runner's `truncateAtStop` cuts every generator's
+   * output the same way.
+   */
+  stop?: readonly string[];
   signal?: AbortSignal;
 }
 

@@ -1,7 +1,7 @@
 import type { EvalProblem } from './benchmarks';
 import { gradeAnswer } from './grade';
 import type { Generator } from './generator';
-import { buildPrompt, truncateAtStop } from './prompts';
+import { buildPrompt, stopSequences, truncateAtStop } from './prompts';
 import { recordBase, type ProblemRecord, type RunInfo } from './records';
 import type { ResultsStore } from './resultsStore';
 import { LabError } from '../errors';
@@ -48,6 +48,9 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   if (stored && (stored.info.promptStyle !== run.promptStyle || stored.info.generator.name !== run.generator.name)) {
     throw new LabError('a run with this id exists with a different prompt or generator', run.id, 'resume with the same settings, or start a new run');
   }
+  if (stored && (stored.info.maxNewTokens !== run.maxNewTokens || stored.info.problemIds.join('\n') !== run.problemIds.join('\n'))) {
+    throw new LabError('a run with this id exists with a different token budget or problem sample', run.id, 'resume with the same settings, or start a new run');
+  }
   if (generator.kind !== run.generator.kind || generator.name !== run.generator.name) {
     throw new LabError(`the run expects generator "${run.generator.name}" (${run.generator.kind}), got "${generator.name}" (${generator.kind})`, run.id);
   }
@@ -63,7 +66,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
     const requests = batch.map((p) => ({ id: p.id, prompt: buildPrompt(p.problem, run.promptStyle) }));
     let completions;
     try {
-      completions = await generator.generate(requests, { maxNewTokens: run.maxNewTokens, signal });
+      completions = await generator.generate(requests, { maxNewTokens: run.maxNewTokens, stop: stopSequences(run.promptStyle), signal });
     } catch (error) {
       if (isAbort(error)) return { status: 'stopped', records };
       throw error;

@@ -91,6 +91,27 @@ describe('evaluation runner', () => {
     const b = replay('replay-b', () => true);
     await expect(runEvaluation({ run: runInfo('r4', b), problems, generator: b, store })).rejects.toThrow(/different prompt or generator/);
   });
+
+  it('refuses to resume a run with another token budget or another problem sample', async () => {
+    const store = new MemoryResultsStore();
+    const a = replay('replay-a', () => true);
+    const controller = new AbortController();
+    controller.abort();
+    await runEvaluation({ run: runInfo('r6', a), problems, generator: a, store, signal: controller.signal });
+    const budget = { ...runInfo('r6', a), maxNewTokens: 512 };
+    await expect(runEvaluation({ run: budget, problems, generator: a, store })).rejects.toThrow(/different token budget or problem sample/);
+    const sample = { ...runInfo('r6', a), problemIds: problems.slice(1).map((p) => p.id) };
+    await expect(runEvaluation({ run: sample, problems, generator: a, store })).rejects.toThrow(/different token budget or problem sample/);
+  });
+
+  it('asks the generator to stop at the prompt style\'s stop texts', async () => {
+    const seen: (readonly string[] | undefined)[] = [];
+    const inner = replay('replay-stops', () => true);
+    const watching: Generator = { kind: inner.kind, name: inner.name, generate: (batch, o) => (seen.push(o.stop), inner.generate(batch, o)) };
+    const run: RunInfo = { ...runInfo('r7', watching), promptStyle: 'minerva-4shot', problemIds: [problems[0].id] };
+    await runEvaluation({ run, problems, generator: watching, store: new MemoryResultsStore() });
+    expect(seen).toEqual([['\n\nProblem:', 'I hope it is correct.']]);
+  });
 });
 
 describe('results: summaries and exports', () => {

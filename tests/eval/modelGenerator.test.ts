@@ -1,0 +1,99 @@
+import { openAsBlob, readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedData, REPO_ROOT } from '../sharedData';
+import { testGpu } from '../setup/testGpu';
+import { Model } from '../../src/model/model';
+import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
+import { ModelGenerator } from '../../src/eval/modelGenerator';
+import { parseBenchmark } from '../../src/eval/benchmarks';
+import { runEvaluation } from '../../src/eval/runner';
+import { MemoryResultsStore } from '../../src/eval/resultsStore';
+import type { ProblemRecord, RunInfo } from '../../src/eval/records';
+
+/**
+ * The harness end to end with a real model: stories260K (a 260K-parameter story model) answering two of our
+ * sample problems (kept short: SwiftShader prefills the ~140-token prompt in seconds). Its accuracy is 0 and
+ * nothing here depends on it; what is checked is that every record is filled from real decoding, and that
+ * greedy decoding makes a run reproducible.
+ */
+let model: Model;
+let tokenizer: Tokenizer;
+const problems = parseBenchmark(readFileSync(`${REPO_ROOT}public/samples/problems.jsonl`, 'utf8'), 'problems.jsonl').slice(0, 2);
+const MAX_NEW_TOKENS = 16;
+/** The first run, made once: the records the tests below inspect and compare against. */
+let store: MemoryResultsStore;
+let firstRun: { status: string; records: ProblemRecord[] };
+
+beforeAll(async () => {
+  model = await Model.load(await testGpu(), await openAsBlob(sharedData('tiny-models', 'stories260K.gguf')), { maxContext: 512 });
+  tokenizer = new Tokenizer(vocabFromGguf(model.file, 'stories260K.gguf'));
+  const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
+  store = new MemoryResultsStore();
+  firstRun = await runEvaluation({ run: runInfo('tiny', generator), problems, generator, store, batchSize: 1 });
+});
+
+function runInfo(id: string, generator: ModelGenerator): RunInfo {
+  return {
+    id,
+    name: id,
+    benchmark: 'math500',
+    promptStyle: 'sft-zero-shot',
+    generator: { kind: generator.kind, name: generator.name },
+    maxNewTokens: MAX_NEW_TOKENS,
+    problemIds: problems.map((p) => p.id),
+    createdAt: '2025-01-01T00:00:00.000Z',
+  };
+}
+
+describe('ModelGenerator (greedy decoding through the engine)', () => {
+  it('fills every record from real decoding: prompt, output, extraction, verdict, token counts and time', async () => {
+    const { status, records } = firstRun;
+    expect(status).toBe('complete');
+    expect(records.map((r) => r.problemId)).toEqual(problems.map((p) => p.id));
+    records.forEach((record, i) => {
+      expect(record.prompt).toContain(problems[i].problem);
+      expect(record.promptTokens).toBe(tokenizer.encode(record.prompt).length);
+      expect(record.outputTokens).toBeGreaterThan(0);
+      expect(record.outputTokens).toBeLessThanOrEqual(MAX_NEW_TOKENS);
+      expect(record.output.length).toBeGreaterThan(0);
+      expect(record.timeMs).toBeGreaterThan(0);
+      expect(record.rule).not.toBe('');
+      expect(record.reason).not.toBe('');
+      if (record.extracted) expect(record.output.slice(record.extracted.start, record.extracted.end)).toContain(record.extracted.text);
+      else expect(record).toMatchObject({ correct: false, rule: 'no-answer' });
+    });
+    expect((await store.loadRun('tiny'))!.records).toEqual(records);
+  });
+
+  it('gives the same outputs when the run is repeated', async () => {
+    const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
+    const second = await runEvaluation({ run: runInfo('again', generator), problems, generator, store: new MemoryResultsStore(), batchSize: 2 });
+    const withoutTimes = (records: ProblemRecord[]) => records.map(({ timeMs: _, ...rest }) => rest);
+    expect(withoutTimes(second.records)).toEqual(withoutTimes(firstRun.records));
+  });
+
+  it('stops at a stop text and ends the completion with it, so the runner cuts it like any other output', async () => {
+    const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
+    // stories260K continues "Once upon a time" with ", there was a little girl" (llama.cpp's greedy text).
+    const [stopped] = await generator.generate([{ id: 'x', prompt: 'Once upon a time' }], { maxNewTokens: 16, stop: ['little'] });
+    expect(stopped.text).toBe(', there was a little');
+    const [budget] = await generator.generate([{ id: 'y', prompt: 'Once upon a time' }], { maxNewTokens: 5 });
+    expect(budget.outputTokens).toBe(5);
+    expect(budget.text.startsWith(', there was a')).toBe(true);
+  });
+
+  it('rejects with an AbortError when stopped, which the runner reads as a stop', async () => {
+    const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled by the user'));
+    await expect(generator.generate([{ id: 'x', prompt: 'Once' }], { maxNewTokens: 4, signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    const result = await runEvaluation({ run: runInfo('stop', generator), problems, generator, store: new MemoryResultsStore(), signal: controller.signal });
+    expect(result).toEqual({ status: 'stopped', records: [] });
+  });
+
+  it('names the problem when its prompt does not fit the context', async () => {
+    const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
+    const long = 'Once upon a time '.repeat(200);
+    await expect(generator.generate([{ id: 'too-long', prompt: long }], { maxNewTokens: 4 })).rejects.toThrow(/^problem too-long: the prompt has \d+ tokens but the context holds 512/);
+  });
+});
