@@ -27,7 +27,12 @@ export interface ModelConfig {
   ropeFreqScale: number;
   /** Rotated dimensions per head. */
   nRot: number;
-  /** Sliding-window attention span in tokens, 0 for full causal attention. */
+  /**
+   * Sliding-window attention span in tokens, 0 for full causal attention. Always 0 for llama and qwen2: llama.cpp
+   * reads `{arch}.attention.sliding_window` only for architectures built around it (Gemma 2/3, Cohere 2, ...) and
+   * runs these with full causal attention whatever the file says (its converters never write the key for them),
+   * so we do the same and agree with it at every length.
+   */
   slidingWindow: number;
   /** The output head reuses `token_embd` (no `output.weight` tensor). */
   tiedEmbeddings: boolean;
@@ -91,7 +96,7 @@ export function modelConfigFromGguf(file: GgufFile): ModelConfig {
     ropeFreqBase: optMetaNumber(file, `${a}.rope.freq_base`) ?? 10000,
     ropeFreqScale: linear && scalingFactor ? 1 / scalingFactor : 1,
     nRot: optMetaNumber(file, `${a}.rope.dimension_count`) ?? headDim,
-    slidingWindow: optMetaNumber(file, `${a}.attention.sliding_window`) ?? 0,
+    slidingWindow: 0,
     tiedEmbeddings: !hasTensor(file, 'output.weight'),
     qkvBias: hasTensor(file, 'blk.0.attn_q.bias'),
   };
