@@ -15,6 +15,7 @@ reports=$(mktemp -d)
 status=0
 npm run --silent check || status=1
 npx vitest run --reporter=default --reporter=json --outputFile.json="$reports/unit.json" || status=1
+bash scripts/prepare-lab.sh || status=1
 npx vite build --logLevel warn || status=1
 npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile.json="$reports/e2e.json" || status=1
 

@@ -47,3 +47,21 @@ describe('loading a model in the lab', () => {
     await page.close();
   });
 });
+
+describe('the embedded default model', () => {
+  it('loads the bundled tiny model with one click and generates from it', async () => {
+    const page = await lab.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(lab.url);
+    await page.getByTestId('load-bundled').click();
+    const arch = page.getByTestId('model-arch');
+    await arch.waitFor({ timeout: 120_000 });
+    expect(await arch.textContent()).toMatch(/^llama: 2 layers, hidden 128, 4 heads \/ 2 KV heads, FFN 256/);
+    await page.locator('input[type=number]').first().fill('4');
+    await page.getByTestId('generate').click();
+    await page.getByTestId('generate-stats').waitFor({ timeout: 240_000 });
+    expect(await page.getByTestId('generate-stats').textContent()).toMatch(/^4 tokens \(max-tokens\)/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
