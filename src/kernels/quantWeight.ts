@@ -61,8 +61,9 @@ export function planRowSplit(N: number, rowBytes: number, maxBindingBytes: numbe
   let rowsPerPart = Math.floor((maxBindingBytes - 8) / rowBytes);
   if (rowBytes % 4 !== 0 && rowsPerPart < N) rowsPerPart -= rowsPerPart % 2;
   if (rowsPerPart < 1) {
+    const need = rowBytes % 4 === 0 ? 'one row' : 'two rows (a part must start on a word)';
     throw new LabError(
-      `one row is ${rowBytes} bytes, more than a storage binding may hold (${maxBindingBytes} bytes)`,
+      `a row is ${rowBytes} bytes and ${need} do not fit in a storage binding (${maxBindingBytes} bytes)`,
       label,
       'this GPU cannot hold the model’s rows; try a GPU with a larger maxStorageBufferBindingSize',
     );

@@ -35,6 +35,9 @@ describe('weights larger than one storage binding', () => {
   it('refuses a row larger than the binding limit, saying what to do', () => {
     expect(() => planRowSplit(4, 5000, 4096, 'blk.0.ffn_up.weight')).toThrow(LabError);
     expect(() => planRowSplit(4, 5000, 4096, 'blk.0.ffn_up.weight')).toThrow(/blk\.0\.ffn_up\.weight.*5000 bytes/);
+    // 54-byte rows: one fits in 100 bytes, but a part boundary after one row would not fall on a word.
+    expect(() => planRowSplit(4, 54, 100)).toThrow(/two rows/);
+    expect(planRowSplit(1, 54, 100)).toEqual([{ rowStart: 0, rows: 1 }]);
   });
 
   it('refuses row lengths that are not a whole number of blocks', () => {
