@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Gpu } from './gpu';
 import type { AcquireOptions } from './acquire';
 import { nodeShaderLibrary } from './nodeShaderLibrary';
@@ -17,6 +19,8 @@ export async function nodeGpuApi(options: { useSoftwareFallback?: boolean } = {}
   if (options.useSoftwareFallback && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
+  // Dawn's Vulkan loader looks for a runtime directory (for window systems we never use) and complains without one.
+  process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'lora-lab-xdg-'));
   const webgpu = await import('webgpu');
   Object.assign(globalThis, webgpu.globals);
   dawn = webgpu.create([]) as GPU;
