@@ -4,8 +4,14 @@ import type { MemorySnapshot } from '../gpu/allocator';
 import type { ModelConfig } from '../model/config';
 import type { MemoryPlan } from '../model/memoryPlan';
 import type { GenerateResult } from '../model/generate';
+import type { EvaluationOutcome, EvaluationProgress, EvaluationRequest } from '../eval/evaluation';
+import type { RunComparison } from '../eval/compareRuns';
+import type { AccuracySummary, RunInfo } from '../eval/records';
 
 export type { GenerateResult } from '../model/generate';
+export type { BenchmarkSource, EvaluationRequest, EvaluationProgress, EvaluationOutcome } from '../eval/evaluation';
+export type { RunComparison } from '../eval/compareRuns';
+export type { AccuracySummary, ProblemRecord, RunInfo } from '../eval/records';
 
 /**
  * The engine's API as the page sees it, through a comlink proxy. Types only: nothing in `src/ui/` imports
@@ -89,4 +95,32 @@ export interface LabEngineApi {
   /** Generates from the loaded model, streaming text pieces as they become certain. */
   generate(request: GenerateRequest, jobId: string, onText?: (text: string) => void): Promise<GenerateResult>;
   cancel(jobId: string): Promise<boolean>;
+  /**
+   * Evaluates the loaded model on a benchmark (a dropped JSONL file, or the lab's sample problems): greedy
+   * answers, graded as they finish, one progress event per problem carrying its record. Results go to the
+   * results store as they are graded; cancelling keeps them, and the same `runId` resumes.
+   */
+  evaluate(request: EvaluationRequest, jobId: string, onProgress?: (p: EvaluationProgress) => void): Promise<EvaluationOutcome>;
+  /** Every stored run, oldest first, with how far it got and its accuracy so far. */
+  evaluationRuns(): Promise<EvaluationRunSummary[]>;
+  /** A stored run as a file to save: JSONL (the run, then one record per problem) or CSV (one row per problem). */
+  exportEvaluation(runId: string, format: 'jsonl' | 'csv'): Promise<string>;
+  deleteEvaluation(runId: string): Promise<void>;
+  /** Side by side: accuracy table with intervals, McNemar per pair, disagreements; over the problems all runs finished. */
+  compareRuns(runIds: string[], options?: CompareRunsOptions): Promise<RunComparison>;
+}
+
+export interface EvaluationRunSummary {
+  run: RunInfo;
+  /** Problems graded so far (a stopped run has fewer than `run.problemIds`). */
+  done: number;
+  summary: AccuracySummary;
+}
+
+export interface CompareRunsOptions {
+  /** Seed of the bootstrap resampling (default 0), so a comparison is reproducible. */
+  seed?: number;
+  resamples?: number;
+  /** Interval coverage, default 0.95. */
+  confidence?: number;
 }

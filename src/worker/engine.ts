@@ -1,6 +1,7 @@
 import type { Gpu } from '../gpu/gpu';
 import { describeAdapter } from '../gpu/acquire';
 import type { GenerateRequest, GpuStatus, LabEngineApi, MatmulCheckRequest, MatmulCheckResult, ModelInfo, Progress } from './api';
+import type { CompareRunsOptions, EvaluationRunSummary } from './api';
 import { Model } from '../model/model';
 import { generate, type GenerateResult } from '../model/generate';
 import { planInferenceMemory } from '../model/memoryPlan';
@@ -11,6 +12,12 @@ import { matmulReference } from '../kernels/reference/matmul';
 import { randomF32 } from '../util/random';
 import { LabError } from '../errors';
 import type { DeviceLostEvent } from '../gpu/gpu';
+import { checkEvaluationRequest, evaluate, type EvaluationEnvironment, type EvaluationOutcome, type EvaluationProgress, type EvaluationRequest } from '../eval/evaluation';
+import { browserEvaluationEnvironment } from '../eval/browserEnvironment';
+import { ModelGenerator } from '../eval/modelGenerator';
+import { exportCsv, exportJsonl, summarise } from '../eval/records';
+import { compareRuns, type RunComparison } from '../eval/compareRuns';
+import type { ResultsStore, StoredRun } from '../eval/resultsStore';
 
 /**
  * The engine behind the worker API. It runs wherever a `Gpu` can be opened: in the page's worker
@@ -21,7 +28,11 @@ export class Engine implements LabEngineApi {
   private readonly jobs = new JobRegistry();
   private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo } | undefined;
 
-  constructor(private readonly openGpu: () => Promise<Gpu>) {}
+  /** `evaluationEnv`: where evaluation runs are kept and sample problems found (OPFS and fetch in the page). */
+  constructor(
+    private readonly openGpu: () => Promise<Gpu>,
+    private readonly evaluationEnv: EvaluationEnvironment = browserEvaluationEnvironment(),
+  ) {}
 
   async init(): Promise<GpuStatus> {
     this.gpu ??= await this.openGpu();
@@ -130,5 +141,52 @@ export class Engine implements LabEngineApi {
   private requireGpu(): Gpu {
     if (!this.gpu) throw new LabError('the GPU is not open yet', 'engine', 'Call init() first.');
     return this.gpu;
+  }
+
+  async evaluate(request: EvaluationRequest, jobId: string, onProgress?: (p: EvaluationProgress) => void): Promise<EvaluationOutcome> {
+    checkEvaluationRequest(request);
+    if (!this.loaded) throw new LabError('no model is loaded', 'evaluate', 'Load a GGUF model first.');
+    const { model, tokenizer, info } = this.loaded;
+    const signal = this.jobs.start(jobId);
+    try {
+      const name = model.activeAdapter ? `${info.fileName} + LoRA adapter` : info.fileName;
+      const generator = new ModelGenerator(name, model, tokenizer);
+      const store = await this.evaluationEnv.resultsStore();
+      return await evaluate({ request, generator, store, environment: this.evaluationEnv, signal, onProgress });
+    } finally {
+      this.jobs.finish(jobId);
+    }
+  }
+
+  async evaluationRuns(): Promise<EvaluationRunSummary[]> {
+    const store = await this.evaluationEnv.resultsStore();
+    const runs: EvaluationRunSummary[] = [];
+    for (const info of await store.listRuns()) {
+      const stored = await store.loadRun(info.id);
+      if (stored) runs.push({ run: stored.info, done: stored.records.length, summary: summarise(stored.records) });
+    }
+    return runs;
+  }
+
+  async exportEvaluation(runId: string, format: 'jsonl' | 'csv'): Promise<string> {
+    const run = await this.storedRun(await this.evaluationEnv.resultsStore(), runId);
+    return format === 'csv' ? exportCsv(run.records) : exportJsonl(run.info, run.records);
+  }
+
+  async deleteEvaluation(runId: string): Promise<void> {
+    await (await this.evaluationEnv.resultsStore()).deleteRun(runId);
+  }
+
+  async compareRuns(runIds: string[], options: CompareRunsOptions = {}): Promise<RunComparison> {
+    const store = await this.evaluationEnv.resultsStore();
+    const runs: StoredRun[] = [];
+    for (const id of runIds) runs.push(await this.storedRun(store, id));
+    return compareRuns(runs, { ...options, seed: options.seed ?? 0 });
+  }
+
+  private async storedRun(store: ResultsStore, runId: string): Promise<StoredRun> {
+    const run = await store.loadRun(runId);
+    if (!run) throw new LabError(`no evaluation run "${runId}"`, 'results', 'Pick a run from the list of stored runs.');
+    return run;
   }
 }
