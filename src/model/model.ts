@@ -17,6 +17,7 @@ import { KvCache } from './kvCache';
 import { allocateActivations, freeActivations, type Activations } from './activations';
 import { assertPlanFits, planInferenceMemory } from './memoryPlan';
 import { linear } from './linear';
+import { QUANT_FORMATS } from '../kernels/quantWeight';
 import { applyLora, type LoraAdapter } from './lora';
 import type { Projection } from './tensorNames';
 
@@ -65,7 +66,9 @@ export class Model {
 
   static async load(gpu: Gpu, source: Blob, options: ModelLoadOptions = {}): Promise<Model> {
     const name = (source as File).name || 'model';
-    const file = await readGguf(source, { name });
+    // Refuse tensor types no kernel decodes while reading the header, naming the tensor: before this, the memory
+    // planner reported them as "does not fit this GPU", which sends the user after the wrong problem.
+    const file = await readGguf(source, { name, supportedTypes: QUANT_FORMATS });
     const config = modelConfigFromGguf(file);
     const maxContext = options.maxContext ?? Math.min(config.contextLength, 2048);
     const maxStepTokens = Math.min(options.maxStepTokens ?? 256, maxContext);
