@@ -1,0 +1,108 @@
+import { LabError } from '../errors';
+import { ContaminationIndex, DEFAULT_NGRAM_WORDS } from '../data/decontaminate';
+import { evalItems } from '../data/evalSets';
+import { loadShard } from '../data/shard';
+import { ShardCollection, type ShardReport } from '../data/shardCollection';
+import { datasetStats, type DatasetStats } from '../data/stats';
+import type { Example } from '../data/example';
+import type { Tokenizer } from '../tokenizer';
+
+export interface EvalSetSummary {
+  name: string;
+  problems: number;
+  /** Problems shorter than the n-gram length, which an n-gram filter can never match. */
+  tooShortToMatch: number;
+}
+
+export interface DataSummary {
+  shards: ShardReport[];
+  evalSets: EvalSetSummary[];
+  ngramWords: number;
+  stats: DatasetStats;
+}
+
+export interface AddShardsResult {
+  added: ShardReport[];
+  /** Files that are not datasets, with the reason; the shards loaded before are untouched. */
+  failed: { name: string; message: string }[];
+}
+
+function nameOf(blob: Blob, fallback: string): string {
+  return (blob as File).name || fallback;
+}
+
+/**
+ * The user's training shards and the evaluation sets they are decontaminated against. Changing the evaluation
+ * sets re-cleans every shard, so what is kept never depends on the order things were dropped in.
+ */
+export class DatasetWorkspace {
+  private files: { blob: Blob; name: string }[] = [];
+  private evalSets: { blob: Blob; name: string; examples: Example[]; unit: ShardReport['unit'] }[] = [];
+  private collection = new ShardCollection();
+
+  constructor(private readonly ngramWords = DEFAULT_NGRAM_WORDS) {}
+
+  async addShards(blobs: Blob[], onProgress?: (name: string, read: number, total: number) => void): Promise<AddShardsResult> {
+    const result: AddShardsResult = { added: [], failed: [] };
+    for (const [i, blob] of blobs.entries()) {
+      const name = nameOf(blob, `shard-${this.files.length + i + 1}`);
+      try {
+        result.added.push(await this.collection.add(blob, name, { onProgress: (read, total) => onProgress?.(name, read, total) }));
+        this.files.push({ blob, name });
+      } catch (error) {
+        result.failed.push({ name, message: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return result;
+  }
+
+  /** Adds an evaluation set (MATH, MATH-500, GSM8K test...) to decontaminate against, and re-cleans the shards. */
+  async addEvalSet(blob: Blob): Promise<EvalSetSummary> {
+    const name = nameOf(blob, `eval-${this.evalSets.length + 1}`);
+    if (this.evalSets.some((e) => e.name === name)) throw new LabError('this evaluation set is already in use', name);
+    const loaded = await loadShard(blob, name);
+    if (loaded.examples.length === 0) throw new LabError('has no problems to decontaminate against', name);
+    this.evalSets.push({ blob, name, examples: loaded.examples, unit: loaded.unit });
+    await this.rebuild();
+    return this.evalSetSummaries().find((s) => s.name === name)!;
+  }
+
+  async removeShard(name: string): Promise<void> {
+    if (!this.files.some((f) => f.name === name)) throw new LabError('no shard with this name is loaded', name);
+    this.files = this.files.filter((f) => f.name !== name);
+    await this.rebuild();
+  }
+
+  examples(): Example[] {
+    return this.collection.examples();
+  }
+
+  summary(tokenizer?: Tokenizer): DataSummary {
+    const bos = tokenizer?.vocab.bosId ?? null;
+    const eos = tokenizer?.vocab.eosId ?? null;
+    const tokens = tokenizer && bos !== null && eos !== null ? { tokenizer, special: { bos, eos } } : undefined;
+    return {
+      shards: this.collection.shards.map((s) => s.report),
+      evalSets: this.evalSetSummaries(),
+      ngramWords: this.ngramWords,
+      stats: datasetStats(this.collection.examples(), tokens),
+    };
+  }
+
+  private evalSetSummaries(): EvalSetSummary[] {
+    return this.evalSets.map((e) => {
+      const probe = new ContaminationIndex(this.ngramWords);
+      probe.add(evalItems(e.examples, e.name, e.unit));
+      return { name: e.name, problems: e.examples.length, tooShortToMatch: probe.shortItems };
+    });
+  }
+
+  /** Re-cleans every shard against the current evaluation sets; the old collection stays until this succeeds. */
+  private async rebuild(): Promise<void> {
+    const index = new ContaminationIndex(this.ngramWords);
+    for (const e of this.evalSets) index.add(evalItems(e.examples, e.name, e.unit));
+    const collection = new ShardCollection({ contamination: index });
+    for (const f of this.files) await collection.add(f.blob, f.name);
+    this.collection = collection;
+  }
+}
