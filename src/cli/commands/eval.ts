@@ -1,0 +1,165 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { CliCommand, CliIo } from '../command';
+import { CliUsageError } from '../command';
+import { flag, numberFlag, parseArgs, type ParsedArgs } from '../args';
+import { LabError } from '../../errors';
+import type { Gpu } from '../../gpu/gpu';
+import { createNodeGpu } from '../../gpu/node';
+import { openFileSource } from '../../formats/nodeFileSource';
+import { Engine } from '../../worker/engine';
+import { sampleProblems } from '../../eval/benchmarks';
+import { checkEvaluationRequest, loadBenchmark, type BenchmarkSource, type EvaluationOutcome, type EvaluationRequest, type FileBenchmarkFormat } from '../../eval/evaluation';
+import { nodeEvaluationEnvironment } from '../../eval/nodeEnvironment';
+import type { PromptStyle } from '../../eval/prompts';
+import type { Tally } from '../../eval/records';
+
+const NAMED_BENCHMARKS: FileBenchmarkFormat[] = ['math500', 'math', 'gsm8k'];
+const PROMPTS: Record<string, PromptStyle> = { sft: 'sft-zero-shot', 'sft-zero-shot': 'sft-zero-shot', minerva: 'minerva-4shot', 'minerva-4shot': 'minerva-4shot' };
+
+/** `--benchmark` and `--data` → where the problems come from; a file is read now so its errors come before the GPU. */
+function benchmarkSource(parsed: ParsedArgs): BenchmarkSource {
+  const benchmark = flag(parsed, 'benchmark');
+  const data = flag(parsed, 'data');
+  if (!benchmark) throw new CliUsageError('--benchmark is required');
+  const fileSource = (path: string, format?: FileBenchmarkFormat): BenchmarkSource => {
+    if (!existsSync(path)) throw new LabError('file not found', path);
+    return { kind: 'file', file: new File([readFileSync(path)], path), format };
+  };
+  if (benchmark === 'samples') {
+    if (data) throw new CliUsageError('--data is not used with --benchmark samples (the bundled problem set)');
+    return { kind: 'samples' };
+  }
+  if ((NAMED_BENCHMARKS as string[]).includes(benchmark)) {
+    if (!data) throw new CliUsageError(`--benchmark ${benchmark} needs --data <file.jsonl> (its test set)`);
+    return fileSource(data, benchmark as FileBenchmarkFormat);
+  }
+  if (!benchmark.endsWith('.jsonl')) throw new CliUsageError(`--benchmark: "${benchmark}" is not one of samples, ${NAMED_BENCHMARKS.join(', ')} or a .jsonl file`);
+  if (data) throw new CliUsageError('--data is only used with a named benchmark (the file is given to --benchmark)');
+  return fileSource(benchmark);
+}
+
+function list(parsed: ParsedArgs, name: string): string[] | undefined {
+  const raw = flag(parsed, name);
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new CliUsageError(`--${name}: "${raw}" names nothing`);
+  return items;
+}
+
+function parseRequest(parsed: ParsedArgs): EvaluationRequest {
+  const whole = (n: number) => Number.isInteger(n) && n >= 0;
+  const positive = (n: number) => Number.isInteger(n) && n >= 1;
+  const prompt = flag(parsed, 'prompt') ?? 'sft';
+  if (!(prompt in PROMPTS)) throw new CliUsageError(`--prompt: "${prompt}" is not sft or minerva`);
+  const levels = list(parsed, 'levels')?.map((l) => {
+    const level = Number(l);
+    if (!Number.isInteger(level) || level < 1 || level > 5) throw new CliUsageError(`--levels: "${l}" is not a level 1..5`);
+    return level;
+  });
+  const request: EvaluationRequest = {
+    benchmark: benchmarkSource(parsed),
+    runId: flag(parsed, 'run-id'),
+    count: flag(parsed, 'count') === undefined ? undefined : numberFlag(parsed, 'count', 0, positive),
+    subjects: list(parsed, 'subjects'),
+    levels,
+    seed: numberFlag(parsed, 'seed', 0, whole),
+    promptStyle: PROMPTS[prompt],
+    maxNewTokens: numberFlag(parsed, 'max-tokens', 512, positive),
+    batchSize: numberFlag(parsed, 'batch', 4, positive),
+  };
+  checkEvaluationRequest(request);
+  return request;
+}
+
+const percent = (t: Tally) => `${(100 * t.accuracy).toFixed(1)}%`;
+const row = (label: string, t: Tally) => `  ${label.padEnd(24)} ${`${t.correct}/${t.total}`.padStart(9)}  ${percent(t).padStart(6)}`;
+
+function summaryText(outcome: EvaluationOutcome): string {
+  const { run, summary } = outcome;
+  const lines = [
+    `run ${run.id} (${outcome.status}): ${run.generator.name}, ${run.benchmark}, ${run.promptStyle}, ${run.maxNewTokens} tokens max`,
+    `accuracy ${summary.overall.correct}/${summary.overall.total} = ${percent(summary.overall)}${outcome.status === 'stopped' ? ` (${run.problemIds.length - summary.overall.total} problems not run)` : ''}`,
+    'by subject:',
+    ...Object.entries(summary.bySubject).map(([s, t]) => row(s, t)),
+    'by level:',
+    ...Object.entries(summary.byLevel).map(([l, t]) => row(l, t)),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+async function writeResults(engine: Engine, outcome: EvaluationOutcome, dir: string, io: CliIo): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'records.jsonl'), await engine.exportEvaluation(outcome.run.id, 'jsonl'));
+  writeFileSync(join(dir, 'records.csv'), await engine.exportEvaluation(outcome.run.id, 'csv'));
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ run: outcome.run, status: outcome.status, summary: outcome.summary }, null, 2) + '\n');
+  io.err(`wrote records.jsonl, records.csv and summary.json to ${dir}\n`);
+}
+
+export const command: CliCommand = {
+  name: 'eval',
+  summary: 'evaluate a GGUF model on MATH, MATH-500, GSM8K or the sample problems (greedy, graded)',
+  usage: `usage: lora-lab eval --model <file.gguf> --benchmark <samples|math500|math|gsm8k|file.jsonl> [--data <file.jsonl>]
+                      [--count N] [--subjects a,b] [--levels 1,2] [--seed S] [--prompt sft|minerva]
+                      [--max-tokens N] [--batch N] [--run-id ID] [--out <dir>] [--software]
+
+Answers each problem greedily on the GPU (Dawn), grades it as it finishes (progress on stderr) and prints the
+accuracy overall, by subject and by level. The same evaluation the lab page runs.
+  --benchmark      samples (the bundled set), a named benchmark with --data, or a JSONL file (layout detected)
+  --count N        problems to draw (default: all that match), seeded by --seed (default 0)
+  --subjects a,b   only these subjects (MATH: Algebra, Geometry, ...; GSM8K has one, gsm8k)
+  --levels 1,2     only these levels (MATH)
+  --prompt         sft: the SFT template, zero-shot (default); minerva: Minerva's 4-shot prompt
+  --max-tokens N   tokens per answer at most (default 512)
+  --batch N        problems between saves of the results (default 4)
+  --run-id ID      the run's id (default: benchmark, prompt and time)
+  --out <dir>      write records.jsonl (the run, then one record per problem), records.csv and summary.json
+  --software       use SwiftShader when no Vulkan driver is chosen
+Ctrl-C stops after the current problem and still writes what finished.`,
+  async run(args, io) {
+    const parsed = parseArgs(args, {
+      values: ['model', 'benchmark', 'data', 'count', 'subjects', 'levels', 'seed', 'prompt', 'max-tokens', 'batch', 'run-id', 'out'],
+      switches: ['software'],
+    });
+    if (parsed.positional.length > 0) throw new CliUsageError(`unexpected argument "${parsed.positional[0]}"`);
+    const modelPath = flag(parsed, 'model');
+    if (!modelPath) throw new CliUsageError('--model is required');
+    const request = parseRequest(parsed);
+    if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
+    const environment = nodeEvaluationEnvironment();
+    // Sampling now surfaces a bad file or an impossible sample before minutes of model loading.
+    const all = await loadBenchmark(request.benchmark, environment);
+    const chosen = sampleProblems(all, { count: request.count, subjects: request.subjects, levels: request.levels, seed: request.seed ?? 0 });
+    if (chosen.length === 0) throw new LabError('no problem matches the subjects and levels asked for', 'eval', `the benchmark has subjects ${[...new Set(all.map((p) => p.subject))].join(', ')}`);
+
+    let gpu: Gpu | undefined;
+    const engine = new Engine(async () => (gpu = await createNodeGpu({ useSoftwareFallback: parsed.flags.has('software') })), environment);
+    const jobId = 'eval';
+    const stop = () => {
+      io.err('stopping after the current problem...\n');
+      void engine.cancel(jobId);
+    };
+    try {
+      const status = await engine.init();
+      io.err(`GPU: ${status.adapterName}\n`);
+      // Model loading reads only size, name and byte ranges: a ByteSource. Node 20's openAsBlob reports a file
+      // over 4 GiB (any 7B GGUF) modulo 2^32, so the file is passed as a ByteSource where the type says Blob.
+      const info = await engine.loadModel((await openFileSource(modelPath)) as unknown as Blob, 'load');
+      io.err(`loaded ${basename(modelPath)} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s; ${chosen.length} problems\n`);
+      process.once('SIGINT', stop);
+      const outcome = await engine.evaluate(request, jobId, (p) => {
+        if (!p.record) return;
+        const r = p.record;
+        io.err(`[${p.done}/${p.total}] ${r.problemId} ${r.correct ? 'right' : 'wrong'} (${r.rule}; ${r.outputTokens} tokens, ${(r.timeMs / 1000).toFixed(1)} s) — ${p.correct} right so far\n`);
+      });
+      process.off('SIGINT', stop);
+      io.out(summaryText(outcome));
+      const out = flag(parsed, 'out');
+      if (out) await writeResults(engine, outcome, out, io);
+      return outcome.status === 'complete' ? 0 : 130;
+    } finally {
+      process.off('SIGINT', stop);
+      gpu?.destroy();
+    }
+  },
+};

@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main';
+import { sharedData } from '../sharedData';
+
+async function evalCli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(['eval', ...argv], { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+const firstLine = (text: string) => text.split('\n')[0];
+
+describe('lora-lab eval', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lora-lab-eval-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const model = sharedData('tiny-models', 'stories260K.gguf');
+
+  it('evaluates stories260K on two sample problems: progress on stderr, summary on stdout, records and summary in --out', async () => {
+    const out = join(dir, 'run');
+    const r = await evalCli('--model', model, '--benchmark', 'samples', '--count', '2', '--seed', '4', '--max-tokens', '16', '--run-id', 'cli-run', '--out', out, '--software');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^\[1\/2\] \S+ (right|wrong) \(/m);
+    expect(r.err).toMatch(/^\[2\/2\] /m);
+    expect(r.out).toMatch(/^run cli-run \(complete\): stories260K\.gguf, math500, sft-zero-shot, 16 tokens max\naccuracy \d\/2 = \d+\.\d%\nby subject:\n/);
+    expect(r.out).toMatch(/\nby level:\n/);
+    const lines = readFileSync(join(out, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].run).toMatchObject({ id: 'cli-run', generator: { kind: 'model', name: 'stories260K.gguf' } });
+    expect(lines).toHaveLength(3);
+    expect(lines[1].record).toMatchObject({ prompt: expect.stringContaining('### Instruction:'), output: expect.any(String), outputTokens: expect.any(Number) });
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ status: 'complete', summary: { overall: { total: 2 } } });
+    expect(readFileSync(join(out, 'records.csv'), 'utf8').split('\r\n')).toHaveLength(4);
+  });
+
+  it('rejects bad options in one line, before the model or the GPU', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--benchmark', 'samples', '--count', '0'], /^lora-lab eval: --count: "0" is not a valid value$/],
+      [['--benchmark', 'samples', '--prompt', 'cot'], /^lora-lab eval: --prompt: "cot" is not sft or minerva$/],
+      [['--benchmark', 'samples', '--levels', '1,7'], /^lora-lab eval: --levels: "7" is not a level 1..5$/],
+      [['--benchmark', 'math500'], /^lora-lab eval: --benchmark math500 needs --data <file.jsonl>/],
+      [['--benchmark', 'aime'], /^lora-lab eval: --benchmark: "aime" is not one of samples, math500, math, gsm8k or a \.jsonl file$/],
+      [['--benchmark', 'samples', '--data', 'x.jsonl'], /^lora-lab eval: --data is not used with --benchmark samples/],
+      [['--benchmark', 'gsm8k', '--data', '/nonexistent/test.jsonl'], /^lora-lab eval: \/nonexistent\/test\.jsonl: file not found$/],
+      [['--benchmark', 'samples', '--run-id', 'a b'], /^lora-lab eval: evaluation: run id "a b" may only hold/],
+      [['--benchmark', 'samples', '--max-tokens', '-1'], /^lora-lab eval: --max-tokens: "-1" is not a valid value$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await evalCli('--model', '/nonexistent/model.gguf', ...args);
+      expect(firstLine(r.err), args.join(' ')).toMatch(message);
+      expect(r.code, args.join(' ')).toBeGreaterThan(0);
+    }
+    const noModel = await evalCli('--model', '/nonexistent/model.gguf', '--benchmark', 'samples');
+    expect(noModel).toMatchObject({ code: 1, err: 'lora-lab eval: /nonexistent/model.gguf: file not found\n' });
+  });
+
+  it('names the file and line of a broken benchmark, and an impossible sample, before loading the model', async () => {
+    const broken = join(dir, 'broken.jsonl');
+    writeFileSync(broken, '{"question":"1+1?","answer":"#### 2"}\n{"question": \n');
+    const bad = await evalCli('--model', model, '--benchmark', broken);
+    expect(bad).toMatchObject({ code: 1, err: `lora-lab eval: ${broken}:2: not valid JSON — a benchmark file is JSON Lines, one problem per line\n` });
+    const tooMany = await evalCli('--model', model, '--benchmark', 'gsm8k', '--data', sharedData('gsm8k', 'test.jsonl'), '--count', '5000');
+    expect(tooMany).toMatchObject({ code: 1, err: 'lora-lab eval: asked for 5000 problems but only 1319 match — lower the count or widen the subjects/levels\n' });
+    const noSubject = await evalCli('--model', model, '--benchmark', 'samples', '--subjects', 'Astrology');
+    expect(noSubject.err).toMatch(/^lora-lab eval: eval: no problem matches the subjects and levels asked for — the benchmark has subjects /);
+  });
+});
