@@ -44,7 +44,7 @@ export class PipelineCache {
     if (!module) {
       module = this.device.createShaderModule({
         label: `${spec.shader}.wgsl (${precision})`,
-        code: specialiseSource(this.shaders.source(spec.shader), precision),
+        code: specialiseSource(this.shaders.source(spec.shader), precision, this.shaders),
       });
       this.modules.set(key, module);
     }
