@@ -27,7 +27,10 @@ export interface ExtractedAnswer {
   method: ExtractionMethod;
 }
 
-const BOX_PATTERN = /\\\\?(?:boxed|fbox)\s*\{/g;
+/** `\boxed{…}`/`\fbox{…}`, or `\boxed 5` without braces (a few MATH solutions write it so). */
+const BOX_PATTERN = /\\\\?(?:boxed|fbox)(?:\s*\{|\s+(?=[^\s{$]))/g;
+/** An unbraced box holds one token: up to whitespace or "$", less a sentence's final "." or ",". */
+const UNBRACED_BOX_CONTENT = /^[^\s$]*[^\s$.,]/;
 const ANSWER_PHRASE = /(?:\bthe\s+(?:final\s+|correct\s+)?answer\s+is\s*:?(?!\s*(?:correct|right|wrong|incorrect|not)\b)|\bfinal\s+answer\s*:|(?:^|\n)[ \t]*\**answer(?![a-z])\**\s*:?)\s*/gi;
 const MATH_SPAN = /\$\$[\s\S]*?\$\$|\$[^$]*\$|\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]/g;
 const CONNECTIVES = new Set(['and', 'or']);
@@ -44,6 +47,12 @@ interface Box {
 function findBoxes(text: string): Box[] {
   const boxes: Box[] = [];
   for (let m = BOX_PATTERN.exec(text); m; m = BOX_PATTERN.exec(text)) {
+    if (!m[0].endsWith('{')) {
+      const contentStart = m.index + m[0].length;
+      const content = UNBRACED_BOX_CONTENT.exec(text.slice(contentStart))?.[0];
+      if (content) boxes.push({ start: m.index, end: contentStart + content.length, content });
+      continue;
+    }
     const open = m.index + m[0].length - 1;
     const close = closingBrace(text, open);
     const end = close < 0 ? text.length : close;

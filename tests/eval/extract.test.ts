@@ -15,6 +15,16 @@ describe('answer extraction', () => {
     expect(extractAnswer('so $\\fbox{42}$')!.text).toBe('42');
   });
 
+  it('reads an unbraced \\boxed 5 (as a few MATH solutions write it) up to the next space or "$", without a final full stop', () => {
+    const text = 'so the total is $\\boxed 5$.';
+    const a = extractAnswer(text)!;
+    expect(a).toMatchObject({ text: '5', method: 'boxed' });
+    expect(text.slice(a.start, a.end)).toBe('\\boxed 5');
+    expect(extractAnswer('hence \\boxed \\frac{1}{2} holds')!.text).toBe('\\frac{1}{2}');
+    expect(extractAnswer('It is \\boxed 3.5.')!.text).toBe('3.5');
+    expect(extractAnswer('Put the answer in \\boxed .')).toBeNull();
+  });
+
   it('reads "The answer is: X" (the SFT format) and Minerva\'s "Final Answer: The final answer is X. I hope it is correct."', () => {
     expect(extractAnswer('2+2=4\nThe answer is: 4')!.text).toBe('4');
     expect(extractAnswer('Final Answer: The final answer is $\\frac{2}{3}$. I hope it is correct.')!.text).toBe('$\\frac{2}{3}$');
