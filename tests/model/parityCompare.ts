@@ -1,0 +1,134 @@
+import { openAsBlob } from 'node:fs';
+import type { LlamaModel, Token } from 'node-llama-cpp';
+import type { Gpu } from '../../src/gpu/gpu';
+import { Model } from '../../src/model/model';
+import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
+import { llamaCppNextTokenProbabilities, loadLlamaCppModel } from '../setup/llamaCpp';
+
+/**
+ * Runs one model file in our engine and in llama.cpp (CPU, F32 KV cache, plain attention) and measures how far
+ * apart they are: next-token log-probabilities at every position of a prompt, top-1 choices with llama.cpp's
+ * margin at each, and greedy continuations.
+ */
+
+/** English, numbers and formulas: long enough for 128 tokens in every parity vocabulary. */
+export const PARITY_TEXT =
+  'Once upon a time, a student asked: what is 17 × 23? She wrote 17 × 20 = 340 and 17 × 3 = 51, so the answer is 391. ' +
+  'Then the teacher said, "Solve x^2 - 5x + 6 = 0." The roots are x = 2 and x = 3, because (x - 2)(x - 3) = 0. ' +
+  'In 1492, Columbus sailed the ocean blue; the quick brown fox jumps over the lazy dog. The answer is: 391.';
+
+export const PROMPT_TOKENS = 128;
+export const GREEDY_PROMPT_TOKENS = 16;
+export const GREEDY_TOKENS = 32;
+
+export interface ParityResult {
+  nVocab: number;
+  /** max over positions and tokens of |log p_ours − log p_llama.cpp|: logit differences without the shift softmax removes. */
+  maxLogProbDiff: number;
+  maxProbDiff: number;
+  /** Standard deviation of our logits over the vocabulary, averaged over positions: the scale of the differences. */
+  logitStd: number;
+  /** Per position: llama.cpp's top-1 and its log-probability margin over its top-2; our top-1. */
+  top1: { ours: number; reference: number; referenceMargin: number }[];
+  greedy: { ours: number[]; reference: number[]; referenceMargins: number[] };
+}
+
+function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+function logSoftmax(logits: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  const lse = max + Math.log(sum);
+  return Float64Array.from(logits, (v) => v - lse);
+}
+
+/** log p of the most likely token minus log p of the second. */
+function topMargin(p: Float32Array): number {
+  let a = 0;
+  let b = -1;
+  for (let i = 1; i < p.length; i++) {
+    if (p[i] > p[a]) [a, b] = [i, a];
+    else if (b < 0 || p[i] > p[b]) b = i;
+  }
+  return Math.log(p[a]) - Math.log(p[b]);
+}
+
+/** llama.cpp's greedy continuation, the end-of-text token included (random weights may pick it). */
+async function llamaCppGreedy(model: LlamaModel, prompt: number[], count: number): Promise<number[]> {
+  const context = await model.createContext({
+    contextSize: 256,
+    threads: 1,
+    experimentalKvCacheKeyType: 'F32',
+    experimentalKvCacheValueType: 'F32',
+    flashAttention: false,
+  });
+  try {
+    const out: number[] = [];
+    for await (const token of context.getSequence().evaluate(prompt as Token[], { temperature: 0, yieldEogToken: true })) {
+      out.push(token);
+      if (out.length === count) break;
+    }
+    return out;
+  } finally {
+    await context.dispose();
+  }
+}
+
+export async function compareWithLlamaCpp(gpu: Gpu, path: string): Promise<ParityResult> {
+  const ours = await Model.load(gpu, await openAsBlob(path), { maxContext: 256, maxStepTokens: PROMPT_TOKENS });
+  const reference = await loadLlamaCppModel(path);
+  try {
+    const V = ours.config.nVocab;
+    const tokens = new Tokenizer(vocabFromGguf(ours.file)).encode(PARITY_TEXT).slice(0, PROMPT_TOKENS);
+    if (tokens.length !== PROMPT_TOKENS) throw new Error(`the parity text gives only ${tokens.length} tokens`);
+
+    const expected = await llamaCppNextTokenProbabilities(reference, tokens, V);
+    ours.reset();
+    const logits = await ours.forward(tokens, 'all');
+    let maxLogProbDiff = 0;
+    let maxProbDiff = 0;
+    let stdSum = 0;
+    const top1: ParityResult['top1'] = [];
+    for (let t = 0; t < tokens.length; t++) {
+      const row = logits.subarray(t * V, (t + 1) * V);
+      const logp = logSoftmax(row);
+      const mean = row.reduce((s, v) => s + v, 0) / V;
+      stdSum += Math.sqrt(row.reduce((s, v) => s + (v - mean) ** 2, 0) / V);
+      for (let i = 0; i < V; i++) {
+        maxLogProbDiff = Math.max(maxLogProbDiff, Math.abs(logp[i] - Math.log(expected[t][i])));
+        maxProbDiff = Math.max(maxProbDiff, Math.abs(Math.exp(logp[i]) - expected[t][i]));
+      }
+      top1.push({ ours: argmax(row), reference: argmax(expected[t]), referenceMargin: topMargin(expected[t]) });
+    }
+
+    const prompt = tokens.slice(0, GREEDY_PROMPT_TOKENS);
+    const refGreedy = await llamaCppGreedy(reference, prompt, GREEDY_TOKENS);
+    // llama.cpp's margins along its own greedy path: the distributions after the prompt and each greedy token.
+    const pathProbs = await llamaCppNextTokenProbabilities(reference, [...prompt, ...refGreedy.slice(0, -1)], V);
+    const referenceMargins = pathProbs.slice(GREEDY_PROMPT_TOKENS - 1).map(topMargin);
+    ours.reset();
+    const oursGreedy: number[] = [];
+    let last = await ours.forward(prompt, 'last');
+    for (let i = 0; i < GREEDY_TOKENS; i++) {
+      oursGreedy.push(argmax(last));
+      if (i + 1 < GREEDY_TOKENS) last = await ours.forward([oursGreedy[i]], 'last');
+    }
+    return {
+      nVocab: V,
+      maxLogProbDiff,
+      maxProbDiff,
+      logitStd: stdSum / tokens.length,
+      top1,
+      greedy: { ours: oursGreedy, reference: refGreedy, referenceMargins },
+    };
+  } finally {
+    ours.free();
+    await reference.dispose();
+  }
+}

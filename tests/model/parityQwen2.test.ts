@@ -1,0 +1,3 @@
+import { describeParity } from './paritySuite';
+
+describeParity('qwen2');
