@@ -9,6 +9,9 @@ import type { RunComparison } from '../eval/compareRuns';
 import type { AccuracySummary, RunInfo } from '../eval/records';
 
 export type { GenerateResult } from '../model/generate';
+import type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
+
+export type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
 export type { BenchmarkSource, EvaluationRequest, EvaluationProgress, EvaluationOutcome } from '../eval/evaluation';
 export type { RunComparison } from '../eval/compareRuns';
 export type { AccuracySummary, ProblemRecord, RunInfo } from '../eval/records';
@@ -108,6 +111,17 @@ export interface LabEngineApi {
   deleteEvaluation(runId: string): Promise<void>;
   /** Side by side: accuracy table with intervals, McNemar per pair, disagreements; over the problems all runs finished. */
   compareRuns(runIds: string[], options?: CompareRunsOptions): Promise<RunComparison>;
+  /**
+   * Adds training shards (JSONL, JSON array, Parquet, gzip JSONL): each is validated, deduplicated against itself
+   * and every shard before it, and decontaminated against the evaluation sets in use. A file that is not a
+   * dataset is reported in `failed`; the shards loaded before are untouched.
+   */
+  addShards(files: Blob[], onProgress?: (p: Progress) => void): Promise<AddShardsResult>;
+  /** Decontaminates against this evaluation set from now on, re-cleaning the loaded shards. */
+  addEvalSet(file: Blob): Promise<EvalSetSummary>;
+  removeShard(name: string): Promise<void>;
+  /** Per-shard reports and statistics (token lengths in the loaded model's tokens, when a model is loaded). */
+  dataSummary(): Promise<DataSummary>;
 }
 
 export interface EvaluationRunSummary {

@@ -7,14 +7,14 @@ import { generate, type GenerateResult } from '../model/generate';
 import { planInferenceMemory } from '../model/memoryPlan';
 import { Tokenizer, vocabFromGguf } from '../tokenizer';
 import { JobRegistry, throwIfCancelled } from './jobs';
+import { DatasetWorkspace, type AddShardsResult, type DataSummary, type EvalSetSummary } from './datasets';
 import { matmul } from '../kernels/matmul';
 import { matmulReference } from '../kernels/reference/matmul';
 import { randomF32 } from '../util/random';
 import { LabError } from '../errors';
 import type { DeviceLostEvent } from '../gpu/gpu';
-import { checkEvaluationRequest, evaluate, type EvaluationEnvironment, type EvaluationOutcome, type EvaluationProgress, type EvaluationRequest } from '../eval/evaluation';
+import type { EvaluationEnvironment, EvaluationOutcome, EvaluationProgress, EvaluationRequest } from '../eval/evaluation';
 import { browserEvaluationEnvironment } from '../eval/browserEnvironment';
-import { ModelGenerator } from '../eval/modelGenerator';
 import { exportCsv, exportJsonl, summarise } from '../eval/records';
 import { compareRuns, type RunComparison } from '../eval/compareRuns';
 import type { ResultsStore, StoredRun } from '../eval/resultsStore';
@@ -27,6 +27,7 @@ export class Engine implements LabEngineApi {
   private gpu: Gpu | undefined;
   private readonly jobs = new JobRegistry();
   private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo } | undefined;
+  private readonly datasets = new DatasetWorkspace();
 
   /** `evaluationEnv`: where evaluation runs are kept and sample problems found (OPFS and fetch in the page). */
   constructor(
@@ -144,6 +145,9 @@ export class Engine implements LabEngineApi {
   }
 
   async evaluate(request: EvaluationRequest, jobId: string, onProgress?: (p: EvaluationProgress) => void): Promise<EvaluationOutcome> {
+    // Loaded on first use: the grader's CAS (compute-engine) is most of the worker's code, and loading a model
+    // or generating should not wait for it.
+    const [{ checkEvaluationRequest, evaluate }, { ModelGenerator }] = await Promise.all([import('../eval/evaluation'), import('../eval/modelGenerator')]);
     checkEvaluationRequest(request);
     if (!this.loaded) throw new LabError('no model is loaded', 'evaluate', 'Load a GGUF model first.');
     const { model, tokenizer, info } = this.loaded;
@@ -188,5 +192,21 @@ export class Engine implements LabEngineApi {
     const run = await store.loadRun(runId);
     if (!run) throw new LabError(`no evaluation run "${runId}"`, 'results', 'Pick a run from the list of stored runs.');
     return run;
+  }
+
+  async addShards(files: Blob[], onProgress?: (p: Progress) => void): Promise<AddShardsResult> {
+    return this.datasets.addShards(files, (name, read, total) => onProgress?.({ done: read, total, unit: 'bytes', message: name }));
+  }
+
+  async addEvalSet(file: Blob): Promise<EvalSetSummary> {
+    return this.datasets.addEvalSet(file);
+  }
+
+  async removeShard(name: string): Promise<void> {
+    await this.datasets.removeShard(name);
+  }
+
+  async dataSummary(): Promise<DataSummary> {
+    return this.datasets.summary(this.loaded?.tokenizer);
   }
 }
