@@ -64,7 +64,8 @@ export interface EvaluationEnvironment {
 }
 
 export const DEFAULT_MAX_NEW_TOKENS = 512;
-const RUN_ID = /^[\w.-]+$/;
+/** A file and directory name everywhere runs are kept (OPFS, disk): no separators, not "." or "..". */
+const RUN_ID = /^(?!\.+$)[\w.-]+$/;
 
 function positiveWhole(value: number | undefined, what: string): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new LabError(`${what} ${value} is not a whole number ≥ 1`, 'evaluation');

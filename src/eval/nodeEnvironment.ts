@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { EvaluationEnvironment } from './evaluation';
-import { MemoryResultsStore } from './resultsStore';
+import { MemoryResultsStore, type ResultsStore } from './resultsStore';
 
 /**
  * The evaluation environment in Node (the `lora-lab eval` command and tests): runs kept in memory, the sample
@@ -9,7 +9,7 @@ import { MemoryResultsStore } from './resultsStore';
  */
 export const SAMPLE_PROBLEMS_FILE = fileURLToPath(new URL('../../public/samples/problems.jsonl', import.meta.url));
 
-export function nodeEvaluationEnvironment(store = new MemoryResultsStore()): EvaluationEnvironment {
+export function nodeEvaluationEnvironment(store: ResultsStore = new MemoryResultsStore()): EvaluationEnvironment {
   return {
     resultsStore: async () => store,
     sampleProblems: () => readFile(SAMPLE_PROBLEMS_FILE, 'utf8'),

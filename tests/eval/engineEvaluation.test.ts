@@ -1,10 +1,13 @@
 import { openAsBlob, readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../../src/worker/engine';
 import type { EvaluationProgress } from '../../src/worker/api';
 import { nodeEvaluationEnvironment } from '../../src/eval/nodeEnvironment';
 import { testGpu } from '../setup/testGpu';
 import { sharedData } from '../sharedData';
+
+// Real decoding on SwiftShader, on a machine other test runs share: minutes, not the default two.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 /**
  * Evaluation through the worker API, as the page will call it, on the real tiny model stories260K (its answers

@@ -1,9 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main';
 import { sharedData } from '../sharedData';
+
+// Real decoding on SwiftShader, on a machine other test runs share: minutes, not the default two.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 async function evalCli(...argv: string[]) {
   let out = '';
@@ -19,21 +22,47 @@ describe('lora-lab eval', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const model = sharedData('tiny-models', 'stories260K.gguf');
 
-  it('evaluates stories260K on two sample problems: progress on stderr, summary on stdout, records and summary in --out', async () => {
-    const out = join(dir, 'run');
-    const r = await evalCli('--model', model, '--benchmark', 'samples', '--count', '2', '--seed', '4', '--max-tokens', '16', '--run-id', 'cli-run', '--out', out, '--software');
+  const runArgs = (out: string) => ['--model', model, '--benchmark', 'samples', '--count', '2', '--seed', '4', '--max-tokens', '16', '--run-id', 'cli-run', '--out', out, '--software'];
+  const readRecords = (runDir: string) => readFileSync(join(runDir, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+  /** One complete run, made once: the first test inspects it, the second resumes a copy cut short. */
+  const completeOut = join(dir, 'complete');
+  let complete: Awaited<ReturnType<typeof evalCli>>;
+  beforeAll(async () => {
+    complete = await evalCli(...runArgs(completeOut));
+  });
+
+  it('evaluates stories260K on two sample problems: progress on stderr, summary on stdout, the run kept in --out', async () => {
+    const r = complete;
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/^\[1\/2\] \S+ (right|wrong) \(/m);
     expect(r.err).toMatch(/^\[2\/2\] /m);
     expect(r.out).toMatch(/^run cli-run \(complete\): stories260K\.gguf, math500, sft-zero-shot, 16 tokens max\naccuracy \d\/2 = \d+\.\d%\nby subject:\n/);
     expect(r.out).toMatch(/\nby level:\n/);
-    const lines = readFileSync(join(out, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines[0].run).toMatchObject({ id: 'cli-run', generator: { kind: 'model', name: 'stories260K.gguf' } });
-    expect(lines).toHaveLength(3);
-    expect(lines[1].record).toMatchObject({ prompt: expect.stringContaining('### Instruction:'), output: expect.any(String), outputTokens: expect.any(Number) });
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ status: 'complete', summary: { overall: { total: 2 } } });
-    expect(readFileSync(join(out, 'records.csv'), 'utf8').split('\r\n')).toHaveLength(4);
+    const runDir = join(completeOut, 'cli-run');
+    expect(JSON.parse(readFileSync(join(runDir, 'info.json'), 'utf8'))).toMatchObject({ id: 'cli-run', generator: { kind: 'model', name: 'stories260K.gguf' } });
+    const records = readRecords(runDir);
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({ prompt: expect.stringContaining('### Instruction:'), output: expect.any(String), outputTokens: expect.any(Number) });
+    expect(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'))).toMatchObject({ status: 'complete', summary: { overall: { total: 2 } } });
+    expect(readFileSync(join(runDir, 'records.csv'), 'utf8').split('\r\n')).toHaveLength(4);
+  });
+
+  it('resumes an unfinished run in --out with the same --run-id, answering only the problems left', async () => {
+    const out = join(dir, 'cut-short');
+    cpSync(completeOut, out, { recursive: true });
+    const runDir = join(out, 'cli-run');
+    const all = readRecords(runDir);
+    writeFileSync(join(runDir, 'records.jsonl'), JSON.stringify(all[0]) + '\n');
+    const r = await evalCli(...runArgs(out));
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/resuming run cli-run: 1 of 2 problems done/);
+    expect(r.err).not.toMatch(/\[1\/2\]/);
+    const resumed = readRecords(runDir);
+    const withoutTime = ({ timeMs: _, ...rest }: Record<string, unknown>) => rest;
+    expect(resumed.map(withoutTime)).toEqual(all.map(withoutTime));
+    const other = await evalCli(...runArgs(out).map((a) => (a === '16' ? '8' : a)));
+    expect(other.err).toMatch(/cli-run: a run with this id exists with a different token budget or problem sample/);
   });
 
   it('rejects bad options in one line, before the model or the GPU', async () => {

@@ -1,5 +1,5 @@
 import { openAsBlob, readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { sharedData, REPO_ROOT } from '../sharedData';
 import { testGpu } from '../setup/testGpu';
 import { Model } from '../../src/model/model';
@@ -9,6 +9,9 @@ import { parseBenchmark } from '../../src/eval/benchmarks';
 import { runEvaluation } from '../../src/eval/runner';
 import { MemoryResultsStore } from '../../src/eval/resultsStore';
 import type { ProblemRecord, RunInfo } from '../../src/eval/records';
+
+// Real decoding on SwiftShader, on a machine other test runs share: minutes, not the default two.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 /**
  * The harness end to end with a real model: stories260K (a 260K-parameter story model) answering two of our

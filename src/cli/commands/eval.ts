@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CliCommand, CliIo } from '../command';
 import { CliUsageError } from '../command';
@@ -11,6 +11,8 @@ import { Engine } from '../../worker/engine';
 import { sampleProblems } from '../../eval/benchmarks';
 import { checkEvaluationRequest, loadBenchmark, type BenchmarkSource, type EvaluationOutcome, type EvaluationRequest, type FileBenchmarkFormat } from '../../eval/evaluation';
 import { nodeEvaluationEnvironment } from '../../eval/nodeEnvironment';
+import { FsResultsStore } from '../../eval/fsResultsStore';
+import { MemoryResultsStore } from '../../eval/resultsStore';
 import type { PromptStyle } from '../../eval/prompts';
 import type { Tally } from '../../eval/records';
 
@@ -88,12 +90,11 @@ function summaryText(outcome: EvaluationOutcome): string {
   return lines.join('\n') + '\n';
 }
 
-async function writeResults(engine: Engine, outcome: EvaluationOutcome, dir: string, io: CliIo): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'records.jsonl'), await engine.exportEvaluation(outcome.run.id, 'jsonl'));
-  writeFileSync(join(dir, 'records.csv'), await engine.exportEvaluation(outcome.run.id, 'csv'));
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ run: outcome.run, status: outcome.status, summary: outcome.summary }, null, 2) + '\n');
-  io.err(`wrote records.jsonl, records.csv and summary.json to ${dir}\n`);
+/** Beside the run's info.json and records.jsonl (written as problems finish): summary.json and records.csv. */
+async function writeSummary(engine: Engine, outcome: EvaluationOutcome, runDir: string, io: CliIo): Promise<void> {
+  writeFileSync(join(runDir, 'summary.json'), JSON.stringify({ run: outcome.run, status: outcome.status, summary: outcome.summary }, null, 2) + '\n');
+  writeFileSync(join(runDir, 'records.csv'), await engine.exportEvaluation(outcome.run.id, 'csv'));
+  io.err(`results in ${runDir}: info.json, records.jsonl, records.csv, summary.json\n`);
 }
 
 export const command: CliCommand = {
@@ -112,10 +113,11 @@ accuracy overall, by subject and by level. The same evaluation the lab page runs
   --prompt         sft: the SFT template, zero-shot (default); minerva: Minerva's 4-shot prompt
   --max-tokens N   tokens per answer at most (default 512)
   --batch N        problems between saves of the results (default 4)
-  --run-id ID      the run's id (default: benchmark, prompt and time)
-  --out <dir>      write records.jsonl (the run, then one record per problem), records.csv and summary.json
+  --run-id ID      the run's id (default: benchmark, prompt and time); an unfinished run in --out resumes
+  --out <dir>      keep the run in <dir>/<run id>/: info.json, records.jsonl (one record per problem, written as
+                   each finishes), and at the end records.csv and summary.json
   --software       use SwiftShader when no Vulkan driver is chosen
-Ctrl-C stops after the current problem and still writes what finished.`,
+Ctrl-C stops after the current problem; with --out, the same --run-id resumes it.`,
   async run(args, io) {
     const parsed = parseArgs(args, {
       values: ['model', 'benchmark', 'data', 'count', 'subjects', 'levels', 'seed', 'prompt', 'max-tokens', 'batch', 'run-id', 'out'],
@@ -126,7 +128,9 @@ Ctrl-C stops after the current problem and still writes what finished.`,
     if (!modelPath) throw new CliUsageError('--model is required');
     const request = parseRequest(parsed);
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
-    const environment = nodeEvaluationEnvironment();
+    const out = flag(parsed, 'out');
+    const store = out ? new FsResultsStore(out) : new MemoryResultsStore();
+    const environment = nodeEvaluationEnvironment(store);
     // Sampling now surfaces a bad file or an impossible sample before minutes of model loading.
     const all = await loadBenchmark(request.benchmark, environment);
     const chosen = sampleProblems(all, { count: request.count, subjects: request.subjects, levels: request.levels, seed: request.seed ?? 0 });
@@ -146,6 +150,8 @@ Ctrl-C stops after the current problem and still writes what finished.`,
       // over 4 GiB (any 7B GGUF) modulo 2^32, so the file is passed as a ByteSource where the type says Blob.
       const info = await engine.loadModel((await openFileSource(modelPath)) as unknown as Blob, 'load');
       io.err(`loaded ${basename(modelPath)} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s; ${chosen.length} problems\n`);
+      const resumed = request.runId ? await store.loadRun(request.runId) : null;
+      if (resumed) io.err(`resuming run ${request.runId}: ${resumed.records.length} of ${resumed.info.problemIds.length} problems done\n`);
       process.once('SIGINT', stop);
       const outcome = await engine.evaluate(request, jobId, (p) => {
         if (!p.record) return;
@@ -154,8 +160,7 @@ Ctrl-C stops after the current problem and still writes what finished.`,
       });
       process.off('SIGINT', stop);
       io.out(summaryText(outcome));
-      const out = flag(parsed, 'out');
-      if (out) await writeResults(engine, outcome, out, io);
+      if (store instanceof FsResultsStore) await writeSummary(engine, outcome, store.runDir(outcome.run.id), io);
       return outcome.status === 'complete' ? 0 : 130;
     } finally {
       process.off('SIGINT', stop);
