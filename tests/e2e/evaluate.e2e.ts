@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, openLabBrowser, watchPageErrors } from './lab';
+
+let lab: Awaited<ReturnType<typeof openLabBrowser>>;
+
+beforeAll(async () => {
+  lab = await openLabBrowser();
+});
+
+afterAll(async () => {
+  await lab?.close();
+});
+
+describe('the Evaluate panel', () => {
+  it('evaluates the bundled tiny model on sample problems and opens each graded answer', async () => {
+    const page = await lab.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(lab.url);
+    await page.getByTestId('load-bundled').click();
+    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await page.getByTestId('eval-count').fill('2');
+    await page.getByTestId('eval-max-tokens').fill('4');
+    await page.getByTestId('evaluate').click();
+    const accuracy = page.getByTestId('eval-accuracy');
+    await accuracy.waitFor({ timeout: 240_000 });
+    // A random-weight model answers nothing right; what matters is that both problems were generated and graded.
+    expect(await accuracy.textContent()).toMatch(/^Accuracy: [\d.]+% \(\d\/2\)$/);
+    const records = page.getByTestId('eval-record');
+    expect(await records.count()).toBe(2);
+    await records.first().locator('summary').first().click();
+    expect(await records.first().textContent()).toMatch(/Grader: .*\(rule: /);
+    await page.screenshot({ path: `${ARTIFACTS}/evaluate-panel.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
