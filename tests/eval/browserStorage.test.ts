@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import ts from 'typescript';
@@ -10,20 +10,26 @@ import type { ProblemRecord, RunInfo } from '../../src/eval/records';
 import type { StoredRun } from '../../src/eval/resultsStore';
 
 /**
- * The OPFS results store in the place it runs: headless Chromium's origin-private file system (Node has none).
- * The store imports only types, so its TypeScript, transpiled, is the module the page imports. The page is
- * served from 127.0.0.1, a secure context, where `navigator.storage.getDirectory()` exists.
+ * The page's side of evaluation storage where it runs: headless Chromium, whose origin-private file system Node
+ * lacks. Modules under `/src/` are our TypeScript transpiled as served (imports are extensionless, so the paths
+ * resolve to the same files); the page is served from 127.0.0.1, a secure context, where
+ * `navigator.storage.getDirectory()` exists.
  */
 let server: Server;
 let browser: Browser;
 let page: Page;
-const storeModule = ts.transpileModule(readFileSync(`${REPO_ROOT}src/eval/opfsResultsStore.ts`, 'utf8'), {
-  compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
-}).outputText;
+
+function transpiled(path: string): string | undefined {
+  const file = `${REPO_ROOT}src/${path}.ts`;
+  if (path.includes('..') || !existsSync(file)) return undefined;
+  return ts.transpileModule(readFileSync(file, 'utf8'), {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
+  }).outputText;
+}
 
 /** What the page does with the store; it returns what the assertions below look at. */
 const SCENARIO = `
-import { OpfsResultsStore } from '/opfsResultsStore.js';
+import { OpfsResultsStore } from '/src/eval/opfsResultsStore';
 const messageOf = (promise) => promise.then(() => 'no error', (e) => e.message);
 export async function run({ runs, records }) {
   const store = await OpfsResultsStore.open('test-runs');
@@ -54,13 +60,33 @@ interface ScenarioResult {
   badId: string;
   afterDelete: string[];
 }
-const FILES: Record<string, string> = { '/opfsResultsStore.js': storeModule, '/scenario.js': SCENARIO };
+/** The page's evaluation environment: OPFS chosen for runs, the sample problems fetched from the site. */
+const ENVIRONMENT_SCENARIO = `
+import { browserEvaluationEnvironment } from '/src/eval/browserEnvironment';
+import { OpfsResultsStore } from '/src/eval/opfsResultsStore';
+export async function run() {
+  const environment = browserEvaluationEnvironment();
+  const store = await environment.resultsStore();
+  return { opfs: store instanceof OpfsResultsStore, same: store === (await environment.resultsStore()), samples: await environment.sampleProblems() };
+}
+`;
+const SAMPLES = readFileSync(`${REPO_ROOT}public/samples/problems.jsonl`, 'utf8');
+const FILES: Record<string, string> = { '/scenario.js': SCENARIO, '/environment.js': ENVIRONMENT_SCENARIO };
 
 beforeAll(async () => {
   server = createServer((request, response) => {
-    const js = FILES[request.url ?? ''];
-    response.writeHead(200, { 'content-type': js === undefined ? 'text/html' : 'text/javascript' });
-    response.end(js ?? '<!doctype html><title>opfs</title>');
+    const url = request.url ?? '/';
+    const js = FILES[url] ?? (url.startsWith('/src/') ? transpiled(url.slice('/src/'.length)) : undefined);
+    if (js !== undefined) {
+      response.writeHead(200, { 'content-type': 'text/javascript' });
+      response.end(js);
+    } else if (url === '/samples/problems.jsonl') {
+      response.writeHead(200, { 'content-type': 'application/jsonl' });
+      response.end(SAMPLES);
+    } else {
+      response.writeHead(url === '/' ? 200 : 404, { 'content-type': 'text/html' });
+      response.end('<!doctype html><title>storage</title>');
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   browser = await launchChromium();
@@ -81,7 +107,7 @@ function record(problemId: string, output: string): ProblemRecord {
   return { problemId, subject: 'Algebra', level: 1, gold: '2', prompt: 'What is 1+1?\n', output, extracted: null, correct: false, rule: 'no-answer', reason: 'none', promptTokens: 5, outputTokens: 3, timeMs: 1.5 };
 }
 
-describe('OpfsResultsStore in Chromium', () => {
+describe('evaluation storage in Chromium', () => {
   it('keeps runs in OPFS: appends records in order, lists runs by creation time, survives reopening, deletes', async () => {
     const args = { runs: [runInfo('later', '2025-03-01T00:00:00.000Z'), runInfo('earlier', '2025-01-01T00:00:00.000Z')], records: [record('p1', 'a "quoted"\nline'), record('p2', 'b'), record('p3', 'c')] };
     // A string, so the test runner's module transform leaves the page's own `import()` alone.
@@ -94,5 +120,10 @@ describe('OpfsResultsStore in Chromium', () => {
     expect(result.appendMissing).toMatch(/no run "no-such-run" to append to/);
     expect(result.badId).toMatch(/run id "..\/escape" may only hold/);
     expect(result.afterDelete).toEqual(['later']);
+  });
+
+  it('the page keeps runs in OPFS and fetches the bundled sample problems from the site', async () => {
+    const result = (await page.evaluate(`import('/environment.js').then((m) => m.run())`)) as { opfs: boolean; same: boolean; samples: string };
+    expect(result).toEqual({ opfs: true, same: true, samples: SAMPLES });
   });
 });
