@@ -5,6 +5,7 @@ import { rmsNorm, rmsNormBackward } from '../../src/kernels/rmsnorm';
 import { rope, uploadRopeFrequencies } from '../../src/kernels/rope';
 import { swiglu, swigluBackward } from '../../src/kernels/swiglu';
 import { residualAdd } from '../../src/kernels/residual';
+import { biasAdd } from '../../src/kernels/biasAdd';
 import { adamw } from '../../src/kernels/adamw';
 import { gradNorm, gradNormPartialCount } from '../../src/kernels/gradNorm';
 import { randomF32 } from '../../src/util/random';
@@ -42,6 +43,7 @@ export const suite: BenchSuite = {
     await measure(`rmsnorm forward ${TOKENS}×${HIDDEN}`, 2 * TOKENS * HIDDEN * 4, (rec) => rmsNorm(rec, { x, w, y, rstd }, { ...shape, eps: 1e-5 }));
     await measure(`rmsnorm backward dx ${TOKENS}×${HIDDEN}`, 3 * TOKENS * HIDDEN * 4, (rec) => rmsNormBackward(rec, { x, w, dy, rstd, dx: y }, shape));
     await measure(`residual add ${TOKENS}×${HIDDEN}`, 3 * TOKENS * HIDDEN * 4, (rec) => residualAdd(rec, y, x, TOKENS * HIDDEN));
+    await measure(`bias add (Qwen2 q/k/v) ${TOKENS}×${HIDDEN}`, 2 * TOKENS * HIDDEN * 4, (rec) => biasAdd(rec, y, w, { rows: TOKENS, n: HIDDEN }));
 
     const positions = ctx.gpu.upload(Uint32Array.from({ length: TOKENS }, (_, i) => i), { label: 'positions', category: 'scratch' });
     const invFreq = uploadRopeFrequencies(ctx.gpu, { nRot: HEAD_DIM, freqBase: 10000 });
