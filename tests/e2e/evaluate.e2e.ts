@@ -30,6 +30,18 @@ describe('the Evaluate panel', () => {
     await records.first().locator('summary').first().click();
     expect(await records.first().textContent()).toMatch(/Grader: .*\(rule: /);
     await page.screenshot({ path: `${ARTIFACTS}/evaluate-panel.png`, fullPage: true });
+
+    // A second run on the same problems with a longer answer budget, then both side by side.
+    await page.getByTestId('eval-max-tokens').fill('6');
+    await page.getByTestId('evaluate').click();
+    await expect.poll(() => page.getByTestId('compare-run').count(), { timeout: 240_000 }).toBe(2);
+    for (const box of await page.getByTestId('compare-run').all()) await box.check();
+    await page.getByTestId('compare').click();
+    const table = page.getByTestId('compare-table');
+    await table.waitFor({ timeout: 60_000 });
+    expect(await table.locator('thead th').count()).toBe(3);
+    expect(await page.getByTestId('compare-pair').textContent()).toMatch(/McNemar p = 1\.00\s+\(0 only first, 0 only second\)/);
+    await page.screenshot({ path: `${ARTIFACTS}/compare-panel.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
