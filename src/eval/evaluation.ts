@@ -1,5 +1,6 @@
 import { LabError } from '../errors';
-import { parseBenchmark, sampleProblems, type BenchmarkFormat, type EvalProblem } from './benchmarks';
+import { parseBenchmark, problemsFromExamples, sampleProblems, type BenchmarkFormat, type EvalProblem } from './benchmarks';
+import type { Example } from '../data/example';
 import type { Generator } from './generator';
 import { PROMPT_STYLES, type PromptStyle } from './prompts';
 import { summarise, type AccuracySummary, type ProblemRecord, type RunInfo } from './records';
@@ -18,7 +19,9 @@ export type BenchmarkSource =
   /** A JSONL file the user dropped: MATH, MATH-500 or GSM8K test (the layout is detected unless `format` says). */
   | { kind: 'file'; file: Blob; format?: FileBenchmarkFormat }
   /** The sample problem set the lab ships (`public/samples/problems.jsonl`, MATH-500 layout). */
-  | { kind: 'samples' };
+  | { kind: 'samples' }
+  /** A dataset shard loaded in the lab (by file name): its rows that state an answer. */
+  | { kind: 'shard'; name: string };
 
 export interface EvaluationRequest {
   benchmark: BenchmarkSource;
@@ -88,8 +91,21 @@ export function checkEvaluationRequest(request: EvaluationRequest): void {
   }
 }
 
-export async function loadBenchmark(source: BenchmarkSource, environment: Pick<EvaluationEnvironment, 'sampleProblems'>): Promise<EvalProblem[]> {
-  if (source.kind === 'samples') return parseBenchmark(await environment.sampleProblems(), 'samples/problems.jsonl', 'math500');
+/** What a benchmark source is read from: the sample problems, and a loaded shard's kept examples (undefined when it has none). */
+export interface BenchmarkSources {
+  sampleProblems(): Promise<string>;
+  shardExamples?(name: string): readonly Example[] | undefined;
+}
+
+export async function loadBenchmark(source: BenchmarkSource, sources: BenchmarkSources): Promise<EvalProblem[]> {
+  if (source.kind === 'samples') return parseBenchmark(await sources.sampleProblems(), 'samples/problems.jsonl', 'math500');
+  if (source.kind === 'shard') {
+    const examples = sources.shardExamples?.(source.name);
+    if (!examples) throw new LabError('no loaded shard has this name, or none of its rows was kept', source.name, 'Add it with the training data first.');
+    const problems = problemsFromExamples(examples);
+    if (problems.length === 0) throw new LabError('no row of this shard states an answer to grade against', source.name);
+    return problems;
+  }
   const name = (source.file as File).name || 'benchmark.jsonl';
   return parseBenchmark(await source.file.text(), name, source.format);
 }
@@ -103,7 +119,7 @@ export interface EvaluateOptions {
   request: EvaluationRequest;
   generator: Generator;
   store: ResultsStore;
-  environment: Pick<EvaluationEnvironment, 'sampleProblems'>;
+  environment: BenchmarkSources;
   signal?: AbortSignal;
   onProgress?: (progress: EvaluationProgress) => void;
   /** The run's creation time (for its id and listing order); the clock by default. */

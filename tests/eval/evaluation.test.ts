@@ -62,6 +62,20 @@ describe('evaluate (shared by the worker API and lora-lab eval)', () => {
     await expect(loadBenchmark({ kind: 'file', file: new File([gsm], 'gsm.jsonl'), format: 'math500' }, environment)).rejects.toThrow(/^gsm\.jsonl:1: field "unique_id" is missing/);
   });
 
+  it('reads a loaded shard\'s rows that state an answer, naming a shard that is not loaded', async () => {
+    const shard = [
+      { kind: 'sft' as const, prompt: 'What is 2+3?', response: 'It is 5.\n#### 5', answer: '5', shard: 's.jsonl', row: 1 },
+      { kind: 'sft' as const, prompt: 'Say hi.', response: 'Hi.', shard: 's.jsonl', row: 2 },
+      { kind: 'sft' as const, prompt: 'Solve $x+1=3$.', response: 'So $x=\\boxed{2}$.', answer: '2', source: 'Algebra', level: 2, shard: 's.jsonl', row: 3 },
+    ];
+    const sources = { ...environment, shardExamples: (name: string) => (name === 's.jsonl' ? shard : undefined) };
+    const problems = await loadBenchmark({ kind: 'shard', name: 's.jsonl' }, sources);
+    expect(problems.map((p) => [p.id, p.gold, p.mode, p.subject, p.level])).toEqual([['s.jsonl/1', '5', 'gsm8k', 's.jsonl', null], ['s.jsonl/3', '2', 'math', 'Algebra', 2]]);
+    await expect(loadBenchmark({ kind: 'shard', name: 'other.jsonl' }, sources)).rejects.toThrow(/^other\.jsonl: no loaded shard has this name/);
+    const unanswered = { ...environment, shardExamples: () => [shard[1]] };
+    await expect(loadBenchmark({ kind: 'shard', name: 's.jsonl' }, unanswered)).rejects.toThrow(/no row of this shard states an answer/);
+  });
+
   it('loads the sample problems from public/ in Node', async () => {
     const problems = await loadBenchmark({ kind: 'samples' }, environment);
     expect(problems).toEqual(parseBenchmark(readFileSync(SAMPLE_PROBLEMS_FILE, 'utf8'), 'x', 'math500'));
