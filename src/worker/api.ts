@@ -99,9 +99,9 @@ export interface LabEngineApi {
   generate(request: GenerateRequest, jobId: string, onText?: (text: string) => void): Promise<GenerateResult>;
   cancel(jobId: string): Promise<boolean>;
   /**
-   * Evaluates the loaded model on a benchmark (a dropped JSONL file, or the lab's sample problems): greedy
-   * answers, graded as they finish, one progress event per problem carrying its record. Results go to the
-   * results store as they are graded; cancelling keeps them, and the same `runId` resumes.
+   * Evaluates the loaded model on a benchmark (a dropped JSONL file, a loaded shard's answered rows, or the lab's
+   * sample problems): greedy answers, graded as they finish, one progress event per problem carrying its record.
+   * Results go to the results store as they are graded; cancelling keeps them, and the same `runId` resumes.
    */
   evaluate(request: EvaluationRequest, jobId: string, onProgress?: (p: EvaluationProgress) => void): Promise<EvaluationOutcome>;
   /** Every stored run, oldest first, with how far it got and its accuracy so far. */

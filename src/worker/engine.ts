@@ -156,7 +156,14 @@ export class Engine implements LabEngineApi {
       const name = model.activeAdapter ? `${info.fileName} + LoRA adapter` : info.fileName;
       const generator = new ModelGenerator(name, model, tokenizer);
       const store = await this.evaluationEnv.resultsStore();
-      return await evaluate({ request, generator, store, environment: this.evaluationEnv, signal, onProgress });
+      const environment = {
+        sampleProblems: () => this.evaluationEnv.sampleProblems(),
+        shardExamples: (name: string) => {
+          const examples = this.datasets.examples().filter((e) => e.shard === name);
+          return examples.length > 0 ? examples : undefined;
+        },
+      };
+      return await evaluate({ request, generator, store, environment, signal, onProgress });
     } finally {
       this.jobs.finish(jobId);
     }

@@ -79,6 +79,16 @@ describe('engine.evaluate and the stored runs', () => {
     expect(outcome.summary.byLevel).toEqual({ none: expect.objectContaining({ total: 1 }) });
   });
 
+  it('evaluates a training shard loaded in the lab, on its rows that state an answer', async () => {
+    const rows = readFileSync(sharedData('gsm8k', 'train.jsonl'), 'utf8').split('\n').slice(0, 3).join('\n');
+    const { added } = await engine.addShards([new File([rows], 'gsm8k-train.jsonl')]);
+    expect(added.map((s) => s.rowsKept)).toEqual([3]);
+    const outcome = await engine.evaluate({ benchmark: { kind: 'shard', name: 'gsm8k-train.jsonl' }, count: 1, seed: 2, maxNewTokens: TOKENS }, 'eval-s');
+    expect(outcome.run.benchmark).toBe('shard');
+    expect(outcome.run.problemIds).toEqual([expect.stringMatching(/^gsm8k-train\.jsonl\/[123]$/)]);
+    await expect(engine.evaluate({ benchmark: { kind: 'shard', name: 'absent.jsonl' } }, 'eval-s2')).rejects.toThrow(/absent\.jsonl: no loaded shard has this name/);
+  });
+
   it('refuses bad settings before any work, and evaluating with no model loaded', async () => {
     await expect(engine.evaluate({ benchmark: { kind: 'samples' }, count: 0 }, 'bad-1')).rejects.toThrow(/problem count 0 is not a whole number ≥ 1/);
     await expect(engine.evaluate({ benchmark: { kind: 'samples' }, levels: [6] }, 'bad-2')).rejects.toThrow(/level 6 is not 1..5/);
