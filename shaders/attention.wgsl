@@ -18,20 +18,7 @@
 // neighbouring workgroup-memory words); q·k is summed across them through workgroup memory. K and V of a tile share
 // one staging buffer (K is dead once the partial dot products are written), which keeps HEAD_DIM 128 within 32 KiB.
 
-struct Params {
-  qLen: u32,
-  kvLen: u32,
-  nHeads: u32,
-  nKvHeads: u32,
-  scale: f32,
-  window: u32,
-  kvStrideToken: u32,
-  kvStrideHead: u32,
-  kvStrideBatch: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
+//! include attention_rows
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Q: array<act_t>;
@@ -55,15 +42,6 @@ const NEG = -1.0e30; // "no score yet"; finite so that exp(NEG − m) is 0, neve
 var<workgroup> kv: array<f32, BK * HEAD_DIM>;        // [key][d], K then V of the current tile
 var<workgroup> part: array<f32, BK * THREADS>;       // [key][t][row] partial q·k over a thread's dims
 var<workgroup> firstKey: u32;
-
-// First key any row of the block may see; rows further down only see later keys (window and segStart grow with i).
-fn rowFirstKey(b: u32, i: u32) -> u32 {
-  let pos = p.kvLen - p.qLen + i;
-  var lo = 0u;
-  if (p.window > 0u && pos + 1u > p.window) { lo = pos + 1u - p.window; }
-  if (HAS_SEGMENTS) { lo = max(lo, segStart[b * p.qLen + i]); }
-  return lo;
-}
 
 @compute @workgroup_size(THREADS)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

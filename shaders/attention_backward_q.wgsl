@@ -12,20 +12,7 @@
 // row is owned by ROW_THREADS threads holding interleaved slices of q, dO and dQ; K and V tiles of BK keys stream
 // through workgroup memory. Each workgroup owns its dQ rows, so nothing is accumulated across workgroups.
 
-struct Params {
-  qLen: u32,
-  kvLen: u32,
-  nHeads: u32,
-  nKvHeads: u32,
-  scale: f32,
-  window: u32,
-  kvStrideToken: u32,
-  kvStrideHead: u32,
-  kvStrideBatch: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
+//! include attention_rows
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Q: array<act_t>;
@@ -52,14 +39,6 @@ var<workgroup> vTile: array<f32, BK * HEAD_DIM>;
 var<workgroup> partS: array<f32, BK * THREADS>;   // [key][t][row] partial q·k
 var<workgroup> partP: array<f32, BK * THREADS>;   // [key][t][row] partial dO·v
 var<workgroup> firstKey: u32;
-
-fn rowFirstKey(b: u32, i: u32) -> u32 {
-  let pos = p.kvLen - p.qLen + i;
-  var lo = 0u;
-  if (p.window > 0u && pos + 1u > p.window) { lo = pos + 1u - p.window; }
-  if (HAS_SEGMENTS) { lo = max(lo, segStart[b * p.qLen + i]); }
-  return lo;
-}
 
 @compute @workgroup_size(THREADS)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
