@@ -26,7 +26,8 @@ describe('the Evaluate panel', () => {
     // A random-weight model answers nothing right; what matters is that both problems were generated and graded.
     expect(await accuracy.textContent()).toMatch(/^Accuracy: [\d.]+% \(\d\/2\)$/);
     const records = page.getByTestId('eval-record');
-    expect(await records.count()).toBe(2);
+    // Per-problem records stream in separately from the run's result.
+    await expect.poll(() => records.count(), { timeout: 30_000 }).toBe(2);
     await records.first().locator('summary').first().click();
     expect(await records.first().textContent()).toMatch(/Grader: .*\(rule: /);
     await page.screenshot({ path: `${ARTIFACTS}/evaluate-panel.png`, fullPage: true });
