@@ -12,6 +12,11 @@ export type { GenerateResult } from '../model/generate';
 import type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
 
 export type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
+import type { AdapterSummary, TrainRequest } from './training';
+import type { StepMetrics } from '../train/trainer';
+
+export type { AdapterSummary, TrainRequest } from './training';
+export type { StepMetrics } from '../train/trainer';
 export type { BenchmarkSource, EvaluationRequest, EvaluationProgress, EvaluationOutcome } from '../eval/evaluation';
 export type { RunComparison } from '../eval/compareRuns';
 export type { AccuracySummary, ProblemRecord, RunInfo } from '../eval/records';
@@ -122,6 +127,11 @@ export interface LabEngineApi {
   removeShard(name: string): Promise<void>;
   /** Per-shard reports and statistics (token lengths in the loaded model's tokens, when a model is loaded). */
   dataSummary(): Promise<DataSummary>;
+  /** Fine-tunes a LoRA adapter on the loaded model and the loaded shards; metrics stream per optimizer step. */
+  train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary>;
+  adapters(): Promise<AdapterSummary[]>;
+  /** Generation and evaluation use this adapter from now on (unmerged), or the base model with `null`. */
+  useAdapter(id: string | null): Promise<void>;
 }
 
 export interface EvaluationRunSummary {

@@ -8,6 +8,8 @@ import { planInferenceMemory } from '../model/memoryPlan';
 import { Tokenizer, vocabFromGguf } from '../tokenizer';
 import { JobRegistry, throwIfCancelled } from './jobs';
 import { DatasetWorkspace, type AddShardsResult, type DataSummary, type EvalSetSummary } from './datasets';
+import { AdapterShelf, type AdapterSummary, type TrainRequest } from './training';
+import type { StepMetrics } from '../train/trainer';
 import { matmul } from '../kernels/matmul';
 import { matmulReference } from '../kernels/reference/matmul';
 import { randomF32 } from '../util/random';
@@ -28,6 +30,7 @@ export class Engine implements LabEngineApi {
   private readonly jobs = new JobRegistry();
   private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo } | undefined;
   private readonly datasets = new DatasetWorkspace();
+  private readonly adapterShelf = new AdapterShelf();
 
   /** `evaluationEnv`: where evaluation runs are kept and sample problems found (OPFS and fetch in the page). */
   constructor(
@@ -215,5 +218,28 @@ export class Engine implements LabEngineApi {
 
   async dataSummary(): Promise<DataSummary> {
     return this.datasets.summary(this.loaded?.tokenizer);
+  }
+
+  async train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary> {
+    const { model, tokenizer } = this.requireModel();
+    const signal = this.jobs.start(jobId);
+    try {
+      return await this.adapterShelf.train(this.requireGpu(), model, tokenizer, this.datasets.examples(), request, signal, onMetrics);
+    } finally {
+      this.jobs.finish(jobId);
+    }
+  }
+
+  async adapters(): Promise<AdapterSummary[]> {
+    return this.adapterShelf.list();
+  }
+
+  async useAdapter(id: string | null): Promise<void> {
+    this.requireModel().model.useAdapter(id === null ? undefined : this.adapterShelf.adapter(id));
+  }
+
+  private requireModel(): { model: Model; tokenizer: Tokenizer } {
+    if (!this.loaded) throw new LabError('no model is loaded', 'engine', 'Load a GGUF model first.');
+    return this.loaded;
   }
 }
