@@ -1,0 +1,107 @@
+/**
+ * Model speed against llama.cpp: `node --import tsx bench/modelBench.ts [--skip-synthetic]` (after `vite build`).
+ *
+ * 1. Writes the ~500M-parameter synthetic Llama (Q4_0 and Q4_K_M) into bench/inputs/ (once; gitignored) and
+ *    stages them with stories260K under dist/bench-inputs/ for the bench page.
+ * 2. Runs the `model` suite in headless Chromium: our engine in the bench worker (WebGPU; SwiftShader here) and
+ *    wllama in the same page on the same files.
+ * 3. Measures llama.cpp on the same files Node-side (its Vulkan build cannot run in a page): the Vulkan backend
+ *    on the device VK_ICD_FILENAMES names (SwiftShader: our device) and the CPU backend as a reference line.
+ * 4. Prints ours/peer for each and writes bench/results/model-<time>.json in the same row format as run.ts.
+ */
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../scripts/lib/chromium';
+import { servePreview } from '../scripts/lib/preview';
+import { writeSyntheticGguf } from '../scripts/make-synthetic-gguf';
+import type { BenchRow } from './harness';
+import { measureLlamaCpp, type LlamaCppSpeed } from './peers/llamaCpp';
+import { DECODE_TOKENS, PREFILL_TOKENS, type StagedModel } from './modelInputs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const INPUTS = `${ROOT}bench/inputs/`;
+const STAGE = `${ROOT}dist/bench-inputs/`;
+const STORIES = fileURLToPath(new URL('../../shared/data/tiny-models/stories260K.gguf', import.meta.url));
+
+async function stageModels(skipSynthetic: boolean): Promise<Map<string, string>> {
+  const files = new Map<string, string>([['stories260K', STORIES]]);
+  if (!skipSynthetic) {
+    mkdirSync(INPUTS, { recursive: true });
+    for (const type of ['Q4_0', 'Q4_K_M'] as const) {
+      const path = `${INPUTS}synthetic-llama-500m-${type}.gguf`;
+      await writeSyntheticGguf(path, 'llama-500m', type);
+      files.set(`llama-500m ${type}`, path);
+    }
+  }
+  if (!existsSync(`${ROOT}dist/index.html`)) throw new Error('dist/ is missing: run `vite build` first');
+  rmSync(STAGE, { recursive: true, force: true });
+  mkdirSync(STAGE, { recursive: true });
+  const listing: StagedModel[] = [];
+  for (const [name, path] of files) {
+    symlinkSync(path, `${STAGE}${basename(path)}`);
+    listing.push({ name, url: `/bench-inputs/${basename(path)}` });
+  }
+  writeFileSync(`${STAGE}models.json`, JSON.stringify(listing));
+  return files;
+}
+
+async function runOursInBrowser(): Promise<{ adapter: string; rows: BenchRow[] }> {
+  const server = await servePreview();
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
+    await page.goto(`${server.url}/bench.html?suite=model`);
+    await page.waitForFunction(() => window.__bench.done, undefined, { timeout: 60 * 60_000, polling: 1000 });
+    const state = await page.evaluate(() => window.__bench);
+    if (state.error) throw new Error(`the model suite failed in the page: ${state.error}`);
+    return { adapter: state.adapter ?? '', rows: state.rows ?? [] };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+function format(v: number): string {
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
+}
+
+async function main(): Promise<void> {
+  const files = await stageModels(process.argv.includes('--skip-synthetic'));
+  const ours = await runOursInBrowser();
+  const rows: BenchRow[] = [];
+  for (const [name, path] of files) {
+    const peers: LlamaCppSpeed[] = [];
+    for (const backend of ['vulkan', 'cpu'] as const) {
+      try {
+        peers.push(await measureLlamaCpp(path, backend, PREFILL_TOKENS, DECODE_TOKENS));
+      } catch (error) {
+        process.stderr.write(`llama.cpp ${backend} on ${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
+    rows.push(...ours.rows.filter((r) => r.case === name && r.peer));
+    for (const row of ours.rows.filter((r) => r.case === name && !r.peer)) {
+      const prefill = row.metric.startsWith('prefill');
+      for (const p of peers) {
+        const value = prefill ? p.prefillTokensPerSecond : p.decodeTokensPerSecond;
+        rows.push({ ...row, peer: { name: `llama.cpp ${p.backend} (${p.device || 'default device'})`, value }, ratio: row.ours / value });
+      }
+      if (peers.length === 0) rows.push(row);
+    }
+  }
+  console.log(`\nModel speed, ours on ${ours.adapter} (headless Chromium); wllama in the same page; llama.cpp Node-side\n`);
+  for (const r of rows) {
+    console.log(`${r.case.padEnd(20)} ${r.metric.padEnd(20)} ours ${format(r.ours).padStart(8)}  ${(r.peer?.name ?? '').padEnd(44)} ${r.peer ? format(r.peer.value).padStart(8) : ''}  ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : ''}  ${r.note ?? ''}`);
+  }
+  const dir = `${ROOT}bench/results/`;
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}model-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ adapter: ours.adapter, date: new Date().toISOString(), rows }, null, 2));
+  console.log(`\nwrote ${file}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`modelBench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

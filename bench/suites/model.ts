@@ -1,0 +1,71 @@
+import type { BenchRow, BenchSuite } from '../harness';
+import { Model } from '../../src/model/model';
+import { measureWllama } from '../peers/wllama';
+import { benchTokens, DECODE_TOKENS, PREFILL_TOKENS, STAGED_MODELS_URL, type StagedModel } from '../modelInputs';
+
+/**
+ * Whole-model speed in the browser: prefill and greedy-decode tokens/s of each model `bench/modelBench.ts`
+ * staged under /bench-inputs/ (stories260K and the ~500M synthetic Llama in Q4_0 and Q4_K_M), loaded from the
+ * served file like a dropped one. wllama runs in the same page on the same files; the llama.cpp peers (CPU and
+ * Vulkan, Node-side) are measured by modelBench.ts and joined to these rows there.
+ */
+
+/** wllama takes text: this tokenizes to about 64 tokens in the 32k SentencePiece vocabulary (its count is reported). */
+const WLLAMA_PROMPT =
+  'Once upon a time, a student asked: what is 17 times 23? She wrote 17 times 20 is 340 and 17 times 3 is 51, so the ' +
+  'answer is 391. Then the teacher said: solve x squared minus 5x plus 6 equals zero.';
+
+export const suite: BenchSuite = {
+  name: 'model',
+  async run(ctx) {
+    const listing = await fetch(STAGED_MODELS_URL);
+    if (!listing.ok) {
+      ctx.log('model: no staged models at /bench-inputs/models.json; run `node --import tsx bench/modelBench.ts`, which stages them');
+      return [];
+    }
+    const models = (await listing.json()) as StagedModel[];
+    const rows: BenchRow[] = [];
+    for (const staged of models) {
+      const blob = await (await fetch(staged.url)).blob();
+      const loadStart = performance.now();
+      const model = await Model.load(ctx.gpu, blob, { maxContext: PREFILL_TOKENS + DECODE_TOKENS + 8, maxStepTokens: PREFILL_TOKENS });
+      const loadSeconds = (performance.now() - loadStart) / 1000;
+      let prefill: number;
+      let decode: number;
+      try {
+        // Warm-up: compiles every pipeline the prefill and decode steps use.
+        await model.forward(benchTokens(PREFILL_TOKENS), 'last');
+        await model.forward([1], 'last');
+        model.reset();
+        const prefillStart = performance.now();
+        let logits = await model.forward(benchTokens(PREFILL_TOKENS), 'last');
+        prefill = PREFILL_TOKENS / ((performance.now() - prefillStart) / 1000);
+        const decodeStart = performance.now();
+        for (let i = 0; i < DECODE_TOKENS; i++) {
+          let best = 0;
+          for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+          logits = await model.forward([best], 'last');
+        }
+        decode = DECODE_TOKENS / ((performance.now() - decodeStart) / 1000);
+      } finally {
+        model.free();
+      }
+      ctx.log(`model ${staged.name}: load ${loadSeconds.toFixed(1)} s, prefill ${prefill.toFixed(2)} tok/s, decode ${decode.toFixed(2)} tok/s`);
+      const prefillRow = { suite: 'model', case: staged.name, metric: `prefill tok/s (${PREFILL_TOKENS})`, ours: prefill };
+      const decodeRow = { suite: 'model', case: staged.name, metric: `decode tok/s (${DECODE_TOKENS})`, ours: decode };
+      rows.push(prefillRow, decodeRow);
+      try {
+        const w = await measureWllama(blob, WLLAMA_PROMPT, DECODE_TOKENS);
+        ctx.log(`wllama ${staged.name}: prefill ${w.prefillTokensPerSecond.toFixed(2)} tok/s (${w.promptTokens}), decode ${w.decodeTokensPerSecond.toFixed(2)} tok/s; ${w.backend}`);
+        const note = `${w.backend}; its prompt ${w.promptTokens} tokens`;
+        rows.push(
+          { ...prefillRow, peer: { name: 'wllama 3.8.1', value: w.prefillTokensPerSecond }, ratio: prefill / w.prefillTokensPerSecond, note },
+          { ...decodeRow, peer: { name: 'wllama 3.8.1', value: w.decodeTokensPerSecond }, ratio: decode / w.decodeTokensPerSecond, note },
+        );
+      } catch (error) {
+        ctx.log(`wllama ${staged.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return rows;
+  },
+};
