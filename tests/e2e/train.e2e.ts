@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, openLabBrowser, watchPageErrors } from './lab';
+
+let lab: Awaited<ReturnType<typeof openLabBrowser>>;
+
+beforeAll(async () => {
+  lab = await openLabBrowser();
+});
+
+afterAll(async () => {
+  await lab?.close();
+});
+
+describe('the Train panel', () => {
+  it('trains a LoRA adapter on the sample shard with the bundled model, charting the loss, and offers it for generation', async () => {
+    const page = await lab.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(lab.url);
+    await page.getByTestId('load-bundled').click();
+    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await page.getByTestId('load-sample-shard').click();
+    await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
+    await page.getByTestId('train-steps').fill('3');
+    await page.getByTestId('train-seqlen').fill('128');
+    await page.getByTestId('train-lr').fill('0.01');
+    await page.getByTestId('train').click();
+    const status = page.getByTestId('train-status');
+    await expect.poll(async () => (await status.count()) > 0 && (await status.textContent()), { timeout: 400_000 }).toMatch(/^step 3 \/ 3: loss [\d.]+/);
+    await page.getByTestId('loss-chart').waitFor();
+    await page.getByTestId('active-adapter').waitFor({ timeout: 60_000 });
+    await page.getByTestId('active-adapter').selectOption({ index: 1 });
+    await page.screenshot({ path: `${ARTIFACTS}/train-panel.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
