@@ -91,6 +91,10 @@ export class Engine implements LabEngineApi {
 
   async loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
     const gpu = this.requireGpu();
+    if (this.jobs.ids.length > 0) {
+      // Generation, evaluation and training hold the loaded model; replacing it under them would free it.
+      throw new LabError('a job is still running on the loaded model', 'loadModel', 'Stop it, or wait until it finishes, then load the new model.');
+    }
     const signal = this.jobs.start(jobId);
     const fileName = (file as File).name || 'model.gguf';
     try {

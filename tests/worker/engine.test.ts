@@ -43,6 +43,17 @@ describe('engine API (what the worker exposes to the page)', () => {
     expect(again.text).toBe(', there');
   });
 
+  it('refuses to replace the model while a job is using it', async () => {
+    let refusal: Promise<string> | undefined;
+    await engine.generate({ prompt: 'Once upon a time', maxTokens: 2, temperature: 0 }, 'gen-busy', () => {
+      refusal ??= engine.loadModel(stories, 'load-busy').then(
+        () => 'loaded',
+        (e: Error) => e.message,
+      );
+    });
+    expect(await refusal).toMatch(/a job is still running on the loaded model/);
+  });
+
   it('cancels a running generation by its job id', async () => {
     const running = engine.generate({ prompt: 'Once upon a time', maxTokens: 200, temperature: 0 }, 'gen-3', () => {
       void engine.cancel('gen-3');
