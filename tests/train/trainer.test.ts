@@ -70,10 +70,10 @@ describe('the trainer', () => {
   }, 900_000);
 
   it('resumes exactly: 10 steps straight equal 5 steps, a saved and reloaded checkpoint, then 5 more', async () => {
-    const train = rows();
-    const run = config({ steps: 10, lr: 1e-2, warmupSteps: 2, decay: 'cosine', batch: 2, maxGradNorm: 0.5, weightDecay: 0.01, checkpointEvery: 5 });
+    const [held, ...train] = rows();
+    const run = config({ steps: 10, lr: 1e-2, warmupSteps: 2, decay: 'cosine', batch: 2, maxGradNorm: 0.5, weightDecay: 0.01, checkpointEvery: 5, evalEvery: 4 });
     const straight: StepMetrics[] = [];
-    const a = Trainer.start(gpu, model, { train, validation: [] }, run, { onMetrics: (m) => straight.push(m) });
+    const a = Trainer.start(gpu, model, { train, validation: [held] }, run, { onMetrics: (m) => straight.push(m) });
     await a.run();
     const paramsStraight = await a.adapter.readValues();
     a.free();
@@ -82,7 +82,7 @@ describe('the trainer', () => {
     const store = new FsCheckpointStore(dir);
     const resumed: StepMetrics[] = [];
     const pause = new AbortController();
-    const b = Trainer.start(gpu, model, { train, validation: [] }, run, {
+    const b = Trainer.start(gpu, model, { train, validation: [held] }, run, {
       store,
       onMetrics: (m) => (resumed.push(m), m.step === 5 && pause.abort()),
     });
@@ -91,13 +91,16 @@ describe('the trainer', () => {
     b.adapter.free();
     const checkpoint = await deserializeCheckpoint((await store.load())!);
     expect(checkpoint.step).toBe(5);
-    const c = Trainer.resume(gpu, model, { train, validation: [] }, checkpoint, { onMetrics: (m) => resumed.push(m) });
+    const c = Trainer.resume(gpu, model, { train, validation: [held] }, checkpoint, { onMetrics: (m) => resumed.push(m) });
     expect(await c.run()).toEqual({ status: 'done', step: 10 });
     const paramsResumed = await c.adapter.readValues();
     c.free();
     c.adapter.free();
 
     expect(resumed.map((m) => m.step)).toEqual(straight.map((m) => m.step));
+    // Held-out loss every 4 steps and at the end, the same in both runs.
+    expect(straight.filter((m) => m.eval_loss !== undefined).map((m) => m.step)).toEqual([4, 8, 10]);
+    expect(resumed.map((m) => m.eval_loss)).toEqual(straight.map((m) => m.eval_loss));
     for (let i = 0; i < 10; i++) {
       expect(Math.abs(resumed[i].loss - straight[i].loss), `step ${i + 1}`).toBeLessThanOrEqual(1e-5);
       expect(resumed[i].lr).toBe(straight[i].lr);
