@@ -16,7 +16,7 @@ import { readPeftDirectory } from '../../src/train/peftDirectory';
 import { batchInputs } from '../../src/train/batch';
 import type { Example } from '../../src/data/example';
 
-const STEPS = 10;
+const STEPS = 6;
 const dir = mkdtempSync(join(tmpdir(), 'lora-lab-stories-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
