@@ -2,78 +2,100 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../setup/testGpu';
 import { tinyLlama, randomPackedRow } from './fixtures';
 import { meanLoss, referenceTokenLosses } from './referenceModel';
-import { LoraAdapter, loraLayout, initialLoraValues } from '../../src/model/lora';
+import { LoraAdapter, loraLayout, initialLoraValues, type LoraConfig } from '../../src/model/lora';
 import { TrainingGraph } from '../../src/model/trainingGraph';
 import { batchInputs, countTargets } from '../../src/train/batch';
 import { PROJECTIONS } from '../../src/model/tensorNames';
 import { randomF32 } from '../../src/util/random';
 
 const gpu = await testGpu();
-const { model, tensors } = await tinyLlama(gpu);
-const config = model.config;
-const lora = { rank: 4, alpha: 8, dropout: 0, targets: PROJECTIONS, seed: 11 };
-const SEED = 2024;
 const BATCH = 2;
 const SEQ = 20;
 
-// B = 0 (PEFT's start) would make every dA zero; random A and B make every gradient non-trivial.
-const { slots, totalFloats } = loraLayout(config, lora);
-const start = initialLoraValues(config, lora);
-const noise = randomF32(totalFloats, SEED, 0.3);
-for (const s of slots) for (let i = 0; i < s.outFeatures * lora.rank; i++) start[s.bOffset + i] = noise[s.bOffset + i];
-const adapter = LoraAdapter.fromValues(gpu, config, lora, start);
-const grads = adapter.allocateLike('grads', 'lora');
-const graph = new TrainingGraph(gpu, config, model.weights, adapter, grads, { batch: BATCH, seqLen: SEQ, lossChunkRows: 64 });
+// Llama (normal RoPE, separate head, FFN 44 on the dense path) and Qwen2 (neox RoPE, q/k/v biases, tied head).
+for (const architecture of ['llama', 'qwen2'] as const) {
+  const SEED = architecture === 'llama' ? 2024 : 2025;
+  const { model, tensors } = await tinyLlama(gpu, { architecture });
+  const config = model.config;
+  const lora: LoraConfig = { rank: 4, alpha: 8, dropout: 0, targets: PROJECTIONS, seed: 11 };
 
-// Row 0 packs two sequences and padding, row 1 one sequence: packing boundaries are part of what is checked.
-const rows = [randomPackedRow(SEQ, [7, 9], config.nVocab, SEED + 1), randomPackedRow(SEQ, [SEQ], config.nVocab, SEED + 2)];
-const batch = batchInputs(rows, BATCH, SEQ);
-const count = countTargets(batch);
-graph.setBatch(batch);
+  // B = 0 (PEFT's start) would make every dA zero; random A and B make every gradient non-trivial.
+  const { slots, totalFloats } = loraLayout(config, lora);
+  const start = initialLoraValues(config, lora);
+  const noise = randomF32(totalFloats, SEED, 0.3);
+  for (const s of slots) for (let i = 0; i < s.outFeatures * lora.rank; i++) start[s.bOffset + i] = noise[s.bOffset + i];
+  const adapter = LoraAdapter.fromValues(gpu, config, lora, start);
+  const grads = adapter.allocateLike('grads', 'lora');
+  const graph = new TrainingGraph(gpu, config, model.weights, adapter, grads, { batch: BATCH, seqLen: SEQ, lossChunkRows: 64 });
 
-const referenceLoss = (values: Float64Array | Float32Array) =>
-  meanLoss(referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values }, batch, BATCH, SEQ), batch.labels);
+  // Row 0 packs two sequences and padding, row 1 one sequence: packing boundaries are part of what is checked.
+  const rows = [randomPackedRow(SEQ, [7, 9], config.nVocab, SEED + 1), randomPackedRow(SEQ, [SEQ], config.nVocab, SEED + 2)];
+  const batch = batchInputs(rows, BATCH, SEQ);
+  const count = countTargets(batch);
 
-afterAll(() => {
-  graph.free();
-  adapter.free();
-  gpu.buffers.free(grads);
-  model.free();
-});
+  const referenceLoss = (values: Float64Array | Float32Array) =>
+    meanLoss(referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values }, batch, BATCH, SEQ), batch.labels);
 
-describe('the training graph of a tiny f32 Llama with LoRA on every projection', () => {
-  it('computes the same loss as the f64 reference model (packed rows, masked prompts)', async () => {
-    adapter.writeValues(start);
-    const { mean, count: gpuCount } = await graph.loss();
-    expect(gpuCount).toBe(count);
-    // f32 through two layers and a 512-way softmax: ~1e-6 relative; a wrong mask or boundary moves it by O(0.1).
-    expect(Math.abs(mean - referenceLoss(start))).toBeLessThan(2e-5);
+  afterAll(() => {
+    graph.free();
+    adapter.free();
+    gpu.buffers.free(grads);
+    model.free();
   });
 
-  it('gives LoRA gradients that match central finite differences of the loss in every layer and every target', async () => {
-    adapter.writeValues(start);
-    const rec = gpu.recorder();
-    rec.clear(grads);
-    rec.submit();
-    await graph.lossAndGradients(1 / count);
-    const g = await adapter.readValues(grads);
-    // The finite differences are taken of the f64 reference loss: f32 losses could not resolve a one-slot
-    // directional derivative to 1e-3 (their rounding divided by 2ε is ~1e-4 of a ~1e-3 derivative).
-    const eps = 1e-4;
-    const base = Float64Array.from(start);
-    const report: string[] = [];
-    for (const s of slots) {
-      const v = new Float64Array(totalFloats);
-      const probe = randomF32(totalFloats, SEED + 100 * s.layer + PROJECTIONS.indexOf(s.projection));
-      for (let i = 0; i < lora.rank * s.inFeatures; i++) v[s.aOffset + i] = probe[s.aOffset + i];
-      for (let i = 0; i < s.outFeatures * lora.rank; i++) v[s.bOffset + i] = probe[s.bOffset + i];
-      const numeric = (referenceLoss(base.map((x, i) => x + eps * v[i])) - referenceLoss(base.map((x, i) => x - eps * v[i]))) / (2 * eps);
-      let analytic = 0;
-      for (let i = 0; i < totalFloats; i++) analytic += g[i] * v[i];
-      const relative = Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic));
-      report.push(`L${s.layer}.${s.projection} ${relative.toExponential(1)}`);
-      expect(relative, `layer ${s.layer} ${s.projection} (seed ${SEED}): finite difference ${numeric}, analytic ${analytic}`).toBeLessThan(1e-3);
-    }
-    console.log(`[gradcheck] relative errors: ${report.join(', ')}`);
+  describe(`the training graph of a tiny f32 ${architecture} with LoRA on every projection`, () => {
+    it('computes the same loss as the f64 reference model (packed rows, masked prompts)', async () => {
+      graph.setBatch(batch);
+      const { mean, count: gpuCount } = await graph.loss();
+      expect(gpuCount).toBe(count);
+      // f32 through two layers and a 512-way softmax: ~1e-6 relative; a wrong mask or boundary moves it by O(0.1).
+      expect(Math.abs(mean - referenceLoss(start))).toBeLessThan(2e-5);
+    });
+
+    it('runs the same adapter unmerged in inference (Model.useAdapter) with the same token losses', async () => {
+      const tokens = Array.from(batch.ids.subarray(SEQ, 2 * SEQ)); // row 1: one sequence
+      adapter.writeValues(start);
+      model.reset();
+      model.useAdapter(adapter);
+      const logits = await model.forward(tokens, 'all');
+      model.useAdapter(undefined);
+      const expected = referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values: start }, batch, BATCH, SEQ);
+      const V = config.nVocab;
+      for (let t = 0; t < SEQ; t++) {
+        const label = batch.labels[SEQ + t];
+        if (label < 0) continue;
+        const row = logits.subarray(t * V, (t + 1) * V);
+        const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
+        const lse = max + Math.log(row.reduce((sum, z) => sum + Math.exp(z - max), 0));
+        expect(Math.abs(lse - row[label] - expected[SEQ + t]), `position ${t}`).toBeLessThan(2e-5);
+      }
+    });
+
+    it('gives LoRA gradients that match central finite differences of the loss in every layer and every target', async () => {
+      graph.setBatch(batch);
+      const rec = gpu.recorder();
+      rec.clear(grads);
+      rec.submit();
+      await graph.lossAndGradients(1 / count);
+      const g = await adapter.readValues(grads);
+      // The finite differences are taken of the f64 reference loss: f32 losses could not resolve a one-slot
+      // directional derivative to 1e-3 (their rounding divided by 2ε is ~1e-4 of a ~1e-3 derivative).
+      const eps = 1e-4;
+      const base = Float64Array.from(start);
+      const report: string[] = [];
+      for (const s of slots) {
+        const v = new Float64Array(totalFloats);
+        const probe = randomF32(totalFloats, SEED + 100 * s.layer + PROJECTIONS.indexOf(s.projection));
+        for (let i = 0; i < lora.rank * s.inFeatures; i++) v[s.aOffset + i] = probe[s.aOffset + i];
+        for (let i = 0; i < s.outFeatures * lora.rank; i++) v[s.bOffset + i] = probe[s.bOffset + i];
+        const numeric = (referenceLoss(base.map((x, i) => x + eps * v[i])) - referenceLoss(base.map((x, i) => x - eps * v[i]))) / (2 * eps);
+        let analytic = 0;
+        for (let i = 0; i < totalFloats; i++) analytic += g[i] * v[i];
+        const relative = Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic));
+        report.push(`L${s.layer}.${s.projection} ${relative.toExponential(1)}`);
+        expect(relative, `${architecture} layer ${s.layer} ${s.projection} (seed ${SEED}): finite difference ${numeric}, analytic ${analytic}`).toBeLessThan(1e-3);
+      }
+      console.log(`[gradcheck ${architecture}] relative errors: ${report.join(', ')}`);
+    });
   });
-});
+}
