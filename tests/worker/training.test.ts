@@ -17,7 +17,8 @@ beforeAll(async () => {
 
 const request = { name: 'robots', rank: 4, alpha: 8, lr: 3e-2, steps: 6, seqLen: 64, batch: 2, accumulation: 1, warmupSteps: 0, seed: 3 };
 
-describe('training through the engine API', () => {
+// The first training step compiles every training pipeline (slow on SwiftShader), so these tests get room.
+describe('training through the engine API', { timeout: 600_000 }, () => {
   it('trains an adapter on the loaded shards, streaming one metrics line per step', async () => {
     const metrics: StepMetrics[] = [];
     const adapter = await engine.train(request, 'train-1', (m) => metrics.push(m));
