@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Page, Worker } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { flag, numberFlag, parseArgs } from '../src/cli/args';
 import { launchChromium } from './lib/chromium';
 import { servePreview } from './lib/preview';
@@ -20,23 +20,50 @@ const INPUTS = fileURLToPath(new URL('../bench/inputs/', import.meta.url));
 const MODEL = `${INPUTS}synthetic-mistral-7b-Q4_0.gguf`;
 const GiB = 2 ** 30;
 
-/** Samples the JS heap of the page and of every worker it started, keeping the peaks. */
+/**
+ * Samples the JS heap of the page (performance.memory) and of the engine worker, keeping the peaks. Workers have
+ * no performance.memory, so the worker is asked through the DevTools protocol: the page's CDP session attaches
+ * to it (non-flat mode) and forwards Runtime.getHeapUsage.
+ */
 class HeapWatch {
   peakPage = 0;
   peakWorker = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly workerSessions: string[] = [];
+  private readonly pending = new Map<number, (usedSize: number) => void>();
+  private nextId = 1;
 
-  constructor(private readonly page: Page) {}
+  private constructor(
+    private readonly page: Page,
+    private readonly cdp: CDPSession,
+  ) {}
 
-  private static async used(target: Page | Worker): Promise<number> {
-    // performance.memory is Chromium's (non-standard) heap report; it exists in pages and dedicated workers.
-    const read = () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? -1;
-    return (target as Worker).evaluate(read).catch(() => -1);
+  static async attach(page: Page): Promise<HeapWatch> {
+    const cdp = await page.context().newCDPSession(page);
+    const watch = new HeapWatch(page, cdp);
+    cdp.on('Target.attachedToTarget', (e) => {
+      if (e.targetInfo.type === 'worker') watch.workerSessions.push(e.sessionId);
+    });
+    cdp.on('Target.receivedMessageFromTarget', (e) => {
+      const reply = JSON.parse(e.message) as { id?: number; result?: { usedSize: number } };
+      if (reply.id !== undefined) watch.pending.get(reply.id)?.(reply.result?.usedSize ?? -1);
+      if (reply.id !== undefined) watch.pending.delete(reply.id);
+    });
+    await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+    return watch;
+  }
+
+  private async workerHeap(sessionId: string): Promise<number> {
+    const id = this.nextId++;
+    const reply = new Promise<number>((resolve) => this.pending.set(id, resolve));
+    await this.cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method: 'Runtime.getHeapUsage' }) });
+    return Promise.race([reply, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))]);
   }
 
   async sample(): Promise<void> {
-    this.peakPage = Math.max(this.peakPage, await HeapWatch.used(this.page));
-    for (const w of this.page.workers()) this.peakWorker = Math.max(this.peakWorker, await HeapWatch.used(w));
+    const page = await this.page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? -1).catch(() => -1);
+    this.peakPage = Math.max(this.peakPage, page);
+    for (const session of this.workerSessions) this.peakWorker = Math.max(this.peakWorker, await this.workerHeap(session).catch(() => -1));
   }
 
   start(): void {
@@ -98,8 +125,8 @@ async function main(): Promise<void> {
     page.on('console', (m) => {
       if (m.type() === 'error') process.stderr.write(`[page] ${m.text()}\n`);
     });
+    const heap = await HeapWatch.attach(page);
     await page.goto(server.url);
-    const heap = new HeapWatch(page);
     heap.start();
 
     const loadStart = performance.now();
