@@ -57,7 +57,7 @@ describe('the embedded default model', () => {
     const arch = page.getByTestId('model-arch');
     await arch.waitFor({ timeout: 120_000 });
     expect(await arch.textContent()).toMatch(/^llama: 2 layers, hidden 128, 4 heads \/ 2 KV heads, FFN 256/);
-    await page.locator('input[type=number]').first().fill('4');
+    await page.getByTestId('generate-max-tokens').fill('4');
     await page.getByTestId('generate').click();
     await page.getByTestId('generate-stats').waitFor({ timeout: 240_000 });
     expect(await page.getByTestId('generate-stats').textContent()).toMatch(/^4 tokens \(max-tokens\)/);

@@ -24,6 +24,13 @@ describe('lora-lab generate', () => {
     expect(r.err).toBe('lora-lab generate: /nonexistent/model.gguf: file not found\n');
   });
 
+  it('names the directory when --adapter holds no PEFT adapter', async () => {
+    const model = sharedData('tiny-models', 'stories260K.gguf');
+    const r = await run(['generate', '--model', model, '--prompt', 'x', '--adapter', '/nonexistent/adapter']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^lora-lab generate: \/nonexistent\/adapter: has no adapter_config\.json/);
+  });
+
   it('rejects a bad option before doing any work', async () => {
     const r = await run(['generate', '--model', 'm.gguf', '--prompt', 'x', '--top-p', '1.5']);
     expect(r.code).toBe(2);

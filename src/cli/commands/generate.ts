@@ -8,12 +8,14 @@ import { describeAdapter } from '../../gpu/acquire';
 import { Model } from '../../model/model';
 import { generate } from '../../model/generate';
 import { Tokenizer, vocabFromGguf } from '../../tokenizer';
+import { loadPeftAdapter } from '../../model/loraPeft';
+import { readPeftDirectory } from '../../train/peftDirectory';
 
 export const command: CliCommand = {
   name: 'generate',
   summary: 'generate text from a GGUF model on the GPU (Dawn)',
   usage: `usage: lora-lab generate --model <file.gguf> --prompt <text> [--max-tokens N] [--temperature T]
-                          [--top-k K] [--top-p P] [--seed S] [--stop <text>]... [--context N]
+                          [--top-k K] [--top-p P] [--seed S] [--stop <text>]... [--context N] [--adapter <dir>]
 
 Streams the completion to stdout (only the generated text); progress and timings go to stderr.
   --max-tokens N     tokens to generate at most (default 128)
@@ -23,10 +25,11 @@ Streams the completion to stdout (only the generated text); progress and timings
   --seed S           seed for sampling (default 0)
   --stop <text>      end before this text; may be given several times
   --context N        KV cache length in tokens (default: the model's, at most 2048)
+  --adapter <dir>    apply a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors), unmerged
   --software         use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
     const parsed = parseArgs(args, {
-      values: ['model', 'prompt', 'max-tokens', 'temperature', 'top-k', 'top-p', 'seed', 'stop', 'context'],
+      values: ['model', 'prompt', 'max-tokens', 'temperature', 'top-k', 'top-p', 'seed', 'stop', 'context', 'adapter'],
       switches: ['software'],
     });
     if (parsed.positional.length > 0) throw new CliUsageError(`unexpected argument "${parsed.positional[0]}"`);
@@ -42,6 +45,8 @@ Streams the completion to stdout (only the generated text); progress and timings
     const seed = numberFlag(parsed, 'seed', 0, whole);
     const context = flag(parsed, 'context') === undefined ? undefined : numberFlag(parsed, 'context', 0, (n) => Number.isInteger(n) && n > 0);
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
+    const adapterDir = flag(parsed, 'adapter');
+    const adapterFiles = adapterDir === undefined ? undefined : await readPeftDirectory(adapterDir);
 
     const gpu = await createNodeGpu({ useSoftwareFallback: parsed.flags.has('software') });
     io.err(`GPU: ${describeAdapter(gpu.info)}\n`);
@@ -50,6 +55,10 @@ Streams the completion to stdout (only the generated text); progress and timings
       const model = await Model.load(gpu, await openAsBlob(modelPath), { maxContext: context });
       io.err(`loaded ${model.config.name} (${model.config.architecture}, ${model.config.nLayers} layers) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
       const tokenizer = new Tokenizer(vocabFromGguf(model.file, modelPath));
+      if (adapterFiles) {
+        model.useAdapter(await loadPeftAdapter(gpu, model.config, adapterFiles));
+        io.err(`applied the LoRA adapter in ${adapterDir}\n`);
+      }
       const result = await generate(model, tokenizer, prompt, {
         maxTokens,
         temperature,
