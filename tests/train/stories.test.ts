@@ -21,9 +21,10 @@ const dir = mkdtempSync(join(tmpdir(), 'lora-lab-stories-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(argv: string[]) {
+  let out = '';
   let err = '';
-  const code = await main(argv, { out: () => {}, err: (t) => (err += t) });
-  return { code, err };
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
 }
 
 describe('lora-lab train on the real stories260K', () => {
@@ -84,6 +85,10 @@ describe('lora-lab train on the real stories260K', () => {
       expect(baseText).not.toMatch(/purple|robot|Beep/);
       // Switching back needs no reload: the base text again.
       expect(await greedy()).toBe(baseText);
+      // `lora-lab generate --adapter` applies the same files.
+      const generated = await cli(['generate', '--model', STORIES_PATH, '--prompt', 'Once upon a time,', '--max-tokens', '14', '--adapter', out, '--software']);
+      expect(generated.code, generated.err).toBe(0);
+      expect(generated.out).toBe(`${tunedText}\n`);
     } finally {
       adapter.free();
       model.free();
