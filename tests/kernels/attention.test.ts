@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../setup/testGpu';
 import { expectAllClose } from './compare';
-import { atPrecision, randomAttentionInputs, readActivations, runAttentionForward, toCacheLayout, uploadActivations } from './attentionCases';
+import { randomAttentionInputs, runAttentionForward, toCacheLayout } from './attentionCases';
+import { readActivation, roundToActivation, uploadActivation } from './activations';
 import { attentionDecode, attentionDecodeScratchBytes, type AttentionDecodeShape } from '../../src/kernels/attentionDecode';
 import { attentionReference } from '../../src/kernels/reference/attention';
 import { packedSegmentStarts, resolveAttentionShape, type AttentionShape } from '../../src/kernels/attentionShape';
@@ -25,7 +26,7 @@ async function expectForwardMatchesReference(
   const gpu = await testGpu();
   const precision = extra.precision ?? 'f32';
   const raw = randomAttentionInputs(shape, seed);
-  const x = { q: atPrecision(raw.q, precision), k: atPrecision(raw.k, precision), v: atPrecision(raw.v, precision), segStart: extra.segStart };
+  const x = { q: roundToActivation(raw.q, precision), k: roundToActivation(raw.k, precision), v: roundToActivation(raw.v, precision), segStart: extra.segStart };
   const got = await runAttentionForward(gpu, x, shape, { precision });
   const want = attentionReference(x, shape);
   const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;
@@ -132,7 +133,7 @@ async function expectDecodeMatchesForwardLastRow(shape: AttentionDecodeShape, se
   const { kvLen, nHeads, headDim } = shape;
   const full = { ...shape, qLen: kvLen };
   const raw = randomAttentionInputs(full, seed);
-  const x = { q: atPrecision(raw.q, precision), k: atPrecision(raw.k, precision), v: atPrecision(raw.v, precision) };
+  const x = { q: roundToActivation(raw.q, precision), k: roundToActivation(raw.k, precision), v: roundToActivation(raw.v, precision) };
   const forward = await runAttentionForward(gpu, x, full, { precision });
 
   const rowWidth = nHeads * headDim;
@@ -143,15 +144,15 @@ async function expectDecodeMatchesForwardLastRow(shape: AttentionDecodeShape, se
   };
   const qLast = lastRows(x.q);
   const maxCtx = kvLen + 37;
-  const q = uploadActivations(gpu, qLast, precision, 'q');
-  const k = uploadActivations(gpu, atPrecision(toCacheLayout(x.k, full, maxCtx, seed + 7), precision), precision, 'K cache');
-  const v = uploadActivations(gpu, atPrecision(toCacheLayout(x.v, full, maxCtx, seed + 8), precision), precision, 'V cache');
+  const q = uploadActivation(gpu, qLast, precision, 'q');
+  const k = uploadActivation(gpu, roundToActivation(toCacheLayout(x.k, full, maxCtx, seed + 7), precision), precision, 'K cache');
+  const v = uploadActivation(gpu, roundToActivation(toCacheLayout(x.v, full, maxCtx, seed + 8), precision), precision, 'V cache');
   const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'partials' });
   const out = gpu.alloc(batch * rowWidth * 4, { label: 'O' });
   const rec = gpu.recorder();
   attentionDecode(rec, { q, k, v, partials, out }, shape, { kvLayout: { kind: 'cache', maxCtx }, precision });
   rec.submit();
-  const got = await readActivations(gpu, out, batch * rowWidth, precision);
+  const got = await readActivation(gpu, out, batch * rowWidth, precision);
   for (const t of [q, k, v, partials, out]) gpu.buffers.free(t);
 
   const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;

@@ -2,7 +2,8 @@ import { describe, it } from 'vitest';
 import { testGpu } from '../setup/testGpu';
 import { expectAllClose } from './compare';
 import { expectGradientMatchesFiniteDifferences, weightedSum } from './gradcheck';
-import { atPrecision, randomAttentionInputs, runAttentionForward, uploadActivations } from './attentionCases';
+import { randomAttentionInputs, runAttentionForward } from './attentionCases';
+import { roundToActivation, uploadActivation } from './activations';
 import { attentionBackward } from '../../src/kernels/attentionBackward';
 import { attentionBackwardReference, attentionReference } from '../../src/kernels/reference/attention';
 import { packedSegmentStarts, resolveAttentionShape, type AttentionShape } from '../../src/kernels/attentionShape';
@@ -26,10 +27,10 @@ async function runBackward(
   precision: ActivationPrecision = 'f32',
 ) {
   const s = resolveAttentionShape(shape, 'runBackward');
-  const q = uploadActivations(gpu, x.q, precision, 'Q');
-  const k = uploadActivations(gpu, x.k, precision, 'K');
-  const v = uploadActivations(gpu, x.v, precision, 'V');
-  const out = uploadActivations(gpu, fwd.out, precision, 'O');
+  const q = uploadActivation(gpu, x.q, precision, 'Q');
+  const k = uploadActivation(gpu, x.k, precision, 'K');
+  const v = uploadActivation(gpu, x.v, precision, 'V');
+  const out = uploadActivation(gpu, fwd.out, precision, 'O');
   const lse = gpu.upload(fwd.lse, { label: 'LSE' });
   const dOutBuffer = gpu.upload(dOut, { label: 'dO' });
   const segStart = x.segStart ? gpu.upload(x.segStart, { label: 'segStart' }) : undefined;
@@ -59,10 +60,10 @@ async function expectBackwardMatchesReference(
   const gpu = await testGpu();
   const precision = extra.precision ?? 'f32';
   const raw = randomAttentionInputs(shape, seed);
-  const x = { q: atPrecision(raw.q, precision), k: atPrecision(raw.k, precision), v: atPrecision(raw.v, precision), segStart: extra.segStart };
+  const x = { q: roundToActivation(raw.q, precision), k: roundToActivation(raw.k, precision), v: roundToActivation(raw.v, precision), segStart: extra.segStart };
   const dOut = randomF32(x.q.length, seed + 3);
   const forward = attentionReference(x, shape);
-  const got = await runBackward(gpu, x, { out: atPrecision(forward.out, precision), lse: forward.lse }, dOut, shape, precision);
+  const got = await runBackward(gpu, x, { out: roundToActivation(forward.out, precision), lse: forward.lse }, dOut, shape, precision);
   const want = attentionBackwardReference(x, dOut, shape);
   const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;
   const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;

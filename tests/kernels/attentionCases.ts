@@ -3,6 +3,7 @@ import type { TrackedBuffer } from '../../src/gpu/allocator';
 import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
 import { attentionForward, type AttentionShape, type KvLayout } from '../../src/kernels/attention';
 import { resolveAttentionShape } from '../../src/kernels/attentionShape';
+import { readActivation, uploadActivation } from './activations';
 import { randomF32 } from '../../src/util/random';
 
 /** Random attention inputs for a shape: Q is scaled up so that softmax rows are peaked, not flat. */
@@ -11,55 +12,6 @@ export function randomAttentionInputs(shape: AttentionShape, seed: number): { q:
   const qCount = s.batch * s.qLen * s.nHeads * s.headDim;
   const kvCount = s.batch * s.kvLen * s.nKvHeads * s.headDim;
   return { q: randomF32(qCount, seed, 3), k: randomF32(kvCount, seed + 1), v: randomF32(kvCount, seed + 2) };
-}
-
-/** f32 values → IEEE half bits (round to nearest even), for uploading act_t = f16 buffers. */
-export function toF16Bits(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < values.length; i++) {
-    f[0] = values[i];
-    const x = u[0];
-    const sign = (x >>> 16) & 0x8000;
-    const exp = ((x >>> 23) & 0xff) - 127 + 15;
-    let mant = x & 0x7fffff;
-    if (exp <= 0) {
-      out[i] = sign; // the test data never goes this small
-      continue;
-    }
-    let half = sign | (exp << 10) | (mant >>> 13);
-    mant &= 0x1fff;
-    if (mant > 0x1000 || (mant === 0x1000 && (half & 1))) half++;
-    out[i] = half;
-  }
-  return out;
-}
-
-export function fromF16Bits(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i];
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >>> 10) & 0x1f;
-    const mant = h & 0x3ff;
-    out[i] = exp === 0 ? sign * mant * 2 ** -24 : sign * (1 + mant / 1024) * 2 ** (exp - 15);
-  }
-  return out;
-}
-
-/** Values as the kernel sees them at a storage precision (f16 inputs are rounded before the reference runs too). */
-export function atPrecision(values: Float32Array, precision: ActivationPrecision): Float32Array {
-  return precision === 'f32' ? values : fromF16Bits(toF16Bits(values));
-}
-
-export function uploadActivations(gpu: Gpu, values: Float32Array, precision: ActivationPrecision, label: string): TrackedBuffer {
-  return gpu.upload(precision === 'f32' ? values : toF16Bits(values), { label });
-}
-
-export async function readActivations(gpu: Gpu, buffer: TrackedBuffer, count: number, precision: ActivationPrecision): Promise<Float32Array> {
-  if (precision === 'f32') return gpu.readF32(buffer, count);
-  return fromF16Bits(new Uint16Array(await gpu.read(buffer, count * 2)));
 }
 
 /** Token-major K/V [batch, kvLen, nKvHeads, d] → cache layout [batch, nKvHeads, maxCtx, d] (unused slots random). */
@@ -88,9 +40,9 @@ export async function runAttentionForward(
   const s = resolveAttentionShape(shape, 'runAttentionForward');
   const precision = options.precision ?? 'f32';
   const outCount = s.batch * s.qLen * s.nHeads * s.headDim;
-  const q = uploadActivations(gpu, x.q, precision, 'Q');
-  const k = uploadActivations(gpu, x.k, precision, 'K');
-  const v = uploadActivations(gpu, x.v, precision, 'V');
+  const q = uploadActivation(gpu, x.q, precision, 'Q');
+  const k = uploadActivation(gpu, x.k, precision, 'K');
+  const v = uploadActivation(gpu, x.v, precision, 'V');
   const segStart = x.segStart ? gpu.upload(x.segStart, { label: 'segStart' }) : undefined;
   const out = gpu.alloc(outCount * (precision === 'f32' ? 4 : 2), { label: 'O' });
   const lse = gpu.alloc(s.batch * s.nHeads * s.qLen * 4, { label: 'LSE' });
@@ -98,7 +50,7 @@ export async function runAttentionForward(
   attentionForward(rec, { q, k, v, out, lse, segStart }, shape, options);
   rec.submit();
   const result = {
-    out: await readActivations(gpu, out, outCount, precision),
+    out: await readActivation(gpu, out, outCount, precision),
     lse: await gpu.readF32(lse, s.batch * s.nHeads * s.qLen),
   };
   for (const t of [q, k, v, out, lse, segStart]) if (t) gpu.buffers.free(t);
