@@ -7,7 +7,7 @@
  * An element that is balanced but not valid JSON is one bad row. Broken structure (an unclosed string or
  * bracket) cannot be resynchronised, so the scan ends there with one bad row saying the file ends inside it.
  */
-import { joinPieces, parseRow, type RawRecord, type ReadLimits } from './record';
+import { parseRow, RowBytes, type RawRecord, type ReadLimits } from './record';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -27,31 +27,15 @@ export async function* jsonArray(chunks: AsyncIterable<Uint8Array>, limits: Read
   let inString = false;
   let escaped = false;
   let index = 0;
-  let pieces: Uint8Array[] = [];
-  let pending = 0;
-  let tooLong = false;
+  const element = new RowBytes(limits.maxRowBytes);
   let trailing = false;
 
-  function keep(piece: Uint8Array): void {
-    if (tooLong) return;
-    if (pending + piece.length > limits.maxRowBytes) {
-      tooLong = true;
-      pieces = [];
-      pending = 0;
-      return;
-    }
-    pieces.push(piece);
-    pending += piece.length;
-  }
-
   function finish(): RawRecord {
-    const record: RawRecord = tooLong
+    const record: RawRecord = element.tooLong
       ? { row: index, error: `row longer than ${limits.maxRowBytes} bytes` }
-      : parseRow(index, joinPieces(pieces, pending));
+      : parseRow(index, element.bytes());
     index++;
-    pieces = [];
-    pending = 0;
-    tooLong = false;
+    element.clear();
     return record;
   }
 
@@ -69,7 +53,7 @@ export async function* jsonArray(chunks: AsyncIterable<Uint8Array>, limits: Read
         else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
         else if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && depth > 0) depth--;
         else if (depth === 0 && (b === COMMA || b === CLOSE_BRACKET)) {
-          keep(chunk.subarray(Math.max(start, 0), i));
+          element.add(chunk.subarray(Math.max(start, 0), i));
           start = -1;
           batch.push(finish());
           phase = b === COMMA ? 'between' : 'after';
@@ -96,7 +80,7 @@ export async function* jsonArray(chunks: AsyncIterable<Uint8Array>, limits: Read
         batch.push({ row: index, error: 'text after the closing "]" of the array was ignored' });
       }
     }
-    if (phase === 'element') keep(chunk.slice(Math.max(start, 0)));
+    if (phase === 'element') element.add(chunk.slice(Math.max(start, 0)));
     if (batch.length > 0) yield batch;
   }
   if (phase !== 'after') {

@@ -4,7 +4,7 @@
  * invalid UTF-8 condemns one row, not the file. Blank lines are skipped. Records come in one batch per input
  * chunk, so the per-row cost is a function call rather than an awaited promise.
  */
-import { joinPieces, parseRow, type RawRecord, type ReadLimits } from './record';
+import { parseRow, RowBytes, type RawRecord, type ReadLimits } from './record';
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -16,50 +16,34 @@ function isBlank(bytes: Uint8Array): boolean {
 
 export async function* jsonLines(chunks: AsyncIterable<Uint8Array>, limits: ReadLimits): AsyncGenerator<RawRecord[]> {
   let line = 1;
-  let pieces: Uint8Array[] = [];
-  let pending = 0;
-  let tooLong = false;
+  const current = new RowBytes(limits.maxRowBytes);
 
   function finishLine(): RawRecord | undefined {
     let record: RawRecord | undefined;
-    if (tooLong) {
+    if (current.tooLong) {
       record = { row: line, error: `line longer than ${limits.maxRowBytes} bytes` };
-    } else if (pending > 0) {
-      let bytes = joinPieces(pieces, pending);
+    } else if (current.length > 0) {
+      let bytes = current.bytes();
       if (bytes[bytes.length - 1] === CARRIAGE_RETURN) bytes = bytes.subarray(0, bytes.length - 1);
       if (!isBlank(bytes)) record = parseRow(line, bytes);
     }
-    pieces = [];
-    pending = 0;
-    tooLong = false;
+    current.clear();
     line++;
     return record;
-  }
-
-  function take(piece: Uint8Array): void {
-    if (tooLong || piece.length === 0) return;
-    if (pending + piece.length > limits.maxRowBytes) {
-      tooLong = true;
-      pieces = [];
-      pending = 0;
-      return;
-    }
-    pieces.push(piece);
-    pending += piece.length;
   }
 
   for await (const chunk of chunks) {
     const batch: RawRecord[] = [];
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
-      take(chunk.subarray(start, end));
+      current.add(chunk.subarray(start, end));
       const record = finishLine();
       if (record) batch.push(record);
       start = end + 1;
     }
     // The rest of the chunk belongs to a line that continues in the next chunk; copy it, as the
     // stream may reuse the chunk's buffer.
-    if (start < chunk.length) take(chunk.slice(start));
+    if (start < chunk.length) current.add(chunk.slice(start));
     if (batch.length > 0) yield batch;
   }
   const last = finishLine();

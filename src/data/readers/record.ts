@@ -29,14 +29,46 @@ export function parseRow(row: number, bytes: Uint8Array): RawRecord {
   }
 }
 
-/** Concatenates the pieces of a row that spans several chunks. */
-export function joinPieces(pieces: Uint8Array[], total: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
+/**
+ * The bytes of one row as they arrive, possibly spread over several chunks. Past `maxBytes` the pieces are
+ * dropped and only the fact that the row was too long is kept, so one absurd row cannot fill memory.
+ */
+export class RowBytes {
+  private pieces: Uint8Array[] = [];
+  /** Bytes held (0 once the row is too long). */
+  length = 0;
+  tooLong = false;
+
+  constructor(private readonly maxBytes: number) {}
+
+  add(piece: Uint8Array): void {
+    if (this.tooLong || piece.length === 0) return;
+    if (this.length + piece.length > this.maxBytes) {
+      this.tooLong = true;
+      this.pieces = [];
+      this.length = 0;
+      return;
+    }
+    this.pieces.push(piece);
+    this.length += piece.length;
   }
-  return out;
+
+  /** The row's bytes, joined (no copy when they arrived in one piece). */
+  bytes(): Uint8Array {
+    if (this.pieces.length === 1) return this.pieces[0];
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const p of this.pieces) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /** Starts the next row. */
+  clear(): void {
+    this.pieces = [];
+    this.length = 0;
+    this.tooLong = false;
+  }
 }
