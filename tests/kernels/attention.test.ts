@@ -25,8 +25,7 @@ async function expectForwardMatchesReference(
 ): Promise<void> {
   const gpu = await testGpu();
   const precision = extra.precision ?? 'f32';
-  const raw = randomAttentionInputs(shape, seed);
-  const x = { q: roundToActivation(raw.q, precision), k: roundToActivation(raw.k, precision), v: roundToActivation(raw.v, precision), segStart: extra.segStart };
+  const x = { ...randomAttentionInputs(shape, seed, precision), segStart: extra.segStart };
   const got = await runAttentionForward(gpu, x, shape, { precision });
   const want = attentionReference(x, shape);
   const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;
@@ -132,8 +131,7 @@ async function expectDecodeMatchesForwardLastRow(shape: AttentionDecodeShape, se
   const batch = shape.batch ?? 1;
   const { kvLen, nHeads, headDim } = shape;
   const full = { ...shape, qLen: kvLen };
-  const raw = randomAttentionInputs(full, seed);
-  const x = { q: roundToActivation(raw.q, precision), k: roundToActivation(raw.k, precision), v: roundToActivation(raw.v, precision) };
+  const x = randomAttentionInputs(full, seed, precision);
   const forward = await runAttentionForward(gpu, x, full, { precision });
 
   const rowWidth = nHeads * headDim;

@@ -59,8 +59,7 @@ async function expectBackwardMatchesReference(
 ): Promise<void> {
   const gpu = await testGpu();
   const precision = extra.precision ?? 'f32';
-  const raw = randomAttentionInputs(shape, seed);
-  const x = { q: roundToActivation(raw.q, precision), k: roundToActivation(raw.k, precision), v: roundToActivation(raw.v, precision), segStart: extra.segStart };
+  const x = { ...randomAttentionInputs(shape, seed, precision), segStart: extra.segStart };
   const dOut = randomF32(x.q.length, seed + 3);
   const forward = attentionReference(x, shape);
   const got = await runBackward(gpu, x, { out: roundToActivation(forward.out, precision), lse: forward.lse }, dOut, shape, precision);

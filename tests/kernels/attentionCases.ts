@@ -3,15 +3,26 @@ import type { TrackedBuffer } from '../../src/gpu/allocator';
 import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
 import { attentionForward, type AttentionShape, type KvLayout } from '../../src/kernels/attention';
 import { resolveAttentionShape } from '../../src/kernels/attentionShape';
-import { readActivation, uploadActivation } from './activations';
+import { readActivation, roundToActivation, uploadActivation } from './activations';
 import { randomF32 } from '../../src/util/random';
 
-/** Random attention inputs for a shape: Q is scaled up so that softmax rows are peaked, not flat. */
-export function randomAttentionInputs(shape: AttentionShape, seed: number): { q: Float32Array; k: Float32Array; v: Float32Array } {
+/**
+ * Random attention inputs for a shape, as stored at `precision` (f16 inputs are rounded before the reference sees
+ * them too). Q is scaled up so that softmax rows are peaked, not flat.
+ */
+export function randomAttentionInputs(
+  shape: AttentionShape,
+  seed: number,
+  precision: ActivationPrecision = 'f32',
+): { q: Float32Array; k: Float32Array; v: Float32Array } {
   const s = resolveAttentionShape(shape, 'randomAttentionInputs');
   const qCount = s.batch * s.qLen * s.nHeads * s.headDim;
   const kvCount = s.batch * s.kvLen * s.nKvHeads * s.headDim;
-  return { q: randomF32(qCount, seed, 3), k: randomF32(kvCount, seed + 1), v: randomF32(kvCount, seed + 2) };
+  return {
+    q: roundToActivation(randomF32(qCount, seed, 3), precision),
+    k: roundToActivation(randomF32(kvCount, seed + 1), precision),
+    v: roundToActivation(randomF32(kvCount, seed + 2), precision),
+  };
 }
 
 /** Token-major K/V [batch, kvLen, nKvHeads, d] → cache layout [batch, nKvHeads, maxCtx, d] (unused slots random). */
