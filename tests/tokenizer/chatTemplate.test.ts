@@ -6,7 +6,8 @@ import { sftEvalPrompt, sftTrainPrompt } from '../../src/data/sftTemplate';
 import {
   ChatTemplate, instructionPrompt, tokenizeRendered, trainingExample, type ChatMessage,
 } from '../../src/model/chatTemplate';
-import { llamaCppModelFile, loadTokenizer, vocabPath } from './llamaCppModels';
+import { loadTokenizer, vocabPath } from './llamaCppModels';
+import { llamaCppModelFile } from '../../scripts/lib/llamaCppVocab';
 
 /** ChatML, as Qwen2 writes it (default system turn when the conversation has none). */
 const CHATML =

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { sharedData } from '../sharedData';
-import { llamaCppModelFile, SHARED_VOCABS, vocabPath } from './llamaCppModels';
+import { SHARED_VOCABS, vocabPath } from './llamaCppModels';
+import { llamaCppModelFile } from '../../scripts/lib/llamaCppVocab';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
