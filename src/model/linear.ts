@@ -17,6 +17,14 @@ export interface DenseWeight {
   label: string;
 }
 
+/**
+ * Whether a projection stored as `type` with rows of K values takes the dense f32 path: F32 rows whose width is
+ * not a multiple of 8 (the block kernels decode 8 values at a time), such as a tiny model's FFN width of 172.
+ */
+export function takesDensePath(type: string, K: number): boolean {
+  return type === 'F32' && K % 8 !== 0;
+}
+
 /** A frozen projection: quantized blocks as stored in the GGUF file, or dense f32. */
 export type LinearWeight = QuantizedWeight | DenseWeight;
 

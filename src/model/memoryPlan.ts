@@ -7,6 +7,7 @@ import { attentionDecodeScratchBytes } from '../kernels/attentionDecode';
 import type { ModelConfig } from './config';
 import { KvCache } from './kvCache';
 import { activationBytes } from './activations';
+import { takesDensePath } from './linear';
 
 export interface MemoryPlanOptions {
   maxContext: number;
@@ -39,7 +40,7 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
     if (t.dims.length === 2 && isQuantFormat(t.type.name)) {
       const [K, N] = t.dims;
       try {
-        if (t.type.name === 'F32' && K % 8 !== 0) {
+        if (takesDensePath(t.type.name, K)) {
           // Dense f32 path (see weights.ts): one buffer, bound whole.
           weights += N * K * 4;
           if (N * K * 4 > binding) problems.push(`tensor "${t.name}" needs a ${formatBytes(N * K * 4)} binding; the device allows ${formatBytes(binding)}`);

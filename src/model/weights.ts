@@ -4,7 +4,7 @@ import { LabError } from '../errors';
 import { findTensor, tensorChunks, type GgufFile, type GgufTensorInfo } from '../formats/gguf';
 import { dequantize } from '../formats/quant';
 import { allocateQuantizedWeight, isQuantFormat, writeQuantizedWeightBytes, type QuantizedWeight } from '../kernels/quantWeight';
-import { freeLinearWeight, type LinearWeight } from './linear';
+import { freeLinearWeight, takesDensePath, type LinearWeight } from './linear';
 import { uploadRopeFrequencies } from '../kernels/rope';
 import type { ModelConfig } from './config';
 import { attnNormName, biasTensorName, ffnNormName, PROJECTIONS, projectionTensorName, type Projection } from './tensorNames';
@@ -90,13 +90,10 @@ export async function loadModelWeights(
     return weight;
   }
 
-  /**
-   * A projection in its block layout; F32 rows whose width is not a multiple of 8 (the block kernels decode 8
-   * values at a time), such as a tiny model's FFN width of 172, go to the dense f32 path instead.
-   */
+  /** A projection in its block layout, or on the dense f32 path where the block kernels cannot read it. */
   async function matrix(name: string, N: number, K: number): Promise<LinearWeight> {
     const tensor = checkedMatrix(name, N, K);
-    if (tensor.type.name !== 'F32' || K % 8 === 0) return quantized(name, N, K);
+    if (!takesDensePath(tensor.type.name, K)) return quantized(name, N, K);
     const buffer = gpu.alloc(tensor.byteLength, { label: name, category: 'weights' });
     allocated.push(buffer);
     await stream(tensor, (offset, bytes) => gpu.write(buffer, bytes, offset));
