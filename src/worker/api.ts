@@ -12,10 +12,16 @@ export type { GenerateResult } from '../model/generate';
 import type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
 
 export type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
-import type { AdapterSummary, TrainRequest } from './training';
+import type { AdapterSummary, TrainRequest, InterruptedRun, ExportedFile } from './training';
 import type { StepMetrics } from '../train/trainer';
+import type { ModelIdentity } from './modelIdentity';
+import type { KeptModel, StorageUsage } from './keptModels';
+import type { ScalingProgress, ScalingRequest, ScalingResult } from './scaling';
 
-export type { AdapterSummary, TrainRequest } from './training';
+export type { AdapterSummary, TrainRequest, InterruptedRun, ExportedFile, TrainingDataDescription } from './training';
+export type { ModelIdentity } from './modelIdentity';
+export type { KeptModel, StorageUsage } from './keptModels';
+export type { ScalingPoint, ScalingProgress, ScalingRequest, ScalingResult } from './scaling';
 export type { StepMetrics } from '../train/trainer';
 export type { BenchmarkSource, EvaluationRequest, EvaluationProgress, EvaluationOutcome } from '../eval/evaluation';
 export type { RunComparison } from '../eval/compareRuns';
@@ -65,6 +71,8 @@ export interface MatmulCheckResult {
 export interface ModelInfo {
   fileName: string;
   fileBytes: number;
+  /** File name, size and a hash of the GGUF header: what runs and adapters record as their base model. */
+  identity: ModelIdentity;
   config: ModelConfig;
   parameters: number;
   /** Tensor bytes by ggml type, e.g. { Q4_K: …, Q6_K: …, F32: … }. */
@@ -97,8 +105,18 @@ export interface LabEngineApi {
   /**
    * Streams a GGUF model from the user's file into GPU memory (progress in bytes), after checking its memory plan
    * against the device. The model loaded before stays usable until the new one has loaded.
+   * With `keep`, the file is then copied into the browser's storage (streamed in chunks, progress message
+   * "keeping"), after checking the storage quota first: a reload can then `loadKeptModel` it without the file.
    */
-  loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void): Promise<ModelInfo>;
+  loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void, options?: LoadModelOptions): Promise<ModelInfo>;
+  /** Models kept in the browser's storage, oldest first. */
+  keptModels(): Promise<KeptModel[]>;
+  /** Loads a kept model (as `loadModel` does, from storage instead of the user's file). */
+  loadKeptModel(name: string, jobId: string, onProgress?: (p: Progress) => void): Promise<ModelInfo>;
+  /** Deletes a kept model from storage (the loaded model, if it is this one, stays loaded). */
+  forgetModel(name: string): Promise<void>;
+  /** Bytes the origin uses and may use in the browser's storage (undefined where the browser does not say). */
+  storageUsage(): Promise<StorageUsage | undefined>;
   modelInfo(): Promise<ModelInfo | undefined>;
   /** Generates from the loaded model, streaming text pieces as they become certain. */
   generate(request: GenerateRequest, jobId: string, onText?: (text: string) => void): Promise<GenerateResult>;
@@ -127,15 +145,56 @@ export interface LabEngineApi {
   removeShard(name: string): Promise<void>;
   /** Per-shard reports and statistics (token lengths in the loaded model's tokens, when a model is loaded). */
   dataSummary(): Promise<DataSummary>;
-  /** Fine-tunes a LoRA adapter on the loaded model and the loaded shards; metrics stream per optimizer step. */
+  /**
+   * Fine-tunes a LoRA adapter on the loaded model and the loaded shards; metrics stream per optimizer step.
+   * The run is persisted when it starts (config, prepared token rows, base model identity) and checkpointed every
+   * `checkpointEvery` steps and when stopped: cancelling returns status 'stopped' and the run stays resumable
+   * (a pause). The adapter (done or stopped) goes into the adapters library; its id is also the run id.
+   */
   train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary>;
+  /** Runs that did not finish (stopped, or cut off by a reload or crash), oldest first, with their metrics so far. */
+  interruptedRuns(): Promise<InterruptedRun[]>;
+  /**
+   * Continues a run from its last checkpoint, exactly as if it had never stopped (same losses and parameters).
+   * The loaded model must be the run's base model (refused otherwise, naming the file to load). `onMetrics` first
+   * replays the stored steps 1..k, then streams the new ones, so a chart shows the whole run.
+   */
+  resumeTraining(runId: string, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary>;
+  /** Deletes a run's checkpoint and data (its adapter, if one was saved when it stopped, stays in the library). */
+  discardRun(runId: string): Promise<void>;
+  /** The adapters library (trained and imported adapters, kept across reloads), oldest first. */
   adapters(): Promise<AdapterSummary[]>;
-  /** Generation and evaluation use this adapter from now on (unmerged), or the base model with `null`. */
+  /**
+   * Generation and evaluation use this adapter from now on (unmerged), or the base model with `null`. An adapter
+   * not on the GPU is loaded from the library; the base model is not reloaded.
+   */
   useAdapter(id: string | null): Promise<void>;
+  /** The adapter as PEFT files to download: adapter_config.json and adapter_model.safetensors. */
+  exportAdapter(id: string): Promise<ExportedFile[]>;
+  /**
+   * Adds a PEFT adapter (files named adapter_config.json and *.safetensors) to the library, after checking it
+   * against the loaded model's shapes; `name` defaults to the config's base model name.
+   */
+  importAdapter(files: Blob[], name?: string): Promise<AdapterSummary>;
+  /** Removes an adapter from the library (and from the GPU; generation falls back to the base model if it was in use). */
+  deleteAdapter(id: string): Promise<void>;
+  /**
+   * Data-scaling experiment: one seeded shuffle of the loaded training examples, an adapter trained on each nested
+   * prefix of `sizes` examples (into the library as `<name>-n<size>`), each evaluated on the same problems.
+   * Cancelling keeps the sizes that finished; the result has one point per finished size.
+   */
+  scalingExperiment(request: ScalingRequest, jobId: string, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult>;
+}
+
+export interface LoadModelOptions {
+  /** Copy the file into the browser's storage after loading it. */
+  keep?: boolean;
 }
 
 export interface EvaluationRunSummary {
   run: RunInfo;
+  /** The library adapter the run was made with (absent for the base model, or when the adapter was deleted). */
+  adapter?: { id: string; name: string };
   /** Problems graded so far (a stopped run has fewer than `run.problemIds`). */
   done: number;
   summary: AccuracySummary;

@@ -1,6 +1,6 @@
 import type { Gpu } from '../gpu/gpu';
 import { describeAdapter } from '../gpu/acquire';
-import type { GenerateRequest, GpuStatus, LabEngineApi, MatmulCheckRequest, MatmulCheckResult, ModelInfo, Progress } from './api';
+import type { GenerateRequest, GpuStatus, LabEngineApi, LoadModelOptions, MatmulCheckRequest, MatmulCheckResult, ModelInfo, Progress } from './api';
 import type { CompareRunsOptions, EvaluationRunSummary } from './api';
 import { Model } from '../model/model';
 import { generate, type GenerateResult } from '../model/generate';
@@ -8,7 +8,17 @@ import { planInferenceMemory } from '../model/memoryPlan';
 import { Tokenizer, vocabFromGguf } from '../tokenizer';
 import { JobRegistry, throwIfCancelled } from './jobs';
 import { DatasetWorkspace, type AddShardsResult, type DataSummary, type EvalSetSummary } from './datasets';
-import { AdapterShelf, type AdapterSummary, type TrainRequest } from './training';
+import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainRequest } from './training';
+import { AdapterLibrary, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type AdapterSummary, type ExportedFile } from './adapterLibrary';
+import { GpuAdapters } from './gpuAdapters';
+import { KeptModels, type KeptModel } from './keptModels';
+import { modelIdentity } from './modelIdentity';
+import { scalingExperiment, type ScalingProgress, type ScalingRequest, type ScalingResult } from './scaling';
+import type { LabStorage, StorageUsage } from './storage/labStorage';
+import { browserLabStorage } from './storage/opfsStorage';
+import type { Example } from '../data/example';
+import { LoraAdapter } from '../model/lora';
+import { importPeftValues } from '../model/loraPeft';
 import type { StepMetrics } from '../train/trainer';
 import { matmul } from '../kernels/matmul';
 import { matmulReference } from '../kernels/reference/matmul';
@@ -30,13 +40,25 @@ export class Engine implements LabEngineApi {
   private readonly jobs = new JobRegistry();
   private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo } | undefined;
   private readonly datasets = new DatasetWorkspace();
-  private readonly adapterShelf = new AdapterShelf();
+  private readonly gpuAdapters = new GpuAdapters();
+  private readonly library: AdapterLibrary;
+  private readonly trainingRuns: TrainingRuns;
+  private readonly keptFiles: KeptModels;
 
-  /** `evaluationEnv`: where evaluation runs are kept and sample problems found (OPFS and fetch in the page). */
+  /**
+   * `evaluationEnv`: where evaluation runs are kept and sample problems found (OPFS and fetch in the page).
+   * `storage`: where training runs, the adapters library and kept model files live (OPFS in the page; a
+   * directory or memory in Node) — an Engine over the same storage after a reload finds them all again.
+   */
   constructor(
     private readonly openGpu: () => Promise<Gpu>,
     private readonly evaluationEnv: EvaluationEnvironment = browserEvaluationEnvironment(),
-  ) {}
+    private readonly storage: LabStorage = browserLabStorage(),
+  ) {
+    this.library = new AdapterLibrary(storage);
+    this.trainingRuns = new TrainingRuns(storage, this.library);
+    this.keptFiles = new KeptModels(storage);
+  }
 
   async init(): Promise<GpuStatus> {
     this.gpu ??= await this.openGpu();
@@ -89,20 +111,62 @@ export class Engine implements LabEngineApi {
     }
   }
 
-  async loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
-    const gpu = this.requireGpu();
+  async loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void, options: LoadModelOptions = {}): Promise<ModelInfo> {
+    const fileName = (file as File).name || 'model.gguf';
+    // Before anything is read: a 4 GB file the storage cannot hold is refused with the numbers, not after the load.
+    if (options.keep) await this.keptFiles.checkRoom(file.size, fileName);
+    return this.withModelJob(jobId, async (signal) => {
+      const info = await this.load(file, fileName, signal, onProgress);
+      if (options.keep) {
+        await this.keptFiles.keep(file, fileName, info.identity, {
+          signal,
+          onProgress: (done, total) => onProgress?.({ done, total, unit: 'bytes', message: 'keeping' }),
+        });
+      }
+      return info;
+    });
+  }
+
+  async keptModels(): Promise<KeptModel[]> {
+    return this.keptFiles.list();
+  }
+
+  async loadKeptModel(name: string, jobId: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+    const file = await this.keptFiles.open(name);
+    return this.withModelJob(jobId, (signal) => this.load(file, name, signal, onProgress));
+  }
+
+  async forgetModel(name: string): Promise<void> {
+    await this.keptFiles.forget(name);
+  }
+
+  async storageUsage(): Promise<StorageUsage | undefined> {
+    return this.storage.usage();
+  }
+
+  /** Runs `work` as a job that replaces the loaded model, refused while another job uses the loaded one. */
+  private async withModelJob(jobId: string, work: (signal: AbortSignal) => Promise<ModelInfo>): Promise<ModelInfo> {
+    this.requireGpu();
     if (this.jobs.ids.length > 0) {
       // Generation, evaluation and training hold the loaded model; replacing it under them would free it.
       throw new LabError('a job is still running on the loaded model', 'loadModel', 'Stop it, or wait until it finishes, then load the new model.');
     }
     const signal = this.jobs.start(jobId);
-    const fileName = (file as File).name || 'model.gguf';
     try {
-      const started = performance.now();
-      const model = await Model.load(gpu, file, {
-        signal,
-        onProgress: (p) => onProgress?.({ done: p.bytesDone, total: p.bytesTotal, unit: 'bytes', message: p.tensor }),
-      });
+      return await work(signal);
+    } finally {
+      this.jobs.finish(jobId);
+    }
+  }
+
+  private async load(file: Blob, fileName: string, signal: AbortSignal, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+    const gpu = this.requireGpu();
+    const started = performance.now();
+    const model = await Model.load(gpu, file, {
+      signal,
+      onProgress: (p) => onProgress?.({ done: p.bytesDone, total: p.bytesTotal, unit: 'bytes', message: p.tensor }),
+    });
+    try {
       const tokenizer = new Tokenizer(vocabFromGguf(model.file, fileName));
       const bytesByType: Record<string, number> = {};
       let parameters = 0;
@@ -113,6 +177,7 @@ export class Engine implements LabEngineApi {
       const info: ModelInfo = {
         fileName,
         fileBytes: file.size,
+        identity: await modelIdentity(file, fileName, model.file.dataOffset),
         config: model.config,
         parameters,
         bytesByType,
@@ -120,11 +185,14 @@ export class Engine implements LabEngineApi {
         memoryPlan: planInferenceMemory(model.file, model.config, gpu.limits, { maxContext: model.cache.maxCtx, maxStepTokens: 256 }),
         loadSeconds: (performance.now() - started) / 1000,
       };
+      // The adapters on the GPU were made for the old model's shapes.
+      this.gpuAdapters.clear();
       this.loaded?.model.free();
       this.loaded = { model, tokenizer, info };
       return info;
-    } finally {
-      this.jobs.finish(jobId);
+    } catch (error) {
+      model.free();
+      throw error;
     }
   }
 
@@ -152,36 +220,45 @@ export class Engine implements LabEngineApi {
   }
 
   async evaluate(request: EvaluationRequest, jobId: string, onProgress?: (p: EvaluationProgress) => void): Promise<EvaluationOutcome> {
-    // Loaded on first use: the grader's CAS (compute-engine) is most of the worker's code, and loading a model
-    // or generating should not wait for it.
-    const [{ checkEvaluationRequest, evaluate }, { ModelGenerator }] = await Promise.all([import('../eval/evaluation'), import('../eval/modelGenerator')]);
-    checkEvaluationRequest(request);
-    if (!this.loaded) throw new LabError('no model is loaded', 'evaluate', 'Load a GGUF model first.');
-    const { model, tokenizer, info } = this.loaded;
     const signal = this.jobs.start(jobId);
     try {
-      const name = model.activeAdapter ? `${info.fileName} + LoRA adapter` : info.fileName;
-      const generator = new ModelGenerator(name, model, tokenizer);
-      const store = await this.evaluationEnv.resultsStore();
-      const environment = {
-        sampleProblems: () => this.evaluationEnv.sampleProblems(),
-        shardExamples: (name: string) => {
-          const examples = this.datasets.examples().filter((e) => e.shard === name);
-          return examples.length > 0 ? examples : undefined;
-        },
-      };
-      return await evaluate({ request, generator, store, environment, signal, onProgress });
+      return await this.evaluateLoaded(request, signal, onProgress);
     } finally {
       this.jobs.finish(jobId);
     }
   }
 
+  /** Evaluates the loaded model with the adapter in use; the run is named after the adapter and listed with it. */
+  private async evaluateLoaded(request: EvaluationRequest, signal: AbortSignal, onProgress?: (p: EvaluationProgress) => void): Promise<EvaluationOutcome> {
+    // Loaded on first use: the grader's CAS (compute-engine) is most of the worker's code, and loading a model
+    // or generating should not wait for it.
+    const [{ checkEvaluationRequest, evaluate }, { ModelGenerator }] = await Promise.all([import('../eval/evaluation'), import('../eval/modelGenerator')]);
+    checkEvaluationRequest(request);
+    const { model, tokenizer, info } = this.requireModel();
+    const adapterId = this.gpuAdapters.activeId;
+    const adapter = adapterId === null ? undefined : await this.library.get(adapterId);
+    const generator = new ModelGenerator(adapter ? `${info.fileName} + ${adapter.name}` : info.fileName, model, tokenizer);
+    const store = await this.evaluationEnv.resultsStore();
+    const environment = {
+      sampleProblems: () => this.evaluationEnv.sampleProblems(),
+      shardExamples: (name: string) => {
+        const examples = this.datasets.examples().filter((e) => e.shard === name);
+        return examples.length > 0 ? examples : undefined;
+      },
+    };
+    const outcome = await evaluate({ request, generator, store, environment, signal, onProgress });
+    if (adapter) await this.library.addEvaluationRun(adapter.id, outcome.run.id);
+    return outcome;
+  }
+
   async evaluationRuns(): Promise<EvaluationRunSummary[]> {
     const store = await this.evaluationEnv.resultsStore();
     const runs: EvaluationRunSummary[] = [];
+    const byRun = await this.library.adaptersByRun();
     for (const info of await store.listRuns()) {
       const stored = await store.loadRun(info.id);
-      if (stored) runs.push({ run: stored.info, done: stored.records.length, summary: summarise(stored.records) });
+      const adapter = byRun.get(info.id);
+      if (stored) runs.push({ run: stored.info, done: stored.records.length, summary: summarise(stored.records), ...(adapter && { adapter: { id: adapter.id, name: adapter.name } }) });
     }
     return runs;
   }
@@ -225,24 +302,128 @@ export class Engine implements LabEngineApi {
   }
 
   async train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary> {
-    const { model, tokenizer } = this.requireModel();
     const signal = this.jobs.start(jobId);
     try {
-      return await this.adapterShelf.train(this.requireGpu(), model, tokenizer, this.datasets.examples(), request, signal, onMetrics);
+      return await this.trainOn(this.datasets.examples(), request, signal, onMetrics);
     } finally {
       this.jobs.finish(jobId);
     }
   }
 
+  private async trainOn(examples: readonly Example[], request: TrainRequest, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary> {
+    const context = this.trainingContext();
+    const { summary, adapter } = await this.trainingRuns.start(context, examples, request, signal, onMetrics);
+    this.gpuAdapters.put(context.model, summary.id, adapter);
+    return summary;
+  }
+
+  async interruptedRuns(): Promise<InterruptedRun[]> {
+    return this.trainingRuns.interrupted();
+  }
+
+  async resumeTraining(runId: string, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary> {
+    const context = this.trainingContext();
+    const signal = this.jobs.start(jobId);
+    try {
+      const { summary, adapter } = await this.trainingRuns.resume(context, runId, signal, onMetrics);
+      this.gpuAdapters.put(context.model, summary.id, adapter);
+      return summary;
+    } finally {
+      this.jobs.finish(jobId);
+    }
+  }
+
+  async discardRun(runId: string): Promise<void> {
+    await this.trainingRuns.discard(runId);
+  }
+
   async adapters(): Promise<AdapterSummary[]> {
-    return this.adapterShelf.list();
+    return this.library.list();
   }
 
   async useAdapter(id: string | null): Promise<void> {
-    this.requireModel().model.useAdapter(id === null ? undefined : this.adapterShelf.adapter(id));
+    const { model } = this.requireModel();
+    await this.gpuAdapters.use(model, id, async () => {
+      const files = await this.library.files(id!);
+      const { lora, values } = await importPeftValues(model.config, files);
+      return LoraAdapter.fromValues(this.requireGpu(), model.config, lora, values);
+    });
   }
 
-  private requireModel(): { model: Model; tokenizer: Tokenizer } {
+  async exportAdapter(id: string): Promise<ExportedFile[]> {
+    await this.library.get(id);
+    const files = await this.library.files(id);
+    return [
+      { name: PEFT_CONFIG_FILE, blob: new Blob([files.config], { type: 'application/json' }) },
+      { name: PEFT_WEIGHTS_FILE, blob: files.weights },
+    ];
+  }
+
+  async importAdapter(files: Blob[], name = 'imported'): Promise<AdapterSummary> {
+    const { model, info } = this.requireModel();
+    const named = files.map((blob, i) => ({ blob, name: (blob as File).name || `file-${i + 1}` }));
+    const config = named.find((f) => f.name === PEFT_CONFIG_FILE) ?? named.find((f) => f.name.endsWith('.json'));
+    const weights = named.find((f) => f.name.endsWith('.safetensors'));
+    if (!config || !weights) {
+      throw new LabError(`got ${named.map((f) => f.name).join(', ') || 'no files'}`, 'importAdapter', `Choose both ${PEFT_CONFIG_FILE} and ${PEFT_WEIGHTS_FILE} of a PEFT adapter.`);
+    }
+    const peft = { config: await config.blob.text(), weights: weights.blob };
+    // Reading it against the loaded model checks every tensor's shape before anything is stored.
+    const { lora } = await importPeftValues(model.config, peft);
+    const summary: AdapterSummary = {
+      id: await this.trainingRuns.newId(name),
+      name,
+      status: 'imported',
+      lora,
+      steps: 0,
+      metrics: [],
+      trainExamples: 0,
+      baseModel: info.identity,
+      evaluationRunIds: [],
+      createdAt: new Date().toISOString(),
+    };
+    await this.library.save(summary, peft);
+    return summary;
+  }
+
+  async deleteAdapter(id: string): Promise<void> {
+    await this.library.get(id);
+    this.gpuAdapters.drop(this.loaded?.model, id);
+    await this.library.delete(id);
+  }
+
+  async scalingExperiment(request: ScalingRequest, jobId: string, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult> {
+    this.requireModel();
+    const signal = this.jobs.start(jobId);
+    const previous = this.gpuAdapters.activeId;
+    try {
+      const store = await this.evaluationEnv.resultsStore();
+      return await scalingExperiment(
+        request,
+        {
+          examples: this.datasets.examples(),
+          signal,
+          now: () => new Date(),
+          train: (examples, trainRequest, onMetrics) => this.trainOn(examples, trainRequest, signal, onMetrics),
+          useAdapter: (id) => this.useAdapter(id),
+          evaluate: (evaluationRequest, onEvaluation) => this.evaluateLoaded(evaluationRequest, signal, onEvaluation),
+          records: async (runId) => (await this.storedRun(store, runId)).records,
+        },
+        onProgress,
+      );
+    } finally {
+      this.jobs.finish(jobId);
+      // The experiment switched adapters to evaluate them; the user's choice comes back.
+      if (this.loaded && (previous === null || (await this.library.has(previous)))) await this.useAdapter(previous);
+    }
+  }
+
+  private trainingContext(): TrainingContext {
+    const { model, tokenizer, info } = this.requireModel();
+    return { gpu: this.requireGpu(), model, tokenizer, identity: info.identity };
+  }
+
+  private requireModel(): { model: Model; tokenizer: Tokenizer; info: ModelInfo } {
     if (!this.loaded) throw new LabError('no model is loaded', 'engine', 'Load a GGUF model first.');
     return this.loaded;
   }

@@ -3,11 +3,19 @@ import { LabError } from '../errors';
 import type { Example } from '../data/example';
 import type { Model } from '../model/model';
 import type { LoraAdapter } from '../model/lora';
+import { exportPeft } from '../model/loraPeft';
 import { PROJECTIONS, type Projection } from '../model/tensorNames';
 import type { Tokenizer } from '../tokenizer';
+import { deserializeCheckpoint, type CheckpointStore } from '../train/checkpoint';
 import { defaultTrainConfig, type TrainConfig } from '../train/config';
 import { prepareTrainingData } from '../train/prepareData';
-import { Trainer, type StepMetrics } from '../train/trainer';
+import { Trainer, type StepMetrics, type TrainerData } from '../train/trainer';
+import type { AdapterLibrary, AdapterSummary, TrainingDataDescription } from './adapterLibrary';
+import { requireModel, type ModelIdentity } from './modelIdentity';
+import { readJson, storageName, writeJson, type LabStorage } from './storage/labStorage';
+import { deserializePackedRows, serializePackedRows } from './storage/packedRowsFile';
+
+export type { AdapterSummary, ExportedFile, TrainingDataDescription } from './adapterLibrary';
 
 /** What the Train form sends; everything else takes the trainer's defaults. */
 export interface TrainRequest {
@@ -24,65 +32,253 @@ export interface TrainRequest {
   targets?: Projection[];
   /** Fraction of the examples held out for the evaluation loss. Default 0.1. */
   validationFraction?: number;
+  /** Save a checkpoint every N steps (and always when stopped). Default: a tenth of the steps, at least 1. */
+  checkpointEvery?: number;
 }
 
-export interface AdapterSummary {
+/** A run that did not finish: stopped by the user (a pause) or cut off by a reload, crash or device loss. */
+export interface InterruptedRun {
+  runId: string;
+  name: string;
+  status: 'stopped' | 'interrupted';
+  /** Optimizer steps saved in the last checkpoint (0 before the first one), of `steps`. */
+  step: number;
+  steps: number;
+  /** The base model the run needs loaded to continue. */
+  model: ModelIdentity;
+  config: TrainConfig;
+  data: TrainingDataDescription;
+  /** Metrics of steps 1..step. */
+  metrics: StepMetrics[];
+  lastMetrics?: StepMetrics;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the engine needs to train on the loaded model. */
+export interface TrainingContext {
+  gpu: Gpu;
+  model: Model;
+  tokenizer: Tokenizer;
+  identity: ModelIdentity;
+}
+
+export interface TrainedAdapter {
+  summary: AdapterSummary;
+  /** On the GPU, ready for `Model.useAdapter`; the caller owns it. */
+  adapter: LoraAdapter;
+}
+
+interface RunRecord {
   id: string;
   name: string;
   config: TrainConfig;
-  status: 'done' | 'stopped';
-  steps: number;
-  metrics: StepMetrics[];
-  trainExamples: number;
+  model: ModelIdentity;
+  data: TrainingDataDescription;
+  status: 'running' | 'stopped';
+  createdAt: string;
+  updatedAt: string;
 }
 
-/** Adapters trained in this session, kept on the GPU so generation and evaluation can switch between them. */
-export class AdapterShelf {
-  private readonly trained = new Map<string, { summary: AdapterSummary; adapter: LoraAdapter }>();
+interface RunProgress {
+  step: number;
+  metrics: StepMetrics[];
+}
 
-  async train(gpu: Gpu, model: Model, tokenizer: Tokenizer, examples: readonly Example[], request: TrainRequest, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary> {
+const ROOT = 'runs';
+
+export function trainConfigFromRequest(request: TrainRequest): TrainConfig {
+  const config = defaultTrainConfig({
+    seed: request.seed,
+    steps: request.steps,
+    lr: request.lr,
+    seqLen: request.seqLen,
+    batch: request.batch,
+    accumulation: request.accumulation,
+    warmupSteps: request.warmupSteps,
+    evalEvery: Math.max(1, Math.floor(request.steps / 5)),
+    evalBatches: 2,
+    checkpointEvery: request.checkpointEvery ?? Math.max(1, Math.floor(request.steps / 10)),
+  });
+  config.lora = { ...config.lora, rank: request.rank, alpha: request.alpha, targets: request.targets ?? PROJECTIONS };
+  return config;
+}
+
+function describeData(examples: readonly Example[], trainExamples: number, validationExamples: number, data: TrainerData, seqLen: number): TrainingDataDescription {
+  const counts = new Map<string, number>();
+  for (const e of examples) counts.set(e.shard, (counts.get(e.shard) ?? 0) + 1);
+  return {
+    shards: [...counts].map(([name, n]) => ({ name, examples: n })),
+    trainExamples,
+    validationExamples,
+    trainRows: data.train.length,
+    validationRows: data.validation.length,
+    seqLen,
+  };
+}
+
+/**
+ * Training runs kept in storage so they survive a reload: `runs/<id>/` holds run.json (config, base model, data
+ * description, status), data.bin (the packed token rows, so the user's shards are not needed again),
+ * progress.json (metrics up to the last checkpoint) and checkpoint.safetensors. A finished run's folder is
+ * removed once its adapter is in the library; a stopped or cut-off one stays until resumed or discarded.
+ */
+export class TrainingRuns {
+  /** Runs training in this engine right now (not offered as interrupted). */
+  private readonly active = new Set<string>();
+
+  constructor(
+    private readonly storage: LabStorage,
+    private readonly library: AdapterLibrary,
+  ) {}
+
+  /** A run (and adapter) id from the name, unused in the library and among stored runs. */
+  async newId(name: string): Promise<string> {
+    const base = storageName(name);
+    const taken = new Set([...(await this.storage.list(ROOT)), ...(await this.storage.list('adapters')), ...this.active]);
+    let n = 1;
+    while (taken.has(`${base}-${n}`)) n++;
+    return `${base}-${n}`;
+  }
+
+  async start(context: TrainingContext, examples: readonly Example[], request: TrainRequest, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void, id?: string): Promise<TrainedAdapter> {
     if (examples.length === 0) throw new LabError('there is no training data', 'train', 'Add shards in the Data panel first.');
-    const config = defaultTrainConfig({
-      seed: request.seed,
-      steps: request.steps,
-      lr: request.lr,
-      seqLen: request.seqLen,
-      batch: request.batch,
-      accumulation: request.accumulation,
-      warmupSteps: request.warmupSteps,
-      evalEvery: Math.max(1, Math.floor(request.steps / 5)),
-      evalBatches: 2,
-    });
-    config.lora = { ...config.lora, rank: request.rank, alpha: request.alpha, targets: request.targets ?? PROJECTIONS };
-    const data = prepareTrainingData(examples, tokenizer, { seqLen: config.seqLen, seed: config.seed, validationFraction: request.validationFraction ?? 0.1 });
-    const metrics: StepMetrics[] = [];
-    const trainer = Trainer.start(gpu, model, data, config, {
-      onMetrics: (m) => {
-        metrics.push(m);
-        onMetrics?.(m);
-      },
-    });
+    const config = trainConfigFromRequest(request);
+    const prepared = prepareTrainingData(examples, context.tokenizer, { seqLen: config.seqLen, seed: config.seed, validationFraction: request.validationFraction ?? 0.1 });
+    const runId = id ?? (await this.newId(request.name));
+    const now = new Date().toISOString();
+    const record: RunRecord = {
+      id: runId,
+      name: request.name,
+      config,
+      model: context.identity,
+      data: describeData(examples, prepared.trainExamples, prepared.validationExamples, prepared, config.seqLen),
+      status: 'running',
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.storage.write(`${ROOT}/${runId}/data.bin`, serializePackedRows(prepared, config.seqLen));
+    await writeJson(this.storage, `${ROOT}/${runId}/progress.json`, { step: 0, metrics: [] } satisfies RunProgress);
+    await writeJson(this.storage, `${ROOT}/${runId}/run.json`, record);
+    return this.run(context, record, prepared, undefined, [], signal, onMetrics);
+  }
+
+  async resume(context: TrainingContext, runId: string, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void): Promise<TrainedAdapter> {
+    const record = await this.record(runId);
+    if (this.active.has(runId)) throw new LabError(`run "${runId}" is already training`, 'resumeTraining', 'Wait for it or stop it first.');
+    requireModel(context.identity, record.model, 'resumeTraining');
+    const dataBlob = await this.storage.read(`${ROOT}/${runId}/data.bin`);
+    if (!dataBlob) throw new LabError(`run "${runId}" has lost its data`, `${this.storage.location} ${ROOT}/${runId}`, 'Discard it and train again.');
+    const data = await deserializePackedRows(dataBlob, `${ROOT}/${runId}/data.bin`);
+    const blob = await this.checkpointStore(runId).load();
+    const checkpoint = blob && (await deserializeCheckpoint(blob, `${ROOT}/${runId}/checkpoint.safetensors`));
+    const progress = (await readJson<RunProgress>(this.storage, `${ROOT}/${runId}/progress.json`)) ?? { step: 0, metrics: [] };
+    // Steps after the checkpoint are trained again (identically), so their stored metrics are dropped.
+    const history = progress.metrics.filter((m) => m.step <= (checkpoint?.step ?? 0));
+    for (const m of history) onMetrics?.(m);
+    return this.run(context, { ...record, status: 'running', updatedAt: new Date().toISOString() }, data, checkpoint, history, signal, onMetrics);
+  }
+
+  private async run(
+    context: TrainingContext,
+    record: RunRecord,
+    data: TrainerData,
+    checkpoint: Awaited<ReturnType<typeof deserializeCheckpoint>> | undefined,
+    history: StepMetrics[],
+    signal: AbortSignal,
+    onMetrics?: (m: StepMetrics) => void,
+  ): Promise<TrainedAdapter> {
+    const { gpu, model } = context;
+    const dir = `${ROOT}/${record.id}`;
+    const metrics = [...history];
+    const store = this.checkpointStore(record.id, () => writeJson(this.storage, `${dir}/progress.json`, { step: metrics.at(-1)?.step ?? 0, metrics } satisfies RunProgress));
+    const options = { store, onMetrics: (m: StepMetrics) => void (metrics.push(m), onMetrics?.(m)) };
+    this.active.add(record.id);
     try {
-      const result = await trainer.run(signal);
-      const id = `${request.name}-${this.trained.size + 1}`;
-      const summary: AdapterSummary = { id, name: request.name, config, status: result.status, steps: result.step, metrics, trainExamples: data.trainExamples };
-      this.trained.set(id, { summary, adapter: trainer.adapter });
-      return summary;
-    } catch (error) {
-      trainer.adapter.free();
-      throw error;
+      await writeJson(this.storage, `${dir}/run.json`, record);
+      const trainer = checkpoint ? Trainer.resume(gpu, model, data, checkpoint, options) : Trainer.start(gpu, model, data, record.config, options);
+      try {
+        const result = await trainer.run(signal);
+        const values = await trainer.adapter.readValues();
+        const previous = (await this.library.has(record.id)) ? await this.library.get(record.id) : undefined;
+        const summary: AdapterSummary = {
+          id: record.id,
+          name: record.name,
+          status: result.status,
+          config: record.config,
+          lora: record.config.lora,
+          steps: result.step,
+          metrics,
+          trainExamples: record.data.trainExamples,
+          data: record.data,
+          baseModel: record.model,
+          evaluationRunIds: previous?.evaluationRunIds ?? [],
+          createdAt: record.createdAt,
+        };
+        await this.library.save(summary, exportPeft(model.config, record.config.lora, values, record.model.fileName));
+        if (result.status === 'done') await this.storage.remove(dir);
+        else await writeJson(this.storage, `${dir}/run.json`, { ...record, status: 'stopped', updatedAt: new Date().toISOString() } satisfies RunRecord);
+        return { summary, adapter: trainer.adapter };
+      } catch (error) {
+        trainer.adapter.free();
+        throw error;
+      } finally {
+        trainer.free();
+      }
     } finally {
-      trainer.free();
+      this.active.delete(record.id);
     }
   }
 
-  list(): AdapterSummary[] {
-    return [...this.trained.values()].map((t) => t.summary);
+  async interrupted(): Promise<InterruptedRun[]> {
+    const runs: InterruptedRun[] = [];
+    for (const id of await this.storage.list(ROOT)) {
+      if (this.active.has(id)) continue;
+      const record = await readJson<RunRecord>(this.storage, `${ROOT}/${id}/run.json`);
+      if (!record) continue;
+      const progress = (await readJson<RunProgress>(this.storage, `${ROOT}/${id}/progress.json`)) ?? { step: 0, metrics: [] };
+      runs.push({
+        runId: id,
+        name: record.name,
+        status: record.status === 'stopped' ? 'stopped' : 'interrupted',
+        step: progress.step,
+        steps: record.config.steps,
+        model: record.model,
+        config: record.config,
+        data: record.data,
+        metrics: progress.metrics,
+        lastMetrics: progress.metrics.at(-1),
+        createdAt: record.createdAt,
+        updatedAt: record.updatedAt,
+      });
+    }
+    return runs.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  adapter(id: string): LoraAdapter {
-    const entry = this.trained.get(id);
-    if (!entry) throw new LabError(`no adapter "${id}"`, 'adapters', 'Pick one from the list of trained adapters.');
-    return entry.adapter;
+  async discard(runId: string): Promise<void> {
+    await this.record(runId);
+    if (this.active.has(runId)) throw new LabError(`run "${runId}" is training`, 'discardRun', 'Stop it first.');
+    await this.storage.remove(`${ROOT}/${runId}`);
+  }
+
+  private async record(runId: string): Promise<RunRecord> {
+    if (!/^(?!\.+$)[\w.-]+$/.test(runId)) throw new LabError(`run id "${runId}" is not a plain name`, 'runs', 'Pick a run from the list of interrupted runs.');
+    const record = await readJson<RunRecord>(this.storage, `${ROOT}/${runId}/run.json`);
+    if (!record) throw new LabError(`no interrupted run "${runId}"`, 'runs', 'Pick a run from the list of interrupted runs.');
+    return record;
+  }
+
+  /** The run's checkpoint in storage; `beforeSave` writes the metrics first, so they always cover the checkpoint. */
+  private checkpointStore(runId: string, beforeSave?: () => Promise<void>): CheckpointStore {
+    const path = `${ROOT}/${runId}/checkpoint.safetensors`;
+    const storage = this.storage;
+    return {
+      location: `${storage.location} ${path}`,
+      async save(checkpoint: Blob) {
+        await beforeSave?.();
+        await storage.write(path, checkpoint);
+      },
+      load: () => storage.read(path),
+    };
   }
 }

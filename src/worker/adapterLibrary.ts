@@ -1,0 +1,114 @@
+import { LabError } from '../errors';
+import type { LoraConfig } from '../model/lora';
+import type { PeftFiles } from '../model/loraPeft';
+import type { TrainConfig } from '../train/config';
+import type { StepMetrics } from '../train/trainer';
+import type { ModelIdentity } from './modelIdentity';
+import { readJson, writeJson, type LabStorage } from './storage/labStorage';
+
+/** What an adapter was trained on: the shards and how many of their examples went into each split. */
+export interface TrainingDataDescription {
+  shards: { name: string; examples: number }[];
+  trainExamples: number;
+  validationExamples: number;
+  trainRows: number;
+  validationRows: number;
+  seqLen: number;
+}
+
+export interface AdapterSummary {
+  id: string;
+  name: string;
+  /** 'imported': a PEFT adapter added from files, with no training history here. */
+  status: 'done' | 'stopped' | 'imported';
+  /** The training run's settings (absent for imported adapters). */
+  config?: TrainConfig;
+  lora: LoraConfig;
+  steps: number;
+  metrics: StepMetrics[];
+  trainExamples: number;
+  data?: TrainingDataDescription;
+  /** The base model it was trained on, or the model loaded when it was imported. */
+  baseModel?: ModelIdentity;
+  /** Evaluation runs made with this adapter, oldest first. */
+  evaluationRunIds: string[];
+  createdAt: string;
+}
+
+/** A file to hand to the user's download. */
+export interface ExportedFile {
+  name: string;
+  blob: Blob;
+}
+
+/** PEFT's file names (`src/train/peftDirectory.ts` has the same two, but imports node:fs, which the worker cannot). */
+export const PEFT_CONFIG_FILE = 'adapter_config.json';
+export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
+
+const ROOT = 'adapters';
+const INFO = 'info.json';
+
+/**
+ * Every adapter trained (done or stopped) or imported, kept across reloads: `adapters/<id>/` holds the PEFT
+ * files (what export hands out and what `useAdapter` loads) and `info.json` (the summary shown in the lists).
+ */
+export class AdapterLibrary {
+  constructor(private readonly storage: LabStorage) {}
+
+  async list(): Promise<AdapterSummary[]> {
+    const summaries: AdapterSummary[] = [];
+    for (const id of await this.storage.list(ROOT)) {
+      const summary = await readJson<AdapterSummary>(this.storage, `${ROOT}/${id}/${INFO}`);
+      if (summary) summaries.push(summary);
+    }
+    return summaries.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async get(id: string): Promise<AdapterSummary> {
+    const summary = await readJson<AdapterSummary>(this.storage, `${ROOT}/${checkId(id)}/${INFO}`);
+    if (!summary) throw new LabError(`no adapter "${id}" in the library`, 'adapters', 'Pick one from the list of adapters.');
+    return summary;
+  }
+
+  async has(id: string): Promise<boolean> {
+    return (await this.storage.read(`${ROOT}/${checkId(id)}/${INFO}`)) !== undefined;
+  }
+
+  /** Saves (or replaces) an adapter: its files first, the summary last, so a listed adapter always has its files. */
+  async save(summary: AdapterSummary, files: PeftFiles): Promise<void> {
+    const dir = `${ROOT}/${checkId(summary.id)}`;
+    await this.storage.write(`${dir}/${PEFT_CONFIG_FILE}`, files.config);
+    await this.storage.write(`${dir}/${PEFT_WEIGHTS_FILE}`, files.weights);
+    await writeJson(this.storage, `${dir}/${INFO}`, summary);
+  }
+
+  async files(id: string): Promise<PeftFiles> {
+    const dir = `${ROOT}/${checkId(id)}`;
+    const [config, weights] = [await this.storage.read(`${dir}/${PEFT_CONFIG_FILE}`), await this.storage.read(`${dir}/${PEFT_WEIGHTS_FILE}`)];
+    if (!config || !weights) throw new LabError(`adapter "${id}" has lost its files`, `${this.storage.location} ${dir}`, 'Delete it and train or import it again.');
+    return { config: await config.text(), weights };
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    await this.storage.remove(`${ROOT}/${checkId(id)}`);
+  }
+
+  async addEvaluationRun(id: string, runId: string): Promise<void> {
+    const summary = await this.get(id);
+    if (summary.evaluationRunIds.includes(runId)) return;
+    await writeJson(this.storage, `${ROOT}/${id}/${INFO}`, { ...summary, evaluationRunIds: [...summary.evaluationRunIds, runId] });
+  }
+
+  /** The adapter an evaluation run was made with, by run id. */
+  async adaptersByRun(): Promise<Map<string, AdapterSummary>> {
+    const byRun = new Map<string, AdapterSummary>();
+    for (const a of await this.list()) for (const runId of a.evaluationRunIds) byRun.set(runId, a);
+    return byRun;
+  }
+}
+
+function checkId(id: string): string {
+  if (!/^(?!\.+$)[\w.-]+$/.test(id)) throw new LabError(`adapter id "${id}" is not a plain name`, 'adapters', 'Pick one from the list of adapters.');
+  return id;
+}

@@ -1,0 +1,55 @@
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { forEachChunk, pathSegments, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
+
+/**
+ * The lab's storage in a directory (Node: the CLI and tests), laid out as in OPFS. A file is written to
+ * `<name>.tmp` and renamed over the old one, so an interrupted write never leaves half a file. Node only.
+ */
+export class FsStorage implements LabStorage {
+  constructor(readonly location: string) {}
+
+  private file(path: string): string {
+    return join(this.location, ...pathSegments(path));
+  }
+
+  async read(path: string): Promise<Blob | undefined> {
+    const file = this.file(path);
+    if (!existsSync(file) || !(await stat(file)).isFile()) return undefined;
+    return new Blob([await readFile(file)]);
+  }
+
+  async write(path: string, data: Blob | string, options: WriteOptions = {}): Promise<void> {
+    const file = this.file(path);
+    await mkdir(dirname(file), { recursive: true });
+    const tmp = `${file}.tmp`;
+    const handle = await open(tmp, 'w');
+    try {
+      await forEachChunk(typeof data === 'string' ? new Blob([data]) : data, options, async (chunk) => {
+        await handle.write(new Uint8Array(await chunk.arrayBuffer()));
+      });
+    } catch (error) {
+      await handle.close();
+      await rm(tmp, { force: true });
+      throw error;
+    }
+    await handle.close();
+    await rename(tmp, file);
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const folder = this.file(dir);
+    if (!existsSync(folder)) return [];
+    return (await readdir(folder)).filter((n) => !n.endsWith('.tmp')).sort();
+  }
+
+  async remove(path: string): Promise<void> {
+    await rm(this.file(path), { recursive: true, force: true });
+  }
+
+  /** A directory has no quota of its own; the lab's quota check is the browser's. */
+  async usage(): Promise<StorageUsage | undefined> {
+    return undefined;
+  }
+}

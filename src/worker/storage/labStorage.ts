@@ -1,0 +1,121 @@
+import { LabError } from '../../errors';
+
+/** Bytes the origin uses and may use (`navigator.storage.estimate()` in the page). */
+export interface StorageUsage {
+  usageBytes: number;
+  quotaBytes: number;
+}
+
+export interface WriteOptions {
+  /** Called after each chunk with the bytes written so far. */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Checked between chunks; an aborted write leaves the previous file (or none) in place. */
+  signal?: AbortSignal;
+}
+
+/**
+ * What the lab keeps across page reloads (training runs, the adapters library, kept model files), as files under
+ * slash-separated paths: the origin-private file system in the page, a directory or memory in Node. Writes replace
+ * a file whole, so a tab closed mid-write leaves the previous version.
+ */
+export interface LabStorage {
+  /** Where it is, for messages ("OPFS", a directory path, "memory"). */
+  readonly location: string;
+  read(path: string): Promise<Blob | undefined>;
+  /** Writes in chunks (a 4 GB model file is never held in memory), replacing the file when complete. */
+  write(path: string, data: Blob | string, options?: WriteOptions): Promise<void>;
+  /** Names of the entries directly under `dir` (files and folders), sorted; empty when `dir` does not exist. */
+  list(dir: string): Promise<string[]>;
+  /** Removes a file or a folder with everything in it; nothing happens when it does not exist. */
+  remove(path: string): Promise<void>;
+  usage(): Promise<StorageUsage | undefined>;
+}
+
+/** Bytes copied per chunk when writing a large file. */
+export const WRITE_CHUNK_BYTES = 16 << 20;
+
+/** One path segment: a file or folder name everywhere the lab keeps things (no separators, not "." or ".."). */
+const SEGMENT = /^(?!\.+$)[\w.-]+$/;
+
+/** A path's segments, refusing anything that could leave the storage root. */
+export function pathSegments(path: string): string[] {
+  const segments = path.split('/');
+  for (const s of segments) {
+    if (!SEGMENT.test(s)) throw new LabError(`path "${path}" has a part "${s}" that is not a plain file name`, 'storage', 'Use letters, digits, "_", "-" and ".".');
+  }
+  return segments;
+}
+
+/** A name made safe as a path segment (a user's file name or adapter name), kept readable. */
+export function storageName(name: string): string {
+  const safe = name.replace(/[^\w.-]+/g, '_').replace(/^\.+/, '_').slice(0, 80);
+  return safe === '' ? '_' : safe;
+}
+
+export async function readText(storage: LabStorage, path: string): Promise<string | undefined> {
+  return (await storage.read(path))?.text();
+}
+
+export async function readJson<T>(storage: LabStorage, path: string): Promise<T | undefined> {
+  const text = await readText(storage, path);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new LabError(`is not valid JSON (${(error as Error).message})`, `${storage.location} ${path}`, 'Delete it from the lab, or clear the site\'s storage.');
+  }
+}
+
+export function writeJson(storage: LabStorage, path: string, value: unknown): Promise<void> {
+  return storage.write(path, JSON.stringify(value));
+}
+
+/** Calls `write` for each chunk of `data`, reporting progress and stopping when `signal` aborts. */
+export async function forEachChunk(data: Blob, options: WriteOptions, write: (chunk: Blob) => Promise<void>): Promise<void> {
+  for (let offset = 0; offset < data.size || offset === 0; offset += WRITE_CHUNK_BYTES) {
+    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new LabError('cancelled', 'storage');
+    const chunk = data.slice(offset, offset + WRITE_CHUNK_BYTES);
+    await write(chunk);
+    options.onProgress?.(Math.min(offset + WRITE_CHUNK_BYTES, data.size), data.size);
+    if (data.size === 0) break;
+  }
+}
+
+/** Storage in memory: tests, and the page where the browser offers no OPFS (kept for the session only). */
+export class MemoryStorage implements LabStorage {
+  readonly location = 'memory';
+  private readonly files = new Map<string, Blob>();
+
+  /** `quotaBytes`: what `usage()` reports as the quota (tests of the quota check). */
+  constructor(private readonly quotaBytes = Number.POSITIVE_INFINITY) {}
+
+  async read(path: string): Promise<Blob | undefined> {
+    return this.files.get(pathSegments(path).join('/'));
+  }
+
+  async write(path: string, data: Blob | string, options: WriteOptions = {}): Promise<void> {
+    const key = pathSegments(path).join('/');
+    const blob = typeof data === 'string' ? new Blob([data]) : data;
+    const parts: Blob[] = [];
+    await forEachChunk(blob, options, async (chunk) => void parts.push(chunk));
+    this.files.set(key, new Blob(parts));
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const prefix = pathSegments(dir).join('/') + '/';
+    const names = new Set<string>();
+    for (const key of this.files.keys()) if (key.startsWith(prefix)) names.add(key.slice(prefix.length).split('/')[0]);
+    return [...names].sort();
+  }
+
+  async remove(path: string): Promise<void> {
+    const key = pathSegments(path).join('/');
+    for (const k of [...this.files.keys()]) if (k === key || k.startsWith(key + '/')) this.files.delete(k);
+  }
+
+  async usage(): Promise<StorageUsage | undefined> {
+    let usageBytes = 0;
+    for (const blob of this.files.values()) usageBytes += blob.size;
+    return { usageBytes, quotaBytes: this.quotaBytes };
+  }
+}

@@ -1,0 +1,90 @@
+import { forEachChunk, MemoryStorage, pathSegments, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
+
+function notFound(error: unknown): boolean {
+  const name = (error as DOMException).name;
+  return name === 'NotFoundError' || name === 'TypeMismatchError';
+}
+
+/**
+ * The lab's storage in the page: the origin-private file system (OPFS), which survives reloads and is invisible to
+ * other sites. `createWritable` writes to a swap file that replaces the old one only on `close`, so an interrupted
+ * write (closed tab, quota exceeded, cancel) leaves the previous file.
+ */
+export class OpfsStorage implements LabStorage {
+  readonly location = 'OPFS';
+
+  constructor(private readonly root: () => Promise<FileSystemDirectoryHandle> = () => navigator.storage.getDirectory()) {}
+
+  static available(): boolean {
+    return typeof navigator !== 'undefined' && typeof navigator.storage?.getDirectory === 'function';
+  }
+
+  private async folder(segments: string[], create: boolean): Promise<FileSystemDirectoryHandle | undefined> {
+    let dir = await this.root();
+    try {
+      for (const s of segments) dir = await dir.getDirectoryHandle(s, { create });
+      return dir;
+    } catch (error) {
+      if (notFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async read(path: string): Promise<Blob | undefined> {
+    const segments = pathSegments(path);
+    const dir = await this.folder(segments.slice(0, -1), false);
+    if (!dir) return undefined;
+    try {
+      return await (await dir.getFileHandle(segments.at(-1)!)).getFile();
+    } catch (error) {
+      if (notFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async write(path: string, data: Blob | string, options: WriteOptions = {}): Promise<void> {
+    const segments = pathSegments(path);
+    const dir = (await this.folder(segments.slice(0, -1), true))!;
+    const handle = await dir.getFileHandle(segments.at(-1)!, { create: true });
+    const writable = await handle.createWritable();
+    try {
+      await forEachChunk(typeof data === 'string' ? new Blob([data]) : data, options, (chunk) => writable.write(chunk));
+    } catch (error) {
+      await writable.abort();
+      throw error;
+    }
+    await writable.close();
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const folder = await this.folder(pathSegments(dir), false);
+    if (!folder) return [];
+    const names: string[] = [];
+    // `keys()` is in every OPFS implementation but not yet in TypeScript's DOM typings.
+    for await (const name of (folder as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+    return names.sort();
+  }
+
+  async remove(path: string): Promise<void> {
+    const segments = pathSegments(path);
+    const dir = await this.folder(segments.slice(0, -1), false);
+    if (!dir) return;
+    try {
+      await dir.removeEntry(segments.at(-1)!, { recursive: true });
+    } catch (error) {
+      if (!notFound(error)) throw error;
+    }
+  }
+
+  async usage(): Promise<StorageUsage | undefined> {
+    if (typeof navigator.storage?.estimate !== 'function') return undefined;
+    const estimate = await navigator.storage.estimate();
+    if (estimate.quota === undefined) return undefined;
+    return { usageBytes: estimate.usage ?? 0, quotaBytes: estimate.quota };
+  }
+}
+
+/** The page's storage: OPFS where the browser has it, else memory (kept for the session only). */
+export function browserLabStorage(): LabStorage {
+  return OpfsStorage.available() ? new OpfsStorage() : new MemoryStorage();
+}
