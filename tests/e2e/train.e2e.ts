@@ -20,13 +20,21 @@ describe('the Train panel', () => {
     await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
     await page.getByTestId('load-sample-shard').click();
     await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
+    // A field the engine would refuse is named next to it, and the run cannot start.
+    await page.getByTestId('train-rank').fill('0');
+    expect(await page.getByText('Rank must be between 1 and 256.').count()).toBe(1);
+    expect(await page.getByTestId('train').isDisabled()).toBe(true);
+    await page.getByTestId('train-rank').fill('8');
     await page.getByTestId('train-steps').fill('3');
     await page.getByTestId('train-seqlen').fill('128');
     await page.getByTestId('train-lr').fill('0.01');
     await page.getByTestId('train').click();
     const status = page.getByTestId('train-status');
     await expect.poll(async () => (await status.count()) > 0 && (await status.textContent()), { timeout: 400_000 }).toMatch(/^step 3 \/ 3: loss [\d.]+/);
-    await page.getByTestId('loss-chart').waitFor();
+    expect(await status.textContent()).toMatch(/GPU memory in use [\d.]+ (KiB|MiB|GiB)/);
+    await page.getByTestId('loss-chart').locator('canvas').first().waitFor();
+    expect(await page.getByTestId('loss-chart-summary').textContent()).toMatch(/^training loss [\d.]+ → [\d.]+ at step 3 \(3 points\); validation loss /);
+    for (const chart of ['lr-chart', 'grad-chart', 'tokens-chart']) expect(await page.getByTestId(`${chart}-summary`).textContent()).toMatch(/at step 3 \(3 points\)$/);
     await page.getByTestId('active-adapter').waitFor({ timeout: 60_000 });
     await page.getByTestId('active-adapter').selectOption({ index: 1 });
     await page.screenshot({ path: `${ARTIFACTS}/train-panel.png`, fullPage: true });
