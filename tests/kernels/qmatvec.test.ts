@@ -24,6 +24,18 @@ describe('quantized matrix-vector kernel (decode and short batches)', () => {
         expectAllClose(got, want, sumTolerance(K), `${format} M=${M} N=${N} K=${K} seed ${seed}`);
       });
     }
+
+    // Units of work per row: 37 blocks of 32 (Q4_0, Q8_0), 36 quarter super-blocks (Q4_K, Q6_K), 37 runs of 8
+    // (F32, F16): more than either workgroup shape has threads, and not a multiple of 32 (nor of 4 where the
+    // format allows), so some threads take one unit more than others.
+    const longK = format === 'Q4_K' || format === 'Q6_K' ? 256 * 9 : format === 'Q4_0' || format === 'Q8_0' ? 32 * 37 : 8 * 37;
+    for (const threads of [4, 32]) {
+      it(`${format}: ${threads} threads per workgroup split a ${longK}-value row unevenly and still match`, async () => {
+        const seed = 400 + f * 10 + threads;
+        const { got, want } = await runForward(format, 'matvec', { M: 2, N: 5, K: longK }, seed, { matvecThreads: threads });
+        expectAllClose(got, want, sumTolerance(longK), `${format} K=${longK} threads ${threads} seed ${seed}`);
+      });
+    }
   });
 
   it('adds into the existing Y when accumulating', async () => {

@@ -11,7 +11,7 @@ export async function runForward(
   kernel: ForwardKernel,
   shape: { M: number; N: number; K: number },
   seed: number,
-  options: { accumulate?: boolean; identityX?: boolean; maxBindingBytes?: number } = {},
+  options: { accumulate?: boolean; identityX?: boolean; maxBindingBytes?: number; matvecThreads?: number } = {},
 ): Promise<{ got: Float32Array; want: Float32Array }> {
   const gpu = await testGpu();
   const { M, N, K } = shape;
@@ -21,7 +21,7 @@ export async function runForward(
   const bufX = gpu.upload(x, { label: 'X' });
   const bufY = gpu.upload(y0, { label: 'Y' });
   const rec = gpu.recorder();
-  quantizedMatmul(rec, bufX, weight, bufY, { M, accumulate: options.accumulate, kernel });
+  quantizedMatmul(rec, bufX, weight, bufY, { M, accumulate: options.accumulate, kernel, matvecThreads: options.matvecThreads });
   rec.submit();
   const got = await gpu.readF32(bufY, M * N);
   gpu.buffers.free(bufX);
