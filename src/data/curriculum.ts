@@ -3,6 +3,7 @@
  * its hard problems). A rule picks each example's stage by level, by source, or from a field the loader
  * mapped into `stage`; `stageOrder` then lists the examples stage by stage.
  */
+import { LabError } from '../errors';
 import type { Example } from './example';
 
 export type StageRule =
@@ -40,4 +41,42 @@ export function stageOrder(examples: readonly Example[], stages: readonly string
     else groups.set(stage, [e]);
   }
   return groups;
+}
+
+/** The rule in words, for help texts and run summaries. */
+export function describeStageRule(rule: StageRule): string {
+  switch (rule.by) {
+    case 'level':
+      return `hard = level ≥ ${rule.hardFromLevel} (MATH "Level N"), everything else normal`;
+    case 'source':
+      return `hard = source is ${rule.hardSources.join(' or ')}, everything else normal`;
+    case 'field':
+      return `the stage field the shard mapping set, "${rule.fallback}" where a row has none`;
+  }
+}
+
+/** Refuses a rule that would put every example in one stage by mistake. */
+export function checkStageRule(rule: StageRule): void {
+  const where = 'curriculum rule';
+  if (rule.by === 'level' && !(Number.isInteger(rule.hardFromLevel) && rule.hardFromLevel >= 1)) {
+    throw new LabError(`hard-from level ${rule.hardFromLevel} is not a positive integer`, where, 'MATH levels run 1 to 5; 4 makes levels 4-5 hard.');
+  }
+  if (rule.by === 'source' && rule.hardSources.length === 0) throw new LabError('no hard sources listed', where, 'Name the sources whose rows are hard.');
+  if (rule.by === 'field' && rule.fallback === '') throw new LabError('the fallback stage is empty', where);
+}
+
+/**
+ * A rule from its command-line form: "level:4" (level ≥ 4 is hard), "source:A,B" (rows from source A or B are
+ * hard) or "field" / "field:STAGE" (the loader's stage field, STAGE — default normal — where absent).
+ */
+export function parseStageRule(text: string): StageRule {
+  const [kind, ...rest] = text.split(':');
+  const arg = rest.join(':').trim();
+  let rule: StageRule;
+  if (kind === 'level') rule = { by: 'level', hardFromLevel: arg === '' ? NaN : Number(arg) };
+  else if (kind === 'source') rule = { by: 'source', hardSources: arg.split(',').map((s) => s.trim()).filter(Boolean) };
+  else if (kind === 'field') rule = { by: 'field', fallback: rest.length === 0 ? NORMAL : arg };
+  else throw new LabError(`"${text}" is not a stage rule`, 'curriculum rule', 'Use level:N, source:A,B or field.');
+  checkStageRule(rule);
+  return rule;
 }

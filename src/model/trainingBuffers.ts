@@ -2,6 +2,7 @@ import type { Gpu } from '../gpu/gpu';
 import type { TrackedBuffer, MemoryCategory } from '../gpu/allocator';
 import type { ModelConfig } from './config';
 import type { Projection } from './tensorNames';
+import { projectionShape } from './lora';
 
 /** One micro-batch: `batch` packed rows of `seqLen` tokens (T = batch·seqLen), the loss computed `lossChunkRows` rows at a time. */
 export interface TrainingShape {
@@ -45,6 +46,11 @@ export interface TrainingBuffers {
   hidden: TrackedBuffer; // [T, F] silu(gate)·up; reused for dgate once the down projection's backward is done
   /** x·Aᵀ [T, r] of each targeted projection. */
   loraH: Partial<Record<Projection, TrackedBuffer>>;
+  /**
+   * With LoRA dropout only: [T, widest adapter input] holding dropout(x) of the projection being computed, then
+   * (backward) the adapter's share of dL/d dropout(x) before it goes back through the mask.
+   */
+  loraX?: TrackedBuffer;
   /** Gradients. */
   dx: TrackedBuffer; // [T, D] the residual stream's
   dxn: TrackedBuffer; // [T, D] a norm output's
@@ -71,8 +77,9 @@ export interface TrainingBufferBytes {
   inputs: number;
 }
 
-function floatCounts(c: ModelConfig, shape: TrainingShape, rank: number, targets: readonly Projection[]) {
+function floatCounts(c: ModelConfig, shape: TrainingShape, rank: number, targets: readonly Projection[], dropout: number) {
   const T = shape.batch * shape.seqLen;
+  const widestInput = Math.max(...targets.map((p) => projectionShape(c, p).inFeatures));
   const D = c.nEmbd;
   const qDim = c.nHeads * c.headDim;
   const kvDim = c.nKvHeads * c.headDim;
@@ -90,23 +97,32 @@ function floatCounts(c: ModelConfig, shape: TrainingShape, rank: number, targets
       xf: T * D, rstdF: T,
     },
     loraH: T * rank * targets.length,
+    loraX: dropout > 0 ? T * widestInput : 0,
     logits: Math.min(shape.lossChunkRows, T) * c.nVocab,
   };
 }
 
-export function trainingBufferBytes(c: ModelConfig, shape: TrainingShape, rank: number, targets: readonly Projection[]): TrainingBufferBytes {
-  const n = floatCounts(c, shape, rank, targets);
+export function trainingBufferBytes(c: ModelConfig, shape: TrainingShape, rank: number, targets: readonly Projection[], dropout = 0): TrainingBufferBytes {
+  const n = floatCounts(c, shape, rank, targets, dropout);
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
   return {
     inputs: sum(n.inputs) * 4,
     checkpoints: n.checkpoint * n.checkpointCount * 4,
-    workingSet: (sum(n.working) + n.loraH) * 4,
+    workingSet: (sum(n.working) + n.loraH + n.loraX) * 4,
     logitsChunk: n.logits * 4,
   };
 }
 
-export function allocateTrainingBuffers(gpu: Gpu, c: ModelConfig, shape: TrainingShape, rank: number, targets: readonly Projection[]): TrainingBuffers {
-  const n = floatCounts(c, shape, rank, targets);
+export function allocateTrainingBuffers(
+  gpu: Gpu,
+  c: ModelConfig,
+  shape: TrainingShape,
+  rank: number,
+  targets: readonly Projection[],
+  /** LoRA dropout probability: above 0 adds `loraX`. */
+  dropout = 0,
+): TrainingBuffers {
+  const n = floatCounts(c, shape, rank, targets, dropout);
   const allocated: TrackedBuffer[] = [];
   const f32 = (label: string, count: number, category: MemoryCategory = 'activations') => {
     const b = gpu.alloc(count * 4, { label: `train ${label}`, category });
@@ -122,6 +138,7 @@ export function allocateTrainingBuffers(gpu: Gpu, c: ModelConfig, shape: Trainin
       ...inputs,
       ...working,
       loraH,
+      ...(n.loraX > 0 ? { loraX: f32('lora dropout x', n.loraX) } : {}),
       checkpoints: Array.from({ length: n.checkpointCount }, (_, l) => f32(`checkpoint ${l}`, n.checkpoint)),
       logits: f32('logits chunk', n.logits, 'logits'),
     };

@@ -49,7 +49,7 @@ export class TrainingGraph {
     if (shape.lossChunkRows % 64 !== 0 || shape.lossChunkRows < 64) {
       throw new LabError(`loss chunk of ${shape.lossChunkRows} rows is not a positive multiple of 64`, 'training graph');
     }
-    this.buffers = allocateTrainingBuffers(gpu, config, shape, adapter.config.rank, adapter.config.targets);
+    this.buffers = allocateTrainingBuffers(gpu, config, shape, adapter.config.rank, adapter.config.targets, adapter.config.dropout);
     this.ctx = { config, weights, adapter, grads, buffers: this.buffers, shape };
   }
 
@@ -72,7 +72,7 @@ export class TrainingGraph {
     this.gpu.write(b.labels, batch.labels);
   }
 
-  /** Forward only: the micro-batch's loss (evaluation). */
+  /** Forward only: the micro-batch's loss (evaluation: never with dropout). */
   async loss(): Promise<MicroBatchLoss> {
     const rec = this.gpu.recorder();
     this.recordForward(rec);
@@ -84,26 +84,32 @@ export class TrainingGraph {
   /**
    * Forward and backward: the adapter's gradients of gradScale × (summed token loss) are added to `grads`
    * (gradScale = 1 / unmasked tokens of the whole optimizer step gives the mean over its micro-batches).
+   * With LoRA dropout, `dropoutStream` (e.g. [seed, step, micro-batch]) keys the masks: the loss is then a
+   * deterministic function of the adapter for a given stream, and the returned loss is the one with dropout.
    */
-  async lossAndGradients(gradScale: number): Promise<MicroBatchLoss> {
-    const { config: c } = this.ctx;
+  async lossAndGradients(gradScale: number, dropoutStream?: readonly number[]): Promise<MicroBatchLoss> {
+    const p = this.adapter.config.dropout;
+    if (p > 0 && !dropoutStream) {
+      throw new LabError(`LoRA dropout ${p} needs a mask stream for this pass`, 'training graph', 'Pass [seed, step, micro-batch] so each pass draws its own masks.');
+    }
+    const ctx: TrainingContext = p > 0 ? { ...this.ctx, dropout: { p, stream: dropoutStream! } } : this.ctx;
     const rec = this.gpu.recorder();
-    this.recordForward(rec);
-    lossHead(rec, this.ctx, gradScale);
-    for (let l = c.nLayers - 1; l >= 0; l--) {
+    this.recordForward(rec, ctx);
+    lossHead(rec, ctx, gradScale);
+    for (let l = ctx.config.nLayers - 1; l >= 0; l--) {
       // The forward pass has just left the last layer's working set in place.
-      if (l < c.nLayers - 1) layerForward(rec, this.ctx, l, 'recompute');
-      layerBackward(rec, this.ctx, l);
+      if (l < ctx.config.nLayers - 1) layerForward(rec, ctx, l, 'recompute');
+      layerBackward(rec, ctx, l);
       // One submission per layer keeps command buffers small for 32-layer models.
       rec.submit();
     }
     return this.readLoss();
   }
 
-  private recordForward(rec: ReturnType<Gpu['recorder']>): void {
-    const { config: c, weights: w } = this.ctx;
+  private recordForward(rec: ReturnType<Gpu['recorder']>, ctx: TrainingContext = this.ctx): void {
+    const { config: c, weights: w } = ctx;
     embeddingLookup(rec, this.buffers.ids, w.tokenEmbd, this.buffers.checkpoints[0], { tokens: this.tokens }); // [T, D]
-    for (let l = 0; l < c.nLayers; l++) layerForward(rec, this.ctx, l, 'save');
+    for (let l = 0; l < c.nLayers; l++) layerForward(rec, ctx, l, 'save');
   }
 
   private async readLoss(): Promise<MicroBatchLoss> {

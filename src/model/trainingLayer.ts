@@ -8,11 +8,12 @@ import { swiglu, swigluBackward } from '../kernels/swiglu';
 import { biasAdd } from '../kernels/biasAdd';
 import { loraBackward } from '../kernels/lora';
 import { matmul } from '../kernels/matmul';
+import { dropout, dropoutBackward, dropoutKey, type DropoutShape } from '../kernels/dropout';
 import { linear, linearBackward } from './linear';
 import { applyLora, type LoraAdapter } from './lora';
 import type { ModelConfig } from './config';
 import type { ModelWeights } from './weights';
-import type { Projection } from './tensorNames';
+import { PROJECTIONS, type Projection } from './tensorNames';
 import type { TrainingBuffers, TrainingShape } from './trainingBuffers';
 
 /** What a training layer step reads: the frozen model, the adapter (with its gradient buffer) and the step's buffers. */
@@ -24,21 +25,42 @@ export interface TrainingContext {
   grads: TrackedBuffer;
   buffers: TrainingBuffers;
   shape: TrainingShape;
+  /**
+   * Set for a training pass with LoRA dropout (never for evaluation): the adapter branch of projection p in layer
+   * l sees dropout(x) with the mask keyed by (...stream, l, p), so a recompute regenerates the same mask.
+   */
+  dropout?: { p: number; stream: readonly number[] };
 }
 
 const tokensOf = (ctx: TrainingContext) => ctx.shape.batch * ctx.shape.seqLen;
 
-/** y = x·Wᵀ (+ y) plus the adapter's share, keeping x·Aᵀ in loraH[p] for the backward pass. */
+/** The mask of projection p in layer l over its [T, inFeatures] input, when this pass drops out. */
+function dropoutShape(ctx: TrainingContext, l: number, p: Projection, inFeatures: number): DropoutShape | undefined {
+  const d = ctx.dropout;
+  if (!d || !ctx.buffers.loraX) return undefined;
+  return { n: tokensOf(ctx) * inFeatures, p: d.p, key: dropoutKey([...d.stream, l, PROJECTIONS.indexOf(p)]) };
+}
+
+/** What the adapter of p reads: x itself, or dropout(x) written into loraX. */
+function adapterInput(rec: Recorder, ctx: TrainingContext, l: number, p: Projection, x: Binding): Binding {
+  const slot = ctx.adapter.slot(l, p);
+  const mask = slot && dropoutShape(ctx, l, p, slot.inFeatures);
+  if (!mask) return x;
+  dropout(rec, x, ctx.buffers.loraX!, mask);
+  return ctx.buffers.loraX!;
+}
+
+/** y = x·Wᵀ (+ y) plus the adapter's share, keeping x·Aᵀ (x after dropout) in loraH[p] for the backward pass. */
 function project(rec: Recorder, ctx: TrainingContext, l: number, p: Projection, x: Binding, y: Binding, accumulate = false): void {
   const T = tokensOf(ctx);
   linear(rec, x, ctx.weights.layers[l].proj[p], y, T, accumulate);
   const h = ctx.buffers.loraH[p];
-  if (h) applyLora(rec, ctx.adapter, l, p, { x, y, h }, T);
+  if (h) applyLora(rec, ctx.adapter, l, p, { x: adapterInput(rec, ctx, l, p, x), y, h }, T);
 }
 
 /**
  * dX (+)= dY·W through the frozen weight of projection p, plus the adapter's share; accumulates dA and dB of p.
- * x is the projection's forward input (the adapter's dA needs it).
+ * x is the projection's forward input (the adapter's dA needs it, after the same dropout as the forward pass).
  */
 function projectBackward(rec: Recorder, ctx: TrainingContext, l: number, p: Projection, x: Binding, dy: Binding, dx: Binding, accumulate: boolean): void {
   const T = tokensOf(ctx);
@@ -47,21 +69,31 @@ function projectBackward(rec: Recorder, ctx: TrainingContext, l: number, p: Proj
   const h = ctx.buffers.loraH[p];
   if (!slot || !h) return;
   const { adapter, grads } = ctx;
+  const mask = dropoutShape(ctx, l, p, slot.inFeatures);
+  const a = adapter.binding(slot, 'a');
+  const dh = ctx.buffers.dh;
   loraBackward(
     rec,
     {
-      x,
-      a: adapter.binding(slot, 'a'),
+      x: adapterInput(rec, ctx, l, p, x),
+      a,
       b: adapter.binding(slot, 'b'),
       h,
       dy,
-      dh: ctx.buffers.dh,
+      dh,
       da: adapter.binding(slot, 'a', grads),
       db: adapter.binding(slot, 'b', grads),
-      dx,
+      dx: mask ? undefined : dx,
     },
     { tokens: T, inFeatures: slot.inFeatures, outFeatures: slot.outFeatures, rank: adapter.config.rank, scale: adapter.scale },
   );
+  if (!mask) return;
+  // dL/d dropout(x) = dh·A into loraX (dA has read dropout(x) from it already), then back through the mask onto dx.
+  // Clear-then-accumulate is the product loraBackward's own dx uses, so no extra matmul pipeline is compiled.
+  const xd = ctx.buffers.loraX!;
+  rec.clear(xd, 0, mask.n * 4);
+  matmul(rec, dh, a, xd, { M: T, N: slot.inFeatures, K: adapter.config.rank, accumulate: true });
+  dropoutBackward(rec, xd, dx, mask);
 }
 
 function attentionShape(ctx: TrainingContext) {
@@ -119,7 +151,8 @@ export function layerForward(rec: Recorder, ctx: TrainingContext, l: number, mod
   if (slot && h) {
     // The same clear-then-accumulate product as loraForward, so no extra matmul pipeline is compiled.
     rec.clear(h, 0, T * ctx.adapter.config.rank * 4);
-    matmul(rec, b.hidden, ctx.adapter.binding(slot, 'a'), h, { M: T, N: ctx.adapter.config.rank, K: slot.inFeatures, transB: true, accumulate: true });
+    const x = adapterInput(rec, ctx, l, 'down', b.hidden);
+    matmul(rec, x, ctx.adapter.binding(slot, 'a'), h, { M: T, N: ctx.adapter.config.rank, K: slot.inFeatures, transB: true, accumulate: true });
   }
 }
 

@@ -1,6 +1,17 @@
 import { LabError } from '../errors';
 import { checkLoraConfig, DEFAULT_LORA, type LoraConfig } from '../model/lora';
 import { checkSchedule, type DecayKind } from './schedule';
+import { checkStageRule, type StageRule } from '../data/curriculum';
+
+/**
+ * A curriculum: `rule` puts each example in a stage, and the stages train one after the other in `stages` order
+ * (stages the rule yields but the list omits come last), e.g. Skywork-Math's ['normal', 'hard'] with MATH
+ * level ≥ 4 as hard. The run's steps are split between stages by their size (see planStages).
+ */
+export interface CurriculumConfig {
+  stages: string[];
+  rule: StageRule;
+}
 
 /** Everything that defines a training run; the UI and `lora-lab train` fill the same object. */
 export interface TrainConfig {
@@ -32,6 +43,8 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Rows of logits materialised at once (a multiple of 64). */
   lossChunkRows: number;
+  /** Train stage by stage (absent: all examples shuffled together every epoch). */
+  curriculum?: CurriculumConfig;
 }
 
 export function defaultTrainConfig(overrides: Partial<TrainConfig> & { seed: number }): TrainConfig {
@@ -77,5 +90,11 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (!(c.adamEps > 0)) throw new LabError(`adamEps ${c.adamEps} must be positive`, where);
   if (!Number.isInteger(c.lossChunkRows) || c.lossChunkRows < 64 || c.lossChunkRows % 64 !== 0) {
     throw new LabError(`lossChunkRows ${c.lossChunkRows} must be a positive multiple of 64`, where);
+  }
+  if (c.curriculum) {
+    const { stages, rule } = c.curriculum;
+    if (stages.length === 0 || stages.some((s) => s.trim() === '')) throw new LabError('curriculum stages must be non-empty names', where, 'E.g. normal,hard.');
+    if (new Set(stages).size !== stages.length) throw new LabError(`curriculum stage listed twice in ${stages.join(', ')}`, where);
+    checkStageRule(rule);
   }
 }

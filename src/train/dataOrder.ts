@@ -1,3 +1,4 @@
+import { LabError } from '../errors';
 import { seededShuffle } from '../data/sampling';
 
 /**
@@ -18,4 +19,81 @@ export function microBatchRows(rowCount: number, batch: number, seed: number, g:
 
 export function epochOf(rowCount: number, batch: number, g: number): number {
   return g / Math.ceil(rowCount / batch);
+}
+
+/** A curriculum stage's rows (back to back in the training rows, stages in order) and the optimizer steps it owns. */
+export interface StagePlan {
+  name: string;
+  firstRow: number;
+  rows: number;
+  /** Steps [firstStep, firstStep + steps) train on this stage only. */
+  firstStep: number;
+  steps: number;
+}
+
+/**
+ * Splits a run's steps between curriculum stages, which then train one after the other: each stage gets a share
+ * proportional to its micro-batches per epoch (largest remainders, at least one step each), so a run of N epochs'
+ * worth of steps trains N epochs of every stage — all of stage 1, then all of stage 2, as Skywork-Math does.
+ */
+export function planStages(stages: readonly { name: string; rows: number }[], steps: number, batch: number): StagePlan[] {
+  const where = 'curriculum';
+  if (stages.length === 0) throw new LabError('has no stages with training rows', where, 'Check the stage rule against the data.');
+  if (steps < stages.length) throw new LabError(`${steps} steps cannot give each of ${stages.length} stages one`, where, `Train at least ${stages.length} steps.`);
+  const weights = stages.map((s) => Math.ceil(s.rows / batch));
+  const total = weights.reduce((a, b) => a + b, 0);
+  // Every stage first gets one step, the rest is shared in proportion (largest remainder, ties to the earlier stage).
+  const spare = steps - stages.length;
+  const exact = weights.map((w) => (spare * w) / total);
+  const shares = exact.map((x) => 1 + Math.floor(x));
+  let left = steps - shares.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((x, i) => ({ i, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of byRemainder) {
+    if (left === 0) break;
+    shares[i]++;
+    left--;
+  }
+  let firstRow = 0;
+  let firstStep = 0;
+  return stages.map((s, i) => {
+    const plan = { name: s.name, firstRow, rows: s.rows, firstStep, steps: shares[i] };
+    firstRow += s.rows;
+    firstStep += shares[i];
+    return plan;
+  });
+}
+
+/** What one micro-batch trains on: row indices, its curriculum stage (if any) and epochs done within it. */
+export interface MicroBatchPick {
+  rows: number[];
+  stage?: string;
+  /** Epochs of the stage (of all rows, without a curriculum) completed once this micro-batch is done. */
+  epoch: number;
+}
+
+/**
+ * The rows of micro-batch k (of `accumulation`) of optimizer step `step` (from 0). Without stages every epoch
+ * shuffles all rows; with stages, step s trains on the stage whose steps contain it, its rows shuffled within the
+ * stage per epoch of that stage with a seed of its own. A pure function of (seed, step, k), so resuming is exact.
+ */
+export function pickMicroBatch(
+  order: { rows: number; batch: number; accumulation: number; seed: number; stages?: readonly StagePlan[] },
+  step: number,
+  k: number,
+): MicroBatchPick {
+  if (!order.stages) {
+    const g = step * order.accumulation + k;
+    return { rows: microBatchRows(order.rows, order.batch, order.seed, g), epoch: epochOf(order.rows, order.batch, g + 1) };
+  }
+  // Steps past the plan (none in a run) stay in the last stage.
+  const found = order.stages.findIndex((s) => step < s.firstStep + s.steps);
+  const stageIndex = found === -1 ? order.stages.length - 1 : found;
+  const stage = order.stages[stageIndex];
+  const g = (step - stage.firstStep) * order.accumulation + k;
+  const seed = (order.seed ^ Math.imul(stageIndex + 1, 0x85ebca6b)) >>> 0;
+  return {
+    rows: microBatchRows(stage.rows, order.batch, seed, g).map((i) => stage.firstRow + i),
+    stage: stage.name,
+    epoch: epochOf(stage.rows, order.batch, g + 1),
+  };
 }

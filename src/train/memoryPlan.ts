@@ -29,7 +29,7 @@ export interface TrainingPlanOptions {
 export function planTrainingMemory(model: ModelConfig, limits: Pick<GpuLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>, o: TrainingPlanOptions): MemoryPlan {
   const T = o.batch * o.seqLen;
   const shape = { batch: o.batch, seqLen: o.seqLen, lossChunkRows: o.lossChunkRows };
-  const buffers = trainingBufferBytes(model, shape, o.lora.rank, o.lora.targets);
+  const buffers = trainingBufferBytes(model, shape, o.lora.rank, o.lora.targets, o.lora.dropout);
   const { totalFloats } = loraLayout(model, o.lora);
   const loraBytes = totalFloats * 4;
   const items = [

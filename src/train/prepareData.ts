@@ -3,8 +3,11 @@ import type { Example } from '../data/example';
 import { buildTrainingSet } from '../data/trainingSet';
 import type { Tokenizer } from '../tokenizer';
 import type { TrainerData } from './trainer';
+import type { CurriculumConfig } from './config';
 
 export interface PreparedData extends TrainerData {
+  /** With a curriculum: each stage's examples and packed rows, in training order (the rows are back to back). */
+  stages?: { name: string; examples: number; rows: number }[];
   trainExamples: number;
   validationExamples: number;
   truncated: number;
@@ -16,12 +19,14 @@ export interface PreparedData extends TrainerData {
 /**
  * Examples to packed rows for the trainer (the same path for the UI and `lora-lab train`): a seeded held-out split,
  * SFT tokenization with the prompt masked (text rows train on every token), packing into rows of seqLen.
- * Curriculum stages are concatenated in their order; the trainer then visits all rows in a seeded order per epoch.
+ * The rows are stage by stage (each stage packed on its own). Without a curriculum the trainer visits all rows in
+ * a seeded order per epoch; with one (pass the run's `config.curriculum`) `stages` says where each stage's rows
+ * are, and the trainer trains them one stage after the other.
  */
 export function prepareTrainingData(
   examples: readonly Example[],
   tokenizer: Tokenizer,
-  options: { seqLen: number; seed: number; validationFraction: number },
+  options: { seqLen: number; seed: number; validationFraction: number; curriculum?: CurriculumConfig },
 ): PreparedData {
   const bos = tokenizer.bosId;
   const eos = tokenizer.eosId;
@@ -33,6 +38,7 @@ export function prepareTrainingData(
     seed: options.seed,
     seqLen: options.seqLen,
     validationFraction: options.validationFraction,
+    stages: options.curriculum && { rule: options.curriculum.rule, order: options.curriculum.stages },
   });
   const train = set.stages.flatMap((s) => s.packed.rows);
   if (train.length === 0) {
@@ -41,6 +47,7 @@ export function prepareTrainingData(
   const realTokens = train.reduce((sum, r) => sum + r.segmentIds.reduce((n, id) => n + (id > 0 ? 1 : 0), 0), 0);
   return {
     train,
+    ...(options.curriculum ? { stages: set.stages.map((s) => ({ name: s.name, examples: s.examples, rows: s.packed.rows.length })) } : {}),
     validation: set.validation.rows,
     trainExamples: set.stages.reduce((sum, s) => sum + s.examples, 0),
     validationExamples: set.validationExamples,

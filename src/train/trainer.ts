@@ -9,7 +9,7 @@ import { LoraAdapter } from '../model/lora';
 import { TrainingGraph } from '../model/trainingGraph';
 import { batchInputs, countTargets } from './batch';
 import { checkTrainConfig, type TrainConfig } from './config';
-import { microBatchRows, epochOf } from './dataOrder';
+import { pickMicroBatch, planStages, type StagePlan } from './dataOrder';
 import { learningRate } from './schedule';
 import { serializeCheckpoint, type CheckpointStore, type TrainingCheckpoint } from './checkpoint';
 
@@ -24,7 +24,10 @@ export interface StepMetrics {
   tokens_per_s: number;
   elapsed_s: number;
   eta_s: number;
+  /** Epochs done (of the current curriculum stage, when there is one). */
   epoch: number;
+  /** The curriculum stage this step trained on (runs with a curriculum only). */
+  stage?: string;
   /** Mean held-out loss, on the steps that evaluate. */
   eval_loss?: number;
 }
@@ -32,6 +35,8 @@ export interface StepMetrics {
 export interface TrainerData {
   train: readonly PackedRow[];
   validation: readonly PackedRow[];
+  /** Curriculum stages in training order, each a run of consecutive `train` rows (needed when the config has a curriculum). */
+  stages?: readonly { name: string; rows: number }[];
 }
 
 export interface TrainerOptions {
@@ -46,8 +51,9 @@ export type RunResult = { status: 'done' | 'stopped'; step: number };
 /**
  * Fine-tunes a LoRA adapter on a frozen model: per optimizer step, `accumulation` micro-batches of packed rows
  * (forward, chunked loss on response tokens, backward with recomputation), the global gradient norm and its clip
- * factor (computed and applied on the GPU), then AdamW with the scheduled learning rate. Deterministic for a
- * config: the data order derives from (seed, step), the kernels reduce in fixed order.
+ * factor (computed and applied on the GPU), then AdamW with the scheduled learning rate. With a curriculum the
+ * steps are split between stages, trained one after the other. Deterministic for a config: the data order and
+ * the LoRA dropout masks derive from (seed, step, micro-batch), the kernels reduce in fixed order.
  */
 export class Trainer {
   step: number;
@@ -59,6 +65,8 @@ export class Trainer {
   private readonly normPartials: TrackedBuffer;
   private readonly normOut: TrackedBuffer;
   private readonly graph: TrainingGraph;
+  /** Each curriculum stage's rows and steps (undefined without a curriculum). */
+  readonly stages: readonly StagePlan[] | undefined;
 
   private constructor(
     readonly gpu: Gpu,
@@ -77,6 +85,7 @@ export class Trainer {
     this.v = adapter.allocateLike('adam v', 'optimizer');
     this.normPartials = gpu.alloc(gradNormPartialCount([adapter.totalFloats]) * 4, { label: 'grad norm partials', category: 'scratch' });
     this.normOut = gpu.alloc(8, { label: 'grad norm', category: 'scratch' });
+    this.stages = config.curriculum && planStages(data.stages!, config.steps, config.batch);
     this.graph = new TrainingGraph(gpu, model.config, model.weights, adapter, this.grads, {
       batch: config.batch,
       seqLen: config.seqLen,
@@ -128,10 +137,11 @@ export class Trainer {
   async trainStep(): Promise<StepMetrics> {
     const { config, gpu, adapter } = this;
     const started = performance.now();
-    const first = this.step * config.accumulation;
-    const batches = Array.from({ length: config.accumulation }, (_, k) => {
-      const rows = microBatchRows(this.data.train.length, config.batch, config.seed, first + k).map((i) => this.data.train[i]);
-      return { rows: rows.length, inputs: batchInputs(rows, config.batch, config.seqLen) };
+    const order = { rows: this.data.train.length, batch: config.batch, accumulation: config.accumulation, seed: config.seed, stages: this.stages };
+    const picks = Array.from({ length: config.accumulation }, (_, k) => pickMicroBatch(order, this.step, k));
+    const batches = picks.map((pick, k) => {
+      const rows = pick.rows.map((i) => this.data.train[i]);
+      return { rows: rows.length, inputs: batchInputs(rows, config.batch, config.seqLen), dropoutStream: [config.seed, this.step, k] };
     });
     const targets = batches.reduce((sum, b) => sum + countTargets(b.inputs), 0);
     const clear = gpu.recorder();
@@ -141,7 +151,7 @@ export class Trainer {
     for (const b of batches) {
       if (countTargets(b.inputs) === 0) continue;
       this.graph.setBatch(b.inputs);
-      lossSum += (await this.graph.lossAndGradients(1 / targets)).sum;
+      lossSum += (await this.graph.lossAndGradients(1 / targets, b.dropoutStream)).sum;
     }
     const step = this.step + 1;
     const lr = learningRate({ lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps, decay: config.decay, minLrRatio: config.minLrRatio }, step);
@@ -169,7 +179,8 @@ export class Trainer {
       tokens_per_s: tokens / seconds,
       elapsed_s: this.elapsedSeconds,
       eta_s: perStep * (config.steps - this.step),
-      epoch: epochOf(this.data.train.length, config.batch, step * config.accumulation),
+      epoch: picks[picks.length - 1].epoch,
+      ...(picks[0].stage === undefined ? {} : { stage: picks[0].stage }),
     };
   }
 
@@ -219,10 +230,12 @@ export class Trainer {
 
 function checkRun(model: Model, data: TrainerData, config: TrainConfig): void {
   checkTrainConfig(config);
-  if (config.lora.dropout !== 0) {
-    throw new LabError(`LoRA dropout ${config.lora.dropout} is not supported by the trainer`, 'training config', 'Train with dropout 0.');
-  }
   if (data.train.length === 0) throw new LabError('the training split is empty', 'training data', 'Add examples, or lower the held-out fraction.');
+  if (config.curriculum) {
+    if (!data.stages) throw new LabError('the run has a curriculum but the data has no stages', 'training data', 'Prepare the data with the run\'s curriculum (prepareTrainingData … { curriculum }).');
+    const staged = data.stages.reduce((sum, s) => sum + s.rows, 0);
+    if (staged !== data.train.length) throw new LabError(`the stages hold ${staged} rows, the training split ${data.train.length}`, 'training data', 'Prepare the data and its stages together.');
+  }
   for (const [split, rows] of [['training', data.train], ['held-out', data.validation]] as const) {
     rows.forEach((row, i) => {
       if (row.tokens.length !== config.seqLen) {

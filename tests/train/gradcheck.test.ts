@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../setup/testGpu';
 import { tinyLlama, randomPackedRow } from './fixtures';
-import { meanLoss, referenceTokenLosses } from './referenceModel';
+import { meanLoss, referenceTokenLosses, type ReferenceLora } from './referenceModel';
 import { LoraAdapter, loraLayout, initialLoraValues, type LoraConfig } from '../../src/model/lora';
 import { TrainingGraph } from '../../src/model/trainingGraph';
 import { batchInputs, countTargets } from '../../src/train/batch';
@@ -33,12 +33,52 @@ for (const architecture of ['llama', 'qwen2'] as const) {
   const batch = batchInputs(rows, BATCH, SEQ);
   const count = countTargets(batch);
 
-  const referenceLoss = (values: Float64Array | Float32Array) =>
-    meanLoss(referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values }, batch, BATCH, SEQ), batch.labels);
+  const referenceLoss = (values: Float64Array | Float32Array, dropout?: ReferenceLora['dropout']) =>
+    meanLoss(referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values, dropout }, batch, BATCH, SEQ), batch.labels);
+
+  // The same adapter values with LoRA dropout: a graph of its own (it allocates the dropout scratch).
+  const DROPOUT = 0.1;
+  const dropAdapter = LoraAdapter.fromValues(gpu, config, { ...lora, dropout: DROPOUT }, start);
+  const dropGraph = new TrainingGraph(gpu, config, model.weights, dropAdapter, grads, { batch: BATCH, seqLen: SEQ, lossChunkRows: 64 });
+  const STREAM = [SEED, 3, 1]; // (run seed, step, micro-batch)
+
+  /** Clears `grads`, runs the training pass of `g`, returns its loss and gradients. */
+  async function trainingPass(g: TrainingGraph, stream?: number[]) {
+    g.setBatch(batch);
+    const rec = gpu.recorder();
+    rec.clear(grads);
+    rec.submit();
+    const loss = await g.lossAndGradients(1 / count, stream);
+    return { loss, grads: await adapter.readValues(grads) };
+  }
+
+  /** Directional derivatives of `loss` along a random probe per slot vs the GPU gradient `g`; relative errors < 1e-3. */
+  function expectMatchesFiniteDifferences(g: Float32Array, loss: (values: Float64Array) => number, context: string): string[] {
+    // The finite differences are taken of the f64 reference loss: f32 losses could not resolve a one-slot
+    // directional derivative to 1e-3 (their rounding divided by 2ε is ~1e-4 of a ~1e-3 derivative).
+    const eps = 1e-4;
+    const base = Float64Array.from(start);
+    const report: string[] = [];
+    for (const s of slots) {
+      const v = new Float64Array(totalFloats);
+      const probe = randomF32(totalFloats, SEED + 100 * s.layer + PROJECTIONS.indexOf(s.projection));
+      for (let i = 0; i < lora.rank * s.inFeatures; i++) v[s.aOffset + i] = probe[s.aOffset + i];
+      for (let i = 0; i < s.outFeatures * lora.rank; i++) v[s.bOffset + i] = probe[s.bOffset + i];
+      const numeric = (loss(base.map((x, i) => x + eps * v[i])) - loss(base.map((x, i) => x - eps * v[i]))) / (2 * eps);
+      let analytic = 0;
+      for (let i = 0; i < totalFloats; i++) analytic += g[i] * v[i];
+      const relative = Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic));
+      report.push(`L${s.layer}.${s.projection} ${relative.toExponential(1)}`);
+      expect(relative, `${context} layer ${s.layer} ${s.projection} (seed ${SEED}): finite difference ${numeric}, analytic ${analytic}`).toBeLessThan(1e-3);
+    }
+    return report;
+  }
 
   afterAll(() => {
     graph.free();
+    dropGraph.free();
     adapter.free();
+    dropAdapter.free();
     gpu.buffers.free(grads);
     model.free();
   });
@@ -72,30 +112,60 @@ for (const architecture of ['llama', 'qwen2'] as const) {
     });
 
     it('gives LoRA gradients that match central finite differences of the loss in every layer and every target', async () => {
-      graph.setBatch(batch);
-      const rec = gpu.recorder();
-      rec.clear(grads);
-      rec.submit();
-      await graph.lossAndGradients(1 / count);
-      const g = await adapter.readValues(grads);
-      // The finite differences are taken of the f64 reference loss: f32 losses could not resolve a one-slot
-      // directional derivative to 1e-3 (their rounding divided by 2ε is ~1e-4 of a ~1e-3 derivative).
-      const eps = 1e-4;
-      const base = Float64Array.from(start);
-      const report: string[] = [];
-      for (const s of slots) {
-        const v = new Float64Array(totalFloats);
-        const probe = randomF32(totalFloats, SEED + 100 * s.layer + PROJECTIONS.indexOf(s.projection));
-        for (let i = 0; i < lora.rank * s.inFeatures; i++) v[s.aOffset + i] = probe[s.aOffset + i];
-        for (let i = 0; i < s.outFeatures * lora.rank; i++) v[s.bOffset + i] = probe[s.bOffset + i];
-        const numeric = (referenceLoss(base.map((x, i) => x + eps * v[i])) - referenceLoss(base.map((x, i) => x - eps * v[i]))) / (2 * eps);
-        let analytic = 0;
-        for (let i = 0; i < totalFloats; i++) analytic += g[i] * v[i];
-        const relative = Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic));
-        report.push(`L${s.layer}.${s.projection} ${relative.toExponential(1)}`);
-        expect(relative, `${architecture} layer ${s.layer} ${s.projection} (seed ${SEED}): finite difference ${numeric}, analytic ${analytic}`).toBeLessThan(1e-3);
-      }
+      const { grads: g } = await trainingPass(graph);
+      const report = expectMatchesFiniteDifferences(g, (values) => referenceLoss(values), architecture);
       console.log(`[gradcheck ${architecture}] relative errors: ${report.join(', ')}`);
+    });
+  });
+
+  describe(`the training graph of a tiny f32 ${architecture} with LoRA dropout ${DROPOUT}`, () => {
+    const dropout = { p: DROPOUT, stream: STREAM };
+
+    it('computes the reference loss with the same masks, which differs from the loss without dropout', async () => {
+      const { loss } = await trainingPass(dropGraph, STREAM);
+      const withMasks = referenceLoss(start, dropout);
+      expect(Math.abs(loss.mean - withMasks), `seed ${SEED}`).toBeLessThan(2e-5);
+      // Dropping a tenth of each adapter's inputs moves this loss by ~1e-2; 1e-3 shows the masks were applied.
+      expect(Math.abs(withMasks - referenceLoss(start)), `seed ${SEED}`).toBeGreaterThan(1e-3);
+    });
+
+    it('ignores dropout when evaluating the loss and in inference (Model.useAdapter)', async () => {
+      dropGraph.setBatch(batch);
+      expect(Math.abs((await dropGraph.loss()).mean - referenceLoss(start)), `seed ${SEED}`).toBeLessThan(2e-5);
+      const tokens = Array.from(batch.ids.subarray(SEQ, 2 * SEQ));
+      model.reset();
+      model.useAdapter(dropAdapter);
+      const logits = await model.forward(tokens, 'all');
+      model.useAdapter(undefined);
+      const expected = referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values: start }, batch, BATCH, SEQ);
+      const V = config.nVocab;
+      for (let t = 0; t < SEQ; t++) {
+        const label = batch.labels[SEQ + t];
+        if (label < 0) continue;
+        const row = logits.subarray(t * V, (t + 1) * V);
+        const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
+        const lse = max + Math.log(row.reduce((sum, z) => sum + Math.exp(z - max), 0));
+        expect(Math.abs(lse - row[label] - expected[SEQ + t]), `position ${t}`).toBeLessThan(2e-5);
+      }
+    });
+
+    it('gives gradients that match finite differences of the loss with the masks fixed (the recompute redraws them)', async () => {
+      const { grads: g } = await trainingPass(dropGraph, STREAM);
+      const report = expectMatchesFiniteDifferences(g, (values) => referenceLoss(values, dropout), `${architecture} dropout`);
+      console.log(`[gradcheck ${architecture} dropout ${DROPOUT}] relative errors: ${report.join(', ')}`);
+    });
+
+    it('repeats bit for bit with the same mask stream and draws new masks for another step', async () => {
+      const first = await trainingPass(dropGraph, STREAM);
+      const again = await trainingPass(dropGraph, STREAM);
+      expect(again.loss).toEqual(first.loss);
+      expect(Buffer.from(again.grads.buffer).equals(Buffer.from(first.grads.buffer))).toBe(true);
+      const nextStep = await trainingPass(dropGraph, [SEED, 4, 1]);
+      expect(nextStep.loss.mean).not.toBe(first.loss.mean);
+    });
+
+    it('refuses a training pass without a mask stream', async () => {
+      await expect(dropGraph.lossAndGradients(1)).rejects.toThrow(/training graph: LoRA dropout 0\.1 needs a mask stream/);
     });
   });
 }

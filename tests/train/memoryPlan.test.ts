@@ -58,4 +58,14 @@ describe('the training memory planner', () => {
     const small = planTrainingMemory(mistral, { maxBufferSize: 256 * 1024 ** 2, maxStorageBufferBindingSize: 128 * 1024 ** 2 }, { ...options, batch: 1 });
     expect(small.problems.join('\n')).toMatch(/one FFN activation needs 112 MiB in one buffer; the device allows 128 MiB|the adapter parameters needs/);
   });
+
+  it('counts the LoRA dropout scratch: one [T, widest adapter input] buffer, only when dropout is on', () => {
+    const options = { weightBytes: 4e9, modelBufferBytes: 0, seqLen: 2048, lossChunkRows: 256, batch: 1 };
+    const lora = { rank: 16, alpha: 32, targets: PROJECTIONS, seed: 0 };
+    const working = (dropout: number, targets = PROJECTIONS) =>
+      planTrainingMemory(mistral, limits, { ...options, lora: { ...lora, dropout, targets } }).items.find((i) => i.label.startsWith('recompute'))!.bytes;
+    // The down projection reads the FFN activation (14336 wide); without it the widest input is the hidden state.
+    expect(working(0.1) - working(0)).toBe(2048 * 14336 * 4);
+    expect(working(0.1, ['q', 'v']) - working(0, ['q', 'v'])).toBe(2048 * 4096 * 4);
+  });
 });

@@ -63,6 +63,13 @@ describe('PEFT adapter files', () => {
     });
   }
 
+  it('write lora_dropout into adapter_config.json and read it back', async () => {
+    const withDropout = { ...lora, dropout: 0.05 };
+    const exported = exportPeft(base, withDropout, randomValues(base, withDropout, 8), 'x');
+    expect(JSON.parse(exported.config).lora_dropout).toBe(0.05);
+    expect((await importPeftValues(base, exported, lora.seed)).lora).toEqual(withDropout);
+  });
+
   it('move Q and K rows between GGUF (adjacent pairs) and Hugging Face (halves) order as llama.cpp converts', () => {
     // One head of 4 rows: HF rotates (r0, r2) and (r1, r3); llama.cpp stores them as pairs r0 r2 | r1 r3.
     expect(Array.from(hfRowOfGgufRow({ ...base, nHeads: 1, nKvHeads: 1, headDim: 4 }, 'q')!)).toEqual([0, 2, 1, 3]);

@@ -1,8 +1,10 @@
 import type { ModelConfig } from '../../src/model/config';
 import type { LoraSlot } from '../../src/model/lora';
 import type { BatchInputs } from '../../src/model/trainingGraph';
-import type { Projection } from '../../src/model/tensorNames';
+import { PROJECTIONS, type Projection } from '../../src/model/tensorNames';
 import { ropeInverseFrequencies } from '../../src/kernels/rope';
+import { dropoutKey } from '../../src/kernels/dropout';
+import { dropoutMaskReference } from '../../src/kernels/reference/dropout';
 
 /**
  * The training forward pass of a llama-family model with LoRA, in plain f64 TypeScript: the specification the GPU
@@ -18,6 +20,14 @@ export interface ReferenceLora {
   scale: number;
   slots: readonly LoraSlot[];
   values: Float64Array | Float32Array;
+  /** A training pass with LoRA dropout: each adapter reads dropout(x), masks keyed by (...stream, layer, projection). */
+  dropout?: { p: number; stream: readonly number[] };
+}
+
+/** x with the reference mask of (layer l, projection p) applied and kept elements scaled by 1/(1 − p), in f64. */
+function dropped(x: Float64Array, dropout: NonNullable<ReferenceLora['dropout']>, l: number, p: Projection): Float64Array {
+  const keep = dropoutMaskReference({ n: x.length, p: dropout.p, key: dropoutKey([...dropout.stream, l, PROJECTIONS.indexOf(p)]) });
+  return x.map((v, i) => (keep[i] ? v / (1 - dropout.p) : 0));
 }
 
 const TENSOR: Record<Projection, string> = { q: 'attn_q', k: 'attn_k', v: 'attn_v', o: 'attn_output', gate: 'ffn_gate', up: 'ffn_up', down: 'ffn_down' };
@@ -78,7 +88,7 @@ export function referenceTokenLosses(c: ModelConfig, w: ReferenceWeights, lora: 
     if (slot) {
       const a = lora.values.subarray(slot.aOffset, slot.aOffset + lora.rank * K);
       const b = lora.values.subarray(slot.bOffset, slot.bOffset + N * lora.rank);
-      const h = linear(x, a, T, lora.rank, K);
+      const h = linear(lora.dropout ? dropped(x, lora.dropout, l, p) : x, a, T, lora.rank, K);
       const dy = linear(h, b, T, N, lora.rank);
       for (let i = 0; i < y.length; i++) y[i] += lora.scale * dy[i];
     }

@@ -34,6 +34,12 @@ describe('lora-lab train on the real stories260K', () => {
     const base = ['train', '--model', STORIES_PATH, '--out', join(dir, 'x')];
     expect(await cli([...base, '--data', shard, '--targets', 'q,qkv'])).toMatchObject({ code: 2, err: expect.stringMatching(/--targets: "qkv" is not one of q, k, v, o, gate, up, down/) });
     expect(await cli([...base, '--data', shard, '--rank', '0'])).toMatchObject({ code: 2, err: expect.stringMatching(/--rank: "0" is not a valid value/) });
+    expect(await cli([...base, '--data', shard, '--dropout', '1'])).toMatchObject({ code: 2, err: expect.stringMatching(/--dropout: "1" is not a valid value/) });
+    expect(await cli([...base, '--data', shard, '--stages', 'normal,medium'])).toMatchObject({ code: 2, err: expect.stringMatching(/--stages: "medium" is not a stage of --stage-rule level \(normal or hard\)/) });
+    expect(await cli([...base, '--data', shard, '--stages', 'normal,hard', '--stage-rule', 'level:x'])).toMatchObject({ code: 2, err: expect.stringMatching(/--stage-rule: hard-from level NaN is not a positive integer/) });
+    expect(await cli([...base, '--data', shard, '--stages', 'normal,hard', '--stage-rule', 'difficulty'])).toMatchObject({ code: 2, err: expect.stringMatching(/--stage-rule: "difficulty" is not a stage rule \(Use level:N, source:A,B or field\.\)/) });
+    expect(await cli([...base, '--data', shard, '--stage-rule', 'level:4'])).toMatchObject({ code: 2, err: expect.stringMatching(/--stage-rule needs --stages/) });
+    expect(await cli([...base, '--data', shard, '--stages', 'hard,hard'])).toMatchObject({ code: 2, err: expect.stringMatching(/curriculum stage listed twice/) });
     expect(await cli([...base, '--data', join(dir, 'missing.jsonl')])).toMatchObject({ err: expect.stringMatching(/missing\.jsonl: file not found/) });
     expect((await cli([...base, '--data', shard])).err).toMatch(/bad\.jsonl/);
     expect((await cli([...base, '--data', shard, '--resume'])).err).toMatch(/has no checkpoint to resume/);

@@ -69,45 +69,67 @@ describe('the trainer', () => {
     expect(result.status).toBe('stopped');
   }, 900_000);
 
-  it('resumes exactly: 10 steps straight equal 5 steps, a saved and reloaded checkpoint, then 5 more', async () => {
-    const [held, ...train] = rows();
-    const run = config({ steps: 10, lr: 1e-2, warmupSteps: 2, decay: 'cosine', batch: 2, maxGradNorm: 0.5, weightDecay: 0.01, checkpointEvery: 5, evalEvery: 4 });
-    const straight: StepMetrics[] = [];
-    const a = Trainer.start(gpu, model, { train, validation: [held] }, run, { onMetrics: (m) => straight.push(m) });
-    await a.run();
-    const paramsStraight = await a.adapter.readValues();
-    a.free();
-    a.adapter.free();
+  // Plain, and with LoRA dropout and a two-stage curriculum (rows 1-2 "normal", row 3 "hard": steps 1-5 normal,
+  // 6-10 hard), paused in the middle of the hard stage: the masks and the stage order must resume exactly too.
+  const variants = [
+    { name: 'plain', pauseAt: 5, dropout: 0, curriculum: undefined },
+    { name: 'LoRA dropout 0.1 and a normal → hard curriculum', pauseAt: 7, dropout: 0.1, curriculum: { stages: ['normal', 'hard'], rule: { by: 'level' as const, hardFromLevel: 4 } } },
+  ];
+  for (const variant of variants) {
+    it(`resumes exactly (${variant.name}): 10 steps straight equal ${variant.pauseAt} steps, a saved and reloaded checkpoint, then the rest`, async () => {
+      const [held, ...train] = rows();
+      const stages = variant.curriculum && [{ name: 'normal', rows: 2 }, { name: 'hard', rows: 1 }];
+      const data = { train, validation: [held], stages };
+      const base = config({ steps: 10, lr: 1e-2, warmupSteps: 2, decay: 'cosine', batch: 2, maxGradNorm: 0.5, weightDecay: 0.01, checkpointEvery: 5, evalEvery: 4 });
+      const run: TrainConfig = { ...base, lora: { ...base.lora, dropout: variant.dropout }, curriculum: variant.curriculum };
+      const straight: StepMetrics[] = [];
+      const a = Trainer.start(gpu, model, data, run, { onMetrics: (m) => straight.push(m) });
+      await a.run();
+      const paramsStraight = await a.adapter.readValues();
+      a.free();
+      a.adapter.free();
 
-    const store = new FsCheckpointStore(dir);
-    const resumed: StepMetrics[] = [];
-    const pause = new AbortController();
-    const b = Trainer.start(gpu, model, { train, validation: [held] }, run, {
-      store,
-      onMetrics: (m) => (resumed.push(m), m.step === 5 && pause.abort()),
-    });
-    expect(await b.run(pause.signal)).toEqual({ status: 'stopped', step: 5 });
-    b.free();
-    b.adapter.free();
-    const checkpoint = await deserializeCheckpoint((await store.load())!);
-    expect(checkpoint.step).toBe(5);
-    const c = Trainer.resume(gpu, model, { train, validation: [held] }, checkpoint, { onMetrics: (m) => resumed.push(m) });
-    expect(await c.run()).toEqual({ status: 'done', step: 10 });
-    const paramsResumed = await c.adapter.readValues();
-    c.free();
-    c.adapter.free();
+      const store = new FsCheckpointStore(dir);
+      const resumed: StepMetrics[] = [];
+      const pause = new AbortController();
+      const b = Trainer.start(gpu, model, data, run, {
+        store,
+        onMetrics: (m) => (resumed.push(m), m.step === variant.pauseAt && pause.abort()),
+      });
+      expect(await b.run(pause.signal)).toEqual({ status: 'stopped', step: variant.pauseAt });
+      b.free();
+      b.adapter.free();
+      const checkpoint = await deserializeCheckpoint((await store.load())!);
+      expect(checkpoint.step).toBe(variant.pauseAt);
+      expect(checkpoint.config).toEqual(run);
+      const c = Trainer.resume(gpu, model, data, checkpoint, { onMetrics: (m) => resumed.push(m) });
+      expect(await c.run()).toEqual({ status: 'done', step: 10 });
+      const paramsResumed = await c.adapter.readValues();
+      c.free();
+      c.adapter.free();
 
-    expect(resumed.map((m) => m.step)).toEqual(straight.map((m) => m.step));
-    // Held-out loss every 4 steps and at the end, the same in both runs.
-    expect(straight.filter((m) => m.eval_loss !== undefined).map((m) => m.step)).toEqual([4, 8, 10]);
-    expect(resumed.map((m) => m.eval_loss)).toEqual(straight.map((m) => m.eval_loss));
-    for (let i = 0; i < 10; i++) {
-      expect(Math.abs(resumed[i].loss - straight[i].loss), `step ${i + 1}`).toBeLessThanOrEqual(1e-5);
-      expect(resumed[i].lr).toBe(straight[i].lr);
-    }
-    let maxDiff = 0;
-    for (let i = 0; i < paramsStraight.length; i++) maxDiff = Math.max(maxDiff, Math.abs(paramsStraight[i] - paramsResumed[i]));
-    expect(maxDiff).toBeLessThanOrEqual(1e-5);
-    expect(straight[9].loss).toBeLessThan(straight[0].loss);
-  }, 900_000);
+      expect(resumed.map((m) => m.step)).toEqual(straight.map((m) => m.step));
+      expect(resumed.map((m) => m.stage)).toEqual(straight.map((m) => m.stage));
+      if (variant.curriculum) expect(straight.map((m) => m.stage)).toEqual([...Array(5).fill('normal'), ...Array(5).fill('hard')]);
+      else expect(straight.every((m) => m.stage === undefined)).toBe(true);
+      // Held-out loss every 4 steps and at the end, the same in both runs.
+      expect(straight.filter((m) => m.eval_loss !== undefined).map((m) => m.step)).toEqual([4, 8, 10]);
+      expect(resumed.map((m) => m.eval_loss)).toEqual(straight.map((m) => m.eval_loss));
+      for (let i = 0; i < 10; i++) {
+        expect(Math.abs(resumed[i].loss - straight[i].loss), `step ${i + 1}`).toBeLessThanOrEqual(1e-5);
+        expect(resumed[i].lr).toBe(straight[i].lr);
+      }
+      let maxDiff = 0;
+      for (let i = 0; i < paramsStraight.length; i++) maxDiff = Math.max(maxDiff, Math.abs(paramsStraight[i] - paramsResumed[i]));
+      expect(maxDiff).toBeLessThanOrEqual(1e-5);
+      expect(straight[9].loss).toBeLessThan(straight[0].loss);
+    }, 900_000);
+  }
+
+  it('refuses a curriculum run whose data has no stages, or stages that do not cover the rows', () => {
+    const train = rows();
+    const run = config({ steps: 4, batch: 2, curriculum: { stages: ['normal', 'hard'], rule: { by: 'level', hardFromLevel: 4 } } });
+    expect(() => Trainer.start(gpu, model, { train, validation: [] }, run)).toThrow(/training data: the run has a curriculum but the data has no stages/);
+    expect(() => Trainer.start(gpu, model, { train, validation: [], stages: [{ name: 'normal', rows: 1 }] }, run)).toThrow(/the stages hold 1 rows, the training split 4/);
+  });
 });

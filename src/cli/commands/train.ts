@@ -14,12 +14,14 @@ import { Model } from '../../model/model';
 import { describeMemoryPlan, planInferenceMemory } from '../../model/memoryPlan';
 import { exportPeft } from '../../model/loraPeft';
 import { PROJECTIONS, type Projection } from '../../model/tensorNames';
+import { describeStageRule, HARD, NORMAL, parseStageRule } from '../../data/curriculum';
 import { Tokenizer, vocabFromGguf } from '../../tokenizer';
 import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../train/config';
 import { deserializeCheckpoint, type TrainingCheckpoint } from '../../train/checkpoint';
 import { FsCheckpointStore } from '../../train/fsCheckpointStore';
 import { assertTrainingPlanFits, planTrainingMemory } from '../../train/memoryPlan';
 import { prepareTrainingData } from '../../train/prepareData';
+import { planStages } from '../../train/dataOrder';
 import { writePeftDirectory } from '../../train/peftDirectory';
 import { Trainer, type StepMetrics } from '../../train/trainer';
 
@@ -37,6 +39,7 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
   --steps N            optimizer steps (default 100)
   --rank R             LoRA rank (default 16)
   --alpha A            LoRA alpha; scale = alpha / rank (default 2 × rank)
+  --dropout P          LoRA dropout on the adapter's input while training, in [0, 1) (default 0)
   --lr X               peak learning rate (default 2e-4)
   --warmup N           warmup steps (default 3% of the steps)
   --schedule S         cosine, linear or constant decay after warmup (default cosine)
@@ -48,13 +51,20 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
   --seed S             seeds the adapter, the split and the data order (default 0)
   --validation F       held-out fraction of the examples (default 0.02)
   --eval-every N       held-out loss every N steps (default 0: only at the end)
+  --stages LIST        curriculum: train the stages one after the other in this order, e.g. normal,hard
+                       (Skywork-Math); the steps are split between stages by their size, each stage shuffled
+                       on its own every epoch (default: no curriculum, all examples shuffled together)
+  --stage-rule R       which stage an example is in (default level:4):
+                         level:N    hard = MATH level ≥ N ("Level 4", "Level 5"), everything else normal
+                         source:A,B hard = rows whose source (MetaMathQA type, NuminaMath source) is A or B
+                         field[:S]  the stage field the shard's mapping set; S (default normal) where absent
   --checkpoint-every N save a checkpoint every N steps (default 50)
   --memory-budget-gb G refuse plans needing more GPU memory than this
   --resume             continue from <dir>/checkpoint.safetensors with its saved settings
   --software           use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
     const parsed = parseArgs(args, {
-      values: ['model', 'data', 'out', 'steps', 'rank', 'alpha', 'lr', 'warmup', 'schedule', 'targets', 'seq-len', 'batch', 'accumulation',
+      values: ['model', 'data', 'out', 'steps', 'rank', 'alpha', 'dropout', 'stages', 'stage-rule', 'lr', 'warmup', 'schedule', 'targets', 'seq-len', 'batch', 'accumulation',
         'max-grad-norm', 'seed', 'validation', 'eval-every', 'checkpoint-every', 'memory-budget-gb'],
       switches: ['resume', 'software'],
     });
@@ -89,11 +99,18 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
       examples.push(...shard.examples);
     }
     if (examples.length === 0) throw new LabError('no usable examples', shards.join(', '), 'Check the files with `lora-lab data`.');
-    const data = prepareTrainingData(examples, tokenizer, { seqLen: config.seqLen, seed: config.seed, validationFraction: validation });
+    const data = prepareTrainingData(examples, tokenizer, { seqLen: config.seqLen, seed: config.seed, validationFraction: validation, curriculum: config.curriculum });
     io.err(
       `data: ${data.trainExamples} training examples in ${data.train.length} rows of ${config.seqLen} tokens (${(100 * data.utilisation).toFixed(0)}% used), ` +
         `${data.validationExamples} held out; ${data.truncated} truncated, ${data.dropped} dropped\n`,
     );
+    if (config.curriculum && data.stages) {
+      const plan = planStages(data.stages, config.steps, config.batch);
+      io.err(`curriculum (${describeStageRule(config.curriculum.rule)}):\n`);
+      for (const [i, s] of plan.entries()) {
+        io.err(`  ${s.name}: ${data.stages[i].examples} examples in ${s.rows} rows, steps ${s.firstStep + 1}-${s.firstStep + s.steps}\n`);
+      }
+    }
 
     const gpu = await createNodeGpu({ useSoftwareFallback: parsed.flags.has('software') });
     io.err(`GPU: ${describeAdapter(gpu.info)}\n`);
@@ -160,7 +177,7 @@ function configFromFlags(parsed: ParsedArgs): TrainConfig {
   for (const t of targetList) if (!(PROJECTIONS as readonly string[]).includes(t)) throw new CliUsageError(`--targets: "${t}" is not one of ${PROJECTIONS.join(', ')}`);
   const config = defaultTrainConfig({
     seed,
-    lora: { rank, alpha: numberFlag(parsed, 'alpha', 2 * rank, (a) => a > 0), dropout: 0, targets: targetList as Projection[], seed },
+    lora: { rank, alpha: numberFlag(parsed, 'alpha', 2 * rank, (a) => a > 0), dropout: numberFlag(parsed, 'dropout', 0, (p) => p >= 0 && p < 1), targets: targetList as Projection[], seed },
     steps,
     lr: numberFlag(parsed, 'lr', 2e-4, (x) => x > 0),
     warmupSteps: numberFlag(parsed, 'warmup', Math.round(0.03 * steps), whole),
@@ -171,6 +188,7 @@ function configFromFlags(parsed: ParsedArgs): TrainConfig {
     maxGradNorm: numberFlag(parsed, 'max-grad-norm', 1, (x) => x >= 0),
     evalEvery: numberFlag(parsed, 'eval-every', 0, whole),
     checkpointEvery: numberFlag(parsed, 'checkpoint-every', 50, whole),
+    curriculum: curriculumFromFlags(parsed),
   });
   try {
     checkTrainConfig(config);
@@ -180,11 +198,32 @@ function configFromFlags(parsed: ParsedArgs): TrainConfig {
   return config;
 }
 
+function curriculumFromFlags(parsed: ParsedArgs): TrainConfig['curriculum'] {
+  const stages = flag(parsed, 'stages');
+  const ruleText = flag(parsed, 'stage-rule');
+  if (stages === undefined) {
+    if (ruleText !== undefined) throw new CliUsageError('--stage-rule needs --stages (e.g. --stages normal,hard)');
+    return undefined;
+  }
+  const list = stages.split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    const rule = parseStageRule(ruleText ?? 'level:4');
+    if (rule.by !== 'field') {
+      const unknown = list.filter((s) => s !== NORMAL && s !== HARD);
+      if (unknown.length > 0) throw new CliUsageError(`--stages: "${unknown[0]}" is not a stage of --stage-rule ${rule.by} (${NORMAL} or ${HARD})`);
+    }
+    return { stages: list, rule };
+  } catch (error) {
+    throw error instanceof LabError ? new CliUsageError(`--stage-rule: ${error.what}${error.hint ? ` (${error.hint})` : ''}`) : error;
+  }
+}
+
 function report(io: CliIo, metricsPath: string, m: StepMetrics, steps: number): void {
   appendFileSync(metricsPath, JSON.stringify(m) + '\n');
   const evalPart = m.eval_loss === undefined ? '' : ` eval ${m.eval_loss.toFixed(4)}`;
+  const stagePart = m.stage === undefined ? '' : ` [${m.stage}]`;
   io.err(
-    `step ${m.step}/${steps} loss ${m.loss.toFixed(4)}${evalPart} lr ${m.lr.toExponential(2)} |g| ${m.grad_norm.toFixed(3)} ` +
+    `step ${m.step}/${steps}${stagePart} loss ${m.loss.toFixed(4)}${evalPart} lr ${m.lr.toExponential(2)} |g| ${m.grad_norm.toFixed(3)} ` +
       `${m.tokens_per_s.toFixed(1)} tok/s eta ${Math.round(m.eta_s)} s\n`,
   );
 }
