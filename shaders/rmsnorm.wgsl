@@ -6,6 +6,8 @@
 // Layout: x, y are [rows, n] act_t; w is [n] f32 (GGUF stores norm weights as F32); rstd is [rows] f32, saved for
 // the backward pass. Sums in f32.
 // Dispatch: `rows` workgroups of WG threads, spread over x and y (src/kernels/flatGrid.ts with one row per group).
+// WG ≤ 64, chosen by the wrapper from the row length and the adapter (src/kernels/rmsnorm.ts): the partial sums
+// meet after one barrier, every thread adding all WG of them itself, where a tree would cost log2(WG) barriers.
 
 struct Params {
   rows: u32,
@@ -20,7 +22,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<act_t>;
 @group(0) @binding(4) var<storage, read_write> rstd: array<f32>;
 
-override WG: u32 = 256u;
+override WG: u32 = 64u;
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -38,11 +40,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   }
   partial[lid] = sum;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let r = 1.0 / sqrt(partial[0] / f32(p.n) + p.eps);
+  var total = 0.0;
+  for (var i = 0u; i < WG; i++) { total += partial[i]; }
+  let r = 1.0 / sqrt(total / f32(p.n) + p.eps);
 
   for (var j = lid; j < p.n; j += WG) {
     y[base + j] = act_t(f32(x[base + j]) * r * w[j]);

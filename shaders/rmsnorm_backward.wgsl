@@ -4,7 +4,8 @@
 //
 // (ACCUMULATE: dx += that, for the residual stream whose gradient already holds the skip connection's share.)
 // Layout: x, dy, dx are [rows, n] act_t; w [n] f32; rstd [rows] f32 from the forward pass. Sums in f32.
-// Dispatch: `rows` workgroups of WG threads, spread over x and y.
+// Dispatch: `rows` workgroups of WG threads, spread over x and y. WG ≤ 64 as in the forward (shaders/rmsnorm.wgsl):
+// one barrier, then every thread adds the WG partial sums itself.
 
 struct Params {
   rows: u32,
@@ -20,7 +21,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> rstd: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<act_t>;
 
-override WG: u32 = 256u;
+override WG: u32 = 64u;
 override ACCUMULATE: bool = false;
 
 var<workgroup> partial: array<f32, WG>;
@@ -37,12 +38,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   }
   partial[lid] = sum;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
+  var total = 0.0;
+  for (var i = 0u; i < WG; i++) { total += partial[i]; }
   let r = rstd[row];
-  let k = r * r * partial[0] / f32(p.n);
+  let k = r * r * total / f32(p.n);
 
   for (var j = lid; j < p.n; j += WG) {
     var g = r * (f32(dy[base + j]) * w[j] - f32(x[base + j]) * k);

@@ -8,8 +8,10 @@ import { expectGradientMatchesFiniteDifferences, weightedSum } from './gradcheck
 import { activationPrecisions, readActivation, roundToActivation, uploadActivation } from './activations';
 import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
 
-// f32: the sum of n squares is a tree reduction (error ~log2(n) ulp) and y is a product of three rounded factors;
-// |y| stays below ~4, so 1e-5 absolute + 1e-5 relative is a wide margin that still catches any indexing slip.
+// f32: the sum of n squares runs as WG strided partial sums that are then added serially (rounding errors of
+// random-walk size √(n/WG + WG)·2^-24 relative: about 2e-6 at n = 4096 with 4 threads) and y is a product of
+// three rounded factors; |y| stays below ~4, so 1e-5 absolute + 1e-5 relative is a margin that still catches
+// any indexing slip.
 // f16 storage rounds every output to 2^-11 relative.
 const TOLERANCE = { f32: { atol: 1e-5, rtol: 1e-5 }, f16: { atol: 4e-3, rtol: 2e-3 } };
 const EPS = 1e-5;
@@ -25,13 +27,13 @@ function inputs(rows: number, n: number, seed: number, precision: ActivationPrec
   };
 }
 
-async function forward(x: Float32Array, w: Float32Array, rows: number, n: number, precision: ActivationPrecision) {
+async function forward(x: Float32Array, w: Float32Array, rows: number, n: number, precision: ActivationPrecision, threads?: number) {
   const bx = uploadActivation(gpu, x, precision, 'x');
   const bw = gpu.upload(w, { label: 'w' });
   const by = gpu.alloc(rows * n * 4, { label: 'y' });
   const br = gpu.alloc(rows * 4, { label: 'rstd' });
   const rec = gpu.recorder();
-  rmsNorm(rec, { x: bx, w: bw, y: by, rstd: br }, { rows, n, eps: EPS, precision });
+  rmsNorm(rec, { x: bx, w: bw, y: by, rstd: br }, { rows, n, eps: EPS, precision, threads });
   rec.submit();
   const result = { y: await readActivation(gpu, by, rows * n, precision), rstd: await gpu.readF32(br, rows), rstdBuffer: br };
   [bx, bw, by].forEach((b) => gpu.buffers.free(b));
@@ -43,15 +45,16 @@ async function backward(
   rows: number,
   n: number,
   precision: ActivationPrecision,
+  threads?: number,
 ) {
-  const { rstdBuffer } = await forward(data.x, data.w, rows, n, precision);
+  const { rstdBuffer } = await forward(data.x, data.w, rows, n, precision, threads);
   const bx = uploadActivation(gpu, data.x, precision, 'x');
   const bw = gpu.upload(data.w, { label: 'w' });
   const bdy = uploadActivation(gpu, data.dy, precision, 'dy');
   const bdx = data.dx0 ? uploadActivation(gpu, data.dx0, precision, 'dx') : gpu.alloc(rows * n * 4, { label: 'dx' });
   const bdw = data.dw0 ? gpu.upload(data.dw0, { label: 'dw' }) : undefined;
   const rec = gpu.recorder();
-  rmsNormBackward(rec, { x: bx, w: bw, dy: bdy, rstd: rstdBuffer, dx: bdx, dw: bdw }, { rows, n, precision, accumulate: !!data.dx0 });
+  rmsNormBackward(rec, { x: bx, w: bw, dy: bdy, rstd: rstdBuffer, dx: bdx, dw: bdw }, { rows, n, precision, accumulate: !!data.dx0, threads });
   rec.submit();
   const dx = await readActivation(gpu, bdx, rows * n, precision);
   const dw = bdw ? await gpu.readF32(bdw, n) : undefined;
@@ -96,6 +99,26 @@ describe.each(activationPrecisions(gpu))('RMSNorm backward (%s)', (precision) =>
     expectAllClose(got.dx, want.dx, TOLERANCE[precision], `dx, seed ${seed}`);
     expectAllClose(got.dw!, want.dw, { atol: 1e-5 * rows, rtol: 1e-5 }, `dw, seed ${seed}`);
   });
+});
+
+describe('RMSNorm workgroup shapes (f32)', () => {
+  // The wrapper picks 4 threads per row on CPU adapters and 32 or 64 on GPUs; every shape must give the same
+  // result, including rows shorter than the workgroup (n = 3: most threads add nothing) and rows that do not
+  // divide evenly among the threads.
+  for (const threads of [4, 32, 64]) {
+    it(`${threads} threads per row: forward and dx match the references for n = 3 and n = 301`, async () => {
+      for (const [rows, n] of [[2, 3], [5, 301]] as const) {
+        const seed = 600 + threads + n;
+        const data = inputs(rows, n, seed, 'f32');
+        const fwd = freeRstd(await forward(data.x, data.w, rows, n, 'f32', threads));
+        const want = rmsNormReference(data.x, data.w, rows, n, EPS);
+        expectAllClose(fwd.y, want.y, TOLERANCE.f32, `y, threads ${threads}, n ${n}, seed ${seed}`);
+        const { dx } = await backward(data, rows, n, 'f32', threads);
+        const wantDx = rmsNormBackwardReference(data.x, data.w, data.dy, rows, n, EPS).dx;
+        expectAllClose(dx, wantDx, TOLERANCE.f32, `dx, threads ${threads}, n ${n}, seed ${seed}`);
+      }
+    });
+  }
 });
 
 describe('RMSNorm gradients against finite differences (f32)', () => {
