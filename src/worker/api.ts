@@ -71,7 +71,7 @@ export interface MatmulCheckResult {
 export interface ModelInfo {
   fileName: string;
   fileBytes: number;
-  /** File name, size and a hash of the GGUF header: what runs and adapters record as their base model. */
+  /** File name, size and a fingerprint of the file: what runs and adapters record as their base model. */
   identity: ModelIdentity;
   config: ModelConfig;
   parameters: number;

@@ -344,6 +344,7 @@ export class Engine implements LabEngineApi {
   async useAdapter(id: string | null): Promise<void> {
     const { model } = this.requireModel();
     await this.gpuAdapters.use(model, id, async () => {
+      await this.library.get(id!);
       const files = await this.library.files(id!);
       const { lora, values } = await importPeftValues(model.config, files);
       return LoraAdapter.fromValues(this.requireGpu(), model.config, lora, values);

@@ -1,5 +1,5 @@
 import { LabError } from '../errors';
-import type { ModelIdentity } from './modelIdentity';
+import { sameModel, type ModelIdentity } from './modelIdentity';
 import { readJson, storageName, writeJson, type LabStorage, type WriteOptions } from './storage/labStorage';
 
 export type { StorageUsage } from './storage/labStorage';
@@ -44,7 +44,7 @@ export class KeptModels {
     const dir = `${ROOT}/${storageName(name)}`;
     const existing = await this.info(name);
     const kept: KeptModel = { name, bytes: file.size, identity, keptAt: new Date().toISOString() };
-    if (existing && existing.identity.headerSha256 === identity.headerSha256 && existing.bytes === file.size) return existing;
+    if (existing && sameModel(existing.identity, identity)) return existing;
     // The description goes last: a listed model always has its whole file.
     await this.storage.remove(`${dir}/${INFO}`);
     await this.storage.write(`${dir}/${FILE}`, file, options);

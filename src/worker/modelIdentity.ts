@@ -2,30 +2,36 @@ import { LabError } from '../errors';
 
 /**
  * Which base model a run or adapter belongs to. The name and size alone would accept a different model saved
- * under the same name; the header (metadata, vocabulary, tensor table) differs between models and costs only
- * megabytes to hash, where the tensor data would cost gigabytes.
+ * under the same name. Hashing a whole 4 GB file would take longer than loading it, so the fingerprint covers the
+ * header (metadata, vocabulary, tensor table: it differs between architectures, quantizations and most models)
+ * and the first and last MiB of tensor data (which differ between two fine-tunes with identical headers).
  */
 export interface ModelIdentity {
   fileName: string;
   fileBytes: number;
-  /** SHA-256 of the GGUF header, everything before the tensor data, as hex. */
-  headerSha256: string;
+  /** SHA-256 (hex) of the GGUF header followed by the first and last MiB of the tensor data. */
+  fingerprint: string;
 }
+
+const SAMPLE_BYTES = 1 << 20;
 
 export async function modelIdentity(file: Blob, fileName: string, dataOffset: number): Promise<ModelIdentity> {
-  const header = await file.slice(0, dataOffset).arrayBuffer();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', header));
-  const headerSha256 = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-  return { fileName, fileBytes: file.size, headerSha256 };
+  const dataBytes = file.size - dataOffset;
+  const head = file.slice(0, dataOffset + Math.min(SAMPLE_BYTES, dataBytes));
+  const tail = file.slice(Math.max(dataOffset + SAMPLE_BYTES, file.size - SAMPLE_BYTES));
+  const bytes = await new Blob([head, tail]).arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const fingerprint = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  return { fileName, fileBytes: file.size, fingerprint };
 }
 
-/** Same model: the header hash decides (a renamed copy of the file is still the same model). */
+/** Same model: the fingerprint decides (a renamed copy of the file is still the same model). */
 export function sameModel(a: ModelIdentity, b: ModelIdentity): boolean {
-  return a.headerSha256 === b.headerSha256 && a.fileBytes === b.fileBytes;
+  return a.fingerprint === b.fingerprint && a.fileBytes === b.fileBytes;
 }
 
 export function describeModel(m: ModelIdentity): string {
-  return `"${m.fileName}" (${m.fileBytes.toLocaleString('en-US')} bytes, header ${m.headerSha256.slice(0, 12)})`;
+  return `"${m.fileName}" (${m.fileBytes.toLocaleString('en-US')} bytes, fingerprint ${m.fingerprint.slice(0, 12)})`;
 }
 
 /** Refuses work that needs `wanted` when `loaded` is another model, saying which file to load. */

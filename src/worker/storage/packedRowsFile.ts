@@ -9,7 +9,14 @@ interface Header {
   seqLen: number;
   trainRows: number;
   validationRows: number;
+  /** Curriculum stages, each a run of consecutive training rows (runs with a curriculum only). */
+  stages?: Stage[];
 }
+
+type Stage = { name: string; rows: number };
+
+/** The trainer's data, with the curriculum stages a run may have. */
+export type StoredRows = TrainerData & { stages?: readonly Stage[] };
 
 /**
  * A run's prepared data (packed token rows, both splits) as one binary file, so a reloaded page can continue the
@@ -17,8 +24,9 @@ interface Header {
  * split the Int32 tokens, segment ids and positions [rows, seqLen], Int32 segment counts [rows], and the Uint8
  * targets [rows, seqLen].
  */
-export function serializePackedRows(data: TrainerData, seqLen: number): Blob {
+export function serializePackedRows(data: StoredRows, seqLen: number): Blob {
   const header: Header = { format: FORMAT, seqLen, trainRows: data.train.length, validationRows: data.validation.length };
+  if (data.stages) header.stages = data.stages.map((s) => ({ name: s.name, rows: s.rows }));
   let json = JSON.stringify(header);
   json += ' '.repeat((4 - ((new TextEncoder().encode(json).length + 4) % 4)) % 4);
   const jsonBytes = new TextEncoder().encode(json);
@@ -41,7 +49,7 @@ function concatInt32(arrays: Int32Array[], seqLen: number): Int32Array<ArrayBuff
   return out;
 }
 
-export async function deserializePackedRows(blob: Blob, where: string): Promise<TrainerData & { seqLen: number }> {
+export async function deserializePackedRows(blob: Blob, where: string): Promise<StoredRows & { seqLen: number }> {
   const bytes = new Uint8Array(await blob.arrayBuffer());
   const fail = (what: string) => new LabError(what, where, 'Discard this run and train again.');
   if (bytes.length < 4) throw fail('the run\'s data file is empty or cut short');
@@ -77,5 +85,5 @@ export async function deserializePackedRows(blob: Blob, where: string): Promise<
   const train = split(header.trainRows);
   const validation = split(header.validationRows);
   if (offset !== bytes.length) throw fail(`the run's data file has ${bytes.length - offset} bytes after its rows`);
-  return { train, validation, seqLen };
+  return { train, validation, seqLen, ...(header.stages && { stages: header.stages }) };
 }
