@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/worker/engine';
 import { FsStorage } from '../../src/worker/storage/fsStorage';
-import { MemoryStorage } from '../../src/worker/storage/labStorage';
+import { MemoryStorage, type LabStorage } from '../../src/worker/storage/labStorage';
 import { exportPeft, importPeftValues } from '../../src/model/loraPeft';
 import { loraLayout, type LoraConfig } from '../../src/model/lora';
 import { buildTinyModel, writeGguf } from '../../src/formats/gguf';
@@ -26,7 +26,7 @@ const lora: LoraConfig = { rank: 4, alpha: 8, dropout: 0, targets: ['q', 'v', 'd
 let values: Float32Array;
 const prompt = { prompt: 'Once upon a time', maxTokens: 6, temperature: 0 };
 
-async function engineOver(storage = new FsStorage(dir)): Promise<Engine> {
+async function engineOver(storage: LabStorage = new FsStorage(dir)): Promise<Engine> {
   const engine = new Engine(testGpu, nodeEvaluationEnvironment(), storage);
   await engine.init();
   return engine;
