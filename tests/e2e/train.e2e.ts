@@ -30,7 +30,7 @@ describe('the Train panel', () => {
     await page.getByTestId('train-lr').fill('0.01');
     await page.getByTestId('train').click();
     const status = page.getByTestId('train-status');
-    await expect.poll(async () => (await status.count()) > 0 && (await status.textContent()), { timeout: 400_000 }).toMatch(/^step 3 \/ 3: loss [\d.]+/);
+    await expect.poll(async () => (await status.count()) > 0 && (await status.textContent()), { timeout: 400_000 }).toMatch(/^adapter: step 3 \/ 3: loss [\d.]+/);
     expect(await status.textContent()).toMatch(/GPU memory in use [\d.]+ (KiB|MiB|GiB)/);
     await page.getByTestId('loss-chart').locator('canvas').first().waitFor();
     expect(await page.getByTestId('loss-chart-summary').textContent()).toMatch(/^training loss [\d.]+ → [\d.]+ at step 3 \(3 points\); validation loss /);

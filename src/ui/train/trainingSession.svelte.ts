@@ -1,0 +1,111 @@
+import { Comlink, newJobId, type EngineProxy } from '../engineClient';
+import type { AdapterSummary, InterruptedRun, StepMetrics, TrainRequest } from '../../worker/api';
+
+/**
+ * The page's one training job, shared by the Train panel (start, pause, stop, charts) and the list of runs to resume
+ * (which may continue a run before the Train panel is even shown). Pause is the engine's cancel: the run stops with
+ * a checkpoint and stays resumable. Stop is a pause whose run is then discarded (its adapter stays in the library).
+ */
+export class TrainingSession {
+  metrics: StepMetrics[] = $state([]);
+  totalSteps = $state(0);
+  runName = $state('');
+  jobId: string | undefined = $state();
+  error: string | undefined = $state();
+  gpuBytes: number | undefined = $state();
+  /** Runs that can continue: paused here, or cut off by a reload; refreshed whenever no job runs. */
+  resumable: InterruptedRun[] = $state([]);
+  /** The run `resume` continues, left out of `resumable` while it runs. */
+  resumingRunId: string | undefined = $state();
+  /** Bumped when an adapter lands in the library, so lists of adapters reload. */
+  libraryVersion = $state(0);
+  private afterCancel: 'pause' | 'stop' = 'pause';
+  private memoryAsked = false;
+
+  constructor(private readonly engine: EngineProxy) {}
+
+  get running(): boolean {
+    return this.jobId !== undefined;
+  }
+
+  async refreshResumable(): Promise<void> {
+    if (this.running) return;
+    try {
+      this.resumable = await this.engine.interruptedRuns();
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  start(request: TrainRequest): Promise<void> {
+    return this.run(request.name, request.steps, (jobId, onMetrics) => this.engine.train(request, jobId, onMetrics));
+  }
+
+  /** Continues a run from its last checkpoint; the engine replays its stored steps first, so the charts show all of it. */
+  resume(run: InterruptedRun): Promise<void> {
+    this.resumingRunId = run.runId;
+    return this.run(run.name, run.steps, (jobId, onMetrics) => this.engine.resumeTraining(run.runId, jobId, onMetrics));
+  }
+
+  pause(): void {
+    this.afterCancel = 'pause';
+    if (this.jobId) void this.engine.cancel(this.jobId);
+  }
+
+  stop(): void {
+    this.afterCancel = 'stop';
+    if (this.jobId) void this.engine.cancel(this.jobId);
+  }
+
+  /** Forgets a paused or interrupted run's checkpoint; an adapter saved when it stopped stays in the library. */
+  async discard(runId: string): Promise<void> {
+    await this.engine.discardRun(runId);
+    await this.refreshResumable();
+  }
+
+  private async run(name: string, steps: number, call: (jobId: string, onMetrics: (m: StepMetrics) => void) => Promise<AdapterSummary>): Promise<void> {
+    if (this.running) return;
+    this.metrics = [];
+    this.error = undefined;
+    this.runName = name;
+    this.totalSteps = steps;
+    this.afterCancel = 'pause';
+    const jobId = newJobId();
+    this.jobId = jobId;
+    try {
+      const summary = await call(
+        jobId,
+        Comlink.proxy((m: StepMetrics) => {
+          this.metrics = [...this.metrics, m];
+          this.askMemory();
+        }),
+      );
+      if (summary.status === 'stopped' && this.stopRequested()) await this.engine.discardRun(summary.id);
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+    } finally {
+      this.jobId = undefined;
+      this.resumingRunId = undefined;
+      this.libraryVersion++;
+      this.askMemory();
+      await this.refreshResumable();
+    }
+  }
+
+  /** Whether the cancel that ended the run was Stop rather than Pause (read after the run returns). */
+  private stopRequested(): boolean {
+    return this.afterCancel === 'stop';
+  }
+
+  /** GPU memory in use, asked at most once at a time (the answer comes back while the next step runs). */
+  private askMemory(): void {
+    if (this.memoryAsked) return;
+    this.memoryAsked = true;
+    this.engine
+      .memory()
+      .then((m) => (this.gpuBytes = m.bytesInUse))
+      // A figure for the progress line only: when the engine cannot say (device lost), the line leaves it out.
+      .catch(() => (this.gpuBytes = undefined))
+      .finally(() => (this.memoryAsked = false));
+  }
+}
