@@ -126,7 +126,12 @@ describe('flash attention forward', () => {
  * Runs the forward over all kvLen tokens (token-major K/V), then decodes the last token against the same keys in
  * the cache layout, and checks decode = the forward's last row = the f64 reference's last row.
  */
-async function expectDecodeMatchesForwardLastRow(shape: AttentionDecodeShape, seed: number, precision: ActivationPrecision = 'f32'): Promise<void> {
+async function expectDecodeMatchesForwardLastRow(
+  shape: AttentionDecodeShape,
+  seed: number,
+  precision: ActivationPrecision = 'f32',
+  threads?: number,
+): Promise<void> {
   const gpu = await testGpu();
   const batch = shape.batch ?? 1;
   const { kvLen, nHeads, headDim } = shape;
@@ -148,12 +153,12 @@ async function expectDecodeMatchesForwardLastRow(shape: AttentionDecodeShape, se
   const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'partials' });
   const out = gpu.alloc(batch * rowWidth * 4, { label: 'O' });
   const rec = gpu.recorder();
-  attentionDecode(rec, { q, k, v, partials, out }, shape, { kvLayout: { kind: 'cache', maxCtx }, precision });
+  attentionDecode(rec, { q, k, v, partials, out }, shape, { kvLayout: { kind: 'cache', maxCtx }, precision, threads });
   rec.submit();
   const got = await readActivation(gpu, out, batch * rowWidth, precision);
   for (const t of [q, k, v, partials, out]) gpu.buffers.free(t);
 
-  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;
+  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}${threads ? `, ${threads} threads` : ''}`;
   const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;
   expectAllClose(got, lastRows(forward.out), tolerance, `decode vs forward's last row, ${context}`);
   const reference = attentionReference({ q: qLast, k: x.k, v: x.v }, { ...shape, qLen: 1 });
@@ -203,6 +208,14 @@ describe('attention decode (one new token against the KV cache)', () => {
       expectAllClose(got.slice(b * rowWidth, (b + 1) * rowWidth), want.out, F32_TOLERANCE, `sequence ${b} of length ${len} (seed ${seed})`);
     });
   });
+
+  // The wrapper picks 4 threads on CPU adapters and 64 on GPUs; 128 is the most a 128-key chunk can use. 150 keys:
+  // a full chunk and one of 22 keys, which no shape divides evenly.
+  for (const threads of [4, 64, 128]) {
+    it(`gives the same result with ${threads} threads per workgroup`, async () => {
+      await expectDecodeMatchesForwardLastRow({ kvLen: 150, nHeads: 4, nKvHeads: 2, headDim: 64 }, 57, 'f32', threads);
+    });
+  }
 
   it('handles head dim 8 (stories260K)', async () => {
     await expectDecodeMatchesForwardLastRow({ kvLen: 150, nHeads: 8, nKvHeads: 4, headDim: 8 }, 54);
