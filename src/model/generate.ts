@@ -29,58 +29,111 @@ export interface GenerateResult {
   decodeTokensPerSecond: number;
 }
 
+/** The prompt's token ids, refused when empty or when it leaves no room in a `maxCtx`-position context. */
+export function promptTokenIds(tokenizer: Tokenizer, prompt: string | readonly number[], maxCtx: number, where = 'generate'): number[] {
+  const ids = typeof prompt === 'string' ? tokenizer.encode(prompt) : [...prompt];
+  if (ids.length === 0) throw new LabError('the prompt is empty', where);
+  if (ids.length >= maxCtx) throw new LabError(`the prompt has ${ids.length} tokens but the context holds ${maxCtx}`, where, 'Shorten the prompt.');
+  return ids;
+}
+
+export function checkMaxTokens(maxTokens: number, where = 'generate'): void {
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new LabError(`max tokens ${maxTokens} must be a whole number ≥ 0`, where);
+}
+
+/**
+ * One sequence's generation as tokens arrive, whoever computes them (`generate` alone, `generateBatch` in a
+ * batch): its seeded draws, streamed text, stop strings, token budget and context limit, and why it ended. Both
+ * paths drive it the same way, so they stop at the same token for the same reason.
+ */
+export class SequenceGeneration {
+  readonly tokens: number[] = [];
+  stopReason: StopReason = 'max-tokens';
+  /** Set once no further token is wanted. */
+  done = false;
+  /** Sampling draws u ∈ [0, 1), one per generated token, from the options' seed. */
+  readonly random: () => number;
+  private readonly decoder: TokenStreamDecoder;
+  private readonly filter: StopStringFilter;
+
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    readonly promptIds: readonly number[],
+    private readonly options: Pick<GenerateOptions, 'maxTokens' | 'seed' | 'stop' | 'onText'>,
+  ) {
+    this.random = seededRandom(options.seed ?? 0);
+    this.decoder = new TokenStreamDecoder(tokenizer);
+    this.filter = new StopStringFilter(options.stop ?? []);
+  }
+
+  /**
+   * Whether a forward of `inputTokens` tokens may run with `position` positions already in the cache of a
+   * `maxCtx`-position context; when not, the generation is done (token budget spent, or context full).
+   */
+  wantsStep(position: number, inputTokens: number, maxCtx: number): boolean {
+    if (this.done) return false;
+    if (this.tokens.length >= this.options.maxTokens) {
+      this.done = true;
+    } else if (position + inputTokens > maxCtx) {
+      this.stopReason = 'context-full';
+      this.done = true;
+    }
+    return !this.done;
+  }
+
+  /** Takes the sampled token: the end of generation, or the next token of the text (which may reach a stop string). */
+  accept(id: number): void {
+    if (this.tokenizer.isEndOfGeneration(id)) {
+      this.stopReason = 'end-of-generation';
+      this.done = true;
+      return;
+    }
+    this.tokens.push(id);
+    this.emit(this.filter.push(this.decoder.push(id)));
+    if (this.filter.stopped) {
+      this.stopReason = 'stop-string';
+      this.done = true;
+    }
+  }
+
+  /** Ends the text (what the stream decoder and the stop filter held back) and reports the timings given. */
+  finish(prefillMs: number, decodeMs: number): GenerateResult {
+    if (!this.filter.stopped) this.emit(this.filter.push(this.decoder.flush()) + this.filter.flush());
+    const tokens = this.tokens;
+    return {
+      text: this.filter.output,
+      tokens,
+      promptTokens: this.promptIds.length,
+      stopReason: this.stopReason,
+      prefillMs,
+      decodeMs,
+      decodeTokensPerSecond: tokens.length > 1 && decodeMs > 0 ? ((tokens.length - 1) * 1000) / decodeMs : 0,
+    };
+  }
+
+  private emit(text: string): void {
+    if (text) this.options.onText?.(text);
+  }
+}
+
 /**
  * Prefill then KV-cache decode: the prompt runs in as few steps as the model's step size allows, then one
  * token at a time, each picked on the GPU. Greedy when temperature ≤ 0; otherwise seeded sampling.
  */
 export async function generate(model: Model, tokenizer: Tokenizer, prompt: string | readonly number[], options: GenerateOptions): Promise<GenerateResult> {
-  const promptIds = typeof prompt === 'string' ? tokenizer.encode(prompt) : [...prompt];
-  if (promptIds.length === 0) throw new LabError('the prompt is empty', 'generate');
-  if (!Number.isInteger(options.maxTokens) || options.maxTokens < 0) throw new LabError(`max tokens ${options.maxTokens} must be a whole number ≥ 0`, 'generate');
+  const promptIds = promptTokenIds(tokenizer, prompt, model.cache.maxCtx);
+  checkMaxTokens(options.maxTokens);
   model.reset();
-  if (promptIds.length >= model.cache.maxCtx) {
-    throw new LabError(`the prompt has ${promptIds.length} tokens but the context holds ${model.cache.maxCtx}`, 'generate', 'Shorten the prompt.');
-  }
-  const random = seededRandom(options.seed ?? 0);
-  const decoder = new TokenStreamDecoder(tokenizer);
-  const filter = new StopStringFilter(options.stop ?? []);
-  const emit = (text: string) => {
-    if (text) options.onText?.(text);
-  };
-  const tokens: number[] = [];
-  let stopReason: StopReason = 'max-tokens';
+  const sequence = new SequenceGeneration(tokenizer, promptIds, options);
   const start = performance.now();
   let prefillMs = 0;
   let input: readonly number[] = promptIds;
-  while (tokens.length < options.maxTokens) {
+  while (sequence.wantsStep(model.position, input.length, model.cache.maxCtx)) {
     if (options.signal?.aborted) throw options.signal.reason;
-    if (model.position + input.length > model.cache.maxCtx) {
-      stopReason = 'context-full';
-      break;
-    }
-    const id = await model.forwardSample(input, options, random());
-    if (tokens.length === 0) prefillMs = performance.now() - start;
-    if (tokenizer.isEndOfGeneration(id)) {
-      stopReason = 'end-of-generation';
-      break;
-    }
-    tokens.push(id);
-    emit(filter.push(decoder.push(id)));
-    if (filter.stopped) {
-      stopReason = 'stop-string';
-      break;
-    }
+    const id = await model.forwardSample(input, options, sequence.random());
+    if (sequence.tokens.length === 0 && prefillMs === 0) prefillMs = performance.now() - start;
+    sequence.accept(id);
     input = [id];
   }
-  if (!filter.stopped) emit(filter.push(decoder.flush()) + filter.flush());
-  const decodeMs = performance.now() - start - prefillMs;
-  return {
-    text: filter.output,
-    tokens,
-    promptTokens: promptIds.length,
-    stopReason,
-    prefillMs,
-    decodeMs,
-    decodeTokensPerSecond: tokens.length > 1 ? ((tokens.length - 1) * 1000) / decodeMs : 0,
-  };
+  return sequence.finish(prefillMs, performance.now() - start - prefillMs);
 }

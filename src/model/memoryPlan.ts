@@ -8,12 +8,18 @@ import type { ModelConfig } from './config';
 import { KvCache } from './kvCache';
 import { activationBytes } from './activations';
 import { takesDensePath } from './linear';
+import { batchKvLayerBytes } from './batchKvCache';
+import { batchDecodeBytes, batchStepRows } from './batchMemory';
 
 export interface MemoryPlanOptions {
   maxContext: number;
   maxStepTokens: number;
   /** GPU memory the user lets the lab use; WebGPU does not report the device's total, so this is optional. */
   budgetBytes?: number;
+  /** Sequences decoded together (generateBatch); 1 (default): the model alone, no batch decoder. */
+  batch?: number;
+  /** Positions each sequence of the batch may reach (≤ maxContext, its default). */
+  batchContext?: number;
 }
 
 export interface MemoryPlan {
@@ -30,7 +36,8 @@ type PlanLimits = Pick<GpuLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize
 /**
  * The GPU bytes a model needs to generate at a given context, from the GGUF header alone, before anything is
  * allocated: weights (as the loader will store them, split where a tensor exceeds a binding), KV cache and
- * the activations of one forward step. Buffers the device cannot hold are listed as problems.
+ * the activations of one forward step, and with a batch the batch decoder's KV cache (one sequence per slot) and
+ * step buffers. Buffers the device cannot hold are listed as problems.
  */
 export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits: PlanLimits, options: MemoryPlanOptions): MemoryPlan {
   const problems: string[] = [];
@@ -82,6 +89,25 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
     { label: `KV cache (${context} tokens)`, bytes: kv },
     { label: `activations (${steps}-token step)`, bytes: activations },
   ];
+  const batch = options.batch ?? 1;
+  if (!Number.isInteger(batch) || batch < 1) problems.push(`a decode batch of ${batch} sequences is not a whole number ≥ 1`);
+  else if (batch > 1) {
+    const rows = batchStepRows(batch);
+    const slotContext = Math.min(options.batchContext ?? context, context);
+    const bytes = batchDecodeBytes(config, slotContext, batch);
+    items.push(
+      { label: `batch KV cache (${batch} × ${slotContext} tokens)`, bytes: bytes.kvCache },
+      { label: `batch decode activations (${rows}-row step)`, bytes: bytes.activations },
+    );
+    const layerBytes = batchKvLayerBytes(config, slotContext, batch);
+    if (layerBytes > limits.maxBufferSize) {
+      problems.push(`one layer of the ${batch}-sequence batch KV cache needs ${formatBytes(layerBytes)} in one buffer; the device allows ${formatBytes(limits.maxBufferSize)} (use a smaller batch or a shorter context)`);
+    }
+    const boundBytes = batchKvLayerBytes(config, slotContext, rows);
+    if (boundBytes > binding) {
+      problems.push(`a ${rows}-row decode step binds ${formatBytes(boundBytes)} of the batch KV cache; the device allows ${formatBytes(binding)} (use a smaller batch or a shorter context)`);
+    }
+  }
   const totalBytes = items.reduce((sum, i) => sum + i.bytes, 0);
   if (options.budgetBytes !== undefined && totalBytes > options.budgetBytes) {
     problems.push(`needs ${formatBytes(totalBytes)} of GPU memory but ${formatBytes(options.budgetBytes)} is available`);
@@ -99,9 +125,9 @@ export function describeMemoryPlan(plan: MemoryPlan): string[] {
   ];
 }
 
-/** Refuses a plan that does not fit, with the numbers, before anything is allocated. */
-export function assertPlanFits(plan: MemoryPlan, where: string): void {
+/** Refuses a plan that does not fit, with the numbers, before anything is allocated. `what` names what was planned. */
+export function assertPlanFits(plan: MemoryPlan, where: string, what = 'the model'): void {
   if (plan.problems.length > 0) {
-    throw new LabError(`the model does not fit this GPU: ${plan.problems.join('; ')}`, where, `Plan: ${describeMemoryPlan(plan).map((l) => l.trim()).join(', ')}.`);
+    throw new LabError(`${what} does not fit this GPU: ${plan.problems.join('; ')}`, where, `Plan: ${describeMemoryPlan(plan).map((l) => l.trim()).join(', ')}.`);
   }
 }

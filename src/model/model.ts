@@ -3,23 +3,18 @@ import type { TrackedBuffer } from '../gpu/allocator';
 import type { Recorder } from '../gpu/recorder';
 import { LabError } from '../errors';
 import { readGguf, type GgufFile } from '../formats/gguf';
-import { embeddingLookup } from '../kernels/embedding';
-import { rmsNorm } from '../kernels/rmsnorm';
-import { rope } from '../kernels/rope';
+import { sourceName, type ByteSource } from '../formats/byteSource';
 import { attentionForward } from '../kernels/attention';
 import { attentionDecode, attentionDecodeScratchBytes } from '../kernels/attentionDecode';
 import { sampleTop, type SamplingOptions } from '../kernels/sampling';
-import { swiglu } from '../kernels/swiglu';
-import { biasAdd } from '../kernels/biasAdd';
 import { modelConfigFromGguf, type ModelConfig } from './config';
 import { freeModelWeights, loadModelWeights, type LoadWeightsOptions, type ModelWeights } from './weights';
 import { KvCache } from './kvCache';
 import { allocateActivations, freeActivations, type Activations } from './activations';
-import { assertPlanFits, planInferenceMemory } from './memoryPlan';
-import { linear } from './linear';
+import { assertPlanFits, planInferenceMemory, type MemoryPlan } from './memoryPlan';
 import { QUANT_FORMATS } from '../kernels/quantWeight';
-import { applyLora, type LoraAdapter } from './lora';
-import type { Projection } from './tensorNames';
+import type { LoraAdapter } from './lora';
+import { recordForward, type ForwardWeights } from './forwardPass';
 
 export interface ModelLoadOptions extends LoadWeightsOptions {
   /** Most positions the KV cache holds (prompt + generated). Default: the model's context length, at most 2048. */
@@ -31,9 +26,9 @@ export interface ModelLoadOptions extends LoadWeightsOptions {
 }
 
 /**
- * A llama-family model on the GPU, ready to run: frozen weights in their GGUF layout, a KV cache and the
- * scratch buffers of one forward step. `forward` reads like the math; the shapes are in the comments
- * (T tokens, D = nEmbd, H heads, Hkv KV heads, d head dim, F FFN width, V vocab).
+ * A llama-family model on the GPU, ready to run one sequence: frozen weights in their GGUF layout, a KV cache and
+ * the scratch buffers of one forward step. The layer math is in forwardPass.ts; several sequences decode together
+ * through generateBatch (generateBatch.ts), which prefills each here and decodes them in batchDecode.ts.
  */
 export class Model {
   readonly cache: KvCache;
@@ -52,11 +47,12 @@ export class Model {
     readonly file: GgufFile,
     readonly config: ModelConfig,
     readonly weights: ModelWeights,
-    maxContext: number,
-    maxStepTokens: number,
+    /** What the model was planned with: later plans (a decode batch) add to the same budget and limits. */
+    private readonly planned: { maxContextTokens: number; maxStepTokens: number; budgetBytes?: number; maxBindingBytes: number },
   ) {
+    const maxContext = this.planned.maxContextTokens;
     this.cache = new KvCache(gpu, config, maxContext);
-    this.acts = allocateActivations(gpu, config, maxStepTokens, maxStepTokens);
+    this.acts = allocateActivations(gpu, config, planned.maxStepTokens, planned.maxStepTokens);
     this.lastRow = gpu.alloc(config.nEmbd * 4, { label: 'last row', category: 'activations' });
     const decodeShape = { kvLen: maxContext, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim };
     this.decodePartials = gpu.alloc(attentionDecodeScratchBytes(decodeShape), { label: 'decode partials', category: 'activations' });
@@ -64,18 +60,39 @@ export class Model {
     this.sampledId = gpu.alloc(4, { label: 'sampled id', category: 'activations' });
   }
 
-  static async load(gpu: Gpu, source: Blob, options: ModelLoadOptions = {}): Promise<Model> {
-    const name = (source as File).name || 'model';
+  /**
+   * Loads a GGUF model from a browser File/Blob or any ByteSource (in Node: `openFileSource`, which reports the
+   * true size of files over 4 GiB where Node 20's `fs.openAsBlob` does not). Refuses, before allocating, a model
+   * whose memory plan does not fit.
+   */
+  static async load(gpu: Gpu, source: Blob | ByteSource, options: ModelLoadOptions = {}): Promise<Model> {
+    const name = sourceName(source, 'model');
     // Refuse tensor types no kernel decodes while reading the header, naming the tensor: before this, the memory
     // planner reported them as "does not fit this GPU", which sends the user after the wrong problem.
     const file = await readGguf(source, { name, supportedTypes: QUANT_FORMATS });
     const config = modelConfigFromGguf(file);
     const maxContext = options.maxContext ?? Math.min(config.contextLength, 2048);
-    const maxStepTokens = Math.min(options.maxStepTokens ?? 256, maxContext);
-    const limits = { ...gpu.limits, maxStorageBufferBindingSize: options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize };
-    assertPlanFits(planInferenceMemory(file, config, limits, { maxContext, maxStepTokens, budgetBytes: options.budgetBytes }), name);
+    const planned = {
+      maxContextTokens: maxContext,
+      maxStepTokens: Math.min(options.maxStepTokens ?? 256, maxContext),
+      budgetBytes: options.budgetBytes,
+      maxBindingBytes: options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize,
+    };
+    const limits = { ...gpu.limits, maxStorageBufferBindingSize: planned.maxBindingBytes };
+    assertPlanFits(planInferenceMemory(file, config, limits, { maxContext, maxStepTokens: planned.maxStepTokens, budgetBytes: options.budgetBytes }), name);
     const weights = await loadModelWeights(gpu, file, source, config, options);
-    return new Model(gpu, file, config, weights, maxContext, maxStepTokens);
+    return new Model(gpu, file, config, weights, planned);
+  }
+
+  /**
+   * The memory plan of this model decoding `batch` sequences of up to `batchContext` positions together (1: the
+   * model alone), within the budget and binding limit it was loaded with.
+   */
+  memoryPlan(batch = 1, batchContext?: number): MemoryPlan {
+    const p = this.planned;
+    const limits = { ...this.gpu.limits, maxStorageBufferBindingSize: p.maxBindingBytes };
+    const options = { maxContext: p.maxContextTokens, maxStepTokens: p.maxStepTokens, budgetBytes: p.budgetBytes, batch, batchContext };
+    return planInferenceMemory(this.file, this.config, limits, options);
   }
 
   /** Positions in the KV cache. */
@@ -166,7 +183,7 @@ export class Model {
 
   /** Records one forward step over at most maxStepTokens tokens, leaving the requested logits in acts.logits. */
   private record(tokens: readonly number[], logits: 'last' | 'all' | 'none'): Recorder {
-    const { gpu, config: c, acts: a, weights: w } = this;
+    const { gpu, config: c, acts: a } = this;
     const T = tokens.length;
     const pos0 = this.cache.length;
     if (pos0 + T > this.cache.maxCtx) {
@@ -175,65 +192,25 @@ export class Model {
     gpu.write(a.ids, Uint32Array.from(tokens));
     gpu.write(a.positions, Uint32Array.from({ length: T }, (_, i) => pos0 + i));
     const rec = gpu.recorder();
-    embeddingLookup(rec, a.ids, w.tokenEmbd, a.x, { tokens: T }); // x: [T, D]
-    for (let l = 0; l < c.nLayers; l++) this.block(rec, l, T, pos0);
+    const heads = { kvLen: pos0 + T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow };
+    const attend = (rec: Recorder, l: number) => {
+      this.cache.append(rec, l, a.k, a.v, T);
+      const kv = { k: this.cache.keys[l], v: this.cache.values[l] };
+      if (T === 1) {
+        // One new token: split-K over the cache instead of a query tile that would be 1/64 used.
+        attentionDecode(rec, { q: a.q, ...kv, partials: this.decodePartials, out: a.attn }, heads, { kvLayout: { kind: 'tokens' } });
+      } else {
+        attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads });
+      }
+    };
+    recordForward(rec, this.forwardWeights, a, T, attend, logits === 'last' ? { rows: 'last', lastRow: this.lastRow } : { rows: logits });
     this.cache.length = pos0 + T;
-    if (logits === 'none') return rec;
-    const rows = logits === 'all' ? T : 1;
-    let normInput = a.x;
-    if (logits === 'last') {
-      rec.copy(a.x, this.lastRow, c.nEmbd * 4, (T - 1) * c.nEmbd * 4);
-      normInput = this.lastRow;
-    }
-    rmsNorm(rec, { x: normInput, w: w.outputNorm, y: a.xn, rstd: a.rstd }, { rows, n: c.nEmbd, eps: c.rmsEps });
-    linear(rec, a.xn, w.output, a.logits, rows); // logits: [rows, V]
     return rec;
   }
 
-  /** y = x·Wᵀ (+ y when accumulating) for projection p of layer l, plus the adapter's share where it has one. */
-  private project(rec: Recorder, l: number, p: Projection, x: TrackedBuffer, y: TrackedBuffer, T: number, accumulate = false): void {
-    linear(rec, x, this.weights.layers[l].proj[p], y, T, accumulate);
-    if (this.adapter) applyLora(rec, this.adapter.lora, l, p, { x, y, h: this.adapter.h }, T);
-  }
-
-  /** One transformer block at positions pos0 .. pos0 + T − 1, updating the residual stream x in place. */
-  private block(rec: Recorder, l: number, T: number, pos0: number): void {
-    const { config: c, acts: a } = this;
-    const layer = this.weights.layers[l];
-    const qDim = c.nHeads * c.headDim;
-    const kvDim = c.nKvHeads * c.headDim;
-
-    // Attention: xn = rmsnorm(x); q, k, v = xn·Wqᵀ, xn·Wkᵀ, xn·Wvᵀ; rotate q and k by position.
-    rmsNorm(rec, { x: a.x, w: layer.attnNorm, y: a.xn, rstd: a.rstd }, { rows: T, n: c.nEmbd, eps: c.rmsEps });
-    this.project(rec, l, 'q', a.xn, a.q, T); // [T, H·d]
-    this.project(rec, l, 'k', a.xn, a.k, T); // [T, Hkv·d]
-    this.project(rec, l, 'v', a.xn, a.v, T); // [T, Hkv·d]
-    if (layer.bias) {
-      biasAdd(rec, a.q, layer.bias.q, { rows: T, n: qDim });
-      biasAdd(rec, a.k, layer.bias.k, { rows: T, n: kvDim });
-      biasAdd(rec, a.v, layer.bias.v, { rows: T, n: kvDim });
-    }
-    const ropeShape = { tokens: T, headDim: c.headDim, nRot: c.nRot, mode: c.ropeMode };
-    const ropeBuffers = { positions: a.positions, invFreq: this.weights.ropeInvFreq };
-    rope(rec, { x: a.q, ...ropeBuffers }, { ...ropeShape, nHeads: c.nHeads });
-    rope(rec, { x: a.k, ...ropeBuffers }, { ...ropeShape, nHeads: c.nKvHeads });
-    this.cache.append(rec, l, a.k, a.v, T);
-    const heads = { kvLen: pos0 + T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow };
-    const kv = { k: this.cache.keys[l], v: this.cache.values[l] };
-    if (T === 1) {
-      // One new token: split-K over the cache instead of a query tile that would be 1/64 used.
-      attentionDecode(rec, { q: a.q, ...kv, partials: this.decodePartials, out: a.attn }, heads, { kvLayout: { kind: 'tokens' } });
-    } else {
-      attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads });
-    } // attn: [T, H·d]
-    this.project(rec, l, 'o', a.attn, a.x, T, true); // x += attn·Woᵀ
-
-    // Feed-forward: x += (silu(xn·Wgateᵀ) ∘ xn·Wupᵀ)·Wdownᵀ with xn = rmsnorm(x).
-    rmsNorm(rec, { x: a.x, w: layer.ffnNorm, y: a.xn, rstd: a.rstd }, { rows: T, n: c.nEmbd, eps: c.rmsEps });
-    this.project(rec, l, 'gate', a.xn, a.gate, T); // [T, F]
-    this.project(rec, l, 'up', a.xn, a.up, T); // [T, F]
-    swiglu(rec, a.gate, a.up, a.hidden, T * c.nFf);
-    this.project(rec, l, 'down', a.hidden, a.x, T, true); // x += hidden·Wdownᵀ
+  /** What a forward step reads besides its activations: weights, config and the adapter in use. */
+  get forwardWeights(): ForwardWeights {
+    return { config: this.config, weights: this.weights, adapter: this.adapter };
   }
 
   free(): void {

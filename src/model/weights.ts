@@ -1,7 +1,7 @@
 import type { Gpu } from '../gpu/gpu';
 import type { TrackedBuffer } from '../gpu/allocator';
 import { LabError } from '../errors';
-import { findTensor, tensorChunks, type GgufFile, type GgufTensorInfo } from '../formats/gguf';
+import { findTensor, tensorChunks, type ByteSource, type GgufFile, type GgufTensorInfo } from '../formats/gguf';
 import { dequantize } from '../formats/quant';
 import { allocateQuantizedWeight, isQuantFormat, writeQuantizedWeightBytes, type QuantizedWeight } from '../kernels/quantWeight';
 import { freeLinearWeight, takesDensePath, type LinearWeight } from './linear';
@@ -43,13 +43,13 @@ export interface LoadWeightsOptions {
 }
 
 /**
- * Streams every tensor of the model from `source` (a File or Blob) straight into GPU buffers, chunk by chunk:
- * the file is never held in memory. On failure or cancellation, everything allocated so far is freed.
+ * Streams every tensor of the model from `source` (a File, Blob or ByteSource) straight into GPU buffers, chunk
+ * by chunk: the file is never held in memory. On failure or cancellation, everything allocated so far is freed.
  */
 export async function loadModelWeights(
   gpu: Gpu,
   file: GgufFile,
-  source: Blob,
+  source: Blob | ByteSource,
   config: ModelConfig,
   options: LoadWeightsOptions = {},
 ): Promise<ModelWeights> {

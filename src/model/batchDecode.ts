@@ -1,0 +1,156 @@
+import type { TrackedBuffer } from '../gpu/allocator';
+import type { Recorder } from '../gpu/recorder';
+import { attentionDecode, attentionDecodeScratchBytes } from '../kernels/attentionDecode';
+import { sampleTop, type SamplingOptions } from '../kernels/sampling';
+import { LabError } from '../errors';
+import type { Model } from './model';
+import { allocateActivations, freeActivations, type Activations } from './activations';
+import { BatchKvCache } from './batchKvCache';
+import { batchDecodeShape, batchStepRows } from './batchMemory';
+import { recordForward, type ForwardWeights } from './forwardPass';
+import { assertPlanFits } from './memoryPlan';
+
+/** One live sequence's input to a decode step: its slot, the token to run, and its sampling draw u ∈ [0, 1). */
+export interface BatchRow {
+  slot: number;
+  token: number;
+  u: number;
+}
+
+/**
+ * Decodes up to `slots` sequences of one model together. Each sequence is prefilled alone on the model (its own
+ * KV cache and step buffers, the path `generate` takes) and moved into a slot of the batch cache; after that one
+ * decode step runs one row per live sequence — each projection reads its weights once per step for all rows, not
+ * once per sequence — with per-slot positions and cache lengths, and samples every row on the GPU. The model's
+ * adapter at creation applies to every row. Free it when done: it holds a KV cache per slot.
+ */
+export class BatchDecoder {
+  readonly cache: BatchKvCache;
+  private readonly rows: number;
+  private readonly acts: Activations;
+  private readonly forwardWeights: ForwardWeights;
+  private readonly buffers: { lengths: TrackedBuffer; u: TrackedBuffer; sampled: TrackedBuffer; sampledAll: TrackedBuffer; partials: TrackedBuffer };
+
+  private constructor(
+    private readonly model: Model,
+    readonly slots: number,
+    maxCtx: number,
+  ) {
+    const { gpu, config } = model;
+    this.rows = batchStepRows(slots);
+    this.cache = new BatchKvCache(gpu, config, maxCtx, slots);
+    this.acts = allocateActivations(gpu, config, this.rows, this.rows);
+    const small = (label: string, count: number) => gpu.alloc(count * 4, { label, category: 'activations' });
+    this.buffers = {
+      lengths: small('batch lengths', this.rows),
+      u: small('batch sample u', this.rows),
+      sampled: small('batch sampled ids', this.rows),
+      sampledAll: small('batch sampled ids, all slots', slots),
+      partials: gpu.alloc(attentionDecodeScratchBytes(batchDecodeShape(config, this.rows, maxCtx)), { label: 'batch decode partials', category: 'activations' }),
+    };
+    const lora = model.activeAdapter;
+    // The adapter's scratch x·Aᵀ is per row: the model's is sized for its own step, this one for a batch step.
+    this.forwardWeights = {
+      config,
+      weights: model.weights,
+      adapter: lora && { lora, h: gpu.alloc(this.rows * lora.config.rank * 4, { label: 'batch lora scratch', category: 'activations' }) },
+    };
+  }
+
+  /**
+   * A decoder for `slots` sequences of up to `maxCtx` positions each (at most the model's context), refused with
+   * the memory plan's numbers when it does not fit beside the model.
+   */
+  static create(model: Model, slots: number, maxCtx = model.cache.maxCtx): BatchDecoder {
+    const where = `decode batch of ${slots}`;
+    if (!Number.isInteger(slots) || slots < 2) throw new LabError('a batch holds 2 or more sequences', where, 'Decode one sequence alone with generate.');
+    if (!Number.isInteger(maxCtx) || maxCtx < 1 || maxCtx > model.cache.maxCtx) {
+      throw new LabError(`${maxCtx} positions per sequence is not 1..${model.cache.maxCtx} (the model's context)`, where);
+    }
+    assertPlanFits(model.memoryPlan(slots, maxCtx), where, `the model with ${slots} sequences of ${maxCtx} positions`);
+    return new BatchDecoder(model, slots, maxCtx);
+  }
+
+  /**
+   * Runs `promptIds` through the model alone (as `generate` does: its own cache, steps of its step size), samples
+   * the first generated token from the last position with `u`, and moves the prefilled sequence into `slot`.
+   */
+  async prefill(slot: number, promptIds: readonly number[], sampling: SamplingOptions, u: number): Promise<number> {
+    this.checkSlot(slot);
+    this.model.reset();
+    const id = await this.model.forwardSample(promptIds, sampling, u);
+    const rec = this.model.gpu.recorder();
+    this.cache.load(rec, slot, this.model.cache);
+    // Submitted before the model's cache is reused for the next prompt: queue order keeps the copy first.
+    rec.submit();
+    return id;
+  }
+
+  /**
+   * One decode step: every row's token runs at the next position of its slot and the next token is sampled from
+   * its logits. Returns the sampled ids in the order of `rows`. Slots not named keep their caches unchanged.
+   */
+  async step(rows: readonly BatchRow[], sampling: SamplingOptions): Promise<number[]> {
+    const bySlot = new Map<number, BatchRow>();
+    for (const row of rows) {
+      this.checkSlot(row.slot);
+      if (bySlot.has(row.slot)) throw new LabError(`slot ${row.slot} has two rows in one step`, 'batch decoder');
+      bySlot.set(row.slot, row);
+    }
+    const slots = [...bySlot.keys()].sort((a, b) => a - b);
+    const { gpu } = this.model;
+    for (let i = 0; i < slots.length; ) {
+      // A run of at most `rows` consecutive slots from the first live one; finished slots inside it are masked.
+      const first = slots[i];
+      let count = 0;
+      for (; i < slots.length && slots[i] < first + this.rows; i++) count = slots[i] - first + 1;
+      const group = Array.from({ length: count }, (_, r) => bySlot.get(first + r));
+      const rec = this.recordGroup(first, group, sampling);
+      rec.submit();
+    }
+    const sampled = await gpu.readU32(this.buffers.sampledAll, this.slots);
+    for (const slot of slots) this.cache.lengths[slot]++;
+    return rows.map((row) => sampled[row.slot]);
+  }
+
+  /**
+   * Records rows for slots first .. first + group.length − 1 (undefined: a finished slot, run as token 0 at its
+   * position 0, whose output is ignored and whose cache is dead) and their sampled ids into sampledAll.
+   */
+  private recordGroup(first: number, group: readonly (BatchRow | undefined)[], sampling: SamplingOptions): Recorder {
+    const { gpu, config: c } = this.model;
+    const n = group.length;
+    const a = this.acts;
+    const positions = group.map((row, r) => (row ? this.cache.lengths[first + r] : 0));
+    for (const [r, position] of positions.entries()) {
+      if (position >= this.cache.maxCtx) throw new LabError(`the context is full (${this.cache.maxCtx} tokens)`, `batch slot ${first + r}`, 'Stop the sequence before its context is full.');
+    }
+    gpu.write(a.ids, Uint32Array.from(group, (row) => row?.token ?? 0));
+    gpu.write(a.positions, Uint32Array.from(positions));
+    gpu.write(this.buffers.lengths, Uint32Array.from(positions, (p) => p + 1));
+    gpu.write(this.buffers.u, Float32Array.from(group, (row) => row?.u ?? 0));
+    const rec = gpu.recorder();
+    const shape = { ...batchDecodeShape(c, n, this.cache.maxCtx), window: c.slidingWindow };
+    const attend = (rec: Recorder, l: number) => {
+      this.cache.append(rec, l, a.k, a.v, first, positions);
+      const kv = { k: this.cache.binding('k', l, first, n), v: this.cache.binding('v', l, first, n) };
+      attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, { kvLayout: { kind: 'tokens' } });
+    };
+    recordForward(rec, this.forwardWeights, a, n, attend, { rows: 'all' });
+    sampleTop(rec, { logits: a.logits, u: this.buffers.u, out: this.buffers.sampled }, { rows: n, vocab: c.nVocab }, sampling);
+    rec.copy(this.buffers.sampled, this.buffers.sampledAll, n * 4, 0, first * 4);
+    return rec;
+  }
+
+  private checkSlot(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slots) throw new LabError(`slot ${slot} is not one of 0..${this.slots - 1}`, 'batch decoder');
+  }
+
+  free(): void {
+    const { gpu } = this.model;
+    this.cache.free();
+    freeActivations(gpu, this.acts);
+    for (const b of Object.values(this.buffers)) gpu.buffers.free(b);
+    if (this.forwardWeights.adapter) gpu.buffers.free(this.forwardWeights.adapter.h);
+  }
+}

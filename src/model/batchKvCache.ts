@@ -1,0 +1,107 @@
+import type { Gpu } from '../gpu/gpu';
+import type { TrackedBuffer } from '../gpu/allocator';
+import type { Binding, Recorder } from '../gpu/recorder';
+import { LabError } from '../errors';
+import type { ModelConfig } from './config';
+import type { KvCache } from './kvCache';
+
+/**
+ * The most any WebGPU device asks of a storage binding's offset (minStorageBufferOffsetAlignment): every slot starts
+ * on such a boundary, so a run of slots can be bound as a range on any device.
+ */
+const OFFSET_ALIGN_BYTES = 256;
+
+/**
+ * Positions each slot holds: `maxCtx` rounded up so that a slot's bytes (positions × Hkv·d f32) are a multiple of
+ * OFFSET_ALIGN_BYTES. Only the first maxCtx positions are ever used.
+ */
+export function slotPositions(config: ModelConfig, maxCtx: number): number {
+  const tokenBytes = config.nKvHeads * config.headDim * 4;
+  let step = OFFSET_ALIGN_BYTES;
+  while (step % tokenBytes !== 0) step += OFFSET_ALIGN_BYTES;
+  const tokensPerStep = step / tokenBytes;
+  return Math.ceil(maxCtx / tokensPerStep) * tokensPerStep;
+}
+
+/** Bytes of one layer's K (or V) buffer of a `slots`-sequence cache. */
+export function batchKvLayerBytes(config: ModelConfig, maxCtx: number, slots: number): number {
+  return slots * slotPositions(config, maxCtx) * config.nKvHeads * config.headDim * 4;
+}
+
+/** Bytes of a whole `slots`-sequence cache: K and V of every layer. */
+export function batchKvCacheBytes(config: ModelConfig, maxCtx: number, slots: number): number {
+  return 2 * config.nLayers * batchKvLayerBytes(config, maxCtx, slots);
+}
+
+/**
+ * Keys and values of `slots` independent sequences, per layer one buffer [slots, slotPositions, nKvHeads, headDim]
+ * f32: each slot is laid out like the one-sequence KvCache (token-major), so a prefilled sequence moves in with one
+ * copy per layer and the decode attention reads slot b at batch stride slotPositions·Hkv·d. Each slot has its own
+ * length; a slot is reused for the next sequence once its own has finished.
+ */
+export class BatchKvCache {
+  readonly keys: TrackedBuffer[] = [];
+  readonly values: TrackedBuffer[] = [];
+  /** Positions filled, per slot. */
+  readonly lengths: number[];
+  readonly slotPositions: number;
+  private readonly tokenBytes: number;
+
+  constructor(
+    private readonly gpu: Gpu,
+    config: ModelConfig,
+    /**
+     * Positions a slot holds: at most the model's context, and no more than the longest sequence of the batch can
+     * reach (its prompt and token budget), which is usually far less.
+     */
+    readonly maxCtx: number,
+    readonly slots: number,
+  ) {
+    this.tokenBytes = config.nKvHeads * config.headDim * 4;
+    this.slotPositions = slotPositions(config, maxCtx);
+    this.lengths = new Array<number>(slots).fill(0);
+    const bytes = batchKvLayerBytes(config, maxCtx, slots);
+    for (let i = 0; i < config.nLayers; i++) {
+      this.keys.push(gpu.alloc(bytes, { label: `batch kv cache k.${i}`, category: 'kv-cache' }));
+      this.values.push(gpu.alloc(bytes, { label: `batch kv cache v.${i}`, category: 'kv-cache' }));
+    }
+  }
+
+  get slotBytes(): number {
+    return this.slotPositions * this.tokenBytes;
+  }
+
+  /** Records the copy of a prefilled sequence (positions 0 .. cache.length − 1 of every layer) into `slot`. */
+  load(rec: Recorder, slot: number, cache: KvCache): void {
+    if (cache.length > this.maxCtx) throw new LabError(`a ${cache.length}-position sequence does not fit ${this.maxCtx}-position slots`, 'batch KV cache');
+    const bytes = cache.length * this.tokenBytes;
+    for (let l = 0; l < this.keys.length; l++) {
+      rec.copy(cache.keys[l], this.keys[l], bytes, 0, slot * this.slotBytes);
+      rec.copy(cache.values[l], this.values[l], bytes, 0, slot * this.slotBytes);
+    }
+    this.lengths[slot] = cache.length;
+  }
+
+  /**
+   * Records the copy of row r of k and v ([rows, Hkv·d], the step's projections) into position `positions[r]` of
+   * slot `firstSlot + r`, for every row.
+   */
+  append(rec: Recorder, layer: number, k: TrackedBuffer, v: TrackedBuffer, firstSlot: number, positions: readonly number[]): void {
+    positions.forEach((position, r) => {
+      if (position >= this.maxCtx) throw new LabError(`the context is full (${this.maxCtx} tokens)`, `batch KV cache slot ${firstSlot + r}`);
+      const at = (firstSlot + r) * this.slotBytes + position * this.tokenBytes;
+      rec.copy(k, this.keys[layer], this.tokenBytes, r * this.tokenBytes, at);
+      rec.copy(v, this.values[layer], this.tokenBytes, r * this.tokenBytes, at);
+    });
+  }
+
+  /** Slots firstSlot .. firstSlot + count − 1 of one layer's K or V, as a binding. */
+  binding(which: 'k' | 'v', layer: number, firstSlot: number, count: number): Binding {
+    const buffer = (which === 'k' ? this.keys : this.values)[layer];
+    return { buffer: buffer.buffer, offset: firstSlot * this.slotBytes, size: count * this.slotBytes, range: true };
+  }
+
+  free(): void {
+    for (const b of [...this.keys, ...this.values]) this.gpu.buffers.free(b);
+  }
+}

@@ -1,0 +1,39 @@
+import { attentionDecodeScratchBytes, type AttentionDecodeShape } from '../kernels/attentionDecode';
+import { MATVEC_MAX_ROWS } from '../kernels/qmatmul';
+import type { ModelConfig } from './config';
+import { activationBytes } from './activations';
+import { batchKvCacheBytes, slotPositions } from './batchKvCache';
+
+/**
+ * Rows of one batched decode step: the matrix-vector kernel's limit (MATVEC_MAX_ROWS). Up to it every row's
+ * projections run exactly as a lone row's do (one workgroup per row and output tile, the same summation order),
+ * and every other step of the forward pass treats rows independently, so a sequence decoded in a batch gets the
+ * very tokens it gets alone. A larger batch runs several such steps per token.
+ */
+export const BATCH_STEP_ROWS = MATVEC_MAX_ROWS;
+
+/** Rows of each step of a `slots`-sequence batch. */
+export function batchStepRows(slots: number): number {
+  return Math.min(slots, BATCH_STEP_ROWS);
+}
+
+/**
+ * The decode attention's shape over `rows` slots of a batch cache: kvLen is the slot stride (the 'tokens' layout
+ * takes its batch stride from it); each row's own length comes from the lengths buffer.
+ */
+export function batchDecodeShape(config: ModelConfig, rows: number, maxCtx: number): AttentionDecodeShape {
+  return { batch: rows, kvLen: slotPositions(config, maxCtx), nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim };
+}
+
+/**
+ * GPU bytes a `slots`-sequence batch decoder (batchDecode.ts) adds to the model: its KV cache; and the activations
+ * of one step, its split-K scratch, per-row lengths, sampling inputs and sampled ids, and every slot's sampled id.
+ * An adapter's per-row scratch (rows × rank floats) comes on top, as the model's own does.
+ */
+export function batchDecodeBytes(config: ModelConfig, maxCtx: number, slots: number): { kvCache: number; activations: number } {
+  const rows = batchStepRows(slots);
+  return {
+    kvCache: batchKvCacheBytes(config, maxCtx, slots),
+    activations: activationBytes(config, rows, rows) + attentionDecodeScratchBytes(batchDecodeShape(config, rows, maxCtx)) + 3 * rows * 4 + slots * 4,
+  };
+}
