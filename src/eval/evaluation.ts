@@ -39,7 +39,10 @@ export interface EvaluationRequest {
   promptStyle?: PromptStyle;
   /** Tokens each answer may take. Default 512. */
   maxNewTokens?: number;
-  /** Problems generated between two saves of the results. Default 4. */
+  /**
+   * Problems decoded together (one batch of the model's decoder; a batch that does not fit the GPU is refused with
+   * the memory plan), saved when the batch finishes. Default 8. Changes the speed of a run, never its records.
+   */
   batchSize?: number;
 }
 

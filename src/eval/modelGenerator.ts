@@ -1,13 +1,14 @@
 import { LabError } from '../errors';
 import type { Model } from '../model/model';
-import { generate } from '../model/generate';
+import { generateBatch } from '../model/generateBatch';
 import { TokenStreamDecoder, type Tokenizer } from '../tokenizer';
 import { abortError, type Completion, type GenerateOptions, type GenerationRequest, type Generator } from './generator';
 
 /**
  * The evaluation generator over the engine's model: greedy decoding (temperature 0, so a run is reproducible),
- * up to `maxNewTokens` per problem, ending at the prompt style's stop texts. Prompts run one after another —
- * the model decodes one sequence at a time, so a batch is a loop here, not one batched forward.
+ * up to `maxNewTokens` per problem, ending at the prompt style's stop texts. The problems of a batch decode
+ * together (generateBatch: one forward per step for all unfinished problems), and each gets exactly the tokens
+ * it gets alone, so the batch size changes the speed of a run, never its records.
  */
 export class ModelGenerator implements Generator {
   readonly kind = 'model' as const;
@@ -20,27 +21,31 @@ export class ModelGenerator implements Generator {
   ) {}
 
   async generate(batch: readonly GenerationRequest[], options: GenerateOptions): Promise<Completion[]> {
-    const completions: Completion[] = [];
-    for (const request of batch) completions.push(await this.complete(request, options));
-    return completions;
-  }
-
-  private async complete(request: GenerationRequest, options: GenerateOptions): Promise<Completion> {
     const { signal } = options;
     if (signal?.aborted) throw abortError();
     const stop = options.stop ?? [];
-    let result;
+    const started = performance.now();
+    let results;
     try {
-      result = await generate(this.model, this.tokenizer, request.prompt, { maxTokens: options.maxNewTokens, temperature: 0, stop, signal });
+      results = await generateBatch(this.model, this.tokenizer, batch.map((r) => r.prompt), {
+        maxTokens: options.maxNewTokens,
+        temperature: 0,
+        stop,
+        signal,
+        batchSize: batch.length,
+        promptNames: batch.map((r) => `problem ${r.id}`),
+      });
     } catch (error) {
       // The engine aborts with the job's reason; the runner knows a stop by its AbortError.
       if (signal?.aborted) throw abortError();
-      if (error instanceof LabError) throw new LabError(error.what, `problem ${request.id}`, error.hint);
       throw error;
     }
-    let text = result.text;
-    if (result.stopReason === 'stop-string') text += this.stopReached(result.tokens, text.length, stop);
-    return { id: request.id, text, promptTokens: result.promptTokens, outputTokens: result.tokens.length, timeMs: result.prefillMs + result.decodeMs };
+    const each = (performance.now() - started) / batch.length;
+    return results.map((result, i) => {
+      let text = result.text;
+      if (result.stopReason === 'stop-string') text += this.stopReached(result.tokens, text.length, stop);
+      return { id: batch[i].id, text, promptTokens: result.promptTokens, outputTokens: result.tokens.length, timeMs: each };
+    });
   }
 
   /**

@@ -11,6 +11,9 @@ import { LabError } from '../errors';
  * the store as each batch finishes, and reports progress and each record as it arrives. Stopping (AbortSignal)
  * keeps every finished record; calling again with the same run id resumes with the problems not yet recorded.
  */
+/** Problems per batch unless told: what one decode step of the model takes at full speed (DEFAULT_DECODE_BATCH). */
+export const DEFAULT_EVAL_BATCH = 8;
+
 export interface EvalProgress {
   done: number;
   total: number;
@@ -22,6 +25,7 @@ export interface RunEvaluationOptions {
   problems: readonly EvalProblem[];
   generator: Generator;
   store: ResultsStore;
+  /** Problems handed to the generator at once (a model decodes them together) and stored when they finish. Default 8. */
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (progress: EvalProgress) => void;
@@ -39,7 +43,7 @@ function isAbort(error: unknown): boolean {
 
 export async function runEvaluation(options: RunEvaluationOptions): Promise<EvaluationResult> {
   const { run, problems, generator, store, signal } = options;
-  const batchSize = options.batchSize ?? 4;
+  const batchSize = options.batchSize ?? DEFAULT_EVAL_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new LabError(`batch size ${batchSize} is not a positive whole number`);
   const byId = new Map(problems.map((p) => [p.id, p]));
   const missing = run.problemIds.filter((id) => !byId.has(id));

@@ -68,8 +68,9 @@ describe('ModelGenerator (greedy decoding through the engine)', () => {
     expect((await store.loadRun('tiny'))!.records).toEqual(records);
   });
 
-  it('gives the same outputs when the run is repeated', async () => {
+  it('gives the same records when the problems decode together as one batch as when they decode one at a time', async () => {
     const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
+    // The first run used batch size 1; here both problems share every decode step.
     const second = await runEvaluation({ run: runInfo('again', generator), problems, generator, store: new MemoryResultsStore(), batchSize: 2 });
     const withoutTimes = (records: ProblemRecord[]) => records.map(({ timeMs: _, ...rest }) => rest);
     expect(withoutTimes(second.records)).toEqual(withoutTimes(firstRun.records));

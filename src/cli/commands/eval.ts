@@ -15,6 +15,7 @@ import { FsResultsStore } from '../../eval/fsResultsStore';
 import { MemoryResultsStore } from '../../eval/resultsStore';
 import type { PromptStyle } from '../../eval/prompts';
 import type { Tally } from '../../eval/records';
+import { DEFAULT_EVAL_BATCH } from '../../eval/runner';
 
 const NAMED_BENCHMARKS: FileBenchmarkFormat[] = ['math500', 'math', 'gsm8k'];
 const PROMPTS: Record<string, PromptStyle> = { sft: 'sft-zero-shot', 'sft-zero-shot': 'sft-zero-shot', minerva: 'minerva-4shot', 'minerva-4shot': 'minerva-4shot' };
@@ -68,7 +69,7 @@ function parseRequest(parsed: ParsedArgs): EvaluationRequest {
     seed: numberFlag(parsed, 'seed', 0, whole),
     promptStyle: PROMPTS[prompt],
     maxNewTokens: numberFlag(parsed, 'max-tokens', 512, positive),
-    batchSize: numberFlag(parsed, 'batch', 4, positive),
+    batchSize: numberFlag(parsed, 'batch', DEFAULT_EVAL_BATCH, positive),
   };
   checkEvaluationRequest(request);
   return request;
@@ -112,12 +113,14 @@ accuracy overall, by subject and by level. The same evaluation the lab page runs
   --levels 1,2     only these levels (MATH)
   --prompt         sft: the SFT template, zero-shot (default); minerva: Minerva's 4-shot prompt
   --max-tokens N   tokens per answer at most (default 512)
-  --batch N        problems between saves of the results (default 4)
+  --batch N        problems decoded together on the GPU, saved as each batch finishes (default 8); the
+                   records are the same for any N, only the speed changes
   --run-id ID      the run's id (default: benchmark, prompt and time); an unfinished run in --out resumes
   --out <dir>      keep the run in <dir>/<run id>/: info.json, records.jsonl (one record per problem, written as
                    each finishes), and at the end records.csv and summary.json
   --software       use SwiftShader when no Vulkan driver is chosen
-Ctrl-C stops after the current problem; with --out, the same --run-id resumes it.`,
+Ctrl-C stops, keeping every finished batch (the one in progress is dropped); with --out, the same --run-id
+resumes it.`,
   async run(args, io) {
     const parsed = parseArgs(args, {
       values: ['model', 'benchmark', 'data', 'count', 'subjects', 'levels', 'seed', 'prompt', 'max-tokens', 'batch', 'run-id', 'out'],
@@ -140,7 +143,7 @@ Ctrl-C stops after the current problem; with --out, the same --run-id resumes it
     const engine = new Engine(async () => (gpu = await createNodeGpu({ useSoftwareFallback: parsed.flags.has('software') })), environment);
     const jobId = 'eval';
     const stop = () => {
-      io.err('stopping after the current problem...\n');
+      io.err('stopping; the batch in progress is dropped...\n');
       void engine.cancel(jobId);
     };
     try {

@@ -1,9 +1,10 @@
-import { existsSync, openAsBlob } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { CliCommand } from '../command';
 import { CliUsageError } from '../command';
 import { flag, numberFlag, parseArgs } from '../args';
 import { LabError } from '../../errors';
 import { createNodeGpu } from '../../gpu/node';
+import { openFileSource } from '../../formats/nodeFileSource';
 import { describeAdapter } from '../../gpu/acquire';
 import { Model } from '../../model/model';
 import { generate } from '../../model/generate';
@@ -52,7 +53,8 @@ Streams the completion to stdout (only the generated text); progress and timings
     io.err(`GPU: ${describeAdapter(gpu.info)}\n`);
     try {
       const started = performance.now();
-      const model = await Model.load(gpu, await openAsBlob(modelPath), { maxContext: context });
+      // A ByteSource, not fs.openAsBlob: Node 20 reports the size of a file over 4 GiB (a 7B GGUF) modulo 2^32.
+      const model = await Model.load(gpu, await openFileSource(modelPath), { maxContext: context });
       io.err(`loaded ${model.config.name} (${model.config.architecture}, ${model.config.nLayers} layers) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
       const tokenizer = new Tokenizer(vocabFromGguf(model.file, modelPath));
       if (adapterFiles) {

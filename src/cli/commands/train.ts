@@ -7,6 +7,7 @@ import { LabError } from '../../errors';
 import { createNodeGpu } from '../../gpu/node';
 import { describeAdapter } from '../../gpu/acquire';
 import { readGguf } from '../../formats/gguf';
+import { openFileSource } from '../../formats/nodeFileSource';
 import { loadShard } from '../../data/shard';
 import type { Example } from '../../data/example';
 import { modelConfigFromGguf } from '../../model/config';
@@ -128,7 +129,7 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
       });
       io.err(`memory plan:\n${describeMemoryPlan(plan).join('\n')}\n`);
       assertTrainingPlanFits(plan);
-      const model = await Model.load(gpu, modelBlob, { maxContext: MODEL_CONTEXT, maxStepTokens: MODEL_CONTEXT });
+      const model = await Model.load(gpu, await openFileSource(modelPath), { maxContext: MODEL_CONTEXT, maxStepTokens: MODEL_CONTEXT });
       mkdirSync(out, { recursive: true });
       const metricsPath = join(out, 'metrics.jsonl');
       if (!checkpoint) writeFileSync(metricsPath, '');
