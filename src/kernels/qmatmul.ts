@@ -34,8 +34,10 @@ const BACKWARD_TILE_K = 64;
 
 /**
  * Up to this many activation rows the matrix-vector kernel (which re-reads W per row) beats staging 64-row tiles of
- * which only a few rows are used. Measured on SwiftShader, Q4_0 2048×2048: matvec/tiled time 0.1 at M = 1, 0.4 at
- * M = 4, 0.65 at M = 8, 1.0–1.5 at M = 16.
+ * which only a few rows are used (src/model/batchMemory.ts sizes batched decode steps by it). Measured on
+ * SwiftShader since the whole-unit matvec, 1536×1536, matvec/tiled time: Q4_0 0.11 at M = 4, 0.21 at 8, 0.5 at 16,
+ * 1.3 at 32; Q4_K and Q6_K 0.2–0.35 at 8, 0.5–0.8 at 16, 1.2–1.6 at 32. A GPU re-reading W per row reaches the
+ * crossover sooner, so the limit stays at 8 rather than SwiftShader's 16.
  */
 export const MATVEC_MAX_ROWS = 8;
 
