@@ -89,6 +89,16 @@ export class AdapterLibrary {
     return { config: await config.text(), weights };
   }
 
+  /** The adapter's PEFT files, for the user's download. */
+  async exportFiles(id: string): Promise<ExportedFile[]> {
+    await this.get(id);
+    const files = await this.files(id);
+    return [
+      { name: PEFT_CONFIG_FILE, blob: new Blob([files.config], { type: 'application/json' }) },
+      { name: PEFT_WEIGHTS_FILE, blob: files.weights },
+    ];
+  }
+
   async delete(id: string): Promise<void> {
     await this.get(id);
     await this.storage.remove(`${ROOT}/${checkId(id)}`);
@@ -106,6 +116,17 @@ export class AdapterLibrary {
     for (const a of await this.list()) for (const runId of a.evaluationRunIds) byRun.set(runId, a);
     return byRun;
   }
+}
+
+/** The config and weights among files the user chose (by name: adapter_config.json or any .json, any .safetensors). */
+export async function pickPeftFiles(files: Blob[]): Promise<PeftFiles> {
+  const named = files.map((blob, i) => ({ blob, name: (blob as File).name || `file-${i + 1}` }));
+  const config = named.find((f) => f.name === PEFT_CONFIG_FILE) ?? named.find((f) => f.name.endsWith('.json'));
+  const weights = named.find((f) => f.name.endsWith('.safetensors'));
+  if (!config || !weights) {
+    throw new LabError(`got ${named.map((f) => f.name).join(', ') || 'no files'}`, 'importAdapter', `Choose both ${PEFT_CONFIG_FILE} and ${PEFT_WEIGHTS_FILE} of a PEFT adapter.`);
+  }
+  return { config: await config.blob.text(), weights: weights.blob };
 }
 
 function checkId(id: string): string {

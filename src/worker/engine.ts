@@ -6,10 +6,10 @@ import { Model } from '../model/model';
 import { generate, type GenerateResult } from '../model/generate';
 import { planInferenceMemory } from '../model/memoryPlan';
 import { Tokenizer, vocabFromGguf } from '../tokenizer';
-import { JobRegistry, throwIfCancelled } from './jobs';
+import { JobRegistry } from './jobs';
 import { DatasetWorkspace, type AddShardsResult, type DataSummary, type EvalSetSummary } from './datasets';
 import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainRequest } from './training';
-import { AdapterLibrary, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type AdapterSummary, type ExportedFile } from './adapterLibrary';
+import { AdapterLibrary, pickPeftFiles, type AdapterSummary, type ExportedFile } from './adapterLibrary';
 import { GpuAdapters } from './gpuAdapters';
 import { KeptModels, type KeptModel } from './keptModels';
 import { modelIdentity } from './modelIdentity';
@@ -20,9 +20,7 @@ import type { Example } from '../data/example';
 import { LoraAdapter } from '../model/lora';
 import { importPeftValues } from '../model/loraPeft';
 import type { StepMetrics } from '../train/trainer';
-import { matmul } from '../kernels/matmul';
-import { matmulReference } from '../kernels/reference/matmul';
-import { randomF32 } from '../util/random';
+import { checkMatmul } from './matmulCheck';
 import { LabError } from '../errors';
 import type { DeviceLostEvent } from '../gpu/gpu';
 import type { EvaluationEnvironment, EvaluationOutcome, EvaluationProgress, EvaluationRequest } from '../eval/evaluation';
@@ -80,33 +78,10 @@ export class Engine implements LabEngineApi {
 
   async checkMatmul(request: MatmulCheckRequest, jobId: string, onProgress?: (p: Progress) => void): Promise<MatmulCheckResult> {
     const gpu = this.requireGpu();
-    const { M, N, K, seed } = request;
-    const repeats = request.repeats ?? 1;
     const signal = this.jobs.start(jobId);
-    const a = randomF32(M * K, seed);
-    const b = randomF32(K * N, seed + 1);
-    const bufA = gpu.upload(a, { label: 'check A', category: 'scratch' });
-    const bufB = gpu.upload(b, { label: 'check B', category: 'scratch' });
-    const bufC = gpu.alloc(M * N * 4, { label: 'check C', category: 'scratch' });
     try {
-      const start = performance.now();
-      for (let i = 0; i < repeats; i++) {
-        throwIfCancelled(signal);
-        const rec = gpu.recorder();
-        matmul(rec, bufA, bufB, bufC, { M, N, K });
-        rec.submit();
-        await gpu.sync();
-        onProgress?.({ done: i + 1, total: repeats, unit: 'multiplies' });
-      }
-      const gpuMs = (performance.now() - start) / repeats;
-      const got = await gpu.readF32(bufC, M * N);
-      const want = matmulReference(a, b, { M, N, K });
-      let maxAbsError = 0;
-      for (let i = 0; i < got.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(got[i] - want[i]));
-      // Same bound as the kernel tests: f32 rounding over K products of values in [-1, 1].
-      return { M, N, K, seed, maxAbsError, verified: maxAbsError < 4e-6 * K + 1e-6, gpuMs };
+      return await checkMatmul(gpu, request, signal, onProgress);
     } finally {
-      for (const t of [bufA, bufB, bufC]) gpu.buffers.free(t);
       this.jobs.finish(jobId);
     }
   }
@@ -352,23 +327,12 @@ export class Engine implements LabEngineApi {
   }
 
   async exportAdapter(id: string): Promise<ExportedFile[]> {
-    await this.library.get(id);
-    const files = await this.library.files(id);
-    return [
-      { name: PEFT_CONFIG_FILE, blob: new Blob([files.config], { type: 'application/json' }) },
-      { name: PEFT_WEIGHTS_FILE, blob: files.weights },
-    ];
+    return this.library.exportFiles(id);
   }
 
   async importAdapter(files: Blob[], name = 'imported'): Promise<AdapterSummary> {
     const { model, info } = this.requireModel();
-    const named = files.map((blob, i) => ({ blob, name: (blob as File).name || `file-${i + 1}` }));
-    const config = named.find((f) => f.name === PEFT_CONFIG_FILE) ?? named.find((f) => f.name.endsWith('.json'));
-    const weights = named.find((f) => f.name.endsWith('.safetensors'));
-    if (!config || !weights) {
-      throw new LabError(`got ${named.map((f) => f.name).join(', ') || 'no files'}`, 'importAdapter', `Choose both ${PEFT_CONFIG_FILE} and ${PEFT_WEIGHTS_FILE} of a PEFT adapter.`);
-    }
-    const peft = { config: await config.blob.text(), weights: weights.blob };
+    const peft = await pickPeftFiles(files);
     // Reading it against the loaded model checks every tensor's shape before anything is stored.
     const { lora } = await importPeftValues(model.config, peft);
     const summary: AdapterSummary = {

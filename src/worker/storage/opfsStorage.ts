@@ -1,8 +1,15 @@
+import { LabError } from '../../errors';
 import { forEachChunk, MemoryStorage, pathSegments, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
 
 function notFound(error: unknown): boolean {
   const name = (error as DOMException).name;
   return name === 'NotFoundError' || name === 'TypeMismatchError';
+}
+
+/** The browser's "QuotaExceededError" as a message that says what to free. */
+function quotaError(error: unknown, path: string): unknown {
+  if ((error as DOMException).name !== 'QuotaExceededError') return error;
+  return new LabError('the browser\'s storage for this site is full', `OPFS ${path}`, 'Forget kept models, or delete adapters and interrupted runs, then try again.');
 }
 
 /**
@@ -51,9 +58,13 @@ export class OpfsStorage implements LabStorage {
       await forEachChunk(typeof data === 'string' ? new Blob([data]) : data, options, (chunk) => writable.write(chunk));
     } catch (error) {
       await writable.abort();
-      throw error;
+      throw quotaError(error, path);
     }
-    await writable.close();
+    try {
+      await writable.close();
+    } catch (error) {
+      throw quotaError(error, path);
+    }
   }
 
   async list(dir: string): Promise<string[]> {
