@@ -25,6 +25,20 @@ export interface ModelLoadOptions extends LoadWeightsOptions {
   budgetBytes?: number;
 }
 
+/** The sizes a model was loaded with: its plan, and the plan of a decode batch beside it, start from them. */
+interface PlannedSizes {
+  maxContextTokens: number;
+  maxStepTokens: number;
+  budgetBytes?: number;
+  maxBindingBytes: number;
+}
+
+function planModel(gpu: Gpu, file: GgufFile, config: ModelConfig, sizes: PlannedSizes, batch = 1, batchContext?: number): MemoryPlan {
+  const limits = { ...gpu.limits, maxStorageBufferBindingSize: sizes.maxBindingBytes };
+  const { maxContextTokens: maxContext, maxStepTokens, budgetBytes } = sizes;
+  return planInferenceMemory(file, config, limits, { maxContext, maxStepTokens, budgetBytes, batch, batchContext });
+}
+
 /**
  * A llama-family model on the GPU, ready to run one sequence: frozen weights in their GGUF layout, a KV cache and
  * the scratch buffers of one forward step. The layer math is in forwardPass.ts; several sequences decode together
@@ -47,10 +61,9 @@ export class Model {
     readonly file: GgufFile,
     readonly config: ModelConfig,
     readonly weights: ModelWeights,
-    /** What the model was planned with: later plans (a decode batch) add to the same budget and limits. */
-    private readonly planned: { maxContextTokens: number; maxStepTokens: number; budgetBytes?: number; maxBindingBytes: number },
+    private readonly planned: PlannedSizes,
   ) {
-    const maxContext = this.planned.maxContextTokens;
+    const maxContext = planned.maxContextTokens;
     this.cache = new KvCache(gpu, config, maxContext);
     this.acts = allocateActivations(gpu, config, planned.maxStepTokens, planned.maxStepTokens);
     this.lastRow = gpu.alloc(config.nEmbd * 4, { label: 'last row', category: 'activations' });
@@ -72,14 +85,13 @@ export class Model {
     const file = await readGguf(source, { name, supportedTypes: QUANT_FORMATS });
     const config = modelConfigFromGguf(file);
     const maxContext = options.maxContext ?? Math.min(config.contextLength, 2048);
-    const planned = {
+    const planned: PlannedSizes = {
       maxContextTokens: maxContext,
       maxStepTokens: Math.min(options.maxStepTokens ?? 256, maxContext),
       budgetBytes: options.budgetBytes,
       maxBindingBytes: options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize,
     };
-    const limits = { ...gpu.limits, maxStorageBufferBindingSize: planned.maxBindingBytes };
-    assertPlanFits(planInferenceMemory(file, config, limits, { maxContext, maxStepTokens: planned.maxStepTokens, budgetBytes: options.budgetBytes }), name);
+    assertPlanFits(planModel(gpu, file, config, planned), name);
     const weights = await loadModelWeights(gpu, file, source, config, options);
     return new Model(gpu, file, config, weights, planned);
   }
@@ -89,10 +101,7 @@ export class Model {
    * model alone), within the budget and binding limit it was loaded with.
    */
   memoryPlan(batch = 1, batchContext?: number): MemoryPlan {
-    const p = this.planned;
-    const limits = { ...this.gpu.limits, maxStorageBufferBindingSize: p.maxBindingBytes };
-    const options = { maxContext: p.maxContextTokens, maxStepTokens: p.maxStepTokens, budgetBytes: p.budgetBytes, batch, batchContext };
-    return planInferenceMemory(this.file, this.config, limits, options);
+    return planModel(this.gpu, this.file, this.config, this.planned, batch, batchContext);
   }
 
   /** Positions in the KV cache. */
@@ -209,7 +218,7 @@ export class Model {
   }
 
   /** What a forward step reads besides its activations: weights, config and the adapter in use. */
-  get forwardWeights(): ForwardWeights {
+  private get forwardWeights(): ForwardWeights {
     return { config: this.config, weights: this.weights, adapter: this.adapter };
   }
 
