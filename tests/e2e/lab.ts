@@ -30,3 +30,15 @@ export function watchPageErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/** The panel (a `section.panel`) whose heading is `heading`. */
+export function panel(page: Page, heading: string) {
+  return page.locator('section.panel').filter({ has: page.getByRole('heading', { name: heading, exact: true }) });
+}
+
+/** The first and last values of a chart's series, read from the chart's text summary ("training loss 3.1 → 2.7 at …"). */
+export function seriesEnds(summary: string, label: string): { first: number; last: number; points: number } {
+  const match = new RegExp(`${label} ([\\d.e+-]+)(?: → ([\\d.e+-]+))? at \\w+ [\\d.]+ \\((\\d+) points?\\)`).exec(summary);
+  if (!match) throw new Error(`no series "${label}" in the chart summary "${summary}"`);
+  return { first: Number(match[1]), last: Number(match[2] ?? match[1]), points: Number(match[3]) };
+}

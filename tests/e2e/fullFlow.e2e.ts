@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, openLabBrowser, panel, seriesEnds, watchPageErrors } from './lab';
+import { REPO_ROOT } from '../sharedData';
+
+/**
+ * Issue 8's whole flow, through the controls a person uses: the bundled tiny model, the sample shard through the file
+ * input, two adapters with different settings, both evaluated on 5 sample problems, the comparison, and a reload in the
+ * middle of a third run that then resumes. Steps and answers are tiny so it runs in minutes on SwiftShader.
+ */
+let lab: Awaited<ReturnType<typeof openLabBrowser>>;
+
+beforeAll(async () => {
+  lab = await openLabBrowser();
+});
+
+afterAll(async () => {
+  await lab?.close();
+});
+
+const status = (page: Page) => page.getByTestId('train-status');
+const statusText = async (page: Page) => ((await status(page).count()) > 0 ? ((await status(page).textContent()) ?? '') : '');
+
+async function train(page: Page, settings: { name: string; rank: string; lr: string; steps: string }): Promise<void> {
+  await page.getByTestId('train-name').fill(settings.name);
+  await page.getByTestId('train-rank').fill(settings.rank);
+  await page.getByTestId('train-lr').fill(settings.lr);
+  await page.getByTestId('train-steps').fill(settings.steps);
+  await page.getByTestId('train-seqlen').fill('128');
+  await page.getByTestId('train').click();
+  const done = new RegExp(`^${settings.name}: step ${settings.steps} / ${settings.steps}: loss`);
+  await expect.poll(() => statusText(page), { timeout: 400_000 }).toMatch(done);
+  // Finished once Start is offered again (the adapter is saved to the library by then).
+  await expect.poll(() => page.getByTestId('train').isEnabled(), { timeout: 60_000 }).toBe(true);
+}
+
+async function evaluateWith(page: Page, adapterIndex: number): Promise<void> {
+  await page.getByTestId('active-adapter').selectOption({ index: adapterIndex });
+  await page.getByTestId('eval-count').fill('5');
+  await page.getByTestId('eval-max-tokens').fill('4');
+  // The click clears the previous run's records and result before it returns.
+  await page.getByTestId('evaluate').click();
+  const accuracy = page.getByTestId('eval-accuracy');
+  await expect.poll(async () => ((await accuracy.count()) > 0 ? await accuracy.textContent() : ''), { timeout: 300_000 }).toMatch(/^Accuracy: [\d.]+% \(\d\/5\)$/);
+  await expect.poll(() => page.getByTestId('eval-record').count(), { timeout: 30_000 }).toBe(5);
+}
+
+describe('the whole lab flow in Chromium', () => {
+  it('trains two adapters, evaluates and compares them, and resumes a run cut off by a reload', async () => {
+    const page = await lab.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors = watchPageErrors(page);
+    await page.goto(lab.url);
+    await page.getByTestId('load-bundled').click();
+    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await page.getByTestId('shard-files').setInputFiles(`${REPO_ROOT}/public/samples/shard.jsonl`);
+    await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('adapters-empty').count()).toBe(1);
+
+    // Two adapters with different settings; each one's loss falls over its steps.
+    await train(page, { name: 'rank4', rank: '4', lr: '0.01', steps: '3' });
+    const first = seriesEnds((await page.getByTestId('loss-chart-summary').textContent())!, 'training loss');
+    expect(first.points).toBe(3);
+    expect(first.last).toBeLessThan(first.first);
+    await train(page, { name: 'rank16', rank: '16', lr: '0.02', steps: '4' });
+    const second = seriesEnds((await page.getByTestId('loss-chart-summary').textContent())!, 'training loss');
+    expect(second.points).toBe(4);
+    expect(second.last).toBeLessThan(second.first);
+    await panel(page, 'Train').screenshot({ path: `${ARTIFACTS}/flow-train.png` });
+
+    // Both evaluated on the same 5 sample problems, each with its adapter in use.
+    await evaluateWith(page, 1);
+    await evaluateWith(page, 2);
+    await expect.poll(() => page.getByTestId('compare-run').count(), { timeout: 30_000 }).toBe(2);
+    await page.getByTestId('eval-record').first().locator('summary').first().click();
+    await panel(page, 'Evaluate').screenshot({ path: `${ARTIFACTS}/flow-evaluate.png` });
+
+    for (const box of await page.getByTestId('compare-run').all()) await box.check();
+    await page.getByTestId('compare').click();
+    const table = page.getByTestId('compare-table');
+    await table.waitFor({ timeout: 60_000 });
+    expect(await table.locator('thead th').count()).toBe(3);
+    const header = (await table.locator('thead').textContent()) ?? '';
+    expect(header).toContain('+ rank4');
+    expect(header).toContain('+ rank16');
+    expect(await page.getByTestId('compare-pair').textContent()).toMatch(/McNemar p = [\d.]+/);
+    const overlay = (await page.getByTestId('compare-loss-chart-summary').textContent()) ?? '';
+    expect(seriesEnds(overlay, 'rank4 \\([^)]*\\)').points).toBe(3);
+    expect(seriesEnds(overlay, 'rank16 \\([^)]*\\)').points).toBe(4);
+    await panel(page, 'Compare').screenshot({ path: `${ARTIFACTS}/flow-compare.png` });
+
+    // The library lists both adapters with their evaluations.
+    const library = panel(page, 'Adapters');
+    expect(await library.getByTestId('adapter').count()).toBe(2);
+    await library.getByTestId('adapter').first().locator('summary').click();
+    expect(await library.getByTestId('adapter-evaluations').first().textContent()).toMatch(/\(\d\/5\)/);
+    await library.screenshot({ path: `${ARTIFACTS}/flow-adapters.png` });
+
+    // A third run, cut off by a reload after its second step: it is listed on load and resumes to the end.
+    await page.getByTestId('train-name').fill('resumed');
+    await page.getByTestId('train-steps').fill('6');
+    await page.getByTestId('train').click();
+    await expect.poll(() => statusText(page), { timeout: 300_000 }).toMatch(/^resumed: step [2-5] \/ 6/);
+    await page.reload();
+    const listed = page.getByTestId('resume-run');
+    await listed.waitFor({ timeout: 60_000 });
+    expect(await listed.textContent()).toMatch(/resumed: cut off \(reload or crash\) at step [1-5] of 6/);
+    await panel(page, 'Unfinished training runs').screenshot({ path: `${ARTIFACTS}/flow-resume.png` });
+    await page.getByTestId('resume').click();
+    await expect.poll(() => statusText(page), { timeout: 400_000 }).toMatch(/^resumed: step 6 \/ 6: loss/);
+    await expect.poll(() => page.getByTestId('train').isEnabled(), { timeout: 60_000 }).toBe(true);
+    // The chart shows the whole run: the steps before the reload (replayed) and after.
+    expect(seriesEnds((await page.getByTestId('loss-chart-summary').textContent())!, 'training loss').points).toBe(6);
+    expect(await page.getByTestId('resume-run').count()).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}/flow-page.png`, fullPage: true });
+    for (const [heading, file] of [
+      ['GPU', 'gpu'],
+      ['Model', 'model'],
+      ['Data', 'data'],
+      ['Train', 'train-resumed'],
+      ['Generate', 'generate'],
+      ['Data-scaling experiment', 'scaling'],
+    ] as const) {
+      await panel(page, heading).screenshot({ path: `${ARTIFACTS}/flow-${file}.png` });
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 1_200_000);
+});
