@@ -39,6 +39,8 @@ export interface StagePlan {
 export function planStages(stages: readonly { name: string; rows: number }[], steps: number, batch: number): StagePlan[] {
   const where = 'curriculum';
   if (stages.length === 0) throw new LabError('has no stages with training rows', where, 'Check the stage rule against the data.');
+  const empty = stages.find((s) => !(s.rows > 0));
+  if (empty) throw new LabError(`stage "${empty.name}" has no training rows`, where, 'Leave it out of the stages, or add examples to it.');
   if (steps < stages.length) throw new LabError(`${steps} steps cannot give each of ${stages.length} stages one`, where, `Train at least ${stages.length} steps.`);
   const weights = stages.map((s) => Math.ceil(s.rows / batch));
   const total = weights.reduce((a, b) => a + b, 0);

@@ -47,7 +47,10 @@ export function prepareTrainingData(
   const realTokens = train.reduce((sum, r) => sum + r.segmentIds.reduce((n, id) => n + (id > 0 ? 1 : 0), 0), 0);
   return {
     train,
-    ...(options.curriculum ? { stages: set.stages.map((s) => ({ name: s.name, examples: s.examples, rows: s.packed.rows.length })) } : {}),
+    // A stage whose every example was dropped by tokenization has no rows and nothing to train.
+    ...(options.curriculum
+      ? { stages: set.stages.filter((s) => s.packed.rows.length > 0).map((s) => ({ name: s.name, examples: s.examples, rows: s.packed.rows.length })) }
+      : {}),
     validation: set.validation.rows,
     trainExamples: set.stages.reduce((sum, s) => sum + s.examples, 0),
     validationExamples: set.validationExamples,

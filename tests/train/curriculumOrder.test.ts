@@ -24,9 +24,10 @@ describe('the curriculum plan', () => {
     for (const steps of [2, 3, 7, 11, 100]) expect(planStages(STAGES, steps, 3).reduce((n, s) => n + s.steps, 0), `steps ${steps}`).toBe(steps);
   });
 
-  it('refuses fewer steps than stages, and no stages', () => {
+  it('refuses fewer steps than stages, no stages, and a stage without rows', () => {
     expect(() => planStages(STAGES, 1, 2)).toThrow(/curriculum: 1 steps cannot give each of 2 stages one/);
     expect(() => planStages([], 5, 2)).toThrow(/curriculum: has no stages/);
+    expect(() => planStages([{ name: 'normal', rows: 3 }, { name: 'hard', rows: 0 }], 5, 2)).toThrow(/curriculum: stage "hard" has no training rows/);
   });
 });
 
