@@ -14,6 +14,8 @@ export interface TrainingDataDescription {
   trainRows: number;
   validationRows: number;
   seqLen: number;
+  /** With a curriculum: each stage's examples and packed rows, in training order. */
+  stages?: { name: string; examples: number; rows: number }[];
 }
 
 export interface AdapterSummary {

@@ -7,8 +7,8 @@ import { exportPeft } from '../model/loraPeft';
 import { PROJECTIONS, type Projection } from '../model/tensorNames';
 import type { Tokenizer } from '../tokenizer';
 import { deserializeCheckpoint, type CheckpointStore } from '../train/checkpoint';
-import { defaultTrainConfig, type TrainConfig } from '../train/config';
-import { prepareTrainingData } from '../train/prepareData';
+import { defaultTrainConfig, type CurriculumConfig, type TrainConfig } from '../train/config';
+import { prepareTrainingData, type PreparedData } from '../train/prepareData';
 import { Trainer, type StepMetrics, type TrainerData } from '../train/trainer';
 import type { AdapterLibrary, AdapterSummary, TrainingDataDescription } from './adapterLibrary';
 import { requireModel, type ModelIdentity } from './modelIdentity';
@@ -34,6 +34,10 @@ export interface TrainRequest {
   validationFraction?: number;
   /** Save a checkpoint every N steps (and always when stopped). Default: a tenth of the steps, at least 1. */
   checkpointEvery?: number;
+  /** LoRA dropout on the adapter's input while training, in [0, 1). Default 0. */
+  dropout?: number;
+  /** Train stage by stage (e.g. normal then hard by MATH level); absent: all examples shuffled together. */
+  curriculum?: CurriculumConfig;
 }
 
 /** A run that did not finish: stopped by the user (a pause) or cut off by a reload, crash or device loss. */
@@ -99,21 +103,23 @@ export function trainConfigFromRequest(request: TrainRequest): TrainConfig {
     evalEvery: Math.max(1, Math.floor(request.steps / 5)),
     evalBatches: 2,
     checkpointEvery: request.checkpointEvery ?? Math.max(1, Math.floor(request.steps / 10)),
+    ...(request.curriculum && { curriculum: request.curriculum }),
   });
-  config.lora = { ...config.lora, rank: request.rank, alpha: request.alpha, targets: request.targets ?? PROJECTIONS };
+  config.lora = { ...config.lora, rank: request.rank, alpha: request.alpha, dropout: request.dropout ?? 0, targets: request.targets ?? PROJECTIONS };
   return config;
 }
 
-function describeData(examples: readonly Example[], trainExamples: number, validationExamples: number, data: TrainerData, seqLen: number): TrainingDataDescription {
+function describeData(examples: readonly Example[], prepared: PreparedData, seqLen: number): TrainingDataDescription {
   const counts = new Map<string, number>();
   for (const e of examples) counts.set(e.shard, (counts.get(e.shard) ?? 0) + 1);
   return {
     shards: [...counts].map(([name, n]) => ({ name, examples: n })),
-    trainExamples,
-    validationExamples,
-    trainRows: data.train.length,
-    validationRows: data.validation.length,
+    trainExamples: prepared.trainExamples,
+    validationExamples: prepared.validationExamples,
+    trainRows: prepared.train.length,
+    validationRows: prepared.validation.length,
     seqLen,
+    ...(prepared.stages && { stages: prepared.stages }),
   };
 }
 
@@ -144,7 +150,12 @@ export class TrainingRuns {
   async start(context: TrainingContext, examples: readonly Example[], request: TrainRequest, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void, id?: string): Promise<TrainedAdapter> {
     if (examples.length === 0) throw new LabError('there is no training data', 'train', 'Add shards in the Data panel first.');
     const config = trainConfigFromRequest(request);
-    const prepared = prepareTrainingData(examples, context.tokenizer, { seqLen: config.seqLen, seed: config.seed, validationFraction: request.validationFraction ?? 0.1 });
+    const prepared = prepareTrainingData(examples, context.tokenizer, {
+      seqLen: config.seqLen,
+      seed: config.seed,
+      validationFraction: request.validationFraction ?? 0.1,
+      curriculum: config.curriculum,
+    });
     const runId = id ?? (await this.newId(request.name));
     const now = new Date().toISOString();
     const record: RunRecord = {
@@ -152,7 +163,7 @@ export class TrainingRuns {
       name: request.name,
       config,
       model: context.identity,
-      data: describeData(examples, prepared.trainExamples, prepared.validationExamples, prepared, config.seqLen),
+      data: describeData(examples, prepared, config.seqLen),
       status: 'running',
       createdAt: now,
       updatedAt: now,

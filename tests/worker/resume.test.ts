@@ -17,7 +17,12 @@ import { storiesVocabulary, STORIES_PATH } from '../train/fixtures';
  * status still 'running'; simulated by copying the storage directory while step 3 is reported). Both continue to
  * the same losses and parameters as a run that never stopped.
  */
-const request: TrainRequest = { name: 'robots', rank: 4, alpha: 8, lr: 3e-2, steps: 6, seqLen: 64, batch: 2, accumulation: 1, warmupSteps: 0, seed: 3, checkpointEvery: 2 };
+// Dropout and a curriculum too: the masks derive from (seed, step) and the stages must come back with the rows.
+const request: TrainRequest = {
+  name: 'robots', rank: 4, alpha: 8, lr: 3e-2, steps: 6, seqLen: 64, batch: 2, accumulation: 1, warmupSteps: 0, seed: 3, checkpointEvery: 2,
+  dropout: 0.1,
+  curriculum: { stages: ['normal', 'hard'], rule: { by: 'field', fallback: 'normal' } },
+};
 const shard = new File(
   [Array.from({ length: 24 }, (_, i) => JSON.stringify({ text: `The purple robot number ${i} sang a happy song about the moon.` })).join('\n')],
   'robots.jsonl',
@@ -87,7 +92,8 @@ describe('training runs across a reload', { timeout: 600_000 }, () => {
     const [run] = await engine.interruptedRuns();
     expect(run).toMatchObject({ runId: 'robots-1', name: 'robots', status: 'stopped', step: 3, steps: 6, model: reference.info.identity });
     expect(run.metrics.map((m) => m.loss)).toEqual(reference.metrics.slice(0, 3).map((m) => m.loss));
-    expect(run.data).toMatchObject({ shards: [{ name: 'robots.jsonl', examples: 24 }], seqLen: 64 });
+    expect(run.data).toMatchObject({ shards: [{ name: 'robots.jsonl', examples: 24 }], seqLen: 64, stages: [{ name: 'normal', examples: run.data.trainExamples }] });
+    expect(run.config).toMatchObject({ lora: { dropout: 0.1 }, curriculum: request.curriculum });
     expect((await engine.adapters()).map((a) => [a.id, a.status, a.steps])).toEqual([['robots-1', 'stopped', 3]]);
   });
 
