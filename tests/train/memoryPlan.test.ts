@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planTinyModel, tensorBytes, type GgufFile } from '../../src/formats/gguf';
 import type { ModelConfig } from '../../src/model/config';
-import { PROJECTIONS } from '../../src/model/tensorNames';
+import { PROJECTIONS, type Projection } from '../../src/model/tensorNames';
 import { describeMemoryPlan } from '../../src/model/memoryPlan';
 import { assertTrainingPlanFits, planTrainingMemory } from '../../src/train/memoryPlan';
 
@@ -62,7 +62,7 @@ describe('the training memory planner', () => {
   it('counts the LoRA dropout scratch: one [T, widest adapter input] buffer, only when dropout is on', () => {
     const options = { weightBytes: 4e9, modelBufferBytes: 0, seqLen: 2048, lossChunkRows: 256, batch: 1 };
     const lora = { rank: 16, alpha: 32, targets: PROJECTIONS, seed: 0 };
-    const working = (dropout: number, targets = PROJECTIONS) =>
+    const working = (dropout: number, targets: readonly Projection[] = PROJECTIONS) =>
       planTrainingMemory(mistral, limits, { ...options, lora: { ...lora, dropout, targets } }).items.find((i) => i.label.startsWith('recompute'))!.bytes;
     // The down projection reads the FFN activation (14336 wide); without it the widest input is the hidden state.
     expect(working(0.1) - working(0)).toBe(2048 * 14336 * 4);
