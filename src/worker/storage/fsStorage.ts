@@ -1,5 +1,5 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { existsSync, openAsBlob } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { forEachChunk, pathSegments, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
 
@@ -17,7 +17,8 @@ export class FsStorage implements LabStorage {
   async read(path: string): Promise<Blob | undefined> {
     const file = this.file(path);
     if (!existsSync(file) || !(await stat(file)).isFile()) return undefined;
-    return new Blob([await readFile(file)]);
+    // Backed by the file, read as it is sliced: a kept 4 GB model is not read into memory to be loaded.
+    return openAsBlob(file);
   }
 
   async write(path: string, data: Blob | string, options: WriteOptions = {}): Promise<void> {
