@@ -1,20 +1,24 @@
 /**
  * Model speed against llama.cpp: `node --import tsx bench/modelBench.ts [--skip-synthetic]` (after `vite build`).
  *
- * 1. Writes the ~500M-parameter synthetic Llama (Q4_0 and Q4_K_M) into bench/inputs/ (once; gitignored) and
- *    stages them with stories260K under dist/bench-inputs/ for the bench page.
- * 2. Runs the `model` suite in headless Chromium: our engine in the bench worker (WebGPU; SwiftShader here) and
- *    wllama in the same page on the same files.
+ * 1. Writes the ~500M-parameter synthetic Llama (Q4_0 and Q4_K_M; skipped with --skip-synthetic) and a ~25M one
+ *    (Q4_0, stories260K's vocabulary) into bench/inputs/ (gitignored) and stages them with stories260K under
+ *    dist/bench-inputs/ for the bench page.
+ * 2. Runs the `model` and `model-batch` suites in headless Chromium: our engine in the bench worker (WebGPU;
+ *    SwiftShader here) and wllama in the same page on the same files; `model-batch` measures decode throughput at
+ *    batch sizes 1, 4 and 8 on stories260K and the ~25M model.
  * 3. Measures llama.cpp on the same files Node-side (its Vulkan build cannot run in a page): the Vulkan backend
  *    on the device VK_ICD_FILENAMES names (SwiftShader: our device) and the CPU backend as a reference line.
- * 4. Prints ours/peer for each and writes bench/results/model-<time>.json in the same row format as run.ts.
+ * 4. Prints ours/peer for each (batched rows have no peer: the peers decode one sequence) and writes
+ *    bench/results/model-<time>.json in the same row format as run.ts.
  */
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openAsBlob, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/lib/chromium';
 import { servePreview } from '../scripts/lib/preview';
 import { writeSyntheticGguf } from '../scripts/make-synthetic-gguf';
+import { buildTinyModel, readGguf, writeGguf } from '../src/formats/gguf';
 import type { BenchRow } from './harness';
 import { measureLlamaCpp, type LlamaCppSpeed } from './peers/llamaCpp';
 import { DECODE_TOKENS, PREFILL_TOKENS, type StagedModel } from './modelInputs';
@@ -24,10 +28,35 @@ const INPUTS = `${ROOT}bench/inputs/`;
 const STAGE = `${ROOT}dist/bench-inputs/`;
 const STORIES = fileURLToPath(new URL('../../shared/data/tiny-models/stories260K.gguf', import.meta.url));
 
+/**
+ * A ~25M-parameter Llama in Q4_0 (8 blocks of width 512, GQA 8/4 heads of 64, FFN 1536) with stories260K's
+ * 512-token vocabulary and seeded weights: big enough that the projections dominate a decode step, small enough
+ * to decode at several batch sizes on SwiftShader.
+ */
+async function writeSmallSynthetic(path: string): Promise<void> {
+  const vocabulary = await readGguf(await openAsBlob(STORIES));
+  const tiny = buildTinyModel({
+    architecture: 'llama',
+    name: 'synthetic-llama-25m',
+    vocabulary,
+    embeddingLength: 512,
+    blockCount: 8,
+    headCount: 8,
+    headCountKv: 4,
+    feedForwardLength: 1536,
+    weightType: 'Q4_0',
+    seed: 7,
+  });
+  writeFileSync(path, new Uint8Array(await writeGguf(tiny.metadata, tiny.tensors).arrayBuffer()));
+}
+
 async function stageModels(skipSynthetic: boolean): Promise<Map<string, string>> {
   const files = new Map<string, string>([['stories260K', STORIES]]);
+  mkdirSync(INPUTS, { recursive: true });
+  const small = `${INPUTS}synthetic-llama-25m-Q4_0.gguf`;
+  await writeSmallSynthetic(small);
+  files.set('llama-25m Q4_0', small);
   if (!skipSynthetic) {
-    mkdirSync(INPUTS, { recursive: true });
     for (const type of ['Q4_0', 'Q4_K_M'] as const) {
       const path = `${INPUTS}synthetic-llama-500m-${type}.gguf`;
       await writeSyntheticGguf(path, 'llama-500m', type);
@@ -52,7 +81,7 @@ async function runOursInBrowser(): Promise<{ adapter: string; rows: BenchRow[] }
   try {
     const page = await browser.newPage();
     page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
-    await page.goto(`${server.url}/bench.html?suite=model`);
+    await page.goto(`${server.url}/bench.html?suite=model&suite=model-batch`);
     await page.waitForFunction(() => window.__bench.done, undefined, { timeout: 60 * 60_000, polling: 1000 });
     const state = await page.evaluate(() => window.__bench);
     if (state.error) throw new Error(`the model suite failed in the page: ${state.error}`);
@@ -80,8 +109,8 @@ async function main(): Promise<void> {
         process.stderr.write(`llama.cpp ${backend} on ${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
       }
     }
-    rows.push(...ours.rows.filter((r) => r.case === name && r.peer));
-    for (const row of ours.rows.filter((r) => r.case === name && !r.peer)) {
+    rows.push(...ours.rows.filter((r) => r.case === name && (r.peer || r.suite === 'model-batch')));
+    for (const row of ours.rows.filter((r) => r.case === name && !r.peer && r.suite === 'model')) {
       const prefill = row.metric.startsWith('prefill');
       for (const p of peers) {
         const value = prefill ? p.prefillTokensPerSecond : p.decodeTokensPerSecond;

@@ -15,3 +15,7 @@ export const DECODE_TOKENS = 16;
 export function benchTokens(count: number): number[] {
   return Array.from({ length: count }, (_, i) => 300 + ((i * 7919) % 200));
 }
+
+/** The staged models the `model-batch` suite decodes at each of BATCH_SIZES (small enough for SwiftShader). */
+export const BATCH_DECODE_MODELS: readonly string[] = ['stories260K', 'llama-25m Q4_0'];
+export const BATCH_SIZES: readonly number[] = [1, 4, 8];
