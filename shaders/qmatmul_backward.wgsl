@@ -5,10 +5,13 @@
 //   blocks, read as array<u32>). dX is [M, K]. A weight split across several bindings is one dispatch per part;
 //   every part after the first accumulates into dX.
 //
-// Dispatch: (ceil(K / BK), ceil(M / BM)) workgroups of 16×16 threads, BM = BK = 64, the reduction over n stepped
+// Dispatch: (ceil(K / BK), ceil(M / BM)) workgroups of 8×8 threads, BM = BK = 64, the reduction over n stepped
 // by BN = 32. Per step a workgroup stages a BM×BN tile of dY and dequantises a BN×BK tile of W into workgroup
-// memory (each thread decodes one 8-value chunk of one weight row); each thread accumulates 4 rows (strided by 16)
-// × 4 consecutive columns of dX in vec4 registers. No f32 copy of W is ever written.
+// memory (each thread decodes four 8-value chunks of weight rows); each thread accumulates 8 rows (strided by 8)
+// × 8 columns (4 consecutive, twice, 32 apart) of dX in vec4 registers: 16 vec4 FMAs per 10 workgroup-memory
+// loads. 8×8 threads as in the tiled forward (shaders/qmatmul.wgsl): a quarter of the invocations to switch between
+// at each barrier on SwiftShader, where the former 16×16 threads made this kernel a large share of the tiny-model
+// training step. No f32 copy of W is ever written.
 //
 // Requires K % 8 == 0 (and K a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K).
 
@@ -30,11 +33,11 @@ struct Params {
 
 override ACCUMULATE: bool = false;
 
-const WG_X = 16u;
-const WG_Y = 16u;
-const BM = 64u; // WG_Y · 4 rows per thread
-const BK = 64u; // WG_X · 4 columns per thread
-const BN = 32u; // BN · BK / 8 = 256 chunks: one per thread
+const WG_X = 8u;
+const WG_Y = 8u;
+const BM = 64u; // WG_Y · 8 rows per thread
+const BK = 64u; // WG_X · 8 columns per thread
+const BN = 32u; // BN · BK / 8 = 256 chunks: four per thread
 
 var<workgroup> tileY: array<f32, BN * BM>; // [n][m]
 var<workgroup> tileW: array<vec4<f32>, BN * BK / 4u>; // [n][k / 4]: a decoded chunk is two elements
@@ -46,15 +49,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let row0 = wid.y * BM;
   let col0 = wid.x * BK;
   let t = lid.y * WG_X + lid.x;
-  // This thread's chunk of the W tile: row wn of the step, values col0 + wk .. +7.
-  let wn = t / (BK / 8u);
-  let wk = (t % (BK / 8u)) * 8u;
+  const Q = BK / 4u;
 
-  // acc_i: dX row row0 + lid.y + 16i, columns col0 + 4·lid.x .. +3.
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
+  // a{i}{h}: dX row row0 + lid.y + 8i, columns col0 + 4·lid.x + 32h .. +3.
+  var a00 = vec4<f32>(0.0); var a01 = vec4<f32>(0.0);
+  var a10 = vec4<f32>(0.0); var a11 = vec4<f32>(0.0);
+  var a20 = vec4<f32>(0.0); var a21 = vec4<f32>(0.0);
+  var a30 = vec4<f32>(0.0); var a31 = vec4<f32>(0.0);
+  var a40 = vec4<f32>(0.0); var a41 = vec4<f32>(0.0);
+  var a50 = vec4<f32>(0.0); var a51 = vec4<f32>(0.0);
+  var a60 = vec4<f32>(0.0); var a61 = vec4<f32>(0.0);
+  var a70 = vec4<f32>(0.0); var a71 = vec4<f32>(0.0);
 
   for (var n0 = 0u; n0 < p.N; n0 += BN) {
     for (var e = t; e < BM * BN; e += WG_X * WG_Y) {
@@ -64,29 +69,51 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (row0 + m < p.M && n0 + n < p.N) { g = f32(dY[(row0 + m) * p.yStride + p.yOffset + n0 + n]); }
       tileY[n * BM + m] = g;
     }
-    let n = n0 + wn;
-    var w = Chunk(vec4<f32>(0.0), vec4<f32>(0.0));
-    if (n < p.N && col0 + wk < p.K) { w = dequant8(n * p.rowBytes, col0 + wk); }
-    tileW[wn * (BK / 4u) + wk / 4u] = w.lo;
-    tileW[wn * (BK / 4u) + wk / 4u + 1u] = w.hi;
+    for (var c = t; c < BN * BK / 8u; c += WG_X * WG_Y) {
+      let wn = c / (BK / 8u);
+      let wk = (c % (BK / 8u)) * 8u;
+      let n = n0 + wn;
+      var w = Chunk(vec4<f32>(0.0), vec4<f32>(0.0));
+      if (n < p.N && col0 + wk < p.K) { w = dequant8(n * p.rowBytes, col0 + wk); }
+      tileW[wn * Q + wk / 4u] = w.lo;
+      tileW[wn * Q + wk / 4u + 1u] = w.hi;
+    }
     workgroupBarrier();
 
     for (var r = 0u; r < BN; r++) {
-      let b = tileW[r * (BK / 4u) + lid.x];
+      let b0 = tileW[r * Q + lid.x];
+      let b1 = tileW[r * Q + 8u + lid.x];
       let a = r * BM + lid.y;
-      acc0 = fma(vec4<f32>(tileY[a]), b, acc0);
-      acc1 = fma(vec4<f32>(tileY[a + 16u]), b, acc1);
-      acc2 = fma(vec4<f32>(tileY[a + 32u]), b, acc2);
-      acc3 = fma(vec4<f32>(tileY[a + 48u]), b, acc3);
+      var y = vec4<f32>(tileY[a]);
+      a00 = fma(y, b0, a00); a01 = fma(y, b1, a01);
+      y = vec4<f32>(tileY[a + 8u]);
+      a10 = fma(y, b0, a10); a11 = fma(y, b1, a11);
+      y = vec4<f32>(tileY[a + 16u]);
+      a20 = fma(y, b0, a20); a21 = fma(y, b1, a21);
+      y = vec4<f32>(tileY[a + 24u]);
+      a30 = fma(y, b0, a30); a31 = fma(y, b1, a31);
+      y = vec4<f32>(tileY[a + 32u]);
+      a40 = fma(y, b0, a40); a41 = fma(y, b1, a41);
+      y = vec4<f32>(tileY[a + 40u]);
+      a50 = fma(y, b0, a50); a51 = fma(y, b1, a51);
+      y = vec4<f32>(tileY[a + 48u]);
+      a60 = fma(y, b0, a60); a61 = fma(y, b1, a61);
+      y = vec4<f32>(tileY[a + 56u]);
+      a70 = fma(y, b0, a70); a71 = fma(y, b1, a71);
     }
     workgroupBarrier();
   }
 
   let col = col0 + 4u * lid.x;
-  store(row0 + lid.y, col, acc0);
-  store(row0 + lid.y + 16u, col, acc1);
-  store(row0 + lid.y + 32u, col, acc2);
-  store(row0 + lid.y + 48u, col, acc3);
+  let row = row0 + lid.y;
+  store(row, col, a00); store(row, col + 32u, a01);
+  store(row + 8u, col, a10); store(row + 8u, col + 32u, a11);
+  store(row + 16u, col, a20); store(row + 16u, col + 32u, a21);
+  store(row + 24u, col, a30); store(row + 24u, col + 32u, a31);
+  store(row + 32u, col, a40); store(row + 32u, col + 32u, a41);
+  store(row + 40u, col, a50); store(row + 40u, col + 32u, a51);
+  store(row + 48u, col, a60); store(row + 48u, col + 32u, a61);
+  store(row + 56u, col, a70); store(row + 56u, col + 32u, a71);
 }
 
 // Writes dX[row, col .. col+3]; K % 8 == 0, so the 4 columns are all inside or all past the end.
