@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe('the Train panel', () => {
-  it('trains a LoRA adapter on the sample shard with the bundled model, charting the loss, and offers it for generation', async () => {
+  it('trains a LoRA adapter on the sample shard with the bundled model, pausing and resuming it, charting the loss, and offers it for generation', async () => {
     const page = await lab.browser.newPage();
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
@@ -30,8 +30,18 @@ describe('the Train panel', () => {
     await page.getByTestId('train-lr').fill('0.01');
     await page.getByTestId('train').click();
     const status = page.getByTestId('train-status');
-    await expect.poll(async () => (await status.count()) > 0 && (await status.textContent()), { timeout: 400_000 }).toMatch(/^adapter: step 3 \/ 3: loss [\d.]+/);
+    const statusText = async () => ((await status.count()) > 0 ? await status.textContent() : '');
+    // Pause after the first step: the run stops with a checkpoint and Resume continues it to the end.
+    await expect.poll(statusText, { timeout: 400_000 }).toMatch(/^adapter: step [12] \/ 3/);
+    await page.getByTestId('train-pause').click();
+    await page.getByTestId('train-resume').waitFor({ timeout: 120_000 });
+    expect(await statusText()).toMatch(/^adapter \(paused\): step [12] \/ 3/);
+    expect(await page.getByTestId('resume-run').textContent()).toMatch(/adapter: paused at step [12] of 3/);
+    await page.getByTestId('train-resume').click();
+    await expect.poll(statusText, { timeout: 400_000 }).toMatch(/^adapter: step 3 \/ 3: loss [\d.]+/);
     expect(await status.textContent()).toMatch(/GPU memory in use [\d.]+ (KiB|MiB|GiB)/);
+    await expect.poll(() => page.getByTestId('train').isEnabled(), { timeout: 60_000 }).toBe(true);
+    expect(await page.getByTestId('resume-run').count()).toBe(0);
     await page.getByTestId('loss-chart').locator('canvas').first().waitFor();
     expect(await page.getByTestId('loss-chart-summary').textContent()).toMatch(/^training loss [\d.]+ → [\d.]+ at step 3 \(3 points\); validation loss /);
     for (const chart of ['lr-chart', 'grad-chart', 'tokens-chart']) expect(await page.getByTestId(`${chart}-summary`).textContent()).toMatch(/at step 3 \(3 points\)$/);

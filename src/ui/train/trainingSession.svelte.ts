@@ -15,6 +15,8 @@ export class TrainingSession {
   gpuBytes: number | undefined = $state();
   /** Runs that can continue: paused here, or cut off by a reload; refreshed whenever no job runs. */
   resumable: InterruptedRun[] = $state([]);
+  /** The run the last Pause stopped, which the Train panel's Resume continues. */
+  pausedRunId: string | undefined = $state();
   /** The run `resume` continues, left out of `resumable` while it runs. */
   resumingRunId: string | undefined = $state();
   /** Bumped when an adapter lands in the library, so lists of adapters reload. */
@@ -52,9 +54,15 @@ export class TrainingSession {
     if (this.jobId) void this.engine.cancel(this.jobId);
   }
 
-  stop(): void {
+  /** Ends the running run, or the paused one, keeping its adapter as it is. */
+  async stop(): Promise<void> {
     this.afterCancel = 'stop';
-    if (this.jobId) void this.engine.cancel(this.jobId);
+    if (this.jobId) await this.engine.cancel(this.jobId);
+    else if (this.pausedRunId) {
+      const runId = this.pausedRunId;
+      this.pausedRunId = undefined;
+      await this.discard(runId);
+    }
   }
 
   /** Forgets a paused or interrupted run's checkpoint; an adapter saved when it stopped stays in the library. */
@@ -65,6 +73,7 @@ export class TrainingSession {
 
   private async run(name: string, steps: number, call: (jobId: string, onMetrics: (m: StepMetrics) => void) => Promise<AdapterSummary>): Promise<void> {
     if (this.running) return;
+    this.pausedRunId = undefined;
     this.metrics = [];
     this.error = undefined;
     this.runName = name;
@@ -81,6 +90,7 @@ export class TrainingSession {
         }),
       );
       if (summary.status === 'stopped' && this.stopRequested()) await this.engine.discardRun(summary.id);
+      this.pausedRunId = summary.status === 'stopped' && !this.stopRequested() ? summary.id : undefined;
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     } finally {
