@@ -77,6 +77,8 @@ export class Trainer {
     private readonly options: TrainerOptions,
     state: { step: number; elapsedSeconds: number; tokensSeen: number },
   ) {
+    // checkRun has already refused a curriculum that cannot be planned, before the adapter was allocated.
+    this.stages = config.curriculum && planStages(data.stages!, config.steps, config.batch);
     this.step = state.step;
     this.elapsedSeconds = state.elapsedSeconds;
     this.tokensSeen = state.tokensSeen;
@@ -85,7 +87,6 @@ export class Trainer {
     this.v = adapter.allocateLike('adam v', 'optimizer');
     this.normPartials = gpu.alloc(gradNormPartialCount([adapter.totalFloats]) * 4, { label: 'grad norm partials', category: 'scratch' });
     this.normOut = gpu.alloc(8, { label: 'grad norm', category: 'scratch' });
-    this.stages = config.curriculum && planStages(data.stages!, config.steps, config.batch);
     this.graph = new TrainingGraph(gpu, model.config, model.weights, adapter, this.grads, {
       batch: config.batch,
       seqLen: config.seqLen,
@@ -235,6 +236,7 @@ function checkRun(model: Model, data: TrainerData, config: TrainConfig): void {
     if (!data.stages) throw new LabError('the run has a curriculum but the data has no stages', 'training data', 'Prepare the data with the run\'s curriculum (prepareTrainingData … { curriculum }).');
     const staged = data.stages.reduce((sum, s) => sum + s.rows, 0);
     if (staged !== data.train.length) throw new LabError(`the stages hold ${staged} rows, the training split ${data.train.length}`, 'training data', 'Prepare the data and its stages together.');
+    planStages(data.stages, config.steps, config.batch);
   }
   for (const [split, rows] of [['training', data.train], ['held-out', data.validation]] as const) {
     rows.forEach((row, i) => {

@@ -126,10 +126,15 @@ describe('the trainer', () => {
     }, 900_000);
   }
 
-  it('refuses a curriculum run whose data has no stages, or stages that do not cover the rows', () => {
+  it('refuses a curriculum run whose data has no stages, whose stages do not cover the rows, or that has too few steps, allocating nothing', () => {
     const train = rows();
     const run = config({ steps: 4, batch: 2, curriculum: { stages: ['normal', 'hard'], rule: { by: 'level', hardFromLevel: 4 } } });
     expect(() => Trainer.start(gpu, model, { train, validation: [] }, run)).toThrow(/training data: the run has a curriculum but the data has no stages/);
     expect(() => Trainer.start(gpu, model, { train, validation: [], stages: [{ name: 'normal', rows: 1 }] }, run)).toThrow(/the stages hold 1 rows, the training split 4/);
+    const allocated = gpu.buffers.snapshot().buffers;
+    expect(() => Trainer.start(gpu, model, { train, validation: [], stages: [{ name: 'normal', rows: 2 }, { name: 'hard', rows: 2 }] }, { ...run, steps: 1 })).toThrow(
+      /curriculum: 1 steps cannot give each of 2 stages one/,
+    );
+    expect(gpu.buffers.snapshot().buffers, 'buffers left behind by a refused run').toBe(allocated);
   });
 });
