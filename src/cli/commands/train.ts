@@ -49,7 +49,7 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
   --batch B            rows per micro-batch (default 1)
   --accumulation N     micro-batches per optimizer step (default 1)
   --max-grad-norm X    clip the gradient norm (default 1; 0 disables)
-  --seed S             seeds the adapter, the split and the data order (default 0)
+  --seed S             seeds the adapter, the split, the data order and the dropout masks (default 0)
   --validation F       held-out fraction of the examples (default 0.02)
   --eval-every N       held-out loss every N steps (default 0: only at the end)
   --stages LIST        curriculum: train the stages one after the other in this order, e.g. normal,hard
