@@ -42,8 +42,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   let i = (wid.y * groups.x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
   let bits = pcg(pcg(i ^ p.key0) + p.key1);
-  var value = 0.0;
-  if (bits >= p.threshold) { value = p.scale * x[i]; }
+  var value = select(0.0, p.scale * x[i], bits >= p.threshold);
   if (ACCUMULATE != 0u) { value += out[i]; }
   out[i] = value;
 }
