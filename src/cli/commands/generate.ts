@@ -8,6 +8,7 @@ import { openFileSource } from '../../formats/nodeFileSource';
 import { describeAdapter } from '../../gpu/acquire';
 import { Model } from '../../model/model';
 import { generate } from '../../model/generate';
+import { DEFAULT_DECODE_BATCH, generateBatch } from '../../model/generateBatch';
 import { Tokenizer, vocabFromGguf } from '../../tokenizer';
 import { loadPeftAdapter } from '../../model/loraPeft';
 import { readPeftDirectory } from '../../train/peftDirectory';
@@ -15,10 +16,13 @@ import { readPeftDirectory } from '../../train/peftDirectory';
 export const command: CliCommand = {
   name: 'generate',
   summary: 'generate text from a GGUF model on the GPU (Dawn)',
-  usage: `usage: lora-lab generate --model <file.gguf> --prompt <text> [--max-tokens N] [--temperature T]
+  usage: `usage: lora-lab generate --model <file.gguf> --prompt <text>... [--max-tokens N] [--temperature T]
                           [--top-k K] [--top-p P] [--seed S] [--stop <text>]... [--context N] [--adapter <dir>]
+                          [--batch N]
 
-Streams the completion to stdout (only the generated text); progress and timings go to stderr.
+Streams the completion to stdout (only the generated text); progress and timings go to stderr. With several
+--prompt, they decode together in batches and stdout gets one JSON object per prompt, in order, when all finish:
+{"prompt", "text", "tokens", "stopReason"} (each the text and tokens the prompt gets alone).
   --max-tokens N     tokens to generate at most (default 128)
   --temperature T    0 is greedy (default 0)
   --top-k K          keep the K most likely tokens (default 40; 0 keeps all)
@@ -27,17 +31,18 @@ Streams the completion to stdout (only the generated text); progress and timings
   --stop <text>      end before this text; may be given several times
   --context N        KV cache length in tokens (default: the model's, at most 2048)
   --adapter <dir>    apply a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors), unmerged
+  --batch N          prompts decoded together at most, with several --prompt (default 8)
   --software         use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
     const parsed = parseArgs(args, {
-      values: ['model', 'prompt', 'max-tokens', 'temperature', 'top-k', 'top-p', 'seed', 'stop', 'context', 'adapter'],
+      values: ['model', 'prompt', 'max-tokens', 'temperature', 'top-k', 'top-p', 'seed', 'stop', 'context', 'adapter', 'batch'],
       switches: ['software'],
     });
     if (parsed.positional.length > 0) throw new CliUsageError(`unexpected argument "${parsed.positional[0]}"`);
     const modelPath = flag(parsed, 'model');
-    const prompt = flag(parsed, 'prompt');
+    const prompts = parsed.flags.get('prompt') ?? [];
     if (!modelPath) throw new CliUsageError('--model is required');
-    if (prompt === undefined) throw new CliUsageError('--prompt is required');
+    if (prompts.length === 0) throw new CliUsageError('--prompt is required');
     const whole = (n: number) => Number.isInteger(n) && n >= 0;
     const maxTokens = numberFlag(parsed, 'max-tokens', 128, whole);
     const temperature = numberFlag(parsed, 'temperature', 0, (t) => t >= 0);
@@ -45,6 +50,7 @@ Streams the completion to stdout (only the generated text); progress and timings
     const topP = numberFlag(parsed, 'top-p', 0.95, (p) => p > 0 && p <= 1);
     const seed = numberFlag(parsed, 'seed', 0, whole);
     const context = flag(parsed, 'context') === undefined ? undefined : numberFlag(parsed, 'context', 0, (n) => Number.isInteger(n) && n > 0);
+    const batchSize = numberFlag(parsed, 'batch', DEFAULT_DECODE_BATCH, (n) => Number.isInteger(n) && n >= 1);
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
     const adapterDir = flag(parsed, 'adapter');
     const adapterFiles = adapterDir === undefined ? undefined : await readPeftDirectory(adapterDir);
@@ -61,20 +67,22 @@ Streams the completion to stdout (only the generated text); progress and timings
         model.useAdapter(await loadPeftAdapter(gpu, model.config, adapterFiles));
         io.err(`applied the LoRA adapter in ${adapterDir}\n`);
       }
-      const result = await generate(model, tokenizer, prompt, {
-        maxTokens,
-        temperature,
-        topK,
-        topP,
-        seed,
-        stop: parsed.flags.get('stop') ?? [],
-        onText: (text) => io.out(text),
-      });
-      io.out('\n');
-      io.err(
-        `${result.tokens.length} tokens (${result.stopReason}); prompt ${result.promptTokens} tokens in ${(result.prefillMs / 1000).toFixed(2)} s, ` +
-          `decode ${result.decodeTokensPerSecond.toFixed(2)} tokens/s\n`,
-      );
+      const options = { maxTokens, temperature, topK, topP, seed, stop: parsed.flags.get('stop') ?? [] };
+      if (prompts.length === 1) {
+        const result = await generate(model, tokenizer, prompts[0], { ...options, onText: (text) => io.out(text) });
+        io.out('\n');
+        io.err(
+          `${result.tokens.length} tokens (${result.stopReason}); prompt ${result.promptTokens} tokens in ${(result.prefillMs / 1000).toFixed(2)} s, ` +
+            `decode ${result.decodeTokensPerSecond.toFixed(2)} tokens/s\n`,
+        );
+      } else {
+        const started = performance.now();
+        const results = await generateBatch(model, tokenizer, prompts, { ...options, batchSize });
+        results.forEach((r, i) => io.out(JSON.stringify({ prompt: prompts[i], text: r.text, tokens: r.tokens.length, stopReason: r.stopReason }) + '\n'));
+        const tokens = results.reduce((sum, r) => sum + r.tokens.length, 0);
+        const seconds = (performance.now() - started) / 1000;
+        io.err(`${prompts.length} prompts, ${Math.min(batchSize, prompts.length)} at a time: ${tokens} tokens in ${seconds.toFixed(2)} s (${(tokens / seconds).toFixed(2)} tokens/s with prefill)\n`);
+      }
       model.free();
       return 0;
     } finally {
