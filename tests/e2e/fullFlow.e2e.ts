@@ -21,8 +21,10 @@ afterAll(async () => {
 const status = (page: Page) => page.getByTestId('train-status');
 const statusText = async (page: Page) => ((await status(page).count()) > 0 ? ((await status(page).textContent()) ?? '') : '');
 
-async function train(page: Page, settings: { name: string; rank: string; lr: string; steps: string }): Promise<void> {
+async function train(page: Page, settings: { name: string; rank: string; lr: string; steps: string; dropout?: string; stageOrder?: string }): Promise<void> {
   await page.getByTestId('train-name').fill(settings.name);
+  await page.getByTestId('train-dropout').fill(settings.dropout ?? '0');
+  await page.getByTestId('train-stage-order').selectOption(settings.stageOrder ?? 'none');
   await page.getByTestId('train-rank').fill(settings.rank);
   await page.getByTestId('train-lr').fill(settings.lr);
   await page.getByTestId('train-steps').fill(settings.steps);
@@ -56,12 +58,12 @@ describe('the whole lab flow in Chromium', () => {
     await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('adapters-empty').count()).toBe(1);
 
-    // Two adapters with different settings; each one's loss falls over its steps.
+    // Two adapters with different settings (the second with dropout and a two-stage curriculum); each one's loss falls.
     await train(page, { name: 'rank4', rank: '4', lr: '0.01', steps: '3' });
     const first = seriesEnds((await page.getByTestId('loss-chart-summary').textContent())!, 'training loss');
     expect(first.points).toBe(3);
     expect(first.last).toBeLessThan(first.first);
-    await train(page, { name: 'rank16', rank: '16', lr: '0.02', steps: '4' });
+    await train(page, { name: 'rank16', rank: '16', lr: '0.02', steps: '4', dropout: '0.1', stageOrder: 'normal-hard' });
     const second = seriesEnds((await page.getByTestId('loss-chart-summary').textContent())!, 'training loss');
     expect(second.points).toBe(4);
     expect(second.last).toBeLessThan(second.first);
@@ -93,6 +95,9 @@ describe('the whole lab flow in Chromium', () => {
     expect(await library.getByTestId('adapter').count()).toBe(2);
     await library.getByTestId('adapter').first().locator('summary').click();
     expect(await library.getByTestId('adapter-evaluations').first().textContent()).toMatch(/\(\d\/5\)/);
+    const curriculum = library.getByTestId('adapter').nth(1);
+    await curriculum.locator('summary').click();
+    expect(await curriculum.textContent()).toMatch(/dropout 0\.1,.*Curriculum.*normal \(\d+ examples/s);
     await library.screenshot({ path: `${ARTIFACTS}/flow-adapters.png` });
 
     // A third run, cut off by a reload after its second step: it is listed on load and resumes to the end.

@@ -3,12 +3,45 @@ import type { TrainRequest } from '../../worker/api';
 /** The seven projections a LoRA adapter can target, in the order the form lists them. */
 export const TARGETS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const satisfies NonNullable<TrainRequest['targets']>;
 
-/** The Train form's fields: what `TrainRequest` takes, with every projection chosen explicitly. */
-export type TrainForm = Required<Pick<TrainRequest, 'name' | 'rank' | 'alpha' | 'lr' | 'steps' | 'seqLen' | 'batch' | 'accumulation' | 'warmupSteps' | 'seed' | 'targets'>>;
+/** The two-stage curriculum's order (Skywork-Math: normal, then hard), or all examples shuffled together. */
+export type StageOrder = 'none' | 'normal-hard' | 'hard-normal';
+
+/** The Train form's fields: what `TrainRequest` takes, with every projection chosen, and the curriculum as the form asks it. */
+export type TrainForm = Required<Pick<TrainRequest, 'name' | 'rank' | 'alpha' | 'dropout' | 'lr' | 'steps' | 'seqLen' | 'batch' | 'accumulation' | 'warmupSteps' | 'seed' | 'targets'>> & {
+  stageOrder: StageOrder;
+  /** Examples with a MATH level at or above this are the hard stage. */
+  hardFromLevel: number;
+};
 
 /** Defaults that train something visible in a few steps on a small model; a 7B run wants more steps. */
 export function defaultTrainForm(): TrainForm {
-  return { name: 'adapter', rank: 8, alpha: 16, lr: 2e-4, steps: 20, seqLen: 256, batch: 1, accumulation: 1, warmupSteps: 2, seed: 1, targets: [...TARGETS] };
+  return {
+    name: 'adapter',
+    rank: 8,
+    alpha: 16,
+    dropout: 0,
+    lr: 2e-4,
+    steps: 20,
+    seqLen: 256,
+    batch: 1,
+    accumulation: 1,
+    warmupSteps: 2,
+    seed: 1,
+    targets: [...TARGETS],
+    stageOrder: 'none',
+    hardFromLevel: 4,
+  };
+}
+
+/** What the engine gets from a valid form. */
+export function toTrainRequest(f: TrainForm): TrainRequest {
+  const { stageOrder, hardFromLevel, ...request } = f;
+  if (stageOrder === 'none') return { ...request, targets: [...f.targets] };
+  return {
+    ...request,
+    targets: [...f.targets],
+    curriculum: { stages: stageOrder === 'normal-hard' ? ['normal', 'hard'] : ['hard', 'normal'], rule: { by: 'level', hardFromLevel } },
+  };
 }
 
 export type TrainFormErrors = Partial<Record<keyof TrainForm, string>>;
@@ -32,6 +65,7 @@ export function validateTrainForm(f: TrainForm): TrainFormErrors {
   put('rank', integerIn(f.rank, 1, 256, 'Rank'));
   if (typeof f.alpha !== 'number' || !(f.alpha > 0)) put('alpha', 'Alpha must be a positive number (the update is scaled by alpha / rank).');
   if (typeof f.lr !== 'number' || !(f.lr > 0 && f.lr <= 1)) put('lr', 'Learning rate must be above 0 and at most 1 (2e-4 is typical for LoRA).');
+  if (typeof f.dropout !== 'number' || !(f.dropout >= 0 && f.dropout < 1)) put('dropout', 'Dropout must be at least 0 and below 1 (0.05 to 0.1 is usual; 0 turns it off).');
   put('steps', integerIn(f.steps, 1, 1_000_000, 'Steps'));
   put('seqLen', integerIn(f.seqLen, 16, 32_768, 'Sequence length'));
   put('batch', integerIn(f.batch, 1, 1024, 'Batch'));
@@ -40,5 +74,6 @@ export function validateTrainForm(f: TrainForm): TrainFormErrors {
   if (!errors.warmupSteps && !errors.steps && f.warmupSteps > f.steps) put('warmupSteps', `Warmup steps must be at most the ${f.steps} steps.`);
   put('seed', integerIn(f.seed, 0, 2 ** 32 - 1, 'Seed'));
   if (f.targets.length === 0) put('targets', 'Choose at least one projection to adapt.');
+  if (f.stageOrder !== 'none') put('hardFromLevel', integerIn(f.hardFromLevel, 1, 5, 'The hard stage\'s first MATH level'));
   return errors;
 }
