@@ -7,7 +7,7 @@ import { exportPeft } from '../model/loraPeft';
 import { PROJECTIONS, type Projection } from '../model/tensorNames';
 import type { Tokenizer } from '../tokenizer';
 import { deserializeCheckpoint, type CheckpointStore } from '../train/checkpoint';
-import { defaultTrainConfig, type CurriculumConfig, type TrainConfig } from '../train/config';
+import { checkTrainConfig, defaultTrainConfig, type CurriculumConfig, type TrainConfig } from '../train/config';
 import { prepareTrainingData, type PreparedData } from '../train/prepareData';
 import { Trainer, type StepMetrics, type TrainerData } from '../train/trainer';
 import type { AdapterLibrary, AdapterSummary, TrainingDataDescription } from './adapterLibrary';
@@ -150,6 +150,8 @@ export class TrainingRuns {
   async start(context: TrainingContext, examples: readonly Example[], request: TrainRequest, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void, id?: string): Promise<TrainedAdapter> {
     if (examples.length === 0) throw new LabError('there is no training data', 'train', 'Add shards in the Data panel first.');
     const config = trainConfigFromRequest(request);
+    // A request that cannot run is refused before anything is stored, so it never shows up as an interrupted run.
+    checkTrainConfig(config);
     const prepared = prepareTrainingData(examples, context.tokenizer, {
       seqLen: config.seqLen,
       seed: config.seed,
@@ -171,7 +173,18 @@ export class TrainingRuns {
     await this.storage.write(`${ROOT}/${runId}/data.bin`, serializePackedRows(prepared, config.seqLen));
     await writeJson(this.storage, `${ROOT}/${runId}/progress.json`, { step: 0, metrics: [] } satisfies RunProgress);
     await writeJson(this.storage, `${ROOT}/${runId}/run.json`, record);
-    return this.run(context, record, prepared, undefined, [], signal, onMetrics);
+    let trained = false;
+    const onStep = (m: StepMetrics) => {
+      trained = true;
+      onMetrics?.(m);
+    };
+    try {
+      return await this.run(context, record, prepared, undefined, [], signal, onStep);
+    } catch (error) {
+      // Failed before its first step (the data does not fit the model, out of GPU memory): nothing to resume.
+      if (!trained) await this.storage.remove(`${ROOT}/${runId}`);
+      throw error;
+    }
   }
 
   async resume(context: TrainingContext, runId: string, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void): Promise<TrainedAdapter> {

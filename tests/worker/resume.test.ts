@@ -137,6 +137,14 @@ describe('training runs across a reload', { timeout: 600_000 }, () => {
     expect(tuned.tokens).not.toEqual(base.tokens);
   });
 
+  it('leaves no run behind when a request cannot train', async () => {
+    const engine = await engineOver(new MemoryStorage());
+    await engine.addShards([shard]);
+    await expect(engine.train({ ...request, rank: 0 }, 'train-rank')).rejects.toThrow(/rank 0/);
+    expect(await engine.interruptedRuns()).toEqual([]);
+    expect(await engine.adapters()).toEqual([]);
+  });
+
   it('discards a run with its data and checkpoint', async () => {
     const dir = tempDir();
     const engine = await engineOver(new FsStorage(dir));
