@@ -115,25 +115,29 @@ export class BatchDecoder {
   }
 
   /**
-   * Records rows for slots first .. first + group.length − 1 (undefined: a finished slot, run as token 0 at its
-   * position 0, whose output is ignored and whose cache is dead) and their sampled ids into sampledAll.
+   * Records rows for slots first .. first + group.length − 1 and their sampled ids into sampledAll. A slot with no
+   * row (finished, or left out of this step) runs as token 0 at position 0 over what its cache holds (at least one
+   * position is read, none is written): its output is ignored and its cache and length stay as they are.
    */
   private recordGroup(first: number, group: readonly (BatchRow | undefined)[], sampling: SamplingOptions): Recorder {
     const { gpu, config: c } = this.model;
     const n = group.length;
     const a = this.acts;
-    const positions = group.map((row, r) => (row ? this.cache.lengths[first + r] : 0));
-    for (const [r, position] of positions.entries()) {
-      if (position >= this.cache.maxCtx) throw new LabError(`the context is full (${this.cache.maxCtx} tokens)`, `batch slot ${first + r}`, 'Stop the sequence before its context is full.');
+    const lengths = group.map((_, r) => this.cache.lengths[first + r]);
+    const appendAt = group.map((row, r) => (row ? lengths[r] : undefined));
+    for (const [r, position] of appendAt.entries()) {
+      if (position !== undefined && position >= this.cache.maxCtx) {
+        throw new LabError(`the context is full (${this.cache.maxCtx} tokens)`, `batch slot ${first + r}`, 'Stop the sequence before its context is full.');
+      }
     }
     gpu.write(a.ids, Uint32Array.from(group, (row) => row?.token ?? 0));
-    gpu.write(a.positions, Uint32Array.from(positions));
-    gpu.write(this.buffers.lengths, Uint32Array.from(positions, (p) => p + 1));
+    gpu.write(a.positions, Uint32Array.from(appendAt, (p) => p ?? 0));
+    gpu.write(this.buffers.lengths, Uint32Array.from(appendAt, (p, r) => (p === undefined ? Math.max(1, lengths[r]) : p + 1)));
     gpu.write(this.buffers.u, Float32Array.from(group, (row) => row?.u ?? 0));
     const rec = gpu.recorder();
     const shape = { ...batchDecodeShape(c, n, this.cache.maxCtx), window: c.slidingWindow };
     const attend = (rec: Recorder, l: number) => {
-      this.cache.append(rec, l, a.k, a.v, first, positions);
+      this.cache.append(rec, l, a.k, a.v, first, appendAt);
       const kv = { k: this.cache.binding('k', l, first, n), v: this.cache.binding('v', l, first, n) };
       attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, { kvLayout: { kind: 'tokens' } });
     };

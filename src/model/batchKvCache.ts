@@ -84,10 +84,11 @@ export class BatchKvCache {
 
   /**
    * Records the copy of row r of k and v ([rows, Hkv·d], the step's projections) into position `positions[r]` of
-   * slot `firstSlot + r`, for every row.
+   * slot `firstSlot + r`, for every row with a position (undefined: the row is not stored).
    */
-  append(rec: Recorder, layer: number, k: TrackedBuffer, v: TrackedBuffer, firstSlot: number, positions: readonly number[]): void {
+  append(rec: Recorder, layer: number, k: TrackedBuffer, v: TrackedBuffer, firstSlot: number, positions: readonly (number | undefined)[]): void {
     positions.forEach((position, r) => {
+      if (position === undefined) return;
       if (position >= this.maxCtx) throw new LabError(`the context is full (${this.maxCtx} tokens)`, `batch KV cache slot ${firstSlot + r}`);
       const at = (firstSlot + r) * this.slotBytes + position * this.tokenBytes;
       rec.copy(k, this.keys[layer], this.tokenBytes, r * this.tokenBytes, at);

@@ -182,6 +182,28 @@ describe('generateBatch', () => {
     );
   });
 
+  it('leaves a slot that sits out a step (between two that run) as it was: its sequence goes on as if never paused', async () => {
+    const prompts = randomPrompts(3, model.config.nVocab, SEED + 5);
+    const greedy = { temperature: 0 };
+    const expected = await generate(model, tokenizer, prompts[1], { maxTokens: 3, ...greedy });
+    const decoder = BatchDecoder.create(model, 3, 64);
+    try {
+      const next: number[] = [];
+      for (const [slot, prompt] of prompts.entries()) next.push(await decoder.prefill(slot, prompt, greedy, 0));
+      const second = await decoder.step(next.map((token, slot) => ({ slot, token, u: 0 })), greedy);
+      const slotFloats = decoder.cache.slotBytes / 4;
+      const slotKeys = () => Promise.all(decoder.cache.keys.map((k) => gpu.readF32(k, slotFloats, slotFloats)));
+      const before = await slotKeys();
+      await decoder.step([{ slot: 0, token: second[0], u: 0 }, { slot: 2, token: second[2], u: 0 }], greedy);
+      expect(await slotKeys()).toEqual(before);
+      expect(decoder.cache.lengths[1]).toBe(prompts[1].length + 1);
+      const [third] = await decoder.step([{ slot: 1, token: second[1], u: 0 }], greedy);
+      expect([next[1], second[1], third]).toEqual(expected.tokens);
+    } finally {
+      decoder.free();
+    }
+  });
+
   it('frees its batch KV cache when done, and when cancelled', async () => {
     const before = gpu.buffers.bytesInUse;
     await generateBatch(model, tokenizer, randomPrompts(3, model.config.nVocab, SEED), { maxTokens: 4, temperature: 0 });
