@@ -173,7 +173,8 @@ export interface LabEngineApi {
   exportAdapter(id: string): Promise<ExportedFile[]>;
   /**
    * Adds a PEFT adapter (files named adapter_config.json and *.safetensors) to the library, after checking it
-   * against the loaded model's shapes; `name` defaults to the config's base model name.
+   * against the loaded model's shapes (a wrong model or a broken file is refused and nothing is stored); `name`
+   * defaults to "imported".
    */
   importAdapter(files: Blob[], name?: string): Promise<AdapterSummary>;
   /** Removes an adapter from the library (and from the GPU; generation falls back to the base model if it was in use). */

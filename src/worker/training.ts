@@ -147,7 +147,7 @@ export class TrainingRuns {
     return `${base}-${n}`;
   }
 
-  async start(context: TrainingContext, examples: readonly Example[], request: TrainRequest, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void, id?: string): Promise<TrainedAdapter> {
+  async start(context: TrainingContext, examples: readonly Example[], request: TrainRequest, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void): Promise<TrainedAdapter> {
     if (examples.length === 0) throw new LabError('there is no training data', 'train', 'Add shards in the Data panel first.');
     const config = trainConfigFromRequest(request);
     // A request that cannot run is refused before anything is stored, so it never shows up as an interrupted run.
@@ -158,7 +158,7 @@ export class TrainingRuns {
       validationFraction: request.validationFraction ?? 0.1,
       curriculum: config.curriculum,
     });
-    const runId = id ?? (await this.newId(request.name));
+    const runId = await this.newId(request.name);
     const now = new Date().toISOString();
     const record: RunRecord = {
       id: runId,
