@@ -126,6 +126,29 @@ describe('adapters library', { timeout: 300_000 }, () => {
   });
 });
 
+describe('adapters on the GPU', { timeout: 300_000 }, () => {
+  it('keeps only the adapter in use and the last one used before it, and none once another model loads', async () => {
+    const engine = await engineOver(new MemoryStorage());
+    await engine.loadModel(stories, 'load');
+    const peft = exportPeft(info.config, lora, values, 'stories260K.gguf');
+    const ids: string[] = [];
+    for (const name of ['a', 'b', 'c']) ids.push((await engine.importAdapter([new File([peft.config], 'adapter_config.json'), new File([peft.weights], 'x.safetensors')], name)).id);
+    // The Gpu is shared by this file's engines: count this engine's adapters as a difference.
+    const loraBytes = async () => (await engine.memory()).byCategory.lora ?? 0;
+    const before = await loraBytes();
+    await engine.useAdapter(ids[0]);
+    const one = (await loraBytes()) - before;
+    expect(one).toBeGreaterThanOrEqual(loraLayout(info.config, lora).totalFloats * 4);
+    await engine.useAdapter(ids[1]);
+    await engine.useAdapter(ids[2]);
+    expect((await loraBytes()) - before).toBe(2 * one);
+    await engine.useAdapter(ids[0]);
+    expect((await loraBytes()) - before).toBe(2 * one);
+    await engine.loadModel(stories, 'reload');
+    expect((await loraBytes()) - before).toBe(0);
+  });
+});
+
 describe('model files kept in storage', { timeout: 300_000 }, () => {
   it('keeps the loaded file, and a new engine loads it from storage as the same model', async () => {
     const storage = new MemoryStorage();
