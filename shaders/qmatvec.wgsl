@@ -93,6 +93,14 @@ fn words16(at: u32) -> vec4<u32> {
   return select(a, (a >> vec4<u32>(16u)) | (b << vec4<u32>(16u)), (at & 2u) != 0u);
 }
 
+// The 8 bytes at an even byte offset, as 2 words.
+fn block8(at: u32) -> vec2<u32> {
+  let i = at >> 2u;
+  let a = vec2<u32>(W[i], W[i + 1u]);
+  let b = vec2<u32>(a.y, W[i + 2u]);
+  return select(a, (a >> vec2<u32>(16u)) | (b << vec2<u32>(16u)), (at & 2u) != 0u);
+}
+
 // Q4_0 block u of the row at byte `row`: d:f16, then 16 bytes whose low nibbles are values 0..15 and high 16..31.
 // The block's 18 bytes lie in the 5 words from its first: d in the low or high half of the first word.
 fn q4_0Dot(row: u32, u: u32, x: X32, xsum: f32) -> f32 {
@@ -161,6 +169,10 @@ struct X16 {
   a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>,
 }
 
+fn loadX16(q: u32) -> X16 {
+  return X16(vec4<f32>(X[q]), vec4<f32>(X[q + 1u]), vec4<f32>(X[q + 2u]), vec4<f32>(X[q + 3u]));
+}
+
 fn dotBytes16(x: X16, q: vec4<u32>) -> f32 {
   return (dot(x.a, bytesF(q.x)) + dot(x.b, bytesF(q.y))) + (dot(x.c, bytesF(q.z)) + dot(x.d, bytesF(q.w)));
 }
@@ -192,18 +204,6 @@ fn q6_KDot(row: u32, u: u32, x0: X16, x1: X16, x2: X16, x3: X16, xsum: vec4<f32>
   let scales = vec4<f32>(bitcast<vec4<i32>>(scaleBytes << vec4<u32>(24u)) >> vec4<u32>(24u));
   let d = halfToF32(halfAt(at + 208u));
   return dot(d * scales, s - 32.0 * xsum);
-}
-
-// The 8 bytes at an even byte offset, as 2 words.
-fn block8(at: u32) -> vec2<u32> {
-  let i = at >> 2u;
-  let a = vec2<u32>(W[i], W[i + 1u]);
-  let b = vec2<u32>(a.y, W[i + 2u]);
-  return select(a, (a >> vec2<u32>(16u)) | (b << vec2<u32>(16u)), (at & 2u) != 0u);
-}
-
-fn loadX16(q: u32) -> X16 {
-  return X16(vec4<f32>(X[q]), vec4<f32>(X[q + 1u]), vec4<f32>(X[q + 2u]), vec4<f32>(X[q + 3u]));
 }
 
 // The ROWS rows' sums over unit u of activation row starting at vec4 index xq.
