@@ -1,3 +1,4 @@
+import { LabError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
 import type { Model } from './model';
 import { BatchDecoder } from './batchDecode';
@@ -36,7 +37,9 @@ export async function generateBatch(
   const name = (i: number) => options.promptNames?.[i] ?? `prompt ${i + 1}`;
   checkMaxTokens(options.maxTokens);
   const promptIds = prompts.map((prompt, i) => promptTokenIds(tokenizer, prompt, maxCtx, name(i)));
-  const slots = Math.min(options.batchSize ?? DEFAULT_DECODE_BATCH, prompts.length);
+  const batchSize = options.batchSize ?? DEFAULT_DECODE_BATCH;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new LabError(`batch size ${batchSize} must be a whole number ≥ 1`, 'generateBatch');
+  const slots = Math.min(batchSize, prompts.length);
   if (slots <= 1) {
     const results: GenerateResult[] = [];
     for (const [i, ids] of promptIds.entries()) results.push(await generate(model, tokenizer, ids, { ...options, onText: (text) => options.onText?.(i, text) }));

@@ -175,6 +175,10 @@ describe('generateBatch', () => {
     expect(results.map((r) => r.promptTokens)).toEqual(prompts.map((p) => p.length));
   });
 
+  it('refuses a batch size that is not a whole number ≥ 1', async () => {
+    await expect(generateBatch(model, tokenizer, [[1, 5]], { maxTokens: 4, temperature: 0, batchSize: 0 })).rejects.toThrow(/batch size 0 must be a whole number ≥ 1/);
+  });
+
   it('names the prompt that does not fit the context', async () => {
     const prompts = [[1, 5, 6], Array.from({ length: 200 }, () => 9)];
     await expect(generateBatch(model, tokenizer, prompts, { maxTokens: 4, temperature: 0, promptNames: ['problem a', 'problem b'] })).rejects.toThrow(
