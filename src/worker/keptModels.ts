@@ -45,6 +45,9 @@ export class KeptModels {
     const existing = await this.info(name);
     const kept: KeptModel = { name, bytes: file.size, identity, keptAt: new Date().toISOString() };
     if (existing && sameModel(existing.identity, identity)) return existing;
+    // Asked for, not required: without it the browser may evict the file under disk pressure, and loading it again
+    // from the user's file still works.
+    await this.storage.persist();
     // The description goes last: a listed model always has its whole file.
     await this.storage.remove(`${dir}/${INFO}`);
     await this.storage.write(`${dir}/${FILE}`, file, options);

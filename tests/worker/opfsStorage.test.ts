@@ -33,6 +33,7 @@ export async function run() {
     progress, size, aborted, modelSize: model.length, modelLast: model[size - 1],
     badPath: await messageOf(reopened.write('t/../escape', 'x')),
     usage: await reopened.usage(),
+    persist: await reopened.persist(),
     pageStorageIsOpfs: browserLabStorage() instanceof OpfsStorage,
   };
   await reopened.remove('t/runs');
@@ -90,7 +91,7 @@ afterAll(async () => {
 
 describe('lab storage in Chromium\'s OPFS', () => {
   it('writes, replaces, lists and removes by path; a fresh storage object finds it all; large files go in chunks', async () => {
-    const r = await modules.run<Record<string, unknown> & { size: number; usage: { usageBytes: number; quotaBytes: number } }>('/storage.js');
+    const r = await modules.run<Record<string, unknown> & { size: number; usage: { usageBytes: number; quotaBytes: number; persisted: boolean } }>('/storage.js');
     expect(r.runJson).toBe('{"x":2}');
     expect(r.data).toEqual([1, 2, 3]);
     expect(r.runs).toEqual(['a-1', 'b-2']);
@@ -100,6 +101,8 @@ describe('lab storage in Chromium\'s OPFS', () => {
     expect([r.modelSize, r.modelLast]).toEqual([r.size, 7]);
     expect(r.badPath).toMatch(/not a plain file name/);
     expect(r.usage.quotaBytes).toBeGreaterThan(0);
+    expect(typeof r.usage.persisted).toBe('boolean');
+    expect(typeof r.persist).toBe('boolean');
     expect(r.pageStorageIsOpfs).toBe(true);
     expect(r.afterRemove).toEqual(['models']);
   });

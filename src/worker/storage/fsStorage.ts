@@ -53,4 +53,9 @@ export class FsStorage implements LabStorage {
   async usage(): Promise<StorageUsage | undefined> {
     return undefined;
   }
+
+  /** Nothing evicts a directory. */
+  async persist(): Promise<boolean> {
+    return true;
+  }
 }

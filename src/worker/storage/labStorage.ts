@@ -4,6 +4,8 @@ import { LabError } from '../../errors';
 export interface StorageUsage {
   usageBytes: number;
   quotaBytes: number;
+  /** Whether the browser promised not to evict this site's storage under pressure (`navigator.storage.persisted()`). */
+  persisted: boolean;
 }
 
 export interface WriteOptions {
@@ -29,6 +31,11 @@ export interface LabStorage {
   /** Removes a file or a folder with everything in it; nothing happens when it does not exist. */
   remove(path: string): Promise<void>;
   usage(): Promise<StorageUsage | undefined>;
+  /**
+   * Asks that the storage not be evicted when the disk runs low (a kept 4 GB model is the first thing a browser
+   * would drop); returns whether it is now persistent.
+   */
+  persist(): Promise<boolean>;
 }
 
 /** Bytes copied per chunk when writing a large file. */
@@ -116,6 +123,11 @@ export class MemoryStorage implements LabStorage {
   async usage(): Promise<StorageUsage | undefined> {
     let usageBytes = 0;
     for (const blob of this.files.values()) usageBytes += blob.size;
-    return { usageBytes, quotaBytes: this.quotaBytes };
+    return { usageBytes, quotaBytes: this.quotaBytes, persisted: false };
+  }
+
+  /** Memory ends with the session whatever is asked. */
+  async persist(): Promise<boolean> {
+    return false;
   }
 }

@@ -91,7 +91,12 @@ export class OpfsStorage implements LabStorage {
     if (typeof navigator.storage?.estimate !== 'function') return undefined;
     const estimate = await navigator.storage.estimate();
     if (estimate.quota === undefined) return undefined;
-    return { usageBytes: estimate.usage ?? 0, quotaBytes: estimate.quota };
+    return { usageBytes: estimate.usage ?? 0, quotaBytes: estimate.quota, persisted: (await navigator.storage.persisted?.()) ?? false };
+  }
+
+  async persist(): Promise<boolean> {
+    if (typeof navigator.storage?.persist !== 'function') return false;
+    return navigator.storage.persist();
   }
 }
 
