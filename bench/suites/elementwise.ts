@@ -42,6 +42,12 @@ export const suite: BenchSuite = {
     const shape = { rows: TOKENS, n: HIDDEN };
     await measure(`rmsnorm forward ${TOKENS}×${HIDDEN}`, 2 * TOKENS * HIDDEN * 4, (rec) => rmsNorm(rec, { x, w, y, rstd }, { ...shape, eps: 1e-5 }));
     await measure(`rmsnorm backward dx ${TOKENS}×${HIDDEN}`, 3 * TOKENS * HIDDEN * 4, (rec) => rmsNormBackward(rec, { x, w, dy, rstd, dx: y }, shape));
+    // One decode token, and the tiny models' training rows (hidden 64), where the threads per row matter most.
+    for (const [r, h, what] of [[1, HIDDEN, 'decode'], [128, 64, 'tiny-model training']] as const) {
+      const small = { rows: r, n: h };
+      await measure(`rmsnorm forward ${r}×${h} (${what})`, 2 * r * h * 4, (rec) => rmsNorm(rec, { x, w, y, rstd }, { ...small, eps: 1e-5 }));
+      await measure(`rmsnorm backward dx ${r}×${h} (${what})`, 3 * r * h * 4, (rec) => rmsNormBackward(rec, { x, w, dy, rstd, dx: y }, small));
+    }
     await measure(`residual add ${TOKENS}×${HIDDEN}`, 3 * TOKENS * HIDDEN * 4, (rec) => residualAdd(rec, y, x, TOKENS * HIDDEN));
     await measure(`bias add (Qwen2 q/k/v) ${TOKENS}×${HIDDEN}`, 2 * TOKENS * HIDDEN * 4, (rec) => biasAdd(rec, y, w, { rows: TOKENS, n: HIDDEN }));
 
