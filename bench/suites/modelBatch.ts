@@ -47,7 +47,8 @@ export const suite: BenchSuite = {
   name: 'model-batch',
   async run(ctx) {
     const listing = await fetch(STAGED_MODELS_URL);
-    if (!listing.ok) {
+    // The preview server answers a missing file with the lab's page, so a listing that is not JSON is missing too.
+    if (!listing.ok || !(listing.headers.get('content-type') ?? '').includes('json')) {
       ctx.log('model-batch: no staged models at /bench-inputs/models.json; run `node --import tsx bench/modelBench.ts`, which stages them');
       return [];
     }
