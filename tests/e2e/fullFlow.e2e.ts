@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, openLabBrowser, panel, seriesEnds, watchPageErrors } from './lab';
+import { ARTIFACTS, horizontalOverflow, openLabBrowser, panel, seriesEnds, watchPageErrors } from './lab';
 import { REPO_ROOT } from '../sharedData';
 
 /**
@@ -85,16 +85,20 @@ describe('the whole lab flow in Chromium', () => {
     expect(header).toContain('+ rank4');
     expect(header).toContain('+ rank16');
     expect(await page.getByTestId('compare-pair').textContent()).toMatch(/McNemar p = [\d.]+/);
-    const overlay = (await page.getByTestId('compare-loss-chart-summary').textContent()) ?? '';
+    // The overlay asks the library for the adapters' curves after the comparison arrives.
+    const overlaySummary = page.getByTestId('compare-loss-chart-summary');
+    await expect.poll(async () => (await overlaySummary.textContent()) ?? '', { timeout: 30_000 }).toContain('rank16 (');
+    const overlay = (await overlaySummary.textContent()) ?? '';
     expect(seriesEnds(overlay, 'rank4 \\([^)]*\\)').points).toBe(3);
     expect(seriesEnds(overlay, 'rank16 \\([^)]*\\)').points).toBe(4);
     await panel(page, 'Compare').screenshot({ path: `${ARTIFACTS}/flow-compare.png` });
+    expect(await horizontalOverflow(page)).toBe(0);
 
     // The library lists both adapters with their evaluations.
     const library = panel(page, 'Adapters');
-    expect(await library.getByTestId('adapter').count()).toBe(2);
+    await expect.poll(() => library.getByTestId('adapter').count(), { timeout: 30_000 }).toBe(2);
     await library.getByTestId('adapter').first().locator('summary').click();
-    expect(await library.getByTestId('adapter-evaluations').first().textContent()).toMatch(/\(\d\/5\)/);
+    await expect.poll(async () => (await library.getByTestId('adapter-evaluations').first().textContent()) ?? '', { timeout: 30_000 }).toMatch(/\(\d\/5\)/);
     const curriculum = library.getByTestId('adapter').nth(1);
     await curriculum.locator('summary').click();
     expect(await curriculum.textContent()).toMatch(/dropout 0\.1,.*Curriculum.*normal \(\d+ examples/s);

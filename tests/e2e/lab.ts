@@ -42,3 +42,8 @@ export function seriesEnds(summary: string, label: string): { first: number; las
   if (!match) throw new Error(`no series "${label}" in the chart summary "${summary}"`);
   return { first: Number(match[1]), last: Number(match[2] ?? match[1]), points: Number(match[3]) };
 }
+
+/** How many CSS pixels the page is wider than its window (0: nothing needs horizontal scrolling at this width). */
+export function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}

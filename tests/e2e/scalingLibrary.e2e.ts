@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, openLabBrowser, panel, seriesEnds, watchPageErrors } from './lab';
+import { ARTIFACTS, horizontalOverflow, openLabBrowser, panel, seriesEnds, watchPageErrors } from './lab';
 import { REPO_ROOT } from '../sharedData';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
@@ -30,7 +30,8 @@ async function exportFiles(page: Page, adapter: ReturnType<Page['getByTestId']>)
 
 describe('the scaling experiment and the adapters library', () => {
   it('trains and evaluates an adapter per nested size, plots accuracy against examples, and the library exports, imports and deletes them', async () => {
-    const page = await lab.browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    // A small laptop's window: every panel has to fit its width.
+    const page = await lab.browser.newPage({ viewport: { width: 1024, height: 768 }, acceptDownloads: true });
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
     await page.getByTestId('load-bundled').click();
@@ -61,7 +62,7 @@ describe('the scaling experiment and the adapters library', () => {
     await expect.poll(() => library.getByTestId('adapter').count(), { timeout: 30_000 }).toBe(2);
     const first = library.getByTestId('adapter').first();
     await first.locator('summary').click();
-    expect(await first.getByTestId('adapter-evaluations').textContent()).toMatch(/scaling n=4: [\d.]+% \(\d\/2\)/);
+    await expect.poll(async () => (await first.getByTestId('adapter-evaluations').textContent()) ?? '', { timeout: 30_000 }).toMatch(/scaling n=4: [\d.]+% \(\d\/2\)/);
     const files = await exportFiles(page, first);
     expect(files.map((f) => f.split('/').pop()).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
     await page.getByTestId('import-name').fill('roundtrip');
@@ -71,6 +72,8 @@ describe('the scaling experiment and the adapters library', () => {
     expect(await imported.locator('summary').textContent()).toMatch(/roundtrip.*imported/);
     await imported.locator('summary').click();
     await library.screenshot({ path: `${ARTIFACTS}/adapters-panel.png` });
+
+    expect(await horizontalOverflow(page)).toBe(0);
 
     await imported.getByTestId('delete-adapter').click();
     await imported.getByTestId('confirm-delete-adapter').click();
