@@ -159,10 +159,28 @@ export class TrainingRuns {
       curriculum: config.curriculum,
     });
     const runId = await this.newId(request.name);
+    this.active.add(runId);
+    try {
+      return await this.startRun(context, runId, examples, prepared, config, request.name, onMetrics, signal);
+    } finally {
+      this.active.delete(runId);
+    }
+  }
+
+  private async startRun(
+    context: TrainingContext,
+    runId: string,
+    examples: readonly Example[],
+    prepared: PreparedData,
+    config: TrainConfig,
+    name: string,
+    onMetrics: ((m: StepMetrics) => void) | undefined,
+    signal: AbortSignal,
+  ): Promise<TrainedAdapter> {
     const now = new Date().toISOString();
     const record: RunRecord = {
       id: runId,
-      name: request.name,
+      name,
       config,
       model: context.identity,
       data: describeData(examples, prepared, config.seqLen),
@@ -259,7 +277,11 @@ export class TrainingRuns {
     for (const id of await this.storage.list(ROOT)) {
       if (this.active.has(id)) continue;
       const record = await readJson<RunRecord>(this.storage, `${ROOT}/${id}/run.json`);
-      if (!record) continue;
+      if (!record) {
+        // A tab closed while a run was being stored, before its run.json: the data alone cannot train.
+        await this.storage.remove(`${ROOT}/${id}`);
+        continue;
+      }
       const progress = (await readJson<RunProgress>(this.storage, `${ROOT}/${id}/progress.json`)) ?? { step: 0, metrics: [] };
       runs.push({
         runId: id,

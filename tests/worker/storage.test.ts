@@ -6,6 +6,8 @@ import { MemoryStorage, WRITE_CHUNK_BYTES, storageName, type LabStorage } from '
 import { FsStorage } from '../../src/worker/storage/fsStorage';
 import { deserializePackedRows, serializePackedRows } from '../../src/worker/storage/packedRowsFile';
 import { KeptModels } from '../../src/worker/keptModels';
+import { TrainingRuns } from '../../src/worker/training';
+import { AdapterLibrary } from '../../src/worker/adapterLibrary';
 import { modelIdentity, requireModel } from '../../src/worker/modelIdentity';
 import { randomPackedRow } from '../train/fixtures';
 
@@ -154,5 +156,22 @@ describe('kept models', () => {
     await kept.forget('My model.gguf');
     expect(await kept.list()).toEqual([]);
     await expect(kept.open('My model.gguf')).rejects.toThrow(/no kept model "My model.gguf"/);
+  });
+});
+
+describe('training runs in storage', () => {
+  it('clears away a run cut off before its run.json was written, which could never resume', async () => {
+    const storage = new MemoryStorage();
+    await storage.write('runs/half-1/data.bin', new Blob([new Uint8Array(8)]));
+    const runs = new TrainingRuns(storage, new AdapterLibrary(storage));
+    expect(await runs.interrupted()).toEqual([]);
+    expect(await storage.list('runs')).toEqual([]);
+  });
+
+  it('names a new run after the request, unused by runs and adapters', async () => {
+    const storage = new MemoryStorage();
+    await storage.write('runs/my_run-1/run.json', '{}');
+    await storage.write('adapters/my_run-2/info.json', '{}');
+    expect(await new TrainingRuns(storage, new AdapterLibrary(storage)).newId('my run')).toBe('my_run-3');
   });
 });
