@@ -65,3 +65,29 @@ describe('the embedded default model', () => {
     await page.close();
   });
 });
+
+describe('models kept in the browser', () => {
+  it('keeps a copy of the loaded model, loads it again after a reload without the file, and forgets it', async () => {
+    const page = await lab.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(lab.url);
+    await page.getByTestId('model-keep').check();
+    await page.getByTestId('load-bundled').click();
+    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    const kept = page.getByTestId('kept-models');
+    await kept.waitFor({ timeout: 60_000 });
+    expect(await kept.textContent()).toMatch(/tiny-llama\.gguf \(9\.\d+ MiB, kept /);
+    expect(await page.getByTestId('storage-usage').textContent()).toMatch(/storage in the browser: [\d.]+ MiB of [\d.]+ [KMGT]iB used/);
+
+    await page.reload();
+    await page.getByTestId('load-kept').click();
+    const arch = page.getByTestId('model-arch');
+    await arch.waitFor({ timeout: 120_000 });
+    expect(await arch.textContent()).toMatch(/^llama: 2 layers, hidden 128/);
+
+    await page.getByTestId('forget-kept').click();
+    await expect.poll(() => kept.count(), { timeout: 30_000 }).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
