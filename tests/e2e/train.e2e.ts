@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe('the Train panel', () => {
-  it('trains a LoRA adapter on the sample shard with the bundled model, pausing and resuming it, charting the loss, and offers it for generation', async () => {
+  it('trains a LoRA adapter on the sample shard with the bundled model, pausing and resuming it, charting the loss, and offers it for generation; Stop ends a run for good', async () => {
     const page = await lab.browser.newPage();
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
@@ -48,6 +48,17 @@ describe('the Train panel', () => {
     await page.getByTestId('active-adapter').waitFor({ timeout: 60_000 });
     await page.getByTestId('active-adapter').selectOption({ index: 1 });
     await page.screenshot({ path: `${ARTIFACTS}/train-panel.png`, fullPage: true });
+
+    // Stop ends a run for good: nothing to resume, and the adapter as it was goes to the library.
+    await page.getByTestId('train-name').fill('ended');
+    await page.getByTestId('train').click();
+    await expect.poll(statusText, { timeout: 400_000 }).toMatch(/^ended: step [12] \/ 3/);
+    await page.getByTestId('train-stop').click();
+    await expect.poll(() => page.getByTestId('train').isEnabled(), { timeout: 120_000 }).toBe(true);
+    expect(await page.getByTestId('resume-run').count()).toBe(0);
+    expect(await page.getByTestId('train-resume').count()).toBe(0);
+    const library = page.getByTestId('adapter').filter({ hasText: 'ended' });
+    await expect.poll(async () => (await library.count()) > 0 && (await library.locator('summary').textContent()), { timeout: 30_000 }).toMatch(/ended.*stopped, [12] steps/);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,4 +1,4 @@
-import type { ModelIdentity } from '../../worker/api';
+import type { KeptModel, ModelIdentity } from '../../worker/api';
 
 /** The embedded default: a tiny Llama-shaped model our own GGUF writer produced (scripts/prepare-lab.sh). */
 export const BUNDLED_MODEL_NAME = 'tiny-llama.gguf';
@@ -16,4 +16,16 @@ export async function fetchBundledModel(): Promise<File> {
 export function sameModel(a: ModelIdentity, b: ModelIdentity): boolean {
   const content = (m: ModelIdentity) => JSON.stringify(Object.entries(m).filter(([key]) => key !== 'fileName').sort(([x], [y]) => x.localeCompare(y)));
   return content(a) === content(b);
+}
+
+/** Where the base model a run needs comes from: already loaded, a copy kept in the browser, the bundled file, or nowhere here. */
+export type ModelSource = { kind: 'loaded' } | { kind: 'kept'; name: string } | { kind: 'bundled' } | { kind: 'missing' };
+
+export function modelSourceFor(wanted: ModelIdentity, loaded: ModelIdentity | undefined, kept: readonly KeptModel[]): ModelSource {
+  if (loaded && sameModel(loaded, wanted)) return { kind: 'loaded' };
+  const copy = kept.find((k) => sameModel(k.identity, wanted));
+  if (copy) return { kind: 'kept', name: copy.name };
+  // The bundled file is generated from a fixed seed, so its name stands for its content; the engine still checks.
+  if (wanted.fileName === BUNDLED_MODEL_NAME) return { kind: 'bundled' };
+  return { kind: 'missing' };
 }
