@@ -79,7 +79,8 @@ interface RunRecord {
   config: TrainConfig;
   model: ModelIdentity;
   data: TrainingDataDescription;
-  status: 'running' | 'stopped';
+  /** 'storing' until data.bin and progress.json are written. */
+  status: 'storing' | 'running' | 'stopped';
   createdAt: string;
   updatedAt: string;
 }
@@ -90,6 +91,8 @@ interface RunProgress {
 }
 
 const ROOT = 'runs';
+/** A run still 'storing' after this long was cut off (storing takes seconds), not being stored by another tab. */
+const ABANDONED_AFTER_MS = 10 * 60_000;
 
 export function trainConfigFromRequest(request: TrainRequest): TrainConfig {
   const config = defaultTrainConfig({
@@ -188,6 +191,8 @@ export class TrainingRuns {
       createdAt: now,
       updatedAt: now,
     };
+    // run.json first, marked 'storing': a run cut off before its data is complete is recognised and cleared.
+    await writeJson(this.storage, `${ROOT}/${runId}/run.json`, { ...record, status: 'storing' } satisfies RunRecord);
     await this.storage.write(`${ROOT}/${runId}/data.bin`, serializePackedRows(prepared, config.seqLen));
     await writeJson(this.storage, `${ROOT}/${runId}/progress.json`, { step: 0, metrics: [] } satisfies RunProgress);
     await writeJson(this.storage, `${ROOT}/${runId}/run.json`, record);
@@ -208,6 +213,7 @@ export class TrainingRuns {
   async resume(context: TrainingContext, runId: string, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void): Promise<TrainedAdapter> {
     const record = await this.record(runId);
     if (this.active.has(runId)) throw new LabError(`run "${runId}" is already training`, 'resumeTraining', 'Wait for it or stop it first.');
+    if (record.status === 'storing') throw new LabError(`run "${runId}" is still being stored`, 'resumeTraining', 'Wait for it to start training.');
     requireModel(context.identity, record.model, 'resumeTraining');
     const dataBlob = await this.storage.read(`${ROOT}/${runId}/data.bin`);
     if (!dataBlob) throw new LabError(`run "${runId}" has lost its data`, `${this.storage.location} ${ROOT}/${runId}`, 'Discard it and train again.');
@@ -277,9 +283,10 @@ export class TrainingRuns {
     for (const id of await this.storage.list(ROOT)) {
       if (this.active.has(id)) continue;
       const record = await readJson<RunRecord>(this.storage, `${ROOT}/${id}/run.json`);
-      if (!record) {
-        // A tab closed while a run was being stored, before its run.json: the data alone cannot train.
-        await this.storage.remove(`${ROOT}/${id}`);
+      if (!record) continue;
+      if (record.status === 'storing') {
+        // Being stored by another tab, or cut off while it was (then cleared once surely abandoned).
+        if (Date.now() - Date.parse(record.updatedAt) > ABANDONED_AFTER_MS) await this.storage.remove(`${ROOT}/${id}`);
         continue;
       }
       const progress = (await readJson<RunProgress>(this.storage, `${ROOT}/${id}/progress.json`)) ?? { step: 0, metrics: [] };

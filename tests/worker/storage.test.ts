@@ -160,12 +160,14 @@ describe('kept models', () => {
 });
 
 describe('training runs in storage', () => {
-  it('clears away a run cut off before its run.json was written, which could never resume', async () => {
+  it('clears away a run cut off while it was being stored, and leaves one another tab is storing', async () => {
     const storage = new MemoryStorage();
-    await storage.write('runs/half-1/data.bin', new Blob([new Uint8Array(8)]));
+    const record = (id: string, minutesAgo: number) => JSON.stringify({ id, status: 'storing', updatedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString() });
+    await storage.write('runs/abandoned-1/run.json', record('abandoned-1', 11));
+    await storage.write('runs/storing-1/run.json', record('storing-1', 1));
     const runs = new TrainingRuns(storage, new AdapterLibrary(storage));
     expect(await runs.interrupted()).toEqual([]);
-    expect(await storage.list('runs')).toEqual([]);
+    expect(await storage.list('runs')).toEqual(['storing-1']);
   });
 
   it('names a new run after the request, unused by runs and adapters', async () => {
