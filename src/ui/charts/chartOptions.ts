@@ -33,7 +33,8 @@ export function chartOptions(series: readonly ChartSeries[], axes: ChartAxes, wi
       value: (_u, v) => (v === null || v === undefined ? '–' : formatValue(v)),
     });
     if (s.band) {
-      const edge = { label: `${s.label} (interval)`, stroke: translucent(s.color), width: 1, spanGaps: true, points: { show: false } };
+      // `band-edge` keeps the edges out of the legend (Chart.svelte): the shaded band is the interval.
+      const edge = { class: 'band-edge', stroke: translucent(s.color), width: 1, spanGaps: true, points: { show: false } };
       lines.push({ ...edge, label: `${s.label} low` }, { ...edge, label: `${s.label} high` });
       bands.push({ series: [index + 2, index + 1], fill: translucent(s.color) });
     }
