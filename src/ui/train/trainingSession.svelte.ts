@@ -44,9 +44,10 @@ export class TrainingSession {
   }
 
   /** Continues a run from its last checkpoint; the engine replays its stored steps first, so the charts show all of it. */
-  resume(run: InterruptedRun): Promise<void> {
+  async resume(run: InterruptedRun): Promise<void> {
+    if (this.running) return;
     this.resumingRunId = run.runId;
-    return this.run(run.name, run.steps, (jobId, onMetrics) => this.engine.resumeTraining(run.runId, jobId, onMetrics));
+    await this.run(run.name, run.steps, (jobId, onMetrics) => this.engine.resumeTraining(run.runId, jobId, onMetrics));
   }
 
   pause(): void {
