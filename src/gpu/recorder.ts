@@ -86,7 +86,9 @@ export class Recorder {
     const device = this.gpu.device;
     const uniformBuffer = this.writeUniforms(ops);
     const encoder = device.createCommandEncoder({ label: 'recorder' });
-    const timed = this.profile && this.gpu.features.timestamps ? new TimestampSet(this.gpu, ops) : undefined;
+    // A submission of only copies and clears has nothing to time (and a query set may not be empty).
+    const hasDispatch = ops.some((op) => op.kind === 'dispatch');
+    const timed = this.profile && this.gpu.features.timestamps && hasDispatch ? new TimestampSet(this.gpu, ops) : undefined;
     let pass: GPUComputePassEncoder | undefined;
     let timedIndex = 0;
     for (const op of ops) {
@@ -116,7 +118,7 @@ export class Recorder {
     timed?.resolve(encoder);
     this.gpu.submit(encoder.finish());
     if (uniformBuffer) this.gpu.buffers.free(uniformBuffer.tracked);
-    if (timed) this.pendingTimings = timed.read();
+    if (this.profile) this.pendingTimings = timed?.read();
   }
 
   /** Per-dispatch GPU times of the last profiled submission (empty where `timestamp-query` is missing). */

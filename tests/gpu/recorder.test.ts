@@ -56,6 +56,22 @@ describe('recorder', () => {
     gpu.buffers.free(c);
   });
 
+  it('profiles a submission of only copies as no timings, not a stale or empty query set', async () => {
+    const gpu = await testGpu();
+    const a = gpu.upload(new Float32Array(64 * 64).fill(1), { label: 'a', category: 'scratch' });
+    const c = gpu.alloc(64 * 64 * 4, { label: 'c', category: 'scratch' });
+    const rec = gpu.recorder({ profile: true });
+    matmul(rec, a, a, c, { M: 64, N: 64, K: 64 });
+    rec.submit();
+    expect(await rec.timings()).toHaveLength(1);
+    rec.copy(a, c, 64 * 64 * 4);
+    rec.submit();
+    await gpu.sync();
+    expect(await rec.timings()).toEqual([]);
+    gpu.buffers.free(a);
+    gpu.buffers.free(c);
+  });
+
   it('refuses a grid larger than the device allows before submitting anything', async () => {
     const gpu = await testGpu();
     const rec = gpu.recorder();
