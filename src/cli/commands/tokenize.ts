@@ -1,4 +1,5 @@
-import { existsSync, openAsBlob, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { openFileSource } from '../../formats/nodeFileSource';
 import type { CliCommand } from '../command';
 import { CliUsageError } from '../command';
 import { flag, parseArgs } from '../args';
@@ -31,7 +32,7 @@ preceded by a space: llama.cpp's .out format, so the output of an .inp file diff
 
     const strings = inpPath !== undefined ? readInput(inpPath) : [text!];
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
-    const file = await readGguf(await openAsBlob(modelPath), { name: modelPath });
+    const file = await readGguf(await openFileSource(modelPath), { name: modelPath });
     const tokenizer = new Tokenizer(vocabFromGguf(file, modelPath));
     const options = { addSpecial: parsed.flags.has('add-special'), parseSpecial: parsed.flags.has('parse-special') };
     io.out(formatVocabTestOutput(strings.map((s) => tokenizer.encode(s, options))));

@@ -89,8 +89,9 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
     const budgetGb = flag(parsed, 'memory-budget-gb') === undefined ? undefined : numberFlag(parsed, 'memory-budget-gb', 0, (g) => g > 0);
 
     // Everything that can be wrong with the files is found before the GPU starts.
-    const modelBlob = await openAsBlob(modelPath);
-    const file = await readGguf(modelBlob, { name: modelPath });
+    // A ByteSource, not fs.openAsBlob: Node 20 reports the size of a file over 4 GiB (a 7B GGUF) modulo 2^32.
+    const modelSource = await openFileSource(modelPath);
+    const file = await readGguf(modelSource, { name: modelPath });
     const modelConfig = modelConfigFromGguf(file);
     const tokenizer = new Tokenizer(vocabFromGguf(file, modelPath));
     const examples: Example[] = [];
@@ -129,7 +130,7 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
       });
       io.err(`memory plan:\n${describeMemoryPlan(plan).join('\n')}\n`);
       assertTrainingPlanFits(plan);
-      const model = await Model.load(gpu, await openFileSource(modelPath), { maxContext: MODEL_CONTEXT, maxStepTokens: MODEL_CONTEXT });
+      const model = await Model.load(gpu, modelSource, { maxContext: MODEL_CONTEXT, maxStepTokens: MODEL_CONTEXT });
       mkdirSync(out, { recursive: true });
       const metricsPath = join(out, 'metrics.jsonl');
       if (!checkpoint) writeFileSync(metricsPath, '');
