@@ -12,7 +12,7 @@ import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainRequ
 import { AdapterLibrary, pickPeftFiles, type AdapterSummary, type ExportedFile } from './adapterLibrary';
 import { GpuAdapters } from './gpuAdapters';
 import { KeptModels, type KeptModel } from './keptModels';
-import { modelIdentity } from './modelIdentity';
+import { modelIdentity, requireModel } from './modelIdentity';
 import { scalingExperiment, type ScalingProgress, type ScalingRequest, type ScalingResult } from './scaling';
 import type { LabStorage, StorageUsage } from './storage/labStorage';
 import { browserLabStorage } from './storage/opfsStorage';
@@ -297,6 +297,7 @@ export class Engine implements LabEngineApi {
   }
 
   async resumeTraining(runId: string, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary> {
+    if (!this.loaded) requireModel(undefined, await this.trainingRuns.modelOf(runId), 'resumeTraining');
     const context = this.trainingContext();
     const signal = this.jobs.start(jobId);
     try {

@@ -308,6 +308,11 @@ export class TrainingRuns {
     return runs.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /** The base model a stored run needs loaded to continue. */
+  async modelOf(runId: string): Promise<ModelIdentity> {
+    return (await this.record(runId)).model;
+  }
+
   async discard(runId: string): Promise<void> {
     await this.record(runId);
     if (this.active.has(runId)) throw new LabError(`run "${runId}" is training`, 'discardRun', 'Stop it first.');

@@ -103,6 +103,12 @@ describe('training runs across a reload', { timeout: 600_000 }, () => {
     expect(runs.map((r) => [r.runId, r.status, r.step])).toEqual([['robots-1', 'interrupted', 2]]);
   });
 
+  it('refuses to resume before a model is loaded, naming the file to load', async () => {
+    const engine = new Engine(testGpu, undefined, new FsStorage(closedDir));
+    await engine.init();
+    await expect(engine.resumeTraining('robots-1', 'resume')).rejects.toThrow(/no model is loaded; this needs "stories260K.gguf".*Load stories260K.gguf/s);
+  });
+
   it('refuses to resume on another base model, naming the file to load', async () => {
     const tiny = buildTinyModel({ architecture: 'llama', vocabulary: await storiesVocabulary(), embeddingLength: 32, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 44, weightType: 'F32', seed: 7 });
     const engine = await engineOver(new FsStorage(closedDir), new File([writeGguf(tiny.metadata, tiny.tensors)], 'stories260K.gguf'));
