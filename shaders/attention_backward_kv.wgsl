@@ -111,12 +111,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         qTile[e] = f32(Q[at]);
         doTile[e] = dO[at];
       }
-      if (lid < BQT) {
-        let i = min(i0 + lid, iEnd - 1u);
-        lseTile[lid] = LSE[(b * p.nHeads + h) * p.qLen + i];
-        dTile[lid] = D[(b * p.nHeads + h) * p.qLen + i];
-        segTile[lid] = 0u;
-        if (HAS_SEGMENTS) { segTile[lid] = segStart[b * p.qLen + i]; }
+      // A loop, not `if (lid < BQT)`: a CPU adapter's workgroups may have fewer than BQT threads.
+      for (var e = lid; e < BQT; e += THREADS) {
+        let i = min(i0 + e, iEnd - 1u);
+        lseTile[e] = LSE[(b * p.nHeads + h) * p.qLen + i];
+        dTile[e] = D[(b * p.nHeads + h) * p.qLen + i];
+        segTile[e] = 0u;
+        if (HAS_SEGMENTS) { segTile[e] = segStart[b * p.qLen + i]; }
       }
       workgroupBarrier();
       for (var ii = 0u; ii < BQT; ii++) {

@@ -4,6 +4,7 @@ import { ceilDiv } from '../gpu/grid';
 import { uniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { resolveAttentionShape, type AttentionShape, type ResolvedAttentionShape } from './attentionShape';
+import { attentionTilingKind, MAX_DIMS_PER_THREAD, queryRowTiling, type AttentionTilingKind } from './attentionTiling';
 
 export type { AttentionShape } from './attentionShape';
 
@@ -29,11 +30,12 @@ export interface AttentionForwardBuffers {
 export interface AttentionOptions {
   precision?: ActivationPrecision;
   kvLayout?: KvLayout;
+  /** Workgroup shape; by default the adapter's kind (attentionTiling.ts). Tests force each to cover both. */
+  tiling?: AttentionTilingKind;
 }
 
+/** Threads per row of the GPU tiling: the head dims every tiling can split. */
 const ROW_THREADS = 4;
-const BQ = 64;
-const MAX_DIMS_PER_THREAD = 32; // DT_CAP in the shaders
 
 /** Head dims the tiled kernels take: split over ROW_THREADS threads with at most 32 dims each. */
 export function checkHeadDim(headDim: number, rowThreads: number, where: string): void {
@@ -63,6 +65,7 @@ export function attentionForward(rec: Recorder, buffers: AttentionForwardBuffers
   const s = resolveAttentionShape(shape, where);
   checkHeadDim(s.headDim, ROW_THREADS, where);
   const strides = kvStrides(s, options.kvLayout ?? { kind: 'tokens' }, where);
+  const { rowThreads, rows } = queryRowTiling(attentionTilingKind(rec, options.tiling), s.headDim);
   const params = uniforms()
     .u32(s.qLen)
     .u32(s.kvLen)
@@ -78,11 +81,11 @@ export function attentionForward(rec: Recorder, buffers: AttentionForwardBuffers
     {
       shader: 'attention',
       precision: options.precision ?? 'f32',
-      constants: { HEAD_DIM: s.headDim, ROW_THREADS, BQ, HAS_SEGMENTS: buffers.segStart ? 1 : 0 },
+      constants: { HEAD_DIM: s.headDim, ROW_THREADS: rowThreads, BQ: rows, HAS_SEGMENTS: buffers.segStart ? 1 : 0 },
     },
     // Without segments the kernel never reads segStart; Q (also read-only) fills the binding.
     [buffers.q, buffers.k, buffers.v, buffers.segStart ?? buffers.q, buffers.out, buffers.lse],
-    [ceilDiv(s.qLen, BQ), s.nHeads, s.batch],
+    [ceilDiv(s.qLen, rows), s.nHeads, s.batch],
     params,
   );
 }

@@ -3,6 +3,7 @@ import { ceilDiv, grid2d } from '../gpu/grid';
 import { uniforms } from '../gpu/uniforms';
 import { resolveAttentionShape, type AttentionShape } from './attentionShape';
 import { checkHeadDim, kvStrides, type AttentionOptions } from './attention';
+import { attentionTilingKind, keyRowTiling, queryRowTiling } from './attentionTiling';
 
 export interface AttentionBackwardBuffers {
   /** Forward inputs and outputs: Q, O [batch, qLen, nHeads, headDim] and K, V [batch, kvLen, nKvHeads, headDim], act_t. */
@@ -23,9 +24,7 @@ export interface AttentionBackwardBuffers {
   dv: Binding;
 }
 
-const Q_ROW_THREADS = 4;
-const BQ = 64;
-const THREADS = 256;
+const ROW_THREADS = 4; // the head dims every tiling can split
 
 /**
  * Records the attention backward pass: D = rowsum(dO∘O) (attention_backward_rowdot.wgsl), then dQ
@@ -37,13 +36,15 @@ export function attentionBackward(
   rec: Recorder,
   buffers: AttentionBackwardBuffers,
   shape: AttentionShape,
-  options: Pick<AttentionOptions, 'precision'> = {},
+  options: Pick<AttentionOptions, 'precision' | 'tiling'> = {},
 ): void {
   const where = 'attentionBackward';
   const s = resolveAttentionShape(shape, where);
   const precision = options.precision ?? 'f32';
-  const kvRowThreads = s.headDim % 8 === 0 ? 8 : 4;
-  checkHeadDim(s.headDim, Q_ROW_THREADS, where);
+  checkHeadDim(s.headDim, ROW_THREADS, where);
+  const kind = attentionTilingKind(rec, options.tiling);
+  const qTiling = queryRowTiling(kind, s.headDim);
+  const kvTiling = keyRowTiling(kind, s.headDim);
   const hasSegments = buffers.segStart ? 1 : 0;
   // Without segments the kernels never read segStart; Q (also read-only) fills the binding.
   const segStart = buffers.segStart ?? buffers.q;
@@ -61,10 +62,10 @@ export function attentionBackward(
     {
       shader: 'attention_backward_q',
       precision,
-      constants: { HEAD_DIM: s.headDim, ROW_THREADS: Q_ROW_THREADS, BQ, HAS_SEGMENTS: hasSegments },
+      constants: { HEAD_DIM: s.headDim, ROW_THREADS: qTiling.rowThreads, BQ: qTiling.rows, HAS_SEGMENTS: hasSegments },
     },
     [buffers.q, buffers.k, buffers.v, segStart, buffers.dOut, buffers.lse, buffers.rowDot, buffers.dq],
-    [ceilDiv(s.qLen, BQ), s.nHeads, s.batch],
+    [ceilDiv(s.qLen, qTiling.rows), s.nHeads, s.batch],
     uniforms()
       .u32(s.qLen)
       .u32(s.kvLen)
@@ -78,15 +79,14 @@ export function attentionBackward(
       .bytes(),
   );
 
-  const bkv = THREADS / kvRowThreads;
   rec.dispatch(
     {
       shader: 'attention_backward_kv',
       precision,
-      constants: { HEAD_DIM: s.headDim, ROW_THREADS: kvRowThreads, BKV: bkv, HAS_SEGMENTS: hasSegments },
+      constants: { HEAD_DIM: s.headDim, ROW_THREADS: kvTiling.rowThreads, BKV: kvTiling.rows, HAS_SEGMENTS: hasSegments },
     },
     [buffers.q, buffers.k, buffers.v, segStart, buffers.dOut, buffers.lse, buffers.rowDot, buffers.dk, buffers.dv],
-    [ceilDiv(s.kvLen, bkv), s.nKvHeads, s.batch],
+    [ceilDiv(s.kvLen, kvTiling.rows), s.nKvHeads, s.batch],
     uniforms().u32(s.qLen).u32(s.kvLen).u32(s.nHeads).u32(s.nKvHeads).f32(s.scale).u32(s.window).bytes(),
   );
 }

@@ -7,6 +7,7 @@ import { attentionDecode, attentionDecodeScratchBytes, type AttentionDecodeShape
 import { attentionReference } from '../../src/kernels/reference/attention';
 import { packedSegmentStarts, resolveAttentionShape, type AttentionShape } from '../../src/kernels/attentionShape';
 import { checkHeadDim, kvStrides } from '../../src/kernels/attention';
+import type { AttentionTilingKind } from '../../src/kernels/attentionTiling';
 import { LabError } from '../../src/errors';
 import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
 import { seededRandom } from '../../src/util/random';
@@ -21,14 +22,14 @@ const F16_TOLERANCE = { atol: 2e-3, rtol: 2e-3 };
 async function expectForwardMatchesReference(
   shape: AttentionShape,
   seed: number,
-  extra: { segStart?: Uint32Array; precision?: ActivationPrecision } = {},
+  extra: { segStart?: Uint32Array; precision?: ActivationPrecision; tiling?: AttentionTilingKind } = {},
 ): Promise<void> {
   const gpu = await testGpu();
   const precision = extra.precision ?? 'f32';
   const x = { ...randomAttentionInputs(shape, seed, precision), segStart: extra.segStart };
-  const got = await runAttentionForward(gpu, x, shape, { precision });
+  const got = await runAttentionForward(gpu, x, shape, { precision, tiling: extra.tiling });
   const want = attentionReference(x, shape);
-  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;
+  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision} ${extra.tiling ?? 'adapter'} tiling`;
   const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;
   expectAllClose(got.out, want.out, tolerance, `O, ${context}`);
   expectAllClose(got.lse, want.lse, F32_TOLERANCE, `LSE, ${context}`);
@@ -57,6 +58,21 @@ describe('flash attention forward', () => {
   it('matches at head dim 8 (stories260K: 8 heads on 4 KV heads)', async () => {
     await expectForwardMatchesReference({ qLen: 100, nHeads: 8, nKvHeads: 4, headDim: 8 }, 14);
   });
+
+  it('matches at head dim 36 (two threads per row in the CPU tiling, 18 dims each)', async () => {
+    await expectForwardMatchesReference({ qLen: 21, nHeads: 2, nKvHeads: 1, headDim: 36 }, 23);
+  });
+
+  // The wrapper picks the workgroup shape by adapter kind (attentionTiling.ts); the tests above run the adapter's,
+  // these force each. GPU tiling: 64 query rows of 4 threads; CPU: 4 rows of 1, 2 or 4 threads by head dim.
+  for (const tiling of ['gpu', 'cpu'] as const) {
+    it(`${tiling} tiling: matches at head dims 8, 64 and 128, across query blocks, with packing and a window`, async () => {
+      await expectForwardMatchesReference({ qLen: 70, nHeads: 8, nKvHeads: 4, headDim: 8 }, 24, { tiling });
+      await expectForwardMatchesReference({ qLen: 9, nHeads: 2, nKvHeads: 1, headDim: 128 }, 25, { tiling });
+      const segStart = packedSegmentStarts([10, 1, 30, 25, 34]);
+      await expectForwardMatchesReference({ qLen: 100, nHeads: 4, nKvHeads: 2, headDim: 64, window: 12 }, 26, { segStart, tiling });
+    }, 120_000); // the GPU shapes' 256-thread pipelines take seconds each to compile on SwiftShader
+  }
 
   it('limits each token to the last `window` positions (sliding window)', async () => {
     await expectForwardMatchesReference({ qLen: 100, nHeads: 2, nKvHeads: 1, headDim: 64, window: 19 }, 15);

@@ -8,6 +8,7 @@ import { attentionBackward } from '../../src/kernels/attentionBackward';
 import { attentionBackwardReference, attentionReference } from '../../src/kernels/reference/attention';
 import { packedSegmentStarts, resolveAttentionShape, type AttentionShape } from '../../src/kernels/attentionShape';
 import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
+import type { AttentionTilingKind } from '../../src/kernels/attentionTiling';
 import type { Gpu } from '../../src/gpu/gpu';
 import { randomF32 } from '../../src/util/random';
 
@@ -25,6 +26,7 @@ async function runBackward(
   dOut: Float32Array,
   shape: AttentionShape,
   precision: ActivationPrecision = 'f32',
+  tiling?: AttentionTilingKind,
 ) {
   const s = resolveAttentionShape(shape, 'runBackward');
   const q = uploadActivation(gpu, x.q, precision, 'Q');
@@ -39,7 +41,7 @@ async function runBackward(
   const dk = gpu.alloc(x.k.length * 4, { label: 'dK' });
   const dv = gpu.alloc(x.v.length * 4, { label: 'dV' });
   const rec = gpu.recorder();
-  attentionBackward(rec, { q, k, v, out, lse, segStart, dOut: dOutBuffer, rowDot, dq, dk, dv }, s, { precision });
+  attentionBackward(rec, { q, k, v, out, lse, segStart, dOut: dOutBuffer, rowDot, dq, dk, dv }, s, { precision, tiling });
   rec.submit();
   const result = { dq: await gpu.readF32(dq, x.q.length), dk: await gpu.readF32(dk, x.k.length), dv: await gpu.readF32(dv, x.v.length) };
   for (const t of [q, k, v, out, lse, dOutBuffer, segStart, rowDot, dq, dk, dv]) if (t) gpu.buffers.free(t);
@@ -55,16 +57,16 @@ const F16_TOLERANCE = { atol: 5e-3, rtol: 5e-3 };
 async function expectBackwardMatchesReference(
   shape: AttentionShape,
   seed: number,
-  extra: { segStart?: Uint32Array; precision?: ActivationPrecision } = {},
+  extra: { segStart?: Uint32Array; precision?: ActivationPrecision; tiling?: AttentionTilingKind } = {},
 ): Promise<void> {
   const gpu = await testGpu();
   const precision = extra.precision ?? 'f32';
   const x = { ...randomAttentionInputs(shape, seed, precision), segStart: extra.segStart };
   const dOut = randomF32(x.q.length, seed + 3);
   const forward = attentionReference(x, shape);
-  const got = await runBackward(gpu, x, { out: roundToActivation(forward.out, precision), lse: forward.lse }, dOut, shape, precision);
+  const got = await runBackward(gpu, x, { out: roundToActivation(forward.out, precision), lse: forward.lse }, dOut, shape, precision, extra.tiling);
   const want = attentionBackwardReference(x, dOut, shape);
-  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}`;
+  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision} ${extra.tiling ?? 'adapter'} tiling`;
   const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;
   expectAllClose(got.dq, want.dq, tolerance, `dQ, ${context}`);
   expectAllClose(got.dk, want.dk, tolerance, `dK, ${context}`);
@@ -87,6 +89,23 @@ describe('attention backward against the analytic reference', () => {
     await expectBackwardMatchesReference({ qLen: 40, nHeads: 2, nKvHeads: 1, headDim: 128 }, 33);
     await expectBackwardMatchesReference({ qLen: 70, nHeads: 8, nKvHeads: 4, headDim: 8 }, 34);
   });
+
+  it('matches at head dim 36 (two threads per row in the CPU tiling, 18 dims each)', async () => {
+    await expectBackwardMatchesReference({ qLen: 21, nHeads: 2, nKvHeads: 1, headDim: 36 }, 39);
+  });
+
+  // The wrapper picks the workgroup shapes by adapter kind (attentionTiling.ts); the tests above run the adapter's,
+  // these force each. GPU: 64 query rows of 4 threads for dQ and 256 threads of 8 (or 4) per key row for dK/dV; CPU:
+  // 4 rows of 1, 2 or 4 threads by head dim (fewer threads than the 8-query tile of dK/dV at head dims up to 64).
+  for (const tiling of ['gpu', 'cpu'] as const) {
+    it(`${tiling} tiling: matches at head dims 8, 12 and 128, across row blocks, with packing and a window`, async () => {
+      await expectBackwardMatchesReference({ qLen: 70, nHeads: 8, nKvHeads: 4, headDim: 8 }, 44, { tiling });
+      await expectBackwardMatchesReference({ qLen: 11, nHeads: 2, nKvHeads: 2, headDim: 12 }, 45, { tiling });
+      await expectBackwardMatchesReference({ qLen: 9, nHeads: 2, nKvHeads: 1, headDim: 128 }, 46, { tiling });
+      const segStart = new Uint32Array([...packedSegmentStarts([10, 1, 40, 19]), ...packedSegmentStarts([35, 35])]);
+      await expectBackwardMatchesReference({ batch: 2, qLen: 70, nHeads: 4, nKvHeads: 2, headDim: 64, window: 30 }, 47, { segStart, tiling });
+    }, 180_000); // the GPU shapes' 256-thread pipelines take seconds each to compile on SwiftShader
+  }
 
   it('matches with a sliding window', async () => {
     await expectBackwardMatchesReference({ qLen: 100, nHeads: 4, nKvHeads: 2, headDim: 64, window: 21 }, 35);

@@ -1,7 +1,7 @@
 import type { Gpu } from '../../src/gpu/gpu';
 import type { TrackedBuffer } from '../../src/gpu/allocator';
 import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
-import { attentionForward, type AttentionShape, type KvLayout } from '../../src/kernels/attention';
+import { attentionForward, type AttentionOptions, type AttentionShape } from '../../src/kernels/attention';
 import { resolveAttentionShape } from '../../src/kernels/attentionShape';
 import { readActivation, roundToActivation, uploadActivation } from './activations';
 import { randomF32 } from '../../src/util/random';
@@ -46,7 +46,7 @@ export async function runAttentionForward(
   gpu: Gpu,
   x: { q: Float32Array; k: Float32Array; v: Float32Array; segStart?: Uint32Array },
   shape: AttentionShape,
-  options: { precision?: ActivationPrecision; kvLayout?: KvLayout } = {},
+  options: AttentionOptions = {},
 ): Promise<{ out: Float32Array; lse: Float32Array }> {
   const s = resolveAttentionShape(shape, 'runAttentionForward');
   const precision = options.precision ?? 'f32';
