@@ -107,6 +107,7 @@ export interface LabEngineApi {
    * against the device. The model loaded before stays usable until the new one has loaded.
    * With `keep`, the file is then copied into the browser's storage (streamed in chunks, progress message
    * "keeping"), after checking the storage quota first: a reload can then `loadKeptModel` it without the file.
+   * If the copy fails or is cancelled, the call rejects with the reason but the model stays loaded (see `modelInfo`).
    */
   loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void, options?: LoadModelOptions): Promise<ModelInfo>;
   /** Models kept in the browser's storage, oldest first. */
