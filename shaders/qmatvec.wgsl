@@ -1,22 +1,28 @@
-// Quantized matrix-vector product (decode):  Y[m, yOffset + n] (+)= Σ_k X[m, k] · W[n, k]   for n < N.
+// Quantized matrix-vector product for a few activation rows (decode, batched decode):
+//   Y[m, yOffset + n] (+)= Σ_k X[m, k] · W[n, k]   for m < M, n < N.
 //
 //   X is [M, K] activations (act_t). W is one row-range of a GGUF weight tensor with dims [ne0 = K, ne1 = N] as
 //   stored in the file: N rows of K values, each row `rowBytes` bytes of FORMAT blocks, read as array<u32>.
 //   Y is [M, yStride]; this dispatch writes columns yOffset .. yOffset + N − 1 (a weight split across several
 //   bindings is one dispatch per part, each writing its slice of Y).
 //
-// Dispatch: (ceil(N / ROWS), M) workgroups of WG threads. A workgroup owns ROWS = 4 output rows of one activation
-// row (the components of a vec4 accumulator). K is cut into units of UNIT values that each read whole words of one
-// block: a Q4_0 or Q8_0 block (32 values), a quarter of a Q4_K or Q6_K super-block (64 values), 8 values of F32 or
-// F16. Thread t takes units t, t + WG, ...: it loads the unit's X values once, then for each of the ROWS rows
-// loads the unit's weight words once each (every field at once: scales, then the packed quants as vec4<u32>),
-// unpacks the quants with packed integer ops and dots them with X; the WG partial sums meet in workgroup memory.
-// Block offsets and minima come out of the sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared by all rows.
+// Dispatch: (ceil(N / ROWS), ceil(M / R)) workgroups of WG threads. A workgroup owns ROWS = 4 output columns
+// (weight rows) of R ≤ 8 activation rows: R accumulators acc0..acc7 (named vec4s, not an indexed array, which
+// SwiftShader spills), component c of acc_r summing column n0 + c of activation row m0 + r. K is cut into units of
+// UNIT values that each read whole words of one block: a Q4_0 or Q8_0 block (32 values), a quarter of a Q4_K or
+// Q6_K super-block (64 values), 8 values of F32 or F16. Thread t takes units t, t + WG, ...: it decodes the unit of
+// each of the ROWS weight rows ONCE (every field at once: scales, then the packed quants as vec4<u32>, unpacked
+// with packed integer ops into floats), then for each activation row loads the unit's X values once and dots them
+// with the 4 decoded rows; the WG partial sums meet in workgroup memory. Block offsets and minima come out of the
+// sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared by all weight rows.
 //
-// Bandwidth-bound on a GPU (each weight word read once per activation row, neighbouring threads read neighbouring
-// blocks); on SwiftShader, which runs invocations as lanes of CPU SIMD code and pays per lane for every storage
-// load, the cost is the number of loads and ALU ops per value, which the whole-unit decode keeps low. WG is
-// chosen by the wrapper per adapter (src/kernels/qmatmul.ts).
+// Every activation row is summed in the same order whatever R is and wherever the row sits in the workgroup, so a
+// row of a batched product is bit-identical to the same row computed alone (batched decode relies on it).
+//
+// Bandwidth-bound on a GPU (each weight word read once per R activation rows, neighbouring threads read
+// neighbouring blocks); on SwiftShader, which runs invocations as lanes of CPU SIMD code and pays per lane for
+// every storage load, the cost is the number of loads and ALU ops per value: the weight decode is paid once per R
+// rows, each row adding only its X loads and dots. WG is chosen by the wrapper per adapter (src/kernels/qmatmul.ts).
 //
 // Requires K % UNIT == 0 (K is a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K; 8 for F32/F16).
 
@@ -38,11 +44,14 @@ struct Params {
 
 override ACCUMULATE: bool = false;
 override WG: u32 = 32u;
+// Activation rows per workgroup (1..8).
+override R: u32 = 1u;
 const ROWS = 4u;
 // Values per unit of work (see the header).
 override UNIT: u32 = select(select(8u, 32u, FORMAT == 2u || FORMAT == 8u), 64u, FORMAT == 12u || FORMAT == 14u);
 
-var<workgroup> partial: array<vec4<f32>, WG>;
+// Thread t's sums for activation row r at t·R + r.
+var<workgroup> partial: array<vec4<f32>, WG * R>;
 
 //! include gguf_blocks
 
@@ -78,12 +87,6 @@ fn bytesF(w: u32) -> vec4<f32> {
   return vec4<f32>(bytesOf(w));
 }
 
-// Σ x · bytes of the 8 words lo (values 0..15) and hi (values 16..31), each byte one value.
-fn dotBytes32(x: X32, lo: vec4<u32>, hi: vec4<u32>) -> f32 {
-  return (dot(x.a, bytesF(lo.x)) + dot(x.b, bytesF(lo.y)) + dot(x.c, bytesF(lo.z)) + dot(x.d, bytesF(lo.w)))
-       + (dot(x.e, bytesF(hi.x)) + dot(x.f, bytesF(hi.y)) + dot(x.g, bytesF(hi.z)) + dot(x.h, bytesF(hi.w)));
-}
-
 // The 16 bytes at an even byte offset, as 4 words: from the 5 words spanning them when 2 bytes off a word.
 fn words16(at: u32) -> vec4<u32> {
   let i = at >> 2u;
@@ -101,9 +104,56 @@ fn block8(at: u32) -> vec2<u32> {
   return select(a, (a >> vec2<u32>(16u)) | (b << vec2<u32>(16u)), (at & 2u) != 0u);
 }
 
+
+// 32 values of one weight row as floats, in X32's layout: quants (Q4_0, Q8_0, Q4_K, Q6_K) or weights (F32, F16).
+struct Q32 {
+  a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>,
+  e: vec4<f32>, f: vec4<f32>, g: vec4<f32>, h: vec4<f32>,
+}
+
+// The bytes of the 8 words lo (values 0..15) and hi (values 16..31), each byte one value.
+fn bytes32(lo: vec4<u32>, hi: vec4<u32>) -> Q32 {
+  return Q32(bytesF(lo.x), bytesF(lo.y), bytesF(lo.z), bytesF(lo.w), bytesF(hi.x), bytesF(hi.y), bytesF(hi.z), bytesF(hi.w));
+}
+
+fn dotQ32(x: X32, q: Q32) -> f32 {
+  return (dot(x.a, q.a) + dot(x.b, q.b) + dot(x.c, q.c) + dot(x.d, q.d))
+       + (dot(x.e, q.e) + dot(x.f, q.f) + dot(x.g, q.g) + dot(x.h, q.h));
+}
+
+// Σ x·q over one 16-value quarter of a Q6_K unit: values 0..15 (lo) or 16..31 (hi) of an X32/Q32 pair.
+fn dotLo16(x: X32, q: Q32) -> f32 {
+  return (dot(x.a, q.a) + dot(x.b, q.b)) + (dot(x.c, q.c) + dot(x.d, q.d));
+}
+
+fn dotHi16(x: X32, q: Q32) -> f32 {
+  return (dot(x.e, q.e) + dot(x.f, q.f)) + (dot(x.g, q.g) + dot(x.h, q.h));
+}
+
+// One weight row's unit, decoded once and applied to every activation row: values 0..31 (a) and 32..63 (b) and the
+// unit's coefficients (Q4_0, Q8_0: c.x = d; Q4_K: (d1, d2, m1, m2); Q6_K: d·scales of its four quarters).
+// F32 and F16 use a.a and a.b; Q4_0 and Q8_0 leave b unused.
+struct Unit {
+  a: Q32,
+  b: Q32,
+  c: vec4<f32>,
+}
+
+// One activation row's values for a unit, in the layout of Unit, and their sums (Q4_0: s.x; Q4_K: s.x over a,
+// s.y over b; Q6_K: the four quarters).
+struct XUnit {
+  a: X32,
+  b: X32,
+  s: vec4<f32>,
+}
+
+const ZERO4 = vec4<f32>(0.0);
+const ZERO_Q32 = Q32(ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4);
+const ZERO_X32 = X32(ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4);
+
 // Q4_0 block u of the row at byte `row`: d:f16, then 16 bytes whose low nibbles are values 0..15 and high 16..31.
 // The block's 18 bytes lie in the 5 words from its first: d in the low or high half of the first word.
-fn q4_0Dot(row: u32, u: u32, x: X32, xsum: f32) -> f32 {
+fn q4_0Unit(row: u32, u: u32) -> Unit {
   let at = row + u * 18u;
   let i = at >> 2u;
   let a = vec4<u32>(W[i], W[i + 1u], W[i + 2u], W[i + 3u]);
@@ -112,12 +162,11 @@ fn q4_0Dot(row: u32, u: u32, x: X32, xsum: f32) -> f32 {
   let d = halfToF32(select(a.x & 0xffffu, a.x >> 16u, odd));
   let q = select((a >> vec4<u32>(16u)) | (b << vec4<u32>(16u)), b, odd);
   let nib = vec4<u32>(0x0f0f0f0fu);
-  let s = dotBytes32(x, q & nib, (q >> vec4<u32>(4u)) & nib);
-  return d * (s - 8.0 * xsum);
+  return Unit(bytes32(q & nib, (q >> vec4<u32>(4u)) & nib), ZERO_Q32, vec4<f32>(d, 0.0, 0.0, 0.0));
 }
 
 // Q8_0 block u: d:f16, then 32 signed bytes; the 34 bytes lie in the 9 words from the block's first.
-fn q8_0Dot(row: u32, u: u32, x: X32) -> f32 {
+fn q8_0Unit(row: u32, u: u32) -> Unit {
   let at = row + u * 34u;
   let i = at >> 2u;
   let a = vec4<u32>(W[i], W[i + 1u], W[i + 2u], W[i + 3u]);
@@ -129,14 +178,14 @@ fn q8_0Dot(row: u32, u: u32, x: X32) -> f32 {
   let b1 = vec4<u32>(b.yzw, c);
   let lo = select((a >> vec4<u32>(16u)) | (a1 << vec4<u32>(16u)), a1, odd);
   let hi = select((b >> vec4<u32>(16u)) | (b1 << vec4<u32>(16u)), b1, odd);
-  let s = (dot(x.a, signedBytesOf(lo.x)) + dot(x.b, signedBytesOf(lo.y)) + dot(x.c, signedBytesOf(lo.z)) + dot(x.d, signedBytesOf(lo.w)))
-        + (dot(x.e, signedBytesOf(hi.x)) + dot(x.f, signedBytesOf(hi.y)) + dot(x.g, signedBytesOf(hi.z)) + dot(x.h, signedBytesOf(hi.w)));
-  return d * s;
+  let q = Q32(signedBytesOf(lo.x), signedBytesOf(lo.y), signedBytesOf(lo.z), signedBytesOf(lo.w),
+              signedBytesOf(hi.x), signedBytesOf(hi.y), signedBytesOf(hi.z), signedBytesOf(hi.w));
+  return Unit(q, ZERO_Q32, vec4<f32>(d, 0.0, 0.0, 0.0));
 }
 
-// Q4_K quarter c = u % 4 of super-block u / 4: sub-blocks 2c (low nibbles of qs[32c ..], values xa) and 2c + 1
-// (high nibbles, values xb), each value (d·sc)·q − dmin·m.
-fn q4_KDot(row: u32, u: u32, xa: X32, xb: X32, xsumA: f32, xsumB: f32) -> f32 {
+// Q4_K quarter c = u % 4 of super-block u / 4: sub-blocks 2c (low nibbles of qs[32c ..], values a) and 2c + 1
+// (high nibbles, values b), each value (d·sc)·q − dmin·m.
+fn q4_KUnit(row: u32, u: u32) -> Unit {
   let at = row + (u >> 2u) * 144u;
   let c = u & 3u;
   let i = at >> 2u;
@@ -155,36 +204,14 @@ fn q4_KDot(row: u32, u: u32, xa: X32, xb: X32, xsumA: f32, xsumB: f32) -> f32 {
   let qlo = vec4<u32>(W[qi], W[qi + 1u], W[qi + 2u], W[qi + 3u]);
   let qhi = vec4<u32>(W[qi + 4u], W[qi + 5u], W[qi + 6u], W[qi + 7u]);
   let nib = vec4<u32>(0x0f0f0f0fu);
-  let sA = dotBytes32(xa, qlo & nib, qhi & nib);
-  let sB = dotBytes32(xb, (qlo >> vec4<u32>(4u)) & nib, (qhi >> vec4<u32>(4u)) & nib);
-  let d1 = d * f32(scPair & 0xffu);
-  let d2 = d * f32(scPair >> 8u);
-  let m1 = dmin * f32(mPair & 0xffu);
-  let m2 = dmin * f32(mPair >> 8u);
-  return (d1 * sA - m1 * xsumA) + (d2 * sB - m2 * xsumB);
-}
-
-// 16 activations of one Q6_K quarter.
-struct X16 {
-  a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>,
-}
-
-fn loadX16(q: u32) -> X16 {
-  return X16(vec4<f32>(X[q]), vec4<f32>(X[q + 1u]), vec4<f32>(X[q + 2u]), vec4<f32>(X[q + 3u]));
-}
-
-fn dotBytes16(x: X16, q: vec4<u32>) -> f32 {
-  return (dot(x.a, bytesF(q.x)) + dot(x.b, bytesF(q.y))) + (dot(x.c, bytesF(q.z)) + dot(x.d, bytesF(q.w)));
-}
-
-fn sumX16(x: X16) -> f32 {
-  return sum4((x.a + x.b) + (x.c + x.d));
+  let coefficients = vec4<f32>(d * f32(scPair & 0xffu), d * f32(scPair >> 8u), dmin * f32(mPair & 0xffu), dmin * f32(mPair >> 8u));
+  return Unit(bytes32(qlo & nib, qhi & nib), bytes32((qlo >> vec4<u32>(4u)) & nib, (qhi >> vec4<u32>(4u)) & nib), coefficients);
 }
 
 // Q6_K unit u: half h = (u / 2) % 2 of super-block u / 4, positions l0 .. l0 + 15 (l0 = 16·(u % 2)) of each of
-// its four 32-value quarters (x0..x3); value (d·scales[8h + l0/16 + 2qq])·(q − 32) with the 6-bit q of quarter qq
-// from a nibble of ql and two bits of qh.
-fn q6_KDot(row: u32, u: u32, x0: X16, x1: X16, x2: X16, x3: X16, xsum: vec4<f32>) -> f32 {
+// its four 32-value quarters (quarter qq in values 16qq .. 16qq + 15 of the unit); value
+// (d·scales[8h + l0/16 + 2qq])·(q − 32) with the 6-bit q of quarter qq from a nibble of ql and two bits of qh.
+fn q6_KUnit(row: u32, u: u32) -> Unit {
   let at = row + (u >> 2u) * 210u;
   let h = (u >> 1u) & 1u;
   let l0 = 16u * (u & 1u);
@@ -196,80 +223,128 @@ fn q6_KDot(row: u32, u: u32, x0: X16, x1: X16, x2: X16, x3: X16, xsum: vec4<f32>
   let q1 = (ql1 & nib) | ((qh & vec4<u32>(0x0c0c0c0cu)) << vec4<u32>(2u));
   let q2 = ((ql0 >> vec4<u32>(4u)) & nib) | (qh & vec4<u32>(0x30303030u));
   let q3 = ((ql1 >> vec4<u32>(4u)) & nib) | ((qh >> vec4<u32>(2u)) & vec4<u32>(0x30303030u));
-  let s = vec4<f32>(dotBytes16(x0, q0), dotBytes16(x1, q1), dotBytes16(x2, q2), dotBytes16(x3, q3));
   // scales[8h + l0/16 + 2qq] for qq = 0..3: bytes l0/16 and l0/16 + 2 of the two words at 192 + 8h.
   let sc = block8(at + 192u + 8u * h);
   let shift = 8u * (l0 >> 4u);
   let scaleBytes = vec4<u32>(sc.x >> shift, sc.x >> (shift + 16u), sc.y >> shift, sc.y >> (shift + 16u));
   let scales = vec4<f32>(bitcast<vec4<i32>>(scaleBytes << vec4<u32>(24u)) >> vec4<u32>(24u));
   let d = halfToF32(halfAt(at + 208u));
-  return dot(d * scales, s - 32.0 * xsum);
+  return Unit(bytes32(q0, q1), bytes32(q2, q3), d * scales);
 }
 
-// The ROWS rows' sums over unit u of activation row starting at vec4 index xq.
-fn unitDot(rows: Rows, u: u32, xq: u32) -> vec4<f32> {
+// F32, F16: 8 values through the shared decoder.
+fn plainUnit(row: u32, u: u32) -> Unit {
+  let w = dequant8(row, 8u * u);
+  return Unit(Q32(w.lo, w.hi, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_Q32, ZERO4);
+}
+
+fn decodeUnit(row: u32, u: u32) -> Unit {
+  if (FORMAT == 2u) { return q4_0Unit(row, u); }
+  if (FORMAT == 8u) { return q8_0Unit(row, u); }
+  if (FORMAT == 12u) { return q4_KUnit(row, u); }
+  if (FORMAT == 14u) { return q6_KUnit(row, u); }
+  return plainUnit(row, u);
+}
+
+// Unit u's activations of the row starting at vec4 index xq.
+fn loadUnitX(xq: u32, u: u32) -> XUnit {
   if (FORMAT == 2u || FORMAT == 8u) {
     let x = loadX32(xq + 8u * u);
-    if (FORMAT == 8u) {
-      return vec4<f32>(q8_0Dot(rows.r0, u, x), q8_0Dot(rows.r1, u, x), q8_0Dot(rows.r2, u, x), q8_0Dot(rows.r3, u, x));
-    }
-    let xsum = sumX32(x);
-    return vec4<f32>(q4_0Dot(rows.r0, u, x, xsum), q4_0Dot(rows.r1, u, x, xsum), q4_0Dot(rows.r2, u, x, xsum), q4_0Dot(rows.r3, u, x, xsum));
+    return XUnit(x, ZERO_X32, vec4<f32>(sumX32(x), 0.0, 0.0, 0.0));
   }
   if (FORMAT == 12u) {
     let xa = loadX32(xq + 16u * u);
     let xb = loadX32(xq + 16u * u + 8u);
-    let sa = sumX32(xa);
-    let sb = sumX32(xb);
-    return vec4<f32>(q4_KDot(rows.r0, u, xa, xb, sa, sb), q4_KDot(rows.r1, u, xa, xb, sa, sb),
-                     q4_KDot(rows.r2, u, xa, xb, sa, sb), q4_KDot(rows.r3, u, xa, xb, sa, sb));
+    return XUnit(xa, xb, vec4<f32>(sumX32(xa), sumX32(xb), 0.0, 0.0));
   }
   if (FORMAT == 14u) {
-    // Positions 128h + 32qq + l0 .. + 15 of super-block u / 4, for qq = 0..3.
+    // Positions 128h + 32qq + l0 .. + 15 of super-block u / 4, for qq = 0..3: two quarters per X32.
     let q = xq + 64u * (u >> 2u) + 32u * ((u >> 1u) & 1u) + 4u * (u & 1u);
-    let x0 = loadX16(q);
-    let x1 = loadX16(q + 8u);
-    let x2 = loadX16(q + 16u);
-    let x3 = loadX16(q + 24u);
-    let xsum = vec4<f32>(sumX16(x0), sumX16(x1), sumX16(x2), sumX16(x3));
-    return vec4<f32>(q6_KDot(rows.r0, u, x0, x1, x2, x3, xsum), q6_KDot(rows.r1, u, x0, x1, x2, x3, xsum),
-                     q6_KDot(rows.r2, u, x0, x1, x2, x3, xsum), q6_KDot(rows.r3, u, x0, x1, x2, x3, xsum));
+    let xa = X32(vec4<f32>(X[q]), vec4<f32>(X[q + 1u]), vec4<f32>(X[q + 2u]), vec4<f32>(X[q + 3u]),
+                 vec4<f32>(X[q + 8u]), vec4<f32>(X[q + 9u]), vec4<f32>(X[q + 10u]), vec4<f32>(X[q + 11u]));
+    let xb = X32(vec4<f32>(X[q + 16u]), vec4<f32>(X[q + 17u]), vec4<f32>(X[q + 18u]), vec4<f32>(X[q + 19u]),
+                 vec4<f32>(X[q + 24u]), vec4<f32>(X[q + 25u]), vec4<f32>(X[q + 26u]), vec4<f32>(X[q + 27u]));
+    let s = vec4<f32>(sum4((xa.a + xa.b) + (xa.c + xa.d)), sum4((xa.e + xa.f) + (xa.g + xa.h)),
+                      sum4((xb.a + xb.b) + (xb.c + xb.d)), sum4((xb.e + xb.f) + (xb.g + xb.h)));
+    return XUnit(xa, xb, s);
   }
-  // F32, F16: 8 values through the shared decoder.
-  let xlo = vec4<f32>(X[xq + 2u * u]);
-  let xhi = vec4<f32>(X[xq + 2u * u + 1u]);
-  let k = 8u * u;
-  let w0 = dequant8(rows.r0, k);
-  let w1 = dequant8(rows.r1, k);
-  let w2 = dequant8(rows.r2, k);
-  let w3 = dequant8(rows.r3, k);
-  return vec4<f32>(dot(xlo, w0.lo) + dot(xhi, w0.hi), dot(xlo, w1.lo) + dot(xhi, w1.hi),
-                   dot(xlo, w2.lo) + dot(xhi, w2.hi), dot(xlo, w3.lo) + dot(xhi, w3.hi));
+  return XUnit(X32(vec4<f32>(X[xq + 2u * u]), vec4<f32>(X[xq + 2u * u + 1u]), ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_X32, ZERO4);
+}
+
+// One activation row's sum over one weight row's decoded unit.
+fn unitDot(w: Unit, x: XUnit) -> f32 {
+  if (FORMAT == 2u) { return w.c.x * (dotQ32(x.a, w.a) - 8.0 * x.s.x); }
+  if (FORMAT == 8u) { return w.c.x * dotQ32(x.a, w.a); }
+  if (FORMAT == 12u) { return (w.c.x * dotQ32(x.a, w.a) - w.c.z * x.s.x) + (w.c.y * dotQ32(x.b, w.b) - w.c.w * x.s.y); }
+  if (FORMAT == 14u) {
+    let s = vec4<f32>(dotLo16(x.a, w.a), dotHi16(x.a, w.a), dotLo16(x.b, w.b), dotHi16(x.b, w.b));
+    return dot(w.c, s - 32.0 * x.s);
+  }
+  return dot(x.a.a, w.a.a) + dot(x.a.b, w.a.b);
+}
+
+// The unit's sums of one activation row (vec4 index xq) with the ROWS decoded weight rows.
+fn rowDots(w0: Unit, w1: Unit, w2: Unit, w3: Unit, xq: u32, u: u32) -> vec4<f32> {
+  let x = loadUnitX(xq, u);
+  return vec4<f32>(unitDot(w0, x), unitDot(w1, x), unitDot(w2, x), unitDot(w3, x));
+}
+
+// Sums thread-partials of activation row r (component c = column n0 + c) and stores them.
+fn store(r: u32, c: u32, m: u32, n: u32) {
+  if (n >= p.N || m >= p.M) { return; }
+  var value = 0.0;
+  for (var i = 0u; i < WG; i++) { value += partial[i * R + r][c]; }
+  let index = m * p.yStride + p.yOffset + n;
+  if (ACCUMULATE) { value += f32(Y[index]); }
+  Y[index] = act_t(value);
 }
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let m = wid.y;
+  let m0 = wid.y * R;
   let n0 = wid.x * ROWS;
   let t = lid.x;
   let last = p.N - 1u;
   let rows = Rows(min(n0, last) * p.rowBytes, min(n0 + 1u, last) * p.rowBytes, min(n0 + 2u, last) * p.rowBytes, min(n0 + 3u, last) * p.rowBytes);
-  let xq = m * (p.K / 4u);
+  // Vec4 index of activation row m0 + r's first value; rows past M repeat the last row (computed, then discarded).
+  let xRow = p.K / 4u;
+  let lastM = p.M - 1u;
   let units = p.K / UNIT;
-  // Component r accumulates output row n0 + r.
-  var acc = vec4<f32>(0.0);
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  var acc4 = vec4<f32>(0.0);
+  var acc5 = vec4<f32>(0.0);
+  var acc6 = vec4<f32>(0.0);
+  var acc7 = vec4<f32>(0.0);
   for (var u = t; u < units; u += WG) {
-    acc += unitDot(rows, u, xq);
+    let w0 = decodeUnit(rows.r0, u);
+    let w1 = decodeUnit(rows.r1, u);
+    let w2 = decodeUnit(rows.r2, u);
+    let w3 = decodeUnit(rows.r3, u);
+    acc0 += rowDots(w0, w1, w2, w3, min(m0, lastM) * xRow, u);
+    if (R > 1u) { acc1 += rowDots(w0, w1, w2, w3, min(m0 + 1u, lastM) * xRow, u); }
+    if (R > 2u) { acc2 += rowDots(w0, w1, w2, w3, min(m0 + 2u, lastM) * xRow, u); }
+    if (R > 3u) { acc3 += rowDots(w0, w1, w2, w3, min(m0 + 3u, lastM) * xRow, u); }
+    if (R > 4u) { acc4 += rowDots(w0, w1, w2, w3, min(m0 + 4u, lastM) * xRow, u); }
+    if (R > 5u) { acc5 += rowDots(w0, w1, w2, w3, min(m0 + 5u, lastM) * xRow, u); }
+    if (R > 6u) { acc6 += rowDots(w0, w1, w2, w3, min(m0 + 6u, lastM) * xRow, u); }
+    if (R > 7u) { acc7 += rowDots(w0, w1, w2, w3, min(m0 + 7u, lastM) * xRow, u); }
   }
-  partial[t] = acc;
+  partial[t * R] = acc0;
+  if (R > 1u) { partial[t * R + 1u] = acc1; }
+  if (R > 2u) { partial[t * R + 2u] = acc2; }
+  if (R > 3u) { partial[t * R + 3u] = acc3; }
+  if (R > 4u) { partial[t * R + 4u] = acc4; }
+  if (R > 5u) { partial[t * R + 5u] = acc5; }
+  if (R > 6u) { partial[t * R + 6u] = acc6; }
+  if (R > 7u) { partial[t * R + 7u] = acc7; }
   workgroupBarrier();
-  // One barrier, then thread r < ROWS sums component r serially: for the small WG used, cheaper than a log-step
-  // tree whose every step is a barrier (SwiftShader runs each barrier as a switch between all invocations).
-  if (t < ROWS && n0 + t < p.N && m < p.M) {
-    var value = 0.0;
-    for (var i = 0u; i < WG; i++) { value += partial[i][t]; }
-    let index = m * p.yStride + p.yOffset + n0 + t;
-    if (ACCUMULATE) { value += f32(Y[index]); }
-    Y[index] = act_t(value);
+  // One barrier, then each of the ROWS·R outputs is summed serially by one thread: for the small WG used, cheaper
+  // than a log-step tree whose every step is a barrier (SwiftShader runs each barrier as a switch between all
+  // invocations).
+  for (var j = t; j < ROWS * R; j += WG) {
+    store(j / ROWS, j % ROWS, m0 + j / ROWS, n0 + j % ROWS);
   }
 }

@@ -18,7 +18,9 @@ export interface QuantizedMatmulOptions {
 /** Which forward kernel: the matrix-vector one (bandwidth-bound decode) or the tiled one (weight tile reuse). */
 export type ForwardKernel = 'matvec' | 'tiled';
 
-const MATVEC_ROWS = 4; // ROWS in shaders/qmatvec.wgsl
+const MATVEC_ROWS = 4; // ROWS in shaders/qmatvec.wgsl: weight rows (output columns) per workgroup
+/** Activation rows one matvec workgroup decodes its weights for (R in shaders/qmatvec.wgsl); more take more groups. */
+const MATVEC_GROUP_ROWS = 8;
 
 /**
  * Threads per matvec workgroup, splitting K between them: a GPU wants a warp's worth reading neighbouring blocks;
@@ -33,11 +35,10 @@ const TILE_N = 64;
 const BACKWARD_TILE_K = 64;
 
 /**
- * Up to this many activation rows the matrix-vector kernel (which re-reads W per row) beats staging 64-row tiles of
- * which only a few rows are used (src/model/batchMemory.ts sizes batched decode steps by it). Measured on
- * SwiftShader since the whole-unit matvec, 1536×1536, matvec/tiled time: Q4_0 0.11 at M = 4, 0.21 at 8, 0.5 at 16,
- * 1.3 at 32; Q4_K and Q6_K 0.2–0.35 at 8, 0.5–0.8 at 16, 1.2–1.6 at 32. A GPU re-reading W per row reaches the
- * crossover sooner, so the limit stays at 8 rather than SwiftShader's 16.
+ * Up to this many activation rows the matrix-vector kernel (one workgroup decodes its weights once for all M ≤ 8
+ * rows) beats staging 64-row tiles of which only a few rows are used (src/model/batchMemory.ts sizes batched decode
+ * steps by it). Measured on SwiftShader before the multi-row matvec, 1536×1536, matvec/tiled time: Q4_0 0.11 at
+ * M = 4, 0.21 at 8; Q4_K and Q6_K 0.2–0.35 at 8; decoding the weights once per 8 rows only widens the margin.
  */
 export const MATVEC_MAX_ROWS = 8;
 
@@ -82,15 +83,23 @@ export function quantizedMatmul(
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
-      checkRows(M, 1, maxGroups, 'quantized matvec', weight.label);
+      // One pipeline per row count up to 8 (batched decode steps shrink as sequences finish): exactly M rows per
+      // workgroup decode each weight once for all of them.
+      const groupRows = Math.min(M, MATVEC_GROUP_ROWS);
+      checkRows(M, groupRows, maxGroups, 'quantized matvec', weight.label);
       rec.dispatch(
         {
           shader: 'qmatvec',
           precision: options.precision,
-          constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0, WG: options.matvecThreads ?? matvecThreads(rec) },
+          constants: {
+            FORMAT: weight.formatId,
+            ACCUMULATE: options.accumulate ? 1 : 0,
+            WG: options.matvecThreads ?? matvecThreads(rec),
+            R: groupRows,
+          },
         },
         [x, part.buffer, y],
-        [ceilDiv(part.rows, MATVEC_ROWS), M],
+        [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
         params(M, weight, part),
       );
     } else {

@@ -50,7 +50,8 @@ describe('quantized matrix-vector kernel (decode and short batches)', () => {
     const buf = gpu.alloc(64, { label: 'unused' });
     const rec = gpu.recorder();
     expect(() => quantizedMatmul(rec, buf, weight, buf, { M: 0 })).toThrow(LabError);
-    const tooMany = gpu.limits.maxComputeWorkgroupsPerDimension + 1;
+    // A workgroup takes 8 activation rows: one row more than 8 × the grid's limit needs one workgroup too many.
+    const tooMany = 8 * gpu.limits.maxComputeWorkgroupsPerDimension + 1;
     expect(() => quantizedMatmul(rec, buf, weight, buf, { M: tooMany, kernel: 'matvec' })).toThrow(/Q8_0 test weight.*workgroups/);
     expect(rec.length).toBe(0);
     gpu.buffers.free(buf);
