@@ -1,6 +1,7 @@
 import type { TrackedBuffer } from '../gpu/allocator';
 import type { Recorder } from '../gpu/recorder';
 import { attentionDecode, attentionDecodeScratchBytes } from '../kernels/attentionDecode';
+import { KV_STORE_SKIP } from '../kernels/kvStore';
 import { sampleTop, type SamplingOptions } from '../kernels/sampling';
 import { LabError } from '../errors';
 import type { Model } from './model';
@@ -30,7 +31,7 @@ export class BatchDecoder {
   private readonly rows: number;
   private readonly acts: Activations;
   private readonly forwardWeights: ForwardWeights;
-  private readonly buffers: { lengths: TrackedBuffer; u: TrackedBuffer; sampled: TrackedBuffer; sampledAll: TrackedBuffer; partials: TrackedBuffer };
+  private readonly buffers: { lengths: TrackedBuffer; storeAt: TrackedBuffer; u: TrackedBuffer; sampled: TrackedBuffer; sampledAll: TrackedBuffer; partials: TrackedBuffer };
 
   private constructor(
     private readonly model: Model,
@@ -44,6 +45,7 @@ export class BatchDecoder {
     const small = (label: string, count: number) => gpu.alloc(count * 4, { label, category: 'activations' });
     this.buffers = {
       lengths: small('batch lengths', this.rows),
+      storeAt: small('batch kv store positions', this.rows),
       u: small('batch sample u', this.rows),
       sampled: small('batch sampled ids', this.rows),
       sampledAll: small('batch sampled ids, all slots', slots),
@@ -132,12 +134,13 @@ export class BatchDecoder {
     }
     gpu.write(a.ids, Uint32Array.from(group, (row) => row?.token ?? 0));
     gpu.write(a.positions, Uint32Array.from(appendAt, (p) => p ?? 0));
+    gpu.write(this.buffers.storeAt, Uint32Array.from(appendAt, (p) => p ?? KV_STORE_SKIP));
     gpu.write(this.buffers.lengths, Uint32Array.from(appendAt, (p, r) => (p === undefined ? Math.max(1, lengths[r]) : p + 1)));
     gpu.write(this.buffers.u, Float32Array.from(group, (row) => row?.u ?? 0));
     const rec = gpu.recorder();
     const shape = { ...batchDecodeShape(c, n, this.cache.maxCtx), window: c.slidingWindow };
     const attend = (rec: Recorder, l: number) => {
-      this.cache.append(rec, l, a.k, a.v, first, appendAt);
+      this.cache.append(rec, l, { k: a.k, v: a.v, at: this.buffers.storeAt, count: n }, first);
       const kv = { k: this.cache.binding('k', l, first, n), v: this.cache.binding('v', l, first, n) };
       attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, { kvLayout: { kind: 'tokens' } });
     };

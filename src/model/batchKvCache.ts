@@ -4,6 +4,7 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import { LabError } from '../errors';
 import type { ModelConfig } from './config';
 import type { KvCache } from './kvCache';
+import { kvStore } from '../kernels/kvStore';
 
 /**
  * The most any WebGPU device asks of a storage binding's offset (minStorageBufferOffsetAlignment): every slot starts
@@ -83,17 +84,17 @@ export class BatchKvCache {
   }
 
   /**
-   * Records the copy of row r of k and v ([rows, Hkv·d], the step's projections) into position `positions[r]` of
-   * slot `firstSlot + r`, for every row with a position (undefined: the row is not stored).
+   * Records the store of row r of k and v ([rows, Hkv·d], the step's projections) into position at[r] of slot
+   * `firstSlot + r`, for every row whose `at` is not KV_STORE_SKIP (src/kernels/kvStore.ts): one dispatch per layer
+   * for K and V, the compute pass unbroken. The caller has checked each position against maxCtx.
    */
-  append(rec: Recorder, layer: number, k: TrackedBuffer, v: TrackedBuffer, firstSlot: number, positions: readonly (number | undefined)[]): void {
-    positions.forEach((position, r) => {
-      if (position === undefined) return;
-      if (position >= this.maxCtx) throw new LabError(`the context is full (${this.maxCtx} tokens)`, `batch KV cache slot ${firstSlot + r}`);
-      const at = (firstSlot + r) * this.slotBytes + position * this.tokenBytes;
-      rec.copy(k, this.keys[layer], this.tokenBytes, r * this.tokenBytes, at);
-      rec.copy(v, this.values[layer], this.tokenBytes, r * this.tokenBytes, at);
-    });
+  append(rec: Recorder, layer: number, rows: { k: Binding; v: Binding; at: Binding; count: number }, firstSlot: number): void {
+    const rowValues = this.tokenBytes / 4;
+    kvStore(
+      rec,
+      { at: rows.at, k: rows.k, v: rows.v, keys: this.keys[layer], values: this.values[layer] },
+      { rows: rows.count, rowValues, slotValues: this.slotPositions * rowValues, firstSlot },
+    );
   }
 
   /** Slots firstSlot .. firstSlot + count − 1 of one layer's K or V, as a binding. */

@@ -27,13 +27,14 @@ export function batchDecodeShape(config: ModelConfig, rows: number, maxCtx: numb
 
 /**
  * GPU bytes a `slots`-sequence batch decoder (batchDecode.ts) adds to the model: its KV cache; and the activations
- * of one step, its split-K scratch, per-row lengths, sampling inputs and sampled ids, and every slot's sampled id.
+ * of one step, its split-K scratch, per-row lengths, KV store positions, sampling inputs and sampled ids, and every
+ * slot's sampled id.
  * An adapter's per-row scratch (rows × rank floats) comes on top, as the model's own does.
  */
 export function batchDecodeBytes(config: ModelConfig, maxCtx: number, slots: number): { kvCache: number; activations: number } {
   const rows = batchStepRows(slots);
   return {
     kvCache: batchKvCacheBytes(config, maxCtx, slots),
-    activations: activationBytes(config, rows, rows) + attentionDecodeScratchBytes(batchDecodeShape(config, rows, maxCtx)) + 3 * rows * 4 + slots * 4,
+    activations: activationBytes(config, rows, rows) + attentionDecodeScratchBytes(batchDecodeShape(config, rows, maxCtx)) + 4 * rows * 4 + slots * 4,
   };
 }
