@@ -4,7 +4,8 @@
 //   op(B) is K×N: B stored row-major as [K, N], or as [N, K] when TRANS_B.
 //   C is row-major [M, N]. Batch b reads A + b·strideA, B + b·strideB and writes C + b·strideC (in elements).
 //
-// Dispatch: (ceil(N / (WG_X·4)), ceil(M / (WG_Y·4)), batch) workgroups of WG_X×WG_Y threads.
+// Dispatch: (ceil(N / (WG_X·4)), ceil(M / (WG_Y·4)), batch) workgroups of WG_X×WG_Y threads (any sizes; the wrapper
+// picks them by problem shape and adapter).
 // Each workgroup stages a BM×BK tile of op(A) and a BK×BN tile of op(B) in workgroup memory per K step;
 // each thread accumulates 4 rows (strided by WG_Y) × 4 adjacent columns as four vec4 registers. Named vec4
 // registers rather than private arrays: simple shader compilers (SwiftShader's Subzero) keep them in

@@ -1,6 +1,7 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
 import { uniforms } from '../gpu/uniforms';
+import { isCpuAdapter } from './cpuAdapter';
 
 /**
  * C (M×N) = alpha · op(A) · op(B), optionally added into C. op(A) is A, or Aᵀ when `transA` (A stored [K, M]);
@@ -18,14 +19,47 @@ export interface MatmulShape {
   alpha?: number;
 }
 
-const WG_X = 16;
-const WG_Y = 16;
 const TN = 4;
 const TM = 4;
 
-/** Records the tiled matmul (shaders/matmul.wgsl): 16×16 threads, each computing 4×4 outputs of a 64×64 tile. */
-export function matmul(rec: Recorder, a: Binding, b: Binding, c: Binding, shape: MatmulShape): void {
+/** Threads of one workgroup along N (x) and M (y); each computes TM×TN = 4×4 outputs of a (4·y)×(4·x) tile. */
+export interface MatmulThreads {
+  x: number;
+  y: number;
+}
+
+export type MatmulAdapterKind = 'gpu' | 'cpu';
+
+function threadsToCover(n: number, cap: number): number {
+  let t = 1;
+  while (t < cap && t * TN < n) t *= 2;
+  return t;
+}
+
+/**
+ * The workgroup shape for a problem: never wider than the output (LoRA's rank-8 sides would leave most of a 64-wide
+ * tile idle), at most 16×16 on a GPU. A CPU adapter runs a workgroup as one task whose barriers switch between all
+ * its invocations: there 8 threads (8×8 for outputs at least 128 on both sides, where bigger tiles save loads).
+ * SwiftShader, loaded 2-core machine, ms per dispatch (16×16 → this choice): LoRA shapes of stories260K's 288 training
+ * tokens: 288×8×64 x·Aᵀ 7.6 → 0.6, 288×64×8 h·Bᵀ 4.6 → 1.0, 288×8×64 dy·B 6.8 → 0.6; 288×172×64 17 → 11;
+ * 512³ 220–235 (8×8 about the same).
+ */
+export function matmulThreads(kind: MatmulAdapterKind, M: number, N: number): MatmulThreads {
+  if (kind === 'cpu') {
+    if (M >= 128 && N >= 128) return { x: 8, y: 8 };
+    const x = threadsToCover(N, 4);
+    return { x, y: threadsToCover(M, 8 / x) };
+  }
+  return { x: threadsToCover(N, 16), y: threadsToCover(M, 16) };
+}
+
+/**
+ * Records the tiled matmul (shaders/matmul.wgsl): threads.x × threads.y threads (by default `matmulThreads` for the
+ * adapter and shape), each computing 4×4 outputs.
+ */
+export function matmul(rec: Recorder, a: Binding, b: Binding, c: Binding, shape: MatmulShape, threads?: MatmulThreads): void {
   const { M, N, K } = shape;
+  const { x: WG_X, y: WG_Y } = threads ?? matmulThreads(isCpuAdapter(rec.gpu.info) ? 'cpu' : 'gpu', M, N);
   const batch = shape.batch ?? 1;
   const params = uniforms()
     .u32(M)

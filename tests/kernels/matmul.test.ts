@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../setup/testGpu';
-import { matmul, matmulNaive, type MatmulShape } from '../../src/kernels/matmul';
+import { matmul, matmulNaive, matmulThreads, type MatmulShape, type MatmulThreads } from '../../src/kernels/matmul';
 import { matmulReference } from '../../src/kernels/reference/matmul';
 import { randomF32 } from '../../src/util/random';
 
@@ -13,7 +13,12 @@ function expectClose(actual: Float32Array, expected: Float32Array, K: number, se
   expect(worst, `seed ${seed}: max abs error ${worst}`).toBeLessThan(4e-6 * K + 1e-6);
 }
 
-async function runMatmul(shape: MatmulShape, seed: number, naive = false): Promise<{ got: Float32Array; want: Float32Array }> {
+async function runMatmul(
+  shape: MatmulShape,
+  seed: number,
+  naive = false,
+  threads?: MatmulThreads,
+): Promise<{ got: Float32Array; want: Float32Array }> {
   const gpu = await testGpu();
   const batch = shape.batch ?? 1;
   const a = randomF32(batch * shape.M * shape.K, seed);
@@ -24,7 +29,7 @@ async function runMatmul(shape: MatmulShape, seed: number, naive = false): Promi
   const bufC = gpu.upload(c0, { label: 'C' });
   const rec = gpu.recorder();
   if (naive) matmulNaive(rec, bufA, bufB, bufC, shape);
-  else matmul(rec, bufA, bufB, bufC, shape);
+  else matmul(rec, bufA, bufB, bufC, shape, threads);
   rec.submit();
   const got = await gpu.readF32(bufC, batch * shape.M * shape.N);
   for (const t of [bufA, bufB, bufC]) gpu.buffers.free(t);
@@ -73,6 +78,49 @@ describe('tiled f32 matmul', () => {
   it('runs independent batched problems', async () => {
     const { got, want } = await runMatmul({ M: 17, N: 23, K: 31, batch: 3, transB: true }, 15);
     expectClose(got, want, 31, 15);
+  });
+});
+
+describe('tiled f32 matmul workgroup shapes', () => {
+  // The wrapper sizes workgroups by problem shape and adapter kind; the tests above run what this adapter picks,
+  // these force every shape matmulThreads can return (GPU up to 16×16, CPU 8×8 and the 8-thread skinny shapes) on
+  // LoRA-like sides (rank 8 against 64) and sizes that straddle each tile.
+  const threadShapes: MatmulThreads[] = [
+    { x: 16, y: 16 },
+    { x: 2, y: 16 },
+    { x: 16, y: 1 },
+    { x: 8, y: 8 },
+    { x: 4, y: 2 },
+    { x: 2, y: 4 },
+    { x: 1, y: 8 },
+    { x: 1, y: 1 },
+  ];
+  for (const threads of threadShapes) {
+    it(`${threads.x}×${threads.y} threads match the reference, transposed and accumulating`, async () => {
+      const seed = 300 + threads.x * 17 + threads.y;
+      const cases: MatmulShape[] = [
+        { M: 70, N: 8, K: 64, transB: true, accumulate: true },
+        { M: 70, N: 65, K: 8, transB: true, accumulate: true, alpha: 2 },
+        { M: 8, N: 33, K: 70, transA: true, accumulate: true },
+        { M: 37, N: 9, K: 17 },
+      ];
+      for (const [i, shape] of cases.entries()) {
+        const { got, want } = await runMatmul(shape, seed + i, false, threads);
+        expectClose(got, want, shape.K, seed + i);
+      }
+    });
+  }
+
+  it('never makes a workgroup wider than the output, and caps threads per adapter kind', () => {
+    expect(matmulThreads('gpu', 4096, 4096)).toEqual({ x: 16, y: 16 });
+    expect(matmulThreads('gpu', 288, 8)).toEqual({ x: 2, y: 16 });
+    expect(matmulThreads('gpu', 8, 288)).toEqual({ x: 16, y: 2 });
+    expect(matmulThreads('gpu', 1, 1)).toEqual({ x: 1, y: 1 });
+    expect(matmulThreads('cpu', 512, 512)).toEqual({ x: 8, y: 8 });
+    expect(matmulThreads('cpu', 288, 8)).toEqual({ x: 2, y: 4 });
+    expect(matmulThreads('cpu', 288, 64)).toEqual({ x: 4, y: 2 });
+    expect(matmulThreads('cpu', 8, 64)).toEqual({ x: 4, y: 2 });
+    expect(matmulThreads('cpu', 1, 97)).toEqual({ x: 4, y: 1 });
   });
 });
 
