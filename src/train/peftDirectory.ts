@@ -3,9 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors';
 import type { PeftFiles } from '../model/loraPeft';
-
-export const PEFT_CONFIG_FILE = 'adapter_config.json';
-export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from './peftFiles';
 
 /** Node: a PEFT adapter directory's two files (what `lora-lab generate --adapter <dir>` reads). */
 export async function readPeftDirectory(dir: string): Promise<PeftFiles> {

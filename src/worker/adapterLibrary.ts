@@ -1,6 +1,7 @@
 import { LabError } from '../errors';
 import type { LoraConfig } from '../model/lora';
 import type { PeftFiles } from '../model/loraPeft';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../train/peftFiles';
 import type { TrainConfig } from '../train/config';
 import type { StepMetrics } from '../train/trainer';
 import type { ModelIdentity } from './modelIdentity';
@@ -42,10 +43,6 @@ export interface ExportedFile {
   name: string;
   blob: Blob;
 }
-
-/** PEFT's file names (`src/train/peftDirectory.ts` has the same two, but imports node:fs, which the worker cannot). */
-export const PEFT_CONFIG_FILE = 'adapter_config.json';
-export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
 
 const ROOT = 'adapters';
 const INFO = 'info.json';
