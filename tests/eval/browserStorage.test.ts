@@ -1,31 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import ts from 'typescript';
-import type { Browser, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../../scripts/lib/chromium';
 import { REPO_ROOT } from '../sharedData';
+import { openPageModules, type PageModules } from '../setup/pageModules';
 import type { ProblemRecord, RunInfo } from '../../src/eval/records';
 import type { StoredRun } from '../../src/eval/resultsStore';
 
 /**
  * The page's side of evaluation storage where it runs: headless Chromium, whose origin-private file system Node
- * lacks. Modules under `/src/` are our TypeScript transpiled as served (imports are extensionless, so the paths
- * resolve to the same files); the page is served from 127.0.0.1, a secure context, where
- * `navigator.storage.getDirectory()` exists.
+ * lacks (tests/setup/pageModules.ts serves our modules to it from 127.0.0.1, a secure context).
  */
-let server: Server;
-let browser: Browser;
-let page: Page;
-
-function transpiled(path: string): string | undefined {
-  const file = `${REPO_ROOT}src/${path}.ts`;
-  if (path.includes('..') || !existsSync(file)) return undefined;
-  return ts.transpileModule(readFileSync(file, 'utf8'), {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
-  }).outputText;
-}
+let modules: PageModules;
 
 /** What the page does with the store; it returns what the assertions below look at. */
 const SCENARIO = `
@@ -71,32 +55,15 @@ export async function run() {
 }
 `;
 const SAMPLES = readFileSync(`${REPO_ROOT}public/samples/problems.jsonl`, 'utf8');
-const FILES: Record<string, string> = { '/scenario.js': SCENARIO, '/environment.js': ENVIRONMENT_SCENARIO };
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const url = request.url ?? '/';
-    const js = FILES[url] ?? (url.startsWith('/src/') ? transpiled(url.slice('/src/'.length)) : undefined);
-    if (js !== undefined) {
-      response.writeHead(200, { 'content-type': 'text/javascript' });
-      response.end(js);
-    } else if (url === '/samples/problems.jsonl') {
-      response.writeHead(200, { 'content-type': 'application/jsonl' });
-      response.end(SAMPLES);
-    } else {
-      response.writeHead(url === '/' ? 200 : 404, { 'content-type': 'text/html' });
-      response.end('<!doctype html><title>storage</title>');
-    }
+  modules = await openPageModules({ '/scenario.js': SCENARIO, '/environment.js': ENVIRONMENT_SCENARIO }, {
+    '/samples/problems.jsonl': { contentType: 'application/jsonl', body: SAMPLES },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await modules?.close();
 });
 
 function runInfo(id: string, createdAt: string): RunInfo {
@@ -110,8 +77,7 @@ function record(problemId: string, output: string): ProblemRecord {
 describe('evaluation storage in Chromium', () => {
   it('keeps runs in OPFS: appends records in order, lists runs by creation time, survives reopening, deletes', async () => {
     const args = { runs: [runInfo('later', '2025-03-01T00:00:00.000Z'), runInfo('earlier', '2025-01-01T00:00:00.000Z')], records: [record('p1', 'a "quoted"\nline'), record('p2', 'b'), record('p3', 'c')] };
-    // A string, so the test runner's module transform leaves the page's own `import()` alone.
-    const result = (await page.evaluate(`import('/scenario.js').then((m) => m.run(${JSON.stringify(args)}))`)) as ScenarioResult;
+    const result = await modules.run<ScenarioResult>('/scenario.js', args);
     expect(result.loaded.info.name).toBe('renamed');
     expect(result.loaded.records.map((r) => [r.problemId, r.output])).toEqual([['p1', 'a "quoted"\nline'], ['p2', 'b'], ['p3', 'c']]);
     expect(result.loaded.records[0]).toEqual(record('p1', 'a "quoted"\nline'));
@@ -123,7 +89,7 @@ describe('evaluation storage in Chromium', () => {
   });
 
   it('the page keeps runs in OPFS and fetches the bundled sample problems from the site', async () => {
-    const result = (await page.evaluate(`import('/environment.js').then((m) => m.run())`)) as { opfs: boolean; same: boolean; samples: string };
+    const result = await modules.run<{ opfs: boolean; same: boolean; samples: string }>('/environment.js');
     expect(result).toEqual({ opfs: true, same: true, samples: SAMPLES });
   });
 });

@@ -9,7 +9,8 @@ import { REPO_ROOT } from '../sharedData';
 /**
  * Our TypeScript modules in headless Chromium, for what only a browser has (OPFS, `navigator.storage`): `/src/<path>`
  * serves `src/<path>.ts` transpiled (imports are extensionless, so they resolve to the same files), `scenarios`
- * serves test modules by URL. The page comes from 127.0.0.1, a secure context, where OPFS exists.
+ * serves test modules by URL and `assets` other files the modules fetch. The page comes from 127.0.0.1, a secure
+ * context, where OPFS exists.
  */
 export interface PageModules {
   page: Page;
@@ -26,13 +27,23 @@ function transpiled(path: string): string | undefined {
   }).outputText;
 }
 
-export async function openPageModules(scenarios: Record<string, string>): Promise<PageModules> {
+/** A file the page fetches that is not a module, e.g. the site's sample problems. */
+export interface PageAsset {
+  contentType: string;
+  body: string;
+}
+
+export async function openPageModules(scenarios: Record<string, string>, assets: Record<string, PageAsset> = {}): Promise<PageModules> {
   const server: Server = createServer((request, response) => {
     const url = request.url ?? '/';
     const js = scenarios[url] ?? (url.startsWith('/src/') ? transpiled(url.slice('/src/'.length)) : undefined);
+    const asset = assets[url];
     if (js !== undefined) {
       response.writeHead(200, { 'content-type': 'text/javascript' });
       response.end(js);
+    } else if (asset) {
+      response.writeHead(200, { 'content-type': asset.contentType });
+      response.end(asset.body);
     } else {
       response.writeHead(url === '/' ? 200 : 404, { 'content-type': 'text/html' });
       response.end('<!doctype html><title>lab modules</title>');

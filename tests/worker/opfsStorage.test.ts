@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPageModules, type PageModules } from './pageModules';
+import { openPageModules, type PageModules } from '../setup/pageModules';
 
 /**
  * The lab's storage where the page keeps it: the origin-private file system of headless Chromium (Node has none).
