@@ -9,10 +9,12 @@ import { attentionTilingKind, MAX_DIMS_PER_THREAD, queryRowTiling, type Attentio
 export type { AttentionShape } from './attentionShape';
 
 /**
- * Where K and V live. 'tokens': [batch, kvLen, nKvHeads, headDim] as the k/v projections write them.
+ * Where K and V live. 'tokens': [batch, kvLen, nKvHeads, headDim] as the k/v projections write them; with
+ * `batchStride` (elements, at least kvLen·nKvHeads·headDim) sequence b starts at b·batchStride instead, so kvLen
+ * can be the longest live sequence while each sequence owns a larger slot (the batch KV cache).
  * 'cache': [batch, nKvHeads, maxCtx, headDim], the KV cache layout (positions 0..kvLen−1 are read).
  */
-export type KvLayout = { kind: 'tokens' } | { kind: 'cache'; maxCtx: number };
+export type KvLayout = { kind: 'tokens'; batchStride?: number } | { kind: 'cache'; maxCtx: number };
 
 export interface AttentionForwardBuffers {
   /** [batch, qLen, nHeads, headDim] act_t */
@@ -51,7 +53,12 @@ export function checkHeadDim(headDim: number, rowThreads: number, where: string)
 /** Element strides of K/V (token, head, batch) for a layout. */
 export function kvStrides(s: ResolvedAttentionShape, layout: KvLayout, where: string): { token: number; head: number; batch: number } {
   if (layout.kind === 'tokens') {
-    return { token: s.nKvHeads * s.headDim, head: s.headDim, batch: s.kvLen * s.nKvHeads * s.headDim };
+    const dense = s.kvLen * s.nKvHeads * s.headDim;
+    const batch = layout.batchStride ?? dense;
+    if (!Number.isInteger(batch) || batch < dense) {
+      throw new LabError(`batch stride ${batch} is less than kvLen ${s.kvLen} × ${s.nKvHeads} KV heads × head dim ${s.headDim}`, where, 'Give each sequence a slot of at least kvLen positions.');
+    }
+    return { token: s.nKvHeads * s.headDim, head: s.headDim, batch };
   }
   if (layout.maxCtx < s.kvLen) {
     throw new LabError(`kvLen ${s.kvLen} exceeds the cache's maxCtx ${layout.maxCtx}`, where, 'Allocate a larger KV cache or shorten the context.');

@@ -7,7 +7,7 @@ import { LabError } from '../errors';
 import type { Model } from './model';
 import { allocateActivations, freeActivations, type Activations } from './activations';
 import { BatchKvCache } from './batchKvCache';
-import { batchDecodeShape, batchStepRows } from './batchMemory';
+import { batchDecodeShape, batchKvLayout, batchStepRows } from './batchMemory';
 import { recordForward, type ForwardWeights } from './forwardPass';
 import { assertPlanFits } from './memoryPlan';
 
@@ -135,14 +135,18 @@ export class BatchDecoder {
     gpu.write(a.ids, Uint32Array.from(group, (row) => row?.token ?? 0));
     gpu.write(a.positions, Uint32Array.from(appendAt, (p) => p ?? 0));
     gpu.write(this.buffers.storeAt, Uint32Array.from(appendAt, (p) => p ?? KV_STORE_SKIP));
-    gpu.write(this.buffers.lengths, Uint32Array.from(appendAt, (p, r) => (p === undefined ? Math.max(1, lengths[r]) : p + 1)));
+    const rowLengths = Uint32Array.from(appendAt, (p, r) => (p === undefined ? Math.max(1, lengths[r]) : p + 1));
+    gpu.write(this.buffers.lengths, rowLengths);
     gpu.write(this.buffers.u, Float32Array.from(group, (row) => row?.u ?? 0));
     const rec = gpu.recorder();
-    const shape = { ...batchDecodeShape(c, n, this.cache.maxCtx), window: c.slidingWindow };
+    // Chunks over the longest sequence of the group (not the whole slot): every row's own length bounds its keys.
+    const kvLen = Math.max(...rowLengths);
+    const shape = { ...batchDecodeShape(c, n, this.cache.maxCtx), kvLen, window: c.slidingWindow };
+    const kvLayout = batchKvLayout(c, this.cache.maxCtx);
     const attend = (rec: Recorder, l: number) => {
       this.cache.append(rec, l, { k: a.k, v: a.v, at: this.buffers.storeAt, count: n }, first);
       const kv = { k: this.cache.binding('k', l, first, n), v: this.cache.binding('v', l, first, n) };
-      attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, { kvLayout: { kind: 'tokens' } });
+      attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, { kvLayout });
     };
     recordForward(rec, this.forwardWeights, a, n, attend, { rows: 'all' });
     sampleTop(rec, { logits: a.logits, u: this.buffers.u, out: this.buffers.sampled }, { rows: n, vocab: c.nVocab }, sampling);

@@ -1,5 +1,6 @@
 import { attentionDecodeScratchBytes, type AttentionDecodeShape } from '../kernels/attentionDecode';
 import { MATVEC_MAX_ROWS } from '../kernels/qmatmul';
+import type { KvLayout } from '../kernels/attention';
 import type { ModelConfig } from './config';
 import { activationBytes } from './activations';
 import { batchKvCacheBytes, slotPositions } from './batchKvCache';
@@ -18,11 +19,17 @@ export function batchStepRows(slots: number): number {
 }
 
 /**
- * The decode attention's shape over `rows` slots of a batch cache: kvLen is the slot stride (the 'tokens' layout
- * takes its batch stride from it); each row's own length comes from the lengths buffer.
+ * The decode attention's shape over `rows` slots of a batch cache at its largest: kvLen is the slot's positions (the
+ * split-K scratch is sized by it). A step runs it with kvLen the longest live sequence and the slot stride given
+ * apart (`batchKvLayout`), so its chunks cover only what the sequences hold.
  */
 export function batchDecodeShape(config: ModelConfig, rows: number, maxCtx: number): AttentionDecodeShape {
   return { batch: rows, kvLen: slotPositions(config, maxCtx), nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim };
+}
+
+/** The batch cache's K/V layout for the decode attention: token-major slots of slotPositions positions each. */
+export function batchKvLayout(config: ModelConfig, maxCtx: number): KvLayout {
+  return { kind: 'tokens', batchStride: slotPositions(config, maxCtx) * config.nKvHeads * config.headDim };
 }
 
 /**
