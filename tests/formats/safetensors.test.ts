@@ -58,6 +58,22 @@ describe('safetensors reader', () => {
     brain.forEach((v, i) => expect(Math.abs(v - b[64 + i])).toBeLessThanOrEqual(Math.abs(b[64 + i]) * 2 ** -8));
   });
 
+  it('round-trips F32 bit for bit: NaN payloads, -0, infinities, subnormals, and a view into a larger buffer', async () => {
+    const bits = new Uint32Array([0x7fc00001, 0xffa5a5a5, 0x7f800001, 0x80000000, 0x00000000, 0x7f800000, 0xff800000, 0x00000001, 0x807fffff, 0x3f800000]);
+    const shared = new Float32Array(bits.length + 3);
+    new Uint32Array(shared.buffer).set(bits, 2);
+    const values = shared.subarray(2, 2 + bits.length);
+    const blob = writeSafetensors([{ name: 'odd', dtype: 'F32', shape: [2, 5], values }]);
+    const stored = new Uint8Array(await blob.arrayBuffer());
+    const file = await readSafetensors(blob);
+    // The file is little-endian whatever the platform: each value's bytes, low byte first.
+    const expected = new Uint8Array(bits.length * 4);
+    bits.forEach((b, i) => new DataView(expected.buffer).setUint32(4 * i, b, true));
+    expect(stored.subarray(file.dataOffset)).toEqual(expected);
+    const read = await readSafetensorsF32(blob, file.tensors[0]);
+    expect(Array.from(new Uint32Array(read.buffer, read.byteOffset, read.length))).toEqual(Array.from(bits));
+  });
+
   it('writer refuses a shape that does not match the values', () => {
     expect(() => writeSafetensors([{ name: 'w', dtype: 'F32', shape: [2, 2], values: new Float32Array(3) }]))
       .toThrow(/shape \[2, 2\] holds 4 values, got 3/);

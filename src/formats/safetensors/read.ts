@@ -1,6 +1,7 @@
 import { LabError } from '../../errors';
 import { f16ToF32, bf16ToF32 } from '../quant/f16';
 import { sourceName, type ByteSource } from '../byteSource';
+import { PLATFORM_LITTLE_ENDIAN } from './endian';
 import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDType, type SafetensorsFile, type SafetensorsTensorInfo } from './types';
 
 export interface ReadSafetensorsOptions {
@@ -89,6 +90,8 @@ function checkTensor(name: string, entry: unknown, dataOffset: number, dataBytes
 export async function readSafetensorsF32(source: Blob | ByteSource, tensor: SafetensorsTensorInfo): Promise<Float32Array> {
   const bytes = await source.slice(tensor.offset, tensor.offset + tensor.byteLength).arrayBuffer();
   if (bytes.byteLength !== tensor.byteLength) throw new LabError(`short read of tensor "${tensor.name}"`, 'safetensors file');
+  // The slice is a fresh buffer of exactly the tensor, so it is 4-byte aligned: viewed, not copied value by value.
+  if (tensor.dtype === 'F32' && PLATFORM_LITTLE_ENDIAN) return new Float32Array(bytes);
   const view = new DataView(bytes);
   const count = tensor.byteLength / SAFETENSORS_DTYPE_BYTES[tensor.dtype];
   const out = new Float32Array(count);

@@ -1,5 +1,6 @@
 import { LabError } from '../../errors';
 import { f32ToBf16, f32ToF16 } from '../quant/f16';
+import { PLATFORM_LITTLE_ENDIAN } from './endian';
 
 export interface SafetensorsTensorToWrite {
   name: string;
@@ -38,6 +39,9 @@ export function writeSafetensors(tensors: readonly SafetensorsTensorToWrite[], m
 }
 
 function encode(t: SafetensorsTensorToWrite): Uint8Array {
+  // A rank-16 7B checkpoint is ~500 MB of F32: its bytes as they are instead of a DataView call per value. A view,
+  // not a copy: the Blob built from the parts copies them before writeSafetensors returns.
+  if (t.dtype === 'F32' && PLATFORM_LITTLE_ENDIAN) return new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength);
   const width = t.dtype === 'F32' ? 4 : 2;
   const out = new Uint8Array(t.values.length * width);
   const view = new DataView(out.buffer);
