@@ -5,11 +5,13 @@
 //   Y is [M, yStride]; this dispatch writes columns yOffset .. yOffset + N − 1 (one dispatch per part of a
 //   weight split across several bindings).
 //
-// Dispatch: (ceil(N / BN), ceil(M / BM)) workgroups of 8×8 threads, BM = BN = 64, K stepped by BK = 32.
+// Dispatch: (ceil(N / BN), ceil(M / BM)) workgroups of WG_X×WG_Y threads, BM = 8·WG_Y, BN = 8·WG_X, K stepped by
+// BK = 32. The wrapper uses WG_X = 8 and the fewest of WG_Y = 1, 2, 4, 8 that cover M (up to a 64×64 tile).
 // Per K step a workgroup stages a BM×BK tile of X and dequantises a BN×BK tile of W into workgroup memory (each
-// thread decodes four 8-value chunks), so each weight value is decoded once per 64 activation rows rather than
-// once per row; each thread then accumulates an 8×8 block of outputs, strided by 8 rows and 8 columns, as dot
-// products of 4-value runs of k in vec4 registers (SwiftShader spills private arrays to memory). 8×8 threads with
+// thread decodes BN·BK / 8 / (WG_X·WG_Y) 8-value chunks: four at 8×8), so each weight value is decoded once per BM
+// activation rows rather than once per row; each thread then accumulates an 8×8 block of outputs, strided by WG_Y
+// rows and WG_X columns, as dot products of 4-value runs of k in vec4 registers (SwiftShader spills private arrays
+// to memory). 8×8 threads with
 // 8×8 outputs each measured about 1.2× faster on SwiftShader than 16×16 threads with 4×4 (Q4_0 and Q4_K,
 // 1024×1024, M = 256): fewer invocations to switch between at each barrier, 16 FMAs per workgroup-memory load.
 // The f32 weight tile lives only in workgroup memory: no f32 copy of W is ever written.
@@ -34,11 +36,11 @@ struct Params {
 
 override ACCUMULATE: bool = false;
 
-const WG_X = 8u;
-const WG_Y = 8u;
-const BM = 64u; // WG_Y · 8 rows per thread
-const BN = 64u; // WG_X · 8 columns per thread
-const BK = 32u; // BN · BK / 8 = 256 chunks: four per thread
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+override BM: u32 = WG_Y * 8u; // 8 rows per thread
+override BN: u32 = WG_X * 8u; // 8 columns per thread
+const BK = 32u;
 
 var<workgroup> tileX: array<vec4<f32>, BM * BK / 4u>; // [m][k / 4]: 4 consecutive k per element
 var<workgroup> tileW: array<vec4<f32>, BN * BK / 4u>; // [n][k / 4]: a decoded chunk is two elements
@@ -58,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let kq = p.K / 4u;
   const Q = BK / 4u;
 
-  // a{i}{h}: output row row0 + lid.y + 8i, columns col0 + lid.x + 8(4h + j) for component j.
+  // a{i}{h}: output row row0 + lid.y + WG_Y·i, columns col0 + lid.x + WG_X·(4h + j) for component j.
   var a00 = vec4<f32>(0.0); var a01 = vec4<f32>(0.0);
   var a10 = vec4<f32>(0.0); var a11 = vec4<f32>(0.0);
   var a20 = vec4<f32>(0.0); var a21 = vec4<f32>(0.0);
@@ -88,28 +90,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 
     for (var q = 0u; q < Q; q++) {
       let w0 = tileW[lid.x * Q + q];
-      let w1 = tileW[(lid.x + 8u) * Q + q];
-      let w2 = tileW[(lid.x + 16u) * Q + q];
-      let w3 = tileW[(lid.x + 24u) * Q + q];
-      let w4 = tileW[(lid.x + 32u) * Q + q];
-      let w5 = tileW[(lid.x + 40u) * Q + q];
-      let w6 = tileW[(lid.x + 48u) * Q + q];
-      let w7 = tileW[(lid.x + 56u) * Q + q];
+      let w1 = tileW[(lid.x + 1u * WG_X) * Q + q];
+      let w2 = tileW[(lid.x + 2u * WG_X) * Q + q];
+      let w3 = tileW[(lid.x + 3u * WG_X) * Q + q];
+      let w4 = tileW[(lid.x + 4u * WG_X) * Q + q];
+      let w5 = tileW[(lid.x + 5u * WG_X) * Q + q];
+      let w6 = tileW[(lid.x + 6u * WG_X) * Q + q];
+      let w7 = tileW[(lid.x + 7u * WG_X) * Q + q];
       var x = tileX[lid.y * Q + q];
       a00 += dots(x, w0, w1, w2, w3); a01 += dots(x, w4, w5, w6, w7);
-      x = tileX[(lid.y + 8u) * Q + q];
+      x = tileX[(lid.y + 1u * WG_Y) * Q + q];
       a10 += dots(x, w0, w1, w2, w3); a11 += dots(x, w4, w5, w6, w7);
-      x = tileX[(lid.y + 16u) * Q + q];
+      x = tileX[(lid.y + 2u * WG_Y) * Q + q];
       a20 += dots(x, w0, w1, w2, w3); a21 += dots(x, w4, w5, w6, w7);
-      x = tileX[(lid.y + 24u) * Q + q];
+      x = tileX[(lid.y + 3u * WG_Y) * Q + q];
       a30 += dots(x, w0, w1, w2, w3); a31 += dots(x, w4, w5, w6, w7);
-      x = tileX[(lid.y + 32u) * Q + q];
+      x = tileX[(lid.y + 4u * WG_Y) * Q + q];
       a40 += dots(x, w0, w1, w2, w3); a41 += dots(x, w4, w5, w6, w7);
-      x = tileX[(lid.y + 40u) * Q + q];
+      x = tileX[(lid.y + 5u * WG_Y) * Q + q];
       a50 += dots(x, w0, w1, w2, w3); a51 += dots(x, w4, w5, w6, w7);
-      x = tileX[(lid.y + 48u) * Q + q];
+      x = tileX[(lid.y + 6u * WG_Y) * Q + q];
       a60 += dots(x, w0, w1, w2, w3); a61 += dots(x, w4, w5, w6, w7);
-      x = tileX[(lid.y + 56u) * Q + q];
+      x = tileX[(lid.y + 7u * WG_Y) * Q + q];
       a70 += dots(x, w0, w1, w2, w3); a71 += dots(x, w4, w5, w6, w7);
     }
     workgroupBarrier();
@@ -117,20 +119,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 
   let col = col0 + lid.x;
   store(row0 + lid.y, col, a00, a01);
-  store(row0 + lid.y + 8u, col, a10, a11);
-  store(row0 + lid.y + 16u, col, a20, a21);
-  store(row0 + lid.y + 24u, col, a30, a31);
-  store(row0 + lid.y + 32u, col, a40, a41);
-  store(row0 + lid.y + 40u, col, a50, a51);
-  store(row0 + lid.y + 48u, col, a60, a61);
-  store(row0 + lid.y + 56u, col, a70, a71);
+  store(row0 + lid.y + 1u * WG_Y, col, a10, a11);
+  store(row0 + lid.y + 2u * WG_Y, col, a20, a21);
+  store(row0 + lid.y + 3u * WG_Y, col, a30, a31);
+  store(row0 + lid.y + 4u * WG_Y, col, a40, a41);
+  store(row0 + lid.y + 5u * WG_Y, col, a50, a51);
+  store(row0 + lid.y + 6u * WG_Y, col, a60, a61);
+  store(row0 + lid.y + 7u * WG_Y, col, a70, a71);
 }
 
-// Writes outputs (row, col + 8j) for j < 8 (lo holds j < 4), skipping those past M or N.
+// Writes outputs (row, col + WG_X·j) for j < 8 (lo holds j < 4), skipping those past M or N.
 fn store(row: u32, col: u32, lo: vec4<f32>, hi: vec4<f32>) {
   if (row >= p.M) { return; }
   for (var j = 0u; j < 8u; j++) {
-    let c = col + 8u * j;
+    let c = col + WG_X * j;
     if (c >= p.N) { return; }
     let index = row * p.yStride + p.yOffset + c;
     var v = select(hi[j & 3u], lo[j & 3u], j < 4u);

@@ -4,7 +4,7 @@ import { expectAllClose } from './compare';
 import { TEST_K, expectBitExact, sumTolerance } from './qfixtures';
 import { runForward } from './qrun';
 
-describe('tiled quantized matmul (prefill and training, 64×64 output tiles)', () => {
+describe('tiled quantized matmul (prefill and training, up to 64×64 output tiles)', () => {
   QUANT_FORMATS.forEach((format, f) => {
     const K = TEST_K[format];
 
@@ -14,7 +14,8 @@ describe('tiled quantized matmul (prefill and training, 64×64 output tiles)', (
       expectBitExact(got, want, `${format} seed ${seed}`);
     });
 
-    // M = 1 and 17 leave most of a 64-row tile empty, M = 70 spills into a second; N = 67 / 5 straddle a 64-column tile.
+    // The wrapper sizes the tile to M (8, 16, 32 or 64 rows: tiledThreadRows): M = 1 and 17 leave most of an 8- and a
+    // 32-row tile empty, M = 70 spills into a second 64-row tile; N = 67 / 5 straddle a 64-column tile.
     for (const [M, N] of [[1, 67], [17, 5], [70, 67]] as const) {
       it(`${format}: matches dequantise-then-f64 for M=${M}, N=${N}`, async () => {
         const seed = 500 + f * 10 + M;
@@ -28,6 +29,12 @@ describe('tiled quantized matmul (prefill and training, 64×64 output tiles)', (
     const seed = 600;
     const { got, want } = await runForward('Q4_K', 'tiled', { M: 9, N: 70, K: 256 }, seed, { accumulate: true });
     expectAllClose(got, want, sumTolerance(256), `Q4_K accumulate seed ${seed}`);
+  });
+
+  it('runs 16-row tiles (M = 12: two thread rows) for a block format', async () => {
+    const seed = 602;
+    const { got, want } = await runForward('Q4_0', 'tiled', { M: 12, N: 67, K: 96 }, seed);
+    expectAllClose(got, want, sumTolerance(96), `Q4_0 M=12 seed ${seed}`);
   });
 
   it('handles F32 rows whose length is not a multiple of the 32-value K step', async () => {
