@@ -17,6 +17,7 @@ import type { StepMetrics } from '../train/trainer';
 import type { ModelIdentity } from './modelIdentity';
 import type { KeptModel, StorageUsage } from './keptModels';
 import type { ScalingProgress, ScalingRequest, ScalingResult } from './scaling';
+import type { ByteSource } from '../formats/byteSource';
 
 export type { AdapterSummary, TrainRequest, InterruptedRun, ExportedFile, TrainingDataDescription } from './training';
 export type { ModelIdentity } from './modelIdentity';
@@ -108,8 +109,10 @@ export interface LabEngineApi {
    * With `keep`, the file is then copied into the browser's storage (streamed in chunks, progress message
    * "keeping"), after checking the storage quota first: a reload can then `loadKeptModel` it without the file.
    * If the copy fails or is cancelled, the call rejects with the reason but the model stays loaded (see `modelInfo`).
+   * The page passes the user's File (comlink sends Blobs as they are); Node passes a ByteSource (`openFileSource`),
+   * which reads a file over 4 GiB correctly but cannot be kept.
    */
-  loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void, options?: LoadModelOptions): Promise<ModelInfo>;
+  loadModel(file: Blob | ByteSource, jobId: string, onProgress?: (p: Progress) => void, options?: LoadModelOptions): Promise<ModelInfo>;
   /** Models kept in the browser's storage, oldest first. */
   keptModels(): Promise<KeptModel[]>;
   /** Loads a kept model (as `loadModel` does, from storage instead of the user's file). */

@@ -22,6 +22,7 @@ import { importPeftValues } from '../model/loraPeft';
 import type { StepMetrics } from '../train/trainer';
 import { checkMatmul } from './matmulCheck';
 import { LabError } from '../errors';
+import { sourceName, type ByteSource } from '../formats/byteSource';
 import type { DeviceLostEvent } from '../gpu/gpu';
 import type { EvaluationEnvironment, EvaluationOutcome, EvaluationProgress, EvaluationRequest } from '../eval/evaluation';
 import { browserEvaluationEnvironment } from '../eval/browserEnvironment';
@@ -86,14 +87,15 @@ export class Engine implements LabEngineApi {
     }
   }
 
-  async loadModel(file: Blob, jobId: string, onProgress?: (p: Progress) => void, options: LoadModelOptions = {}): Promise<ModelInfo> {
-    const fileName = (file as File).name || 'model.gguf';
+  async loadModel(file: Blob | ByteSource, jobId: string, onProgress?: (p: Progress) => void, options: LoadModelOptions = {}): Promise<ModelInfo> {
+    const fileName = sourceName(file, 'model.gguf');
+    const toKeep = options.keep ? keepable(file) : undefined;
     // Before anything is read: a 4 GB file the storage cannot hold is refused with the numbers, not after the load.
-    if (options.keep) await this.keptFiles.checkRoom(file.size, fileName);
+    if (toKeep) await this.keptFiles.checkRoom(toKeep.size, fileName);
     return this.withModelJob(jobId, async (signal) => {
       const info = await this.load(file, fileName, signal, onProgress);
-      if (options.keep) {
-        await this.keptFiles.keep(file, fileName, info.identity, {
+      if (toKeep) {
+        await this.keptFiles.keep(toKeep, fileName, info.identity, {
           signal,
           onProgress: (done, total) => onProgress?.({ done, total, unit: 'bytes', message: 'keeping' }),
         });
@@ -134,7 +136,7 @@ export class Engine implements LabEngineApi {
     }
   }
 
-  private async load(file: Blob, fileName: string, signal: AbortSignal, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+  private async load(file: Blob | ByteSource, fileName: string, signal: AbortSignal, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
     const gpu = this.requireGpu();
     const started = performance.now();
     const model = await Model.load(gpu, file, {
@@ -393,4 +395,10 @@ export class Engine implements LabEngineApi {
     if (!this.loaded) throw new LabError('no model is loaded', 'engine', 'Load a GGUF model first.');
     return this.loaded;
   }
+}
+
+/** Storage copies Blobs in chunks; a ByteSource (a file on disk in Node) is only read by range. */
+function keepable(file: Blob | ByteSource): Blob {
+  if (file instanceof Blob) return file;
+  throw new LabError(`keeping "${sourceName(file, 'the model')}" needs it as a File or Blob, not a range reader`, 'loadModel', 'Load it without keep, or pass the File.');
 }

@@ -1,4 +1,5 @@
 import { LabError } from '../errors';
+import type { ByteSource } from '../formats/byteSource';
 
 /**
  * Which base model a run or adapter belongs to. The name and size alone would accept a different model saved
@@ -15,11 +16,15 @@ export interface ModelIdentity {
 
 const SAMPLE_BYTES = 1 << 20;
 
-export async function modelIdentity(file: Blob, fileName: string, dataOffset: number): Promise<ModelIdentity> {
+/** Reads only byte ranges, so a File from the page and a file on disk (a ByteSource in Node) give the same identity. */
+export async function modelIdentity(file: Blob | ByteSource, fileName: string, dataOffset: number): Promise<ModelIdentity> {
   const dataBytes = file.size - dataOffset;
-  const head = file.slice(0, dataOffset + Math.min(SAMPLE_BYTES, dataBytes));
-  const tail = file.slice(Math.max(dataOffset + SAMPLE_BYTES, file.size - SAMPLE_BYTES));
-  const bytes = await new Blob([head, tail]).arrayBuffer();
+  const headEnd = dataOffset + Math.min(SAMPLE_BYTES, dataBytes);
+  const head = await file.slice(0, headEnd).arrayBuffer();
+  const tail = await file.slice(Math.max(dataOffset + SAMPLE_BYTES, file.size - SAMPLE_BYTES), file.size).arrayBuffer();
+  const bytes = new Uint8Array(head.byteLength + tail.byteLength);
+  bytes.set(new Uint8Array(head));
+  bytes.set(new Uint8Array(tail), head.byteLength);
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   const fingerprint = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
   return { fileName, fileBytes: file.size, fingerprint };

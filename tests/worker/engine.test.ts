@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openAsBlob } from 'node:fs';
 import { Engine } from '../../src/worker/engine';
+import { openFileSource } from '../../src/formats/nodeFileSource';
 import { testGpu } from '../setup/testGpu';
 import { sharedData } from '../sharedData';
 
@@ -26,6 +27,16 @@ describe('engine API (what the worker exposes to the page)', () => {
     expect(progress.length).toBeGreaterThan(10);
     expect(progress[progress.length - 1]).toBe(1_171_200);
     expect(await engine.modelInfo()).toEqual(info);
+  });
+
+  it('loads a file on disk given as a ByteSource (as lora-lab eval does), as the same model as its Blob; keeping it is refused', async () => {
+    const fromBlob = (await engine.modelInfo())!.identity;
+    const source = await openFileSource(sharedData('tiny-models', 'stories260K.gguf'));
+    await expect(engine.loadModel(source, 'load-source-kept', undefined, { keep: true })).rejects.toThrow(/keeping "stories260K.gguf" needs it as a File or Blob.*Load it without keep/s);
+    const info = await engine.loadModel(source, 'load-source');
+    expect(info.fileName).toBe('stories260K.gguf');
+    expect(info.identity).toEqual({ ...fromBlob, fileName: 'stories260K.gguf' });
+    expect(info.parameters).toBe(292_800);
   });
 
   it('generates, streaming the text as it comes', async () => {

@@ -149,9 +149,8 @@ resumes it.`,
     try {
       const status = await engine.init();
       io.err(`GPU: ${status.adapterName}\n`);
-      // Model loading reads only size, name and byte ranges: a ByteSource. Node 20's openAsBlob reports a file
-      // over 4 GiB (any 7B GGUF) modulo 2^32, so the file is passed as a ByteSource where the type says Blob.
-      const info = await engine.loadModel((await openFileSource(modelPath)) as unknown as Blob, 'load');
+      // A ByteSource, not openAsBlob: Node 20's openAsBlob reports a file over 4 GiB (any 7B GGUF) modulo 2^32.
+      const info = await engine.loadModel(await openFileSource(modelPath), 'load');
       io.err(`loaded ${basename(modelPath)} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s; ${chosen.length} problems\n`);
       const resumed = request.runId ? await store.loadRun(request.runId) : null;
       if (resumed) io.err(`resuming run ${request.runId}: ${resumed.records.length} of ${resumed.info.problemIds.length} problems done\n`);
