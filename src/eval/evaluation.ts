@@ -41,7 +41,7 @@ export interface EvaluationRequest {
   maxNewTokens?: number;
   /**
    * Problems decoded together (one batch of the model's decoder; a batch that does not fit the GPU is refused with
-   * the memory plan), saved when the batch finishes. Default 8. Changes the speed of a run, never its records.
+   * the memory plan); each is saved the moment it finishes. Default 8. Changes the speed of a run, never its records.
    */
   batchSize?: number;
 }
@@ -149,8 +149,6 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationOutc
     problemIds: problems.map((p) => p.id),
     createdAt,
   };
-  const total = run.problemIds.length;
-  let tally: { done: number; correct: number } | undefined;
   const result = await runEvaluation({
     run,
     problems,
@@ -158,18 +156,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationOutc
     store,
     batchSize: request.batchSize,
     signal: options.signal,
-    // The runner reports once before the first batch (counting what a resumed run already has), then per batch;
-    // the page wants one event per graded problem, so later counts come from the records themselves.
-    onProgress: (p) => {
-      if (tally) return;
-      tally = { done: p.done, correct: p.correct };
-      options.onProgress?.({ ...tally, total, unit: 'problems' });
-    },
-    onRecord: (record) => {
-      tally!.done++;
-      if (record.correct) tally!.correct++;
-      options.onProgress?.({ ...tally!, total, unit: 'problems', record });
-    },
+    onProgress: (p) => options.onProgress?.({ ...p, unit: 'problems' }),
   });
   return { run, status: result.status, summary: summarise(result.records) };
 }

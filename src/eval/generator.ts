@@ -1,6 +1,6 @@
 /**
  * What the evaluation harness needs from a text generator: batched prompts in, completions out with token
- * counts, cancellable. `ModelGenerator` (modelGenerator.ts) decodes greedily through the engine's model; tests of
+ * counts, each reported the moment it is finished (so a stop loses only unfinished work), cancellable. `ModelGenerator` (modelGenerator.ts) decodes greedily through the engine's model; tests of
  * the harness alone use `ScriptedReplayGenerator`, which replays recorded outputs and says so in its `kind` — its
  * results are never a model's.
  */
@@ -15,7 +15,10 @@ export interface Completion {
   text: string;
   promptTokens: number;
   outputTokens: number;
-  /** Wall time attributed to this completion (a batch's time split evenly across its requests). */
+  /**
+   * Wall time attributed to this completion: since the batch's previous completion finished (the first: since the
+   * batch started), so a batch's times add up to its wall time.
+   */
   timeMs: number;
 }
 
@@ -28,13 +31,18 @@ export interface GenerateOptions {
    */
   stop?: readonly string[];
   signal?: AbortSignal;
+  /**
+   * Called with each completion as soon as it is finished, in the order they finish, before `generate` settles.
+   * When `generate` rejects (a stop), every completion reported before is final and the rest were never reported.
+   */
+  onCompletion?: (completion: Completion) => void;
 }
 
 export interface Generator {
   readonly kind: 'model' | 'scripted-replay';
   /** Shown with results: the model file and adapter, or the recording's name. */
   readonly name: string;
-  /** Completions in the order of `batch`. Rejects with an AbortError when `signal` aborts. */
+  /** Completions in the order of `batch` (each also passed to `onCompletion` when it finishes). Rejects with an AbortError when `signal` aborts. */
   generate(batch: readonly GenerationRequest[], options: GenerateOptions): Promise<Completion[]>;
 }
 
@@ -68,19 +76,24 @@ export class ScriptedReplayGenerator implements Generator {
 
   async generate(batch: readonly GenerationRequest[], options: GenerateOptions): Promise<Completion[]> {
     if (options.signal?.aborted) throw abortError();
-    const started = performance.now();
-    const completions = batch.map((request) => {
+    const completions: Completion[] = [];
+    let last = performance.now();
+    for (const request of batch) {
       const recorded = this.outputs.get(request.id);
       if (!recorded) throw new Error(`no recorded output for problem "${request.id}" in "${this.name}"`);
       this.seenPrompts.push(request.prompt);
       const pieces = recorded.text.split(/(\s+)/);
       const kept = pieces.slice(0, Math.max(0, options.maxNewTokens * 2 - 1)).join('');
       const outputTokens = Math.min(recorded.outputTokens ?? countPieces(recorded.text), options.maxNewTokens);
-      return { id: request.id, text: kept, promptTokens: recorded.promptTokens ?? countPieces(request.prompt), outputTokens, timeMs: 0 };
-    });
-    await Promise.resolve();
-    if (options.signal?.aborted) throw abortError();
-    const each = (performance.now() - started) / Math.max(1, batch.length);
-    return completions.map((c) => ({ ...c, timeMs: each }));
+      await Promise.resolve();
+      // A stop between completions keeps those already reported, as a model's would.
+      if (options.signal?.aborted) throw abortError();
+      const now = performance.now();
+      const completion = { id: request.id, text: kept, promptTokens: recorded.promptTokens ?? countPieces(request.prompt), outputTokens, timeMs: now - last };
+      last = now;
+      completions.push(completion);
+      options.onCompletion?.(completion);
+    }
+    return completions;
   }
 }

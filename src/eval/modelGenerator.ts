@@ -8,7 +8,8 @@ import { abortError, type Completion, type GenerateOptions, type GenerationReque
  * The evaluation generator over the engine's model: greedy decoding (temperature 0, so a run is reproducible),
  * up to `maxNewTokens` per problem, ending at the prompt style's stop texts. The problems of a batch decode
  * together (generateBatch: one forward per step for all unfinished problems), and each gets exactly the tokens
- * it gets alone, so the batch size changes the speed of a run, never its records.
+ * it gets alone, so the batch size changes the speed of a run, never its records. Each completion is reported
+ * as its sequence ends, while the others still decode.
  */
 export class ModelGenerator implements Generator {
   readonly kind = 'model' as const;
@@ -24,28 +25,31 @@ export class ModelGenerator implements Generator {
     const { signal } = options;
     if (signal?.aborted) throw abortError();
     const stop = options.stop ?? [];
-    const started = performance.now();
-    let results;
+    const completions: Completion[] = [];
+    let lastFinished = performance.now();
     try {
-      results = await generateBatch(this.model, this.tokenizer, batch.map((r) => r.prompt), {
+      await generateBatch(this.model, this.tokenizer, batch.map((r) => r.prompt), {
         maxTokens: options.maxNewTokens,
         temperature: 0,
         stop,
         signal,
         batchSize: batch.length,
         promptNames: batch.map((r) => `problem ${r.id}`),
+        onResult: (i, result) => {
+          const now = performance.now();
+          let text = result.text;
+          if (result.stopReason === 'stop-string') text += this.stopReached(result.tokens, text.length, stop);
+          completions[i] = { id: batch[i].id, text, promptTokens: result.promptTokens, outputTokens: result.tokens.length, timeMs: now - lastFinished };
+          lastFinished = now;
+          options.onCompletion?.(completions[i]);
+        },
       });
     } catch (error) {
       // The engine aborts with the job's reason; the runner knows a stop by its AbortError.
       if (signal?.aborted) throw abortError();
       throw error;
     }
-    const each = (performance.now() - started) / batch.length;
-    return results.map((result, i) => {
-      let text = result.text;
-      if (result.stopReason === 'stop-string') text += this.stopReached(result.tokens, text.length, stop);
-      return { id: batch[i].id, text, promptTokens: result.promptTokens, outputTokens: result.tokens.length, timeMs: each };
-    });
+    return completions;
   }
 
   /**

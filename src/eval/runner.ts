@@ -1,15 +1,16 @@
 import type { EvalProblem } from './benchmarks';
 import { gradeAnswer } from './grade';
-import type { Generator } from './generator';
-import { buildPrompt, stopSequences, truncateAtStop } from './prompts';
+import type { Completion, Generator } from './generator';
+import { buildPrompt, stopSequences, truncateAtStop, type PromptStyle } from './prompts';
 import { recordBase, type ProblemRecord, type RunInfo } from './records';
 import type { ResultsStore } from './resultsStore';
 import { LabError } from '../errors';
 
 /**
- * Runs an evaluation: prompts in batches through a `Generator`, grades each completion, appends the records to
- * the store as each batch finishes, and reports progress and each record as it arrives. Stopping (AbortSignal)
- * keeps every finished record; calling again with the same run id resumes with the problems not yet recorded.
+ * Runs an evaluation: prompts in batches through a `Generator`, grades each completion the moment the generator
+ * reports it, appends its record to the store and reports it with the progress. Stopping (AbortSignal) keeps
+ * every finished record, also those of the batch in progress; calling again with the same run id resumes with the
+ * problems not yet recorded.
  */
 /** Problems per batch unless told: what one decode step of the model takes at full speed (DEFAULT_DECODE_BATCH). */
 export const DEFAULT_EVAL_BATCH = 8;
@@ -18,6 +19,8 @@ export interface EvalProgress {
   done: number;
   total: number;
   correct: number;
+  /** The problem just graded; absent on the first event (which counts the records a resumed run already has). */
+  record?: ProblemRecord;
 }
 
 export interface RunEvaluationOptions {
@@ -25,15 +28,17 @@ export interface RunEvaluationOptions {
   problems: readonly EvalProblem[];
   generator: Generator;
   store: ResultsStore;
-  /** Problems handed to the generator at once (a model decodes them together) and stored when they finish. Default 8. */
+  /** Problems handed to the generator at once (a model decodes them together). Default 8. */
   batchSize?: number;
   signal?: AbortSignal;
+  /** Once before any work, then once per graded problem (with its record). */
   onProgress?: (progress: EvalProgress) => void;
   onRecord?: (record: ProblemRecord) => void;
 }
 
 export interface EvaluationResult {
   status: 'complete' | 'stopped';
+  /** In the run's problem order. */
   records: ProblemRecord[];
 }
 
@@ -62,44 +67,94 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const records = stored ? [...stored.records] : [];
   const done = new Set(records.map((r) => r.problemId));
   const todo = run.problemIds.filter((id) => !done.has(id)).map((id) => byId.get(id)!);
-  const progress = (): EvalProgress => ({ done: records.length, total: run.problemIds.length, correct: records.filter((r) => r.correct).length });
+  const progress = (record?: ProblemRecord): EvalProgress => ({
+    done: records.length,
+    total: run.problemIds.length,
+    correct: records.filter((r) => r.correct).length,
+    ...(record ? { record } : {}),
+  });
+  const writes = new RecordWrites(store, run.id);
+  // Records in the run's problem order, whatever order the generator finished them in (batch size changes only speed).
+  const ordered = (): ProblemRecord[] => {
+    const byProblem = new Map(records.map((r) => [r.problemId, r]));
+    return run.problemIds.flatMap((id) => byProblem.get(id) ?? []);
+  };
   options.onProgress?.(progress());
   for (let start = 0; start < todo.length; start += batchSize) {
-    if (signal?.aborted) return { status: 'stopped', records };
+    if (signal?.aborted) return { status: 'stopped', records: ordered() };
     const batch = todo.slice(start, start + batchSize);
-    const requests = batch.map((p) => ({ id: p.id, prompt: buildPrompt(p.problem, run.promptStyle) }));
-    let completions;
+    const prompts = new Map(batch.map((p) => [p.id, buildPrompt(p.problem, run.promptStyle)]));
+    const graded = new Set<string>();
+    const onCompletion = (completion: Completion): void => {
+      if (graded.has(completion.id)) return;
+      const problem = batch.find((p) => p.id === completion.id);
+      if (!problem) throw new LabError(`generator returned "${completion.id}", which is not a problem of its batch`, generator.name);
+      graded.add(problem.id);
+      const record = gradeCompletion(problem, prompts.get(problem.id)!, completion, run.promptStyle);
+      records.push(record);
+      writes.append(record);
+      options.onRecord?.(record);
+      options.onProgress?.(progress(record));
+    };
+    let completions: Completion[];
     try {
-      completions = await generator.generate(requests, { maxNewTokens: run.maxNewTokens, stop: stopSequences(run.promptStyle), signal });
+      completions = await generator.generate(batch.map((p) => ({ id: p.id, prompt: prompts.get(p.id)! })), { maxNewTokens: run.maxNewTokens, stop: stopSequences(run.promptStyle), signal, onCompletion });
     } catch (error) {
-      if (isAbort(error)) return { status: 'stopped', records };
+      await writes.settled();
+      if (isAbort(error)) return { status: 'stopped', records: ordered() };
       throw error;
     }
-    const finished = batch.map((problem, i) => {
-      const completion = completions[i];
-      if (completion.id !== problem.id) throw new LabError(`generator returned "${completion.id}" for "${problem.id}"`, generator.name);
-      const output = truncateAtStop(completion.text, run.promptStyle);
-      const verdict = gradeAnswer(problem.gold, output, { mode: problem.mode });
-      const record: ProblemRecord = {
-        ...recordBase(problem),
-        prompt: requests[i].prompt,
-        output,
-        extracted: verdict.pred ? { ...verdict.pred } : null,
-        correct: verdict.equal,
-        rule: verdict.rule,
-        reason: verdict.reason,
-        promptTokens: completion.promptTokens,
-        outputTokens: completion.outputTokens,
-        timeMs: completion.timeMs,
-      };
-      return record;
-    });
-    await store.appendRecords(run.id, finished);
-    for (const record of finished) {
-      records.push(record);
-      options.onRecord?.(record);
-    }
-    options.onProgress?.(progress());
+    // A generator that does not report completions early hands them all over here.
+    for (const completion of completions) onCompletion(completion);
+    await writes.settled();
+    if (graded.size !== batch.length) throw new LabError(`generator returned ${graded.size} of ${batch.length} problems`, generator.name);
   }
-  return { status: 'complete', records };
+  return { status: 'complete', records: ordered() };
+}
+
+function gradeCompletion(problem: EvalProblem, prompt: string, completion: Completion, style: PromptStyle): ProblemRecord {
+  const output = truncateAtStop(completion.text, style);
+  const verdict = gradeAnswer(problem.gold, output, { mode: problem.mode });
+  return {
+    ...recordBase(problem),
+    prompt,
+    output,
+    extracted: verdict.pred ? { ...verdict.pred } : null,
+    correct: verdict.equal,
+    rule: verdict.rule,
+    reason: verdict.reason,
+    promptTokens: completion.promptTokens,
+    outputTokens: completion.outputTokens,
+    timeMs: completion.timeMs,
+  };
+}
+
+/**
+ * Appends records one at a time, in the order graded, while the generator goes on decoding (completions are
+ * reported synchronously, stores are asynchronous); `settled` waits for every append and throws the first failure.
+ */
+class RecordWrites {
+  private chain: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | null = null;
+
+  constructor(
+    private readonly store: ResultsStore,
+    private readonly runId: string,
+  ) {}
+
+  append(record: ProblemRecord): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.store.appendRecords(this.runId, [record]);
+      } catch (error) {
+        this.failure = { error };
+      }
+    });
+  }
+
+  async settled(): Promise<void> {
+    await this.chain;
+    if (this.failure) throw this.failure.error;
+  }
 }

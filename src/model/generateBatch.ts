@@ -17,6 +17,11 @@ export interface GenerateBatchOptions extends Omit<GenerateOptions, 'onText'> {
   onText?: (index: number, text: string) => void;
   /** How errors name each prompt ("problem 12"); "prompt i" (from 1) by default. */
   promptNames?: readonly string[];
+  /**
+   * Called with each prompt's result the moment its sequence ends, in the order they end (not prompt order), so a
+   * caller can keep finished work when the rest is stopped.
+   */
+  onResult?: (index: number, result: GenerateResult) => void;
 }
 
 /**
@@ -42,7 +47,10 @@ export async function generateBatch(
   const slots = Math.min(batchSize, prompts.length);
   if (slots <= 1) {
     const results: GenerateResult[] = [];
-    for (const [i, ids] of promptIds.entries()) results.push(await generate(model, tokenizer, ids, { ...options, onText: (text) => options.onText?.(i, text) }));
+    for (const [i, ids] of promptIds.entries()) {
+      results.push(await generate(model, tokenizer, ids, { ...options, onText: (text) => options.onText?.(i, text) }));
+      options.onResult?.(i, results[i]);
+    }
     return results;
   }
   // No sequence reaches past its prompt and token budget, so slots need hold no more than the longest can.
@@ -124,6 +132,7 @@ class BatchRun {
   private finish(index: number): void {
     const prefillMs = this.prefillMs[index];
     this.results[index] = this.sequences[index].finish(prefillMs, performance.now() - this.started[index] - prefillMs);
+    this.options.onResult?.(index, this.results[index]);
   }
 
   private checkAborted(): void {

@@ -51,7 +51,8 @@ describe('evaluation runner', () => {
     expect(first.prompt).toContain(problems[0].problem);
     expect(first.output.slice(first.extracted!.start, first.extracted!.end)).toMatch(/^\\boxed/);
     expect(first).toMatchObject({ rule: expect.any(String), outputTokens: 50, promptTokens: expect.any(Number), timeMs: expect.any(Number) });
-    expect(progress.map((p) => p.done)).toEqual([0, 5, 10, 12]);
+    expect(progress.map((p) => p.done)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(progress.slice(1).map((p) => p.record?.problemId)).toEqual(problems.map((p) => p.id));
     expect(streamed.map((r) => r.problemId)).toEqual(problems.map((p) => p.id));
     expect((await store.loadRun('r1'))!.records).toHaveLength(12);
   });
@@ -72,6 +73,23 @@ describe('evaluation runner', () => {
     expect(generator.seenPrompts).toHaveLength(8);
     expect(resumed.records.map((r) => r.problemId)).toEqual(problems.map((p) => p.id));
     expect(summarise(resumed.records).overall).toEqual({ correct: 6, total: 12, accuracy: 0.5 });
+  });
+
+  it('keeps the problems of a batch that finished before a stop mid-batch, and resumes with only the unfinished ones', async () => {
+    const generator = replay('replay-mid-batch', () => true);
+    const store = new MemoryResultsStore();
+    const controller = new AbortController();
+    const stopped = await runEvaluation({
+      run: runInfo('r5', generator), problems, generator, store, batchSize: 8, signal: controller.signal,
+      onProgress: (p) => { if (p.done === 3) controller.abort(); },
+    });
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.records.map((r) => r.problemId)).toEqual(problems.slice(0, 3).map((p) => p.id));
+    expect((await store.loadRun('r5'))!.records).toHaveLength(3);
+    generator.seenPrompts.length = 0;
+    const resumed = await runEvaluation({ run: runInfo('r5', generator), problems, generator, store, batchSize: 8 });
+    expect(generator.seenPrompts).toHaveLength(9);
+    expect(resumed.records.map((r) => r.problemId)).toEqual(problems.map((p) => p.id));
   });
 
   it('treats a generator that rejects with AbortError mid-batch as a stop', async () => {

@@ -9,6 +9,9 @@ import { parseBenchmark } from '../../src/eval/benchmarks';
 import { runEvaluation } from '../../src/eval/runner';
 import { MemoryResultsStore } from '../../src/eval/resultsStore';
 import type { ProblemRecord, RunInfo } from '../../src/eval/records';
+import { buildPrompt } from '../../src/eval/prompts';
+import type { EvalProblem } from '../../src/eval/benchmarks';
+import type { Completion } from '../../src/eval/generator';
 
 // Real decoding on SwiftShader, on a machine other test runs share: minutes, not the default two.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
@@ -35,7 +38,7 @@ beforeAll(async () => {
   firstRun = await runEvaluation({ run: runInfo('tiny', generator), problems, generator, store, batchSize: 1 });
 });
 
-function runInfo(id: string, generator: ModelGenerator): RunInfo {
+function runInfo(id: string, generator: ModelGenerator, on: readonly EvalProblem[] = problems): RunInfo {
   return {
     id,
     name: id,
@@ -43,9 +46,23 @@ function runInfo(id: string, generator: ModelGenerator): RunInfo {
     promptStyle: 'sft-zero-shot',
     generator: { kind: generator.kind, name: generator.name },
     maxNewTokens: MAX_NEW_TOKENS,
-    problemIds: problems.map((p) => p.id),
+    problemIds: on.map((p) => p.id),
     createdAt: '2025-01-01T00:00:00.000Z',
   };
+}
+
+const withoutTimes = (records: readonly ProblemRecord[]) => records.map(({ timeMs: _, ...rest }) => rest);
+
+/**
+ * A problem whose prompt leaves only a few positions of the 512-token context: its sequence ends (context full)
+ * after a few tokens, while a sample problem decodes its whole budget. Listed first in the batch below, it is
+ * prefilled second: what makes it finish first is its length, not its place.
+ */
+function nearlyFullProblem(room: number): EvalProblem {
+  const fits = (repeats: number) => tokenizer.encode(buildPrompt('Once upon a time '.repeat(repeats), 'sft-zero-shot')).length <= 512 - room;
+  let repeats = 1;
+  while (fits(repeats + 1)) repeats++;
+  return { ...problems[0], id: 'nearly-full', problem: 'Once upon a time '.repeat(repeats) };
 }
 
 describe('ModelGenerator (greedy decoding through the engine)', () => {
@@ -72,8 +89,40 @@ describe('ModelGenerator (greedy decoding through the engine)', () => {
     const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
     // The first run used batch size 1; here both problems share every decode step.
     const second = await runEvaluation({ run: runInfo('again', generator), problems, generator, store: new MemoryResultsStore(), batchSize: 2 });
-    const withoutTimes = (records: ProblemRecord[]) => records.map(({ timeMs: _, ...rest }) => rest);
-    expect(withoutTimes(second.records)).toEqual(withoutTimes(firstRun.records));
+        expect(withoutTimes(second.records)).toEqual(withoutTimes(firstRun.records));
+  });
+
+  it('reports a completion the moment its sequence ends, while the rest of the batch still decodes', async () => {
+    const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
+    const short = nearlyFullProblem(4);
+    const reported: string[] = [];
+    const completions = await generator.generate(
+      [{ id: problems[0].id, prompt: buildPrompt(problems[0].problem, 'sft-zero-shot') }, { id: short.id, prompt: buildPrompt(short.problem, 'sft-zero-shot') }],
+      { maxNewTokens: MAX_NEW_TOKENS, onCompletion: (c: Completion) => reported.push(`${c.id}:${c.outputTokens}`) },
+    );
+    expect(completions.map((c) => c.id)).toEqual([problems[0].id, short.id]);
+    expect(completions[1].outputTokens).toBeLessThan(MAX_NEW_TOKENS);
+    expect(reported).toEqual([`${short.id}:${completions[1].outputTokens}`, `${problems[0].id}:${MAX_NEW_TOKENS}`]);
+  });
+
+  it('keeps a finished problem of a batch when stopped after it, and the resumed run ends as an uninterrupted one', async () => {
+    const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
+    const both = [problems[0], nearlyFullProblem(4)];
+    const uninterrupted = await runEvaluation({ run: runInfo('whole', generator, both), problems: both, generator, store: new MemoryResultsStore(), batchSize: 2 });
+    const store = new MemoryResultsStore();
+    const controller = new AbortController();
+    const stopped = await runEvaluation({
+      run: runInfo('cut', generator, both), problems: both, generator, store, batchSize: 2, signal: controller.signal,
+      onRecord: () => controller.abort(new Error('stopped by the test')),
+    });
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.records.map((r) => r.problemId)).toEqual(['nearly-full']);
+    expect((await store.loadRun('cut'))!.records.map((r) => r.problemId)).toEqual(['nearly-full']);
+    const redone: string[] = [];
+    const resumed = await runEvaluation({ run: runInfo('cut', generator, both), problems: both, generator, store, batchSize: 2, onRecord: (r) => redone.push(r.problemId) });
+    expect(resumed.status).toBe('complete');
+    expect(redone).toEqual([problems[0].id]);
+    expect(withoutTimes(resumed.records)).toEqual(withoutTimes(uninterrupted.records));
   });
 
   it('stops at a stop text and ends the completion with it, so the runner cuts it like any other output', async () => {
