@@ -33,19 +33,17 @@ export const suite: BenchSuite = {
       let prefill: number;
       let decode: number;
       try {
-        // Warm-up: compiles every pipeline the prefill and decode steps use.
-        await model.forward(benchTokens(PREFILL_TOKENS), 'last');
-        await model.forward([1], 'last');
+        // Warm-up: compiles every pipeline the prefill and decode steps use. Decode samples greedily on the GPU and
+        // reads back only the id (Model.forwardSample), as generation does: no [V] logits read back per token.
+        const greedy = { temperature: 0 };
+        await model.forwardSample(benchTokens(PREFILL_TOKENS), greedy, 0);
+        await model.forwardSample([1], greedy, 0);
         model.reset();
         const prefillStart = performance.now();
-        let logits = await model.forward(benchTokens(PREFILL_TOKENS), 'last');
+        let id = await model.forwardSample(benchTokens(PREFILL_TOKENS), greedy, 0);
         prefill = PREFILL_TOKENS / ((performance.now() - prefillStart) / 1000);
         const decodeStart = performance.now();
-        for (let i = 0; i < DECODE_TOKENS; i++) {
-          let best = 0;
-          for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
-          logits = await model.forward([best], 'last');
-        }
+        for (let i = 0; i < DECODE_TOKENS; i++) id = await model.forwardSample([id], greedy, 0);
         decode = DECODE_TOKENS / ((performance.now() - decodeStart) / 1000);
       } finally {
         model.free();

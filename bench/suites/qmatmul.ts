@@ -11,6 +11,8 @@ import { createMatMulNBitsPeer } from '../peers/ortMatMulNBits';
 //
 // Case lists (SwiftShader is slow, so the default is a quick subset): set at build time,
 //   VITE_QMATMUL_CASES=full npm run bench -- qmatmul          every format × 3 shapes × M ∈ {1, 512}, and dX at 512
+//   VITE_QMATMUL_CASES=rows npm run bench -- qmatmul          every format at 4096×4096 and M = 1, 2, 4, 8 (the
+//                                                             batched-decode matvec: per-row ms should fall with M)
 //   VITE_QMATMUL_CASES="Q4_K:4096x4096:1,Q4_0:14336x4096:512:dx" npm run bench -- qmatmul
 // A case is FORMAT:NxK:M (N output features, K input features, M activation rows), with a trailing `:dx` for the
 // backward product dX = dY·W instead of Y = X·Wᵀ.
@@ -30,8 +32,12 @@ const SHAPES: [number, number][] = [
   [4096, 14336],
 ];
 
+/** Batched decode's row counts: one matvec workgroup decodes its weights once for all of them. */
+const DECODE_ROWS = [1, 2, 4, 8];
+
 const QUICK: Case[] = [
   ...FORMATS.map((format) => ({ format, N: 4096, K: 4096, M: 1 })),
+  ...DECODE_ROWS.filter((M) => M > 1).map((M) => ({ format: 'Q4_0' as const, N: 4096, K: 4096, M })),
   { format: 'Q4_0', N: 14336, K: 4096, M: 1 },
   { format: 'Q4_0', N: 4096, K: 14336, M: 1 },
   { format: 'Q4_0', N: 4096, K: 4096, M: 512 },
@@ -42,9 +48,12 @@ const FULL: Case[] = [
   ...FORMATS.flatMap((format) => SHAPES.map(([N, K]) => ({ format, N, K, M: 512, backward: true }))),
 ];
 
+const ROWS: Case[] = FORMATS.flatMap((format) => DECODE_ROWS.map((M) => ({ format, N: 4096, K: 4096, M })));
+
 function parseCases(spec: string | undefined): Case[] {
   if (!spec || spec === 'quick') return QUICK;
   if (spec === 'full') return FULL;
+  if (spec === 'rows') return ROWS;
   return spec.split(',').map((item) => {
     const match = /^(\w+):(\d+)x(\d+):(\d+)(:dx)?$/.exec(item.trim());
     if (!match || !FORMATS.includes(match[1] as QuantFormat)) {
@@ -77,7 +86,7 @@ async function wallMsPerRun(ctx: BenchContext, gpu: Gpu, run: () => void, iterat
 
 /** M = 512 takes tens of seconds per run on SwiftShader: one timed run each there keeps the quick list to minutes. */
 function iterationsFor(M: number): number {
-  return M > 1 ? 1 : 5;
+  return M > MATVEC_MAX_ROWS ? 1 : 5;
 }
 
 async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
@@ -100,9 +109,10 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     const gflops = (2 * M * N * K) / 1e9 / (ms / 1e3);
     const gbs = bytes.byteLength / 1e9 / (ms / 1e3);
     const kernel = c.backward ? 'backward' : M <= MATVEC_MAX_ROWS ? 'matvec' : 'tiled';
-    ctx.log(`qmatmul ${name} (${kernel}): ${ms.toFixed(2)} ms, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s`);
+    const perRow = M > 1 && kernel === 'matvec' ? `, ${(ms / M).toFixed(2)} ms per row` : '';
+    ctx.log(`qmatmul ${name} (${kernel}): ${ms.toFixed(2)} ms${perRow}, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s`);
     const rows: BenchRow[] = [
-      { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GFLOP/s', ours: gflops, note: `${ms.toFixed(2)} ms (GPU timestamps)` },
+      { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GFLOP/s', ours: gflops, note: `${ms.toFixed(2)} ms${perRow} (GPU timestamps)` },
       { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GB/s', ours: gbs, note: `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB of weights` },
     ];
     if (format === 'Q4_0' && !c.backward) rows.push(await versusOrt(ctx, c, bytes, x, () => {
