@@ -3,6 +3,7 @@ import type { Example } from '../data/example';
 import { nestedSubsets } from '../data/sampling';
 import type { EvaluationOutcome, EvaluationProgress, EvaluationRequest } from '../eval/evaluation';
 import type { ProblemRecord } from '../eval/records';
+import type { BenchmarkFormat } from '../eval/benchmarks';
 import { bootstrapAccuracy, type Interval } from '../eval/stats';
 import type { StepMetrics } from '../train/trainer';
 import type { AdapterSummary } from './adapterLibrary';
@@ -55,8 +56,9 @@ export interface ScalingResult {
   status: 'complete' | 'stopped';
   /** One per finished size, in the order of `sizes`. */
   points: ScalingPoint[];
-  /** The problems every evaluation ran on (empty when none finished). */
+  /** The problems every evaluation ran on (empty when none finished), and their benchmark (null when none finished). */
   problemIds: string[];
+  benchmark: BenchmarkFormat | null;
 }
 
 /** What the experiment asks of the engine: train on given examples, evaluate the adapter in use, read a run. */
@@ -93,7 +95,7 @@ export function scalingSubsets(examples: readonly Example[], sizes: readonly num
 export async function scalingExperiment(request: ScalingRequest, steps: ScalingSteps, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult> {
   const { sizes } = request;
   const subsets = scalingSubsets(steps.examples, sizes, request.shuffleSeed ?? request.train.seed);
-  const result: ScalingResult = { name: request.name, status: 'complete', points: [], problemIds: [] };
+  const result: ScalingResult = { name: request.name, status: 'complete', points: [], problemIds: [], benchmark: null };
   for (const [index, subset] of subsets.entries()) {
     const size = sizes[index];
     const where = { size, index, sizes };
@@ -105,8 +107,10 @@ export async function scalingExperiment(request: ScalingRequest, steps: ScalingS
       onProgress?.({ phase: 'evaluate', ...where, adapterId: adapter.id, runId, evaluation }),
     );
     if (outcome.status !== 'complete') return { ...result, status: 'stopped' };
-    if (result.problemIds.length === 0) result.problemIds = outcome.run.problemIds;
-    else if (outcome.run.problemIds.join('\n') !== result.problemIds.join('\n')) {
+    if (result.problemIds.length === 0) {
+      result.problemIds = outcome.run.problemIds;
+      result.benchmark = outcome.run.benchmark;
+    } else if (outcome.run.problemIds.join('\n') !== result.problemIds.join('\n')) {
       throw new LabError(`the evaluation of size ${size} drew other problems than the first size's`, 'scaling experiment', 'Use a benchmark file that does not change during the experiment.');
     }
     const correct = (await steps.records(runId)).map((r) => r.correct);

@@ -18,7 +18,9 @@ describe('the Evaluate panel', () => {
     await page.goto(lab.url);
     await page.getByTestId('load-bundled').click();
     await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('eval-benchmark').textContent()).toBe('sample problems');
     await page.getByTestId('eval-count').fill('2');
+    await page.getByTestId('eval-sample-seed').fill('3');
     await page.getByTestId('eval-max-tokens').fill('4');
     await page.getByTestId('evaluate').click();
     const accuracy = page.getByTestId('eval-accuracy');

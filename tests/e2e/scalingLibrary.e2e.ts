@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ARTIFACTS, horizontalOverflow, openLabBrowser, panel, seriesEnds, watchPageErrors } from './lab';
-import { REPO_ROOT } from '../sharedData';
+import { REPO_ROOT, sharedData } from '../sharedData';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
 
@@ -29,7 +29,7 @@ async function exportFiles(page: Page, adapter: ReturnType<Page['getByTestId']>)
 }
 
 describe('the scaling experiment and the adapters library', () => {
-  it('trains and evaluates an adapter per nested size, plots accuracy against examples, and the library exports, imports and deletes them', async () => {
+  it('trains and evaluates an adapter per nested size on the chosen benchmark, plots accuracy against examples, and the library exports, imports and deletes them', async () => {
     // A small laptop's window: every panel has to fit its width.
     const page = await lab.browser.newPage({ viewport: { width: 1024, height: 768 }, acceptDownloads: true });
     const errors = watchPageErrors(page);
@@ -46,7 +46,11 @@ describe('the scaling experiment and the adapters library', () => {
     await page.getByTestId('scaling-sizes').fill('4, 8');
     await page.getByTestId('scaling-steps').fill('2');
     await page.getByTestId('scaling-seqlen').fill('128');
-    await page.getByTestId('scaling-problems').fill('2');
+    // Evaluated on a dropped GSM8K file, not the sample problems: the Evaluate panel's benchmark picker.
+    await page.getByTestId('scaling-benchmark-file').setInputFiles(sharedData('gsm8k', 'test.jsonl'));
+    expect(await page.getByTestId('scaling-benchmark').textContent()).toBe('test.jsonl');
+    await page.getByTestId('scaling-count').fill('2');
+    await page.getByTestId('scaling-sample-seed').fill('5');
     await page.getByTestId('scaling-max-tokens').fill('4');
     await page.getByTestId('scaling-run').click();
     const rows = page.getByTestId('scaling-table').locator('tbody tr');
@@ -54,6 +58,7 @@ describe('the scaling experiment and the adapters library', () => {
     await expect.poll(() => page.getByTestId('scaling-run').isEnabled(), { timeout: 60_000 }).toBe(true);
     expect(await rows.first().textContent()).toMatch(/^4scaling-n4.*\d \/ 2[\d.]+% \[[\d.]+%, [\d.]+%\]$/);
     expect(await rows.nth(1).textContent()).toMatch(/^8scaling-n8/);
+    expect(await page.getByTestId('scaling-evaluated-on').textContent()).toMatch(/same 2 problems of test\.jsonl \(read as gsm8k\)/);
     expect(seriesEnds((await page.getByTestId('scaling-chart-summary').textContent())!, 'accuracy \\(%\\)').points).toBe(2);
     await scaling.screenshot({ path: `${ARTIFACTS}/scaling-panel.png` });
 

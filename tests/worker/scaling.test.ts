@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openAsBlob } from 'node:fs';
+import { openAsBlob, readFileSync } from 'node:fs';
 import { Engine } from '../../src/worker/engine';
 import { MemoryStorage } from '../../src/worker/storage/labStorage';
 import { scalingSubsets } from '../../src/worker/scaling';
@@ -8,6 +8,7 @@ import type { Example } from '../../src/data/example';
 import type { ScalingProgress, ScalingRequest } from '../../src/worker/api';
 import { testGpu } from '../setup/testGpu';
 import { STORIES_PATH } from '../train/fixtures';
+import { sharedData } from '../sharedData';
 
 const examples: Example[] = Array.from({ length: 40 }, (_, i) => ({ kind: 'text', prompt: '', response: `row ${i}`, shard: 's.jsonl', row: i + 1 }));
 
@@ -55,6 +56,7 @@ describe('data-scaling experiment through the engine', { timeout: 600_000 }, () 
     expect(result.status).toBe('complete');
     expect(result.points.map((p) => p.size)).toEqual([8, 16]);
     expect(result.problemIds.length).toBe(2);
+    expect(result.benchmark).toBe('math500');
 
     const adapters = await engine.adapters();
     for (const point of result.points) {
@@ -77,12 +79,21 @@ describe('data-scaling experiment through the engine', { timeout: 600_000 }, () 
     expect(events.filter((e) => e.phase === 'evaluate' && e.size === 8 && e.evaluation?.record).length).toBe(2);
   });
 
-  it('stops when cancelled, keeping the sizes that finished', async () => {
-    const result = await engine.scalingExperiment({ ...request, name: 'cut' }, 'scale-cut', (p) => {
+  it('stops when cancelled, keeping the sizes that finished, evaluated on the benchmark file the user dropped', async () => {
+    const gsm8k = new File([readFileSync(sharedData('gsm8k', 'test.jsonl'), 'utf8').split('\n').slice(0, 20).join('\n')], 'gsm8k-test.jsonl');
+    const evaluation = { benchmark: { kind: 'file' as const, file: gsm8k }, count: 2, seed: 4, maxNewTokens: 3 };
+    const result = await engine.scalingExperiment({ ...request, name: 'cut', evaluation }, 'scale-cut', (p) => {
       if (p.phase === 'train' && p.size === 16) void engine.cancel('scale-cut');
     });
     expect(result.status).toBe('stopped');
     expect(result.points.map((p) => p.size)).toEqual([8]);
+    const run = (await engine.evaluationRuns()).find((r) => r.run.id === result.points[0].runId)!.run;
+    expect(run.benchmark).toBe('gsm8k');
+    expect(result.benchmark).toBe('gsm8k');
+    expect(result.problemIds).toHaveLength(2);
+    expect(result.problemIds.every((id) => id.startsWith('gsm8k/'))).toBe(true);
+    const samples = await engine.evaluate({ ...evaluation, runId: 'same-draw' }, 'same-draw');
+    expect(samples.run.problemIds).toEqual(result.problemIds);
     const cut = (await engine.adapters()).filter((a) => a.name.startsWith('cut-'));
     expect(cut.map((a) => [a.name, a.status])).toEqual([['cut-n8', 'done'], ['cut-n16', 'stopped']]);
   });
