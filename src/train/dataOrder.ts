@@ -1,13 +1,30 @@
 import { LabError } from '../errors';
 import { seededShuffle } from '../data/sampling';
 
+/** Micro-batches of `batch` rows that visit `rowCount` rows once (the last may be smaller): one epoch. */
+export function microBatchesPerEpoch(rowCount: number, batch: number): number {
+  return Math.ceil(rowCount / batch);
+}
+
+/**
+ * Optimizer steps that train `epochs` epochs of every stage (the whole training split when there is no curriculum:
+ * one stage of all rows): enough micro-batches for the epochs, rounded up to whole steps of `accumulation`. With
+ * stages, planStages shares these steps by each stage's micro-batches per epoch, so each stage gets ~`epochs`.
+ */
+export function stepsForEpochs(epochs: number, stageRows: readonly number[], batch: number, accumulation: number): number {
+  const perEpoch = stageRows.reduce((sum, rows) => sum + microBatchesPerEpoch(rows, batch), 0);
+  // Less a hair: 0.1 × 30 is 3.0000000000000004 in floating point, which is 3 micro-batches, not 4.
+  const microBatches = Math.ceil(epochs * perEpoch - 1e-9);
+  return Math.max(1, Math.ceil(microBatches / accumulation));
+}
+
 /**
  * Which packed rows micro-batch g (counted from 0 over the whole run) trains on. Each epoch visits every row once
  * in its own seeded order (seed and epoch number), cut into micro-batches of `batch` rows (the epoch's last may be
  * smaller). It depends on nothing but (seed, g), so a resumed run needs only the step count to continue exactly.
  */
 export function microBatchRows(rowCount: number, batch: number, seed: number, g: number): number[] {
-  const perEpoch = Math.ceil(rowCount / batch);
+  const perEpoch = microBatchesPerEpoch(rowCount, batch);
   const epoch = Math.floor(g / perEpoch);
   const within = g % perEpoch;
   const order = seededShuffle(
@@ -18,7 +35,7 @@ export function microBatchRows(rowCount: number, batch: number, seed: number, g:
 }
 
 export function epochOf(rowCount: number, batch: number, g: number): number {
-  return g / Math.ceil(rowCount / batch);
+  return g / microBatchesPerEpoch(rowCount, batch);
 }
 
 /** A curriculum stage's rows (back to back in the training rows, stages in order) and the optimizer steps it owns. */
@@ -42,7 +59,7 @@ export function planStages(stages: readonly { name: string; rows: number }[], st
   const empty = stages.find((s) => !(s.rows > 0));
   if (empty) throw new LabError(`stage "${empty.name}" has no training rows`, where, 'Leave it out of the stages, or add examples to it.');
   if (steps < stages.length) throw new LabError(`${steps} steps cannot give each of ${stages.length} stages one`, where, `Train at least ${stages.length} steps.`);
-  const weights = stages.map((s) => Math.ceil(s.rows / batch));
+  const weights = stages.map((s) => microBatchesPerEpoch(s.rows, batch));
   const total = weights.reduce((a, b) => a + b, 0);
   // Every stage first gets one step, the rest is shared in proportion (largest remainder, ties to the earlier stage).
   const spare = steps - stages.length;

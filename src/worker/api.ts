@@ -12,14 +12,16 @@ export type { GenerateResult } from '../model/generate';
 import type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
 
 export type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
-import type { AdapterSummary, TrainRequest, InterruptedRun, ExportedFile } from './training';
+import type { AdapterSummary, InterruptedRun, ExportedFile } from './training';
+import type { TrainingPlan, TrainRequest } from './trainRequest';
 import type { StepMetrics } from '../train/trainer';
 import type { ModelIdentity } from './modelIdentity';
 import type { KeptModel, StorageUsage } from './keptModels';
 import type { ScalingProgress, ScalingRequest, ScalingResult } from './scaling';
 import type { ByteSource } from '../formats/byteSource';
 
-export type { AdapterSummary, TrainRequest, InterruptedRun, ExportedFile, TrainingDataDescription } from './training';
+export type { AdapterSummary, InterruptedRun, ExportedFile, TrainingDataDescription } from './training';
+export type { TrainingPlan, TrainRequest } from './trainRequest';
 export type { ModelIdentity } from './modelIdentity';
 export type { KeptModel, StorageUsage } from './keptModels';
 export type { ScalingPoint, ScalingProgress, ScalingRequest, ScalingResult } from './scaling';
@@ -154,8 +156,10 @@ export interface LabEngineApi {
    * The run is persisted when it starts (config, prepared token rows, base model identity) and checkpointed every
    * `checkpointEvery` steps and when stopped: cancelling returns status 'stopped' and the run stays resumable
    * (a pause). The adapter (done or stopped) goes into the adapters library; its id is also the run id.
+   * `onPlanned` comes once, after the data is packed and before the first step: the run's id and its steps (worked
+   * out here when the request gives epochs), for a progress bar from the start.
    */
-  train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary>;
+  train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void, onPlanned?: (plan: TrainingPlan) => void): Promise<AdapterSummary>;
   /** Runs that did not finish (stopped, or cut off by a reload or crash), oldest first, with their metrics so far. */
   interruptedRuns(): Promise<InterruptedRun[]>;
   /**

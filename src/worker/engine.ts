@@ -8,7 +8,7 @@ import { planInferenceMemory } from '../model/memoryPlan';
 import { Tokenizer, vocabFromGguf } from '../tokenizer';
 import { JobRegistry } from './jobs';
 import { DatasetWorkspace, type AddShardsResult, type DataSummary, type EvalSetSummary } from './datasets';
-import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainRequest } from './training';
+import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainingPlan, type TrainRequest } from './training';
 import { AdapterLibrary, pickPeftFiles, type AdapterSummary, type ExportedFile } from './adapterLibrary';
 import { GpuAdapters } from './gpuAdapters';
 import { KeptModels, type KeptModel } from './keptModels';
@@ -278,18 +278,24 @@ export class Engine implements LabEngineApi {
     return this.datasets.summary(this.loaded?.tokenizer);
   }
 
-  async train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary> {
+  async train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void, onPlanned?: (plan: TrainingPlan) => void): Promise<AdapterSummary> {
     const signal = this.jobs.start(jobId);
     try {
-      return await this.trainOn(this.datasets.examples(), request, signal, onMetrics);
+      return await this.trainOn(this.datasets.examples(), request, signal, onMetrics, onPlanned);
     } finally {
       this.jobs.finish(jobId);
     }
   }
 
-  private async trainOn(examples: readonly Example[], request: TrainRequest, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary> {
+  private async trainOn(
+    examples: readonly Example[],
+    request: TrainRequest,
+    signal: AbortSignal,
+    onMetrics?: (m: StepMetrics) => void,
+    onPlanned?: (plan: TrainingPlan) => void,
+  ): Promise<AdapterSummary> {
     const context = this.trainingContext();
-    const { summary, adapter } = await this.trainingRuns.start(context, examples, request, signal, onMetrics);
+    const { summary, adapter } = await this.trainingRuns.start(context, examples, request, signal, onMetrics, onPlanned);
     this.gpuAdapters.put(context.model, summary.id, adapter);
     return summary;
   }

@@ -4,10 +4,9 @@ import type { Example } from '../data/example';
 import type { Model } from '../model/model';
 import type { LoraAdapter } from '../model/lora';
 import { exportPeft } from '../model/loraPeft';
-import { PROJECTIONS, type Projection } from '../model/tensorNames';
 import type { Tokenizer } from '../tokenizer';
 import { deserializeCheckpoint, type CheckpointStore } from '../train/checkpoint';
-import { checkTrainConfig, defaultTrainConfig, type CurriculumConfig, type TrainConfig } from '../train/config';
+import { checkTrainConfig, type TrainConfig } from '../train/config';
 import { prepareTrainingData, type PreparedData } from '../train/prepareData';
 import { Trainer, type StepMetrics, type TrainerData } from '../train/trainer';
 import type { AdapterLibrary, AdapterSummary, TrainingDataDescription } from './adapterLibrary';
@@ -15,30 +14,10 @@ import { requireModel, type ModelIdentity } from './modelIdentity';
 import { readJson, storageName, writeJson, type LabStorage } from './storage/labStorage';
 import { deserializePackedRows, serializePackedRows } from './storage/packedRowsFile';
 
-export type { AdapterSummary, ExportedFile, TrainingDataDescription } from './adapterLibrary';
+import { checkRunLength, planRun, trainConfigFromRequest, type TrainingPlan, type TrainRequest } from './trainRequest';
 
-/** What the Train form sends; everything else takes the trainer's defaults. */
-export interface TrainRequest {
-  name: string;
-  rank: number;
-  alpha: number;
-  lr: number;
-  steps: number;
-  seqLen: number;
-  batch: number;
-  accumulation: number;
-  warmupSteps: number;
-  seed: number;
-  targets?: Projection[];
-  /** Fraction of the examples held out for the evaluation loss. Default 0.1. */
-  validationFraction?: number;
-  /** Save a checkpoint every N steps (and always when stopped). Default: a tenth of the steps, at least 1. */
-  checkpointEvery?: number;
-  /** LoRA dropout on the adapter's input while training, in [0, 1). Default 0. */
-  dropout?: number;
-  /** Train stage by stage (e.g. normal then hard by MATH level); absent: all examples shuffled together. */
-  curriculum?: CurriculumConfig;
-}
+export type { AdapterSummary, ExportedFile, TrainingDataDescription } from './adapterLibrary';
+export type { TrainingPlan, TrainRequest } from './trainRequest';
 
 /** A run that did not finish: stopped by the user (a pause) or cut off by a reload, crash or device loss. */
 export interface InterruptedRun {
@@ -94,24 +73,6 @@ const ROOT = 'runs';
 /** A run still 'storing' after this long was cut off (storing takes seconds), not being stored by another tab. */
 const ABANDONED_AFTER_MS = 10 * 60_000;
 
-export function trainConfigFromRequest(request: TrainRequest): TrainConfig {
-  const config = defaultTrainConfig({
-    seed: request.seed,
-    steps: request.steps,
-    lr: request.lr,
-    seqLen: request.seqLen,
-    batch: request.batch,
-    accumulation: request.accumulation,
-    warmupSteps: request.warmupSteps,
-    evalEvery: Math.max(1, Math.floor(request.steps / 5)),
-    evalBatches: 2,
-    checkpointEvery: request.checkpointEvery ?? Math.max(1, Math.floor(request.steps / 10)),
-    ...(request.curriculum && { curriculum: request.curriculum }),
-  });
-  config.lora = { ...config.lora, rank: request.rank, alpha: request.alpha, dropout: request.dropout ?? 0, targets: request.targets ?? PROJECTIONS };
-  return config;
-}
-
 function describeData(examples: readonly Example[], prepared: PreparedData, seqLen: number): TrainingDataDescription {
   const counts = new Map<string, number>();
   for (const e of examples) counts.set(e.shard, (counts.get(e.shard) ?? 0) + 1);
@@ -150,18 +111,30 @@ export class TrainingRuns {
     return `${base}-${n}`;
   }
 
-  async start(context: TrainingContext, examples: readonly Example[], request: TrainRequest, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void): Promise<TrainedAdapter> {
+  async start(
+    context: TrainingContext,
+    examples: readonly Example[],
+    request: TrainRequest,
+    signal: AbortSignal,
+    onMetrics?: (m: StepMetrics) => void,
+    onPlanned?: (plan: TrainingPlan) => void,
+  ): Promise<TrainedAdapter> {
     if (examples.length === 0) throw new LabError('there is no training data', 'train', 'Add shards in the Data panel first.');
-    const config = trainConfigFromRequest(request);
+    checkRunLength(request);
     // A request that cannot run is refused before anything is stored, so it never shows up as an interrupted run.
-    checkTrainConfig(config);
+    // Epochs become steps only once the data is packed: until then everything but the step count is checked.
+    checkTrainConfig(trainConfigFromRequest(request, request.steps ?? Math.max(1, request.warmupSteps)));
     const prepared = prepareTrainingData(examples, context.tokenizer, {
-      seqLen: config.seqLen,
-      seed: config.seed,
+      seqLen: request.seqLen,
+      seed: request.seed,
       validationFraction: request.validationFraction ?? 0.1,
-      curriculum: config.curriculum,
+      curriculum: request.curriculum,
     });
     const runId = await this.newId(request.name);
+    const plan = planRun(runId, request, { trainRows: prepared.train.length, stages: prepared.stages });
+    const config = trainConfigFromRequest(request, plan.steps);
+    checkTrainConfig(config);
+    onPlanned?.(plan);
     this.active.add(runId);
     try {
       return await this.startRun(context, runId, examples, prepared, config, request.name, onMetrics, signal);

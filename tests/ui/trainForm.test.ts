@@ -29,6 +29,18 @@ describe('validateTrainForm: what the Train form says next to a field', () => {
     expect(validateTrainForm(form({ steps: 3, warmupSteps: 3 }))).toEqual({});
   });
 
+  it('checks steps or epochs, whichever the run is measured in', () => {
+    expect(validateTrainForm(form({ length: 'epochs', steps: null }))).toEqual({});
+    expect(validateTrainForm(form({ length: 'epochs', epochs: 0 }))).toEqual({ epochs: 'Epochs must be above 0 and at most 10000 (1 visits every training row once; 0.5 half of them).' });
+    expect(validateTrainForm(form({ length: 'epochs', epochs: null })).epochs).toMatch(/^Epochs must be above 0/);
+    expect(validateTrainForm(form({ length: 'epochs', epochs: 0.25 }))).toEqual({});
+    expect(validateTrainForm(form({ length: 'steps', epochs: -1 }))).toEqual({});
+  });
+
+  it('leaves the warmup against the steps to the engine when the run is in epochs (the steps are not known yet)', () => {
+    expect(validateTrainForm(form({ length: 'epochs', steps: 3, warmupSteps: 4 }))).toEqual({});
+  });
+
   it('checks the hard level only when a curriculum is chosen', () => {
     expect(validateTrainForm(form({ hardFromLevel: 9 }))).toEqual({});
     expect(validateTrainForm(form({ stageOrder: 'normal-hard', hardFromLevel: 9 }))).toEqual({ hardFromLevel: "The hard stage's first MATH level must be between 1 and 5." });
@@ -41,6 +53,22 @@ describe('toTrainRequest: the form as the engine takes it', () => {
     expect(request.curriculum).toBeUndefined();
     expect(request).toMatchObject({ name: 'adapter', rank: 8, alpha: 16, dropout: 0, steps: 20, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] });
     expect(request).not.toHaveProperty('stageOrder');
+    expect(request).not.toHaveProperty('length');
+  });
+
+  it('sends the run\'s length as steps or as epochs, never both', () => {
+    const inSteps = toTrainRequest(form({ steps: 30, epochs: 2 }));
+    expect(inSteps.steps).toBe(30);
+    expect(inSteps).not.toHaveProperty('epochs');
+    const inEpochs = toTrainRequest(form({ length: 'epochs', steps: 30, epochs: 2 }));
+    expect(inEpochs.epochs).toBe(2);
+    expect(inEpochs).not.toHaveProperty('steps');
+  });
+
+  it('sends the schedule chosen (cosine by default)', () => {
+    expect(toTrainRequest(defaultTrainForm()).decay).toBe('cosine');
+    expect(toTrainRequest(form({ decay: 'linear' })).decay).toBe('linear');
+    expect(toTrainRequest(form({ decay: 'constant', stageOrder: 'normal-hard' })).decay).toBe('constant');
   });
 
   it('turns the stage order into curriculum stages with the level rule', () => {

@@ -4,6 +4,7 @@ import { Engine } from '../../src/worker/engine';
 import { testGpu } from '../setup/testGpu';
 import { sharedData } from '../sharedData';
 import type { StepMetrics } from '../../src/train/trainer';
+import type { TrainingPlan } from '../../src/worker/api';
 
 let engine: Engine;
 
@@ -39,6 +40,34 @@ describe('training through the engine API', { timeout: 600_000 }, () => {
     const again = await engine.generate({ prompt: 'The purple robot', maxTokens: 8, temperature: 0 }, 'g-base-2');
     expect(again.text).toBe(base.text);
     expect(tuned.tokens).not.toEqual(base.tokens);
+  });
+
+  it('trains a run given in epochs for the steps it planned before step 1, with the linear decay asked for', async () => {
+    const events: string[] = [];
+    let plan: TrainingPlan | undefined;
+    const metrics: StepMetrics[] = [];
+    const { steps: _steps, ...inEpochs } = request;
+    const adapter = await engine.train(
+      { ...inEpochs, name: 'epochs', epochs: 1, decay: 'linear' },
+      'train-epochs',
+      (m) => void (events.push(`step ${m.step}`), metrics.push(m)),
+      (p) => void (events.push('planned'), (plan = p)),
+    );
+    expect(events[0]).toBe('planned');
+    expect(plan!.runId).toBe(adapter.id);
+    expect(plan!.trainRows).toBe(adapter.data!.trainRows);
+    // Batches of 2 rows, one per step: one epoch is ceil(rows / 2) steps, and the last one completes it.
+    expect(plan!.steps).toBe(Math.ceil(plan!.trainRows / 2));
+    expect(adapter.steps).toBe(plan!.steps);
+    expect(metrics.map((m) => m.epoch).at(-1)).toBe(1);
+    expect(metrics.at(-2)!.epoch).toBeLessThan(1);
+    metrics.forEach((m) => expect(m.lr).toBeCloseTo(request.lr * (1 - m.step / plan!.steps), 12));
+  });
+
+  it('refuses a warmup longer than the steps its epochs come to, storing nothing', async () => {
+    const { steps: _steps, ...inEpochs } = request;
+    await expect(engine.train({ ...inEpochs, name: 'warm', epochs: 1, warmupSteps: 1000 }, 'train-warm')).rejects.toThrow(/warmup of 1000 steps must be an integer from 0 to the \d+ total steps/);
+    expect(await engine.interruptedRuns()).toEqual([]);
   });
 
   it('stops a run when cancelled, keeping what it trained', async () => {

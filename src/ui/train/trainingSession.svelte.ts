@@ -1,5 +1,5 @@
 import { Comlink, newJobId, type EngineProxy } from '../engineClient';
-import type { AdapterSummary, InterruptedRun, StepMetrics, TrainRequest } from '../../worker/api';
+import type { AdapterSummary, InterruptedRun, StepMetrics, TrainingPlan, TrainRequest } from '../../worker/api';
 
 /**
  * The page's one training job, shared by the Train panel (start, pause, stop, charts) and the list of runs to resume
@@ -8,7 +8,10 @@ import type { AdapterSummary, InterruptedRun, StepMetrics, TrainRequest } from '
  */
 export class TrainingSession {
   metrics: StepMetrics[] = $state([]);
+  /** The run's steps: from the request or the stored run, or (a run in epochs) from the engine's plan. */
   totalSteps = $state(0);
+  /** What the engine said the new run will do, before its first step (undefined for a resumed run). */
+  plan: TrainingPlan | undefined = $state();
   runName = $state('');
   jobId: string | undefined = $state();
   error: string | undefined = $state();
@@ -40,7 +43,12 @@ export class TrainingSession {
   }
 
   start(request: TrainRequest): Promise<void> {
-    return this.run(request.name, request.steps, (jobId, onMetrics) => this.engine.train(request, jobId, onMetrics));
+    const onPlanned = Comlink.proxy((plan: TrainingPlan) => {
+      this.plan = plan;
+      this.totalSteps = plan.steps;
+    });
+    // In epochs the steps are 0 (unknown) until the plan comes, before the first step.
+    return this.run(request.name, request.steps ?? 0, (jobId, onMetrics) => this.engine.train(request, jobId, onMetrics, onPlanned));
   }
 
   /** Continues a run from its last checkpoint; the engine replays its stored steps first, so the charts show all of it. */
@@ -76,6 +84,7 @@ export class TrainingSession {
     if (this.running) return;
     this.pausedRunId = undefined;
     this.metrics = [];
+    this.plan = undefined;
     this.error = undefined;
     this.runName = name;
     this.totalSteps = steps;
