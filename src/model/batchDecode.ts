@@ -22,9 +22,9 @@ export interface BatchRow {
  * Decodes up to `slots` sequences of one model together. Each sequence is prefilled alone on the model (its own
  * KV cache and step buffers, the path `generate` takes) and moved into a slot of the batch cache; after that one
  * decode step runs one row per live sequence with per-slot positions and cache lengths, and samples every row on
- * the GPU: one dispatch per projection for all rows (a GPU serves the rows' reads of a weight tile from cache),
- * one submission and one read-back per step, instead of one of each per sequence. The model's adapter at creation
- * applies to every row. Free it when done: it holds a KV cache per slot.
+ * the GPU: one dispatch per projection for all rows (each weight decoded once per step for all of them), one KV
+ * store per layer, one submission and one read-back per step, instead of one of each per sequence. The model's
+ * adapter at creation applies to every row. Free it when done: it holds a KV cache per slot.
  */
 export class BatchDecoder {
   readonly cache: BatchKvCache;

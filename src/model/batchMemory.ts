@@ -7,9 +7,9 @@ import { batchKvCacheBytes, slotPositions } from './batchKvCache';
 
 /**
  * Rows of one batched decode step: the matrix-vector kernel's limit (MATVEC_MAX_ROWS). Up to it every row's
- * projections run exactly as a lone row's do (one workgroup per row and output tile, the same summation order),
- * and every other step of the forward pass treats rows independently, so a sequence decoded in a batch gets the
- * very tokens it gets alone. A larger batch runs several such steps per token.
+ * projections sum exactly as a lone row's do (shaders/qmatvec.wgsl sums each activation row in one order, whatever
+ * rows share its workgroup), and every other step of the forward pass treats rows independently, so a sequence
+ * decoded in a batch gets the very tokens it gets alone. A larger batch runs several such steps per token.
  */
 export const BATCH_STEP_ROWS = MATVEC_MAX_ROWS;
 
