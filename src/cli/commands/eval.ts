@@ -113,7 +113,7 @@ accuracy overall, by subject and by level. The same evaluation the lab page runs
   --levels 1,2     only these levels (MATH)
   --prompt         sft: the SFT template, zero-shot (default); minerva: Minerva's 4-shot prompt
   --max-tokens N   tokens per answer at most (default 512)
-  --batch N        problems decoded together on the GPU, saved as each batch finishes (default 8); the
+  --batch N        problems decoded together on the GPU, each problem saved as it finishes (default 8); the
                    records are the same for any N, only the speed changes
   --run-id ID      the run's id (default: benchmark, prompt and time); an unfinished run in --out resumes
   --out <dir>      keep the run in <dir>/<run id>/: info.json, records.jsonl (one record per problem, written as
