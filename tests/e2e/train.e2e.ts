@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe('the Train panel', () => {
-  it('trains a LoRA adapter on the sample shard with the bundled model, pausing and resuming it, charting the loss, and offers it for generation; Stop ends a run for good', async () => {
+  it('trains a LoRA adapter on the sample shard with the bundled model, pausing and resuming it, charting the loss, and offers it for generation; Stop ends a run for good; a run in epochs with linear decay trains the steps it planned', async () => {
     const page = await lab.browser.newPage();
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
@@ -59,8 +59,30 @@ describe('the Train panel', () => {
     expect(await page.getByTestId('train-resume').count()).toBe(0);
     const library = page.getByTestId('adapter').filter({ hasText: 'ended' });
     await expect.poll(async () => (await library.count()) > 0 && (await library.locator('summary').textContent()), { timeout: 30_000 }).toMatch(/ended.*stopped, [12] steps/);
+
+    // A run in epochs with linear decay, chosen through the controls: the engine plans its steps from the packed rows
+    // before step 1, the progress text counts to them, and the lr chart falls in a straight line to 0.
+    await page.getByTestId('train-name').fill('epochs');
+    await page.getByTestId('train-decay').selectOption('linear');
+    await page.getByTestId('train-warmup').fill('0');
+    await page.getByTestId('train-length').selectOption('epochs');
+    await page.getByTestId('train-epochs').fill('0.01');
+    await page.getByTestId('train').click();
+    await expect.poll(statusText, { timeout: 120_000 }).toMatch(/^epochs: step \d+ \/ \d+/);
+    const plan = /^planned (\d+) steps?: [\d.]+ epochs of (\d+) training rows \((\d+) micro-batches per epoch\)$/.exec((await page.getByTestId('train-plan').textContent()) ?? '');
+    expect(plan).not.toBeNull();
+    const [planned, rows, perEpoch] = plan!.slice(1).map(Number);
+    // Batch 1, accumulation 1: a micro-batch per row and per step.
+    expect(perEpoch).toBe(rows);
+    expect(planned).toBe(Math.ceil(0.01 * rows));
+    expect(planned).toBeGreaterThan(1);
+    await expect.poll(statusText, { timeout: 400_000 }).toMatch(new RegExp(`^epochs: step ${planned} / ${planned}: loss`));
+    const firstLr = String(Number((0.01 * (1 - 1 / planned)).toPrecision(4)));
+    expect(await page.getByTestId('lr-chart-summary').textContent()).toBe(`learning rate ${firstLr} → 0 at step ${planned} (${planned} points)`);
+    await expect.poll(() => page.getByTestId('train').isEnabled(), { timeout: 60_000 }).toBe(true);
+    await page.screenshot({ path: `${ARTIFACTS}/train-epochs.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
-    // Three runs: the first step of each compiles the training pipelines, slow on a loaded SwiftShader machine.
-  }, 900_000);
+    // Four runs: the first step of each compiles the training pipelines, slow on a loaded SwiftShader machine.
+  }, 1_200_000);
 });
