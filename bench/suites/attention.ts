@@ -13,11 +13,12 @@ interface Case {
   headDim: number;
 }
 
-// Quick default: part of a Mistral-7B layer (head dim 128, 4 query heads per KV head): 8/2 heads at seq 512, one KV
+// Quick default: the stories260K training shape (one 48-token row, 8 heads on 4 KV heads of dim 8: the CPU tiling's
+// case) and part of a Mistral-7B layer (head dim 128, 4 query heads per KV head): 8/2 heads at seq 512, one KV
 // group (4/1) at seq 2048, because a software adapter takes minutes per seq-2048 pass. Heads are independent work,
 // so GFLOP/s carry over to the full layer: `VITE_ATTENTION_BENCH="512/32/8/128,2048/32/8/128" npm run bench --
 // attention` runs it (cases are seq/nHeads/nKvHeads/headDim, comma-separated, read at build time).
-const DEFAULT_CASES = '512/8/2/128,2048/4/1/128';
+const DEFAULT_CASES = '48/8/4/8,512/8/2/128,2048/4/1/128';
 
 function cases(): Case[] {
   const spec: string = import.meta.env.VITE_ATTENTION_BENCH ?? DEFAULT_CASES;
