@@ -37,4 +37,26 @@ describe('the Data panel', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('with a model loaded, shows the sample shard’s token lengths as a histogram with its counts in text', async () => {
+    const page = await lab.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(lab.url);
+    await page.getByTestId('load-bundled').click();
+    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await page.getByTestId('load-sample-shard').click();
+    const chart = page.getByTestId('length-chart');
+    await chart.waitFor({ timeout: 60_000 });
+    expect(await chart.locator('canvas').count()).toBe(1);
+    const summary = (await page.getByTestId('length-chart-summary').textContent()) ?? '';
+    const rows = Number(/^(\d+) examples/.exec((await page.getByTestId('data-total').textContent()) ?? '')?.[1]);
+    expect(summary).toMatch(/^\d+ examples by length in tokens: 0–127: \d+, 128–255: \d+, .*4096\+: \d+\. Mean [\d.]+, median \d+, 95th percentile \d+, longest \d+\.$/);
+    // Every example falls in exactly one bin.
+    const binTotal = [...summary.matchAll(/: (\d+)(?=[,.])/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(binTotal).toBe(rows);
+    expect(summary.startsWith(`${rows} examples`)).toBe(true);
+    await chart.screenshot({ path: `${ARTIFACTS}/data-length-chart.png` });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -1,4 +1,4 @@
-import type uPlot from 'uplot';
+import uPlot from 'uplot';
 import { alignSeries, formatValue, type AlignedColumns, type ChartSeries } from './chartData';
 
 export interface ChartAxes {
@@ -6,6 +6,8 @@ export interface ChartAxes {
   yLabel: string;
   /** Logarithmic x axis (base 2: dataset sizes double). */
   logX?: boolean;
+  /** Named categories on the x axis (x = 0, 1, …): each series is drawn as bars, one per category (a histogram). */
+  categories?: readonly string[];
 }
 
 /** Tick spacings for a count axis (steps, examples): whole numbers only, never "step 1.25". */
@@ -19,6 +21,8 @@ function translucent(color: string): string {
 /** uPlot's options for these series: one line each, bands as two unlabelled edges with the space between filled. */
 export function chartOptions(series: readonly ChartSeries[], axes: ChartAxes, width: number, height: number): uPlot.Options {
   const lines: uPlot.Series[] = [];
+  const categories = axes.categories;
+  const bars = categories ? uPlot.paths.bars!({ size: [0.8, 80] }) : undefined;
   const bands: uPlot.Band[] = [];
   for (const s of series) {
     const index = lines.length + 1;
@@ -26,10 +30,11 @@ export function chartOptions(series: readonly ChartSeries[], axes: ChartAxes, wi
       label: s.label,
       stroke: s.color,
       width: 2,
+      ...(bars ? { paths: bars, fill: translucent(s.color), points: { show: false } } : {}),
       dash: s.dash ? [6, 4] : undefined,
       // Held-out loss is only measured every few steps: join its points across the steps in between.
       spanGaps: true,
-      points: { show: s.points.length < 40, size: 5 },
+      ...(bars ? {} : { points: { show: s.points.length < 40, size: 5 } }),
       value: (_u, v) => (v === null || v === undefined ? '–' : formatValue(v)),
     });
     if (s.band) {
@@ -44,9 +49,13 @@ export function chartOptions(series: readonly ChartSeries[], axes: ChartAxes, wi
     height,
     series: [{ label: axes.xLabel, value: (_u, v) => (v === null || v === undefined ? '–' : formatValue(v)) }, ...lines],
     bands,
-    scales: { x: { time: false, ...(axes.logX ? { distr: 3, log: 2 } : {}) } },
+    scales: {
+      x: { time: false, ...(axes.logX ? { distr: 3, log: 2 } : {}), ...(categories ? { range: [-0.5, categories.length - 0.5] as uPlot.Range.MinMax } : {}) },
+    },
     axes: [
-      { label: axes.xLabel, values: (_u, ticks) => ticks.map(formatValue), ...(axes.logX ? {} : { incrs: WHOLE_INCREMENTS }) },
+      categories
+        ? { label: axes.xLabel, incrs: [1], values: (_u, ticks) => ticks.map((t) => categories[t] ?? '') }
+        : { label: axes.xLabel, values: (_u, ticks) => ticks.map(formatValue), ...(axes.logX ? {} : { incrs: WHOLE_INCREMENTS }) },
       { label: axes.yLabel, values: (_u, ticks) => ticks.map(formatValue), size: 60 },
     ],
     legend: { live: true },
