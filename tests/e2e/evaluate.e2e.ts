@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, openLabBrowser, watchPageErrors } from './lab';
+import { sharedData } from '../sharedData';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
 
@@ -45,6 +46,34 @@ describe('the Evaluate panel', () => {
     expect(await table.locator('thead th').count()).toBe(3);
     expect(await page.getByTestId('compare-pair').textContent()).toMatch(/McNemar p = 1\.00\s+\(0 only first, 0 only second\)/);
     await page.screenshot({ path: `${ARTIFACTS}/compare-panel.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('draws only the ticked level and subject from the sample problems', async () => {
+    const page = await lab.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(lab.url);
+    await page.getByTestId('load-bundled').click();
+    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await page.getByTestId('eval-level-3').check();
+    await page.getByTestId('eval-subject').and(page.locator('[value="Algebra"]')).check();
+    expect(await page.getByTestId('eval-benchmark').textContent()).toBe('sample problems · level 3 · Algebra');
+    await page.getByTestId('eval-count').fill('3');
+    await page.getByTestId('eval-sample-seed').fill('1');
+    await page.getByTestId('eval-max-tokens').fill('2');
+    await page.getByTestId('evaluate').click();
+    await page.getByTestId('eval-accuracy').waitFor({ timeout: 240_000 });
+    const records = page.getByTestId('eval-record');
+    await expect.poll(() => records.count(), { timeout: 30_000 }).toBe(3);
+    // The samples hold levels 1 to 5 across six subjects: every drawn record is an Algebra problem of level 3.
+    for (const meta of await records.locator('p.meta').allTextContents()) expect(meta).toMatch(/^Algebra, level 3; /);
+
+    // GSM8K has neither subjects nor levels: dropping it takes the filters away and clears the ticks.
+    await page.getByTestId('eval-benchmark-file').setInputFiles(sharedData('gsm8k', 'test.jsonl'));
+    await page.getByTestId('eval-no-filters').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('eval-filters').count()).toBe(0);
+    expect(await page.getByTestId('eval-benchmark').textContent()).toBe('test.jsonl');
     expect(errors).toEqual([]);
     await page.close();
   });
