@@ -10,8 +10,10 @@ import type { AccuracySummary, RunInfo } from '../eval/records';
 
 export type { GenerateResult } from '../model/generate';
 import type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
+import type { FieldMap } from '../data/schemas';
 
 export type { AddShardsResult, DataSummary, EvalSetSummary } from './datasets';
+export type { FieldMap } from '../data/schemas';
 import type { AdapterSummary, InterruptedRun, ExportedFile } from './training';
 import type { TrainingPlan, TrainRequest } from './trainRequest';
 import type { StepMetrics } from '../train/trainer';
@@ -143,9 +145,10 @@ export interface LabEngineApi {
   /**
    * Adds training shards (JSONL, JSON array, Parquet, gzip JSONL): each is validated, deduplicated against itself
    * and every shard before it, and decontaminated against the evaluation sets in use. A file that is not a
-   * dataset is reported in `failed`; the shards loaded before are untouched.
+   * dataset is reported in `failed`; the shards loaded before are untouched. A layout that is not detected is
+   * reported with its field names, to retry with `fields` mapping them (applied to every file of the call).
    */
-  addShards(files: Blob[], onProgress?: (p: Progress) => void): Promise<AddShardsResult>;
+  addShards(files: Blob[], onProgress?: (p: Progress) => void, fields?: FieldMap): Promise<AddShardsResult>;
   /** Decontaminates against this evaluation set from now on, re-cleaning the loaded shards. */
   addEvalSet(file: Blob): Promise<EvalSetSummary>;
   removeShard(name: string): Promise<void>;

@@ -2,6 +2,7 @@ import { LabError } from '../errors';
 import { ContaminationIndex, DEFAULT_NGRAM_WORDS } from '../data/decontaminate';
 import { evalItems } from '../data/evalSets';
 import { loadShard } from '../data/shard';
+import type { FieldMap } from '../data/schemas';
 import { ShardCollection, type ShardReport } from '../data/shardCollection';
 import { datasetStats, type DatasetStats } from '../data/stats';
 import type { Example } from '../data/example';
@@ -23,8 +24,19 @@ export interface DataSummary {
 
 export interface AddShardsResult {
   added: ShardReport[];
-  /** Files that are not datasets, with the reason; the shards loaded before are untouched. */
-  failed: { name: string; message: string }[];
+  /**
+   * Files that are not datasets, with the reason; the shards loaded before are untouched. `fields` lists the field
+   * names of a file whose layout was not recognised, for the user to map (addShards' `fields`) and try again.
+   */
+  failed: { name: string; message: string; fields?: string[] }[];
+}
+
+/** The shard loader's wording for a layout it does not know, which names the fields it saw. */
+const NO_LAYOUT = /^no known dataset layout \(fields: (.*)\)$/;
+
+function unmappedFields(error: unknown): string[] | undefined {
+  const match = error instanceof LabError ? NO_LAYOUT.exec(error.what) : null;
+  return match && match[1] !== 'none' ? match[1].split(', ') : undefined;
 }
 
 function nameOf(blob: Blob, fallback: string): string {
@@ -36,21 +48,23 @@ function nameOf(blob: Blob, fallback: string): string {
  * sets re-cleans every shard, so what is kept never depends on the order things were dropped in.
  */
 export class DatasetWorkspace {
-  private files: { blob: Blob; name: string }[] = [];
+  private files: { blob: Blob; name: string; fields?: FieldMap }[] = [];
   private evalSets: { blob: Blob; name: string; examples: Example[]; unit: ShardReport['unit'] }[] = [];
   private collection = new ShardCollection();
 
   constructor(private readonly ngramWords = DEFAULT_NGRAM_WORDS) {}
 
-  async addShards(blobs: Blob[], onProgress?: (name: string, read: number, total: number) => void): Promise<AddShardsResult> {
+  /** `fields` maps the layout of every file in this call (for layouts that are not detected). */
+  async addShards(blobs: Blob[], onProgress?: (name: string, read: number, total: number) => void, fields?: FieldMap): Promise<AddShardsResult> {
     const result: AddShardsResult = { added: [], failed: [] };
     for (const [i, blob] of blobs.entries()) {
       const name = nameOf(blob, `shard-${this.files.length + i + 1}`);
       try {
-        result.added.push(await this.collection.add(blob, name, { onProgress: (read, total) => onProgress?.(name, read, total) }));
-        this.files.push({ blob, name });
+        result.added.push(await this.collection.add(blob, name, { fields, onProgress: (read, total) => onProgress?.(name, read, total) }));
+        this.files.push({ blob, name, fields });
       } catch (error) {
-        result.failed.push({ name, message: error instanceof Error ? error.message : String(error) });
+        const unmapped = unmappedFields(error);
+        result.failed.push({ name, message: error instanceof Error ? error.message : String(error), ...(unmapped ? { fields: unmapped } : {}) });
       }
     }
     return result;
@@ -102,7 +116,7 @@ export class DatasetWorkspace {
     const index = new ContaminationIndex(this.ngramWords);
     for (const e of this.evalSets) index.add(evalItems(e.examples, e.name, e.unit));
     const collection = new ShardCollection({ contamination: index });
-    for (const f of this.files) await collection.add(f.blob, f.name);
+    for (const f of this.files) await collection.add(f.blob, f.name, { fields: f.fields });
     this.collection = collection;
   }
 }

@@ -17,6 +17,7 @@ import { scalingExperiment, type ScalingProgress, type ScalingRequest, type Scal
 import type { LabStorage, StorageUsage } from './storage/labStorage';
 import { browserLabStorage } from './storage/opfsStorage';
 import type { Example } from '../data/example';
+import type { FieldMap } from '../data/schemas';
 import { LoraAdapter } from '../model/lora';
 import { importPeftValues } from '../model/loraPeft';
 import type { StepMetrics } from '../train/trainer';
@@ -262,8 +263,8 @@ export class Engine implements LabEngineApi {
     return run;
   }
 
-  async addShards(files: Blob[], onProgress?: (p: Progress) => void): Promise<AddShardsResult> {
-    return this.datasets.addShards(files, (name, read, total) => onProgress?.({ done: read, total, unit: 'bytes', message: name }));
+  async addShards(files: Blob[], onProgress?: (p: Progress) => void, fields?: FieldMap): Promise<AddShardsResult> {
+    return this.datasets.addShards(files, (name, read, total) => onProgress?.({ done: read, total, unit: 'bytes', message: name }), fields);
   }
 
   async addEvalSet(file: Blob): Promise<EvalSetSummary> {

@@ -51,4 +51,35 @@ describe('dataset workspace (the worker side of the Data panel)', () => {
     expect(ws.summary().stats.rows).toBe(0);
     await expect(ws.removeShard('a.jsonl')).rejects.toThrow(/no shard with this name/);
   });
+
+  it('names the fields of a layout it does not know, and loads it with the mapping the user picks, also after a re-clean', async () => {
+    const ws = new DatasetWorkspace();
+    // Alpaca-like field names that no known layout uses; the answer sits in its own field.
+    const rows = [
+      { q: 'What is 2+3?', worked: 'Two plus three is five.', final: '5' },
+      { q: 'What is 4*6?', worked: 'Four sixes are twenty-four.', final: '24' },
+    ];
+    const file = new File([rows.map((r) => JSON.stringify(r)).join('\n')], 'custom.jsonl');
+    const first = await ws.addShards([file]);
+    expect(first.added).toEqual([]);
+    expect(first.failed.map((f) => [f.name, f.fields])).toEqual([['custom.jsonl', ['q', 'worked', 'final']]]);
+
+    const second = await ws.addShards([file], undefined, { prompt: 'q', response: 'worked', answer: 'final' });
+    expect(second.failed).toEqual([]);
+    expect(second.added.map((r) => [r.name, r.schema, r.rowsKept])).toEqual([['custom.jsonl', 'custom', 2]]);
+    expect(ws.examples().map((e) => [e.prompt, e.answer])).toEqual([
+      ['What is 2+3?', '5'],
+      ['What is 4*6?', '24'],
+    ]);
+    // Adding an evaluation set reloads every shard: the mapping must come along.
+    await ws.addEvalSet(new File([readFileSync(sharedData('gsm8k', 'test.jsonl'), 'utf8')], 'gsm8k-test.jsonl'));
+    expect(ws.summary().shards.map((r) => [r.name, r.rowsKept])).toEqual([['custom.jsonl', 2]]);
+  });
+
+  it('gives no fields to map for a file that is not a dataset at all', async () => {
+    const ws = new DatasetWorkspace();
+    const result = await ws.addShards([new File([new Uint8Array([0, 1, 2, 3, 255, 254])], 'weights.bin')]);
+    expect(result.failed).toHaveLength(1);
+    expect(result.failed[0].fields).toBeUndefined();
+  });
 });
