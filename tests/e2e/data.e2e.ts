@@ -59,4 +59,30 @@ describe('the Data panel', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('asks which fields hold the problem, solution and answer of a layout it does not know, then loads the file with them', async () => {
+    const page = await lab.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(lab.url);
+    const custom = join(tmpdir(), 'custom-layout.jsonl');
+    writeFileSync(custom, '{"q": "What is 2+3?", "worked": "Two plus three is five.", "final": "5"}\n{"q": "What is 4*6?", "worked": "Four sixes.", "final": "24"}\n');
+    await page.getByTestId('shard-files').setInputFiles([custom]);
+    const mapping = page.getByTestId('field-mapping');
+    await mapping.waitFor({ timeout: 60_000 });
+    expect(await mapping.textContent()).toContain('fields: q, worked, final');
+    expect(await page.getByTestId('map-load').isDisabled()).toBe(true);
+    await page.getByTestId('map-prompt').selectOption('q');
+    await page.getByTestId('map-response').selectOption('worked');
+    await page.getByTestId('map-answer').selectOption('final');
+    await page.getByTestId('map-load').click();
+    const table = page.getByTestId('shard-table');
+    await table.waitFor({ timeout: 60_000 });
+    expect(await table.textContent()).toContain('custom (prompt=q, response=worked, answer=final)');
+    expect(await page.getByTestId('data-total').textContent()).toBe('2 examples, 2 with a final answer.');
+    expect(await mapping.count()).toBe(0);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}/data-field-mapping.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
