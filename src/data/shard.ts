@@ -56,12 +56,18 @@ function isObject(value: unknown): value is RawRow {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function noLayoutError(name: string, fieldNames: string[]): LabError {
-  return new LabError(
-    `no known dataset layout (fields: ${fieldNames.join(', ') || 'none'})`,
-    name,
-    `known layouts: ${knownSchemaList()}; for any other layout map the fields, e.g. prompt=instruction,response=output`,
-  );
+/** A file whose rows match no known layout; carries the field names it saw so the page can offer a mapping. */
+export class NoLayoutError extends LabError {
+  constructor(
+    name: string,
+    readonly fieldNames: string[],
+  ) {
+    super(
+      `no known dataset layout (fields: ${fieldNames.join(', ') || 'none'})`,
+      name,
+      `known layouts: ${knownSchemaList()}; for any other layout map the fields, e.g. prompt=instruction,response=output`,
+    );
+  }
 }
 
 /** Reads uncompressed JSON Lines or a JSON array. */
@@ -140,7 +146,7 @@ export async function scanShard(
   if (format === 'parquet') {
     const file = await openParquet(blob, name);
     schema ??= detectSchema(file.columns);
-    if (!schema) throw noLayoutError(name, file.columns);
+    if (!schema) throw new NoLayoutError(name, file.columns);
     const wanted = new Set([...schema.reads, ...Object.values(options.fields ?? {})]);
     batches = parquetRecords(file, file.columns.filter((c) => wanted.has(c)), options.onProgress);
   } else if (format === 'jsonl-gzip') {
@@ -180,11 +186,11 @@ export async function scanShard(
         schema = detectSchema(Object.keys(record.value));
       }
       if (schema) for (const r of waiting.splice(0)) accept(r, schema);
-      else if (waiting.length >= DETECT_WINDOW) throw noLayoutError(name, [...seenFields]);
+      else if (waiting.length >= DETECT_WINDOW) throw new NoLayoutError(name, [...seenFields]);
     }
   }
   if (!schema) {
-    if (seenFields.size > 0) throw noLayoutError(name, [...seenFields]);
+    if (seenFields.size > 0) throw new NoLayoutError(name, [...seenFields]);
     const reasons = [...new Set(waiting.map((r) => ('error' in r ? r.error : 'not a JSON object')))].slice(0, 3);
     throw new LabError(`no row is a JSON object, so this is not a dataset (${reasons.join('; ')})`, name);
   }

@@ -1,7 +1,7 @@
 import { LabError } from '../errors';
 import { ContaminationIndex, DEFAULT_NGRAM_WORDS } from '../data/decontaminate';
 import { evalItems } from '../data/evalSets';
-import { loadShard } from '../data/shard';
+import { loadShard, NoLayoutError } from '../data/shard';
 import type { FieldMap } from '../data/schemas';
 import { ShardCollection, type ShardReport } from '../data/shardCollection';
 import { datasetStats, type DatasetStats } from '../data/stats';
@@ -31,12 +31,9 @@ export interface AddShardsResult {
   failed: { name: string; message: string; fields?: string[] }[];
 }
 
-/** The shard loader's wording for a layout it does not know, which names the fields it saw. */
-const NO_LAYOUT = /^no known dataset layout \(fields: (.*)\)$/;
-
+/** The field names of a file whose layout was not recognised (none for a file without fields). */
 function unmappedFields(error: unknown): string[] | undefined {
-  const match = error instanceof LabError ? NO_LAYOUT.exec(error.what) : null;
-  return match && match[1] !== 'none' ? match[1].split(', ') : undefined;
+  return error instanceof NoLayoutError && error.fieldNames.length > 0 ? error.fieldNames : undefined;
 }
 
 function nameOf(blob: Blob, fallback: string): string {
