@@ -74,6 +74,14 @@ describe('evaluating several models in one action', () => {
     expect(calls).not.toContain('use a16');
   });
 
+  it('stops before the next model when Stop was pressed between two evaluations', async () => {
+    const { engine, calls } = fakeEngine();
+    let stop = false;
+    const outcomes = await runEvaluationQueue(engine, [base, rank4, rank16], request, jobIds(), { onOutcome: () => (stop = true), stopRequested: () => stop });
+    expect(outcomes).toHaveLength(1);
+    expect(calls).toEqual(['use null', 'evaluate job1 with null']);
+  });
+
   it('rejects with the failure of the evaluation that failed, after reporting the outcomes before it', async () => {
     const { engine } = fakeEngine({ failAt: 'job2' });
     const reported: string[] = [];

@@ -18,6 +18,8 @@ export interface QueueCallbacks {
   onStart?(position: number, total: number, choice: ModelChoice, jobId: string): void;
   onProgress?(choice: ModelChoice, p: EvaluationProgress): void;
   onOutcome?(choice: ModelChoice, outcome: EvaluationOutcome): void;
+  /** Asked before each model's turn: Stop pressed between two evaluations (or while an adapter loads) ends the queue. */
+  stopRequested?(): boolean;
 }
 
 /** The label "2 of 3: rank4" for the evaluation running now. */
@@ -33,7 +35,7 @@ export function validateChoices(choices: readonly ModelChoice[]): string | undef
 /**
  * Evaluates each chosen model in turn on the same request (same benchmark, problems and seed): `useAdapter` then
  * `evaluate`, each a new run (no `runId`: one per model) named "<model> · <request name>". A stopped evaluation ends the queue (Stop means stop all):
- * the outcomes so far are returned, the stopped one last. A failure rejects, after the outcomes reported so far.
+ * the outcomes so far are returned, the stopped one last; so does `stopRequested` between evaluations. A failure rejects, after the outcomes reported so far.
  * `newJobId` gives each evaluation its own job, so the caller can cancel the one running.
  */
 export async function runEvaluationQueue(
@@ -45,9 +47,11 @@ export async function runEvaluationQueue(
 ): Promise<EvaluationOutcome[]> {
   const outcomes: EvaluationOutcome[] = [];
   for (const [index, choice] of choices.entries()) {
+    if (callbacks.stopRequested?.()) break;
     const jobId = newJobId();
     callbacks.onStart?.(index + 1, choices.length, choice, jobId);
     await engine.useAdapter(choice.adapterId);
+    if (callbacks.stopRequested?.()) break;
     const name = request.name === undefined ? choice.name : `${choice.name} · ${request.name}`;
     const outcome = await engine.evaluate({ ...request, name }, jobId, (p) => callbacks.onProgress?.(choice, p));
     outcomes.push(outcome);
