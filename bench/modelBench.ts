@@ -1,9 +1,11 @@
 /**
- * Model speed against llama.cpp: `node --import tsx bench/modelBench.ts [--skip-synthetic]` (after `vite build`).
+ * Model speed against llama.cpp: `node --import tsx bench/modelBench.ts [--skip-synthetic] [--with-7b]` (after
+ * `vite build`).
  *
  * 1. Writes the ~500M-parameter synthetic Llama (Q4_0 and Q4_K_M; skipped with --skip-synthetic) and a ~25M one
  *    (Q4_0, stories260K's vocabulary) into bench/inputs/ (gitignored) and stages them with stories260K under
- *    dist/bench-inputs/ for the bench page.
+ *    dist/bench-inputs/ for the bench page. --with-7b adds the Mistral-7B-shaped Q4_0 model (≈3.9 GB, written if
+ *    missing, as `npm run smoke:7b` does), measured on PREFILL_TOKENS_7B / DECODE_TOKENS_7B tokens.
  * 2. Runs the `model` and `model-batch` suites in headless Chromium: our engine in the bench worker (WebGPU;
  *    SwiftShader here) and wllama in the same page on the same files; `model-batch` measures decode throughput at
  *    batch sizes 1, 4 and 8 on stories260K and the ~25M model.
@@ -21,7 +23,7 @@ import { writeSyntheticGguf } from '../scripts/make-synthetic-gguf';
 import { buildTinyModel, readGguf, writeGguf } from '../src/formats/gguf';
 import type { BenchRow } from './harness';
 import { measureLlamaCpp, type LlamaCppSpeed } from './peers/llamaCpp';
-import { DECODE_TOKENS, PREFILL_TOKENS, type StagedModel } from './modelInputs';
+import { DECODE_TOKENS, DECODE_TOKENS_7B, PREFILL_TOKENS, PREFILL_TOKENS_7B, type StagedModel } from './modelInputs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INPUTS = `${ROOT}bench/inputs/`;
@@ -50,26 +52,39 @@ async function writeSmallSynthetic(path: string): Promise<void> {
   writeFileSync(path, new Uint8Array(await writeGguf(tiny.metadata, tiny.tensors).arrayBuffer()));
 }
 
-async function stageModels(skipSynthetic: boolean): Promise<Map<string, string>> {
-  const files = new Map<string, string>([['stories260K', STORIES]]);
+interface ModelFile {
+  path: string;
+  prefillTokens: number;
+  decodeTokens: number;
+}
+
+const STANDARD_COUNTS = { prefillTokens: PREFILL_TOKENS, decodeTokens: DECODE_TOKENS };
+
+async function stageModels(skipSynthetic: boolean, with7b: boolean): Promise<Map<string, ModelFile>> {
+  const files = new Map<string, ModelFile>([['stories260K', { path: STORIES, ...STANDARD_COUNTS }]]);
   mkdirSync(INPUTS, { recursive: true });
   const small = `${INPUTS}synthetic-llama-25m-Q4_0.gguf`;
   await writeSmallSynthetic(small);
-  files.set('llama-25m Q4_0', small);
+  files.set('llama-25m Q4_0', { path: small, ...STANDARD_COUNTS });
   if (!skipSynthetic) {
     for (const type of ['Q4_0', 'Q4_K_M'] as const) {
       const path = `${INPUTS}synthetic-llama-500m-${type}.gguf`;
       await writeSyntheticGguf(path, 'llama-500m', type);
-      files.set(`llama-500m ${type}`, path);
+      files.set(`llama-500m ${type}`, { path, ...STANDARD_COUNTS });
     }
+  }
+  if (with7b) {
+    const path = `${INPUTS}synthetic-mistral-7b-Q4_0.gguf`;
+    await writeSyntheticGguf(path, 'mistral-7b', 'Q4_0');
+    files.set('mistral-7b Q4_0', { path, prefillTokens: PREFILL_TOKENS_7B, decodeTokens: DECODE_TOKENS_7B });
   }
   if (!existsSync(`${ROOT}dist/index.html`)) throw new Error('dist/ is missing: run `vite build` first');
   rmSync(STAGE, { recursive: true, force: true });
   mkdirSync(STAGE, { recursive: true });
   const listing: StagedModel[] = [];
-  for (const [name, path] of files) {
+  for (const [name, { path, prefillTokens, decodeTokens }] of files) {
     symlinkSync(path, `${STAGE}${basename(path)}`);
-    listing.push({ name, url: `/bench-inputs/${basename(path)}` });
+    listing.push({ name, url: `/bench-inputs/${basename(path)}`, prefillTokens, decodeTokens });
   }
   writeFileSync(`${STAGE}models.json`, JSON.stringify(listing));
   return files;
@@ -97,14 +112,14 @@ function format(v: number): string {
 }
 
 async function main(): Promise<void> {
-  const files = await stageModels(process.argv.includes('--skip-synthetic'));
+  const files = await stageModels(process.argv.includes('--skip-synthetic'), process.argv.includes('--with-7b'));
   const ours = await runOursInBrowser();
   const rows: BenchRow[] = [];
-  for (const [name, path] of files) {
+  for (const [name, { path, prefillTokens, decodeTokens }] of files) {
     const peers: LlamaCppSpeed[] = [];
     for (const backend of ['vulkan', 'cpu'] as const) {
       try {
-        peers.push(await measureLlamaCpp(path, backend, PREFILL_TOKENS, DECODE_TOKENS));
+        peers.push(await measureLlamaCpp(path, backend, prefillTokens, decodeTokens));
       } catch (error) {
         process.stderr.write(`llama.cpp ${backend} on ${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
       }
@@ -121,7 +136,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nModel speed, ours on ${ours.adapter} (headless Chromium); wllama in the same page; llama.cpp Node-side\n`);
   for (const r of rows) {
-    console.log(`${r.case.padEnd(20)} ${r.metric.padEnd(20)} ours ${format(r.ours).padStart(8)}  ${(r.peer?.name ?? '').padEnd(44)} ${r.peer ? format(r.peer.value).padStart(8) : ''}  ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : ''}  ${r.note ?? ''}`);
+    console.log(`${r.case.padEnd(20)} ${r.metric.padEnd(20)} ours ${format(r.ours).padStart(8)}  ${(r.peer?.name ?? '').padEnd(44)} ${r.peer ? format(r.peer.value).padStart(8) : ''}  ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : r.peer ? 'no ratio' : ''}  ${r.note ?? ''}`);
   }
   const dir = `${ROOT}bench/results/`;
   mkdirSync(dir, { recursive: true });

@@ -5,11 +5,18 @@
 export interface StagedModel {
   name: string;
   url: string;
+  /** Prompt tokens and greedy decode steps both sides measure on this model (fewer for the 7B: ~9 and ~20 s/token on SwiftShader). */
+  prefillTokens: number;
+  decodeTokens: number;
 }
 
 export const STAGED_MODELS_URL = '/bench-inputs/models.json';
+/** The counts for every staged model but the 7B-shaped one. */
 export const PREFILL_TOKENS = 64;
 export const DECODE_TOKENS = 16;
+/** The 7B-shaped row (`--with-7b`): about 2.5 minutes per measured pass of ours on SwiftShader. */
+export const PREFILL_TOKENS_7B = 8;
+export const DECODE_TOKENS_7B = 3;
 
 /** The same ordinary token ids for us and the llama.cpp peer (valid in any vocabulary of 512 or more). */
 export function benchTokens(count: number): number[] {

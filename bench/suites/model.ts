@@ -1,16 +1,20 @@
 import type { BenchRow, BenchSuite } from '../harness';
 import { Model } from '../../src/model/model';
 import { measureWllama } from '../peers/wllama';
-import { benchTokens, DECODE_TOKENS, PREFILL_TOKENS, STAGED_MODELS_URL, type StagedModel } from '../modelInputs';
+import { benchTokens, STAGED_MODELS_URL, type StagedModel } from '../modelInputs';
 
 /**
  * Whole-model speed in the browser: prefill and greedy-decode tokens/s of each model `bench/modelBench.ts`
- * staged under /bench-inputs/ (stories260K and the ~500M synthetic Llama in Q4_0 and Q4_K_M), loaded from the
- * served file like a dropped one. wllama runs in the same page on the same files; the llama.cpp peers (CPU and
- * Vulkan, Node-side) are measured by modelBench.ts and joined to these rows there.
+ * staged under /bench-inputs/ (stories260K, the ~25M and ~500M synthetic Llamas and, with --with-7b, the 7B-shaped
+ * one), loaded from the served file like a dropped one, with the token counts its listing entry names. wllama runs
+ * in the same page on the same files; the llama.cpp peers (CPU and Vulkan, Node-side) are measured by
+ * modelBench.ts with the same counts and joined to these rows there.
  */
 
-/** wllama takes text: this tokenizes to about 64 tokens in the 32k SentencePiece vocabulary (its count is reported). */
+/**
+ * wllama takes text: this tokenizes to about 64 tokens in the 32k SentencePiece vocabulary; for a model measured on
+ * fewer prompt tokens only its first that-many words are given (its token count is reported either way).
+ */
 const WLLAMA_PROMPT =
   'Once upon a time, a student asked: what is 17 times 23? She wrote 17 times 20 is 340 and 17 times 3 is 51, so the ' +
   'answer is 391. Then the teacher said: solve x squared minus 5x plus 6 equals zero.';
@@ -26,9 +30,10 @@ export const suite: BenchSuite = {
     const models = (await listing.json()) as StagedModel[];
     const rows: BenchRow[] = [];
     for (const staged of models) {
+      const { prefillTokens, decodeTokens } = staged;
       const blob = await (await fetch(staged.url)).blob();
       const loadStart = performance.now();
-      const model = await Model.load(ctx.gpu, blob, { maxContext: PREFILL_TOKENS + DECODE_TOKENS + 8, maxStepTokens: PREFILL_TOKENS });
+      const model = await Model.load(ctx.gpu, blob, { maxContext: prefillTokens + decodeTokens + 8, maxStepTokens: prefillTokens });
       const loadSeconds = (performance.now() - loadStart) / 1000;
       let prefill: number;
       let decode: number;
@@ -36,24 +41,25 @@ export const suite: BenchSuite = {
         // Warm-up: compiles every pipeline the prefill and decode steps use. Decode samples greedily on the GPU and
         // reads back only the id (Model.forwardSample), as generation does: no [V] logits read back per token.
         const greedy = { temperature: 0 };
-        await model.forwardSample(benchTokens(PREFILL_TOKENS), greedy, 0);
+        await model.forwardSample(benchTokens(prefillTokens), greedy, 0);
         await model.forwardSample([1], greedy, 0);
         model.reset();
         const prefillStart = performance.now();
-        let id = await model.forwardSample(benchTokens(PREFILL_TOKENS), greedy, 0);
-        prefill = PREFILL_TOKENS / ((performance.now() - prefillStart) / 1000);
+        let id = await model.forwardSample(benchTokens(prefillTokens), greedy, 0);
+        prefill = prefillTokens / ((performance.now() - prefillStart) / 1000);
         const decodeStart = performance.now();
-        for (let i = 0; i < DECODE_TOKENS; i++) id = await model.forwardSample([id], greedy, 0);
-        decode = DECODE_TOKENS / ((performance.now() - decodeStart) / 1000);
+        for (let i = 0; i < decodeTokens; i++) id = await model.forwardSample([id], greedy, 0);
+        decode = decodeTokens / ((performance.now() - decodeStart) / 1000);
       } finally {
         model.free();
       }
       ctx.log(`model ${staged.name}: load ${loadSeconds.toFixed(1)} s, prefill ${prefill.toFixed(2)} tok/s, decode ${decode.toFixed(2)} tok/s`);
-      const prefillRow = { suite: 'model', case: staged.name, metric: `prefill tok/s (${PREFILL_TOKENS})`, ours: prefill };
-      const decodeRow = { suite: 'model', case: staged.name, metric: `decode tok/s (${DECODE_TOKENS})`, ours: decode };
+      const prefillRow = { suite: 'model', case: staged.name, metric: `prefill tok/s (${prefillTokens})`, ours: prefill };
+      const decodeRow = { suite: 'model', case: staged.name, metric: `decode tok/s (${decodeTokens})`, ours: decode };
       rows.push(prefillRow, decodeRow);
       try {
-        const w = await measureWllama(blob, WLLAMA_PROMPT, DECODE_TOKENS);
+        const prompt = WLLAMA_PROMPT.split(' ').slice(0, prefillTokens).join(' ');
+        const w = await measureWllama(blob, prompt, decodeTokens);
         ctx.log(`wllama ${staged.name}: prefill ${w.prefillTokensPerSecond.toFixed(2)} tok/s (${w.promptTokens}), decode ${w.decodeTokensPerSecond.toFixed(2)} tok/s; ${w.backend}`);
         const note = `${w.backend}; its prompt ${w.promptTokens} tokens`;
         rows.push(
@@ -61,7 +67,11 @@ export const suite: BenchSuite = {
           { ...decodeRow, peer: { name: 'wllama 3.8.1', value: w.decodeTokensPerSecond }, ratio: decode / w.decodeTokensPerSecond, note },
         );
       } catch (error) {
-        ctx.log(`wllama ${staged.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        // A 3.9 GB model may not fit wasm32's 4 GiB address space: the row says why instead of a ratio.
+        const why = `wllama failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200);
+        ctx.log(`${staged.name}: ${why}`);
+        const peer = { name: 'wllama 3.8.1', value: Number.NaN };
+        rows.push({ ...prefillRow, peer, note: why }, { ...decodeRow, peer, note: why });
       }
     }
     return rows;
