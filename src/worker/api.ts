@@ -180,6 +180,8 @@ export interface LabEngineApi {
    * not on the GPU is loaded from the library; the base model is not reloaded.
    */
   useAdapter(id: string | null): Promise<void>;
+  /** The adapter generation and evaluation use now, or null for the base model. */
+  adapterInUse(): Promise<string | null>;
   /** The adapter as PEFT files to download: adapter_config.json and adapter_model.safetensors. */
   exportAdapter(id: string): Promise<ExportedFile[]>;
   /**

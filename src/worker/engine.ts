@@ -326,6 +326,10 @@ export class Engine implements LabEngineApi {
     return this.library.list();
   }
 
+  async adapterInUse(): Promise<string | null> {
+    return this.gpuAdapters.activeId;
+  }
+
   async useAdapter(id: string | null): Promise<void> {
     const { model } = this.requireModel();
     await this.gpuAdapters.use(model, id, async () => {

@@ -61,10 +61,13 @@ describe('adapters library', { timeout: 300_000 }, () => {
     await reloaded.loadModel(stories, 'load');
     expect((await reloaded.adapters()).map((a) => a.id)).toEqual([summary.id]);
     const base = await reloaded.generate(prompt, 'g-base');
+    expect(await reloaded.adapterInUse()).toBeNull();
     await reloaded.useAdapter(summary.id);
+    expect(await reloaded.adapterInUse()).toBe(summary.id);
     const tuned = await reloaded.generate(prompt, 'g-tuned');
     expect(tuned.tokens).not.toEqual(base.tokens);
     await reloaded.useAdapter(null);
+    expect(await reloaded.adapterInUse()).toBeNull();
     expect((await reloaded.generate(prompt, 'g-base-again')).text).toBe(base.text);
   });
 
