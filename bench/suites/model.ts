@@ -101,6 +101,8 @@ export const suite: BenchSuite = {
       const decodeRow = { suite: 'model', case: staged.name, metric: `decode tok/s (${decodeTokens})`, ours: decode };
       rows.push(prefillRow, decodeRow);
       try {
+        // wllama copies its Blob (structured clone keeps no subclass), so a ServedFile reaches it as empty bytes.
+        if (blob instanceof ServedFile) throw new Error(`not run: ${blob.size} bytes could not be fetched whole into a Blob in the page, and wllama needs one`);
         const prompt = WLLAMA_PROMPT.split(' ').slice(0, prefillTokens).join(' ');
         const w = await measureWllama(blob, prompt, decodeTokens);
         ctx.log(`wllama ${staged.name}: prefill ${w.prefillTokensPerSecond.toFixed(2)} tok/s (${w.promptTokens}), decode ${w.decodeTokensPerSecond.toFixed(2)} tok/s; ${w.backend}`);
