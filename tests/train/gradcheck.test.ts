@@ -74,6 +74,25 @@ for (const architecture of ['llama', 'qwen2'] as const) {
     return report;
   }
 
+  /** Row 1 (one sequence) through Model.forward with `unmerged` applied: token losses equal the reference's, no dropout. */
+  async function expectInferenceMatchesReference(unmerged: LoraAdapter): Promise<void> {
+    const tokens = Array.from(batch.ids.subarray(SEQ, 2 * SEQ));
+    model.reset();
+    model.useAdapter(unmerged);
+    const logits = await model.forward(tokens, 'all');
+    model.useAdapter(undefined);
+    const expected = referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values: start }, batch, BATCH, SEQ);
+    const V = config.nVocab;
+    for (let t = 0; t < SEQ; t++) {
+      const label = batch.labels[SEQ + t];
+      if (label < 0) continue;
+      const row = logits.subarray(t * V, (t + 1) * V);
+      const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
+      const lse = max + Math.log(row.reduce((sum, z) => sum + Math.exp(z - max), 0));
+      expect(Math.abs(lse - row[label] - expected[SEQ + t]), `position ${t} (seed ${SEED})`).toBeLessThan(2e-5);
+    }
+  }
+
   afterAll(() => {
     graph.free();
     dropGraph.free();
@@ -93,22 +112,8 @@ for (const architecture of ['llama', 'qwen2'] as const) {
     });
 
     it('runs the same adapter unmerged in inference (Model.useAdapter) with the same token losses', async () => {
-      const tokens = Array.from(batch.ids.subarray(SEQ, 2 * SEQ)); // row 1: one sequence
       adapter.writeValues(start);
-      model.reset();
-      model.useAdapter(adapter);
-      const logits = await model.forward(tokens, 'all');
-      model.useAdapter(undefined);
-      const expected = referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values: start }, batch, BATCH, SEQ);
-      const V = config.nVocab;
-      for (let t = 0; t < SEQ; t++) {
-        const label = batch.labels[SEQ + t];
-        if (label < 0) continue;
-        const row = logits.subarray(t * V, (t + 1) * V);
-        const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
-        const lse = max + Math.log(row.reduce((sum, z) => sum + Math.exp(z - max), 0));
-        expect(Math.abs(lse - row[label] - expected[SEQ + t]), `position ${t}`).toBeLessThan(2e-5);
-      }
+      await expectInferenceMatchesReference(adapter);
     });
 
     it('gives LoRA gradients that match central finite differences of the loss in every layer and every target', async () => {
@@ -132,21 +137,7 @@ for (const architecture of ['llama', 'qwen2'] as const) {
     it('ignores dropout when evaluating the loss and in inference (Model.useAdapter)', async () => {
       dropGraph.setBatch(batch);
       expect(Math.abs((await dropGraph.loss()).mean - referenceLoss(start)), `seed ${SEED}`).toBeLessThan(2e-5);
-      const tokens = Array.from(batch.ids.subarray(SEQ, 2 * SEQ));
-      model.reset();
-      model.useAdapter(dropAdapter);
-      const logits = await model.forward(tokens, 'all');
-      model.useAdapter(undefined);
-      const expected = referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values: start }, batch, BATCH, SEQ);
-      const V = config.nVocab;
-      for (let t = 0; t < SEQ; t++) {
-        const label = batch.labels[SEQ + t];
-        if (label < 0) continue;
-        const row = logits.subarray(t * V, (t + 1) * V);
-        const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
-        const lse = max + Math.log(row.reduce((sum, z) => sum + Math.exp(z - max), 0));
-        expect(Math.abs(lse - row[label] - expected[SEQ + t]), `position ${t}`).toBeLessThan(2e-5);
-      }
+      await expectInferenceMatchesReference(dropAdapter);
     });
 
     it('gives gradients that match finite differences of the loss with the masks fixed (the recompute redraws them)', async () => {
