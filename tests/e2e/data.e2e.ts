@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARTIFACTS, openLabBrowser, watchPageErrors } from './lab';
+import { ARTIFACTS, openLabBrowser, watchPageErrors, loadBundledModel } from './lab';
 import { REPO_ROOT } from '../sharedData';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
@@ -42,8 +42,7 @@ describe('the Data panel', () => {
     const page = await lab.browser.newPage();
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
-    await page.getByTestId('load-bundled').click();
-    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await loadBundledModel(page);
     await page.getByTestId('load-sample-shard').click();
     const chart = page.getByTestId('length-chart');
     await chart.waitFor({ timeout: 60_000 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, openLabBrowser, watchPageErrors } from './lab';
+import { ARTIFACTS, openLabBrowser, watchPageErrors, loadBundledModel } from './lab';
 import { sharedData } from '../sharedData';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
@@ -17,8 +17,7 @@ describe('the Evaluate panel', () => {
     const page = await lab.browser.newPage();
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
-    await page.getByTestId('load-bundled').click();
-    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await loadBundledModel(page);
     expect(await page.getByTestId('eval-benchmark').textContent()).toBe('sample problems');
     await page.getByTestId('eval-count').fill('2');
     await page.getByTestId('eval-sample-seed').fill('3');
@@ -54,8 +53,7 @@ describe('the Evaluate panel', () => {
     const page = await lab.browser.newPage();
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
-    await page.getByTestId('load-bundled').click();
-    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await loadBundledModel(page);
     await page.getByTestId('eval-level-3').check();
     await page.getByTestId('eval-subject').and(page.locator('[value="Algebra"]')).check();
     expect(await page.getByTestId('eval-benchmark').textContent()).toBe('sample problems · level 3 · Algebra');

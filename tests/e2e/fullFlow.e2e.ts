@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, horizontalOverflow, openLabBrowser, panel, seriesEnds, watchPageErrors } from './lab';
+import { ARTIFACTS, horizontalOverflow, openLabBrowser, panel, seriesEnds, watchPageErrors, loadBundledModel } from './lab';
 import { REPO_ROOT } from '../sharedData';
 
 /**
@@ -62,8 +62,7 @@ describe('the whole lab flow in Chromium', () => {
     const page = await lab.browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
-    await page.getByTestId('load-bundled').click();
-    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await loadBundledModel(page);
     await page.getByTestId('shard-files').setInputFiles(`${REPO_ROOT}/public/samples/shard.jsonl`);
     await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('adapters-empty').count()).toBe(1);

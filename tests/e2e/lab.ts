@@ -47,3 +47,9 @@ export function seriesEnds(summary: string, label: string): { first: number; las
 export function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }
+
+/** Chooses the bundled tiny model in the Model panel and waits until it is loaded (its architecture shows). */
+export async function loadBundledModel(page: Page): Promise<void> {
+  await page.getByTestId('load-bundled').click();
+  await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+}

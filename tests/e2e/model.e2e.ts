@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { ARTIFACTS, openLabBrowser, watchPageErrors } from './lab';
+import { ARTIFACTS, openLabBrowser, watchPageErrors, loadBundledModel } from './lab';
 import { sharedData } from '../sharedData';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
@@ -72,8 +72,7 @@ describe('models kept in the browser', () => {
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
     await page.getByTestId('model-keep').check();
-    await page.getByTestId('load-bundled').click();
-    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await loadBundledModel(page);
     const kept = page.getByTestId('kept-models');
     await kept.waitFor({ timeout: 60_000 });
     expect(await kept.textContent()).toMatch(/tiny-llama\.gguf \(9\.\d+ MiB, kept /);

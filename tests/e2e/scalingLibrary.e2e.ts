@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, horizontalOverflow, openLabBrowser, panel, seriesEnds, watchPageErrors } from './lab';
+import { ARTIFACTS, horizontalOverflow, openLabBrowser, panel, seriesEnds, watchPageErrors, loadBundledModel } from './lab';
 import { REPO_ROOT, sharedData } from '../sharedData';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
@@ -34,8 +34,7 @@ describe('the scaling experiment and the adapters library', () => {
     const page = await lab.browser.newPage({ viewport: { width: 1024, height: 768 }, acceptDownloads: true });
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
-    await page.getByTestId('load-bundled').click();
-    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await loadBundledModel(page);
     await page.getByTestId('shard-files').setInputFiles(`${REPO_ROOT}/public/samples/shard.jsonl`);
     await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, openLabBrowser, watchPageErrors } from './lab';
+import { ARTIFACTS, openLabBrowser, watchPageErrors, loadBundledModel } from './lab';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
 
@@ -16,8 +16,7 @@ describe('the Train panel', () => {
     const page = await lab.browser.newPage();
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
-    await page.getByTestId('load-bundled').click();
-    await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
+    await loadBundledModel(page);
     await page.getByTestId('load-sample-shard').click();
     await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
     // A field the engine would refuse is named next to it, and the run cannot start.
