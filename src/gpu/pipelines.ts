@@ -1,5 +1,6 @@
 import type { ActivationPrecision, ShaderLibrary } from './shaderLibrary';
 import { specialiseSource } from './shaderLibrary';
+import { checkUniformLayout, type UniformLayout } from './uniforms';
 
 /** Which compiled kernel to run: a shader file, its entry point, override constants and activation precision. */
 export interface KernelSpec {
@@ -13,6 +14,8 @@ export interface KernelSpec {
 export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Per shader, the uniform layouts (or none) already checked against its `Params` struct. */
+  private readonly checkedUniforms = new Map<string, Set<UniformLayout | undefined>>();
 
   constructor(
     private readonly device: GPUDevice,
@@ -35,6 +38,18 @@ export class PipelineCache {
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
+  }
+
+  /**
+   * Throws unless `layout` (what the dispatch writes) matches the shader's uniform struct; checked once per pair,
+   * when the dispatch is recorded, so the error points at the wrapper that wrote the parameters.
+   */
+  checkUniforms(spec: KernelSpec, layout: UniformLayout | undefined): void {
+    let checked = this.checkedUniforms.get(spec.shader);
+    if (checked?.has(layout)) return;
+    checkUniformLayout(layout, spec.shader, specialiseSource(this.shaders.source(spec.shader), 'f32', this.shaders));
+    if (!checked) this.checkedUniforms.set(spec.shader, (checked = new Set()));
+    checked.add(layout);
   }
 
   private module(spec: KernelSpec): GPUShaderModule {

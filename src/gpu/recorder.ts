@@ -1,6 +1,7 @@
 import type { Gpu } from './gpu';
 import type { KernelSpec } from './pipelines';
 import type { TrackedBuffer } from './allocator';
+import type { PackedUniforms } from './uniforms';
 
 /** A storage binding: a whole buffer, or a byte range of one. */
 export type Binding = TrackedBuffer | GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number; range: true };
@@ -11,7 +12,7 @@ interface DispatchOp {
   kind: 'dispatch';
   spec: KernelSpec;
   bindings: readonly Binding[];
-  uniforms?: ArrayBuffer;
+  uniforms?: PackedUniforms;
   workgroups: Workgroups;
 }
 
@@ -53,13 +54,14 @@ export class Recorder {
     private readonly profile = false,
   ) {}
 
-  dispatch(spec: KernelSpec, bindings: readonly Binding[], workgroups: Workgroups, uniforms?: ArrayBuffer): this {
+  dispatch(spec: KernelSpec, bindings: readonly Binding[], workgroups: Workgroups, uniforms?: PackedUniforms): this {
     const limit = this.gpu.limits.maxComputeWorkgroupsPerDimension;
     for (const n of workgroups) {
       if (n !== undefined && (!Number.isInteger(n) || n < 0 || n > limit)) {
         throw new RangeError(`${spec.shader}: workgroup count ${n} outside 0..${limit}; split the grid (see gpu/grid.ts)`);
       }
     }
+    this.gpu.pipelines.checkUniforms(spec, uniforms?.layout);
     this.ops.push({ kind: 'dispatch', spec, bindings, uniforms, workgroups });
     return this;
   }
@@ -133,7 +135,7 @@ export class Recorder {
     for (const op of ops) {
       if (op.kind === 'dispatch' && op.uniforms) {
         offsets.set(op, total);
-        total += Math.ceil(op.uniforms.byteLength / align) * align;
+        total += Math.ceil(op.uniforms.bytes.byteLength / align) * align;
       }
     }
     if (total === 0) return undefined;
@@ -143,7 +145,7 @@ export class Recorder {
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
     const staging = new Uint8Array(total);
-    for (const [op, offset] of offsets) staging.set(new Uint8Array(op.uniforms!), offset);
+    for (const [op, offset] of offsets) staging.set(new Uint8Array(op.uniforms!.bytes), offset);
     this.gpu.device.queue.writeBuffer(tracked.buffer, 0, staging);
     return { tracked, offsets };
   }
@@ -157,7 +159,7 @@ export class Recorder {
     if (op.uniforms) {
       entries.push({
         binding: 0,
-        resource: { buffer: uniforms!.tracked.buffer, offset: uniforms!.offsets.get(op)!, size: op.uniforms.byteLength },
+        resource: { buffer: uniforms!.tracked.buffer, offset: uniforms!.offsets.get(op)!, size: op.uniforms.bytes.byteLength },
       });
     }
     const first = entries.length;

@@ -1,5 +1,5 @@
 import type { Binding, Recorder } from '../gpu/recorder';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { flatWorkgroups } from './flatGrid';
 
@@ -14,6 +14,17 @@ export interface AdamWHyperparameters {
 }
 
 export const ADAMW_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 } as const;
+
+export const ADAMW_PARAMS = uniformLayout('adamw', {
+  n: 'u32',
+  lr: 'f32',
+  beta1: 'f32',
+  beta2: 'f32',
+  eps: 'f32',
+  weightDecay: 'f32',
+  bc1: 'f32',
+  sqrtBc2: 'f32',
+});
 
 /**
  * One AdamW update of `n` parameters (shaders/adamw.wgsl). `step` counts from 1 (the bias corrections use it).
@@ -30,16 +41,16 @@ export function adamw(
   }
   const beta1 = options.beta1 ?? ADAMW_DEFAULTS.beta1;
   const beta2 = options.beta2 ?? ADAMW_DEFAULTS.beta2;
-  const params = uniforms()
-    .u32(options.n)
-    .f32(options.lr)
-    .f32(beta1)
-    .f32(beta2)
-    .f32(options.eps ?? ADAMW_DEFAULTS.eps)
-    .f32(options.weightDecay ?? ADAMW_DEFAULTS.weightDecay)
-    .f32(1 - beta1 ** options.step)
-    .f32(Math.sqrt(1 - beta2 ** options.step))
-    .bytes();
+  const params = ADAMW_PARAMS.pack({
+    n: options.n,
+    lr: options.lr,
+    beta1,
+    beta2,
+    eps: options.eps ?? ADAMW_DEFAULTS.eps,
+    weightDecay: options.weightDecay ?? ADAMW_DEFAULTS.weightDecay,
+    bc1: 1 - beta1 ** options.step,
+    sqrtBc2: Math.sqrt(1 - beta2 ** options.step),
+  });
   const bindings = [buffers.param, buffers.grad, buffers.m, buffers.v];
   if (buffers.clipFactor) bindings.push(buffers.clipFactor);
   rec.dispatch(

@@ -1,7 +1,7 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { resolveAttentionShape, type AttentionShape, type ResolvedAttentionShape } from './attentionShape';
 import { attentionTilingKind, MAX_DIMS_PER_THREAD, queryRowTiling, type AttentionTilingKind } from './attentionTiling';
@@ -36,6 +36,19 @@ export interface AttentionOptions {
   tiling?: AttentionTilingKind;
 }
 
+/** The parameters of shaders/attention_rows.wgsl, which both query-row kernels include. */
+export const ATTENTION_ROWS_PARAMS = uniformLayout(['attention', 'attention_backward_q'], {
+  qLen: 'u32',
+  kvLen: 'u32',
+  nHeads: 'u32',
+  nKvHeads: 'u32',
+  scale: 'f32',
+  window: 'u32',
+  kvStrideToken: 'u32',
+  kvStrideHead: 'u32',
+  kvStrideBatch: 'u32',
+});
+
 /** Threads per row of the GPU tiling: the head dims every tiling can split. */
 const ROW_THREADS = 4;
 
@@ -48,6 +61,22 @@ export function checkHeadDim(headDim: number, rowThreads: number, where: string)
       'Head dims 8 to 128 in steps of 4 cover Llama, Mistral and Qwen2 models.',
     );
   }
+}
+
+/** The query-row kernels' parameters: the shape and the K/V strides of `layout`. */
+export function attentionRowsParams(s: ResolvedAttentionShape, layout: KvLayout, where: string): PackedUniforms {
+  const strides = kvStrides(s, layout, where);
+  return ATTENTION_ROWS_PARAMS.pack({
+    qLen: s.qLen,
+    kvLen: s.kvLen,
+    nHeads: s.nHeads,
+    nKvHeads: s.nKvHeads,
+    scale: s.scale,
+    window: s.window,
+    kvStrideToken: strides.token,
+    kvStrideHead: strides.head,
+    kvStrideBatch: strides.batch,
+  });
 }
 
 /** Element strides of K/V (token, head, batch) for a layout. */
@@ -71,19 +100,8 @@ export function attentionForward(rec: Recorder, buffers: AttentionForwardBuffers
   const where = 'attentionForward';
   const s = resolveAttentionShape(shape, where);
   checkHeadDim(s.headDim, ROW_THREADS, where);
-  const strides = kvStrides(s, options.kvLayout ?? { kind: 'tokens' }, where);
+  const params = attentionRowsParams(s, options.kvLayout ?? { kind: 'tokens' }, where);
   const { rowThreads, rows } = queryRowTiling(attentionTilingKind(rec, options.tiling), s.headDim);
-  const params = uniforms()
-    .u32(s.qLen)
-    .u32(s.kvLen)
-    .u32(s.nHeads)
-    .u32(s.nKvHeads)
-    .f32(s.scale)
-    .u32(s.window)
-    .u32(strides.token)
-    .u32(strides.head)
-    .u32(strides.batch)
-    .bytes();
   rec.dispatch(
     {
       shader: 'attention',

@@ -1,8 +1,8 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv, grid2d } from '../gpu/grid';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { resolveAttentionShape, type AttentionShape } from './attentionShape';
-import { checkHeadDim, kvStrides, type AttentionOptions } from './attention';
+import { attentionRowsParams, checkHeadDim, type AttentionOptions } from './attention';
 import { attentionTilingKind, keyRowTiling, queryRowTiling } from './attentionTiling';
 
 export interface AttentionBackwardBuffers {
@@ -25,6 +25,17 @@ export interface AttentionBackwardBuffers {
 }
 
 const ROW_THREADS = 4; // the head dims every tiling can split
+
+export const ROW_DOT_PARAMS = uniformLayout('attention_backward_rowdot', { rows: 'u32', qLen: 'u32', nHeads: 'u32' });
+
+export const KEY_ROWS_PARAMS = uniformLayout('attention_backward_kv', {
+  qLen: 'u32',
+  kvLen: 'u32',
+  nHeads: 'u32',
+  nKvHeads: 'u32',
+  scale: 'f32',
+  window: 'u32',
+});
 
 /**
  * Records the attention backward pass: D = rowsum(dO∘O) (attention_backward_rowdot.wgsl), then dQ
@@ -54,10 +65,9 @@ export function attentionBackward(
     { shader: 'attention_backward_rowdot', precision, constants: { HEAD_DIM: s.headDim } },
     [buffers.out, buffers.dOut, buffers.rowDot],
     grid2d(ceilDiv(rows, 64), rec.gpu.limits.maxComputeWorkgroupsPerDimension),
-    uniforms().u32(rows).u32(s.qLen).u32(s.nHeads).u32(0).bytes(),
+    ROW_DOT_PARAMS.pack({ rows, qLen: s.qLen, nHeads: s.nHeads }),
   );
 
-  const strides = kvStrides(s, { kind: 'tokens' }, where);
   rec.dispatch(
     {
       shader: 'attention_backward_q',
@@ -66,17 +76,7 @@ export function attentionBackward(
     },
     [buffers.q, buffers.k, buffers.v, segStart, buffers.dOut, buffers.lse, buffers.rowDot, buffers.dq],
     [ceilDiv(s.qLen, qTiling.rows), s.nHeads, s.batch],
-    uniforms()
-      .u32(s.qLen)
-      .u32(s.kvLen)
-      .u32(s.nHeads)
-      .u32(s.nKvHeads)
-      .f32(s.scale)
-      .u32(s.window)
-      .u32(strides.token)
-      .u32(strides.head)
-      .u32(strides.batch)
-      .bytes(),
+    attentionRowsParams(s, { kind: 'tokens' }, where),
   );
 
   rec.dispatch(
@@ -87,6 +87,6 @@ export function attentionBackward(
     },
     [buffers.q, buffers.k, buffers.v, segStart, buffers.dOut, buffers.lse, buffers.rowDot, buffers.dk, buffers.dv],
     [ceilDiv(s.kvLen, kvTiling.rows), s.nKvHeads, s.batch],
-    uniforms().u32(s.qLen).u32(s.kvLen).u32(s.nHeads).u32(s.nKvHeads).f32(s.scale).u32(s.window).bytes(),
+    KEY_ROWS_PARAMS.pack({ qLen: s.qLen, kvLen: s.kvLen, nHeads: s.nHeads, nKvHeads: s.nKvHeads, scale: s.scale, window: s.window }),
   );
 }

@@ -1,7 +1,7 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { resolveAttentionShape } from './attentionShape';
 import { kvStrides, type KvLayout } from './attention';
@@ -36,6 +36,20 @@ export interface AttentionDecodeBuffers {
 
 /** Keys per split-K chunk: one workgroup's share of the cache. */
 const CHUNK = 128;
+
+export const DECODE_PARAMS = uniformLayout('attention_decode', {
+  kvLen: 'u32',
+  nHeads: 'u32',
+  nKvHeads: 'u32',
+  scale: 'f32',
+  window: 'u32',
+  nSplits: 'u32',
+  kvStrideToken: 'u32',
+  kvStrideHead: 'u32',
+  kvStrideBatch: 'u32',
+});
+
+export const DECODE_COMBINE_PARAMS = uniformLayout('attention_decode_combine', { nHeads: 'u32', nSplits: 'u32' });
 
 /**
  * Threads per decode workgroup: 64 on a GPU (two keys and half a 4-dim column each at head dim 128), one SIMD group
@@ -90,22 +104,22 @@ export function attentionDecode(
     // Without per-sequence lengths the kernel never reads `lengths`; Q (also read-only) fills the binding.
     [buffers.q, buffers.k, buffers.v, buffers.lengths ?? buffers.q, buffers.partials],
     [nSplits, s.nHeads, s.batch],
-    uniforms()
-      .u32(s.kvLen)
-      .u32(s.nHeads)
-      .u32(s.nKvHeads)
-      .f32(s.scale)
-      .u32(s.window)
-      .u32(nSplits)
-      .u32(strides.token)
-      .u32(strides.head)
-      .u32(strides.batch)
-      .bytes(),
+    DECODE_PARAMS.pack({
+      kvLen: s.kvLen,
+      nHeads: s.nHeads,
+      nKvHeads: s.nKvHeads,
+      scale: s.scale,
+      window: s.window,
+      nSplits,
+      kvStrideToken: strides.token,
+      kvStrideHead: strides.head,
+      kvStrideBatch: strides.batch,
+    }),
   );
   rec.dispatch(
     { shader: 'attention_decode_combine', precision, constants: { HEAD_DIM: s.headDim } },
     [buffers.partials, buffers.out],
     [s.nHeads, s.batch],
-    uniforms().u32(s.nHeads).u32(nSplits).bytes(),
+    DECODE_COMBINE_PARAMS.pack({ nHeads: s.nHeads, nSplits }),
   );
 }

@@ -1,6 +1,6 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { grid2d } from '../gpu/grid';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { matmul } from './matmul';
 
 /**
@@ -15,13 +15,15 @@ export interface NaiveAttentionShape {
   headDim: number;
 }
 
+export const NAIVE_SOFTMAX_PARAMS = uniformLayout('attention_naive', { seq: 'u32', rows: 'u32' });
+
 function softmaxRows(rec: Recorder, entryPoint: 'softmax' | 'softmaxBackward', bindings: Binding[], shape: NaiveAttentionShape): void {
   const rows = shape.heads * shape.seq;
   rec.dispatch(
     { shader: 'attention_naive', entryPoint },
     bindings,
     grid2d(rows, rec.gpu.limits.maxComputeWorkgroupsPerDimension),
-    uniforms().u32(shape.seq).u32(rows).bytes(),
+    NAIVE_SOFTMAX_PARAMS.pack({ seq: shape.seq, rows }),
   );
 }
 

@@ -1,9 +1,11 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { flatWorkgroups } from './flatGrid';
 
 const WG = 256;
+
+export const BIAS_ADD_PARAMS = uniformLayout('bias_add', { rows: 'u32', n: 'u32' });
 
 /** y[r, :] += b for each of `rows` rows of `n` (shaders/bias_add.wgsl). */
 export function biasAdd(rec: Recorder, y: Binding, b: Binding, shape: { rows: number; n: number; precision?: ActivationPrecision }): void {
@@ -11,6 +13,6 @@ export function biasAdd(rec: Recorder, y: Binding, b: Binding, shape: { rows: nu
     { shader: 'bias_add', constants: { WG }, precision: shape.precision },
     [y, b],
     flatWorkgroups(rec, shape.rows * shape.n, WG),
-    uniforms().u32(shape.rows).u32(shape.n).bytes(),
+    BIAS_ADD_PARAMS.pack({ rows: shape.rows, n: shape.n }),
   );
 }

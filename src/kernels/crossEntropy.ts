@@ -1,8 +1,17 @@
 import type { Binding, Recorder } from '../gpu/recorder';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { flatWorkgroups } from './flatGrid';
 
 const WG = 256;
+
+export const CROSS_ENTROPY_PARAMS = uniformLayout(['cross_entropy', 'cross_entropy_backward'], {
+  rows: 'u32',
+  vocab: 'u32',
+  rowOffset: 'u32',
+  scale: 'f32',
+});
+
+export const CROSS_ENTROPY_MEAN_PARAMS = uniformLayout('cross_entropy_mean', { tokens: 'u32', vocab: 'u32' });
 
 /**
  * One chunk of rows of the logits: rows [rowOffset, rowOffset + rows) of the batch's tokens. Labels, per-token loss
@@ -25,8 +34,8 @@ export interface CrossEntropyBuffers {
   lse: Binding;
 }
 
-function params(chunk: CrossEntropyChunk, scale: number): ArrayBuffer {
-  return uniforms().u32(chunk.rows).u32(chunk.vocab).u32(chunk.rowOffset).f32(scale).bytes();
+function params(chunk: CrossEntropyChunk, scale: number): PackedUniforms {
+  return CROSS_ENTROPY_PARAMS.pack({ rows: chunk.rows, vocab: chunk.vocab, rowOffset: chunk.rowOffset, scale });
 }
 
 /** Per-token loss and log-sum-exp of one chunk (shaders/cross_entropy.wgsl); the logits are left as they are. */
@@ -76,7 +85,7 @@ export function crossEntropyMean(
     { shader: 'cross_entropy_mean', constants: { WG } },
     [buffers.labels, buffers.loss, buffers.out],
     [1],
-    uniforms().u32(shape.tokens).u32(shape.vocab).bytes(),
+    CROSS_ENTROPY_MEAN_PARAMS.pack({ tokens: shape.tokens, vocab: shape.vocab }),
   );
 }
 

@@ -1,9 +1,11 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { LabError } from '../errors';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { flatWorkgroups } from './flatGrid';
 
 const WG = 256;
+
+export const DROPOUT_PARAMS = uniformLayout('dropout', { n: 'u32', key0: 'u32', key1: 'u32', threshold: 'u32', scale: 'f32' });
 
 /** The two u32 words the mask hash is keyed with; derive them from whatever identifies the mask (`dropoutKey`). */
 export type DropoutKey = readonly [number, number];
@@ -61,12 +63,12 @@ export function dropoutBackward(rec: Recorder, dy: Binding, dx: Binding, shape: 
 
 function record(rec: Recorder, input: Binding, out: Binding, shape: DropoutShape, accumulate: boolean): void {
   checkShape(shape);
-  const params = uniforms()
-    .u32(shape.n)
-    .u32(shape.key[0])
-    .u32(shape.key[1])
-    .u32(dropoutThreshold(shape.p))
-    .f32(1 / (1 - shape.p))
-    .bytes();
+  const params = DROPOUT_PARAMS.pack({
+    n: shape.n,
+    key0: shape.key[0],
+    key1: shape.key[1],
+    threshold: dropoutThreshold(shape.p),
+    scale: 1 / (1 - shape.p),
+  });
   rec.dispatch({ shader: 'dropout', constants: { WG, ACCUMULATE: accumulate ? 1 : 0 } }, [input, out], flatWorkgroups(rec, shape.n, WG), params);
 }

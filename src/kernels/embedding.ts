@@ -1,10 +1,19 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import type { QuantizedWeight } from './quantWeight';
 
 const WG = 64;
+
+export const EMBEDDING_PARAMS = uniformLayout('embedding', {
+  tokens: 'u32',
+  tokenStart: 'u32',
+  K: 'u32',
+  rowBytes: 'u32',
+  rowStart: 'u32',
+  rows: 'u32',
+});
 
 /**
  * Records out[t, :] = table[ids[t], :] for t < tokens, dequantising rows of a `token_embd` table in its GGUF
@@ -22,16 +31,14 @@ export function embeddingLookup(
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   for (const part of table.parts) {
     for (let tokenStart = 0; tokenStart < tokens; tokenStart += maxGroups) {
-      const params = uniforms()
-        .u32(tokens)
-        .u32(tokenStart)
-        .u32(table.K)
-        .u32(table.rowBytes)
-        .u32(part.rowStart)
-        .u32(part.rows)
-        .u32(0)
-        .u32(0)
-        .bytes();
+      const params = EMBEDDING_PARAMS.pack({
+        tokens,
+        tokenStart,
+        K: table.K,
+        rowBytes: table.rowBytes,
+        rowStart: part.rowStart,
+        rows: part.rows,
+      });
       rec.dispatch(
         { shader: 'embedding', precision: options.precision, constants: { FORMAT: table.formatId, WG } },
         [ids, part.buffer, out],

@@ -1,10 +1,13 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 
 const WG = 256;
 /** Workgroups per gradient buffer: enough to fill a GPU for a large buffer, few enough that the finish is cheap. */
 const MAX_GROUPS_PER_BUFFER = 128;
+
+export const GRAD_NORM_PARAMS = uniformLayout('grad_norm', { n: 'u32', offset: 'u32' });
+export const GRAD_NORM_FINISH_PARAMS = uniformLayout('grad_norm_finish', { count: 'u32', maxNorm: 'f32' });
 
 function groupsFor(n: number): number {
   return Math.max(1, Math.min(MAX_GROUPS_PER_BUFFER, ceilDiv(n, WG * 4)));
@@ -29,13 +32,13 @@ export function gradNorm(
   let offset = 0;
   for (const { buffer, n } of grads) {
     const groups = groupsFor(n);
-    rec.dispatch({ shader: 'grad_norm', constants: { WG } }, [buffer, scratch.partials], [groups], uniforms().u32(n).u32(offset).bytes());
+    rec.dispatch({ shader: 'grad_norm', constants: { WG } }, [buffer, scratch.partials], [groups], GRAD_NORM_PARAMS.pack({ n, offset }));
     offset += groups;
   }
   rec.dispatch(
     { shader: 'grad_norm_finish', constants: { WG } },
     [scratch.partials, scratch.out],
     [1],
-    uniforms().u32(offset).f32(options.maxNorm ?? 0).bytes(),
+    GRAD_NORM_FINISH_PARAMS.pack({ count: offset, maxNorm: options.maxNorm ?? 0 }),
   );
 }

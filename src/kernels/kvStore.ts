@@ -1,13 +1,15 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { LabError } from '../errors';
 
 /** `at` value of a row that is not stored (its sequence sits the step out). */
 export const KV_STORE_SKIP = 0xffffffff;
 
 const WG = 64;
+
+export const KV_STORE_PARAMS = uniformLayout('kv_store', { rows: 'u32', rowValues: 'u32', slotValues: 'u32', firstSlot: 'u32' });
 
 export interface KvStoreShape {
   /** Rows of the step (k and v are [rows, rowValues]). */
@@ -47,6 +49,6 @@ export function kvStore(rec: Recorder, buffers: KvStoreBuffers, shape: KvStoreSh
     { shader: 'kv_store', precision: options.precision, constants: { WG } },
     [buffers.at, buffers.k, buffers.v, buffers.keys, buffers.values],
     [ceilDiv(rowValues, WG), rows],
-    uniforms().u32(rows).u32(rowValues).u32(slotValues).u32(firstSlot).bytes(),
+    KV_STORE_PARAMS.pack({ rows, rowValues, slotValues, firstSlot }),
   );
 }

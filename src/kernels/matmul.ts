@@ -1,6 +1,6 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { isCpuAdapter } from './cpuAdapter';
 
 /**
@@ -21,6 +21,18 @@ export interface MatmulShape {
 
 const TN = 4;
 const TM = 4;
+
+export const MATMUL_PARAMS = uniformLayout('matmul', {
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  alpha: 'f32',
+  strideA: 'u32',
+  strideB: 'u32',
+  strideC: 'u32',
+});
+
+export const MATMUL_NAIVE_PARAMS = uniformLayout('matmul_naive', { M: 'u32', N: 'u32', K: 'u32' });
 
 /** Threads of one workgroup along N (x) and M (y); each computes TM×TN = 4×4 outputs of a (4·y)×(4·x) tile. */
 export interface MatmulThreads {
@@ -61,16 +73,7 @@ export function matmul(rec: Recorder, a: Binding, b: Binding, c: Binding, shape:
   const { M, N, K } = shape;
   const { x: WG_X, y: WG_Y } = threads ?? matmulThreads(isCpuAdapter(rec.gpu.info) ? 'cpu' : 'gpu', M, N);
   const batch = shape.batch ?? 1;
-  const params = uniforms()
-    .u32(M)
-    .u32(N)
-    .u32(K)
-    .f32(shape.alpha ?? 1)
-    .u32(M * K)
-    .u32(K * N)
-    .u32(M * N)
-    .u32(0)
-    .bytes();
+  const params = MATMUL_PARAMS.pack({ M, N, K, alpha: shape.alpha ?? 1, strideA: M * K, strideB: K * N, strideC: M * N });
   rec.dispatch(
     {
       shader: 'matmul',
@@ -90,6 +93,6 @@ export function matmul(rec: Recorder, a: Binding, b: Binding, c: Binding, shape:
 
 /** Records the one-output-per-thread baseline (shaders/matmul_naive.wgsl): C = A · B, no transposes. */
 export function matmulNaive(rec: Recorder, a: Binding, b: Binding, c: Binding, shape: { M: number; N: number; K: number }): void {
-  const params = uniforms().u32(shape.M).u32(shape.N).u32(shape.K).u32(0).bytes();
+  const params = MATMUL_NAIVE_PARAMS.pack({ M: shape.M, N: shape.N, K: shape.K });
   rec.dispatch({ shader: 'matmul_naive' }, [a, b, c], [ceilDiv(shape.N, 16), ceilDiv(shape.M, 16)], params);
 }

@@ -1,7 +1,7 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import type { QuantizedWeight, WeightPart } from './quantWeight';
 import { isCpuAdapter } from './cpuAdapter';
@@ -55,17 +55,25 @@ const BACKWARD_TILE_K = 64;
  */
 export const MATVEC_MAX_ROWS = 8;
 
-function params(M: number, weight: QuantizedWeight, part: WeightPart): ArrayBuffer {
-  return uniforms()
-    .u32(M)
-    .u32(part.rows)
-    .u32(weight.K)
-    .u32(weight.rowBytes)
-    .u32(weight.N)
-    .u32(part.rowStart)
-    .u32(0)
-    .u32(0)
-    .bytes();
+/** Shared by the three kernels: N is the part's rows; Y row m, column n of the part is at m·yStride + yOffset + n. */
+export const QUANTIZED_MATMUL_PARAMS = uniformLayout(['qmatvec', 'qmatmul', 'qmatmul_backward'], {
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  rowBytes: 'u32',
+  yStride: 'u32',
+  yOffset: 'u32',
+});
+
+function params(M: number, weight: QuantizedWeight, part: WeightPart): PackedUniforms {
+  return QUANTIZED_MATMUL_PARAMS.pack({
+    M,
+    N: part.rows,
+    K: weight.K,
+    rowBytes: weight.rowBytes,
+    yStride: weight.N,
+    yOffset: part.rowStart,
+  });
 }
 
 /** M must be a positive integer whose `rowsPerGroup`-row workgroups fit in one grid dimension. */

@@ -1,9 +1,11 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { flatWorkgroups } from './flatGrid';
 
 const WG = 256;
+
+export const RESIDUAL_PARAMS = uniformLayout('residual', { n: 'u32', alpha: 'f32', beta: 'f32' });
 
 export interface ElementwiseOptions {
   precision?: ActivationPrecision;
@@ -11,7 +13,7 @@ export interface ElementwiseOptions {
 
 /** y = alpha·x + beta·y over `n` elements (shaders/residual.wgsl). With beta = 0, y is written without being read. */
 export function axpby(rec: Recorder, y: Binding, x: Binding, n: number, alpha: number, beta: number, options: ElementwiseOptions = {}): void {
-  const params = uniforms().u32(n).f32(alpha).f32(beta).u32(0).bytes();
+  const params = RESIDUAL_PARAMS.pack({ n, alpha, beta });
   rec.dispatch(
     { shader: 'residual', entryPoint: 'axpby', constants: { WG, READ_Y: beta === 0 ? 0 : 1 }, precision: options.precision },
     [y, x],
@@ -32,6 +34,6 @@ export function scaleInto(rec: Recorder, y: Binding, x: Binding, n: number, a: n
 
 /** y = a·y, in place. */
 export function scaleInPlace(rec: Recorder, y: Binding, n: number, a: number, options: ElementwiseOptions = {}): void {
-  const params = uniforms().u32(n).f32(a).f32(0).u32(0).bytes();
+  const params = RESIDUAL_PARAMS.pack({ n, alpha: a, beta: 0 });
   rec.dispatch({ shader: 'residual', entryPoint: 'scale', constants: { WG }, precision: options.precision }, [y], flatWorkgroups(rec, n, WG), params);
 }

@@ -1,8 +1,11 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { flatWorkgroups } from './flatGrid';
 import { isCpuAdapter } from './cpuAdapter';
+
+export const RMSNORM_PARAMS = uniformLayout('rmsnorm', { rows: 'u32', n: 'u32', eps: 'f32' });
+export const RMSNORM_BACKWARD_PARAMS = uniformLayout(['rmsnorm_backward', 'rmsnorm_weight_grad'], { rows: 'u32', n: 'u32' });
 
 /** Threads per column block of the weight gradient (no reduction between them). */
 const WEIGHT_GRAD_WG = 256;
@@ -38,7 +41,7 @@ export function rmsNorm(
     { shader: 'rmsnorm', constants: { WG: shape.threads ?? rmsNormThreads(rec, shape.n) }, precision: shape.precision },
     [buffers.x, buffers.w, buffers.y, buffers.rstd],
     flatWorkgroups(rec, shape.rows, 1),
-    uniforms().u32(shape.rows).u32(shape.n).f32(shape.eps).u32(0).bytes(),
+    RMSNORM_PARAMS.pack({ rows: shape.rows, n: shape.n, eps: shape.eps }),
   );
 }
 
@@ -51,7 +54,7 @@ export function rmsNormBackward(
   buffers: { x: Binding; w: Binding; dy: Binding; rstd: Binding; dx: Binding; dw?: Binding },
   shape: RmsNormShape & { accumulate?: boolean },
 ): void {
-  const params = uniforms().u32(shape.rows).u32(shape.n).bytes();
+  const params = RMSNORM_BACKWARD_PARAMS.pack({ rows: shape.rows, n: shape.n });
   rec.dispatch(
     {
       shader: 'rmsnorm_backward',

@@ -2,11 +2,14 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import type { Gpu } from '../gpu/gpu';
 import type { TrackedBuffer } from '../gpu/allocator';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { flatWorkgroups } from './flatGrid';
 
 const WG = 256;
+
+/** `direction` is +1 to rotate by the position's angles, −1 to rotate back. */
+export const ROPE_PARAMS = uniformLayout('rope', { tokens: 'u32', nHeads: 'u32', headDim: 'u32', nRot: 'u32', direction: 'f32' });
 
 /** "normal": adjacent pairs (2i, 2i+1) as Llama and Mistral; "neox": halves (i, i + nRot/2) as Qwen2. */
 export type RopeMode = 'normal' | 'neox';
@@ -56,13 +59,13 @@ export function rope(
   if (shape.nRot > shape.headDim || shape.nRot % 2 !== 0) {
     throw new LabError(`rope dimension count ${shape.nRot} must be even and at most the head dimension ${shape.headDim}`, 'rope');
   }
-  const params = uniforms()
-    .u32(shape.tokens)
-    .u32(shape.nHeads)
-    .u32(shape.headDim)
-    .u32(shape.nRot)
-    .f32(shape.inverse ? -1 : 1)
-    .bytes();
+  const params = ROPE_PARAMS.pack({
+    tokens: shape.tokens,
+    nHeads: shape.nHeads,
+    headDim: shape.headDim,
+    nRot: shape.nRot,
+    direction: shape.inverse ? -1 : 1,
+  });
   rec.dispatch(
     { shader: 'rope', constants: { WG, NEOX: shape.mode === 'neox' ? 1 : 0 }, precision: shape.precision },
     [buffers.x, buffers.positions, buffers.invFreq],

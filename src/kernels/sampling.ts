@@ -1,11 +1,22 @@
 import type { Binding, Recorder } from '../gpu/recorder';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { flatWorkgroups } from './flatGrid';
 
 const ARGMAX_WG = 256;
 // 128 threads × 16 bins × (count + weight) × 4 bytes = 16 KiB of workgroup memory, half the guaranteed 32 KiB.
 const SAMPLE_WG = 128;
+
+export const ARGMAX_PARAMS = uniformLayout('argmax', { rows: 'u32', vocab: 'u32' });
+
+export const SAMPLE_TOP_PARAMS = uniformLayout('sample_top', {
+  rows: 'u32',
+  vocab: 'u32',
+  topK: 'u32',
+  indexBits: 'u32',
+  invTemperature: 'f32',
+  topP: 'f32',
+});
 
 export interface SamplingOptions {
   /** ≤ 0 means greedy (argmax), as in llama.cpp. */
@@ -22,7 +33,7 @@ export function argmax(rec: Recorder, buffers: { logits: Binding; out: Binding }
     { shader: 'argmax', constants: { WG: ARGMAX_WG } },
     [buffers.logits, buffers.out],
     flatWorkgroups(rec, shape.rows, 1),
-    uniforms().u32(shape.rows).u32(shape.vocab).bytes(),
+    ARGMAX_PARAMS.pack({ rows: shape.rows, vocab: shape.vocab }),
   );
 }
 
@@ -50,13 +61,13 @@ export function sampleTop(
   const topP = options.topP ?? 1;
   if (!Number.isInteger(topK) || topK < 0) throw new LabError(`top-k ${topK} must be a whole number ≥ 0`, 'sampling');
   if (!(topP > 0 && topP <= 1)) throw new LabError(`top-p ${topP} must be in (0, 1]`, 'sampling');
-  const params = uniforms()
-    .u32(shape.rows)
-    .u32(shape.vocab)
-    .u32(topK)
-    .u32(indexBits(shape.vocab))
-    .f32(1 / options.temperature)
-    .f32(topP)
-    .bytes();
+  const params = SAMPLE_TOP_PARAMS.pack({
+    rows: shape.rows,
+    vocab: shape.vocab,
+    topK,
+    indexBits: indexBits(shape.vocab),
+    invTemperature: 1 / options.temperature,
+    topP,
+  });
   rec.dispatch({ shader: 'sample_top', constants: { WG: SAMPLE_WG } }, [buffers.logits, buffers.u, buffers.out], flatWorkgroups(rec, shape.rows, 1), params);
 }

@@ -1,9 +1,11 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
-import { uniforms } from '../gpu/uniforms';
+import { uniformLayout } from '../gpu/uniforms';
 import { flatWorkgroups } from './flatGrid';
 
 const WG = 256;
+
+export const SWIGLU_PARAMS = uniformLayout(['swiglu', 'swiglu_backward'], { n: 'u32' });
 
 /** out = silu(gate) · up over `n` elements (shaders/swiglu.wgsl). */
 export function swiglu(rec: Recorder, gate: Binding, up: Binding, out: Binding, n: number, options: { precision?: ActivationPrecision } = {}): void {
@@ -11,7 +13,7 @@ export function swiglu(rec: Recorder, gate: Binding, up: Binding, out: Binding, 
     { shader: 'swiglu', constants: { WG }, precision: options.precision },
     [gate, up, out],
     flatWorkgroups(rec, n, WG),
-    uniforms().u32(n).bytes(),
+    SWIGLU_PARAMS.pack({ n }),
   );
 }
 
@@ -26,6 +28,6 @@ export function swigluBackward(
     { shader: 'swiglu_backward', constants: { WG }, precision: options.precision },
     [buffers.dout, buffers.gate, buffers.up, buffers.dgate, buffers.dup],
     flatWorkgroups(rec, n, WG),
-    uniforms().u32(n).bytes(),
+    SWIGLU_PARAMS.pack({ n }),
   );
 }
