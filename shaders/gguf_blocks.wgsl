@@ -2,7 +2,8 @@
 // qmatmul_backward, embedding). Not a kernel: kernels pull it in with a line `//! include gguf_blocks`
 // (src/gpu/shaderLibrary.ts), and must declare the weight binding `W: array<u32>` that it reads.
 //
-// FORMAT is the ggml type id. Each block layout is documented in src/formats/quant/; in short (bytes, little-endian):
+// FORMAT is the ggml type id, one of the constants below (src/formats/ggmlTypes.ts; tests/kernels/formatIds.test.ts
+// holds them equal). Each block layout is documented in src/formats/quant/; in short (bytes, little-endian):
 //   F32  (0):  4 per value.          F16 (1): 2 per value (IEEE half).
 //   Q4_0 (2):  32 values in 18: d:f16, qs[16]; value j = ((qs[j%16] >> 4·(j/16)) & 15) − 8) · d.
 //   Q8_0 (8):  32 values in 34: d:f16, qs[32]:i8; value j = qs[j] · d.
@@ -14,7 +15,13 @@
 //              value = (d·scales[8h + l/16 + 2qq])·(q − 32).
 // Every product of a scale and a small integer is exact in f32 (at most one rounding, as in ggml's f32 code), so
 // these decoders are bit-exact against the reference decoder. Values are handled as vec4 (registers, not arrays).
-override FORMAT: u32 = 2u;
+const F32 = 0u;
+const F16 = 1u;
+const Q4_0 = 2u;
+const Q8_0 = 8u;
+const Q4_K = 12u;
+const Q6_K = 14u;
+override FORMAT: u32 = Q4_0;
 
 // Block sizes of Q4_0 (18 B), Q8_0 (34 B) and Q6_K (210 B) leave half their blocks 2 bytes off a word boundary;
 // every multi-byte field still starts at an even byte, so reads take the word pair straddling it.
@@ -73,12 +80,12 @@ struct Chunk {
 
 // The 8 values k .. k+7 (k % 8 == 0) of the weight row starting at byte `row`. All 8 share one block scale.
 fn dequant8(row: u32, k: u32) -> Chunk {
-  if (FORMAT == 0u) {
+  if (FORMAT == F32) {
     let w = (row >> 2u) + k;
     return Chunk(bitcast<vec4<f32>>(vec4<u32>(W[w], W[w + 1u], W[w + 2u], W[w + 3u])),
                  bitcast<vec4<f32>>(vec4<u32>(W[w + 4u], W[w + 5u], W[w + 6u], W[w + 7u])));
   }
-  if (FORMAT == 1u) {
+  if (FORMAT == F16) {
     let w = (row >> 2u) + (k >> 1u);
     let a = W[w];
     let b = W[w + 1u];
@@ -87,7 +94,7 @@ fn dequant8(row: u32, k: u32) -> Chunk {
     let low = vec4<u32>(0xffffu);
     return Chunk(halvesToF32(vec4<u32>(a, a >> 16u, b, b >> 16u) & low), halvesToF32(vec4<u32>(c, c >> 16u, d, d >> 16u) & low));
   }
-  if (FORMAT == 2u) {
+  if (FORMAT == Q4_0) {
     let block = row + (k >> 5u) * 18u;
     let d = halfToF32(halfAt(block));
     let i = k & 31u;
@@ -97,13 +104,13 @@ fn dequant8(row: u32, k: u32) -> Chunk {
     let n1 = (bytesOf(wordAt(q + 4u)) >> shift) & vec4<u32>(15u);
     return Chunk((vec4<f32>(n0) - 8.0) * d, (vec4<f32>(n1) - 8.0) * d);
   }
-  if (FORMAT == 8u) {
+  if (FORMAT == Q8_0) {
     let block = row + (k >> 5u) * 34u;
     let d = halfToF32(halfAt(block));
     let q = block + 2u + (k & 31u);
     return Chunk(signedBytesOf(wordAt(q)) * d, signedBytesOf(wordAt(q + 4u)) * d);
   }
-  if (FORMAT == 12u) {
+  if (FORMAT == Q4_K) {
     let block = row + (k >> 8u) * 144u;
     let dd = W[block >> 2u];
     let d = halfToF32(dd & 0xffffu);

@@ -48,7 +48,7 @@ override WG: u32 = 32u;
 override R: u32 = 1u;
 const ROWS = 4u;
 // Values per unit of work (see the header).
-override UNIT: u32 = select(select(8u, 32u, FORMAT == 2u || FORMAT == 8u), 64u, FORMAT == 12u || FORMAT == 14u);
+override UNIT: u32 = select(select(8u, 32u, FORMAT == Q4_0 || FORMAT == Q8_0), 64u, FORMAT == Q4_K || FORMAT == Q6_K);
 
 // Thread t's sums for activation row r at t·R + r.
 var<workgroup> partial: array<vec4<f32>, WG * R>;
@@ -239,25 +239,25 @@ fn plainUnit(row: u32, u: u32) -> Unit {
 }
 
 fn decodeUnit(row: u32, u: u32) -> Unit {
-  if (FORMAT == 2u) { return q4_0Unit(row, u); }
-  if (FORMAT == 8u) { return q8_0Unit(row, u); }
-  if (FORMAT == 12u) { return q4_KUnit(row, u); }
-  if (FORMAT == 14u) { return q6_KUnit(row, u); }
+  if (FORMAT == Q4_0) { return q4_0Unit(row, u); }
+  if (FORMAT == Q8_0) { return q8_0Unit(row, u); }
+  if (FORMAT == Q4_K) { return q4_KUnit(row, u); }
+  if (FORMAT == Q6_K) { return q6_KUnit(row, u); }
   return plainUnit(row, u);
 }
 
 // Unit u's activations of the row starting at vec4 index xq.
 fn loadUnitX(xq: u32, u: u32) -> XUnit {
-  if (FORMAT == 2u || FORMAT == 8u) {
+  if (FORMAT == Q4_0 || FORMAT == Q8_0) {
     let x = loadX32(xq + 8u * u);
     return XUnit(x, ZERO_X32, vec4<f32>(sumX32(x), 0.0, 0.0, 0.0));
   }
-  if (FORMAT == 12u) {
+  if (FORMAT == Q4_K) {
     let xa = loadX32(xq + 16u * u);
     let xb = loadX32(xq + 16u * u + 8u);
     return XUnit(xa, xb, vec4<f32>(sumX32(xa), sumX32(xb), 0.0, 0.0));
   }
-  if (FORMAT == 14u) {
+  if (FORMAT == Q6_K) {
     // Positions 128h + 32qq + l0 .. + 15 of super-block u / 4, for qq = 0..3: two quarters per X32.
     let q = xq + 64u * (u >> 2u) + 32u * ((u >> 1u) & 1u) + 4u * (u & 1u);
     let xa = X32(vec4<f32>(X[q]), vec4<f32>(X[q + 1u]), vec4<f32>(X[q + 2u]), vec4<f32>(X[q + 3u]),
@@ -273,10 +273,10 @@ fn loadUnitX(xq: u32, u: u32) -> XUnit {
 
 // One activation row's sum over one weight row's decoded unit.
 fn unitDot(w: Unit, x: XUnit) -> f32 {
-  if (FORMAT == 2u) { return w.c.x * (dotQ32(x.a, w.a) - 8.0 * x.s.x); }
-  if (FORMAT == 8u) { return w.c.x * dotQ32(x.a, w.a); }
-  if (FORMAT == 12u) { return (w.c.x * dotQ32(x.a, w.a) - w.c.z * x.s.x) + (w.c.y * dotQ32(x.b, w.b) - w.c.w * x.s.y); }
-  if (FORMAT == 14u) {
+  if (FORMAT == Q4_0) { return w.c.x * (dotQ32(x.a, w.a) - 8.0 * x.s.x); }
+  if (FORMAT == Q8_0) { return w.c.x * dotQ32(x.a, w.a); }
+  if (FORMAT == Q4_K) { return (w.c.x * dotQ32(x.a, w.a) - w.c.z * x.s.x) + (w.c.y * dotQ32(x.b, w.b) - w.c.w * x.s.y); }
+  if (FORMAT == Q6_K) {
     let s = vec4<f32>(dotLo16(x.a, w.a), dotHi16(x.a, w.a), dotLo16(x.b, w.b), dotHi16(x.b, w.b));
     return dot(w.c, s - 32.0 * x.s);
   }
