@@ -50,8 +50,8 @@ fn halvesToF32(h: vec4<u32>) -> vec4<f32> {
   return bitcast<vec4<f32>>(select(select(normal, special, e == vec4<u32>(31u)), subnormal, e == vec4<u32>(0u)));
 }
 
-// The same for one half in scalar ops: through the vec4 version a block scale cost four conversions (SwiftShader
-// computes every component), measured 25% of a Q4_0 matvec.
+// The same for one half in scalar ops: through the vec4 version a block scale would cost four conversions (a CPU
+// adapter such as SwiftShader computes every component).
 fn halfToF32(h: u32) -> f32 {
   let sign = (h & 0x8000u) << 16u;
   let e = (h >> 10u) & 0x1fu;

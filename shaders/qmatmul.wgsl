@@ -11,9 +11,8 @@
 // thread decodes BN·BK / 8 / (WG_X·WG_Y) 8-value chunks: four at 8×8), so each weight value is decoded once per BM
 // activation rows rather than once per row; each thread then accumulates an 8×8 block of outputs, strided by WG_Y
 // rows and WG_X columns, as dot products of 4-value runs of k in vec4 registers (SwiftShader spills private arrays
-// to memory). 8×8 threads with
-// 8×8 outputs each measured about 1.2× faster on SwiftShader than 16×16 threads with 4×4 (Q4_0 and Q4_K,
-// 1024×1024, M = 256): fewer invocations to switch between at each barrier, 16 FMAs per workgroup-memory load.
+// to memory). 8×8 threads with 8×8 outputs each rather than 16×16 threads with 4×4: fewer invocations to switch
+// between at each barrier on a CPU adapter, 16 FMAs per workgroup-memory load.
 // The f32 weight tile lives only in workgroup memory: no f32 copy of W is ever written.
 //
 // Requires K % 8 == 0 (and K a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K).

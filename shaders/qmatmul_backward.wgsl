@@ -9,9 +9,8 @@
 // by BN = 32. Per step a workgroup stages a BM×BN tile of dY and dequantises a BN×BK tile of W into workgroup
 // memory (each thread decodes four 8-value chunks of weight rows); each thread accumulates 8 rows (strided by 8)
 // × 8 columns (4 consecutive, twice, 32 apart) of dX in vec4 registers: 16 vec4 FMAs per 10 workgroup-memory
-// loads. 8×8 threads as in the tiled forward (shaders/qmatmul.wgsl): a quarter of the invocations to switch between
-// at each barrier on SwiftShader, where the former 16×16 threads made this kernel a large share of the tiny-model
-// training step. No f32 copy of W is ever written.
+// loads. 8×8 threads as in the tiled forward (shaders/qmatmul.wgsl): few invocations to switch between at each
+// barrier on a CPU adapter (SwiftShader). No f32 copy of W is ever written.
 //
 // Requires K % 8 == 0 (and K a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K).
 

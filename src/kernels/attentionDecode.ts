@@ -53,9 +53,7 @@ export const DECODE_COMBINE_PARAMS = uniformLayout('attention_decode_combine', {
 
 /**
  * Threads per decode workgroup: 64 on a GPU (two keys and half a 4-dim column each at head dim 128), one SIMD group
- * of 4 on a CPU adapter, where every barrier switches between all invocations. SwiftShader, 12 heads on 4 KV heads
- * of dim 128 (the ~500M bench model), best of 7: 70 cached keys 7.4 ms with the former 128 threads and tree
- * reductions, 0.7 ms now; 1000 keys 153 ms, 13 ms.
+ * of 4 on a CPU adapter, where every barrier switches between all invocations.
  */
 export function attentionDecodeThreads(rec: Recorder): number {
   return isCpuAdapter(rec.gpu.info) ? 4 : 64;

@@ -52,9 +52,7 @@ function threadsToCover(n: number, cap: number): number {
  * The workgroup shape for a problem: never wider than the output (LoRA's rank-8 sides would leave most of a 64-wide
  * tile idle), at most 16×16 on a GPU. A CPU adapter runs a workgroup as one task whose barriers switch between all
  * its invocations: there 8 threads (8×8 for outputs at least 128 on both sides, where bigger tiles save loads).
- * SwiftShader, loaded 2-core machine, ms per dispatch (16×16 → this choice): LoRA shapes of stories260K's 288 training
- * tokens: 288×8×64 x·Aᵀ 7.6 → 0.6, 288×64×8 h·Bᵀ 4.6 → 1.0, 288×8×64 dy·B 6.8 → 0.6; 288×172×64 17 → 11;
- * 512³ 220–235 (8×8 about the same).
+ * The bench suite `matmul` times this choice against a fixed 16×16-thread tile on LoRA's shapes.
  */
 export function matmulThreads(kind: MatmulAdapterKind, M: number, N: number): MatmulThreads {
   if (kind === 'cpu') {

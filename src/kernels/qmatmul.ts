@@ -24,8 +24,7 @@ const MATVEC_GROUP_ROWS = 8;
 
 /**
  * Threads per matvec workgroup, splitting K between them: a GPU wants a warp's worth reading neighbouring blocks;
- * a CPU adapter one SIMD group of 4 lanes (SwiftShader, Q4_K 4096×1536: WG 4 is 2.7× faster than WG 32, which
- * spends its time switching invocations at the barrier).
+ * a CPU adapter one SIMD group of 4 lanes (a wider group spends its time switching invocations at the barrier).
  */
 export function matvecThreads(rec: Recorder): number {
   return isCpuAdapter(rec.gpu.info) ? 4 : 32;
@@ -37,8 +36,7 @@ const TILED_ROWS_PER_THREAD = 8; // shaders/qmatmul.wgsl: each thread owns 8 row
 /**
  * Thread rows of a tiled qmatmul workgroup (WG_Y; 8 columns of threads always): just enough 8-row strips to cover M,
  * at most 8 (a 64-row tile). Fewer activation rows than a 64-row tile would otherwise decode every weight tile for
- * rows that do not exist. SwiftShader, 1024×1024 (loaded 2-core machine): Q4_K M = 16 397 → 96 ms, Q4_0 M = 32
- * 412 → 156 ms.
+ * rows that do not exist.
  */
 export function tiledThreadRows(M: number): number {
   let rows = 1;
@@ -50,8 +48,7 @@ const BACKWARD_TILE_K = 64;
 /**
  * Up to this many activation rows the matrix-vector kernel (one workgroup decodes its weights once for all M ≤ 8
  * rows) beats staging 64-row tiles of which only a few rows are used (src/model/batchMemory.ts sizes batched decode
- * steps by it). Measured on SwiftShader before the multi-row matvec, 1536×1536, matvec/tiled time: Q4_0 0.11 at
- * M = 4, 0.21 at 8; Q4_K and Q6_K 0.2–0.35 at 8; decoding the weights once per 8 rows only widens the margin.
+ * steps by it).
  */
 export const MATVEC_MAX_ROWS = 8;
 

@@ -80,8 +80,8 @@ export class Model {
    */
   static async load(gpu: Gpu, source: Blob | ByteSource, options: ModelLoadOptions = {}): Promise<Model> {
     const name = sourceName(source, 'model');
-    // Refuse tensor types no kernel decodes while reading the header, naming the tensor: before this, the memory
-    // planner reported them as "does not fit this GPU", which sends the user after the wrong problem.
+    // Refuse tensor types no kernel decodes while reading the header, naming the tensor: later, the memory planner
+    // would report them as "does not fit this GPU", which sends the user after the wrong problem.
     const file = await readGguf(source, { name, supportedTypes: QUANT_FORMATS });
     const config = modelConfigFromGguf(file);
     const maxContext = options.maxContext ?? Math.min(config.contextLength, 2048);
