@@ -48,12 +48,16 @@ export interface AcquireOptions {
   disableF16?: boolean;
 }
 
-/** Finds an adapter and opens a device with the largest limits and the optional features it has. */
+export function requestAdapter(gpu: GPU, options: AcquireOptions = {}): Promise<GPUAdapter | null> {
+  return gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+}
+
+/** In the browser: finds an adapter and opens a device (`openDevice`), or says what to check in Chrome. */
 export async function acquireDevice(gpu: GPU | undefined, options: AcquireOptions = {}): Promise<AcquiredDevice> {
   if (!gpu) {
     throw webGpuMissingError();
   }
-  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  const adapter = await requestAdapter(gpu, options);
   if (!adapter) {
     throw new LabError(
       'No WebGPU adapter was found.',
@@ -61,6 +65,11 @@ export async function acquireDevice(gpu: GPU | undefined, options: AcquireOption
       'Your GPU or driver may be blocked for WebGPU: check chrome://gpu, update the driver, or try chrome://flags/#enable-unsafe-webgpu.',
     );
   }
+  return openDevice(adapter, options);
+}
+
+/** Opens a device on `adapter` with the largest limits and the optional features it has. */
+export async function openDevice(adapter: GPUAdapter, options: AcquireOptions = {}): Promise<AcquiredDevice> {
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS_TO_MAXIMISE) {
     const value = adapter.limits[name];

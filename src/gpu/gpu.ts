@@ -1,4 +1,4 @@
-import { acquireDevice, type AcquireOptions, type AdapterDescription, type GpuFeatures } from './acquire';
+import { acquireDevice, openDevice, type AcquiredDevice, type AcquireOptions, type AdapterDescription, type GpuFeatures } from './acquire';
 import { BufferAllocator, type AllocOptions, type TrackedBuffer } from './allocator';
 import { PipelineCache } from './pipelines';
 import { Recorder } from './recorder';
@@ -62,7 +62,15 @@ export class Gpu {
   }
 
   static async create(gpu: GPU | undefined, shaders: ShaderLibrary, options: AcquireOptions = {}): Promise<Gpu> {
-    const acquired = await acquireDevice(gpu, options);
+    return Gpu.from(await acquireDevice(gpu, options), shaders);
+  }
+
+  /** On an adapter already found (Node chooses its Vulkan driver itself: see node.ts). */
+  static async open(adapter: GPUAdapter, shaders: ShaderLibrary, options: AcquireOptions = {}): Promise<Gpu> {
+    return Gpu.from(await openDevice(adapter, options), shaders);
+  }
+
+  private static from(acquired: AcquiredDevice, shaders: ShaderLibrary): Gpu {
     return new Gpu(acquired.device, acquired.info, acquired.features, shaders);
   }
 
