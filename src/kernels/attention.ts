@@ -36,14 +36,12 @@ export interface AttentionOptions {
   tiling?: AttentionTilingKind;
 }
 
+/** The shape fields the forward and backward attention kernels' parameters begin with, packed from a resolved shape. */
+export const ATTENTION_SHAPE_FIELDS = { qLen: 'u32', kvLen: 'u32', nHeads: 'u32', nKvHeads: 'u32', scale: 'f32', window: 'u32' } as const;
+
 /** The parameters of shaders/attention_rows.wgsl, which both query-row kernels include. */
 export const ATTENTION_ROWS_PARAMS = uniformLayout(['attention', 'attention_backward_q'], {
-  qLen: 'u32',
-  kvLen: 'u32',
-  nHeads: 'u32',
-  nKvHeads: 'u32',
-  scale: 'f32',
-  window: 'u32',
+  ...ATTENTION_SHAPE_FIELDS,
   kvStrideToken: 'u32',
   kvStrideHead: 'u32',
   kvStrideBatch: 'u32',
@@ -67,12 +65,7 @@ export function checkHeadDim(headDim: number, rowThreads: number, where: string)
 export function attentionRowsParams(s: ResolvedAttentionShape, layout: KvLayout, where: string): PackedUniforms {
   const strides = kvStrides(s, layout, where);
   return ATTENTION_ROWS_PARAMS.pack({
-    qLen: s.qLen,
-    kvLen: s.kvLen,
-    nHeads: s.nHeads,
-    nKvHeads: s.nKvHeads,
-    scale: s.scale,
-    window: s.window,
+    ...s,
     kvStrideToken: strides.token,
     kvStrideHead: strides.head,
     kvStrideBatch: strides.batch,

@@ -2,7 +2,7 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv, grid2d } from '../gpu/grid';
 import { uniformLayout } from '../gpu/uniforms';
 import { resolveAttentionShape, type AttentionShape } from './attentionShape';
-import { attentionRowsParams, checkHeadDim, type AttentionOptions } from './attention';
+import { ATTENTION_SHAPE_FIELDS, attentionRowsParams, checkHeadDim, type AttentionOptions } from './attention';
 import { attentionTilingKind, keyRowTiling, queryRowTiling } from './attentionTiling';
 
 export interface AttentionBackwardBuffers {
@@ -28,14 +28,7 @@ const ROW_THREADS = 4; // the head dims every tiling can split
 
 export const ROW_DOT_PARAMS = uniformLayout('attention_backward_rowdot', { rows: 'u32', qLen: 'u32', nHeads: 'u32' });
 
-export const KEY_ROWS_PARAMS = uniformLayout('attention_backward_kv', {
-  qLen: 'u32',
-  kvLen: 'u32',
-  nHeads: 'u32',
-  nKvHeads: 'u32',
-  scale: 'f32',
-  window: 'u32',
-});
+export const KEY_ROWS_PARAMS = uniformLayout('attention_backward_kv', ATTENTION_SHAPE_FIELDS);
 
 /**
  * Records the attention backward pass: D = rowsum(dO∘O) (attention_backward_rowdot.wgsl), then dQ
@@ -87,6 +80,6 @@ export function attentionBackward(
     },
     [buffers.q, buffers.k, buffers.v, segStart, buffers.dOut, buffers.lse, buffers.rowDot, buffers.dk, buffers.dv],
     [ceilDiv(s.kvLen, kvTiling.rows), s.nKvHeads, s.batch],
-    KEY_ROWS_PARAMS.pack({ qLen: s.qLen, kvLen: s.kvLen, nHeads: s.nHeads, nKvHeads: s.nKvHeads, scale: s.scale, window: s.window }),
+    KEY_ROWS_PARAMS.pack(s),
   );
 }
