@@ -48,6 +48,7 @@ export interface AcquireOptions {
   disableF16?: boolean;
 }
 
+/** The adapter the system offers for the power preference, or null where it offers none. */
 export function requestAdapter(gpu: GPU, options: AcquireOptions = {}): Promise<GPUAdapter | null> {
   return gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
 }
