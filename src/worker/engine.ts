@@ -7,7 +7,7 @@ import { generate, type GenerateResult } from '../model/generate';
 import { generateBatch } from '../model/generateBatch';
 import { Tokenizer, vocabFromGguf } from '../tokenizer';
 import { JobRegistry, type RunningJob } from './jobs';
-import { DatasetWorkspace, type AddShardsResult, type DataSummary, type EvalSetSummary } from './datasets';
+import { DatasetWorkspace, type AddShardsResult, type DataSummary, type DatasetOptions, type EvalSetSummary } from './datasets';
 import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainingPlan, type TrainRequest } from './training';
 import { AdapterLibrary, pickPeftFiles, type AdapterSummary, type ExportedFile } from './adapterLibrary';
 import { GpuAdapters } from './gpuAdapters';
@@ -39,7 +39,7 @@ export class Engine implements LabEngineApi {
   private gpu: Gpu | undefined;
   private readonly jobs = new JobRegistry();
   private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo } | undefined;
-  private readonly datasets = new DatasetWorkspace();
+  private readonly datasets: DatasetWorkspace;
   private readonly gpuAdapters = new GpuAdapters();
   private readonly library: AdapterLibrary;
   private readonly trainingRuns: TrainingRuns;
@@ -51,12 +51,15 @@ export class Engine implements LabEngineApi {
    * `evaluationEnv`: where evaluation runs are kept and sample problems found (OPFS and fetch in the page).
    * `storage`: where training runs, the adapters library and kept model files live (OPFS in the page; a
    * directory or memory in Node) — an Engine over the same storage after a reload finds them all again.
+   * `datasets`: how shards are cleaned and whether their examples are kept (the page keeps them to train on).
    */
   constructor(
     private readonly openGpu: () => Promise<Gpu>,
     private readonly evaluationEnv: EvaluationEnvironment = browserEvaluationEnvironment(),
     private readonly storage: LabStorage = browserLabStorage(),
+    datasets: DatasetOptions = {},
   ) {
+    this.datasets = new DatasetWorkspace(datasets);
     this.library = new AdapterLibrary(storage);
     this.trainingRuns = new TrainingRuns(storage, this.library);
     this.keptFiles = new KeptModels(storage);
