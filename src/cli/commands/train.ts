@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, openAsBlob, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openAsBlob, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { CliCommand, CliIo } from '../command';
 import { CliUsageError } from '../command';
@@ -85,6 +85,7 @@ current step and saves.
       // The smallest inference buffers the model allows: training brings its own.
       await engine.loadModel(await openFileSource(modelPath), 'load', undefined, { maxContext: MODEL_CONTEXT, maxStepTokens: MODEL_CONTEXT });
       const metricsPath = join(out, 'metrics.jsonl');
+      mkdirSync(out, { recursive: true });
       // A resumed run replays its stored steps first, so the file is written whole either way.
       writeFileSync(metricsPath, '');
       let steps = run?.steps ?? 0;
