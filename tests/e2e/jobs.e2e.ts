@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, openLabBrowser, panel, watchPageErrors, loadBundledModel } from './lab';
+import { ARTIFACTS, openLabBrowser, panel, watchPageErrors, loadBundledModel, loadSampleShard } from './lab';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
 
@@ -67,8 +67,7 @@ describe('one job on the model at a time', () => {
     await page.goto(lab.url);
     await loadBundledModel(page);
     const alone = await generateGreedy(page);
-    await page.getByTestId('load-sample-shard').click();
-    await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
+    await loadSampleShard(page);
     await page.getByTestId('train-name').fill('busy');
     await page.getByTestId('train-steps').fill('500');
     await page.getByTestId('train-seqlen').fill('128');
@@ -93,8 +92,7 @@ describe('one job on the model at a time', () => {
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
     await loadBundledModel(page);
-    await page.getByTestId('load-sample-shard').click();
-    await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
+    await loadSampleShard(page);
     const budget = page.getByTestId('memory-budget');
     await budget.fill('0.001');
     await budget.press('Enter');

@@ -7,7 +7,7 @@ import { cancelOnInterrupt, cliEngine } from '../engine';
 import { LabError } from '../../errors';
 import { openFileSource } from '../../formats/nodeFileSource';
 import { PROJECTIONS, type Projection } from '../../model/tensorNames';
-import { HARD, NORMAL, parseStageRule } from '../../data/curriculum';
+import { describeStageRule, HARD, NORMAL, parseStageRule } from '../../data/curriculum';
 import { checkTrainConfig, type TrainConfig } from '../../train/config';
 import type { StepMetrics } from '../../train/trainer';
 import type { Engine } from '../../worker/engine';
@@ -93,6 +93,8 @@ current step and saves.
       const onPlanned = (plan: TrainingPlan) => {
         steps = plan.steps;
         io.err(`data: ${plan.trainRows} training rows of ${request!.seqLen} tokens; ${plan.steps} steps = ${plan.epochs.toFixed(2)} epochs\n`);
+        const curriculum = request!.curriculum;
+        if (curriculum) io.err(`curriculum (${describeStageRule(curriculum.rule)}): ${curriculum.stages.join(', then ')}\n`);
       };
       const adapter = await cancelOnInterrupt(engine, 'train', io, 'stopping after this step…\n', () =>
         run ? engine.resumeTraining(run.runId, 'train', onMetrics) : engine.train(request!, 'train', onMetrics, onPlanned),
