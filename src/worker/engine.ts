@@ -375,7 +375,7 @@ export class Engine implements LabEngineApi {
   async deleteAdapter(id: string): Promise<void> {
     await this.library.get(id);
     // Its GPU copy may be what a running generation or evaluation reads.
-    await this.jobs.run({ id: newInternalJobId('delete-adapter'), label: `deleting adapter "${id}"`, usesModel: true, action: 'deleteAdapter' }, async () => {
+    await this.modelJob(newInternalJobId('delete-adapter'), `deleting adapter "${id}"`, 'deleteAdapter', async () => {
       this.gpuAdapters.drop(this.loaded?.model, id);
       await this.library.delete(id);
     });
