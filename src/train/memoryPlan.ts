@@ -6,6 +6,7 @@ import { loraLayout, type LoraConfig } from '../model/lora';
 import { trainingBufferBytes } from '../model/trainingBuffers';
 import { gradNormPartialCount } from '../kernels/gradNorm';
 import type { MemoryPlan } from '../model/memoryPlan';
+import type { TrainConfig } from './config';
 
 export interface TrainingPlanOptions {
   /** GPU bytes of the frozen weights as loaded (planInferenceMemory's "weights" item). */
@@ -56,6 +57,29 @@ export function planTrainingMemory(model: ModelConfig, limits: Pick<GpuLimits, '
     problems.push(`needs ${formatBytes(totalBytes)} of GPU memory but ${formatBytes(o.budgetBytes)} is available (lower the batch or sequence length)`);
   }
   return { context: o.seqLen, stepTokens: T, items, totalBytes, problems };
+}
+
+/**
+ * The plan of training with `config` on a model loaded with the inference plan `loaded` (Model.memoryPlan: its
+ * weights, then its KV cache and step buffers, which stay allocated while training).
+ */
+export function planTrainingOnLoadedModel(
+  model: ModelConfig,
+  loaded: MemoryPlan,
+  limits: Pick<GpuLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>,
+  config: Pick<TrainConfig, 'lora' | 'batch' | 'seqLen' | 'lossChunkRows'>,
+  budgetBytes?: number,
+): MemoryPlan {
+  const weightBytes = loaded.items.find((i) => i.label === 'weights')?.bytes ?? 0;
+  return planTrainingMemory(model, limits, {
+    weightBytes,
+    modelBufferBytes: loaded.totalBytes - weightBytes,
+    lora: config.lora,
+    batch: config.batch,
+    seqLen: config.seqLen,
+    lossChunkRows: config.lossChunkRows,
+    budgetBytes,
+  });
 }
 
 /** Refuses a training plan that does not fit, with the numbers. */

@@ -21,10 +21,12 @@ import type { ModelIdentity } from './modelIdentity';
 import type { KeptModel, StorageUsage } from './keptModels';
 import type { ScalingProgress, ScalingRequest, ScalingResult } from './scaling';
 import type { ByteSource } from '../formats/byteSource';
+import type { RunningJob } from './jobs';
 
 export type { AdapterSummary, InterruptedRun, ExportedFile, TrainingDataDescription } from './training';
 export type { TrainingPlan, TrainRequest } from './trainRequest';
 export type { ModelIdentity } from './modelIdentity';
+export type { RunningJob } from './jobs';
 export type { KeptModel, StorageUsage } from './keptModels';
 export type { ScalingPoint, ScalingProgress, ScalingRequest, ScalingResult } from './scaling';
 export type { StepMetrics } from '../train/trainer';
@@ -98,6 +100,12 @@ export interface GenerateRequest {
   stop?: string[];
 }
 
+/** Several prompts decoded together (`generateBatch`): each gets what `generate` gives it alone. */
+export interface GenerateBatchRequest extends Omit<GenerateRequest, 'prompt'> {
+  /** Prompts decoded together at most (default 8). */
+  batchSize?: number;
+}
+
 export interface LabEngineApi {
   /** Opens the WebGPU device. Rejects with a message saying what to do when WebGPU or an adapter is missing. */
   init(): Promise<GpuStatus>;
@@ -128,7 +136,22 @@ export interface LabEngineApi {
   modelInfo(): Promise<ModelInfo | undefined>;
   /** Generates from the loaded model, streaming text pieces as they become certain. */
   generate(request: GenerateRequest, jobId: string, onText?: (text: string) => void): Promise<GenerateResult>;
+  /** Generates for every prompt, decoding several together; the results in prompt order. */
+  generateBatch(prompts: string[], request: GenerateBatchRequest, jobId: string): Promise<GenerateResult[]>;
   cancel(jobId: string): Promise<boolean>;
+  /**
+   * The job policy: one job at a time uses the loaded model (generation, evaluation, training, loading, adapter
+   * switches share its KV cache and adapter); starting another is refused with a message naming the one running.
+   * `watcher` is called now with the model job running (or undefined) and again whenever that changes, so the
+   * page can show it on the buttons that would be refused.
+   */
+  watchJobs(watcher: (job: RunningJob | undefined) => void): Promise<void>;
+  /**
+   * GPU memory the lab may use, in bytes, or null for none (browsers do not report the GPU's memory; the device's
+   * buffer limits are always checked). A model or training run whose memory plan needs more is refused before
+   * anything is allocated, with the plan's numbers.
+   */
+  setMemoryBudget(bytes: number | null): Promise<void>;
   /**
    * Evaluates the loaded model on a benchmark (a dropped JSONL file, a loaded shard's answered rows, or the lab's
    * sample problems): greedy answers, graded as they finish, one progress event per problem carrying its record.
@@ -200,7 +223,15 @@ export interface LabEngineApi {
   scalingExperiment(request: ScalingRequest, jobId: string, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult>;
 }
 
-export interface LoadModelOptions {
+/** The model's inference buffers (Model.load's defaults: the model's context, at most 2048; 256-token steps). */
+export interface ModelSizes {
+  /** Positions the KV cache holds. */
+  maxContext?: number;
+  /** Tokens per forward step during prefill. */
+  maxStepTokens?: number;
+}
+
+export interface LoadModelOptions extends ModelSizes {
   /** Copy the file into the browser's storage after loading it. */
   keep?: boolean;
 }

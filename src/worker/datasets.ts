@@ -22,6 +22,13 @@ export interface DataSummary {
   stats: DatasetStats;
 }
 
+export interface DatasetOptions {
+  /** Words an n-gram shares with an evaluation problem to count as contamination (default DEFAULT_NGRAM_WORDS). */
+  ngramWords?: number;
+  /** Keep the examples to train on (default); false only reports on the shards, for files too large to hold. */
+  keepExamples?: boolean;
+}
+
 export interface AddShardsResult {
   added: ShardReport[];
   /**
@@ -47,9 +54,14 @@ function nameOf(blob: Blob, fallback: string): string {
 export class DatasetWorkspace {
   private files: { blob: Blob; name: string; fields?: FieldMap }[] = [];
   private evalSets: { blob: Blob; name: string; examples: Example[]; unit: ShardReport['unit'] }[] = [];
-  private collection = new ShardCollection();
+  private collection: ShardCollection;
 
-  constructor(private readonly ngramWords = DEFAULT_NGRAM_WORDS) {}
+  private readonly ngramWords: number;
+
+  constructor(private readonly options: DatasetOptions = {}) {
+    this.ngramWords = options.ngramWords ?? DEFAULT_NGRAM_WORDS;
+    this.collection = new ShardCollection({ keepExamples: options.keepExamples });
+  }
 
   /** `fields` maps the layout of every file in this call (for layouts that are not detected). */
   async addShards(blobs: Blob[], onProgress?: (name: string, read: number, total: number) => void, fields?: FieldMap): Promise<AddShardsResult> {
@@ -112,7 +124,7 @@ export class DatasetWorkspace {
   private async rebuild(): Promise<void> {
     const index = new ContaminationIndex(this.ngramWords);
     for (const e of this.evalSets) index.add(evalItems(e.examples, e.name, e.unit));
-    const collection = new ShardCollection({ contamination: index });
+    const collection = new ShardCollection({ contamination: index, keepExamples: this.options.keepExamples });
     for (const f of this.files) await collection.add(f.blob, f.name, { fields: f.fields });
     this.collection = collection;
   }

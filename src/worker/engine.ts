@@ -1,13 +1,13 @@
 import type { Gpu } from '../gpu/gpu';
 import { describeAdapter } from '../gpu/acquire';
-import type { GenerateRequest, GpuStatus, LabEngineApi, LoadModelOptions, MatmulCheckRequest, MatmulCheckResult, ModelInfo, Progress } from './api';
+import type { GenerateBatchRequest, GenerateRequest, GpuStatus, LabEngineApi, LoadModelOptions, MatmulCheckRequest, MatmulCheckResult, ModelInfo, ModelSizes, Progress } from './api';
 import type { CompareRunsOptions, EvaluationRunSummary } from './api';
 import { Model } from '../model/model';
 import { generate, type GenerateResult } from '../model/generate';
-import { planInferenceMemory } from '../model/memoryPlan';
+import { generateBatch } from '../model/generateBatch';
 import { Tokenizer, vocabFromGguf } from '../tokenizer';
-import { JobRegistry } from './jobs';
-import { DatasetWorkspace, type AddShardsResult, type DataSummary, type EvalSetSummary } from './datasets';
+import { JobRegistry, type RunningJob } from './jobs';
+import { DatasetWorkspace, type AddShardsResult, type DataSummary, type DatasetOptions, type EvalSetSummary } from './datasets';
 import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainingPlan, type TrainRequest } from './training';
 import { AdapterLibrary, pickPeftFiles, type AdapterSummary, type ExportedFile } from './adapterLibrary';
 import { GpuAdapters } from './gpuAdapters';
@@ -39,22 +39,27 @@ export class Engine implements LabEngineApi {
   private gpu: Gpu | undefined;
   private readonly jobs = new JobRegistry();
   private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo } | undefined;
-  private readonly datasets = new DatasetWorkspace();
+  private readonly datasets: DatasetWorkspace;
   private readonly gpuAdapters = new GpuAdapters();
   private readonly library: AdapterLibrary;
   private readonly trainingRuns: TrainingRuns;
   private readonly keptFiles: KeptModels;
+  /** GPU memory the lab may use (browsers do not report it): loading and training plans above it are refused. */
+  private memoryBudgetBytes: number | undefined;
 
   /**
    * `evaluationEnv`: where evaluation runs are kept and sample problems found (OPFS and fetch in the page).
    * `storage`: where training runs, the adapters library and kept model files live (OPFS in the page; a
    * directory or memory in Node) — an Engine over the same storage after a reload finds them all again.
+   * `datasets`: how shards are cleaned and whether their examples are kept (the page keeps them to train on).
    */
   constructor(
     private readonly openGpu: () => Promise<Gpu>,
     private readonly evaluationEnv: EvaluationEnvironment = browserEvaluationEnvironment(),
     private readonly storage: LabStorage = browserLabStorage(),
+    datasets: DatasetOptions = {},
   ) {
+    this.datasets = new DatasetWorkspace(datasets);
     this.library = new AdapterLibrary(storage);
     this.trainingRuns = new TrainingRuns(storage, this.library);
     this.keptFiles = new KeptModels(storage);
@@ -80,12 +85,8 @@ export class Engine implements LabEngineApi {
 
   async checkMatmul(request: MatmulCheckRequest, jobId: string, onProgress?: (p: Progress) => void): Promise<MatmulCheckResult> {
     const gpu = this.requireGpu();
-    const signal = this.jobs.start(jobId);
-    try {
-      return await checkMatmul(gpu, request, signal, onProgress);
-    } finally {
-      this.jobs.finish(jobId);
-    }
+    const job = { id: jobId, label: 'the GPU check', usesModel: false, action: 'checkMatmul' };
+    return this.jobs.run(job, (signal) => checkMatmul(gpu, request, signal, onProgress));
   }
 
   async loadModel(file: Blob | ByteSource, jobId: string, onProgress?: (p: Progress) => void, options: LoadModelOptions = {}): Promise<ModelInfo> {
@@ -93,8 +94,8 @@ export class Engine implements LabEngineApi {
     const toKeep = options.keep ? keepable(file) : undefined;
     // Before anything is read: a 4 GB file the storage cannot hold is refused with the numbers, not after the load.
     if (toKeep) await this.keptFiles.checkRoom(toKeep.size, fileName);
-    return this.withModelJob(jobId, async (signal) => {
-      const info = await this.load(file, fileName, signal, onProgress);
+    return this.withModelJob(jobId, fileName, async (signal) => {
+      const info = await this.load(file, fileName, signal, onProgress, options);
       if (toKeep) {
         await this.keptFiles.keep(toKeep, fileName, info.identity, {
           signal,
@@ -111,7 +112,7 @@ export class Engine implements LabEngineApi {
 
   async loadKeptModel(name: string, jobId: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
     const file = await this.keptFiles.open(name);
-    return this.withModelJob(jobId, (signal) => this.load(file, name, signal, onProgress));
+    return this.withModelJob(jobId, name, (signal) => this.load(file, name, signal, onProgress));
   }
 
   async forgetModel(name: string): Promise<void> {
@@ -122,27 +123,21 @@ export class Engine implements LabEngineApi {
     return this.storage.usage();
   }
 
-  /** Runs `work` as a job that replaces the loaded model, refused while another job uses the loaded one. */
-  private async withModelJob(jobId: string, work: (signal: AbortSignal) => Promise<ModelInfo>): Promise<ModelInfo> {
+  /** Runs `work` as a job that replaces the loaded model: a model job, since replacing it under another would free it. */
+  private async withModelJob(jobId: string, fileName: string, work: (signal: AbortSignal) => Promise<ModelInfo>): Promise<ModelInfo> {
     this.requireGpu();
-    if (this.jobs.ids.length > 0) {
-      // Generation, evaluation and training hold the loaded model; replacing it under them would free it.
-      throw new LabError('a job is still running on the loaded model', 'loadModel', 'Stop it, or wait until it finishes, then load the new model.');
-    }
-    const signal = this.jobs.start(jobId);
-    try {
-      return await work(signal);
-    } finally {
-      this.jobs.finish(jobId);
-    }
+    return this.jobs.run({ id: jobId, label: `loading ${fileName}`, usesModel: true, action: 'loadModel' }, work);
   }
 
-  private async load(file: Blob | ByteSource, fileName: string, signal: AbortSignal, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+  private async load(file: Blob | ByteSource, fileName: string, signal: AbortSignal, onProgress?: (p: Progress) => void, sizes: ModelSizes = {}): Promise<ModelInfo> {
     const gpu = this.requireGpu();
     const started = performance.now();
     const model = await Model.load(gpu, file, {
       signal,
       onProgress: (p) => onProgress?.({ done: p.bytesDone, total: p.bytesTotal, unit: 'bytes', message: p.tensor }),
+      maxContext: sizes.maxContext,
+      maxStepTokens: sizes.maxStepTokens,
+      budgetBytes: this.memoryBudgetBytes,
     });
     try {
       const tokenizer = new Tokenizer(vocabFromGguf(model.file, fileName));
@@ -160,7 +155,7 @@ export class Engine implements LabEngineApi {
         parameters,
         bytesByType,
         tokenizer: tokenizer.vocab.model === 'llama' ? 'SentencePiece' : `byte-level BPE (${tokenizer.vocab.pre})`,
-        memoryPlan: planInferenceMemory(model.file, model.config, gpu.limits, { maxContext: model.cache.maxCtx, maxStepTokens: 256 }),
+        memoryPlan: model.memoryPlan(),
         loadSeconds: (performance.now() - started) / 1000,
       };
       // The adapters on the GPU were made for the old model's shapes.
@@ -179,13 +174,30 @@ export class Engine implements LabEngineApi {
   }
 
   async generate(request: GenerateRequest, jobId: string, onText?: (text: string) => void): Promise<GenerateResult> {
-    if (!this.loaded) throw new LabError('no model is loaded', 'generate', 'Load a GGUF model first.');
-    const signal = this.jobs.start(jobId);
-    try {
-      return await generate(this.loaded.model, this.loaded.tokenizer, request.prompt, { ...request, signal, onText });
-    } finally {
-      this.jobs.finish(jobId);
+    const { model, tokenizer, info } = this.requireModel('generate');
+    return this.modelJob(jobId, `generation from ${info.fileName}`, 'generate', (signal) => generate(model, tokenizer, request.prompt, { ...request, signal, onText }));
+  }
+
+  async generateBatch(prompts: string[], request: GenerateBatchRequest, jobId: string): Promise<GenerateResult[]> {
+    const { model, tokenizer, info } = this.requireModel('generate');
+    const label = `generation of ${prompts.length} prompts from ${info.fileName}`;
+    return this.modelJob(jobId, label, 'generate', (signal) => generateBatch(model, tokenizer, prompts, { ...request, signal }));
+  }
+
+  /** Runs `work` as a job on the loaded model: refused while another one runs (jobs.ts). */
+  private modelJob<T>(jobId: string, label: string, action: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.jobs.run({ id: jobId, label, usesModel: true, action }, work);
+  }
+
+  async watchJobs(watcher: (job: RunningJob | undefined) => void): Promise<void> {
+    this.jobs.watch(watcher);
+  }
+
+  async setMemoryBudget(bytes: number | null): Promise<void> {
+    if (bytes !== null && !(Number.isFinite(bytes) && bytes > 0)) {
+      throw new LabError(`memory budget ${bytes} bytes must be a positive number`, 'setMemoryBudget', 'Give the GPU memory the lab may use, or none for no budget.');
     }
+    this.memoryBudgetBytes = bytes ?? undefined;
   }
 
   async cancel(jobId: string): Promise<boolean> {
@@ -198,12 +210,8 @@ export class Engine implements LabEngineApi {
   }
 
   async evaluate(request: EvaluationRequest, jobId: string, onProgress?: (p: EvaluationProgress) => void): Promise<EvaluationOutcome> {
-    const signal = this.jobs.start(jobId);
-    try {
-      return await this.evaluateLoaded(request, signal, onProgress);
-    } finally {
-      this.jobs.finish(jobId);
-    }
+    const { info } = this.requireModel('evaluate');
+    return this.modelJob(jobId, `evaluation of ${info.fileName}`, 'evaluate', (signal) => this.evaluateLoaded(request, signal, onProgress));
   }
 
   /** Evaluates the loaded model with the adapter in use; the run is named after the adapter and listed with it. */
@@ -280,12 +288,8 @@ export class Engine implements LabEngineApi {
   }
 
   async train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void, onPlanned?: (plan: TrainingPlan) => void): Promise<AdapterSummary> {
-    const signal = this.jobs.start(jobId);
-    try {
-      return await this.trainOn(this.datasets.examples(), request, signal, onMetrics, onPlanned);
-    } finally {
-      this.jobs.finish(jobId);
-    }
+    this.requireModel('train');
+    return this.modelJob(jobId, `training "${request.name}"`, 'train', (signal) => this.trainOn(this.datasets.examples(), request, signal, onMetrics, onPlanned));
   }
 
   private async trainOn(
@@ -308,14 +312,11 @@ export class Engine implements LabEngineApi {
   async resumeTraining(runId: string, jobId: string, onMetrics?: (m: StepMetrics) => void): Promise<AdapterSummary> {
     if (!this.loaded) requireModel(undefined, await this.trainingRuns.modelOf(runId), 'resumeTraining');
     const context = this.trainingContext();
-    const signal = this.jobs.start(jobId);
-    try {
+    return this.modelJob(jobId, `training "${runId}"`, 'resumeTraining', async (signal) => {
       const { summary, adapter } = await this.trainingRuns.resume(context, runId, signal, onMetrics);
       this.gpuAdapters.put(context.model, summary.id, adapter);
       return summary;
-    } finally {
-      this.jobs.finish(jobId);
-    }
+    });
   }
 
   async discardRun(runId: string): Promise<void> {
@@ -331,7 +332,13 @@ export class Engine implements LabEngineApi {
   }
 
   async useAdapter(id: string | null): Promise<void> {
-    const { model } = this.requireModel();
+    this.requireModel('useAdapter');
+    await this.modelJob(newInternalJobId('use-adapter'), id === null ? 'switching to the base model' : `switching to adapter "${id}"`, 'useAdapter', () => this.switchAdapter(id));
+  }
+
+  /** Within a model job: the adapter generation and evaluation use from now on. */
+  private async switchAdapter(id: string | null): Promise<void> {
+    const { model } = this.requireModel('useAdapter');
     await this.gpuAdapters.use(model, id, async () => {
       await this.library.get(id!);
       const files = await this.library.files(id!);
@@ -367,13 +374,19 @@ export class Engine implements LabEngineApi {
 
   async deleteAdapter(id: string): Promise<void> {
     await this.library.get(id);
-    this.gpuAdapters.drop(this.loaded?.model, id);
-    await this.library.delete(id);
+    // Its GPU copy may be what a running generation or evaluation reads.
+    await this.modelJob(newInternalJobId('delete-adapter'), `deleting adapter "${id}"`, 'deleteAdapter', async () => {
+      this.gpuAdapters.drop(this.loaded?.model, id);
+      await this.library.delete(id);
+    });
   }
 
   async scalingExperiment(request: ScalingRequest, jobId: string, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult> {
-    this.requireModel();
-    const signal = this.jobs.start(jobId);
+    this.requireModel('scalingExperiment');
+    return this.modelJob(jobId, `the data-scaling experiment "${request.name}"`, 'scalingExperiment', (signal) => this.runScaling(request, signal, onProgress));
+  }
+
+  private async runScaling(request: ScalingRequest, signal: AbortSignal, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult> {
     const previous = this.gpuAdapters.activeId;
     try {
       const store = await this.evaluationEnv.resultsStore();
@@ -384,28 +397,32 @@ export class Engine implements LabEngineApi {
           signal,
           now: () => new Date(),
           train: (examples, trainRequest, onMetrics) => this.trainOn(examples, trainRequest, signal, onMetrics),
-          useAdapter: (id) => this.useAdapter(id),
+          useAdapter: (id) => this.switchAdapter(id),
           evaluate: (evaluationRequest, onEvaluation) => this.evaluateLoaded(evaluationRequest, signal, onEvaluation),
           records: async (runId) => (await this.storedRun(store, runId)).records,
         },
         onProgress,
       );
     } finally {
-      this.jobs.finish(jobId);
       // The experiment switched adapters to evaluate them; the user's choice comes back.
-      if (this.loaded && (previous === null || (await this.library.has(previous)))) await this.useAdapter(previous);
+      if (this.loaded && (previous === null || (await this.library.has(previous)))) await this.switchAdapter(previous);
     }
   }
 
   private trainingContext(): TrainingContext {
     const { model, tokenizer, info } = this.requireModel();
-    return { gpu: this.requireGpu(), model, tokenizer, identity: info.identity };
+    return { gpu: this.requireGpu(), model, tokenizer, identity: info.identity, memoryBudgetBytes: this.memoryBudgetBytes };
   }
 
-  private requireModel(): { model: Model; tokenizer: Tokenizer; info: ModelInfo } {
-    if (!this.loaded) throw new LabError('no model is loaded', 'engine', 'Load a GGUF model first.');
+  private requireModel(action = 'engine'): { model: Model; tokenizer: Tokenizer; info: ModelInfo } {
+    if (!this.loaded) throw new LabError('no model is loaded', action, 'Load a GGUF model first.');
     return this.loaded;
   }
+}
+
+/** An id for engine work the page does not cancel (adapter switches), so it can still hold the model as a job. */
+function newInternalJobId(kind: string): string {
+  return `${kind}-${crypto.randomUUID()}`;
 }
 
 /** Storage copies Blobs in chunks; a ByteSource (a file on disk in Node) is only read by range. */

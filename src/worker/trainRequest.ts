@@ -30,6 +30,10 @@ export interface TrainRequest {
   dropout?: number;
   /** Train stage by stage (e.g. normal then hard by MATH level); absent: all examples shuffled together. */
   curriculum?: CurriculumConfig;
+  /** Clip the gradient norm to this (0: no clipping). Default 1. */
+  maxGradNorm?: number;
+  /** Held-out loss every N steps (0: only at the end). Default: a fifth of the steps, at least 1. */
+  evalEvery?: number;
 }
 
 /** What a new run will do, known once its data is packed and reported before its first step. */
@@ -54,10 +58,11 @@ export function trainConfigFromRequest(request: TrainRequest, steps: number): Tr
     batch: request.batch,
     accumulation: request.accumulation,
     warmupSteps: request.warmupSteps,
-    evalEvery: Math.max(1, Math.floor(steps / 5)),
+    evalEvery: request.evalEvery ?? Math.max(1, Math.floor(steps / 5)),
     evalBatches: 2,
     checkpointEvery: request.checkpointEvery ?? Math.max(1, Math.floor(steps / 10)),
     ...(request.decay && { decay: request.decay }),
+    ...(request.maxGradNorm !== undefined && { maxGradNorm: request.maxGradNorm }),
     ...(request.curriculum && { curriculum: request.curriculum }),
   });
   config.lora = { ...config.lora, rank: request.rank, alpha: request.alpha, dropout: request.dropout ?? 0, targets: request.targets ?? PROJECTIONS };

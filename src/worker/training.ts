@@ -7,6 +7,7 @@ import { exportPeft } from '../model/loraPeft';
 import type { Tokenizer } from '../tokenizer';
 import { deserializeCheckpoint, type CheckpointStore } from '../train/checkpoint';
 import { checkTrainConfig, type TrainConfig } from '../train/config';
+import { assertTrainingPlanFits, planTrainingOnLoadedModel } from '../train/memoryPlan';
 import { prepareTrainingData, type PreparedData } from '../train/prepareData';
 import { Trainer, type StepMetrics, type TrainerData } from '../train/trainer';
 import type { AdapterLibrary, AdapterSummary, TrainingDataDescription } from './adapterLibrary';
@@ -44,6 +45,14 @@ export interface TrainingContext {
   model: Model;
   tokenizer: Tokenizer;
   identity: ModelIdentity;
+  /** GPU memory the lab may use (the engine's budget), besides the device's buffer limits. */
+  memoryBudgetBytes?: number;
+}
+
+/** Refuses, before anything is stored or allocated, a run whose memory plan does not fit, with its numbers. */
+function checkTrainingFits(context: TrainingContext, config: TrainConfig): void {
+  const { gpu, model } = context;
+  assertTrainingPlanFits(planTrainingOnLoadedModel(model.config, model.memoryPlan(), gpu.limits, config, context.memoryBudgetBytes));
 }
 
 export interface TrainedAdapter {
@@ -123,7 +132,9 @@ export class TrainingRuns {
     checkRunLength(request);
     // A request that cannot run is refused before anything is stored, so it never shows up as an interrupted run.
     // Epochs become steps only once the data is packed: until then everything but the step count is checked.
-    checkTrainConfig(trainConfigFromRequest(request, request.steps ?? Math.max(1, request.warmupSteps)));
+    const unplanned = trainConfigFromRequest(request, request.steps ?? Math.max(1, request.warmupSteps));
+    checkTrainConfig(unplanned);
+    checkTrainingFits(context, unplanned);
     const prepared = prepareTrainingData(examples, context.tokenizer, {
       seqLen: request.seqLen,
       seed: request.seed,
@@ -188,6 +199,7 @@ export class TrainingRuns {
     if (this.active.has(runId)) throw new LabError(`run "${runId}" is already training`, 'resumeTraining', 'Wait for it or stop it first.');
     if (record.status === 'storing') throw new LabError(`run "${runId}" is still being stored`, 'resumeTraining', 'Wait for it to start training.');
     requireModel(context.identity, record.model, 'resumeTraining');
+    checkTrainingFits(context, record.config);
     const dataBlob = await this.storage.read(`${ROOT}/${runId}/data.bin`);
     if (!dataBlob) throw new LabError(`run "${runId}" has lost its data`, `${this.storage.location} ${ROOT}/${runId}`, 'Discard it and train again.');
     const data = await deserializePackedRows(dataBlob, `${ROOT}/${runId}/data.bin`);

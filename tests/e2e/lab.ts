@@ -53,3 +53,9 @@ export async function loadBundledModel(page: Page): Promise<void> {
   await page.getByTestId('load-bundled').click();
   await page.getByTestId('model-arch').waitFor({ timeout: 120_000 });
 }
+
+/** Adds the bundled sample shard in the Data panel and waits until its report shows. */
+export async function loadSampleShard(page: Page): Promise<void> {
+  await page.getByTestId('load-sample-shard').click();
+  await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
+}

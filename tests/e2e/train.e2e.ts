@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, openLabBrowser, watchPageErrors, loadBundledModel } from './lab';
+import { ARTIFACTS, openLabBrowser, watchPageErrors, loadBundledModel, loadSampleShard } from './lab';
 
 let lab: Awaited<ReturnType<typeof openLabBrowser>>;
 
@@ -17,8 +17,7 @@ describe('the Train panel', () => {
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
     await loadBundledModel(page);
-    await page.getByTestId('load-sample-shard').click();
-    await page.getByTestId('shard-table').waitFor({ timeout: 60_000 });
+    await loadSampleShard(page);
     // A field the engine would refuse is named next to it, and the run cannot start.
     await page.getByTestId('train-rank').fill('0');
     expect(await page.getByText('Rank must be between 1 and 256.').count()).toBe(1);

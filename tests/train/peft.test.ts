@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelConfig } from '../../src/model/config';
@@ -7,7 +7,8 @@ import { loraLayout, type LoraConfig } from '../../src/model/lora';
 import { exportPeft, hfRowOfGgufRow, importPeftValues, peftKey, permuteLoraB } from '../../src/model/loraPeft';
 import { PROJECTIONS } from '../../src/model/tensorNames';
 import { readSafetensors, writeSafetensors } from '../../src/formats/safetensors';
-import { readPeftDirectory, writePeftDirectory } from '../../src/train/peftDirectory';
+import { readPeftDirectory } from '../../src/train/peftDirectory';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../src/train/peftFiles';
 import { randomF32 } from '../../src/util/random';
 
 const base: ModelConfig = {
@@ -53,7 +54,9 @@ describe('PEFT adapter files', () => {
       const values = randomValues(model, lora, 5);
       const dir = mkdtempSync(join(tmpdir(), 'lora-lab-peft-'));
       try {
-        await writePeftDirectory(dir, exportPeft(model, lora, values, 'x'));
+        const files = exportPeft(model, lora, values, 'x');
+        writeFileSync(join(dir, PEFT_CONFIG_FILE), files.config);
+        writeFileSync(join(dir, PEFT_WEIGHTS_FILE), new Uint8Array(await files.weights.arrayBuffer()));
         const back = await importPeftValues(model, await readPeftDirectory(dir), lora.seed);
         expect(back.lora).toEqual(lora);
         expect(Buffer.from(back.values.buffer).equals(Buffer.from(values.buffer))).toBe(true);

@@ -46,6 +46,17 @@ describe('lora-lab train on the real stories260K', () => {
     expect(existsSync(join(dir, 'x', 'metrics.jsonl'))).toBe(false);
   });
 
+  it('refuses a run over --memory-budget-gb before it starts, with the plan\'s numbers, leaving nothing to resume', async () => {
+    const shard = join(dir, 'budget.jsonl');
+    writeFileSync(shard, purpleRobotStories(8, 1).map((text) => JSON.stringify({ text })).join('\n') + '\n');
+    const out = join(dir, 'budget');
+    const run = await cli(['train', '--model', STORIES_PATH, '--data', shard, '--out', out, '--steps', '2', '--seq-len', '48', '--memory-budget-gb', '0.0015', '--software']);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/memory plan: training does not fit this GPU: needs [\d.]+ MiB of GPU memory but 1\.43 MiB is available .*— Plan: weights \(frozen, as stored\) 1\.12 MiB, /);
+    expect(existsSync(join(out, 'runs'))).toBe(false);
+    expect((await cli(['train', '--model', STORIES_PATH, '--out', out, '--resume'])).err).toMatch(/has no checkpoint to resume/);
+  });
+
   it('teaches a new style: lower loss on it, and greedy text in that style only with the adapter', async () => {
     const stories = purpleRobotStories(24, 5);
     const shard = join(dir, 'robots.jsonl');

@@ -1,13 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { testGpu } from '../setup/testGpu';
 import { tinyLlama } from './fixtures';
 import { Trainer, type StepMetrics } from '../../src/train/trainer';
 import { defaultTrainConfig, type TrainConfig } from '../../src/train/config';
-import { deserializeCheckpoint } from '../../src/train/checkpoint';
-import { FsCheckpointStore } from '../../src/train/fsCheckpointStore';
+import { deserializeCheckpoint, MemoryCheckpointStore } from '../../src/train/checkpoint';
 import { packExamples } from '../../src/data/packing';
 import type { TokenizedExample } from '../../src/data/tokenize';
 import { seededRandom } from '../../src/util/random';
@@ -19,11 +15,7 @@ const gpu = await testGpu();
 const { model } = await tinyLlama(gpu, { blockCount: 1, embeddingLength: 64, feedForwardLength: 64, seed: 3 }, {
   'output_norm.weight': (v) => v.map(() => 4),
 });
-const dir = mkdtempSync(join(tmpdir(), 'lora-lab-resume-'));
-afterAll(() => {
-  model.free();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => model.free());
 
 const SEED = 77;
 
@@ -89,7 +81,7 @@ describe('the trainer', () => {
       a.free();
       a.adapter.free();
 
-      const store = new FsCheckpointStore(dir);
+      const store = new MemoryCheckpointStore();
       const resumed: StepMetrics[] = [];
       const pause = new AbortController();
       const b = Trainer.start(gpu, model, data, run, {

@@ -54,15 +54,31 @@ describe('engine API (what the worker exposes to the page)', () => {
     expect(again.text).toBe(', there');
   });
 
-  it('refuses to replace the model while a job is using it', async () => {
-    let refusal: Promise<string> | undefined;
-    await engine.generate({ prompt: 'Once upon a time', maxTokens: 2, temperature: 0 }, 'gen-busy', () => {
-      refusal ??= engine.loadModel(stories, 'load-busy').then(
-        () => 'loaded',
-        (e: Error) => e.message,
+  it('refuses to replace the model, generate again or switch adapters while a generation uses it, naming it', async () => {
+    const refusals: Promise<string>[] = [];
+    const outcome = (p: Promise<unknown>) => p.then(() => 'ran', (e: Error) => e.message);
+    const result = await engine.generate({ prompt: 'Once upon a time', maxTokens: 6, temperature: 0 }, 'gen-busy', () => {
+      if (refusals.length > 0) return;
+      refusals.push(
+        outcome(engine.loadModel(stories, 'load-busy')),
+        outcome(engine.generate({ prompt: 'The sun', maxTokens: 2, temperature: 0 }, 'gen-second')),
+        outcome(engine.useAdapter(null)),
       );
     });
-    expect(await refusal).toMatch(/a job is still running on the loaded model/);
+    expect(await Promise.all(refusals)).toEqual([
+      'loadModel: generation from stories260K.gguf is running on the model — Wait until it finishes or stop it, then try again.',
+      'generate: generation from stories260K.gguf is running on the model — Wait until it finishes or stop it, then try again.',
+      'useAdapter: generation from stories260K.gguf is running on the model — Wait until it finishes or stop it, then try again.',
+    ]);
+    // The refused calls did not touch its KV cache: the text is what the prompt gives alone.
+    expect(result.text).toBe(', there was a little g');
+  });
+
+  it('reports the job on the model to watchers as it starts and ends', async () => {
+    const seen: (string | undefined)[] = [];
+    await engine.watchJobs((job) => seen.push(job?.label));
+    await engine.generate({ prompt: 'Once upon a time', maxTokens: 1, temperature: 0 }, 'gen-watched');
+    expect(seen).toEqual([undefined, 'generation from stories260K.gguf', undefined]);
   });
 
   it('cancels a running generation by its job id', async () => {

@@ -70,6 +70,21 @@ describe('training through the engine API', { timeout: 600_000 }, () => {
     expect(await engine.interruptedRuns()).toEqual([]);
   });
 
+  it('refuses a run over the memory budget before storing or allocating anything, with the plan\'s numbers', async () => {
+    const allocated = (await engine.memory()).bytesInUse;
+    await engine.setMemoryBudget(1_000_000);
+    try {
+      await expect(engine.train({ ...request, name: 'too-big' }, 'train-budget')).rejects.toThrow(
+        /^memory plan: training does not fit this GPU: needs [\d.]+ MiB of GPU memory but 977 KiB is available \(lower the batch or sequence length\) — Plan: weights \(frozen, as stored\) 1\.12 MiB, .*saved activations/,
+      );
+    } finally {
+      await engine.setMemoryBudget(null);
+    }
+    expect((await engine.memory()).bytesInUse).toBe(allocated);
+    expect(await engine.interruptedRuns()).toEqual([]);
+    expect((await engine.adapters()).map((a) => a.name)).not.toContain('too-big');
+  });
+
   it('stops a run when cancelled, keeping what it trained', async () => {
     const stopped = await engine.train({ ...request, name: 'stopped', steps: 50 }, 'train-2', () => void engine.cancel('train-2'));
     expect(stopped.status).toBe('stopped');

@@ -3,18 +3,19 @@ import type { CliCommand, CliIo } from '../command';
 import { CliUsageError } from '../command';
 import { flag, numberFlag, parseArgs } from '../args';
 import { LabError } from '../../errors';
-import { ContaminationIndex, DEFAULT_NGRAM_WORDS } from '../../data/decontaminate';
-import { evalItems } from '../../data/evalSets';
+import { DEFAULT_NGRAM_WORDS } from '../../data/decontaminate';
 import type { FieldMap } from '../../data/schemas';
-import { loadShard, type LoadOptions } from '../../data/shard';
-import { ShardCollection, type ShardReport } from '../../data/shardCollection';
+import type { LoadOptions } from '../../data/shard';
+import type { ShardReport } from '../../data/shardCollection';
+import { cliEngine } from '../engine';
 
 const LISTED_IN_TEXT = 20;
 const FIELD_ROLES = ['prompt', 'response', 'messages', 'text', 'answer', 'source', 'level', 'stage'];
 
-async function openFile(path: string): Promise<Blob> {
+/** The file, named by its path (the name the reports give it). */
+async function openFile(path: string): Promise<File> {
   if (!existsSync(path) || !statSync(path).isFile()) throw new LabError('file not found', path);
-  return openAsBlob(path);
+  return new File([await openAsBlob(path)], path);
 }
 
 function parseFieldMap(raw: string | undefined): FieldMap | undefined {
@@ -112,26 +113,27 @@ A shard that is not a dataset at all is reported as an error (exit code 1); the 
     const fields = parseFieldMap(flag(parsed, 'map'));
     const ngram = numberFlag(parsed, 'ngram', DEFAULT_NGRAM_WORDS, (n) => Number.isInteger(n) && n >= 1);
 
-    let contamination: ContaminationIndex | undefined;
+    // The lab's own data workspace, reporting only: a shard of millions of rows is cleaned without being held.
+    const { engine } = cliEngine({ datasets: { ngramWords: ngram, keepExamples: false } });
     const evalFiles = parsed.flags.get('decontaminate') ?? [];
     if (evalFiles.length > 0) {
-      contamination = new ContaminationIndex(ngram);
-      for (const path of evalFiles) {
-        const evalSet = await loadShard(await openFile(path), path);
-        contamination.add(evalItems(evalSet.examples, path, evalSet.unit));
-      }
+      const sets = [];
+      for (const path of evalFiles) sets.push(await engine.addEvalSet(await openFile(path)));
       if (!json) {
-        io.err(`decontaminating against ${contamination.items.length} evaluation problems (${contamination.shortItems} shorter than ${ngram} words cannot be matched)\n`);
+        const problems = sets.reduce((sum, e) => sum + e.problems, 0);
+        const short = sets.reduce((sum, e) => sum + e.tooShortToMatch, 0);
+        io.err(`decontaminating against ${problems} evaluation problems (${short} shorter than ${ngram} words cannot be matched)\n`);
       }
     }
 
-    const collection = new ShardCollection({ contamination, keepExamples: false });
     let failed = 0;
     for (const path of parsed.positional) {
       try {
-        const blob = await openFile(path);
-        const report = await collection.add(blob, path, { fields, onProgress: progressTo(io, path, blob.size) });
-        io.out(json ? JSON.stringify(jsonReport(report)) + '\n' : textReport(report));
+        const file = await openFile(path);
+        const progress = progressTo(io, path, file.size);
+        const { added, failed: refused } = await engine.addShards([file], progress && ((p) => progress(p.done, p.total)), fields);
+        if (refused.length > 0) throw new LabError(refused[0].message);
+        io.out(json ? JSON.stringify(jsonReport(added[0])) + '\n' : textReport(added[0]));
       } catch (error) {
         if (!(error instanceof LabError)) throw error;
         failed++;

@@ -4,10 +4,9 @@ import type { CliCommand, CliIo } from '../command';
 import { CliUsageError } from '../command';
 import { flag, numberFlag, parseArgs, type ParsedArgs } from '../args';
 import { LabError } from '../../errors';
-import type { Gpu } from '../../gpu/gpu';
-import { createNodeGpu } from '../../gpu/node';
 import { openFileSource } from '../../formats/nodeFileSource';
-import { Engine } from '../../worker/engine';
+import type { Engine } from '../../worker/engine';
+import { cancelOnInterrupt, cliEngine } from '../engine';
 import { sampleProblems } from '../../eval/benchmarks';
 import { checkEvaluationRequest, loadBenchmark, type BenchmarkSource, type EvaluationOutcome, type EvaluationRequest, type FileBenchmarkFormat } from '../../eval/evaluation';
 import { nodeEvaluationEnvironment } from '../../eval/nodeEnvironment';
@@ -139,13 +138,8 @@ resumes it.`,
     const chosen = sampleProblems(all, { count: request.count, subjects: request.subjects, levels: request.levels, seed: request.seed ?? 0 });
     if (chosen.length === 0) throw new LabError('no problem matches the subjects and levels asked for', 'eval', `the benchmark has subjects ${[...new Set(all.map((p) => p.subject))].join(', ')}`);
 
-    let gpu: Gpu | undefined;
-    const engine = new Engine(async () => (gpu = await createNodeGpu({ useSoftwareFallback: parsed.flags.has('software') })), environment);
+    const { engine, close } = cliEngine({ software: parsed.flags.has('software'), evaluationEnv: environment });
     const jobId = 'eval';
-    const stop = () => {
-      io.err('stopping; the batch in progress is dropped...\n');
-      void engine.cancel(jobId);
-    };
     try {
       const status = await engine.init();
       io.err(`GPU: ${status.adapterName}\n`);
@@ -154,19 +148,18 @@ resumes it.`,
       io.err(`loaded ${basename(modelPath)} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s; ${chosen.length} problems\n`);
       const resumed = request.runId ? await store.loadRun(request.runId) : null;
       if (resumed) io.err(`resuming run ${request.runId}: ${resumed.records.length} of ${resumed.info.problemIds.length} problems done\n`);
-      process.once('SIGINT', stop);
-      const outcome = await engine.evaluate(request, jobId, (p) => {
-        if (!p.record) return;
-        const r = p.record;
-        io.err(`[${p.done}/${p.total}] ${r.problemId} ${r.correct ? 'right' : 'wrong'} (${r.rule}; ${r.outputTokens} tokens, ${(r.timeMs / 1000).toFixed(1)} s) — ${p.correct} right so far\n`);
-      });
-      process.off('SIGINT', stop);
+      const outcome = await cancelOnInterrupt(engine, jobId, io, 'stopping; the batch in progress is dropped...\n', () =>
+        engine.evaluate(request, jobId, (p) => {
+          if (!p.record) return;
+          const r = p.record;
+          io.err(`[${p.done}/${p.total}] ${r.problemId} ${r.correct ? 'right' : 'wrong'} (${r.rule}; ${r.outputTokens} tokens, ${(r.timeMs / 1000).toFixed(1)} s) — ${p.correct} right so far\n`);
+        }),
+      );
       io.out(summaryText(outcome));
       if (store instanceof FsResultsStore) await writeSummary(engine, outcome, store.runDir(outcome.run.id), io);
       return outcome.status === 'complete' ? 0 : 130;
     } finally {
-      process.off('SIGINT', stop);
-      gpu?.destroy();
+      close();
     }
   },
 };

@@ -1,17 +1,14 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { CliCommand } from '../command';
 import { CliUsageError } from '../command';
 import { flag, numberFlag, parseArgs } from '../args';
 import { LabError } from '../../errors';
-import { createNodeGpu } from '../../gpu/node';
 import { openFileSource } from '../../formats/nodeFileSource';
-import { describeAdapter } from '../../gpu/acquire';
-import { Model } from '../../model/model';
-import { generate } from '../../model/generate';
-import { DEFAULT_DECODE_BATCH, generateBatch } from '../../model/generateBatch';
-import { Tokenizer, vocabFromGguf } from '../../tokenizer';
-import { loadPeftAdapter } from '../../model/loraPeft';
+import { DEFAULT_DECODE_BATCH } from '../../model/generateBatch';
 import { readPeftDirectory } from '../../train/peftDirectory';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../train/peftFiles';
+import { cancelOnInterrupt, cliEngine } from '../engine';
 
 export const command: CliCommand = {
   name: 'generate',
@@ -55,21 +52,21 @@ Streams the completion to stdout (only the generated text); progress and timings
     const adapterDir = flag(parsed, 'adapter');
     const adapterFiles = adapterDir === undefined ? undefined : await readPeftDirectory(adapterDir);
 
-    const gpu = await createNodeGpu({ useSoftwareFallback: parsed.flags.has('software') });
-    io.err(`GPU: ${describeAdapter(gpu.info)}\n`);
+    const { engine, close } = cliEngine({ software: parsed.flags.has('software') });
     try {
-      const started = performance.now();
+      const status = await engine.init();
+      io.err(`GPU: ${status.adapterName}\n`);
       // A ByteSource, not fs.openAsBlob: Node 20 reports the size of a file over 4 GiB (a 7B GGUF) modulo 2^32.
-      const model = await Model.load(gpu, await openFileSource(modelPath), { maxContext: context });
-      io.err(`loaded ${model.config.name} (${model.config.architecture}, ${model.config.nLayers} layers) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-      const tokenizer = new Tokenizer(vocabFromGguf(model.file, modelPath));
+      const info = await engine.loadModel(await openFileSource(modelPath), 'load', undefined, { maxContext: context });
+      io.err(`loaded ${info.config.name} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s\n`);
       if (adapterFiles) {
-        model.useAdapter(await loadPeftAdapter(gpu, model.config, adapterFiles));
+        const adapter = await engine.importAdapter([new File([adapterFiles.config], PEFT_CONFIG_FILE), new File([adapterFiles.weights], PEFT_WEIGHTS_FILE)], basename(adapterDir!));
+        await engine.useAdapter(adapter.id);
         io.err(`applied the LoRA adapter in ${adapterDir}\n`);
       }
-      const options = { maxTokens, temperature, topK, topP, seed, stop: parsed.flags.get('stop') ?? [] };
+      const request = { maxTokens, temperature, topK, topP, seed, stop: parsed.flags.get('stop') ?? [] };
       if (prompts.length === 1) {
-        const result = await generate(model, tokenizer, prompts[0], { ...options, onText: (text) => io.out(text) });
+        const result = await cancelOnInterrupt(engine, 'generate', io, '\nstopping…\n', () => engine.generate({ ...request, prompt: prompts[0] }, 'generate', (text) => io.out(text)));
         io.out('\n');
         io.err(
           `${result.tokens.length} tokens (${result.stopReason}); prompt ${result.promptTokens} tokens in ${(result.prefillMs / 1000).toFixed(2)} s, ` +
@@ -77,16 +74,15 @@ Streams the completion to stdout (only the generated text); progress and timings
         );
       } else {
         const started = performance.now();
-        const results = await generateBatch(model, tokenizer, prompts, { ...options, batchSize });
+        const results = await cancelOnInterrupt(engine, 'generate', io, 'stopping…\n', () => engine.generateBatch(prompts, { ...request, batchSize }, 'generate'));
         results.forEach((r, i) => io.out(JSON.stringify({ prompt: prompts[i], text: r.text, tokens: r.tokens.length, stopReason: r.stopReason }) + '\n'));
         const tokens = results.reduce((sum, r) => sum + r.tokens.length, 0);
         const seconds = (performance.now() - started) / 1000;
         io.err(`${prompts.length} prompts, ${Math.min(batchSize, prompts.length)} at a time: ${tokens} tokens in ${seconds.toFixed(2)} s (${(tokens / seconds).toFixed(2)} tokens/s with prefill)\n`);
       }
-      model.free();
       return 0;
     } finally {
-      gpu.destroy();
+      close();
     }
   },
 };

@@ -1,32 +1,21 @@
 import { appendFileSync, existsSync, mkdirSync, openAsBlob, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { CliCommand, CliIo } from '../command';
 import { CliUsageError } from '../command';
 import { flag, numberFlag, parseArgs, type ParsedArgs } from '../args';
+import { cancelOnInterrupt, cliEngine } from '../engine';
 import { LabError } from '../../errors';
-import { createNodeGpu } from '../../gpu/node';
-import { describeAdapter } from '../../gpu/acquire';
-import { readGguf } from '../../formats/gguf';
 import { openFileSource } from '../../formats/nodeFileSource';
-import { loadShard } from '../../data/shard';
-import type { Example } from '../../data/example';
-import { modelConfigFromGguf } from '../../model/config';
-import { Model } from '../../model/model';
-import { describeMemoryPlan, planInferenceMemory } from '../../model/memoryPlan';
-import { exportPeft } from '../../model/loraPeft';
 import { PROJECTIONS, type Projection } from '../../model/tensorNames';
 import { describeStageRule, HARD, NORMAL, parseStageRule } from '../../data/curriculum';
-import { Tokenizer, vocabFromGguf } from '../../tokenizer';
-import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../train/config';
-import { deserializeCheckpoint, type TrainingCheckpoint } from '../../train/checkpoint';
-import { FsCheckpointStore } from '../../train/fsCheckpointStore';
-import { assertTrainingPlanFits, planTrainingMemory } from '../../train/memoryPlan';
-import { prepareTrainingData } from '../../train/prepareData';
-import { planStages } from '../../train/dataOrder';
-import { writePeftDirectory } from '../../train/peftDirectory';
-import { Trainer, type StepMetrics } from '../../train/trainer';
+import { checkTrainConfig, type TrainConfig } from '../../train/config';
+import type { StepMetrics } from '../../train/trainer';
+import type { Engine } from '../../worker/engine';
+import type { InterruptedRun } from '../../worker/training';
+import { trainConfigFromRequest, type TrainingPlan, type TrainRequest } from '../../worker/trainRequest';
+import { FsStorage } from '../../worker/storage/fsStorage';
 
-/** The smallest inference buffers Model.load allows: training brings its own. */
+/** Positions of the model's KV cache and inference step: the least Model.load allows, as training brings its own buffers. */
 const MODEL_CONTEXT = 16;
 
 export const command: CliCommand = {
@@ -34,9 +23,11 @@ export const command: CliCommand = {
   summary: 'fine-tune a LoRA adapter on a GGUF model (Dawn), writing a PEFT adapter and metrics',
   usage: `usage: lora-lab train --model <file.gguf> --data <shard>... --out <dir> [options]
 
-Trains a LoRA adapter on the frozen (quantized) model with the same trainer as the lab, and writes into <dir>:
-adapter_config.json + adapter_model.safetensors (PEFT layout), metrics.jsonl (one JSON object per step) and
-checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after the current step and saves.
+Trains a LoRA adapter on the frozen (quantized) model with the lab's engine (the shards deduplicated as in the
+page), and writes into <dir>: adapter_config.json + adapter_model.safetensors (PEFT layout) and metrics.jsonl (one
+JSON object per step). <dir> is the engine's storage, laid out as in the page: runs/<id>/ holds the run until it
+finishes (its packed data and checkpoint, for --resume), adapters/<id>/ the adapter. Ctrl-C stops after the
+current step and saves.
   --steps N            optimizer steps (default 100)
   --rank R             LoRA rank (default 16)
   --alpha A            LoRA alpha; scale = alpha / rank (default 2 × rank)
@@ -51,7 +42,7 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
   --max-grad-norm X    clip the gradient norm (default 1; 0 disables)
   --seed S             seeds the adapter, the split, the data order and the dropout masks (default 0)
   --validation F       held-out fraction of the examples (default 0.02)
-  --eval-every N       held-out loss every N steps (default 0: only at the end)
+  --eval-every N       held-out loss (on 2 micro-batches) every N steps (default 0: only at the end)
   --stages LIST        curriculum: train the stages one after the other in this order, e.g. normal,hard
                        (Skywork-Math); the steps are split between stages by their size, each stage shuffled
                        on its own every epoch (default: no curriculum, all examples shuffled together)
@@ -60,8 +51,8 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
                          source:A,B hard = rows whose source (MetaMathQA type, NuminaMath source) is A or B
                          field[:S]  the stage field the shard's mapping set; S (default normal) where absent
   --checkpoint-every N save a checkpoint every N steps (default 50)
-  --memory-budget-gb G refuse plans needing more GPU memory than this
-  --resume             continue from <dir>/checkpoint.safetensors with its saved settings
+  --memory-budget-gb G refuse a model or training plan needing more GPU memory than this (GB), with its numbers
+  --resume             continue the run stopped in <dir> from its checkpoint, with its saved settings and data
   --software           use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
     const parsed = parseArgs(args, {
@@ -72,94 +63,71 @@ checkpoint.safetensors (adapter + AdamW state, for --resume). Ctrl-C stops after
     if (parsed.positional.length > 0) throw new CliUsageError(`unexpected argument "${parsed.positional[0]}"`);
     const modelPath = required(parsed, 'model');
     const out = required(parsed, 'out');
+    const resume = parsed.flags.has('resume');
     const shards = parsed.flags.get('data') ?? [];
-    if (shards.length === 0) throw new CliUsageError('--data is required (one or more shard files)');
+    if (shards.length === 0 && !resume) throw new CliUsageError('--data is required (one or more shard files)');
     for (const path of [modelPath, ...shards]) if (!existsSync(path) || !statSync(path).isFile()) throw new LabError('file not found', path);
     if (existsSync(out) && !statSync(out).isDirectory()) throw new LabError('exists and is not a directory', out, 'Choose a directory for --out.');
-    const store = new FsCheckpointStore(out);
-    let checkpoint: TrainingCheckpoint | undefined;
-    if (parsed.flags.has('resume')) {
-      const blob = await store.load();
-      if (!blob) throw new LabError('has no checkpoint to resume', store.location, 'Run without --resume to start a new run.');
-      checkpoint = await deserializeCheckpoint(blob, store.location);
-      io.err(`resuming at step ${checkpoint.step} with the checkpoint's settings\n`);
-    }
-    const config = checkpoint?.config ?? configFromFlags(parsed);
-    const validation = numberFlag(parsed, 'validation', 0.02, (f) => f >= 0 && f < 1);
+    const request = resume ? undefined : requestFromFlags(parsed, basename(resolve(out)));
     const budgetGb = flag(parsed, 'memory-budget-gb') === undefined ? undefined : numberFlag(parsed, 'memory-budget-gb', 0, (g) => g > 0);
 
-    // Everything that can be wrong with the files is found before the GPU starts.
-    // A ByteSource, not fs.openAsBlob: Node 20 reports the size of a file over 4 GiB (a 7B GGUF) modulo 2^32.
-    const modelSource = await openFileSource(modelPath);
-    const file = await readGguf(modelSource, { name: modelPath });
-    const modelConfig = modelConfigFromGguf(file);
-    const tokenizer = new Tokenizer(vocabFromGguf(file, modelPath));
-    const examples: Example[] = [];
-    for (const path of shards) {
-      const shard = await loadShard(await openAsBlob(path), path);
-      if (shard.badCount > 0) io.err(`${path}: skipped ${shard.badCount} bad ${shard.unit}s (first: ${shard.unit} ${shard.bad[0].row}: ${shard.bad[0].reason})\n`);
-      examples.push(...shard.examples);
-    }
-    if (examples.length === 0) throw new LabError('no usable examples', shards.join(', '), 'Check the files with `lora-lab data`.');
-    const data = prepareTrainingData(examples, tokenizer, { seqLen: config.seqLen, seed: config.seed, validationFraction: validation, curriculum: config.curriculum });
-    io.err(
-      `data: ${data.trainExamples} training examples in ${data.train.length} rows of ${config.seqLen} tokens (${(100 * data.utilisation).toFixed(0)}% used), ` +
-        `${data.validationExamples} held out; ${data.truncated} truncated, ${data.dropped} dropped\n`,
-    );
-    if (config.curriculum && data.stages) {
-      const plan = planStages(data.stages, config.steps, config.batch);
-      io.err(`curriculum (${describeStageRule(config.curriculum.rule)}):\n`);
-      for (const [i, s] of plan.entries()) {
-        io.err(`  ${s.name}: ${data.stages[i].examples} examples in ${s.rows} rows, steps ${s.firstStep + 1}-${s.firstStep + s.steps}\n`);
-      }
-    }
-
-    const gpu = await createNodeGpu({ useSoftwareFallback: parsed.flags.has('software') });
-    io.err(`GPU: ${describeAdapter(gpu.info)}\n`);
+    // The lab's engine over <out> as its storage: the run, its checkpoint and the adapter live there as in the page.
+    const { engine, close } = cliEngine({ software: parsed.flags.has('software'), storage: new FsStorage(out) });
     try {
-      const inference = planInferenceMemory(file, modelConfig, gpu.limits, { maxContext: MODEL_CONTEXT, maxStepTokens: MODEL_CONTEXT });
-      const [weights, ...rest] = inference.items;
-      const plan = planTrainingMemory(modelConfig, gpu.limits, {
-        weightBytes: weights.bytes,
-        modelBufferBytes: rest.reduce((sum, i) => sum + i.bytes, 0),
-        lora: config.lora,
-        batch: config.batch,
-        seqLen: config.seqLen,
-        lossChunkRows: config.lossChunkRows,
-        budgetBytes: budgetGb === undefined ? undefined : budgetGb * 1e9,
-      });
-      io.err(`memory plan:\n${describeMemoryPlan(plan).join('\n')}\n`);
-      assertTrainingPlanFits(plan);
-      const model = await Model.load(gpu, modelSource, { maxContext: MODEL_CONTEXT, maxStepTokens: MODEL_CONTEXT });
-      mkdirSync(out, { recursive: true });
+      // Everything that can be wrong with the files is found before the GPU starts.
+      const run = resume ? await runToResume(engine, out) : undefined;
+      if (run) io.err(`resuming "${run.name}" at step ${run.step} of ${run.steps} with its saved settings and data\n`);
+      else await addShards(engine, shards, io);
+      const status = await engine.init();
+      io.err(`GPU: ${status.adapterName}\n`);
+      if (budgetGb !== undefined) await engine.setMemoryBudget(budgetGb * 1e9);
+      // A ByteSource, not fs.openAsBlob: Node 20 reports the size of a file over 4 GiB (a 7B GGUF) modulo 2^32.
+      // The smallest inference buffers the model allows: training brings its own.
+      await engine.loadModel(await openFileSource(modelPath), 'load', undefined, { maxContext: MODEL_CONTEXT, maxStepTokens: MODEL_CONTEXT });
       const metricsPath = join(out, 'metrics.jsonl');
-      if (!checkpoint) writeFileSync(metricsPath, '');
-      const options = { store, onMetrics: (m: StepMetrics) => report(io, metricsPath, m, config.steps) };
-      const trainer = checkpoint ? Trainer.resume(gpu, model, data, checkpoint, options) : Trainer.start(gpu, model, data, config, options);
-      const stop = new AbortController();
-      const onSignal = () => {
-        io.err('stopping after this step…\n');
-        stop.abort();
+      mkdirSync(out, { recursive: true });
+      // A resumed run replays its stored steps first, so the file is written whole either way.
+      writeFileSync(metricsPath, '');
+      let steps = run?.steps ?? 0;
+      const onMetrics = (m: StepMetrics) => report(io, metricsPath, m, steps);
+      const onPlanned = (plan: TrainingPlan) => {
+        steps = plan.steps;
+        io.err(`data: ${plan.trainRows} training rows of ${request!.seqLen} tokens; ${plan.steps} steps = ${plan.epochs.toFixed(2)} epochs\n`);
+        const curriculum = request!.curriculum;
+        if (curriculum) io.err(`curriculum (${describeStageRule(curriculum.rule)}): ${curriculum.stages.join(', then ')}\n`);
       };
-      process.once('SIGINT', onSignal);
-      try {
-        const result = await trainer.run(stop.signal);
-        if (result.status === 'done') await trainer.saveCheckpoint();
-        const values = await trainer.adapter.readValues();
-        await writePeftDirectory(out, exportPeft(modelConfig, config.lora, values, modelConfig.name));
-        io.err(`${result.status} at step ${result.step}; adapter written to ${out}\n`);
-      } finally {
-        process.off('SIGINT', onSignal);
-        trainer.free();
-        trainer.adapter.free();
-        model.free();
-      }
+      const adapter = await cancelOnInterrupt(engine, 'train', io, 'stopping after this step…\n', () =>
+        run ? engine.resumeTraining(run.runId, 'train', onMetrics) : engine.train(request!, 'train', onMetrics, onPlanned),
+      );
+      for (const file of await engine.exportAdapter(adapter.id)) writeFileSync(join(out, file.name), new Uint8Array(await file.blob.arrayBuffer()));
+      io.err(`${adapter.status} at step ${adapter.steps}; adapter written to ${out}\n`);
       return 0;
     } finally {
-      gpu.destroy();
+      close();
     }
   },
 };
+
+/** Loads the shards into the engine's workspace (deduplicated as in the page), saying what it skipped. */
+async function addShards(engine: Engine, paths: string[], io: CliIo): Promise<void> {
+  for (const path of paths) {
+    const { added, failed } = await engine.addShards([new File([await openAsBlob(path)], path)]);
+    if (failed.length > 0) throw new LabError(failed[0].message);
+    const r = added[0];
+    if (r.badCount > 0) io.err(`${path}: skipped ${r.badCount} bad ${r.unit}s (first: ${r.unit} ${r.bad[0].row}: ${r.bad[0].reason})\n`);
+    const removed = r.duplicates.exact + r.duplicates.near;
+    if (removed > 0) io.err(`${path}: removed ${removed} duplicate ${r.unit}s\n`);
+  }
+  const { stats } = await engine.dataSummary();
+  if (stats.rows === 0) throw new LabError('no usable examples', paths.join(', '), 'Check the files with `lora-lab data`.');
+}
+
+/** The run a stopped `lora-lab train` left in <out> (the newest, if there are several). */
+async function runToResume(engine: Engine, out: string): Promise<InterruptedRun> {
+  const run = (await engine.interruptedRuns()).at(-1);
+  if (!run) throw new LabError('has no checkpoint to resume', out, 'Run without --resume to start a new run.');
+  return run;
+}
 
 function required(parsed: ParsedArgs, name: string): string {
   const value = flag(parsed, name);
@@ -167,19 +135,22 @@ function required(parsed: ParsedArgs, name: string): string {
   return value;
 }
 
-function configFromFlags(parsed: ParsedArgs): TrainConfig {
+function requestFromFlags(parsed: ParsedArgs, name: string): TrainRequest {
   const whole = (n: number) => Number.isInteger(n) && n >= 0;
   const positive = (n: number) => Number.isInteger(n) && n > 0;
-  const seed = numberFlag(parsed, 'seed', 0, whole);
   const rank = numberFlag(parsed, 'rank', 16, positive);
   const steps = numberFlag(parsed, 'steps', 100, positive);
   const schedule = flag(parsed, 'schedule') ?? 'cosine';
   if (schedule !== 'cosine' && schedule !== 'linear' && schedule !== 'constant') throw new CliUsageError(`--schedule: "${schedule}" is not cosine, linear or constant`);
   const targetList = (flag(parsed, 'targets') ?? PROJECTIONS.join(',')).split(',').map((t) => t.trim()).filter(Boolean);
   for (const t of targetList) if (!(PROJECTIONS as readonly string[]).includes(t)) throw new CliUsageError(`--targets: "${t}" is not one of ${PROJECTIONS.join(', ')}`);
-  const config = defaultTrainConfig({
-    seed,
-    lora: { rank, alpha: numberFlag(parsed, 'alpha', 2 * rank, (a) => a > 0), dropout: numberFlag(parsed, 'dropout', 0, (p) => p >= 0 && p < 1), targets: targetList as Projection[], seed },
+  const request: TrainRequest = {
+    name,
+    seed: numberFlag(parsed, 'seed', 0, whole),
+    rank,
+    alpha: numberFlag(parsed, 'alpha', 2 * rank, (a) => a > 0),
+    dropout: numberFlag(parsed, 'dropout', 0, (p) => p >= 0 && p < 1),
+    targets: targetList as Projection[],
     steps,
     lr: numberFlag(parsed, 'lr', 2e-4, (x) => x > 0),
     warmupSteps: numberFlag(parsed, 'warmup', Math.round(0.03 * steps), whole),
@@ -188,16 +159,17 @@ function configFromFlags(parsed: ParsedArgs): TrainConfig {
     batch: numberFlag(parsed, 'batch', 1, positive),
     accumulation: numberFlag(parsed, 'accumulation', 1, positive),
     maxGradNorm: numberFlag(parsed, 'max-grad-norm', 1, (x) => x >= 0),
+    validationFraction: numberFlag(parsed, 'validation', 0.02, (f) => f >= 0 && f < 1),
     evalEvery: numberFlag(parsed, 'eval-every', 0, whole),
     checkpointEvery: numberFlag(parsed, 'checkpoint-every', 50, whole),
     curriculum: curriculumFromFlags(parsed),
-  });
+  };
   try {
-    checkTrainConfig(config);
+    checkTrainConfig(trainConfigFromRequest(request, steps));
   } catch (error) {
     throw new CliUsageError(error instanceof LabError ? error.what : String(error));
   }
-  return config;
+  return request;
 }
 
 function curriculumFromFlags(parsed: ParsedArgs): TrainConfig['curriculum'] {
