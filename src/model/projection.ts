@@ -48,7 +48,7 @@ export interface ProjectionStep {
 export type TrainableProjectionStep = ProjectionStep & { branch?: AdapterBranch & Required<Pick<AdapterBranch, 'gradients'>> };
 
 /** The branch of projection p in layer l, when the adapter targets it. */
-function branchOf(s: ProjectionStep, l: number, p: Projection): { branch: AdapterBranch; slot: LoraSlot; h: TrackedBuffer } | undefined {
+function branchOf<B extends AdapterBranch>(s: { branch?: B }, l: number, p: Projection): { branch: B; slot: LoraSlot; h: TrackedBuffer } | undefined {
   const branch = s.branch;
   const slot = branch?.lora.slot(l, p);
   const h = branch?.h[p];
@@ -60,17 +60,22 @@ function loraShape(s: ProjectionStep, branch: AdapterBranch, slot: LoraSlot): Lo
   return { tokens: s.tokens, inFeatures: slot.inFeatures, outFeatures: slot.outFeatures, rank: lora.config.rank, scale: lora.scale };
 }
 
-/** The dropout mask of the branch's [T, in] input, when this pass drops out. */
-function dropoutMask(s: ProjectionStep, l: number, p: Projection, branch: AdapterBranch, slot: LoraSlot): DropoutShape | undefined {
-  const d = branch.dropout;
-  return d && { n: s.tokens * slot.inFeatures, p: d.p, key: dropoutKey([...d.stream, l, PROJECTIONS.indexOf(p)]) };
+/** The branch's dropout in this pass: the mask of its [T, in] input, and where dropout(x) goes. */
+interface BranchDropout {
+  mask: DropoutShape;
+  x: TrackedBuffer;
 }
 
-/** What the branch reads: x itself, or dropout(x) written into dropout.x. */
-function branchInput(rec: Recorder, x: Binding, branch: AdapterBranch, mask: DropoutShape | undefined): Binding {
-  if (!mask || !branch.dropout) return x;
-  dropout(rec, x, branch.dropout.x, mask);
-  return branch.dropout.x;
+function dropoutOf(s: ProjectionStep, l: number, p: Projection, branch: AdapterBranch, slot: LoraSlot): BranchDropout | undefined {
+  const d = branch.dropout;
+  return d && { mask: { n: s.tokens * slot.inFeatures, p: d.p, key: dropoutKey([...d.stream, l, PROJECTIONS.indexOf(p)]) }, x: d.x };
+}
+
+/** What the branch reads: x itself, or dropout(x). */
+function branchInput(rec: Recorder, x: Binding, drop: BranchDropout | undefined): Binding {
+  if (!drop) return x;
+  dropout(rec, x, drop.x, drop.mask);
+  return drop.x;
 }
 
 /** y = x·Wᵀ (+ y when accumulating) for projection p of layer l, plus the branch's share, leaving x·Aᵀ in h[p]. */
@@ -79,7 +84,7 @@ export function project(rec: Recorder, s: ProjectionStep, l: number, p: Projecti
   const target = branchOf(s, l, p);
   if (!target) return;
   const { branch, slot, h } = target;
-  const input = branchInput(rec, x, branch, dropoutMask(s, l, p, branch, slot));
+  const input = branchInput(rec, x, dropoutOf(s, l, p, branch, slot));
   const { lora } = branch;
   loraForward(rec, { x: input, a: lora.binding(slot, 'a'), b: lora.binding(slot, 'b'), h, y }, loraShape(s, branch, slot));
 }
@@ -95,7 +100,7 @@ export function projectBranchH(rec: Recorder, s: ProjectionStep, l: number, p: P
   const rank = branch.lora.config.rank;
   // The same clear-then-accumulate product as loraForward, so no extra matmul pipeline is compiled.
   rec.clear(h, 0, s.tokens * rank * 4);
-  const input = branchInput(rec, x, branch, dropoutMask(s, l, p, branch, slot));
+  const input = branchInput(rec, x, dropoutOf(s, l, p, branch, slot));
   matmul(rec, input, branch.lora.binding(slot, 'a'), h, { M: s.tokens, N: rank, K: slot.inFeatures, transB: true, accumulate: true });
 }
 
@@ -115,16 +120,15 @@ export function projectBackward(
 ): void {
   linearBackward(rec, dy, s.weights.layers[l].proj[p], dx, s.tokens, accumulate);
   const target = branchOf(s, l, p);
-  if (!target || !s.branch) return;
-  const { slot, h } = target;
-  const { lora, gradients } = s.branch;
-  const mask = dropoutMask(s, l, p, s.branch, slot);
+  if (!target) return;
+  const { branch, slot, h } = target;
+  const { lora, gradients } = branch;
+  const drop = dropoutOf(s, l, p, branch, slot);
   const a = lora.binding(slot, 'a');
-  const input = branchInput(rec, x, s.branch, mask);
   loraBackward(
     rec,
     {
-      x: input,
+      x: branchInput(rec, x, drop),
       a,
       b: lora.binding(slot, 'b'),
       h,
@@ -132,15 +136,14 @@ export function projectBackward(
       dh: gradients.dh,
       da: lora.binding(slot, 'a', gradients.grads),
       db: lora.binding(slot, 'b', gradients.grads),
-      dx: mask ? undefined : dx,
+      dx: drop ? undefined : dx,
     },
-    loraShape(s, s.branch, slot),
+    loraShape(s, branch, slot),
   );
-  if (!mask || !s.branch.dropout) return;
-  // dL/d dropout(x) = dh·A into dropout.x (dA has read dropout(x) from it already), then back through the mask onto
-  // dx. Clear-then-accumulate is the product loraBackward's own dx uses, so no extra matmul pipeline is compiled.
-  const xd = s.branch.dropout.x;
-  rec.clear(xd, 0, mask.n * 4);
-  matmul(rec, gradients.dh, a, xd, { M: s.tokens, N: slot.inFeatures, K: lora.config.rank, accumulate: true });
-  dropoutBackward(rec, xd, dx, mask);
+  if (!drop) return;
+  // dL/d dropout(x) = dh·A into drop.x (dA has read dropout(x) from it already), then back through the mask onto dx.
+  // Clear-then-accumulate is the product loraBackward's own dx uses, so no extra matmul pipeline is compiled.
+  rec.clear(drop.x, 0, drop.mask.n * 4);
+  matmul(rec, gradients.dh, a, drop.x, { M: s.tokens, N: slot.inFeatures, K: lora.config.rank, accumulate: true });
+  dropoutBackward(rec, drop.x, dx, drop.mask);
 }
