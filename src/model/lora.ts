@@ -1,9 +1,8 @@
 import type { Gpu } from '../gpu/gpu';
 import type { TrackedBuffer, MemoryCategory } from '../gpu/allocator';
-import type { Binding, Recorder } from '../gpu/recorder';
+import type { Binding } from '../gpu/recorder';
 import { LabError } from '../errors';
 import { seededRandom } from '../util/random';
-import { loraForward } from '../kernels/lora';
 import type { ModelConfig } from './config';
 import { PROJECTIONS, type Projection } from './tensorNames';
 
@@ -174,25 +173,4 @@ export class LoraAdapter {
   free(): void {
     this.gpu.buffers.free(this.params);
   }
-}
-
-/**
- * Records y += scale · (x·Aᵀ)·Bᵀ for `projection` of `layer` when the adapter targets it (h: scratch [tokens, rank],
- * left holding x·Aᵀ for a backward pass).
- */
-export function applyLora(
-  rec: Recorder,
-  adapter: LoraAdapter | undefined,
-  layer: number,
-  projection: Projection,
-  buffers: { x: Binding; y: Binding; h: Binding },
-  tokens: number,
-): void {
-  const slot = adapter?.slot(layer, projection);
-  if (!adapter || !slot) return;
-  loraForward(
-    rec,
-    { x: buffers.x, a: adapter.binding(slot, 'a'), b: adapter.binding(slot, 'b'), h: buffers.h, y: buffers.y },
-    { tokens, inFeatures: slot.inFeatures, outFeatures: slot.outFeatures, rank: adapter.config.rank, scale: adapter.scale },
-  );
 }

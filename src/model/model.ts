@@ -41,7 +41,7 @@ function planModel(gpu: Gpu, file: GgufFile, config: ModelConfig, sizes: Planned
 
 /**
  * A llama-family model on the GPU, ready to run one sequence: frozen weights in their GGUF layout, a KV cache and
- * the scratch buffers of one forward step. The layer math is in forwardPass.ts; several sequences decode together
+ * the scratch buffers of one forward step. The layer math is in block.ts; several sequences decode together
  * through generateBatch (generateBatch.ts), which prefills each here and decodes them in batchDecode.ts.
  */
 export class Model {

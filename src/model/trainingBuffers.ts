@@ -3,6 +3,7 @@ import type { TrackedBuffer, MemoryCategory } from '../gpu/allocator';
 import type { ModelConfig } from './config';
 import type { Projection } from './tensorNames';
 import { projectionShape } from './lora';
+import type { BlockActivations, BlockGradients } from './block';
 
 /** One micro-batch: `batch` packed rows of `seqLen` tokens (T = batch·seqLen), the loss computed `lossChunkRows` rows at a time. */
 export interface TrainingShape {
@@ -15,10 +16,11 @@ export interface TrainingShape {
 /**
  * Every buffer a training step uses besides the weights and the adapter's parameters, gradients and moments.
  * Gradient checkpointing: only each layer's input is kept for the whole step (`checkpoints`); the rest is the
- * working set of one layer, recomputed during the backward pass, and the gradients flowing through it.
- * Shapes: T tokens, D = nEmbd, H·d query width, Hkv·d key/value width, F = nFf, r = rank, V = nVocab.
+ * working set of one block (block.ts: its activations but input and output, which are checkpoints, and the
+ * gradients flowing through it), recomputed during the backward pass.
+ * Shapes: T tokens, D = nEmbd, H heads, r = rank, V = nVocab.
  */
-export interface TrainingBuffers {
+export interface TrainingBuffers extends Omit<BlockActivations, 'x' | 'out'>, BlockGradients {
   /** Inputs [T] u32 (labels i32): token ids, RoPE positions, first position of each token's packed sequence. */
   ids: TrackedBuffer;
   positions: TrackedBuffer;
@@ -30,20 +32,8 @@ export interface TrainingBuffers {
   lossOut: TrackedBuffer;
   /** Residual stream entering layer l ([T, D] each, nLayers + 1 of them: the last is the final norm's input). */
   checkpoints: TrackedBuffer[];
-  /** One layer's working set. */
-  xn1: TrackedBuffer; // [T, D] attention norm output
-  rstd1: TrackedBuffer; // [T]
-  q: TrackedBuffer; // [T, H·d] after RoPE
-  k: TrackedBuffer; // [T, Hkv·d] after RoPE
-  v: TrackedBuffer; // [T, Hkv·d]
-  attn: TrackedBuffer; // [T, H·d]
-  lse: TrackedBuffer; // [batch, H, seqLen]
-  x2: TrackedBuffer; // [T, D] residual after attention
-  xn2: TrackedBuffer; // [T, D]
-  rstd2: TrackedBuffer; // [T]
-  gate: TrackedBuffer; // [T, F]
-  up: TrackedBuffer; // [T, F]
-  hidden: TrackedBuffer; // [T, F] silu(gate)·up; reused for dgate once the down projection's backward is done
+  /** The attention's log-sum-exp [batch, H, seqLen]. */
+  lse: TrackedBuffer;
   /** x·Aᵀ [T, r] of each targeted projection. */
   loraH: Partial<Record<Projection, TrackedBuffer>>;
   /**
@@ -51,17 +41,8 @@ export interface TrainingBuffers {
    * (backward) the adapter's share of dL/d dropout(x) before it goes back through the mask.
    */
   loraX?: TrackedBuffer;
-  /** Gradients. */
-  dx: TrackedBuffer; // [T, D] the residual stream's
-  dxn: TrackedBuffer; // [T, D] a norm output's
-  dq: TrackedBuffer;
-  dk: TrackedBuffer;
-  dv: TrackedBuffer;
-  dattn: TrackedBuffer;
-  rowDot: TrackedBuffer; // [batch, H, seqLen]
-  dhidden: TrackedBuffer; // [T, F]
-  dup: TrackedBuffer; // [T, F]
-  dh: TrackedBuffer; // [T, r]
+  /** The adapter's scratch dh [T, r]. */
+  dh: TrackedBuffer;
   /** The final norm's output [T, D] and 1/rms [T]: apart from the layer's, so the last layer needs no recompute. */
   xf: TrackedBuffer;
   rstdF: TrackedBuffer;

@@ -1,0 +1,177 @@
+import type { Recorder } from '../gpu/recorder';
+import type { TrackedBuffer } from '../gpu/allocator';
+import { rmsNorm, rmsNormBackward } from '../kernels/rmsnorm';
+import { rope, ropeBackward } from '../kernels/rope';
+import { attentionForward } from '../kernels/attention';
+import { attentionBackward } from '../kernels/attentionBackward';
+import { swiglu, swigluBackward } from '../kernels/swiglu';
+import { biasAdd } from '../kernels/biasAdd';
+import type { ModelConfig } from './config';
+import { project, projectBackward, projectBranchH, type ProjectionStep, type TrainableProjectionStep } from './projection';
+
+/**
+ * One transformer block over T rows, forward and backward, as inference (prefill, decode, batch decode: forwardPass.ts)
+ * and training (forward, recompute, backward: trainingLayer.ts) run it:
+ *
+ *   xn1 = rmsnorm(x)·w_attn;  q, k, v = xn1·Wq,k,vᵀ (+ LoRA, + bias);  q, k = rope(q, k)
+ *   x2  = x + attention(q, k, v)·Woᵀ
+ *   xn2 = rmsnorm(x2)·w_ffn;  hidden = silu(xn2·Wgateᵀ) ∘ xn2·Wupᵀ
+ *   out = x2 + hidden·Wdownᵀ
+ *
+ * Every step treats rows independently except attention, which mixes positions. Shapes: T rows, D = nEmbd,
+ * H heads, Hkv KV heads, d head dim, F FFN width.
+ */
+
+/**
+ * The buffers of one block step. Inference passes one buffer as x, x2 and out (the residual stream, updated in
+ * place) and one as xn1 and xn2; training keeps each apart for the backward pass, x being the layer's checkpoint.
+ */
+export interface BlockActivations {
+  x: TrackedBuffer; // [T, D] input
+  positions: TrackedBuffer; // [T] u32 RoPE positions
+  xn1: TrackedBuffer; // [T, D]
+  rstd1: TrackedBuffer; // [T]
+  q: TrackedBuffer; // [T, H·d] after RoPE
+  k: TrackedBuffer; // [T, Hkv·d] after RoPE
+  v: TrackedBuffer; // [T, Hkv·d]
+  attn: TrackedBuffer; // [T, H·d]
+  x2: TrackedBuffer; // [T, D] residual after attention
+  xn2: TrackedBuffer; // [T, D]
+  rstd2: TrackedBuffer; // [T]
+  gate: TrackedBuffer; // [T, F]
+  up: TrackedBuffer; // [T, F]
+  hidden: TrackedBuffer; // [T, F] silu(gate)·up
+  out: TrackedBuffer; // [T, D]
+}
+
+/**
+ * Records attention for layer `layer` against a KV cache: reads the step's rotated q and k, v from the caller's
+ * buffers, stores k and v in the cache at the rows' positions, and writes attn.
+ */
+export type CacheAttention = (rec: Recorder, layer: number) => void;
+
+/**
+ * Training's attention: causal within each packed sequence of the step's own `batch` rows of `seqLen` tokens,
+ * keeping the log-sum-exp the backward pass reads.
+ */
+export interface PackedAttention {
+  batch: number;
+  seqLen: number;
+  segStart: TrackedBuffer; // [T] u32: first position of each token's packed sequence
+  lse: TrackedBuffer; // [batch, H, seqLen]
+}
+
+/** What one block step reads besides its activations. */
+export interface BlockStep extends ProjectionStep {
+  config: ModelConfig;
+  attention: { kind: 'cache'; attend: CacheAttention } | ({ kind: 'packed' } & PackedAttention);
+}
+
+/** A block step that can run backward: packed attention, and an adapter branch (if any) with gradients. */
+export type TrainableBlockStep = BlockStep & TrainableProjectionStep & { attention: { kind: 'packed' } & PackedAttention };
+
+/** The gradients flowing through one block ([T, ·] like the activations they belong to). */
+export interface BlockGradients {
+  dx: TrackedBuffer; // [T, D] the residual stream's: dL/d out on entry, dL/d x on exit
+  dxn: TrackedBuffer; // [T, D] a norm output's
+  dq: TrackedBuffer;
+  dk: TrackedBuffer;
+  dv: TrackedBuffer;
+  dattn: TrackedBuffer;
+  rowDot: TrackedBuffer; // [batch, H, seqLen]
+  dhidden: TrackedBuffer; // [T, F]
+  dup: TrackedBuffer; // [T, F]
+}
+
+function normShape(s: BlockStep) {
+  return { rows: s.tokens, n: s.config.nEmbd, eps: s.config.rmsEps };
+}
+
+function ropeShape(s: BlockStep, nHeads: number) {
+  const c = s.config;
+  return { tokens: s.tokens, nHeads, headDim: c.headDim, nRot: c.nRot, mode: c.ropeMode };
+}
+
+function packedShape(c: ModelConfig, a: PackedAttention) {
+  return { batch: a.batch, qLen: a.seqLen, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow };
+}
+
+/** Starts the residual sum `to = from + …`: the accumulating projection adds onto `to`, so it must hold `from`. */
+function residualFrom(rec: Recorder, s: BlockStep, from: TrackedBuffer, to: TrackedBuffer): void {
+  if (from !== to) rec.copy(from, to, s.tokens * s.config.nEmbd * 4);
+}
+
+/**
+ * Block l forward from a.x. With `recompute` (training's backward pass, which already holds the block's output as
+ * the next checkpoint) it stops short of out and only keeps the down projection's x·Aᵀ.
+ */
+export function recordBlockForward(rec: Recorder, s: BlockStep, l: number, a: BlockActivations, options: { recompute?: boolean } = {}): void {
+  const c = s.config;
+  const T = s.tokens;
+  const layer = s.weights.layers[l];
+
+  // Attention.
+  rmsNorm(rec, { x: a.x, w: layer.attnNorm, y: a.xn1, rstd: a.rstd1 }, normShape(s));
+  project(rec, s, l, 'q', a.xn1, a.q); // [T, H·d]
+  project(rec, s, l, 'k', a.xn1, a.k); // [T, Hkv·d]
+  project(rec, s, l, 'v', a.xn1, a.v); // [T, Hkv·d]
+  if (layer.bias) {
+    biasAdd(rec, a.q, layer.bias.q, { rows: T, n: c.nHeads * c.headDim });
+    biasAdd(rec, a.k, layer.bias.k, { rows: T, n: c.nKvHeads * c.headDim });
+    biasAdd(rec, a.v, layer.bias.v, { rows: T, n: c.nKvHeads * c.headDim });
+  }
+  const ropeBuffers = { positions: a.positions, invFreq: s.weights.ropeInvFreq };
+  rope(rec, { x: a.q, ...ropeBuffers }, ropeShape(s, c.nHeads));
+  rope(rec, { x: a.k, ...ropeBuffers }, ropeShape(s, c.nKvHeads));
+  const attention = s.attention;
+  if (attention.kind === 'cache') attention.attend(rec, l);
+  else attentionForward(rec, { q: a.q, k: a.k, v: a.v, out: a.attn, lse: attention.lse, segStart: attention.segStart }, packedShape(c, attention));
+  residualFrom(rec, s, a.x, a.x2);
+  project(rec, s, l, 'o', a.attn, a.x2, true); // x2 = x + attn·Woᵀ
+
+  // Feed-forward.
+  rmsNorm(rec, { x: a.x2, w: layer.ffnNorm, y: a.xn2, rstd: a.rstd2 }, normShape(s));
+  project(rec, s, l, 'gate', a.xn2, a.gate); // [T, F]
+  project(rec, s, l, 'up', a.xn2, a.up); // [T, F]
+  swiglu(rec, a.gate, a.up, a.hidden, T * c.nFf);
+  if (options.recompute) {
+    projectBranchH(rec, s, l, 'down', a.hidden);
+    return;
+  }
+  residualFrom(rec, s, a.x2, a.out);
+  project(rec, s, l, 'down', a.hidden, a.out, true); // out = x2 + hidden·Wdownᵀ
+}
+
+/**
+ * Block l backward, with a holding the block's working set from its forward pass (saved or recomputed): on entry
+ * g.dx holds dL/d out, on exit dL/d x; dA and dB of the layer's adapters accumulate into the branch's gradients.
+ */
+export function recordBlockBackward(rec: Recorder, s: TrainableBlockStep, l: number, a: BlockActivations, g: BlockGradients): void {
+  const c = s.config;
+  const layer = s.weights.layers[l];
+  const rows = { rows: s.tokens, n: c.nEmbd, accumulate: true };
+
+  // Feed-forward. out = x2 + hidden·Wdownᵀ: dhidden = dx·Wdown; dx passes to x2 unchanged (residual).
+  projectBackward(rec, s, l, 'down', a.hidden, g.dx, g.dhidden, false);
+  const dgate = a.hidden; // hidden is not read again
+  swigluBackward(rec, { dout: g.dhidden, gate: a.gate, up: a.up, dgate, dup: g.dup }, s.tokens * c.nFf);
+  projectBackward(rec, s, l, 'gate', a.xn2, dgate, g.dxn, false);
+  projectBackward(rec, s, l, 'up', a.xn2, g.dup, g.dxn, true);
+  rmsNormBackward(rec, { x: a.x2, w: layer.ffnNorm, dy: g.dxn, rstd: a.rstd2, dx: g.dx }, rows); // dx = dL/dx2
+
+  // Attention. x2 = x + attn·Woᵀ.
+  projectBackward(rec, s, l, 'o', a.attn, g.dx, g.dattn, false);
+  const { lse, segStart } = s.attention;
+  attentionBackward(
+    rec,
+    { q: a.q, k: a.k, v: a.v, out: a.attn, lse, segStart, dOut: g.dattn, rowDot: g.rowDot, dq: g.dq, dk: g.dk, dv: g.dv },
+    packedShape(c, s.attention),
+  );
+  const ropeBuffers = { positions: a.positions, invFreq: s.weights.ropeInvFreq };
+  ropeBackward(rec, { dy: g.dq, ...ropeBuffers }, ropeShape(s, c.nHeads));
+  ropeBackward(rec, { dy: g.dk, ...ropeBuffers }, ropeShape(s, c.nKvHeads));
+  projectBackward(rec, s, l, 'q', a.xn1, g.dq, g.dxn, false);
+  projectBackward(rec, s, l, 'k', a.xn1, g.dk, g.dxn, true);
+  projectBackward(rec, s, l, 'v', a.xn1, g.dv, g.dxn, true);
+  rmsNormBackward(rec, { x: a.x, w: layer.attnNorm, dy: g.dxn, rstd: a.rstd1, dx: g.dx }, rows); // dx = dL/dx
+}

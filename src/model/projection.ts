@@ -1,0 +1,149 @@
+import type { Binding, Recorder } from '../gpu/recorder';
+import type { TrackedBuffer } from '../gpu/allocator';
+import { loraBackward, loraForward, type LoraShape } from '../kernels/lora';
+import { matmul } from '../kernels/matmul';
+import { dropout, dropoutBackward, dropoutKey, type DropoutShape } from '../kernels/dropout';
+import { linear, linearBackward } from './linear';
+import type { LoraAdapter, LoraSlot } from './lora';
+import type { ModelWeights } from './weights';
+import { PROJECTIONS, type Projection } from './tensorNames';
+
+/**
+ * One projection of a block, y = x·Wᵀ through the frozen weight plus the LoRA branch scale·(x·Aᵀ)·Bᵀ where the
+ * adapter targets it, forward and backward. Shapes: T rows, r rank, in/out the projection's features.
+ */
+
+/**
+ * LoRA dropout, in a training pass only (never evaluation or inference): the branch of projection p in layer l
+ * sees dropout(x), the mask keyed by (...stream, l, p), so a recompute regenerates the same mask.
+ */
+export interface LoraDropout {
+  p: number;
+  stream: readonly number[];
+  /** [T, widest adapter input]: dropout(x) of the projection being computed; in backward, dL/d dropout(x). */
+  x: TrackedBuffer;
+}
+
+/** The adapter applied unmerged beside the frozen weights. */
+export interface AdapterBranch {
+  lora: LoraAdapter;
+  /**
+   * x·Aᵀ [T, r] of each projection: one scratch shared by all (inference), or one each, kept for the backward
+   * pass (training).
+   */
+  h: Partial<Record<Projection, TrackedBuffer>>;
+  dropout?: LoraDropout;
+  /** For the backward pass: dA and dB of every slot (the adapter's layout), accumulated into; scratch dh [T, r]. */
+  gradients?: { grads: TrackedBuffer; dh: TrackedBuffer };
+}
+
+/** What the projections of one step read besides their inputs: the frozen weights, the branch, T rows. */
+export interface ProjectionStep {
+  weights: ModelWeights;
+  branch?: AdapterBranch;
+  tokens: number;
+}
+
+/** A step whose branch can run backward. */
+export type TrainableProjectionStep = ProjectionStep & { branch?: AdapterBranch & Required<Pick<AdapterBranch, 'gradients'>> };
+
+/** The branch of projection p in layer l, when the adapter targets it. */
+function branchOf<B extends AdapterBranch>(s: { branch?: B }, l: number, p: Projection): { branch: B; slot: LoraSlot; h: TrackedBuffer } | undefined {
+  const branch = s.branch;
+  const slot = branch?.lora.slot(l, p);
+  const h = branch?.h[p];
+  return branch && slot && h ? { branch, slot, h } : undefined;
+}
+
+function loraShape(s: ProjectionStep, branch: AdapterBranch, slot: LoraSlot): LoraShape {
+  const { lora } = branch;
+  return { tokens: s.tokens, inFeatures: slot.inFeatures, outFeatures: slot.outFeatures, rank: lora.config.rank, scale: lora.scale };
+}
+
+/** The branch's dropout in this pass: the mask of its [T, in] input, and where dropout(x) goes. */
+interface BranchDropout {
+  mask: DropoutShape;
+  x: TrackedBuffer;
+}
+
+function dropoutOf(s: ProjectionStep, l: number, p: Projection, branch: AdapterBranch, slot: LoraSlot): BranchDropout | undefined {
+  const d = branch.dropout;
+  return d && { mask: { n: s.tokens * slot.inFeatures, p: d.p, key: dropoutKey([...d.stream, l, PROJECTIONS.indexOf(p)]) }, x: d.x };
+}
+
+/** What the branch reads: x itself, or dropout(x). */
+function branchInput(rec: Recorder, x: Binding, drop: BranchDropout | undefined): Binding {
+  if (!drop) return x;
+  dropout(rec, x, drop.x, drop.mask);
+  return drop.x;
+}
+
+/** y = x·Wᵀ (+ y when accumulating) for projection p of layer l, plus the branch's share, leaving x·Aᵀ in h[p]. */
+export function project(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: Binding, y: Binding, accumulate = false): void {
+  linear(rec, x, s.weights.layers[l].proj[p], y, s.tokens, accumulate);
+  const target = branchOf(s, l, p);
+  if (!target) return;
+  const { branch, slot, h } = target;
+  const input = branchInput(rec, x, dropoutOf(s, l, p, branch, slot));
+  const { lora } = branch;
+  loraForward(rec, { x: input, a: lora.binding(slot, 'a'), b: lora.binding(slot, 'b'), h, y }, loraShape(s, branch, slot));
+}
+
+/**
+ * Only the branch's h = x·Aᵀ (x after the same dropout) of projection p: what its backward pass reads, for a
+ * recompute that does not need y.
+ */
+export function projectBranchH(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: Binding): void {
+  const target = branchOf(s, l, p);
+  if (!target) return;
+  const { branch, slot, h } = target;
+  const rank = branch.lora.config.rank;
+  // The same clear-then-accumulate product as loraForward, so no extra matmul pipeline is compiled.
+  rec.clear(h, 0, s.tokens * rank * 4);
+  const input = branchInput(rec, x, dropoutOf(s, l, p, branch, slot));
+  matmul(rec, input, branch.lora.binding(slot, 'a'), h, { M: s.tokens, N: rank, K: slot.inFeatures, transB: true, accumulate: true });
+}
+
+/**
+ * dx (+)= dy·W through the frozen weight of projection p, plus the branch's share; accumulates dA and dB of p.
+ * x is the projection's forward input (dA needs it, after the same dropout as the forward pass).
+ */
+export function projectBackward(
+  rec: Recorder,
+  s: TrainableProjectionStep,
+  l: number,
+  p: Projection,
+  x: Binding,
+  dy: Binding,
+  dx: Binding,
+  accumulate: boolean,
+): void {
+  linearBackward(rec, dy, s.weights.layers[l].proj[p], dx, s.tokens, accumulate);
+  const target = branchOf(s, l, p);
+  if (!target) return;
+  const { branch, slot, h } = target;
+  const { lora, gradients } = branch;
+  const drop = dropoutOf(s, l, p, branch, slot);
+  const a = lora.binding(slot, 'a');
+  loraBackward(
+    rec,
+    {
+      x: branchInput(rec, x, drop),
+      a,
+      b: lora.binding(slot, 'b'),
+      h,
+      dy,
+      dh: gradients.dh,
+      da: lora.binding(slot, 'a', gradients.grads),
+      db: lora.binding(slot, 'b', gradients.grads),
+      dx: drop ? undefined : dx,
+    },
+    loraShape(s, branch, slot),
+  );
+  if (!drop) return;
+  // dL/d dropout(x) = dh·A into drop.x (dA has read dropout(x) from it already), then back through the mask onto dx.
+  // Clear-then-accumulate is the product loraBackward's own dx uses, so no extra matmul pipeline is compiled.
+  rec.clear(drop.x, 0, drop.mask.n * 4);
+  matmul(rec, gradients.dh, a, drop.x, { M: s.tokens, N: slot.inFeatures, K: lora.config.rank, accumulate: true });
+  dropoutBackward(rec, drop.x, dx, drop.mask);
+}
