@@ -1,4 +1,5 @@
 import { LabError } from '../errors';
+import { formatBytes } from '../gpu/allocator';
 import type { GgufFile } from '../formats/gguf';
 import type { ByteSource } from '../formats/byteSource';
 import { QUANTIZABLE_TYPES, type QuantizableType } from '../formats/quant';
@@ -65,8 +66,6 @@ export function checkMergeType(quant: string): QuantizableType {
   return quant as QuantizableType;
 }
 
-const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-
 /** The merge's plan, refused (with its numbers) when the storage cannot hold the merged file. */
 export async function checkedMergePlan(request: Omit<MergedExportRequest, 'signal' | 'onProgress'>): Promise<MergePlan> {
   const summary = await request.library.get(request.id);
@@ -77,7 +76,7 @@ export async function checkedMergePlan(request: Omit<MergedExportRequest, 'signa
   for (const name of await request.storage.list(EXPORTS)) replaced += (await request.storage.read(`${EXPORTS}/${name}`))?.size ?? 0;
   if (usage && plan.outputBytes > usage.quotaBytes - usage.usageBytes + replaced) {
     throw new LabError(
-      `the merged model needs ${gib(plan.outputBytes)}, the browser allows this site ${gib(usage.quotaBytes - usage.usageBytes + replaced)} more`,
+      `the merged model needs ${formatBytes(plan.outputBytes)}, the browser allows this site ${formatBytes(usage.quotaBytes - usage.usageBytes + replaced)} more`,
       'merged export',
       'Forget a kept model or delete adapters and runs, or choose a smaller format (Q4_0).',
     );

@@ -4,6 +4,7 @@ import type { CliCommand } from '../command';
 import { CliUsageError } from '../command';
 import { flag, parseArgs } from '../args';
 import { LabError } from '../../errors';
+import { formatBytes } from '../../gpu/allocator';
 import { readGguf } from '../../formats/gguf';
 import { openFileSource } from '../../formats/nodeFileSource';
 import { modelConfigFromGguf } from '../../model/config';
@@ -16,8 +17,6 @@ import { checkMergeType, MERGE_TYPES } from '../../worker/adapterFormats';
 import { forEachChunk } from '../../worker/storage/labStorage';
 
 const FORMATS = ['gguf-lora', 'peft', 'merged'] as const;
-
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export const command: CliCommand = {
   name: 'export',
@@ -58,7 +57,7 @@ Reads the adapter (a PEFT directory or a llama.cpp LoRA GGUF) against its base m
     if (format === 'gguf-lora') {
       const blob = exportGgufLora(model, lora, values, adapterPath, type as GgufLoraType);
       await writeFile(out, new Uint8Array(await blob.arrayBuffer()));
-      io.err(`wrote ${out} (${mib(blob.size)})\n`);
+      io.err(`wrote ${out} (${formatBytes(blob.size)})\n`);
       return 0;
     }
     if (format === 'peft') {
@@ -67,8 +66,9 @@ Reads the adapter (a PEFT directory or a llama.cpp LoRA GGUF) against its base m
       return 0;
     }
     const plan = planMerge(file, model, lora, quant);
-    io.err(`merging: ${plan.mergedTensors} tensors into ${quant}, ${plan.copiedTensors} copied; ${mib(plan.outputBytes)} to write, ` +
-      `${mib(plan.workingBytes + plan.adapterBytes)} of memory at most\n`);
+    io.err(`merging: ${plan.mergedTensors} tensors into ${quant}, ${plan.copiedTensors} copied; ${formatBytes(plan.outputBytes)} to write, ` +
+      `${formatBytes(plan.workingBytes + plan.adapterBytes)} of memory at most\n`);
+    if (plan.f16Tensors.length > 0) io.err(`${plan.f16Tensors.length} merged tensors have rows that are not whole ${quant} blocks and are written in F16 (as llama.cpp's quantizer does)\n`);
     const stop = new AbortController();
     const onSigint = () => stop.abort(new LabError('stopped (Ctrl-C); no file written', out));
     process.once('SIGINT', onSigint);
@@ -81,7 +81,7 @@ Reads the adapter (a PEFT directory or a llama.cpp LoRA GGUF) against its base m
         signal: stop.signal,
         onProgress: (done, total) => {
           const percent = Math.floor((100 * done) / total);
-          if (percent !== lastPercent && percent % 10 === 0) io.err(`  ${percent}% (${mib(done)})\n`);
+          if (percent !== lastPercent && percent % 10 === 0) io.err(`  ${percent}% (${formatBytes(done)})\n`);
           lastPercent = percent;
         },
       }, async (chunk) => void (await handle.write(new Uint8Array(await chunk.arrayBuffer()))));
