@@ -22,8 +22,8 @@ export interface MergePlan {
   /** Tensors recomputed and encoded in `quant`; the rest are copied. */
   mergedTensors: number;
   copiedTensors: number;
-  /** Merged tensors whose rows are not whole `quant` blocks, written in F16 instead. */
-  f16Tensors: string[];
+  /** Merged tensors whose rows are not whole `quant` blocks, written in F32 instead. */
+  f32Tensors: string[];
 }
 
 /** f32 values decoded per step: bounds the working memory whatever the row length. */
@@ -40,8 +40,9 @@ function outputTensors(file: GgufFile, model: ModelConfig, lora: LoraConfig, qua
       throw new LabError(`${source.name} has ggml shape [${source.dims.join(', ')}], the adapter needs [${slot.inFeatures}, ${slot.outFeatures}]`,
         'merged export', 'Merge the adapter into the base model it was trained on.');
     }
-    // As llama.cpp's quantizer does for a row that is not whole blocks (stories260K's FFN width 172): F16.
-    if (source.dims[0] % ggmlType(quant).blockElements !== 0) return { source, type: 'F16', slot };
+    // A row that is not whole blocks (stories260K's FFN width 172) stays exact in F32, which every reader takes;
+    // real models' widths are whole blocks of 256.
+    if (source.dims[0] % ggmlType(quant).blockElements !== 0) return { source, type: 'F32', slot };
     return { source, type: quant, slot };
   });
 }
@@ -67,7 +68,7 @@ export function planMerge(file: GgufFile, model: ModelConfig, lora: LoraConfig, 
     adapterBytes: 4 * loraLayout(model, lora).totalFloats,
     mergedTensors: merged,
     copiedTensors: tensors.length - merged,
-    f16Tensors: tensors.filter((t) => t.slot && t.type !== quant).map((t) => t.source.name),
+    f32Tensors: tensors.filter((t) => t.slot && t.type !== quant).map((t) => t.source.name),
   };
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
+import { cli } from '../setup/cli';
 import { readGguf } from '../../src/formats/gguf';
 import { modelConfigFromGguf, type ModelConfig } from '../../src/model/config';
 import { initialLoraValues, loraLayout, LoraAdapter, type LoraConfig } from '../../src/model/lora';
@@ -31,13 +31,6 @@ const SEED = 20251126;
 const STORIES = sharedData('tiny-models', 'stories260K.gguf');
 const dir = mkdtempSync(join(tmpdir(), 'lora-lab-lora-llamacpp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 async function configOf(path: string): Promise<ModelConfig> {
   return modelConfigFromGguf(await readGguf(await openAsBlob(path)));
@@ -124,9 +117,23 @@ describe('stories260K with an adapter trained by our trainer, in llama.cpp', () 
     expectParity('merged F32 stories260K vs ours unmerged', r, RELATIVE_TOLERANCE.F32);
   }, PARITY_TEST_TIMEOUT_MS);
 
-  it('llama.cpp running the merged Q8_0 model agrees with our engine applying the adapter unmerged (Q8_0 tolerance)', async () => {
+  it('the merged Q8_0 model runs the same in llama.cpp and in our engine (Q8_0 tolerance)', async () => {
+    const r = await compareWithLlamaCpp(await testGpu(), path('merged-Q8_0.gguf'));
+    expectParity('merged Q8_0 stories260K, both sides', r, RELATIVE_TOLERANCE.Q8_0);
+  }, PARITY_TEST_TIMEOUT_MS);
+
+  it('llama.cpp running the merged Q8_0 model stays within the Q8_0 bound of our engine applying the adapter unmerged in f32', async () => {
     const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceModel: path('merged-Q8_0.gguf') });
-    expectParity('merged Q8_0 stories260K vs ours unmerged', r, RELATIVE_TOLERANCE.Q8_0);
+    const tol = RELATIVE_TOLERANCE.Q8_0 * r.logitStd;
+    const decided = r.top1.filter((p) => p.referenceMargin > 2 * tol);
+    console.log(
+      `[merged Q8_0 stories260K vs ours unmerged f32] max |Δlog p| ${r.maxLogProbDiff.toExponential(2)} (tolerance ${tol.toExponential(2)}), ` +
+        `top-1 agrees at ${r.top1.filter((p) => p.ours === p.reference).length}/${PROMPT_TOKENS}, at ${decided.filter((p) => p.ours === p.reference).length}/${decided.length} clear positions`,
+    );
+    // Weight rounding on one side only: the log-probability bound holds and clear top-1 choices agree; near-ties may
+    // part more often than between two runs of the same weights, so their count is not bounded here.
+    expect(r.maxLogProbDiff).toBeLessThan(tol);
+    for (const p of decided) expect(p.ours).toBe(p.reference);
   }, PARITY_TEST_TIMEOUT_MS);
 
   it('the merged Q4_0 model runs the same in llama.cpp and in our engine (Q4_0 tolerance)', async () => {

@@ -68,7 +68,7 @@ Reads the adapter (a PEFT directory or a llama.cpp LoRA GGUF) against its base m
     const plan = planMerge(file, model, lora, quant);
     io.err(`merging: ${plan.mergedTensors} tensors into ${quant}, ${plan.copiedTensors} copied; ${formatBytes(plan.outputBytes)} to write, ` +
       `${formatBytes(plan.workingBytes + plan.adapterBytes)} of memory at most\n`);
-    if (plan.f16Tensors.length > 0) io.err(`${plan.f16Tensors.length} merged tensors have rows that are not whole ${quant} blocks and are written in F16 (as llama.cpp's quantizer does)\n`);
+    if (plan.f32Tensors.length > 0) io.err(`${plan.f32Tensors.length} merged tensors have rows that are not whole ${quant} blocks and stay F32\n`);
     const stop = new AbortController();
     const onSigint = () => stop.abort(new LabError('stopped (Ctrl-C); no file written', out));
     process.once('SIGINT', onSigint);
