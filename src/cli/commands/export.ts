@@ -13,7 +13,8 @@ import { exportPeft } from '../../model/loraPeft';
 import { mergedGgufChunks, planMerge } from '../../model/mergedGguf';
 import { readAdapterPath } from '../../train/adapterPath';
 import { writePeftDirectory } from '../../train/peftDirectory';
-import { checkMergeType, MERGE_TYPES } from '../../worker/adapterFormats';
+import { MERGE_TYPES } from '../../worker/adapterFormats';
+import type { QuantizableType } from '../../formats/quant';
 import { forEachChunk } from '../../worker/storage/labStorage';
 
 const FORMATS = ['gguf-lora', 'peft', 'merged'] as const;
@@ -41,12 +42,9 @@ Reads the adapter (a PEFT directory or a llama.cpp LoRA GGUF) against its base m
     if (!format || !(FORMATS as readonly string[]).includes(format)) throw new CliUsageError(`--format must be one of ${FORMATS.join(', ')}`);
     const type = flag(parsed, 'type') ?? 'F32';
     if (!(GGUF_LORA_TYPES as readonly string[]).includes(type)) throw new CliUsageError(`--type must be one of ${GGUF_LORA_TYPES.join(', ')}`);
-    let quant;
-    try {
-      quant = checkMergeType(flag(parsed, 'quant') ?? 'Q8_0');
-    } catch (error) {
-      throw new CliUsageError(`--quant: ${(error as LabError).message}`);
-    }
+    const quantName = flag(parsed, 'quant') ?? 'Q8_0';
+    if (!(MERGE_TYPES as readonly string[]).includes(quantName)) throw new CliUsageError(`--quant must be one of ${MERGE_TYPES.join(', ')}`);
+    const quant = quantName as QuantizableType;
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
 
     const source = await openFileSource(modelPath);
