@@ -3,7 +3,7 @@ import { GgufValueType, metaString, optMetaNumber, optMetaString, readGguf, read
 import type { ByteSource } from '../formats/byteSource';
 import { dequantize, quantize } from '../formats/quant';
 import type { ModelConfig } from './config';
-import { loraLayout, type LoraConfig } from './lora';
+import { checkLoraConfig, loraLayout, type LoraConfig } from './lora';
 import { PROJECTIONS, projectionTensorName, type Projection } from './tensorNames';
 
 /**
@@ -93,6 +93,8 @@ export async function importGgufLoraValues(model: ModelConfig, source: Blob | By
   // llama.cpp reads a missing or zero alpha as "scale 1", which alpha = rank gives under alpha / rank.
   const alpha = alphaInFile ? alphaInFile : rank!;
   const lora: LoraConfig = { rank: rank!, alpha, dropout: 0, targets: PROJECTIONS.filter((p) => [...pairs.values()].some((x) => x.projection === p)), seed };
+  // Bounds the rank (the file's own number) before anything is allocated from it.
+  checkLoraConfig(lora);
   const { slots, totalFloats } = loraLayout(model, lora);
   const values = new Float32Array(totalFloats);
   const read = async (t: GgufTensorInfo, dims: [number, number]) => {
