@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors';
@@ -14,4 +14,11 @@ export async function readPeftDirectory(dir: string): Promise<PeftFiles> {
     config: await readFile(join(dir, PEFT_CONFIG_FILE), 'utf8'),
     weights: new Blob([await readFile(join(dir, PEFT_WEIGHTS_FILE))]),
   };
+}
+
+/** Node: writes a PEFT adapter directory (`lora-lab export --format peft`). */
+export async function writePeftDirectory(dir: string, files: PeftFiles): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, PEFT_CONFIG_FILE), files.config);
+  await writeFile(join(dir, PEFT_WEIGHTS_FILE), new Uint8Array(await files.weights.arrayBuffer()));
 }

@@ -22,8 +22,12 @@ import type { KeptModel, StorageUsage } from './keptModels';
 import type { ScalingProgress, ScalingRequest, ScalingResult } from './scaling';
 import type { ByteSource } from '../formats/byteSource';
 import type { RunningJob } from './jobs';
+import type { QuantizableType } from '../formats/quant';
+import type { AdapterExportFormat } from './adapterFormats';
 
 export type { AdapterSummary, InterruptedRun, ExportedFile, TrainingDataDescription } from './training';
+export type { AdapterExportFormat } from './adapterFormats';
+export type { QuantizableType } from '../formats/quant';
 export type { TrainingPlan, TrainRequest } from './trainRequest';
 export type { ModelIdentity } from './modelIdentity';
 export type { RunningJob } from './jobs';
@@ -205,10 +209,21 @@ export interface LabEngineApi {
   useAdapter(id: string | null): Promise<void>;
   /** The adapter generation and evaluation use now, or null for the base model. */
   adapterInUse(): Promise<string | null>;
-  /** The adapter as PEFT files to download: adapter_config.json and adapter_model.safetensors. */
-  exportAdapter(id: string): Promise<ExportedFile[]>;
   /**
-   * Adds a PEFT adapter (files named adapter_config.json and *.safetensors) to the library, after checking it
+   * The adapter as files to download: PEFT (adapter_config.json and adapter_model.safetensors), or 'gguf-lora',
+   * llama.cpp's LoRA GGUF (for `--lora`, an Ollama ADAPTER line, wllama), which needs the base model loaded.
+   */
+  exportAdapter(id: string, format?: AdapterExportFormat): Promise<ExportedFile[]>;
+  /**
+   * Merges the adapter into the loaded base model: a standalone GGUF whose adapted weights are re-encoded in
+   * `quant` (Q8_0, Q4_0, ...) and whose other tensors are copied. Written into the browser's storage piece by
+   * piece (progress in bytes, cancellable), after checking the storage can hold it; the result is that stored
+   * file, for the download. A later merge replaces it.
+   */
+  exportMergedModel(id: string, quant: QuantizableType, jobId: string, onProgress?: (p: Progress) => void): Promise<ExportedFile>;
+  /**
+   * Adds an adapter to the library, a PEFT pair (adapter_config.json and *.safetensors) or llama.cpp's LoRA GGUF
+   * (a .gguf with general.type "adapter"), after checking it
    * against the loaded model's shapes (a wrong model or a broken file is refused and nothing is stored); `name`
    * defaults to "imported".
    */

@@ -9,7 +9,9 @@ import { Tokenizer, vocabFromGguf } from '../tokenizer';
 import { JobRegistry, type RunningJob } from './jobs';
 import { DatasetWorkspace, type AddShardsResult, type DataSummary, type DatasetOptions, type EvalSetSummary } from './datasets';
 import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainingPlan, type TrainRequest } from './training';
-import { AdapterLibrary, pickPeftFiles, type AdapterSummary, type ExportedFile } from './adapterLibrary';
+import { AdapterLibrary, type AdapterSummary, type ExportedFile } from './adapterLibrary';
+import { exportMergedModel, ggufLoraExport, readAdapterImport, type AdapterExportFormat } from './adapterFormats';
+import type { QuantizableType } from '../formats/quant';
 import { GpuAdapters } from './gpuAdapters';
 import { KeptModels, type KeptModel } from './keptModels';
 import { modelIdentity, requireModel } from './modelIdentity';
@@ -38,7 +40,7 @@ import type { ResultsStore, StoredRun } from '../eval/resultsStore';
 export class Engine implements LabEngineApi {
   private gpu: Gpu | undefined;
   private readonly jobs = new JobRegistry();
-  private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo } | undefined;
+  private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo; source: Blob | ByteSource } | undefined;
   private readonly datasets: DatasetWorkspace;
   private readonly gpuAdapters = new GpuAdapters();
   private readonly library: AdapterLibrary;
@@ -161,7 +163,7 @@ export class Engine implements LabEngineApi {
       // The adapters on the GPU were made for the old model's shapes.
       this.gpuAdapters.clear();
       this.loaded?.model.free();
-      this.loaded = { model, tokenizer, info };
+      this.loaded = { model, tokenizer, info, source: file };
       return info;
     } catch (error) {
       model.free();
@@ -347,15 +349,27 @@ export class Engine implements LabEngineApi {
     });
   }
 
-  async exportAdapter(id: string): Promise<ExportedFile[]> {
-    return this.library.exportFiles(id);
+  async exportAdapter(id: string, format: AdapterExportFormat = 'peft'): Promise<ExportedFile[]> {
+    if (format === 'peft') return this.library.exportFiles(id);
+    return [await ggufLoraExport(this.library, id, this.requireModel().model.config)];
+  }
+
+  async exportMergedModel(id: string, quant: QuantizableType, jobId: string, onProgress?: (p: Progress) => void): Promise<ExportedFile> {
+    const { model, info, source } = this.requireModel('exportMergedModel');
+    // Reads the model's file and the adapter, not the GPU model, so other jobs may run beside it.
+    const job = { id: jobId, label: `merging an adapter into ${info.fileName}`, usesModel: false, action: 'exportMergedModel' };
+    return this.jobs.run(job, (signal) =>
+      exportMergedModel({
+        library: this.library, storage: this.storage, id, model: model.config, file: model.file, source, baseName: info.fileName, quant, signal,
+        onProgress: (done, total) => onProgress?.({ done, total, unit: 'bytes', message: 'merging' }),
+      }),
+    );
   }
 
   async importAdapter(files: Blob[], name = 'imported'): Promise<AdapterSummary> {
     const { model, info } = this.requireModel();
-    const peft = await pickPeftFiles(files);
     // Reading it against the loaded model checks every tensor's shape before anything is stored.
-    const { lora } = await importPeftValues(model.config, peft);
+    const { lora, peft } = await readAdapterImport(model.config, files, info.fileName);
     const summary: AdapterSummary = {
       id: await this.trainingRuns.newId(name),
       name,
@@ -414,7 +428,7 @@ export class Engine implements LabEngineApi {
     return { gpu: this.requireGpu(), model, tokenizer, identity: info.identity, memoryBudgetBytes: this.memoryBudgetBytes };
   }
 
-  private requireModel(action = 'engine'): { model: Model; tokenizer: Tokenizer; info: ModelInfo } {
+  private requireModel(action = 'engine'): { model: Model; tokenizer: Tokenizer; info: ModelInfo; source: Blob | ByteSource } {
     if (!this.loaded) throw new LabError('no model is loaded', action, 'Load a GGUF model first.');
     return this.loaded;
   }

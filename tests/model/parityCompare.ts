@@ -1,9 +1,10 @@
 import { openAsBlob } from 'node:fs';
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import type { Gpu } from '../../src/gpu/gpu';
+import { LoraAdapter, type LoraConfig } from '../../src/model/lora';
 import { Model } from '../../src/model/model';
 import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
-import { llamaCppNextTokenProbabilities, loadLlamaCppModel } from '../setup/llamaCpp';
+import { createF32Context, llamaCppNextTokenProbabilities, loadLlamaCppModel } from '../setup/llamaCpp';
 
 /**
  * Runs one model file in our engine and in llama.cpp (CPU, F32 KV cache, plain attention) and measures how far
@@ -31,6 +32,18 @@ export interface ParityResult {
   /** Per position: llama.cpp's top-1 and its log-probability margin over its top-2; our top-1. */
   top1: { ours: number; reference: number; referenceMargin: number }[];
   greedy: { ours: number[]; reference: number[]; referenceMargins: number[] };
+  /** With an adapter on our side: max |Δlog p| between our model with it and without it (what the adapter changes). */
+  adapterEffect?: number;
+}
+
+/** What runs where: by default the same file on both sides, with no adapter. */
+export interface ParityOptions {
+  /** Our side applies this adapter (unmerged). */
+  ours?: { lora: LoraConfig; values: Float32Array };
+  /** llama.cpp's side applies this LoRA GGUF (`--lora`, scale 1). */
+  referenceLora?: string;
+  /** llama.cpp loads this file instead of the one we load (a merged model). */
+  referenceModel?: string;
 }
 
 function argmax(row: ArrayLike<number>): number {
@@ -48,6 +61,17 @@ function logSoftmax(logits: Float32Array): Float64Array {
   return Float64Array.from(logits, (v) => v - lse);
 }
 
+/** max over positions and tokens of |log p_a − log p_b| for two [positions, V] logit arrays. */
+function maxLogProbDistance(a: Float32Array, b: Float32Array, V: number): number {
+  let max = 0;
+  for (let t = 0; t < a.length / V; t++) {
+    const la = logSoftmax(a.subarray(t * V, (t + 1) * V));
+    const lb = logSoftmax(b.subarray(t * V, (t + 1) * V));
+    for (let i = 0; i < V; i++) max = Math.max(max, Math.abs(la[i] - lb[i]));
+  }
+  return max;
+}
+
 /** log p of the most likely token minus log p of the second. */
 function topMargin(p: Float32Array): number {
   let a = 0;
@@ -60,14 +84,8 @@ function topMargin(p: Float32Array): number {
 }
 
 /** llama.cpp's greedy continuation, the end-of-text token included (random weights may pick it). */
-async function llamaCppGreedy(model: LlamaModel, prompt: number[], count: number): Promise<number[]> {
-  const context = await model.createContext({
-    contextSize: 256,
-    threads: 1,
-    experimentalKvCacheKeyType: 'F32',
-    experimentalKvCacheValueType: 'F32',
-    flashAttention: false,
-  });
+async function llamaCppGreedy(model: LlamaModel, prompt: number[], count: number, loraPath?: string): Promise<number[]> {
+  const context = await createF32Context(model, 256, loraPath);
   try {
     const out: number[] = [];
     for await (const token of context.getSequence().evaluate(prompt as Token[], { temperature: 0, yieldEogToken: true })) {
@@ -80,15 +98,24 @@ async function llamaCppGreedy(model: LlamaModel, prompt: number[], count: number
   }
 }
 
-export async function compareWithLlamaCpp(gpu: Gpu, path: string): Promise<ParityResult> {
+export async function compareWithLlamaCpp(gpu: Gpu, path: string, options: ParityOptions = {}): Promise<ParityResult> {
   const ours = await Model.load(gpu, await openAsBlob(path), { maxContext: 256, maxStepTokens: PROMPT_TOKENS });
-  const reference = await loadLlamaCppModel(path);
+  const reference = await loadLlamaCppModel(options.referenceModel ?? path);
+  const adapter = options.ours && LoraAdapter.fromValues(gpu, ours.config, options.ours.lora, options.ours.values);
   try {
     const V = ours.config.nVocab;
     const tokens = new Tokenizer(vocabFromGguf(ours.file)).encode(PARITY_TEXT).slice(0, PROMPT_TOKENS);
     if (tokens.length !== PROMPT_TOKENS) throw new Error(`the parity text gives only ${tokens.length} tokens`);
 
-    const expected = await llamaCppNextTokenProbabilities(reference, tokens, V);
+    const expected = await llamaCppNextTokenProbabilities(reference, tokens, V, options.referenceLora);
+    let adapterEffect: number | undefined;
+    if (adapter) {
+      ours.reset();
+      const base = await ours.forward(tokens, 'all');
+      ours.useAdapter(adapter);
+      ours.reset();
+      adapterEffect = maxLogProbDistance(base, await ours.forward(tokens, 'all'), V);
+    }
     ours.reset();
     const logits = await ours.forward(tokens, 'all');
     let maxLogProbDiff = 0;
@@ -108,9 +135,9 @@ export async function compareWithLlamaCpp(gpu: Gpu, path: string): Promise<Parit
     }
 
     const prompt = tokens.slice(0, GREEDY_PROMPT_TOKENS);
-    const refGreedy = await llamaCppGreedy(reference, prompt, GREEDY_TOKENS);
+    const refGreedy = await llamaCppGreedy(reference, prompt, GREEDY_TOKENS, options.referenceLora);
     // llama.cpp's margins along its own greedy path: the distributions after the prompt and each greedy token.
-    const pathProbs = await llamaCppNextTokenProbabilities(reference, [...prompt, ...refGreedy.slice(0, -1)], V);
+    const pathProbs = await llamaCppNextTokenProbabilities(reference, [...prompt, ...refGreedy.slice(0, -1)], V, options.referenceLora);
     const referenceMargins = pathProbs.slice(GREEDY_PROMPT_TOKENS - 1).map(topMargin);
     ours.reset();
     const oursGreedy: number[] = [];
@@ -126,8 +153,11 @@ export async function compareWithLlamaCpp(gpu: Gpu, path: string): Promise<Parit
       logitStd: stdSum / tokens.length,
       top1,
       greedy: { ours: oursGreedy, reference: refGreedy, referenceMargins },
+      adapterEffect,
     };
   } finally {
+    ours.useAdapter(undefined);
+    adapter?.free();
     ours.free();
     await reference.dispose();
   }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from '../setup/testGpu';
-import { compareWithLlamaCpp, GREEDY_TOKENS, PROMPT_TOKENS } from './parityCompare';
+import { compareWithLlamaCpp, GREEDY_TOKENS, PROMPT_TOKENS, type ParityResult } from './parityCompare';
 import { PARITY_QUANTS, writeParityModel, type ParityArch, type ParityQuant } from './parityModels';
 
 /**
@@ -20,7 +20,7 @@ import { PARITY_QUANTS, writeParityModel, type ParityArch, type ParityQuant } fr
  * The bounds leave ≈2× headroom; a real defect (a missing bias, a wrong RoPE pairing, a wrong mask, a
  * mis-decoded block) moves log-probabilities by a large fraction of the std (the sliding-window mismatch: 95%).
  */
-const RELATIVE_TOLERANCE: Record<ParityQuant, number> = {
+export const RELATIVE_TOLERANCE: Record<ParityQuant, number> = {
   F32: 2e-5,
   F16: 5e-3,
   Q8_0: 0.15,
@@ -31,17 +31,48 @@ const RELATIVE_TOLERANCE: Record<ParityQuant, number> = {
 };
 
 /** On an idle 2-core machine a case takes ≈10 s; under heavy load from other work it has taken over 2 minutes. */
-const PARITY_TEST_TIMEOUT_MS = 600_000;
+export const PARITY_TEST_TIMEOUT_MS = 600_000;
 
 /** The seed of every parity model's weights: fixed, and printed with each result. */
 const SEED = 20251125;
 
 /**
- * Parity of the `arch`-shaped tiny model with llama.cpp in every format. Where llama.cpp's own top-1 margin is
- * within 2 × tolerance of its runner-up (a near-tie), either choice is consistent with the measured error: such
- * positions are counted and printed, and our choice must be one of the tied tokens; everywhere else the top-1
- * must be llama.cpp's. The same holds along the greedy path, which cannot be compared past a near-tie choice.
+ * Checks one comparison against a tolerance given as a fraction of the logit std (see RELATIVE_TOLERANCE) and
+ * prints its figures. Where llama.cpp's own top-1 margin is within 2 × tolerance of its runner-up (a near-tie),
+ * either choice is consistent with the measured error: such positions are counted and printed, and our choice
+ * must be one of the tied tokens; everywhere else the top-1 must be llama.cpp's. The same holds along the greedy
+ * path, which cannot be compared past a near-tie choice.
  */
+export function expectParity(label: string, r: ParityResult, relativeTolerance: number): void {
+  const tol = relativeTolerance * r.logitStd;
+  const tieBand = 2 * tol;
+  const nearTies = r.top1.filter((p) => p.referenceMargin <= tieBand).length;
+  const top1Agree = r.top1.filter((p) => p.ours === p.reference).length;
+  const minMargin = Math.min(...r.top1.map((p) => p.referenceMargin));
+  const firstDiff = r.greedy.ours.findIndex((t, i) => t !== r.greedy.reference[i]);
+  const pathTies = r.greedy.referenceMargins.filter((m) => m <= tieBand).length;
+  console.log(
+    `[parity ${label}] V=${r.nVocab}: ` +
+      `max |Δlog p| ${r.maxLogProbDiff.toExponential(2)} (tolerance ${tol.toExponential(2)}, logit std ${r.logitStd.toFixed(2)}), ` +
+      `max |Δp| ${r.maxProbDiff.toExponential(2)}; top-1 margin min ${minMargin.toExponential(2)}, ` +
+      `${nearTies}/${PROMPT_TOKENS} near-ties, top-1 agrees at ${top1Agree}/${PROMPT_TOKENS}; greedy ${firstDiff < 0 ? GREEDY_TOKENS : firstDiff}/${GREEDY_TOKENS} identical ` +
+      `(min margin on llama.cpp's path ${Math.min(...r.greedy.referenceMargins).toExponential(2)}, ${pathTies} near-ties)`,
+  );
+
+  expect(r.maxLogProbDiff).toBeLessThan(tol);
+  r.top1.forEach((p, t) => {
+    if (p.referenceMargin > tieBand) expect(p.ours, `top-1 at position ${t}`).toBe(p.reference);
+  });
+  // Near-ties are where the two may part; measured, they part at no more than 2 of 128 positions.
+  expect(top1Agree).toBeGreaterThanOrEqual(PROMPT_TOKENS - 3);
+  // Identical tokens mean identical contexts; the paths may part only where llama.cpp itself nearly tied.
+  if (firstDiff >= 0) {
+    expect(r.greedy.referenceMargins[firstDiff], `greedy step ${firstDiff}: ours ${r.greedy.ours[firstDiff]}, llama.cpp ${r.greedy.reference[firstDiff]}`)
+      .toBeLessThanOrEqual(tieBand);
+  }
+}
+
+/** Parity of the `arch`-shaped tiny model with llama.cpp in every format (see `expectParity`). */
 export function describeParity(arch: ParityArch, notes = ''): void {
   describe(`${arch}-shaped tiny model against llama.cpp${notes}`, () => {
     let dir: string;
@@ -54,32 +85,7 @@ export function describeParity(arch: ParityArch, notes = ''): void {
       const gpu = await testGpu();
       const model = await writeParityModel(dir, arch, quant, SEED);
       const r = await compareWithLlamaCpp(gpu, model.path);
-      const tol = RELATIVE_TOLERANCE[quant] * r.logitStd;
-      const tieBand = 2 * tol;
-      const nearTies = r.top1.filter((p) => p.referenceMargin <= tieBand).length;
-      const top1Agree = r.top1.filter((p) => p.ours === p.reference).length;
-      const minMargin = Math.min(...r.top1.map((p) => p.referenceMargin));
-      const firstDiff = r.greedy.ours.findIndex((t, i) => t !== r.greedy.reference[i]);
-      const pathTies = r.greedy.referenceMargins.filter((m) => m <= tieBand).length;
-      console.log(
-        `[parity ${arch} ${quant}] seed ${SEED}, tensors ${JSON.stringify(model.types)}, V=${r.nVocab}: ` +
-          `max |Δlog p| ${r.maxLogProbDiff.toExponential(2)} (tolerance ${tol.toExponential(2)}, logit std ${r.logitStd.toFixed(2)}), ` +
-          `max |Δp| ${r.maxProbDiff.toExponential(2)}; top-1 margin min ${minMargin.toExponential(2)}, ` +
-          `${nearTies}/${PROMPT_TOKENS} near-ties, top-1 agrees at ${top1Agree}/${PROMPT_TOKENS}; greedy ${firstDiff < 0 ? GREEDY_TOKENS : firstDiff}/${GREEDY_TOKENS} identical ` +
-          `(min margin on llama.cpp's path ${Math.min(...r.greedy.referenceMargins).toExponential(2)}, ${pathTies} near-ties)`,
-      );
-
-      expect(r.maxLogProbDiff).toBeLessThan(tol);
-      r.top1.forEach((p, t) => {
-        if (p.referenceMargin > tieBand) expect(p.ours, `top-1 at position ${t}`).toBe(p.reference);
-      });
-      // Near-ties are where the two may part; measured, they part at no more than 2 of 128 positions.
-      expect(top1Agree).toBeGreaterThanOrEqual(PROMPT_TOKENS - 3);
-      // Identical tokens mean identical contexts; the paths may part only where llama.cpp itself nearly tied.
-      if (firstDiff >= 0) {
-        expect(r.greedy.referenceMargins[firstDiff], `greedy step ${firstDiff}: ours ${r.greedy.ours[firstDiff]}, llama.cpp ${r.greedy.reference[firstDiff]}`)
-          .toBeLessThanOrEqual(tieBand);
-      }
+      expectParity(`${arch} ${quant}, seed ${SEED}, tensors ${JSON.stringify(model.types)}`, r, RELATIVE_TOLERANCE[quant]);
     }, PARITY_TEST_TIMEOUT_MS);
   });
 }

@@ -14,10 +14,10 @@ export async function loadLlamaCppModel(modelPath: string): Promise<LlamaModel> 
 
 /**
  * llama.cpp's next-token probabilities after each of `tokens` (row t: the distribution after tokens[0..t]),
- * dense over the vocabulary.
+ * dense over the vocabulary; with `loraPath`, a LoRA GGUF applied at scale 1.
  */
-export async function llamaCppNextTokenProbabilities(model: LlamaModel, tokens: number[], nVocab: number): Promise<Float32Array[]> {
-  const context = await createF32Context(model, tokens.length + 16);
+export async function llamaCppNextTokenProbabilities(model: LlamaModel, tokens: number[], nVocab: number, loraPath?: string): Promise<Float32Array[]> {
+  const context = await createF32Context(model, tokens.length + 16, loraPath);
   try {
     const results = await context
       .getSequence()
@@ -34,9 +34,10 @@ export async function llamaCppNextTokenProbabilities(model: LlamaModel, tokens: 
   }
 }
 
-function createF32Context(model: LlamaModel, positions: number) {
+export function createF32Context(model: LlamaModel, positions: number, loraPath?: string) {
   return model.createContext({
     contextSize: Math.max(256, positions),
+    ...(loraPath && { lora: { adapters: [{ filePath: loraPath, scale: 1 }] } }),
     // One thread: llama.cpp's workers spin while waiting, which on a small shared machine starves everything else.
     threads: 1,
     experimentalKvCacheKeyType: 'F32',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { testGpu } from '../setup/testGpu';
 import { STORIES_PATH } from './fixtures';
 import { purpleRobotStories } from './styleData';
-import { main } from '../../src/cli/main';
+import { cli } from '../setup/cli';
 import { Model } from '../../src/model/model';
 import { generate } from '../../src/model/generate';
 import { loadPeftAdapter } from '../../src/model/loraPeft';
@@ -19,13 +19,6 @@ import type { Example } from '../../src/data/example';
 const STEPS = 6;
 const dir = mkdtempSync(join(tmpdir(), 'lora-lab-stories-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 describe('lora-lab train on the real stories260K', () => {
   it('refuses bad options and data before any GPU work', async () => {

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync, openAsBlob } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { forEachChunk, pathSegments, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
+import { forEachChunk, pathSegments, type FileContents, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
 
 /**
  * The lab's storage in a directory (Node: the CLI and tests), laid out as in OPFS. A file is written to
@@ -21,13 +21,13 @@ export class FsStorage implements LabStorage {
     return openAsBlob(file);
   }
 
-  async write(path: string, data: Blob | string, options: WriteOptions = {}): Promise<void> {
+  async write(path: string, data: FileContents, options: WriteOptions = {}): Promise<void> {
     const file = this.file(path);
     await mkdir(dirname(file), { recursive: true });
     const tmp = `${file}.tmp`;
     const handle = await open(tmp, 'w');
     try {
-      await forEachChunk(typeof data === 'string' ? new Blob([data]) : data, options, async (chunk) => {
+      await forEachChunk(data, options, async (chunk) => {
         await handle.write(new Uint8Array(await chunk.arrayBuffer()));
       });
     } catch (error) {

@@ -15,6 +15,15 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
+/** A file produced piece by piece as it is computed (a merged model), its size known before the first byte. */
+export interface ByteStream {
+  size: number;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+/** What `LabStorage.write` takes: text, a Blob, or a stream never held whole in memory. */
+export type FileContents = Blob | string | ByteStream;
+
 /**
  * What the lab keeps across page reloads (training runs, the adapters library, kept model files), as files under
  * slash-separated paths: the origin-private file system in the page, a directory or memory in Node. Writes replace
@@ -25,7 +34,7 @@ export interface LabStorage {
   readonly location: string;
   read(path: string): Promise<Blob | undefined>;
   /** Writes in chunks (a 4 GB model file is never held in memory), replacing the file when complete. */
-  write(path: string, data: Blob | string, options?: WriteOptions): Promise<void>;
+  write(path: string, data: FileContents, options?: WriteOptions): Promise<void>;
   /** Names of the entries directly under `dir` (files and folders), sorted; empty when `dir` does not exist. */
   list(dir: string): Promise<string[]>;
   /** Removes a file or a folder with everything in it; nothing happens when it does not exist. */
@@ -77,10 +86,26 @@ export function writeJson(storage: LabStorage, path: string, value: unknown): Pr
   return storage.write(path, JSON.stringify(value));
 }
 
+function checkAborted(options: WriteOptions): void {
+  if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new LabError('cancelled', 'storage');
+}
+
 /** Calls `write` for each chunk of `data`, reporting progress and stopping when `signal` aborts. */
-export async function forEachChunk(data: Blob, options: WriteOptions, write: (chunk: Blob) => Promise<void>): Promise<void> {
+export async function forEachChunk(contents: FileContents, options: WriteOptions, write: (chunk: Blob) => Promise<void>): Promise<void> {
+  if (typeof contents === 'object' && 'chunks' in contents) {
+    let done = 0;
+    for await (const bytes of contents.chunks) {
+      checkAborted(options);
+      await write(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+      done += bytes.length;
+      options.onProgress?.(done, contents.size);
+    }
+    if (done !== contents.size) throw new LabError(`the stream gave ${done} bytes, ${contents.size} were announced`, 'storage');
+    return;
+  }
+  const data = typeof contents === 'string' ? new Blob([contents]) : contents;
   for (let offset = 0; offset < data.size || offset === 0; offset += WRITE_CHUNK_BYTES) {
-    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new LabError('cancelled', 'storage');
+    checkAborted(options);
     const chunk = data.slice(offset, offset + WRITE_CHUNK_BYTES);
     await write(chunk);
     options.onProgress?.(Math.min(offset + WRITE_CHUNK_BYTES, data.size), data.size);
@@ -100,11 +125,10 @@ export class MemoryStorage implements LabStorage {
     return this.files.get(pathSegments(path).join('/'));
   }
 
-  async write(path: string, data: Blob | string, options: WriteOptions = {}): Promise<void> {
+  async write(path: string, data: FileContents, options: WriteOptions = {}): Promise<void> {
     const key = pathSegments(path).join('/');
-    const blob = typeof data === 'string' ? new Blob([data]) : data;
     const parts: Blob[] = [];
-    await forEachChunk(blob, options, async (chunk) => void parts.push(chunk));
+    await forEachChunk(data, options, async (chunk) => void parts.push(chunk));
     this.files.set(key, new Blob(parts));
   }
 

@@ -1,5 +1,5 @@
 import { LabError } from '../../errors';
-import { forEachChunk, MemoryStorage, pathSegments, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
+import { forEachChunk, MemoryStorage, pathSegments, type FileContents, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
 
 function notFound(error: unknown): boolean {
   const name = (error as DOMException).name;
@@ -49,13 +49,13 @@ export class OpfsStorage implements LabStorage {
     }
   }
 
-  async write(path: string, data: Blob | string, options: WriteOptions = {}): Promise<void> {
+  async write(path: string, data: FileContents, options: WriteOptions = {}): Promise<void> {
     const segments = pathSegments(path);
     const dir = (await this.folder(segments.slice(0, -1), true))!;
     const handle = await dir.getFileHandle(segments.at(-1)!, { create: true });
     const writable = await handle.createWritable();
     try {
-      await forEachChunk(typeof data === 'string' ? new Blob([data]) : data, options, (chunk) => writable.write(chunk));
+      await forEachChunk(data, options, (chunk) => writable.write(chunk));
     } catch (error) {
       await writable.abort();
       throw quotaError(error, path);
