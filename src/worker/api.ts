@@ -208,6 +208,12 @@ export interface LabEngineApi {
   /** The adapter as PEFT files to download: adapter_config.json and adapter_model.safetensors. */
   exportAdapter(id: string): Promise<ExportedFile[]>;
   /**
+   * The adapter's training run for multi-GPU trainers: its exact training and held-out rows as JSON Lines, an axolotl
+   * config, a TRL script and a README. The rows are rebuilt from the loaded shards, which must be the ones it was
+   * trained on (refused otherwise, naming them); the loaded model's tokenizer finds the rows the lab cut or dropped.
+   */
+  exportForCluster(id: string): Promise<ExportedFile[]>;
+  /**
    * Adds a PEFT adapter (files named adapter_config.json and *.safetensors) to the library, after checking it
    * against the loaded model's shapes (a wrong model or a broken file is refused and nothing is stored); `name`
    * defaults to "imported".
