@@ -7,6 +7,7 @@
  * fails half-way leaves the collection exactly as it was.
  */
 import type { Example } from './example';
+import { BandIndex } from './bandIndex';
 import { minhashSeeds, minhashSignature, signatureSimilarity } from './minhash';
 import { hash53, mix32, normaliseText } from './textKeys';
 
@@ -47,10 +48,10 @@ class KeptSet {
   exactKeys: number[] = [];
   exact = new Map<number, number>();
   signatures: Uint32Array;
-  buckets: Map<number, number[]>[];
+  buckets: BandIndex;
   constructor(readonly options: DedupOptions) {
     this.signatures = new Uint32Array(options.near ? 1024 * options.numHashes : 0);
-    this.buckets = Array.from({ length: options.bands }, () => new Map());
+    this.buckets = new BandIndex(options.bands);
   }
 
   add(ref: RowRef, exactKey: number, signature: Uint32Array | undefined, bandKeys: number[]): void {
@@ -66,24 +67,18 @@ class KeptSet {
       this.signatures = grown;
     }
     this.signatures.set(signature, id * n);
-    bandKeys.forEach((key, band) => {
-      const bucket = this.buckets[band].get(key);
-      if (bucket) bucket.push(id);
-      else this.buckets[band].set(key, [id]);
-    });
+    this.buckets.add(id, bandKeys);
   }
 
-  /** The most similar kept row at or above the threshold among the LSH candidates. */
+  /** The most similar kept row at or above the threshold among the LSH candidates (the oldest of equals). */
   nearest(signature: Uint32Array, bandKeys: number[]): { id: number; similarity: number } | undefined {
     let best: { id: number; similarity: number } | undefined;
     const checked = new Set<number>();
-    bandKeys.forEach((key, band) => {
-      for (const id of this.buckets[band].get(key) ?? []) {
-        if (checked.has(id)) continue;
-        checked.add(id);
-        const similarity = signatureSimilarity(signature, this.signatures, id * this.options.numHashes);
-        if (similarity >= this.options.threshold && (!best || similarity > best.similarity)) best = { id, similarity };
-      }
+    this.buckets.candidates(bandKeys, (id) => {
+      if (checked.has(id)) return;
+      checked.add(id);
+      const similarity = signatureSimilarity(signature, this.signatures, id * this.options.numHashes);
+      if (similarity >= this.options.threshold && (!best || similarity > best.similarity || (similarity === best.similarity && id < best.id))) best = { id, similarity };
     });
     return best;
   }

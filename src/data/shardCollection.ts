@@ -71,7 +71,7 @@ export class ShardCollection {
       blob,
       name,
       (example) => {
-        const hit = this.options.contamination?.match(`${example.prompt}\n${example.response}`);
+        const hit = this.options.contamination?.match(example);
         if (hit) {
           if (contaminated.rows.length < maxListed) contaminated.rows.push({ row: example.row, ...hit });
           contaminated.count++;

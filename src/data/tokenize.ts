@@ -43,6 +43,8 @@ export const DEFAULT_TOKENIZE: TokenizeOptions = { maxTokens: 2048, overflow: 't
 
 export interface TokenizedSet {
   examples: TokenizedExample[];
+  /** The examples behind `examples`, in the same order (what an export to other trainers writes out). */
+  kept: Example[];
   truncated: number;
   /** Skipped because of 'drop', or because the prompt alone filled maxTokens (nothing left to learn). */
   dropped: number;
@@ -76,11 +78,12 @@ export function tokenizeExamples(
   options: Partial<TokenizeOptions> = {},
 ): TokenizedSet {
   const { maxTokens, overflow } = { ...DEFAULT_TOKENIZE, ...options };
-  const out: TokenizedSet = { examples: [], truncated: 0, dropped: 0 };
+  const out: TokenizedSet = { examples: [], kept: [], truncated: 0, dropped: 0 };
   for (const example of examples) {
     const t = tokenizeExample(example, tokenizer, special);
     if (t.tokens.length <= maxTokens) {
       out.examples.push(t);
+      out.kept.push(example);
       continue;
     }
     const targets = t.targets.subarray(0, maxTokens);
@@ -89,6 +92,7 @@ export function tokenizeExamples(
       continue;
     }
     out.truncated++;
+    out.kept.push(example);
     out.examples.push({ tokens: t.tokens.slice(0, maxTokens), targets: targets.slice(), from: t.from });
   }
   return out;

@@ -33,12 +33,16 @@ export interface TrainingStage {
   name: string;
   examples: number;
   packed: PackedSet;
+  /** The examples packed, in packing order. */
+  kept: Example[];
 }
 
 export interface TrainingSet {
   stages: TrainingStage[];
   validation: PackedSet;
   validationExamples: number;
+  /** The held-out examples packed, in packing order. */
+  validationKept: Example[];
   truncated: number;
   dropped: number;
 }
@@ -60,13 +64,14 @@ export function buildTrainingSet(examples: readonly Example[], options: Training
     const tokenized = tokenizeExamples(group, options.tokenizer, options.special, tokenize);
     truncated += tokenized.truncated;
     dropped += tokenized.dropped;
-    stages.push({ name, examples: tokenized.examples.length, packed: packExamples(tokenized.examples, seqLen, options.padId) });
+    stages.push({ name, examples: tokenized.examples.length, packed: packExamples(tokenized.examples, seqLen, options.padId), kept: tokenized.kept });
   }
   const heldOut = tokenizeExamples(validation, options.tokenizer, options.special, tokenize);
   return {
     stages,
     validation: packExamples(heldOut.examples, seqLen, options.padId),
     validationExamples: heldOut.examples.length,
+    validationKept: heldOut.kept,
     truncated: truncated + heldOut.truncated,
     dropped: dropped + heldOut.dropped,
   };

@@ -60,6 +60,11 @@ export interface PeftFiles {
   weights: Blob;
 }
 
+/** PEFT's target_modules for these projections, in the model's order (q_proj, …, down_proj). */
+export function peftTargetModules(targets: readonly Projection[]): string[] {
+  return PROJECTIONS.filter((p) => targets.includes(p)).map(SHORT_NAME);
+}
+
 /** The adapter as PEFT saves it: A [r, in] and B [out, r] per module, F32, Hugging Face row order. */
 export function exportPeft(model: ModelConfig, lora: LoraConfig, values: Float32Array, baseModel: string): PeftFiles {
   const { slots, totalFloats } = loraLayout(model, lora);
@@ -79,7 +84,7 @@ export function exportPeft(model: ModelConfig, lora: LoraConfig, values: Float32
     r,
     lora_alpha: lora.alpha,
     lora_dropout: lora.dropout,
-    target_modules: PROJECTIONS.filter((p) => lora.targets.includes(p)).map(SHORT_NAME),
+    target_modules: peftTargetModules(lora.targets),
     bias: 'none',
     fan_in_fan_out: false,
     inference_mode: true,

@@ -14,6 +14,8 @@ export interface PreparedData extends TrainerData {
   dropped: number;
   /** Fraction of packed row tokens that are not padding. */
   utilisation: number;
+  /** The examples behind the packed rows, in packing order: the text an export to other trainers writes out. */
+  texts: { train: Example[]; validation: Example[] };
 }
 
 /**
@@ -57,5 +59,6 @@ export function prepareTrainingData(
     truncated: set.truncated,
     dropped: set.dropped,
     utilisation: realTokens / (train.length * options.seqLen),
+    texts: { train: set.stages.flatMap((s) => s.kept), validation: set.validationKept },
   };
 }

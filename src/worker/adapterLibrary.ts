@@ -17,6 +17,8 @@ export interface TrainingDataDescription {
   seqLen: number;
   /** With a curriculum: each stage's examples and packed rows, in training order. */
   stages?: { name: string; examples: number; rows: number }[];
+  /** What rebuilds the run's exact rows from the same shards (absent for adapters trained before it was recorded). */
+  rebuild?: { examplesFingerprint: string; validationFraction: number };
 }
 
 export interface AdapterSummary {

@@ -222,6 +222,12 @@ export interface LabEngineApi {
    */
   exportMergedModel(id: string, quant: QuantizableType, jobId: string, onProgress?: (p: Progress) => void): Promise<ExportedFile>;
   /**
+   * The adapter's training run for multi-GPU trainers: its exact training and held-out rows as JSON Lines, an axolotl
+   * config, a TRL script and a README. The rows are rebuilt from the loaded shards, which must be the ones it was
+   * trained on (refused otherwise, naming them); the loaded model's tokenizer finds the rows the lab cut or dropped.
+   */
+  exportForCluster(id: string): Promise<ExportedFile[]>;
+  /**
    * Adds an adapter to the library, a PEFT pair (adapter_config.json and *.safetensors) or llama.cpp's LoRA GGUF
    * (a .gguf with general.type "adapter"), after checking it
    * against the loaded model's shapes (a wrong model or a broken file is refused and nothing is stored); `name`

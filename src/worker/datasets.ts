@@ -11,8 +11,8 @@ import type { Tokenizer } from '../tokenizer';
 export interface EvalSetSummary {
   name: string;
   problems: number;
-  /** Problems shorter than the n-gram length, which an n-gram filter can never match. */
-  tooShortToMatch: number;
+  /** Problems too short for a run of their words to match: only a row with the very same problem does. */
+  verbatimOnly: number;
 }
 
 export interface DataSummary {
@@ -116,7 +116,7 @@ export class DatasetWorkspace {
     return this.evalSets.map((e) => {
       const probe = new ContaminationIndex(this.ngramWords);
       probe.add(evalItems(e.examples, e.name, e.unit));
-      return { name: e.name, problems: e.examples.length, tooShortToMatch: probe.shortItems };
+      return { name: e.name, problems: e.examples.length, verbatimOnly: probe.verbatimOnlyItems };
     });
   }
 

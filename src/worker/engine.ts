@@ -6,6 +6,7 @@ import { Model } from '../model/model';
 import { generate, type GenerateResult } from '../model/generate';
 import { generateBatch } from '../model/generateBatch';
 import { Tokenizer, vocabFromGguf } from '../tokenizer';
+import { exportRunForCluster } from './clusterExportJob';
 import { JobRegistry, type RunningJob } from './jobs';
 import { DatasetWorkspace, type AddShardsResult, type DataSummary, type DatasetOptions, type EvalSetSummary } from './datasets';
 import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainingPlan, type TrainRequest } from './training';
@@ -364,6 +365,13 @@ export class Engine implements LabEngineApi {
         onProgress: (done, total) => onProgress?.({ done, total, unit: 'bytes', message: 'merging' }),
       }),
     );
+  }
+
+  async exportForCluster(id: string): Promise<ExportedFile[]> {
+    const { tokenizer } = this.requireModel('exportForCluster');
+    const adapter = await this.library.get(id);
+    const job = { id: newInternalJobId('export-for-cluster'), label: `exporting "${id}" for GPUs`, usesModel: false, action: 'exportForCluster' };
+    return this.jobs.run(job, async () => exportRunForCluster(adapter, this.datasets.examples(), tokenizer));
   }
 
   async importAdapter(files: Blob[], name = 'imported'): Promise<AdapterSummary> {

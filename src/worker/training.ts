@@ -1,6 +1,7 @@
 import type { Gpu } from '../gpu/gpu';
 import { LabError } from '../errors';
 import type { Example } from '../data/example';
+import { examplesFingerprint } from '../data/examplesFingerprint';
 import type { Model } from '../model/model';
 import type { LoraAdapter } from '../model/lora';
 import { exportPeft } from '../model/loraPeft';
@@ -82,7 +83,7 @@ const ROOT = 'runs';
 /** A run still 'storing' after this long was cut off (storing takes seconds), not being stored by another tab. */
 const ABANDONED_AFTER_MS = 10 * 60_000;
 
-function describeData(examples: readonly Example[], prepared: PreparedData, seqLen: number): TrainingDataDescription {
+function describeData(examples: readonly Example[], prepared: PreparedData, seqLen: number, validationFraction: number): TrainingDataDescription {
   const counts = new Map<string, number>();
   for (const e of examples) counts.set(e.shard, (counts.get(e.shard) ?? 0) + 1);
   return {
@@ -93,6 +94,7 @@ function describeData(examples: readonly Example[], prepared: PreparedData, seqL
     validationRows: prepared.validation.length,
     seqLen,
     ...(prepared.stages && { stages: prepared.stages }),
+    rebuild: { examplesFingerprint: examplesFingerprint(examples), validationFraction },
   };
 }
 
@@ -135,12 +137,8 @@ export class TrainingRuns {
     const unplanned = trainConfigFromRequest(request, request.steps ?? Math.max(1, request.warmupSteps));
     checkTrainConfig(unplanned);
     checkTrainingFits(context, unplanned);
-    const prepared = prepareTrainingData(examples, context.tokenizer, {
-      seqLen: request.seqLen,
-      seed: request.seed,
-      validationFraction: request.validationFraction ?? 0.1,
-      curriculum: request.curriculum,
-    });
+    const validationFraction = request.validationFraction ?? 0.1;
+    const prepared = prepareTrainingData(examples, context.tokenizer, { seqLen: request.seqLen, seed: request.seed, validationFraction, curriculum: request.curriculum });
     const runId = await this.newId(request.name);
     const plan = planRun(runId, request, { trainRows: prepared.train.length, stages: prepared.stages });
     const config = trainConfigFromRequest(request, plan.steps);
@@ -148,7 +146,7 @@ export class TrainingRuns {
     onPlanned?.(plan);
     this.active.add(runId);
     try {
-      return await this.startRun(context, runId, examples, prepared, config, request.name, onMetrics, signal);
+      return await this.startRun(context, runId, describeData(examples, prepared, config.seqLen, validationFraction), prepared, config, request.name, onMetrics, signal);
     } finally {
       this.active.delete(runId);
     }
@@ -157,7 +155,7 @@ export class TrainingRuns {
   private async startRun(
     context: TrainingContext,
     runId: string,
-    examples: readonly Example[],
+    data: TrainingDataDescription,
     prepared: PreparedData,
     config: TrainConfig,
     name: string,
@@ -170,7 +168,7 @@ export class TrainingRuns {
       name,
       config,
       model: context.identity,
-      data: describeData(examples, prepared, config.seqLen),
+      data,
       status: 'running',
       createdAt: now,
       updatedAt: now,

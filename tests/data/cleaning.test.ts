@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ContaminationIndex } from '../../src/data/decontaminate';
+import { ContaminationIndex, MIN_CONTAINED_WORDS } from '../../src/data/decontaminate';
+import { wordsOf } from '../../src/data/textKeys';
 import { evalItems } from '../../src/data/evalSets';
 import { loadShard } from '../../src/data/shard';
 import { ShardCollection } from '../../src/data/shardCollection';
@@ -85,10 +86,38 @@ describe('deduplication and decontamination find what was planted and nothing el
     }
   });
 
-  it('evaluation items shorter than n words are counted, since an n-gram filter cannot see them', () => {
+  it('a short test problem copied into a row is found: whole, or inside a longer prompt, whatever its case and punctuation', async () => {
+    const short = gsmTest.map((r, i) => ({ r, line: i + 1 })).filter(({ r }) => wordCount(r.question) < 30).slice(0, 3);
+    const rows = [
+      { query: short[0].r.question, response: 'The answer is: 1' },
+      { query: `Solve this, then check your work: ${short[1].r.question.toUpperCase().replace(/[.,?]/g, ' ')}`, response: 'The answer is: 2' },
+      { query: 'Answer the next problem.', response: `${short[2].r.question}\nThe answer is: 3` },
+    ];
+    const report = await new ShardCollection({ contamination: evalIndex }).add(blobOf(jsonl(rows)), 'short-leaks.jsonl');
+    expect(report.contaminated.rows.map((c) => c.item.id)).toEqual(short.map(({ line }) => `gsm8k-test.jsonl line ${line}`));
+  });
+
+  it(`a problem under ${MIN_CONTAINED_WORDS} words matches only a row whose problem is the same text, not its words inside other text`, async () => {
+    const tiny = math500.find((r) => r.problem === 'Simplify $\\sqrt{242}$.')!;
+    const rows = [
+      { query: 'simplify  $\\sqrt{242}$.', response: 'The answer is: 11\\sqrt2' },
+      { query: 'Find the perimeter of a square of area 242.', response: 'We simplify $\\sqrt{242}$ to $11\\sqrt2$.\nThe answer is: 44\\sqrt2' },
+    ];
+    const report = await new ShardCollection({ contamination: evalIndex }).add(blobOf(jsonl(rows)), 'tiny.jsonl');
+    expect(report.contaminated.rows.map((c) => [c.row, c.item.id])).toEqual([[1, tiny.unique_id]]);
+  });
+
+  it('the whole GSM8K train set loses no row against GSM8K test and MATH-500: the short-problem rules add no false positives', async () => {
+    const report = await new ShardCollection({ contamination: evalIndex, keepExamples: false }).add(await fileBlob(sharedData('gsm8k', 'train.jsonl')), 'train.jsonl');
+    expect(report.rowsLoaded).toBe(7473);
+    expect(report.contaminated.rows).toEqual([]);
+  });
+
+  it(`problems under ${MIN_CONTAINED_WORDS} words are counted, since only a verbatim copy can match them`, () => {
     expect(evalIndex.items).toHaveLength(1319 + 500);
-    expect(evalIndex.shortItems).toBeGreaterThan(0);
-    expect(evalIndex.shortItems).toBeLessThan(evalIndex.items.length);
+    const tiny = [...gsmTest.map((r) => r.question), ...math500.map((r) => r.problem)].filter((t) => wordsOf(t).length < MIN_CONTAINED_WORDS);
+    expect(tiny.length).toBeGreaterThan(0);
+    expect(evalIndex.verbatimOnlyItems).toBe(tiny.length);
   });
 });
 

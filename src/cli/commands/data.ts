@@ -3,7 +3,7 @@ import type { CliCommand, CliIo } from '../command';
 import { CliUsageError } from '../command';
 import { flag, numberFlag, parseArgs } from '../args';
 import { LabError } from '../../errors';
-import { DEFAULT_NGRAM_WORDS } from '../../data/decontaminate';
+import { DEFAULT_NGRAM_WORDS, MIN_CONTAINED_WORDS } from '../../data/decontaminate';
 import type { FieldMap } from '../../data/schemas';
 import type { LoadOptions } from '../../data/shard';
 import type { ShardReport } from '../../data/shardCollection';
@@ -99,7 +99,9 @@ reports per shard: the detected layout, rows kept, bad rows (line or row number 
 duplicates removed (within the shard and against the shards before it) and rows removed for overlapping an
 evaluation set.
   --decontaminate F  an evaluation set (MATH, MATH-500, GSM8K test…); repeat the flag for several
-  --ngram N          shared words that count as contamination (default ${DEFAULT_NGRAM_WORDS}, as Skywork-Math)
+  --ngram N          shared words that count as contamination (default ${DEFAULT_NGRAM_WORDS}, as Skywork-Math);
+                     a shorter problem counts when a row holds all its words in a run (${MIN_CONTAINED_WORDS} words or
+                     more) or when the row's problem is the same text
   --map R=F,...      field mapping for other layouts, e.g. prompt=instruction,response=output
                      (roles: ${FIELD_ROLES.join(', ')})
   --json             one JSON object per shard per line: file, format, schema, unit ("line": 1-based line;
@@ -121,8 +123,8 @@ A shard that is not a dataset at all is reported as an error (exit code 1); the 
       for (const path of evalFiles) sets.push(await engine.addEvalSet(await openFile(path)));
       if (!json) {
         const problems = sets.reduce((sum, e) => sum + e.problems, 0);
-        const short = sets.reduce((sum, e) => sum + e.tooShortToMatch, 0);
-        io.err(`decontaminating against ${problems} evaluation problems (${short} shorter than ${ngram} words cannot be matched)\n`);
+        const short = sets.reduce((sum, e) => sum + e.verbatimOnly, 0);
+        io.err(`decontaminating against ${problems} evaluation problems (${short} shorter than ${MIN_CONTAINED_WORDS} words match only a row with the same problem)\n`);
       }
     }
 

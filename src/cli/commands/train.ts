@@ -52,12 +52,14 @@ current step and saves.
                          field[:S]  the stage field the shard's mapping set; S (default normal) where absent
   --checkpoint-every N save a checkpoint every N steps (default 50)
   --memory-budget-gb G refuse a model or training plan needing more GPU memory than this (GB), with its numbers
+  --export DIR         also write the run for multi-GPU trainers into DIR: its exact training and held-out rows
+                       (train.jsonl, validation.jsonl), axolotl.yaml, train_trl.py and a README with the launch commands
   --resume             continue the run stopped in <dir> from its checkpoint, with its saved settings and data
   --software           use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
     const parsed = parseArgs(args, {
       values: ['model', 'data', 'out', 'steps', 'rank', 'alpha', 'dropout', 'stages', 'stage-rule', 'lr', 'warmup', 'schedule', 'targets', 'seq-len', 'batch', 'accumulation',
-        'max-grad-norm', 'seed', 'validation', 'eval-every', 'checkpoint-every', 'memory-budget-gb'],
+        'max-grad-norm', 'seed', 'validation', 'eval-every', 'checkpoint-every', 'memory-budget-gb', 'export'],
       switches: ['resume', 'software'],
     });
     if (parsed.positional.length > 0) throw new CliUsageError(`unexpected argument "${parsed.positional[0]}"`);
@@ -101,6 +103,12 @@ current step and saves.
       );
       for (const file of await engine.exportAdapter(adapter.id)) writeFileSync(join(out, file.name), new Uint8Array(await file.blob.arrayBuffer()));
       io.err(`${adapter.status} at step ${adapter.steps}; adapter written to ${out}\n`);
+      const exportDir = flag(parsed, 'export');
+      if (exportDir !== undefined) {
+        mkdirSync(exportDir, { recursive: true });
+        for (const file of await engine.exportForCluster(adapter.id)) writeFileSync(join(exportDir, file.name), new Uint8Array(await file.blob.arrayBuffer()));
+        io.err(`the run for multi-GPU trainers written to ${exportDir} (see its README.md)\n`);
+      }
       return 0;
     } finally {
       close();
