@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SAMPLE_PROBLEMS_PATH, makeSampleProblems, sampleProblemsText } from '../../scripts/make-sample-problems';
+import { BASE_PER_SKILL, DEMO_PER_SKILL, SAMPLE_PROBLEMS_PATH, makeSampleProblems, sampleProblemsText } from '../../scripts/make-sample-problems';
+import { BASE_SKILLS } from '../../src/data/syntheticMath';
 import { parseBenchmark } from '../../src/eval/benchmarks';
 import { gradeAnswer } from '../../src/eval/grade';
+import { DEMO_SHARD_PATH, demoShardText } from '../../scripts/make-demo-shard';
 
 describe('the embedded sample problem set (public/samples/problems.jsonl)', () => {
   const committed = readFileSync(SAMPLE_PROBLEMS_PATH, 'utf8');
@@ -11,13 +13,18 @@ describe('the embedded sample problem set (public/samples/problems.jsonl)', () =
     expect(committed).toBe(sampleProblemsText());
   });
 
-  it('loads as a MATH-500-format benchmark: a few dozen problems over several subjects and levels, unique ids', () => {
+  it('loads as a MATH-500-format benchmark over four subjects and five levels, with unique ids', () => {
     const problems = parseBenchmark(committed, 'problems.jsonl');
-    expect(problems.length).toBeGreaterThanOrEqual(30);
     expect(problems.every((p) => p.benchmark === 'math500')).toBe(true);
     expect(new Set(problems.map((p) => p.id)).size).toBe(problems.length);
-    expect(new Set(problems.map((p) => p.subject)).size).toBeGreaterThanOrEqual(5);
-    expect(new Set(problems.map((p) => p.level)).size).toBe(5);
+    expect(new Set(problems.map((p) => p.subject))).toEqual(new Set(['Prealgebra', 'Algebra', 'Reading', 'Word problems']));
+    expect(new Set(problems.map((p) => p.level))).toEqual(new Set([1, 2, 3, 4, 5]));
+  });
+
+  it('holds a dozen problems of each skill the base model learned and 240 word problems for the demo', () => {
+    const problems = parseBenchmark(committed, 'problems.jsonl');
+    expect(problems.filter((p) => p.subject === 'Word problems')).toHaveLength(3 * DEMO_PER_SKILL);
+    expect(problems.filter((p) => p.subject !== 'Word problems')).toHaveLength(BASE_SKILLS.length * BASE_PER_SKILL);
   });
 
   it('has every solution grade equal to its own answer, through the boxed answer', () => {
@@ -30,5 +37,20 @@ describe('the embedded sample problem set (public/samples/problems.jsonl)', () =
 
   it('changes with the seed', () => {
     expect(sampleProblemsText(1)).not.toBe(sampleProblemsText());
+  });
+});
+
+describe('the demo shard (public/samples/word-problems.jsonl)', () => {
+  it('is exactly the generator\'s output (rerun `npx tsx scripts/make-demo-shard.ts` after changing it)', () => {
+    expect(readFileSync(DEMO_SHARD_PATH, 'utf8')).toBe(demoShardText());
+  });
+
+  it('shares no one-step computation with the sample problems, its held-out set', () => {
+    // Two-step problems are held out as a whole; their single steps may be anywhere.
+    const oneStep = (solution: string) => (solution.includes('Then') ? [] : (solution.match(/\$\d+ [+-] \d+ = /g) ?? []));
+    const heldOut = new Set(makeSampleProblems().flatMap((p) => oneStep(p.solution)));
+    expect(heldOut.size).toBeGreaterThan(50);
+    const rows = demoShardText().trim().split('\n').map((l) => JSON.parse(l) as { response: string });
+    expect(rows.flatMap((r) => oneStep(r.response)).filter((e) => heldOut.has(e))).toEqual([]);
   });
 });
