@@ -44,6 +44,8 @@ export interface ParityOptions {
   referenceLora?: string;
   /** llama.cpp loads this file instead of the one we load (a merged model). */
   referenceModel?: string;
+  /** The text whose first PROMPT_TOKENS tokens are compared (default PARITY_TEXT); its first GREEDY_PROMPT_TOKENS start the greedy runs. */
+  text?: string;
 }
 
 function argmax(row: ArrayLike<number>): number {
@@ -104,7 +106,7 @@ export async function compareWithLlamaCpp(gpu: Gpu, path: string, options: Parit
   const adapter = options.ours && LoraAdapter.fromValues(gpu, ours.config, options.ours.lora, options.ours.values);
   try {
     const V = ours.config.nVocab;
-    const tokens = new Tokenizer(vocabFromGguf(ours.file)).encode(PARITY_TEXT).slice(0, PROMPT_TOKENS);
+    const tokens = new Tokenizer(vocabFromGguf(ours.file)).encode(options.text ?? PARITY_TEXT).slice(0, PROMPT_TOKENS);
     if (tokens.length !== PROMPT_TOKENS) throw new Error(`the parity text gives only ${tokens.length} tokens`);
 
     const expected = await llamaCppNextTokenProbabilities(reference, tokens, V, options.referenceLora);
