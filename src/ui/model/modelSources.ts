@@ -1,7 +1,10 @@
 import type { KeptModel, ModelIdentity } from '../../worker/api';
 
-/** The embedded default: a tiny Llama-shaped model our own GGUF writer produced (scripts/prepare-lab.sh). */
-export const BUNDLED_MODEL_NAME = 'tiny-llama.gguf';
+/**
+ * The embedded default: a small Llama pretrained on arithmetic (models/tiny-math.gguf and its recipe), served
+ * by the lab from public/models/ (scripts/prepare-lab.sh puts it there).
+ */
+export const BUNDLED_MODEL_NAME = 'tiny-math.gguf';
 
 export async function fetchBundledModel(): Promise<File> {
   const response = await fetch(`/models/${BUNDLED_MODEL_NAME}`);

@@ -42,7 +42,8 @@ export class TrainingSession {
     }
   }
 
-  start(request: TrainRequest): Promise<void> {
+  /** Trains a new adapter; resolves to it (undefined when the run failed: `error` says why). */
+  start(request: TrainRequest): Promise<AdapterSummary | undefined> {
     const onPlanned = Comlink.proxy((plan: TrainingPlan) => {
       this.plan = plan;
       this.totalSteps = plan.steps;
@@ -80,8 +81,12 @@ export class TrainingSession {
     await this.refreshResumable();
   }
 
-  private async run(name: string, steps: number, call: (jobId: string, onMetrics: (m: StepMetrics) => void) => Promise<AdapterSummary>): Promise<void> {
-    if (this.running) return;
+  private async run(
+    name: string,
+    steps: number,
+    call: (jobId: string, onMetrics: (m: StepMetrics) => void) => Promise<AdapterSummary>,
+  ): Promise<AdapterSummary | undefined> {
+    if (this.running) return undefined;
     this.pausedRunId = undefined;
     this.metrics = [];
     this.plan = undefined;
@@ -101,8 +106,10 @@ export class TrainingSession {
       );
       if (summary.status === 'stopped' && this.stopRequested()) await this.engine.discardRun(summary.id);
       this.pausedRunId = summary.status === 'stopped' && !this.stopRequested() ? summary.id : undefined;
+      return summary;
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
+      return undefined;
     } finally {
       this.jobId = undefined;
       this.resumingRunId = undefined;
