@@ -13,7 +13,7 @@ import { KvCache } from './kvCache';
 import { allocateActivations, freeActivations, type Activations } from './activations';
 import { assertPlanFits, planInferenceMemory, type MemoryPlan } from './memoryPlan';
 import { QUANT_FORMATS } from '../kernels/quantWeight';
-import type { LoraAdapter } from './lora';
+import type { LoraAdapter } from './lora/lora';
 import { recordForward, type ForwardWeights } from './forwardPass';
 
 export interface ModelLoadOptions extends LoadWeightsOptions {

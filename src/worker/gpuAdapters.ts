@@ -1,5 +1,5 @@
 import type { Model } from '../model/model';
-import type { LoraAdapter } from '../model/lora';
+import type { LoraAdapter } from '../model/lora/lora';
 
 /** Adapters kept on the GPU besides the one in use: enough to switch back and forth without reading storage. */
 const SPARE_ADAPTERS = 1;

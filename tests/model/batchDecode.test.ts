@@ -10,7 +10,7 @@ import { generateBatch, type GenerateBatchOptions } from '../../src/model/genera
 import { BatchDecoder } from '../../src/model/batchDecode';
 import { BATCH_STEP_ROWS } from '../../src/model/batchMemory';
 import { planInferenceMemory } from '../../src/model/memoryPlan';
-import { LoraAdapter, loraLayout, type LoraConfig } from '../../src/model/lora';
+import { LoraAdapter, loraLayout, type LoraConfig } from '../../src/model/lora/lora';
 import { PROJECTIONS } from '../../src/model/tensorNames';
 import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
 import { seededRandom } from '../../src/util/random';
