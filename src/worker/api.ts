@@ -2,7 +2,7 @@ import type { AdapterDescription, GpuFeatures } from '../gpu/acquire';
 import type { DeviceLostEvent, GpuLimits } from '../gpu/gpu';
 import type { MemorySnapshot } from '../gpu/allocator';
 import type { ModelConfig } from '../model/config';
-import type { MemoryPlan } from '../model/memoryPlan';
+import type { MemoryPlan } from '../model/inferenceMemoryPlan';
 import type { GenerateResult } from '../model/generate';
 import type { EvaluationOutcome, EvaluationProgress, EvaluationRequest } from '../eval/evaluation';
 import type { RunComparison } from '../eval/compareRuns';

@@ -7,7 +7,7 @@ import { exportPeft } from '../model/lora/loraPeft';
 import type { Tokenizer } from '../tokenizer';
 import { deserializeCheckpoint, type CheckpointStore } from '../train/checkpoint';
 import { checkTrainConfig, type TrainConfig } from '../train/config';
-import { assertTrainingPlanFits, planTrainingOnLoadedModel } from '../train/memoryPlan';
+import { assertTrainingPlanFits, planTrainingOnLoadedModel } from '../train/trainingMemoryPlan';
 import { prepareTrainingData, type PreparedData } from '../train/prepareData';
 import { Trainer, type StepMetrics, type TrainerData } from '../train/trainer';
 import type { AdapterLibrary, AdapterSummary, TrainingDataDescription } from './adapterLibrary';

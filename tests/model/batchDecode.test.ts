@@ -9,7 +9,7 @@ import { generate, type GenerateResult } from '../../src/model/generate';
 import { generateBatch, type GenerateBatchOptions } from '../../src/model/generateBatch';
 import { BatchDecoder } from '../../src/model/batchDecode';
 import { BATCH_STEP_ROWS } from '../../src/model/batchMemory';
-import { planInferenceMemory } from '../../src/model/memoryPlan';
+import { planInferenceMemory } from '../../src/model/inferenceMemoryPlan';
 import { LoraAdapter, loraLayout, type LoraConfig } from '../../src/model/lora/lora';
 import { PROJECTIONS } from '../../src/model/tensorNames';
 import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';

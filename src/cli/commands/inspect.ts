@@ -10,7 +10,7 @@ import { openFileSource } from '../../formats/nodeFileSource';
 import { createNodeGpu } from '../../gpu/node';
 import { describeAdapter } from '../../gpu/acquire';
 import { modelConfigFromGguf } from '../../model/config';
-import { describeMemoryPlan, planInferenceMemory, type MemoryPlan } from '../../model/memoryPlan';
+import { describeMemoryPlan, planInferenceMemory, type MemoryPlan } from '../../model/inferenceMemoryPlan';
 
 /**
  * The text report is a list of sections, printed in order. A later section (the memory plan) is added by

@@ -5,7 +5,7 @@ import type { ModelConfig } from '../model/config';
 import { loraLayout, type LoraConfig } from '../model/lora/lora';
 import { trainingBufferBytes } from '../model/training/trainingBuffers';
 import { gradNormPartialCount } from '../kernels/gradNorm';
-import type { MemoryPlan } from '../model/memoryPlan';
+import type { MemoryPlan } from '../model/inferenceMemoryPlan';
 import type { TrainConfig } from './config';
 
 export interface TrainingPlanOptions {
