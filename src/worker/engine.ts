@@ -10,7 +10,7 @@ import { JobRegistry, type RunningJob } from './jobs';
 import { DatasetWorkspace, type AddShardsResult, type DataSummary, type DatasetOptions, type EvalSetSummary } from './datasets';
 import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainingPlan, type TrainRequest } from './training';
 import { AdapterLibrary, pickPeftFiles, type AdapterSummary, type ExportedFile } from './adapterLibrary';
-import { GpuAdapters } from './gpuAdapters';
+import { GpuAdapters } from './residentAdapters';
 import { KeptModels, type KeptModel } from './keptModels';
 import { modelIdentity, requireModel } from './modelIdentity';
 import { scalingExperiment, type ScalingProgress, type ScalingRequest, type ScalingResult } from './scaling';
