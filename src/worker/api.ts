@@ -1,4 +1,4 @@
-import type { AdapterDescription, GpuFeatures } from '../gpu/acquire';
+import type { GpuAdapterInfo, GpuFeatures } from '../gpu/acquire';
 import type { DeviceLostEvent, GpuLimits } from '../gpu/gpu';
 import type { MemorySnapshot } from '../gpu/allocator';
 import type { ModelConfig } from '../model/config';
@@ -40,8 +40,8 @@ export type { AccuracySummary, ProblemRecord, RunInfo } from '../eval/records';
  * that `cancel(jobId)` stops.
  */
 export interface GpuStatus {
-  adapter: AdapterDescription;
-  adapterName: string;
+  gpuAdapter: GpuAdapterInfo;
+  gpuAdapterName: string;
   features: GpuFeatures;
   limits: GpuLimits;
 }
@@ -107,7 +107,7 @@ export interface GenerateBatchRequest extends Omit<GenerateRequest, 'prompt'> {
 }
 
 export interface LabEngineApi {
-  /** Opens the WebGPU device. Rejects with a message saying what to do when WebGPU or an adapter is missing. */
+  /** Opens the WebGPU device. Rejects with a message saying what to do when WebGPU or a GPU adapter is missing. */
   init(): Promise<GpuStatus>;
   status(): Promise<GpuStatus>;
   memory(): Promise<MemorySnapshot>;

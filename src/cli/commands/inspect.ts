@@ -8,7 +8,7 @@ import { formatBytes } from '../../gpu/allocator';
 import { ggufReport, readGguf, type GgufReport } from '../../formats/gguf';
 import { openFileSource } from '../../formats/nodeFileSource';
 import { createNodeGpu } from '../../gpu/node';
-import { describeAdapter } from '../../gpu/acquire';
+import { describeGpuAdapter } from '../../gpu/acquire';
 import { modelConfigFromGguf } from '../../model/config';
 import { describeMemoryPlan, planInferenceMemory, type MemoryPlan } from '../../model/inferenceMemoryPlan';
 
@@ -58,7 +58,7 @@ async function memoryPlanFor(file: Awaited<ReturnType<typeof readGguf>>, context
   try {
     const gpu = await createNodeGpu({ useSoftwareFallback: software });
     try {
-      return { plan: planInferenceMemory(file, config, gpu.limits, options), device: describeAdapter(gpu.info) };
+      return { plan: planInferenceMemory(file, config, gpu.limits, options), device: describeGpuAdapter(gpu.info) };
     } finally {
       gpu.destroy();
     }
