@@ -1,5 +1,5 @@
 import { LabError } from '../errors';
-import { formatBytes } from '../gpu/allocator';
+import { formatBytes } from '../util/formatBytes';
 import type { GpuLimits } from '../gpu/gpu';
 import type { ModelConfig } from '../model/config';
 import { loraLayout, type LoraConfig } from '../model/lora/lora';

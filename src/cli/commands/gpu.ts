@@ -2,7 +2,7 @@ import type { CliCommand } from '../command';
 import { parseArgs } from '../args';
 import { createNodeGpu } from '../../gpu/node';
 import { describeGpuAdapter } from '../../gpu/acquire';
-import { formatBytes } from '../../gpu/allocator';
+import { formatBytes } from '../../util/formatBytes';
 
 export const command: CliCommand = {
   name: 'gpu',

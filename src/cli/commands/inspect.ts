@@ -4,7 +4,7 @@ import type { CliCommand } from '../command';
 import { CliUsageError } from '../command';
 import { flag, numberFlag, parseArgs } from '../args';
 import { LabError } from '../../errors';
-import { formatBytes } from '../../gpu/allocator';
+import { formatBytes } from '../../util/formatBytes';
 import { ggufReport, readGguf, type GgufReport } from '../../formats/gguf';
 import { openFileSource } from '../../formats/nodeFileSource';
 import { createNodeGpu } from '../../gpu/node';
