@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { Gpu } from '../src/gpu/gpu';
 import { browserShaderLibrary } from '../src/gpu/browserShaderLibrary';
-import { describeAdapter } from '../src/gpu/acquire';
+import { describeGpuAdapter } from '../src/gpu/acquire';
 import { createBenchContext, type BenchRow, type BenchSuite } from './harness';
 
 const suites = import.meta.glob('./suites/*.ts', { eager: true, import: 'suite' }) as Record<string, BenchSuite>;
@@ -21,7 +21,7 @@ const api = {
         log(`suite ${suite.name}`);
         rows.push(...(await suite.run(ctx)));
       }
-      return { adapter: describeAdapter(gpu.info), rows };
+      return { adapter: describeGpuAdapter(gpu.info), rows };
     } finally {
       gpu.destroy();
     }

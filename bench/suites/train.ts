@@ -12,12 +12,12 @@ import { uploadRopeFrequencies } from '../../src/kernels/rope';
 import { Model } from '../../src/model/model';
 import type { ModelConfig } from '../../src/model/config';
 import type { LayerWeights, ModelWeights } from '../../src/model/weights';
-import { LoraAdapter } from '../../src/model/lora';
+import { LoraAdapter } from '../../src/model/lora/lora';
 import { PROJECTIONS, type Projection } from '../../src/model/tensorNames';
-import { TrainingGraph } from '../../src/model/trainingGraph';
-import { allocateTrainingBuffers, freeTrainingBuffers } from '../../src/model/trainingBuffers';
-import { layerBackward, layerForward, type TrainingContext } from '../../src/model/trainingLayer';
-import { projectionShape } from '../../src/model/lora';
+import { TrainingGraph } from '../../src/model/training/trainingGraph';
+import { allocateTrainingBuffers, freeTrainingBuffers } from '../../src/model/training/trainingBuffers';
+import { layerBackward, layerForward, type TrainingContext } from '../../src/model/training/trainingLayer';
+import { projectionShape } from '../../src/model/lora/lora';
 
 // Training throughput. (1) Tiny models end to end: tokens/s of a full training pass (forward with checkpoints,
 // chunked loss, per-layer recompute and backward). (2) One Mistral-7B-shaped layer (Q4_K, 32/8 heads of 128,

@@ -1,7 +1,7 @@
 import { LabError } from '../errors';
 import { levelKey, type ProblemRecord, type RunInfo, type Tally } from './records';
 import type { StoredRun } from './resultsStore';
-import { bootstrapAccuracy, mcnemarFromVerdicts, pairedBootstrapDifference, type Interval, type McNemarResult } from './stats';
+import { bootstrapAccuracy, mcnemarFromVerdicts, pairedBootstrapDifference, type Interval, type McNemarResult } from './significance';
 
 /**
  * The "compare adapters" view, over any evaluation runs on the same problems (different models, prompts, or

@@ -1,6 +1,6 @@
 import { extractAnswer, type ExtractedAnswer, type ExtractionMode } from './extract';
 import { normaliseAnswer, type NormalisedAnswer } from './normalise';
-import { compareAnswers, type Decision } from './compare';
+import { compareAnswers, type Decision } from './compareAnswers';
 
 /**
  * The grader: extract the final answer from each side (a bare answer, a reference solution or a model response),

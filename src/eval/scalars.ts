@@ -1,7 +1,7 @@
 import { parseExactNumber, exactEqual, terminates, isRoundingOf, isDecimalCommaOf, toFloat, type ExactNumber } from './numbers';
 import { compareExpressions, constantValue } from './symbolic';
 import { isReal } from './complex';
-import type { Decision } from './compare';
+import type { Decision } from './compareAnswers';
 
 /**
  * One value against one value: multiple-choice letters, words, numerals in a base, plain numbers (exactly), then

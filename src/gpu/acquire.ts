@@ -10,7 +10,7 @@ export interface GpuFeatures {
   timestamps: boolean;
 }
 
-export interface AdapterDescription {
+export interface GpuAdapterInfo {
   vendor: string;
   architecture: string;
   device: string;
@@ -21,7 +21,7 @@ export interface AdapterDescription {
 export interface AcquiredDevice {
   adapter: GPUAdapter;
   device: GPUDevice;
-  info: AdapterDescription;
+  info: GpuAdapterInfo;
   features: GpuFeatures;
 }
 
@@ -49,7 +49,7 @@ export interface AcquireOptions {
 }
 
 /** The adapter the system offers for the power preference, or null where it offers none. */
-export function requestAdapter(gpu: GPU, options: AcquireOptions = {}): Promise<GPUAdapter | null> {
+export function requestGpuAdapter(gpu: GPU, options: AcquireOptions = {}): Promise<GPUAdapter | null> {
   return gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
 }
 
@@ -58,7 +58,7 @@ export async function acquireDevice(gpu: GPU | undefined, options: AcquireOption
   if (!gpu) {
     throw webGpuMissingError();
   }
-  const adapter = await requestAdapter(gpu, options);
+  const adapter = await requestGpuAdapter(gpu, options);
   if (!adapter) {
     throw new LabError(
       'No WebGPU adapter was found.',
@@ -105,7 +105,7 @@ export async function openDevice(adapter: GPUAdapter, options: AcquireOptions = 
 }
 
 /** One line naming the adapter, for logs and the page header. */
-export function describeAdapter(info: AdapterDescription): string {
+export function describeGpuAdapter(info: GpuAdapterInfo): string {
   const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') || 'unknown adapter';
   return info.isFallbackAdapter ? `${name} (software fallback)` : name;
 }

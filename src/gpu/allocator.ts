@@ -1,4 +1,5 @@
 import { LabError } from '../errors';
+import { formatBytes } from '../util/formatBytes';
 
 /** What a buffer holds, for the memory breakdown the planner and the UI show. */
 export type MemoryCategory =
@@ -94,15 +95,4 @@ export class BufferAllocator {
   resetPeak(): void {
     this.peak = this.inUse;
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[unit]}`;
 }

@@ -1,4 +1,4 @@
-import { acquireDevice, openDevice, type AcquiredDevice, type AcquireOptions, type AdapterDescription, type GpuFeatures } from './acquire';
+import { acquireDevice, openDevice, type AcquiredDevice, type AcquireOptions, type GpuAdapterInfo, type GpuFeatures } from './acquire';
 import { BufferAllocator, type AllocOptions, type TrackedBuffer } from './allocator';
 import { PipelineCache } from './pipelines';
 import { Recorder } from './recorder';
@@ -37,7 +37,7 @@ export class Gpu {
 
   private constructor(
     readonly device: GPUDevice,
-    readonly info: AdapterDescription,
+    readonly info: GpuAdapterInfo,
     readonly features: GpuFeatures,
     shaders: ShaderLibrary,
   ) {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Gpu } from './gpu';
-import { requestAdapter, type AcquireOptions } from './acquire';
+import { requestGpuAdapter, type AcquireOptions } from './acquire';
 import { nodeShaderLibrary } from './nodeShaderLibrary';
 import { LabError } from '../errors';
 
@@ -39,9 +39,9 @@ async function createDawn(): Promise<GPU> {
  * adapter; since Dawn reads VK_ICD_FILENAMES only when an instance is created, the fallback is a second instance
  * created with it pointing at SwiftShader.
  */
-async function nodeAdapter(options: NodeGpuOptions): Promise<GPUAdapter> {
+async function nodeGpuAdapter(options: NodeGpuOptions): Promise<GPUAdapter> {
   if (dawn) {
-    const adapter = await requestAdapter(dawn, options);
+    const adapter = await requestGpuAdapter(dawn, options);
     if (adapter) return adapter;
   }
   const chosen = process.env.VK_ICD_FILENAMES;
@@ -49,7 +49,7 @@ async function nodeAdapter(options: NodeGpuOptions): Promise<GPUAdapter> {
   const softwareOnly = options.useSoftwareFallback === true && !chosen;
   if (!softwareOnly) {
     const instance = await createDawn();
-    const adapter = await requestAdapter(instance, options);
+    const adapter = await requestGpuAdapter(instance, options);
     if (adapter) {
       dawn = instance;
       return adapter;
@@ -58,7 +58,7 @@ async function nodeAdapter(options: NodeGpuOptions): Promise<GPUAdapter> {
   if (chosen !== swiftShader && existsSync(swiftShader)) {
     process.env.VK_ICD_FILENAMES = swiftShader;
     const instance = await createDawn();
-    const adapter = await requestAdapter(instance, options);
+    const adapter = await requestGpuAdapter(instance, options);
     if (adapter) {
       dawn = instance;
       if (!softwareOnly) {
@@ -89,5 +89,5 @@ async function nodeAdapter(options: NodeGpuOptions): Promise<GPUAdapter> {
 
 /** A Gpu in Node on Dawn's WebGPU, on the machine's Vulkan driver or, failing that, SwiftShader. */
 export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> {
-  return Gpu.open(await nodeAdapter(options), nodeShaderLibrary(), options);
+  return Gpu.open(await nodeGpuAdapter(options), nodeShaderLibrary(), options);
 }

@@ -1,4 +1,4 @@
-import type { AdapterDescription } from '../gpu/acquire';
+import type { GpuAdapterInfo } from '../gpu/acquire';
 
 /**
  * Whether the adapter runs shaders on CPU cores (SwiftShader, Mesa's llvmpipe/lavapipe, Microsoft's WARP): each
@@ -6,7 +6,7 @@ import type { AdapterDescription } from '../gpu/acquire';
  * invocations and a workgroup wider than a few SIMD groups buys nothing. Kernels that split a dot product over
  * threads use few threads there and GPU-sized workgroups elsewhere.
  */
-export function isCpuAdapter(info: AdapterDescription): boolean {
+export function isCpuAdapter(info: GpuAdapterInfo): boolean {
   if (info.isFallbackAdapter) return true;
   const name = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   return /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i.test(name);

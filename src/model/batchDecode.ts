@@ -9,7 +9,7 @@ import { allocateActivations, freeActivations, type Activations } from './activa
 import { BatchKvCache } from './batchKvCache';
 import { batchDecodeShape, batchKvLayout, batchStepRows } from './batchMemory';
 import { recordForward, type ForwardWeights } from './forwardPass';
-import { assertPlanFits } from './memoryPlan';
+import { assertPlanFits } from './inferenceMemoryPlan';
 
 /** One live sequence's input to a decode step: its slot, the token to run, and its sampling draw u ∈ [0, 1). */
 export interface BatchRow {

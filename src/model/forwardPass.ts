@@ -6,7 +6,7 @@ import type { ModelConfig } from './config';
 import type { ModelWeights } from './weights';
 import type { Activations } from './activations';
 import { linear } from './linear';
-import type { LoraAdapter } from './lora';
+import type { LoraAdapter } from './lora/lora';
 import { PROJECTIONS } from './tensorNames';
 import { recordBlockForward, type BlockActivations, type BlockStep, type CacheAttention } from './block';
 

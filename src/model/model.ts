@@ -11,9 +11,9 @@ import { modelConfigFromGguf, type ModelConfig } from './config';
 import { freeModelWeights, loadModelWeights, type LoadWeightsOptions, type ModelWeights } from './weights';
 import { KvCache } from './kvCache';
 import { allocateActivations, freeActivations, type Activations } from './activations';
-import { assertPlanFits, planInferenceMemory, type MemoryPlan } from './memoryPlan';
+import { assertPlanFits, planInferenceMemory, type MemoryPlan } from './inferenceMemoryPlan';
 import { QUANT_FORMATS } from '../kernels/quantWeight';
-import type { LoraAdapter } from './lora';
+import type { LoraAdapter } from './lora/lora';
 import { recordForward, type ForwardWeights } from './forwardPass';
 
 export interface ModelLoadOptions extends LoadWeightsOptions {

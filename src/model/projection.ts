@@ -4,7 +4,7 @@ import { loraBackward, loraForward, type LoraShape } from '../kernels/lora';
 import { matmul } from '../kernels/matmul';
 import { dropout, dropoutBackward, dropoutKey, type DropoutShape } from '../kernels/dropout';
 import { linear, linearBackward } from './linear';
-import type { LoraAdapter, LoraSlot } from './lora';
+import type { LoraAdapter, LoraSlot } from './lora/lora';
 import type { ModelWeights } from './weights';
 import { PROJECTIONS, type Projection } from './tensorNames';
 

@@ -2,9 +2,9 @@ import { statSync } from 'node:fs';
 import { LabError } from '../errors';
 import { openFileSource } from '../formats/nodeFileSource';
 import type { ModelConfig } from '../model/config';
-import type { LoraConfig } from '../model/lora';
-import { importGgufLoraValues } from '../model/loraGguf';
-import { importPeftValues } from '../model/loraPeft';
+import type { LoraConfig } from '../model/lora/lora';
+import { importGgufLoraValues } from '../model/lora/loraGguf';
+import { importPeftValues } from '../model/lora/loraPeft';
 import { readPeftDirectory } from './peftDirectory';
 
 /**

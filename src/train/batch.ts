@@ -1,5 +1,5 @@
 import type { PackedRow } from '../data/packing';
-import type { BatchInputs } from '../model/trainingGraph';
+import type { BatchInputs } from '../model/training/trainingGraph';
 import { LabError } from '../errors';
 
 /**

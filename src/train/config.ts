@@ -1,5 +1,5 @@
 import { LabError } from '../errors';
-import { checkLoraConfig, DEFAULT_LORA, type LoraConfig } from '../model/lora';
+import { checkLoraConfig, DEFAULT_LORA, type LoraConfig } from '../model/lora/lora';
 import { checkSchedule, type DecayKind } from './schedule';
 import { checkStageRule, type StageRule } from '../data/curriculum';
 

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors';
-import type { PeftFiles } from '../model/loraPeft';
+import type { PeftFiles } from '../model/lora/loraPeft';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from './peftFiles';
 
 /** Node: a PEFT adapter directory's two files (what `lora-lab generate --adapter <dir>` reads). */

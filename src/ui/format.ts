@@ -1,5 +1,5 @@
 /** Display helpers for the page (no engine code). */
-export { formatBytes } from '../gpu/allocator';
+export { formatBytes } from '../worker/api';
 
 export function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;

@@ -1,13 +1,13 @@
 import { LabError } from '../errors';
-import { formatBytes } from '../gpu/allocator';
+import { formatBytes } from '../util/formatBytes';
 import type { GgufFile } from '../formats/gguf';
 import type { ByteSource } from '../formats/byteSource';
 import { QUANTIZABLE_TYPES, type QuantizableType } from '../formats/quant';
 import type { ModelConfig } from '../model/config';
-import type { LoraConfig } from '../model/lora';
-import { exportGgufLora, importGgufLoraValues } from '../model/loraGguf';
-import { exportPeft, importPeftValues, type PeftFiles } from '../model/loraPeft';
-import { mergedGgufChunks, planMerge, type MergePlan } from '../model/mergedGguf';
+import type { LoraConfig } from '../model/lora/lora';
+import { exportGgufLora, importGgufLoraValues } from '../model/lora/loraGguf';
+import { exportPeft, importPeftValues, type PeftFiles } from '../model/lora/loraPeft';
+import { mergedGgufChunks, planMerge, type MergePlan } from '../model/lora/mergedGguf';
 import { pickPeftFiles, type AdapterLibrary, type ExportedFile } from './adapterLibrary';
 import { storageName, type LabStorage } from './storage/labStorage';
 

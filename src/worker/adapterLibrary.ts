@@ -1,6 +1,6 @@
 import { LabError } from '../errors';
-import type { LoraConfig } from '../model/lora';
-import type { PeftFiles } from '../model/loraPeft';
+import type { LoraConfig } from '../model/lora/lora';
+import type { PeftFiles } from '../model/lora/loraPeft';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../train/peftFiles';
 import type { TrainConfig } from '../train/config';
 import type { StepMetrics } from '../train/trainer';

@@ -1,8 +1,8 @@
-import type { AdapterDescription, GpuFeatures } from '../gpu/acquire';
+import type { GpuAdapterInfo, GpuFeatures } from '../gpu/acquire';
 import type { DeviceLostEvent, GpuLimits } from '../gpu/gpu';
 import type { MemorySnapshot } from '../gpu/allocator';
 import type { ModelConfig } from '../model/config';
-import type { MemoryPlan } from '../model/memoryPlan';
+import type { MemoryPlan } from '../model/inferenceMemoryPlan';
 import type { GenerateResult } from '../model/generate';
 import type { EvaluationOutcome, EvaluationProgress, EvaluationRequest } from '../eval/evaluation';
 import type { RunComparison } from '../eval/compareRuns';
@@ -36,16 +36,24 @@ export type { ScalingPoint, ScalingProgress, ScalingRequest, ScalingResult } fro
 export type { StepMetrics } from '../train/trainer';
 export type { BenchmarkSource, EvaluationRequest, EvaluationProgress, EvaluationOutcome } from '../eval/evaluation';
 export type { RunComparison } from '../eval/compareRuns';
-export type { AccuracySummary, ProblemRecord, RunInfo } from '../eval/records';
+export type { AccuracySummary, ProblemRecord, RunInfo, Tally } from '../eval/records';
+export type { PromptStyle } from '../eval/prompts';
+export type { LengthHistogram } from '../data/datasetStats';
+
+// Pure helpers the page runs itself (no GPU, no engine state), re-exported so that the page imports nothing of the
+// engine but this module (tests/ui/pageImports.test.ts checks).
+export { formatBytes } from '../util/formatBytes';
+export { webGpuMissingError } from '../gpu/messages';
+export { detectFormat } from '../eval/benchmarks';
 
 /**
- * The engine's API as the page sees it, through a comlink proxy. Types only: nothing in `src/ui/` imports
- * engine code. Progress and events come back through `comlink.proxy` callbacks; long work takes a `jobId`
- * that `cancel(jobId)` stops.
+ * The engine's API as the page sees it, through a comlink proxy. This module is all of the engine `src/ui/`
+ * imports: its types, and the pure helpers re-exported above. Progress and events come back through
+ * `comlink.proxy` callbacks; long work takes a `jobId` that `cancel(jobId)` stops.
  */
 export interface GpuStatus {
-  adapter: AdapterDescription;
-  adapterName: string;
+  gpuAdapter: GpuAdapterInfo;
+  gpuAdapterName: string;
   features: GpuFeatures;
   limits: GpuLimits;
 }
@@ -111,7 +119,7 @@ export interface GenerateBatchRequest extends Omit<GenerateRequest, 'prompt'> {
 }
 
 export interface LabEngineApi {
-  /** Opens the WebGPU device. Rejects with a message saying what to do when WebGPU or an adapter is missing. */
+  /** Opens the WebGPU device. Rejects with a message saying what to do when WebGPU or a GPU adapter is missing. */
   init(): Promise<GpuStatus>;
   status(): Promise<GpuStatus>;
   memory(): Promise<MemorySnapshot>;

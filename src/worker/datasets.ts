@@ -4,7 +4,7 @@ import { evalItems } from '../data/evalSets';
 import { loadShard, NoLayoutError } from '../data/shard';
 import type { FieldMap } from '../data/schemas';
 import { ShardCollection, type ShardReport } from '../data/shardCollection';
-import { datasetStats, type DatasetStats } from '../data/stats';
+import { datasetStats, type DatasetStats } from '../data/datasetStats';
 import type { Example } from '../data/example';
 import type { Tokenizer } from '../tokenizer';
 

@@ -1,5 +1,5 @@
 import type { Gpu } from '../gpu/gpu';
-import { describeAdapter } from '../gpu/acquire';
+import { describeGpuAdapter } from '../gpu/acquire';
 import type { GenerateBatchRequest, GenerateRequest, GpuStatus, LabEngineApi, LoadModelOptions, MatmulCheckRequest, MatmulCheckResult, ModelInfo, ModelSizes, Progress } from './api';
 import type { CompareRunsOptions, EvaluationRunSummary } from './api';
 import { Model } from '../model/model';
@@ -13,7 +13,7 @@ import { TrainingRuns, type InterruptedRun, type TrainingContext, type TrainingP
 import { AdapterLibrary, type AdapterSummary, type ExportedFile } from './adapterLibrary';
 import { exportMergedModel, ggufLoraExport, readAdapterImport, type AdapterExportFormat } from './adapterFormats';
 import type { QuantizableType } from '../formats/quant';
-import { GpuAdapters } from './gpuAdapters';
+import { ResidentAdapters } from './residentAdapters';
 import { KeptModels, type KeptModel } from './keptModels';
 import { modelIdentity, requireModel } from './modelIdentity';
 import { scalingExperiment, type ScalingProgress, type ScalingRequest, type ScalingResult } from './scaling';
@@ -21,8 +21,8 @@ import type { LabStorage, StorageUsage } from './storage/labStorage';
 import { browserLabStorage } from './storage/opfsStorage';
 import type { Example } from '../data/example';
 import type { FieldMap } from '../data/schemas';
-import { LoraAdapter } from '../model/lora';
-import { importPeftValues } from '../model/loraPeft';
+import { LoraAdapter } from '../model/lora/lora';
+import { importPeftValues } from '../model/lora/loraPeft';
 import type { StepMetrics } from '../train/trainer';
 import { checkMatmul } from './matmulCheck';
 import { LabError } from '../errors';
@@ -43,7 +43,7 @@ export class Engine implements LabEngineApi {
   private readonly jobs = new JobRegistry();
   private loaded: { model: Model; tokenizer: Tokenizer; info: ModelInfo; source: Blob | ByteSource } | undefined;
   private readonly datasets: DatasetWorkspace;
-  private readonly gpuAdapters = new GpuAdapters();
+  private readonly residentAdapters = new ResidentAdapters();
   private readonly library: AdapterLibrary;
   private readonly trainingRuns: TrainingRuns;
   private readonly keptFiles: KeptModels;
@@ -75,7 +75,7 @@ export class Engine implements LabEngineApi {
 
   async status(): Promise<GpuStatus> {
     const gpu = this.requireGpu();
-    return { adapter: gpu.info, adapterName: describeAdapter(gpu.info), features: gpu.features, limits: gpu.limits };
+    return { gpuAdapter: gpu.info, gpuAdapterName: describeGpuAdapter(gpu.info), features: gpu.features, limits: gpu.limits };
   }
 
   async memory() {
@@ -162,7 +162,7 @@ export class Engine implements LabEngineApi {
         loadSeconds: (performance.now() - started) / 1000,
       };
       // The adapters on the GPU were made for the old model's shapes.
-      this.gpuAdapters.clear();
+      this.residentAdapters.clear();
       this.loaded?.model.free();
       this.loaded = { model, tokenizer, info, source: file };
       return info;
@@ -224,7 +224,7 @@ export class Engine implements LabEngineApi {
     const [{ checkEvaluationRequest, evaluate }, { ModelGenerator }] = await Promise.all([import('../eval/evaluation'), import('../eval/modelGenerator')]);
     checkEvaluationRequest(request);
     const { model, tokenizer, info } = this.requireModel();
-    const adapterId = this.gpuAdapters.activeId;
+    const adapterId = this.residentAdapters.activeId;
     const adapter = adapterId === null ? undefined : await this.library.get(adapterId);
     const generator = new ModelGenerator(adapter ? `${info.fileName} + ${adapter.name}` : info.fileName, model, tokenizer);
     const store = await this.evaluationEnv.resultsStore();
@@ -304,7 +304,7 @@ export class Engine implements LabEngineApi {
   ): Promise<AdapterSummary> {
     const context = this.trainingContext();
     const { summary, adapter } = await this.trainingRuns.start(context, examples, request, signal, onMetrics, onPlanned);
-    this.gpuAdapters.put(context.model, summary.id, adapter);
+    this.residentAdapters.put(context.model, summary.id, adapter);
     return summary;
   }
 
@@ -317,7 +317,7 @@ export class Engine implements LabEngineApi {
     const context = this.trainingContext();
     return this.modelJob(jobId, `training "${runId}"`, 'resumeTraining', async (signal) => {
       const { summary, adapter } = await this.trainingRuns.resume(context, runId, signal, onMetrics);
-      this.gpuAdapters.put(context.model, summary.id, adapter);
+      this.residentAdapters.put(context.model, summary.id, adapter);
       return summary;
     });
   }
@@ -331,7 +331,7 @@ export class Engine implements LabEngineApi {
   }
 
   async adapterInUse(): Promise<string | null> {
-    return this.gpuAdapters.activeId;
+    return this.residentAdapters.activeId;
   }
 
   async useAdapter(id: string | null): Promise<void> {
@@ -342,7 +342,7 @@ export class Engine implements LabEngineApi {
   /** Within a model job: the adapter generation and evaluation use from now on. */
   private async switchAdapter(id: string | null): Promise<void> {
     const { model } = this.requireModel('useAdapter');
-    await this.gpuAdapters.use(model, id, async () => {
+    await this.residentAdapters.use(model, id, async () => {
       await this.library.get(id!);
       const files = await this.library.files(id!);
       const { lora, values } = await importPeftValues(model.config, files);
@@ -398,7 +398,7 @@ export class Engine implements LabEngineApi {
     await this.library.get(id);
     // Its GPU copy may be what a running generation or evaluation reads.
     await this.modelJob(newInternalJobId('delete-adapter'), `deleting adapter "${id}"`, 'deleteAdapter', async () => {
-      this.gpuAdapters.drop(this.loaded?.model, id);
+      this.residentAdapters.drop(this.loaded?.model, id);
       await this.library.delete(id);
     });
   }
@@ -409,7 +409,7 @@ export class Engine implements LabEngineApi {
   }
 
   private async runScaling(request: ScalingRequest, signal: AbortSignal, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult> {
-    const previous = this.gpuAdapters.activeId;
+    const previous = this.residentAdapters.activeId;
     try {
       const store = await this.evaluationEnv.resultsStore();
       return await scalingExperiment(

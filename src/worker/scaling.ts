@@ -4,7 +4,7 @@ import { nestedSubsets } from '../data/sampling';
 import type { EvaluationOutcome, EvaluationProgress, EvaluationRequest } from '../eval/evaluation';
 import type { ProblemRecord } from '../eval/records';
 import type { BenchmarkFormat } from '../eval/benchmarks';
-import { bootstrapAccuracy, type Interval } from '../eval/stats';
+import { bootstrapAccuracy, type Interval } from '../eval/significance';
 import type { StepMetrics } from '../train/trainer';
 import type { AdapterSummary } from './adapterLibrary';
 import type { TrainRequest } from './training';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stageOrder, tagStages } from '../../src/data/curriculum';
 import { loadShard } from '../../src/data/shard';
-import { datasetStats, lengthHistogram } from '../../src/data/stats';
+import { datasetStats, lengthHistogram } from '../../src/data/datasetStats';
 import { tokenizeExample } from '../../src/data/tokenize';
 import { SAMPLE_SHARD_PATH, sampleShardText } from '../../scripts/make-sample-shard';
 import { sharedData } from '../sharedData';

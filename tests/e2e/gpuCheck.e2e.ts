@@ -16,10 +16,10 @@ describe('the lab in Chromium', () => {
     const page = await lab.browser.newPage();
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
-    const adapter = page.getByTestId('adapter');
-    await adapter.waitFor({ timeout: 60_000 });
-    console.log(`[lora-lab e2e] page adapter: ${await adapter.textContent()}`);
-    expect((await adapter.textContent())?.trim().length).toBeGreaterThan(0);
+    const gpuAdapter = page.getByTestId('gpu-adapter');
+    await gpuAdapter.waitFor({ timeout: 60_000 });
+    console.log(`[lora-lab e2e] page adapter: ${await gpuAdapter.textContent()}`);
+    expect((await gpuAdapter.textContent())?.trim().length).toBeGreaterThan(0);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -5,7 +5,7 @@ import type { TrackedBuffer } from '../../src/gpu/allocator';
 import type { Recorder } from '../../src/gpu/recorder';
 import { attentionForward } from '../../src/kernels/attention';
 import { recordBlockForward, type BlockActivations, type BlockStep } from '../../src/model/block';
-import { LoraAdapter } from '../../src/model/lora';
+import { LoraAdapter } from '../../src/model/lora/lora';
 import { PROJECTIONS } from '../../src/model/tensorNames';
 import { randomF32 } from '../../src/util/random';
 

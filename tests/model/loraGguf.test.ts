@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { GgufValueType, readGguf, writeGguf } from '../../src/formats/gguf';
 import { f16ToF32, f32ToF16, quantize } from '../../src/formats/quant';
 import type { ModelConfig } from '../../src/model/config';
-import { loraLayout, type LoraConfig } from '../../src/model/lora';
-import { exportGgufLora, ggufLoraTensorName, importGgufLoraValues } from '../../src/model/loraGguf';
-import { exportPeft, importPeftValues } from '../../src/model/loraPeft';
+import { loraLayout, type LoraConfig } from '../../src/model/lora/lora';
+import { exportGgufLora, ggufLoraTensorName, importGgufLoraValues } from '../../src/model/lora/loraGguf';
+import { exportPeft, importPeftValues } from '../../src/model/lora/loraPeft';
 import { PROJECTIONS } from '../../src/model/tensorNames';
 import { randomF32 } from '../../src/util/random';
 

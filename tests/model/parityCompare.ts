@@ -1,7 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import type { Gpu } from '../../src/gpu/gpu';
-import { LoraAdapter, type LoraConfig } from '../../src/model/lora';
+import { LoraAdapter, type LoraConfig } from '../../src/model/lora/lora';
 import { Model } from '../../src/model/model';
 import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
 import { createF32Context, llamaCppNextTokenProbabilities, loadLlamaCppModel } from '../setup/llamaCpp';

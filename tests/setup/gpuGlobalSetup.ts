@@ -1,5 +1,5 @@
 import { createNodeGpu } from '../../src/gpu/node';
-import { describeAdapter } from '../../src/gpu/acquire';
+import { describeGpuAdapter } from '../../src/gpu/acquire';
 
 /**
  * Runs once per `vitest run`: opens the WebGPU device the GPU tests will use and prints it, so the log shows
@@ -8,6 +8,6 @@ import { describeAdapter } from '../../src/gpu/acquire';
 export default async function setup(): Promise<void> {
   const gpu = await createNodeGpu({ useSoftwareFallback: true });
   const features = [...gpu.device.features].filter((f) => ['shader-f16', 'subgroups', 'timestamp-query'].includes(f));
-  console.log(`[lora-lab] WebGPU adapter: ${describeAdapter(gpu.info)}; features: ${features.join(', ') || 'none'}`);
+  console.log(`[lora-lab] WebGPU adapter: ${describeGpuAdapter(gpu.info)}; features: ${features.join(', ') || 'none'}`);
   gpu.destroy();
 }

@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../../src/model/config';
-import type { LoraSlot } from '../../src/model/lora';
-import type { BatchInputs } from '../../src/model/trainingGraph';
+import type { LoraSlot } from '../../src/model/lora/lora';
+import type { BatchInputs } from '../../src/model/training/trainingGraph';
 import { PROJECTIONS, type Projection } from '../../src/model/tensorNames';
 import { ropeInverseFrequencies } from '../../src/kernels/rope';
 import { dropoutKey } from '../../src/kernels/dropout';

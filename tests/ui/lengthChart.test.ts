@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lengthHistogram } from '../../src/data/stats';
+import { lengthHistogram } from '../../src/data/datasetStats';
 import { lengthChart } from '../../src/ui/data/lengthChart';
 
 describe('the Data panel length chart', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Engine } from '../../src/worker/engine';
 import { FsStorage } from '../../src/worker/storage/fsStorage';
 import { MemoryStorage, type LabStorage } from '../../src/worker/storage/labStorage';
-import { importPeftValues } from '../../src/model/loraPeft';
+import { importPeftValues } from '../../src/model/lora/loraPeft';
 import { buildTinyModel, writeGguf } from '../../src/formats/gguf';
 import type { AdapterSummary, ModelInfo, StepMetrics, TrainRequest } from '../../src/worker/api';
 import { testGpu } from '../setup/testGpu';

@@ -142,7 +142,7 @@ resumes it.`,
     const jobId = 'eval';
     try {
       const status = await engine.init();
-      io.err(`GPU: ${status.adapterName}\n`);
+      io.err(`GPU: ${status.gpuAdapterName}\n`);
       // A ByteSource, not openAsBlob: Node 20's openAsBlob reports a file over 4 GiB (any 7B GGUF) modulo 2^32.
       const info = await engine.loadModel(await openFileSource(modelPath), 'load');
       io.err(`loaded ${basename(modelPath)} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s; ${chosen.length} problems\n`);

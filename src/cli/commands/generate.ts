@@ -55,7 +55,7 @@ Streams the completion to stdout (only the generated text); progress and timings
     const { engine, close } = cliEngine({ software: parsed.flags.has('software') });
     try {
       const status = await engine.init();
-      io.err(`GPU: ${status.adapterName}\n`);
+      io.err(`GPU: ${status.gpuAdapterName}\n`);
       // A ByteSource, not fs.openAsBlob: Node 20 reports the size of a file over 4 GiB (a 7B GGUF) modulo 2^32.
       const info = await engine.loadModel(await openFileSource(modelPath), 'load', undefined, { maxContext: context });
       io.err(`loaded ${info.config.name} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s\n`);

@@ -1,8 +1,8 @@
 import type { CliCommand } from '../command';
 import { parseArgs } from '../args';
 import { createNodeGpu } from '../../gpu/node';
-import { describeAdapter } from '../../gpu/acquire';
-import { formatBytes } from '../../gpu/allocator';
+import { describeGpuAdapter } from '../../gpu/acquire';
+import { formatBytes } from '../../util/formatBytes';
 
 export const command: CliCommand = {
   name: 'gpu',
@@ -22,7 +22,7 @@ Opens a WebGPU device through Dawn and prints the adapter, its optional features
         io.out(JSON.stringify({ adapter: gpu.info, features, limits }, null, 2) + '\n');
         return 0;
       }
-      const lines = [`adapter   ${describeAdapter(gpu.info)}`, `features  ${features.join(', ') || '(none)'}`, 'limits'];
+      const lines = [`adapter   ${describeGpuAdapter(gpu.info)}`, `features  ${features.join(', ') || '(none)'}`, 'limits'];
       for (const [name, value] of Object.entries(limits)) {
         const shown = /Size$/.test(name) && value >= 1024 ? `${value} (${formatBytes(value)})` : String(value);
         lines.push(`  ${name.padEnd(36)} ${shown}`);

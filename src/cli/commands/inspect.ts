@@ -4,13 +4,13 @@ import type { CliCommand } from '../command';
 import { CliUsageError } from '../command';
 import { flag, numberFlag, parseArgs } from '../args';
 import { LabError } from '../../errors';
-import { formatBytes } from '../../gpu/allocator';
+import { formatBytes } from '../../util/formatBytes';
 import { ggufReport, readGguf, type GgufReport } from '../../formats/gguf';
 import { openFileSource } from '../../formats/nodeFileSource';
 import { createNodeGpu } from '../../gpu/node';
-import { describeAdapter } from '../../gpu/acquire';
+import { describeGpuAdapter } from '../../gpu/acquire';
 import { modelConfigFromGguf } from '../../model/config';
-import { describeMemoryPlan, planInferenceMemory, type MemoryPlan } from '../../model/memoryPlan';
+import { describeMemoryPlan, planInferenceMemory, type MemoryPlan } from '../../model/inferenceMemoryPlan';
 
 /**
  * The text report is a list of sections, printed in order. A later section (the memory plan) is added by
@@ -58,7 +58,7 @@ async function memoryPlanFor(file: Awaited<ReturnType<typeof readGguf>>, context
   try {
     const gpu = await createNodeGpu({ useSoftwareFallback: software });
     try {
-      return { plan: planInferenceMemory(file, config, gpu.limits, options), device: describeAdapter(gpu.info) };
+      return { plan: planInferenceMemory(file, config, gpu.limits, options), device: describeGpuAdapter(gpu.info) };
     } finally {
       gpu.destroy();
     }

@@ -81,7 +81,7 @@ current step and saves.
       if (run) io.err(`resuming "${run.name}" at step ${run.step} of ${run.steps} with its saved settings and data\n`);
       else await addShards(engine, shards, io);
       const status = await engine.init();
-      io.err(`GPU: ${status.adapterName}\n`);
+      io.err(`GPU: ${status.gpuAdapterName}\n`);
       if (budgetGb !== undefined) await engine.setMemoryBudget(budgetGb * 1e9);
       // A ByteSource, not fs.openAsBlob: Node 20 reports the size of a file over 4 GiB (a 7B GGUF) modulo 2^32.
       // The smallest inference buffers the model allows: training brings its own.

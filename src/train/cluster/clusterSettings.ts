@@ -2,7 +2,7 @@
  * A lab run's settings in the words of the Hugging Face trainers (TrainingArguments / axolotl), shared by the
  * axolotl config and the TRL script so both carry the same numbers.
  */
-import { peftTargetModules } from '../../model/loraPeft';
+import { peftTargetModules } from '../../model/lora/loraPeft';
 import type { TrainConfig } from '../config';
 
 export const TRAIN_FILE = 'train.jsonl';

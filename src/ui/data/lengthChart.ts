@@ -2,7 +2,7 @@
  * The Data panel's token-length histogram as a bar chart: one bar per length bin, named by its token range, and the
  * sentence that says the same in text (for screen readers and tests, which cannot read the canvas).
  */
-import type { LengthHistogram } from '../../data/stats';
+import type { LengthHistogram } from '../../worker/api';
 import type { ChartSeries } from '../charts/chartData';
 
 export interface LengthChart {

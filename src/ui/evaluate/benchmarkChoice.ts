@@ -1,5 +1,4 @@
-import type { EvaluationRequest } from '../../worker/api';
-import { detectFormat } from '../../eval/benchmarks';
+import { detectFormat, type EvaluationRequest } from '../../worker/api';
 
 /** MATH's subjects, as its `type` field and MATH-500's `subject` field spell them. */
 export const MATH_SUBJECTS = ['Algebra', 'Counting & Probability', 'Geometry', 'Intermediate Algebra', 'Number Theory', 'Prealgebra', 'Precalculus'] as const;

@@ -1,10 +1,10 @@
-import type { Recorder } from '../gpu/recorder';
-import type { TrackedBuffer } from '../gpu/allocator';
-import type { LoraAdapter } from './lora';
-import type { ModelConfig } from './config';
-import type { ModelWeights } from './weights';
+import type { Recorder } from '../../gpu/recorder';
+import type { TrackedBuffer } from '../../gpu/allocator';
+import type { LoraAdapter } from '../lora/lora';
+import type { ModelConfig } from '../config';
+import type { ModelWeights } from '../weights';
 import type { TrainingBuffers, TrainingShape } from './trainingBuffers';
-import { recordBlockBackward, recordBlockForward, type BlockActivations, type TrainableBlockStep } from './block';
+import { recordBlockBackward, recordBlockForward, type BlockActivations, type TrainableBlockStep } from '../block';
 
 /** What a training layer step reads: the frozen model, the adapter (with its gradient buffer) and the step's buffers. */
 export interface TrainingContext {

@@ -1,10 +1,10 @@
-import { LabError } from '../errors';
-import { GgufValueType, metaString, optMetaNumber, optMetaString, readGguf, readTensorBytes, writeGguf, type GgufTensorInfo } from '../formats/gguf';
-import type { ByteSource } from '../formats/byteSource';
-import { dequantize, quantize } from '../formats/quant';
-import type { ModelConfig } from './config';
+import { LabError } from '../../errors';
+import { GgufValueType, metaString, optMetaNumber, optMetaString, readGguf, readTensorBytes, writeGguf, type GgufTensorInfo } from '../../formats/gguf';
+import type { ByteSource } from '../../formats/byteSource';
+import { dequantize, quantize } from '../../formats/quant';
+import type { ModelConfig } from '../config';
 import { checkLoraConfig, loraLayout, type LoraConfig } from './lora';
-import { PROJECTIONS, projectionTensorName, type Projection } from './tensorNames';
+import { PROJECTIONS, projectionTensorName, type Projection } from '../tensorNames';
 
 /**
  * llama.cpp's LoRA adapter file (what its convert_lora_to_gguf.py writes and `--lora` loads): a GGUF with

@@ -1,10 +1,10 @@
-import { LabError } from '../errors';
-import { layoutGguf, tensorBytes, type GgufFile, type GgufMetaEntry, type GgufTensorInfo } from '../formats/gguf';
-import type { ByteSource } from '../formats/byteSource';
-import { dequantize, ggmlType, quantize, type GgmlTypeName, type QuantizableType } from '../formats/quant';
-import type { ModelConfig } from './config';
+import { LabError } from '../../errors';
+import { layoutGguf, tensorBytes, type GgufFile, type GgufMetaEntry, type GgufTensorInfo } from '../../formats/gguf';
+import type { ByteSource } from '../../formats/byteSource';
+import { dequantize, ggmlType, quantize, type GgmlTypeName, type QuantizableType } from '../../formats/quant';
+import type { ModelConfig } from '../config';
 import { loraLayout, type LoraConfig, type LoraSlot } from './lora';
-import { projectionTensorName } from './tensorNames';
+import { projectionTensorName } from '../tensorNames';
 
 /**
  * A standalone GGUF of base + adapter: every adapted weight becomes W + scale · B·A, computed in f32 from the

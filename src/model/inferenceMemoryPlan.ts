@@ -1,7 +1,7 @@
 import { LabError } from '../errors';
 import type { GgufFile } from '../formats/gguf';
 import type { GpuLimits } from '../gpu/gpu';
-import { formatBytes } from '../gpu/allocator';
+import { formatBytes } from '../util/formatBytes';
 import { isQuantFormat, planRowSplit, rowByteLength } from '../kernels/quantWeight';
 import { attentionDecodeScratchBytes } from '../kernels/attentionDecode';
 import type { ModelConfig } from './config';

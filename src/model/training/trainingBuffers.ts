@@ -1,9 +1,9 @@
-import type { Gpu } from '../gpu/gpu';
-import type { TrackedBuffer, MemoryCategory } from '../gpu/allocator';
-import type { ModelConfig } from './config';
-import type { Projection } from './tensorNames';
-import { projectionShape } from './lora';
-import type { BlockActivations, BlockGradients } from './block';
+import type { Gpu } from '../../gpu/gpu';
+import type { TrackedBuffer, MemoryCategory } from '../../gpu/allocator';
+import type { ModelConfig } from '../config';
+import type { Projection } from '../tensorNames';
+import { projectionShape } from '../lora/lora';
+import type { BlockActivations, BlockGradients } from '../block';
 
 /** One micro-batch: `batch` packed rows of `seqLen` tokens (T = batch·seqLen), the loss computed `lossChunkRows` rows at a time. */
 export interface TrainingShape {

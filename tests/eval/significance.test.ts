@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapAccuracy, mcnemarExact, mcnemarFromVerdicts, pairedBootstrapDifference } from '../../src/eval/stats';
+import { bootstrapAccuracy, mcnemarExact, mcnemarFromVerdicts, pairedBootstrapDifference } from '../../src/eval/significance';
 
 describe('exact McNemar test', () => {
   it('b=0, c=5: p = 2·(1/2)^5 = 0.0625', () => {

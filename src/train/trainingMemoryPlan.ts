@@ -1,11 +1,11 @@
 import { LabError } from '../errors';
-import { formatBytes } from '../gpu/allocator';
+import { formatBytes } from '../util/formatBytes';
 import type { GpuLimits } from '../gpu/gpu';
 import type { ModelConfig } from '../model/config';
-import { loraLayout, type LoraConfig } from '../model/lora';
-import { trainingBufferBytes } from '../model/trainingBuffers';
+import { loraLayout, type LoraConfig } from '../model/lora/lora';
+import { trainingBufferBytes } from '../model/training/trainingBuffers';
 import { gradNormPartialCount } from '../kernels/gradNorm';
-import type { MemoryPlan } from '../model/memoryPlan';
+import type { MemoryPlan } from '../model/inferenceMemoryPlan';
 import type { TrainConfig } from './config';
 
 export interface TrainingPlanOptions {

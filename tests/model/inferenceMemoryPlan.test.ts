@@ -5,7 +5,7 @@ import { sharedData } from '../sharedData';
 import { Model } from '../../src/model/model';
 import { readGguf } from '../../src/formats/gguf';
 import { modelConfigFromGguf } from '../../src/model/config';
-import { planInferenceMemory } from '../../src/model/memoryPlan';
+import { planInferenceMemory } from '../../src/model/inferenceMemoryPlan';
 
 const STORIES = sharedData('tiny-models', 'stories260K.gguf');
 

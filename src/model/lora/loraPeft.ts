@@ -1,9 +1,9 @@
-import type { Gpu } from '../gpu/gpu';
-import { LabError } from '../errors';
-import { readSafetensors, readSafetensorsF32, writeSafetensors, type SafetensorsTensorToWrite } from '../formats/safetensors';
-import type { ModelConfig } from './config';
+import type { Gpu } from '../../gpu/gpu';
+import { LabError } from '../../errors';
+import { readSafetensors, readSafetensorsF32, writeSafetensors, type SafetensorsTensorToWrite } from '../../formats/safetensors';
+import type { ModelConfig } from '../config';
 import { LoraAdapter, loraLayout, type LoraConfig, type LoraSlot } from './lora';
-import { PROJECTIONS, type Projection } from './tensorNames';
+import { PROJECTIONS, type Projection } from '../tensorNames';
 
 /** Hugging Face module names (PEFT's target_modules) of each projection. */
 export const PEFT_MODULE: Record<Projection, string> = {

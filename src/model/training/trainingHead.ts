@@ -1,8 +1,8 @@
-import type { Binding, Recorder } from '../gpu/recorder';
-import type { TrackedBuffer } from '../gpu/allocator';
-import { rmsNorm, rmsNormBackward } from '../kernels/rmsnorm';
-import { crossEntropyForward, crossEntropyForwardBackward, crossEntropyMean } from '../kernels/crossEntropy';
-import { linear, linearBackward } from './linear';
+import type { Binding, Recorder } from '../../gpu/recorder';
+import type { TrackedBuffer } from '../../gpu/allocator';
+import { rmsNorm, rmsNormBackward } from '../../kernels/rmsnorm';
+import { crossEntropyForward, crossEntropyForwardBackward, crossEntropyMean } from '../../kernels/crossEntropy';
+import { linear, linearBackward } from '../linear';
 import type { TrainingContext } from './trainingLayer';
 
 function rowsOf(buffer: TrackedBuffer, start: number, rows: number, width: number): Binding {

@@ -1,5 +1,5 @@
 import type { Model } from '../model/model';
-import type { LoraAdapter } from '../model/lora';
+import type { LoraAdapter } from '../model/lora/lora';
 
 /** Adapters kept on the GPU besides the one in use: enough to switch back and forth without reading storage. */
 const SPARE_ADAPTERS = 1;
@@ -9,7 +9,7 @@ const SPARE_ADAPTERS = 1;
  * all projections is ~160 MB, so only the one in use and the most recently used spare stay; the rest are read from
  * the library again when chosen.
  */
-export class GpuAdapters {
+export class ResidentAdapters {
   /** Least recently used first. */
   private readonly resident = new Map<string, LoraAdapter>();
   private active: string | null = null;

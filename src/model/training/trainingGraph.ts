@@ -1,10 +1,10 @@
-import type { Gpu } from '../gpu/gpu';
-import type { TrackedBuffer } from '../gpu/allocator';
-import { LabError } from '../errors';
-import { embeddingLookup } from '../kernels/embedding';
-import type { ModelConfig } from './config';
-import type { ModelWeights } from './weights';
-import type { LoraAdapter } from './lora';
+import type { Gpu } from '../../gpu/gpu';
+import type { TrackedBuffer } from '../../gpu/allocator';
+import { LabError } from '../../errors';
+import { embeddingLookup } from '../../kernels/embedding';
+import type { ModelConfig } from '../config';
+import type { ModelWeights } from '../weights';
+import type { LoraAdapter } from '../lora/lora';
 import { allocateTrainingBuffers, freeTrainingBuffers, type TrainingBuffers, type TrainingShape } from './trainingBuffers';
 import { layerBackward, layerForward, type TrainingContext } from './trainingLayer';
 import { lossHead } from './trainingHead';

@@ -1,10 +1,10 @@
-import type { Gpu } from '../gpu/gpu';
-import type { TrackedBuffer, MemoryCategory } from '../gpu/allocator';
-import type { Binding } from '../gpu/recorder';
-import { LabError } from '../errors';
-import { seededRandom } from '../util/random';
-import type { ModelConfig } from './config';
-import { PROJECTIONS, type Projection } from './tensorNames';
+import type { Gpu } from '../../gpu/gpu';
+import type { TrackedBuffer, MemoryCategory } from '../../gpu/allocator';
+import type { Binding } from '../../gpu/recorder';
+import { LabError } from '../../errors';
+import { seededRandom } from '../../util/random';
+import type { ModelConfig } from '../config';
+import { PROJECTIONS, type Projection } from '../tensorNames';
 
 /** What the user chooses about an adapter. */
 export interface LoraConfig {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planTinyModel, tensorBytes, type GgufFile } from '../../src/formats/gguf';
 import type { ModelConfig } from '../../src/model/config';
 import { PROJECTIONS, type Projection } from '../../src/model/tensorNames';
-import { describeMemoryPlan } from '../../src/model/memoryPlan';
-import { assertTrainingPlanFits, planTrainingMemory } from '../../src/train/memoryPlan';
+import { describeMemoryPlan } from '../../src/model/inferenceMemoryPlan';
+import { assertTrainingPlanFits, planTrainingMemory } from '../../src/train/trainingMemoryPlan';
 
 const GiB = 1024 ** 3;
 const mistral: ModelConfig = {
