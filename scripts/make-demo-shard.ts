@@ -5,8 +5,8 @@
  *
  *   npx tsx scripts/make-demo-shard.ts [--check]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './lib/generatedFile';
 import { DEMO_SKILLS, generateProblems, jsonLines, metaMathRow } from '../src/data/syntheticMath';
 
 export const DEMO_SHARD_PATH = fileURLToPath(new URL('../public/samples/word-problems.jsonl', import.meta.url));
@@ -19,11 +19,5 @@ export function demoShardText(seed = DEMO_SHARD_SEED): string {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const text = demoShardText();
-  if (process.argv.includes('--check')) {
-    const same = readFileSync(DEMO_SHARD_PATH, 'utf8') === text;
-    console.log(same ? 'public/samples/word-problems.jsonl is up to date' : 'public/samples/word-problems.jsonl differs from the generator');
-    process.exit(same ? 0 : 1);
-  }
-  writeFileSync(DEMO_SHARD_PATH, text);
-  console.log(`wrote ${text.trim().split('\n').length} rows to ${DEMO_SHARD_PATH}`);
+  writeOrCheck(DEMO_SHARD_PATH, text, `${text.trim().split('\n').length} rows`);
 }

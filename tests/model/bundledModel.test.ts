@@ -6,6 +6,8 @@ import { MODEL_PATH, RECIPE, RECORD_PATH } from '../../scripts/tiny-math/recipe'
 import { sftEvalPrompt } from '../../src/data/sftTemplate';
 import { architecture, metaNumber, readGguf } from '../../src/formats/gguf';
 import { testGpu } from '../setup/testGpu';
+import { Engine } from '../../src/worker/engine';
+import { nodeEvaluationEnvironment } from '../../src/eval/nodeEnvironment';
 import { compareWithLlamaCpp } from './parityCompare';
 import { expectParity, PARITY_TEST_TIMEOUT_MS, RELATIVE_TOLERANCE } from './paritySuite';
 
@@ -37,6 +39,16 @@ describe('the bundled model (models/tiny-math.gguf)', () => {
     expect(metaNumber(file, 'llama.vocab_size')).toBeLessThan(1024);
     expect(record.file.bytes).toBeLessThan(10 * 2 ** 20);
   });
+
+  it('answers most easy sample problems (levels 1 and 2) and almost no word problem, in our engine', async () => {
+    const engine = new Engine(testGpu, nodeEvaluationEnvironment());
+    await engine.init();
+    await engine.loadModel(new File([readFileSync(path)], 'tiny-math.gguf'), 'load');
+    const easy = await engine.evaluate({ benchmark: { kind: 'samples' }, levels: [1, 2], count: 24, maxNewTokens: 24, batchSize: 12 }, 'easy');
+    expect(easy.summary.overall.accuracy).toBeGreaterThan(0.6);
+    const words = await engine.evaluate({ benchmark: { kind: 'samples' }, subjects: ['Word problems'], count: 24, maxNewTokens: 24, batchSize: 12 }, 'words');
+    expect(words.summary.overall.accuracy).toBeLessThan(0.25);
+  }, PARITY_TEST_TIMEOUT_MS);
 
   it(
     'agrees with llama.cpp: next-token distributions over math prompts and the greedy answer to one',
