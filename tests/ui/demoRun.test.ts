@@ -87,7 +87,7 @@ describe('the demo recipe from the page address (demoRecipeFromQuery)', () => {
   it('is the full demo without parameters, and a shorter one with demo-steps and demo-problems', () => {
     expect(demoRecipeFromQuery('')).toEqual({ training: DEMO_TRAINING, evaluation: DEMO_EVALUATION });
     const short = demoRecipeFromQuery('?demo-steps=4&demo-problems=8');
-    expect(short.training).toMatchObject({ steps: 4, warmupSteps: 4, evalEvery: 4, rank: DEMO_TRAINING.rank });
+    expect(short.training).toMatchObject({ steps: 4, warmupSteps: 3, evalEvery: 4, rank: DEMO_TRAINING.rank });
     expect(short.evaluation).toEqual({ ...DEMO_EVALUATION, count: 8 });
   });
 

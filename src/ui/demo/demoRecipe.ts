@@ -12,16 +12,16 @@ export const DEMO_TRAINING: TrainRequest = {
   name: 'word problems (demo)',
   rank: 16,
   alpha: 32,
-  lr: 2e-3,
-  steps: 120,
+  lr: 1e-3,
+  steps: 30,
   decay: 'cosine',
   seqLen: 256,
   batch: 4,
   accumulation: 1,
-  warmupSteps: 10,
+  warmupSteps: 3,
   seed: 1,
   validationFraction: 0.02,
-  evalEvery: 40,
+  evalEvery: 10,
 };
 
 /**
