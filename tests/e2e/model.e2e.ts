@@ -56,7 +56,7 @@ describe('the embedded default model', () => {
     await page.getByTestId('load-bundled').click();
     const arch = page.getByTestId('model-arch');
     await arch.waitFor({ timeout: 120_000 });
-    expect(await arch.textContent()).toMatch(/^llama: 2 layers, hidden 128, 4 heads \/ 2 KV heads, FFN 256/);
+    expect(await arch.textContent()).toMatch(/^llama: 4 layers, hidden 128, 4 heads \/ 2 KV heads, FFN 384/);
     await page.getByTestId('generate-max-tokens').fill('4');
     await page.getByTestId('generate').click();
     await page.getByTestId('generate-stats').waitFor({ timeout: 240_000 });
@@ -82,7 +82,7 @@ describe('models kept in the browser', () => {
     await page.getByTestId('load-kept').click();
     const arch = page.getByTestId('model-arch');
     await arch.waitFor({ timeout: 120_000 });
-    expect(await arch.textContent()).toMatch(/^llama: 2 layers, hidden 128/);
+    expect(await arch.textContent()).toMatch(/^llama: 4 layers, hidden 128/);
 
     await page.getByTestId('forget-kept').click();
     await expect.poll(() => kept.count(), { timeout: 30_000 }).toBe(0);
