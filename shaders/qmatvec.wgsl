@@ -16,6 +16,11 @@
 // with the 4 decoded rows; the WG partial sums meet in workgroup memory. Block offsets and minima come out of the
 // sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared by all weight rows.
 //
+// Epilogue (EPILOGUE, named below): none, or SwiGLU with the gate — Y[m, yOffset + n] = silu(g)·u with
+// g = G[m·yStride + yOffset + n] (the gate projection's output, act_t, laid out like Y) and u the row's sum rounded to
+// act_t: the up projection and shaders/swiglu.wgsl in one dispatch, computing what the two give, bit for bit. Without
+// an epilogue G is never read (bind X there).
+//
 // Every activation row is summed in the same order whatever R is and wherever the row sits in the workgroup, so a
 // row of a batched product is bit-identical to the same row computed alone (batched decode relies on it).
 //
@@ -41,8 +46,13 @@ struct Params {
 @group(0) @binding(1) var<storage, read> X: array<vec4<act_t>>; // [M, K], read 4 values at a time
 @group(0) @binding(2) var<storage, read> W: array<u32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<act_t>;
+@group(0) @binding(4) var<storage, read> G: array<act_t>;
+
+const EPILOGUE_NONE = 0u;
+const EPILOGUE_SWIGLU = 1u;
 
 override ACCUMULATE: bool = false;
+override EPILOGUE: u32 = EPILOGUE_NONE;
 override WG: u32 = 32u;
 // Activation rows per workgroup (1..8).
 override R: u32 = 1u;
@@ -54,6 +64,7 @@ override UNIT: u32 = select(select(8u, 32u, FORMAT == Q4_0 || FORMAT == Q8_0), 6
 var<workgroup> partial: array<vec4<f32>, WG * R>;
 
 //! include gguf_blocks
+//! include swiglu_value
 
 // Byte offsets of the workgroup's ROWS weight rows (rows past N repeat the last row: read, then discarded).
 struct Rows {
@@ -296,6 +307,10 @@ fn store(r: u32, c: u32, m: u32, n: u32) {
   for (var i = 0u; i < WG; i++) { value += partial[i * R + r][c]; }
   let index = m * p.yStride + p.yOffset + n;
   if (ACCUMULATE) { value += f32(Y[index]); }
+  if (EPILOGUE == EPILOGUE_SWIGLU) {
+    Y[index] = swiglu(f32(G[index]), f32(act_t(value)));
+    return;
+  }
   Y[index] = act_t(value);
 }
 

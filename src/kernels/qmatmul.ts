@@ -18,6 +18,19 @@ export interface QuantizedMatmulOptions {
 /** Which forward kernel: the matrix-vector one (bandwidth-bound decode) or the tiled one (weight tile reuse). */
 export type ForwardKernel = 'matvec' | 'tiled';
 
+/**
+ * What the matrix-vector kernel applies to each sum before storing it (EPILOGUE in shaders/qmatvec.wgsl): SwiGLU with
+ * the gate projection's output `gate` ([M, N] like Y), so Y = silu(gate)·(X·Wᵀ) — the up projection and the SwiGLU
+ * step in one dispatch, bit-identical to the two (src/model/projection.ts fuses them in inference).
+ */
+export interface MatvecEpilogue {
+  kind: 'swiglu';
+  gate: Binding;
+}
+
+/** EPILOGUE_* in shaders/qmatvec.wgsl. */
+const EPILOGUE_IDS = { none: 0, swiglu: 1 } as const;
+
 const MATVEC_ROWS = 4; // ROWS in shaders/qmatvec.wgsl: weight rows (output columns) per workgroup
 /** Activation rows one matvec workgroup decodes its weights for (R in shaders/qmatvec.wgsl); more take more groups. */
 const MATVEC_GROUP_ROWS = 8;
@@ -94,10 +107,15 @@ export function quantizedMatmul(
     kernel?: ForwardKernel;
     /** Threads per matvec workgroup instead of the adapter's choice (`matvecThreads`), so tests cover both. */
     matvecThreads?: number;
+    /** Only with the matvec kernel, without accumulating. */
+    epilogue?: MatvecEpilogue;
   },
 ): void {
-  const { M } = options;
+  const { M, epilogue } = options;
   const kernel = options.kernel ?? (M <= MATVEC_MAX_ROWS ? 'matvec' : 'tiled');
+  if (epilogue && (kernel !== 'matvec' || options.accumulate)) {
+    throw new LabError(`quantized matmul: a ${epilogue.kind} epilogue with the ${kernel} kernel${options.accumulate ? ', accumulating' : ''}`, weight.label, 'fuse only non-accumulating matvec products (M ≤ 8)');
+  }
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
@@ -114,9 +132,11 @@ export function quantizedMatmul(
             ACCUMULATE: options.accumulate ? 1 : 0,
             WG: options.matvecThreads ?? matvecThreads(rec),
             R: groupRows,
+            EPILOGUE: EPILOGUE_IDS[epilogue?.kind ?? 'none'],
           },
         },
-        [x, part.buffer, y],
+        // Without an epilogue the kernel never reads G; X (also read-only) fills the binding.
+        [x, part.buffer, y, epilogue?.gate ?? x],
         [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
         params(M, weight, part),
       );

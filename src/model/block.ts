@@ -4,10 +4,10 @@ import { rmsNorm, rmsNormBackward } from '../kernels/rmsnorm';
 import { rope, ropeBackward } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
 import { attentionBackward } from '../kernels/attentionBackward';
-import { swiglu, swigluBackward } from '../kernels/swiglu';
+import { swigluBackward } from '../kernels/swiglu';
 import { biasAdd } from '../kernels/biasAdd';
 import type { ModelConfig } from './config';
-import { project, projectBackward, projectBranchH, type ProjectionStep, type TrainableProjectionStep } from './projection';
+import { project, projectBackward, projectBranchH, projectSwiglu, type ProjectionStep, type TrainableProjectionStep } from './projection';
 
 /**
  * One transformer block over T rows, forward and backward, as inference (prefill, decode, batch decode: forwardPass.ts)
@@ -132,8 +132,8 @@ export function recordBlockForward(rec: Recorder, s: BlockStep, l: number, a: Bl
   // Feed-forward.
   rmsNorm(rec, { x: a.x2, w: layer.ffnNorm, y: a.xn2, rstd: a.rstd2 }, normShape(s));
   project(rec, s, l, 'gate', a.xn2, a.gate); // [T, F]
-  project(rec, s, l, 'up', a.xn2, a.up); // [T, F]
-  swiglu(rec, a.gate, a.up, a.hidden, T * c.nFf);
+  // up [T, F] is kept where the backward pass reads it (packed attention is training's).
+  projectSwiglu(rec, s, l, 'up', a.xn2, { gate: a.gate, y: a.up, out: a.hidden }, attention.kind === 'packed');
   if (options.recompute) {
     projectBranchH(rec, s, l, 'down', a.hidden);
     return;

@@ -3,7 +3,9 @@ import type { TrackedBuffer } from '../gpu/allocator';
 import { loraBackward, loraForward, type LoraShape } from '../kernels/lora';
 import { matmul } from '../kernels/matmul';
 import { dropout, dropoutBackward, dropoutKey, type DropoutShape } from '../kernels/dropout';
-import { linear, linearBackward } from './linear';
+import { swiglu } from '../kernels/swiglu';
+import { quantizedMatmul } from '../kernels/qmatmul';
+import { linear, linearBackward, takesMatvecEpilogue } from './linear';
 import type { LoraAdapter, LoraSlot } from './lora/lora';
 import type { ModelWeights } from './weights';
 import { PROJECTIONS, type Projection } from './tensorNames';
@@ -87,6 +89,29 @@ export function project(rec: Recorder, s: ProjectionStep, l: number, p: Projecti
   const input = branchInput(rec, x, dropoutOf(s, l, p, branch, slot));
   const { lora } = branch;
   loraForward(rec, { x: input, a: lora.binding(slot, 'a'), b: lora.binding(slot, 'b'), h, y }, loraShape(s, branch, slot));
+}
+
+/**
+ * out = silu(gate)·y with y = x·Wᵀ (+ branch) of projection p (the FFN's up): where y itself is not kept (`keepY`:
+ * training's backward pass reads it) and no branch adds to it, one dispatch through the matvec kernel's SwiGLU
+ * epilogue, which gives the bits of the two-step path; otherwise the projection into y, then the SwiGLU kernel.
+ */
+export function projectSwiglu(
+  rec: Recorder,
+  s: ProjectionStep,
+  l: number,
+  p: Projection,
+  x: Binding,
+  buffers: { gate: Binding; y: Binding; out: Binding },
+  keepY: boolean,
+): void {
+  const w = s.weights.layers[l].proj[p];
+  if (!keepY && !branchOf(s, l, p) && takesMatvecEpilogue(w, s.tokens)) {
+    quantizedMatmul(rec, x, w, buffers.out, { M: s.tokens, epilogue: { kind: 'swiglu', gate: buffers.gate } });
+    return;
+  }
+  project(rec, s, l, p, x, buffers.y);
+  swiglu(rec, buffers.gate, buffers.y, buffers.out, s.tokens * w.N);
 }
 
 /**

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAsBlob } from 'node:fs';
+import { testGpu } from '../setup/testGpu';
+import { sharedData } from '../sharedData';
+import { buildTinyModel, readGguf, writeGguf } from '../../src/formats/gguf';
+import { Model } from '../../src/model/model';
+
+// Dispatches per layer are what the bench reports for decode and prefill; these tests pin which kernels a Llama
+// layer records (the model's parity and batch-decode tests check what they compute).
+
+const STORIES = sharedData('tiny-models', 'stories260K.gguf');
+
+let model: Model;
+
+beforeAll(async () => {
+  const gpu = await testGpu();
+  const tiny = buildTinyModel({
+    architecture: 'llama',
+    vocabulary: await readGguf(await openAsBlob(STORIES)),
+    embeddingLength: 64,
+    blockCount: 2,
+    headCount: 4,
+    headCountKv: 2,
+    feedForwardLength: 128,
+    weightType: 'Q4_0',
+    seed: 31,
+  });
+  model = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 160, maxStepTokens: 140 });
+}, 120_000);
+
+afterAll(() => model?.free());
+
+const greedy = { temperature: 0 };
+
+function blockDispatches(): number[] {
+  const step = model.stepDispatches;
+  if (!step) throw new Error('no step recorded');
+  return step.perBlock;
+}
+
+describe('dispatches per layer of a Llama block (quantized weights, no adapter)', () => {
+  it('decode: 12 while the cache is one 128-key chunk, 13 once attention is split and its chunks merged', async () => {
+    model.reset();
+    const id = await model.forwardSample([1, 5, 9], greedy, 0);
+    // rmsnorm, q, k, v, rope q, rope k, attention decode, o, rmsnorm, gate, up with SwiGLU, down
+    await model.forwardSample([id], greedy, 0);
+    expect(blockDispatches()).toEqual([12, 12]);
+    model.reset();
+    await model.forwardSample(Array.from({ length: 130 }, (_, i) => 3 + (i % 50)), greedy, 0);
+    await model.forwardSample([id], greedy, 0);
+    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([13, 13]);
+  }, 120_000);
+
+  it('prefill: 13, SwiGLU its own dispatch after the tiled up projection', async () => {
+    model.reset();
+    // rmsnorm, q, k, v, rope q, rope k, attention, o, rmsnorm, gate, up, swiglu, down
+    await model.forwardSample(Array.from({ length: 12 }, (_, i) => 3 + i), greedy, 0);
+    expect(blockDispatches()).toEqual([13, 13]);
+    expect(model.stepDispatches?.tokens).toBe(12);
+  }, 120_000);
+});
