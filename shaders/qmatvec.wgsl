@@ -51,8 +51,12 @@ struct Params {
 const EPILOGUE_NONE = 0u;
 const EPILOGUE_SWIGLU = 1u;
 
+const UNPACK_UNSIGNED = 0u;
+const UNPACK_SIGNED = 1u;
+
 override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = EPILOGUE_NONE;
+override UNPACK: u32 = UNPACK_SIGNED;
 override WG: u32 = 32u;
 // Activation rows per workgroup (1..8).
 override R: u32 = 1u;
@@ -93,9 +97,12 @@ fn sumX32(x: X32) -> f32 {
   return sum4((x.a + x.b) + (x.c + x.d) + (x.e + x.f) + (x.g + x.h));
 }
 
-// The 4 bytes of a word as floats, low byte first.
+// The 4 bytes of a word as floats, low byte first. UNPACK_SIGNED converts them as i32 (the same values: bytes are below
+// 2^31), one instruction in a CPU adapter's SIMD code, which emulates the u32 conversion of UNPACK_UNSIGNED in several;
+// a GPU converts either natively. The qmatmul bench measures the two against each other.
 fn bytesF(w: u32) -> vec4<f32> {
-  return vec4<f32>(bytesOf(w));
+  if (UNPACK == UNPACK_UNSIGNED) { return vec4<f32>(bytesOf(w)); }
+  return vec4<f32>(bitcast<vec4<i32>>(bytesOf(w)));
 }
 
 // The 16 bytes at an even byte offset, as 4 words: from the 5 words spanning them when 2 bytes off a word.

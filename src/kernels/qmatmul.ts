@@ -31,6 +31,14 @@ export interface MatvecEpilogue {
 /** EPILOGUE_* in shaders/qmatvec.wgsl. */
 const EPILOGUE_IDS = { none: 0, swiglu: 1 } as const;
 
+/**
+ * How the matvec kernel turns quant bytes into floats (UNPACK in shaders/qmatvec.wgsl): as i32, the default (one SIMD
+ * instruction on a CPU adapter, native on a GPU), or as u32, the earlier version, kept so the qmatmul bench measures the
+ * two in the same run. Q8_0 (signed bytes) and F32/F16 read the same either way.
+ */
+export type MatvecUnpack = 'signed' | 'unsigned';
+const UNPACK_IDS: Record<MatvecUnpack, number> = { unsigned: 0, signed: 1 };
+
 const MATVEC_ROWS = 4; // ROWS in shaders/qmatvec.wgsl: weight rows (output columns) per workgroup
 /** Activation rows one matvec workgroup decodes its weights for (R in shaders/qmatvec.wgsl); more take more groups. */
 const MATVEC_GROUP_ROWS = 8;
@@ -109,6 +117,8 @@ export function quantizedMatmul(
     matvecThreads?: number;
     /** Only with the matvec kernel, without accumulating. */
     epilogue?: MatvecEpilogue;
+    /** The matvec kernel's byte conversion instead of the default, for the bench and tests. */
+    matvecUnpack?: MatvecUnpack;
   },
 ): void {
   const { M, epilogue } = options;
@@ -133,6 +143,7 @@ export function quantizedMatmul(
             WG: options.matvecThreads ?? matvecThreads(rec),
             R: groupRows,
             EPILOGUE: EPILOGUE_IDS[epilogue?.kind ?? 'none'],
+            UNPACK: UNPACK_IDS[options.matvecUnpack ?? 'signed'],
           },
         },
         // Without an epilogue the kernel never reads G; X (also read-only) fills the binding.
