@@ -28,6 +28,15 @@ export interface MatvecEpilogue {
   gate: Binding;
 }
 
+/**
+ * The matvec kernel's NORM prologue: X is the residual stream, and the product is taken with rmsnorm(X)·weight
+ * (`weight` [K] f32, `eps` the model's), the RMSNorm dispatch folded into the projection (src/model/projection.ts).
+ */
+export interface MatvecNorm {
+  weight: Binding;
+  eps: number;
+}
+
 /** EPILOGUE_* in shaders/qmatvec.wgsl. */
 const EPILOGUE_IDS = { none: 0, swiglu: 1 } as const;
 
@@ -73,25 +82,20 @@ const BACKWARD_TILE_K = 64;
  */
 export const MATVEC_MAX_ROWS = 8;
 
-/** Shared by the three kernels: N is the part's rows; Y row m, column n of the part is at m·yStride + yOffset + n. */
-export const QUANTIZED_MATMUL_PARAMS = uniformLayout(['qmatvec', 'qmatmul', 'qmatmul_backward'], {
-  M: 'u32',
-  N: 'u32',
-  K: 'u32',
-  rowBytes: 'u32',
-  yStride: 'u32',
-  yOffset: 'u32',
-});
+/** The shape every quantized product takes: N is the part's rows; Y row m, column n of the part is at m·yStride + yOffset + n. */
+const SHAPE_FIELDS = { M: 'u32', N: 'u32', K: 'u32', rowBytes: 'u32', yStride: 'u32', yOffset: 'u32' } as const;
+
+export const QUANTIZED_MATMUL_PARAMS = uniformLayout(['qmatmul', 'qmatmul_backward'], SHAPE_FIELDS);
+
+/** The matvec kernel's: the shape and the RMSNorm epsilon of its NORM prologue. */
+export const QUANTIZED_MATVEC_PARAMS = uniformLayout('qmatvec', { ...SHAPE_FIELDS, eps: 'f32' });
+
+function shapeParams(M: number, weight: QuantizedWeight, part: WeightPart) {
+  return { M, N: part.rows, K: weight.K, rowBytes: weight.rowBytes, yStride: weight.N, yOffset: part.rowStart };
+}
 
 function params(M: number, weight: QuantizedWeight, part: WeightPart): PackedUniforms {
-  return QUANTIZED_MATMUL_PARAMS.pack({
-    M,
-    N: part.rows,
-    K: weight.K,
-    rowBytes: weight.rowBytes,
-    yStride: weight.N,
-    yOffset: part.rowStart,
-  });
+  return QUANTIZED_MATMUL_PARAMS.pack(shapeParams(M, weight, part));
 }
 
 /** M must be a positive integer whose `rowsPerGroup`-row workgroups fit in one grid dimension. */
@@ -119,10 +123,15 @@ export function quantizedMatmul(
     epilogue?: MatvecEpilogue;
     /** The matvec kernel's byte conversion instead of the default, for the bench and tests. */
     matvecUnpack?: MatvecUnpack;
+    /** Only with the matvec kernel. */
+    norm?: MatvecNorm;
   },
 ): void {
-  const { M, epilogue } = options;
+  const { M, epilogue, norm } = options;
   const kernel = options.kernel ?? (M <= MATVEC_MAX_ROWS ? 'matvec' : 'tiled');
+  if (norm && kernel !== 'matvec') {
+    throw new LabError(`quantized matmul: an RMSNorm prologue with the ${kernel} kernel`, weight.label, 'fold the norm only into matvec products (M ≤ 8)');
+  }
   if (epilogue && (kernel !== 'matvec' || options.accumulate)) {
     throw new LabError(`quantized matmul: a ${epilogue.kind} epilogue with the ${kernel} kernel${options.accumulate ? ', accumulating' : ''}`, weight.label, 'fuse only non-accumulating matvec products (M ≤ 8)');
   }
@@ -144,12 +153,13 @@ export function quantizedMatmul(
             R: groupRows,
             EPILOGUE: EPILOGUE_IDS[epilogue?.kind ?? 'none'],
             UNPACK: UNPACK_IDS[options.matvecUnpack ?? 'signed'],
+            NORM: norm ? 1 : 0,
           },
         },
-        // Without an epilogue the kernel never reads G; X (also read-only) fills the binding.
-        [x, part.buffer, y, epilogue?.gate ?? x],
+        // Without an epilogue the kernel never reads G, nor NW without a norm; X (also read-only) fills the bindings.
+        [x, part.buffer, y, epilogue?.gate ?? x, norm?.weight ?? x],
         [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
-        params(M, weight, part),
+        QUANTIZED_MATVEC_PARAMS.pack({ ...shapeParams(M, weight, part), eps: norm?.eps ?? 0 }),
       );
     } else {
       const threadRows = tiledThreadRows(M);

@@ -4,8 +4,10 @@ import { loraBackward, loraForward, type LoraShape } from '../kernels/lora';
 import { matmul } from '../kernels/matmul';
 import { dropout, dropoutBackward, dropoutKey, type DropoutShape } from '../kernels/dropout';
 import { swiglu } from '../kernels/swiglu';
-import { quantizedMatmul } from '../kernels/qmatmul';
+import { quantizedMatmul, type MatvecNorm } from '../kernels/qmatmul';
+import { LabError } from '../errors';
 import { linear, linearBackward, takesMatvecEpilogue } from './linear';
+import type { QuantizedWeight } from '../kernels/quantWeight';
 import type { LoraAdapter, LoraSlot } from './lora/lora';
 import type { ModelWeights } from './weights';
 import { PROJECTIONS, type Projection } from './tensorNames';
@@ -49,6 +51,31 @@ export interface ProjectionStep {
 /** A step whose branch can run backward. */
 export type TrainableProjectionStep = ProjectionStep & { branch?: AdapterBranch & Required<Pick<AdapterBranch, 'gradients'>> };
 
+/**
+ * What a projection reads: a buffer, or the residual stream whose RMSNorm it takes first, the norm folded into the
+ * matvec kernel (block.ts folds it where `foldsIntoMatvec` holds for every projection reading the norm).
+ */
+export type ProjectionInput = Binding | FoldedNorm;
+
+export interface FoldedNorm {
+  residual: Binding;
+  norm: MatvecNorm;
+}
+
+function isFolded(x: ProjectionInput): x is FoldedNorm {
+  return 'residual' in x;
+}
+
+/**
+ * Projection p's weight where the projection over this step's rows can take a prologue or epilogue in the matvec
+ * kernel (the weight runs through that kernel: quantized, at most MATVEC_MAX_ROWS rows; no adapter branch adds to
+ * its output), undefined where it cannot.
+ */
+export function matvecWeight(s: ProjectionStep, l: number, p: Projection): QuantizedWeight | undefined {
+  const w = s.weights.layers[l].proj[p];
+  return !branchOf(s, l, p) && takesMatvecEpilogue(w, s.tokens) ? w : undefined;
+}
+
 /** The branch of projection p in layer l, when the adapter targets it. */
 function branchOf<B extends AdapterBranch>(s: { branch?: B }, l: number, p: Projection): { branch: B; slot: LoraSlot; h: TrackedBuffer } | undefined {
   const branch = s.branch;
@@ -81,7 +108,13 @@ function branchInput(rec: Recorder, x: Binding, drop: BranchDropout | undefined)
 }
 
 /** y = x·Wᵀ (+ y when accumulating) for projection p of layer l, plus the branch's share, leaving x·Aᵀ in h[p]. */
-export function project(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: Binding, y: Binding, accumulate = false): void {
+export function project(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: ProjectionInput, y: Binding, accumulate = false): void {
+  if (isFolded(x)) {
+    const w = matvecWeight(s, l, p);
+    if (!w) throw new LabError(`projection ${p} of layer ${l} cannot take its input's RMSNorm in the matvec kernel`, 'forward', 'run the norm as its own step');
+    quantizedMatmul(rec, x.residual, w, y, { M: s.tokens, accumulate, norm: x.norm });
+    return;
+  }
   linear(rec, x, s.weights.layers[l].proj[p], y, s.tokens, accumulate);
   const target = branchOf(s, l, p);
   if (!target) return;
@@ -101,17 +134,18 @@ export function projectSwiglu(
   s: ProjectionStep,
   l: number,
   p: Projection,
-  x: Binding,
+  x: ProjectionInput,
   buffers: { gate: Binding; y: Binding; out: Binding },
   keepY: boolean,
 ): void {
-  const w = s.weights.layers[l].proj[p];
-  if (!keepY && !branchOf(s, l, p) && takesMatvecEpilogue(w, s.tokens)) {
-    quantizedMatmul(rec, x, w, buffers.out, { M: s.tokens, epilogue: { kind: 'swiglu', gate: buffers.gate } });
+  const fused = keepY ? undefined : matvecWeight(s, l, p);
+  if (fused) {
+    const input = isFolded(x) ? { x: x.residual, norm: x.norm } : { x };
+    quantizedMatmul(rec, input.x, fused, buffers.out, { M: s.tokens, norm: input.norm, epilogue: { kind: 'swiglu', gate: buffers.gate } });
     return;
   }
   project(rec, s, l, p, x, buffers.y);
-  swiglu(rec, buffers.gate, buffers.y, buffers.out, s.tokens * w.N);
+  swiglu(rec, buffers.gate, buffers.y, buffers.out, s.tokens * s.weights.layers[l].proj[p].N);
 }
 
 /**

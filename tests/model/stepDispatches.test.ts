@@ -39,19 +39,20 @@ function blockDispatches(): number[] {
 }
 
 describe('dispatches per layer of a Llama block (quantized weights, no adapter)', () => {
-  it('decode: 12 while the cache is one 128-key chunk, 13 once attention is split and its chunks merged', async () => {
+  it('decode: 10 while the cache is one 128-key chunk, 11 once attention is split and its chunks merged', async () => {
     model.reset();
     const id = await model.forwardSample([1, 5, 9], greedy, 0);
-    // rmsnorm, q, k, v, rope q, rope k, attention decode, o, rmsnorm, gate, up with SwiGLU, down
+    // q, k, v (each with the attention norm), rope q, rope k, attention decode, o, gate (with the FFN norm),
+    // up (with the FFN norm and SwiGLU), down
     await model.forwardSample([id], greedy, 0);
-    expect(blockDispatches()).toEqual([12, 12]);
+    expect(blockDispatches()).toEqual([10, 10]);
     model.reset();
     await model.forwardSample(Array.from({ length: 130 }, (_, i) => 3 + (i % 50)), greedy, 0);
     await model.forwardSample([id], greedy, 0);
-    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([13, 13]);
+    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([11, 11]);
   }, 120_000);
 
-  it('prefill: 13, SwiGLU its own dispatch after the tiled up projection', async () => {
+  it('prefill: 13, the norms and SwiGLU their own dispatches around the tiled projections', async () => {
     model.reset();
     // rmsnorm, q, k, v, rope q, rope k, attention, o, rmsnorm, gate, up, swiglu, down
     await model.forwardSample(Array.from({ length: 12 }, (_, i) => 3 + i), greedy, 0);
