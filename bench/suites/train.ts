@@ -28,13 +28,13 @@ import { projectionShape } from '../../src/model/lora/lora';
 
 const RANK = 16;
 
-/** A 512-token stand-in vocabulary: training needs only the token count. */
-function vocabulary(size: number): GgufFile {
+/** A stand-in vocabulary of `size` tokens: training (and a synthetic model's speed) needs only the token count. */
+export function vocabulary(size: number): GgufFile {
   const tokens = Array.from({ length: size }, (_, i) => `t${i}`);
   return { version: 3, metadata: new Map([['tokenizer.ggml.tokens', tokens]]), metadataTypes: new Map(), tensors: [], alignment: 32, dataOffset: 0, byteLength: 0 };
 }
 
-async function tinyModelRows(ctx: BenchContext, name: string, type: QuantizableType, batch: number, seqLen: number): Promise<BenchRow[]> {
+export async function tinyModelRows(ctx: BenchContext, name: string, type: QuantizableType, batch: number, seqLen: number): Promise<BenchRow[]> {
   const tiny = buildTinyModel({
     architecture: 'llama', vocabulary: vocabulary(512), embeddingLength: 64, blockCount: 5, headCount: 8, headCountKv: 4, feedForwardLength: 192,
     weightType: type, seed: 1,
