@@ -16,10 +16,11 @@
 // with the 4 decoded rows; the WG partial sums meet in workgroup memory. Block offsets and minima come out of the
 // sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared by all weight rows.
 //
-// Epilogue (EPILOGUE, named below): none, or SwiGLU with the gate — Y[m, yOffset + n] = silu(g)·u with
+// Epilogue (EPILOGUE, named below): none; SwiGLU with the gate — Y[m, yOffset + n] = silu(g)·u with
 // g = G[m·yStride + yOffset + n] (the gate projection's output, act_t, laid out like Y) and u the row's sum rounded to
-// act_t: the up projection and shaders/swiglu.wgsl in one dispatch, computing what the two give, bit for bit. Without
-// an epilogue G is never read (bind X there).
+// act_t: the up projection and shaders/swiglu.wgsl in one dispatch; or a bias — Y[m, yOffset + n] = u + B[yOffset + n]
+// (B [yStride] f32): the projection and shaders/bias_add.wgsl in one dispatch. Each computes what the two dispatches
+// give, bit for bit. G and B are read only by their epilogue (bind X in their place otherwise).
 //
 // Prologue (NORM): X is the residual stream and the product is taken with its RMSNorm, rmsnorm(x)·w, instead —
 //   Y[m, yOffset + n] = rstd_m · Σ_k (X[m, k]·NW[k]) · W[n, k],   rstd_m = 1 / sqrt(Σ_k X[m, k]² / K + eps)
@@ -55,9 +56,11 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> Y: array<act_t>;
 @group(0) @binding(4) var<storage, read> G: array<act_t>;
 @group(0) @binding(5) var<storage, read> NW: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> B: array<f32>;
 
 const EPILOGUE_NONE = 0u;
 const EPILOGUE_SWIGLU = 1u;
+const EPILOGUE_BIAS = 2u;
 
 const UNPACK_UNSIGNED = 0u;
 const UNPACK_SIGNED = 1u;
@@ -348,6 +351,10 @@ fn store(r: u32, c: u32, m: u32, n: u32) {
   if (ACCUMULATE) { value += f32(Y[index]); }
   if (EPILOGUE == EPILOGUE_SWIGLU) {
     Y[index] = swiglu(f32(G[index]), f32(act_t(value)));
+    return;
+  }
+  if (EPILOGUE == EPILOGUE_BIAS) {
+    Y[index] = act_t(f32(act_t(value)) + B[p.yOffset + n]);
     return;
   }
   Y[index] = act_t(value);

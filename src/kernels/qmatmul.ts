@@ -21,12 +21,10 @@ export type ForwardKernel = 'matvec' | 'tiled';
 /**
  * What the matrix-vector kernel applies to each sum before storing it (EPILOGUE in shaders/qmatvec.wgsl): SwiGLU with
  * the gate projection's output `gate` ([M, N] like Y), so Y = silu(gate)·(X·Wᵀ) — the up projection and the SwiGLU
- * step in one dispatch, bit-identical to the two (src/model/projection.ts fuses them in inference).
+ * step in one dispatch; or a bias [N] f32, Y = X·Wᵀ + bias (Qwen2's q, k, v). Each is bit-identical to its two
+ * dispatches (src/model/projection.ts fuses them in inference).
  */
-export interface MatvecEpilogue {
-  kind: 'swiglu';
-  gate: Binding;
-}
+export type MatvecEpilogue = { kind: 'swiglu'; gate: Binding } | { kind: 'bias'; bias: Binding };
 
 /**
  * The matvec kernel's NORM prologue: X is the residual stream, and the product is taken with rmsnorm(X)·weight
@@ -38,7 +36,7 @@ export interface MatvecNorm {
 }
 
 /** EPILOGUE_* in shaders/qmatvec.wgsl. */
-const EPILOGUE_IDS = { none: 0, swiglu: 1 } as const;
+const EPILOGUE_IDS = { none: 0, swiglu: 1, bias: 2 } as const;
 
 /**
  * How the matvec kernel turns quant bytes into floats (UNPACK in shaders/qmatvec.wgsl): as i32, the default (one SIMD
@@ -156,8 +154,8 @@ export function quantizedMatmul(
             NORM: norm ? 1 : 0,
           },
         },
-        // Without an epilogue the kernel never reads G, nor NW without a norm; X (also read-only) fills the bindings.
-        [x, part.buffer, y, epilogue?.gate ?? x, norm?.weight ?? x],
+        // The kernel reads G, NW and B only with their epilogue or prologue; X (also read-only) fills them otherwise.
+        [x, part.buffer, y, epilogue?.kind === 'swiglu' ? epilogue.gate : x, norm?.weight ?? x, epilogue?.kind === 'bias' ? epilogue.bias : x],
         [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
         QUANTIZED_MATVEC_PARAMS.pack({ ...shapeParams(M, weight, part), eps: norm?.eps ?? 0 }),
       );

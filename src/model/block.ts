@@ -5,12 +5,12 @@ import { rope, ropeBackward } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
 import { attentionBackward } from '../kernels/attentionBackward';
 import { swigluBackward } from '../kernels/swiglu';
-import { biasAdd } from '../kernels/biasAdd';
 import type { ModelConfig } from './config';
 import {
   matvecWeight,
   project,
   projectBackward,
+  projectBiased,
   projectBranchH,
   projectSwiglu,
   type ProjectionInput,
@@ -134,7 +134,6 @@ function residualFrom(rec: Recorder, s: BlockStep, from: TrackedBuffer, to: Trac
  */
 export function recordBlockForward(rec: Recorder, s: BlockStep, l: number, a: BlockActivations, options: { recompute?: boolean } = {}): void {
   const c = s.config;
-  const T = s.tokens;
   const layer = s.weights.layers[l];
 
   // Training's backward pass reads the norms' outputs and rstd, and up (packed attention is training's).
@@ -142,14 +141,9 @@ export function recordBlockForward(rec: Recorder, s: BlockStep, l: number, a: Bl
 
   // Attention.
   const xn1 = normalised(rec, s, l, ['q', 'k', 'v'], { x: a.x, w: layer.attnNorm, y: a.xn1, rstd: a.rstd1 }, training);
-  project(rec, s, l, 'q', xn1, a.q); // [T, H·d]
-  project(rec, s, l, 'k', xn1, a.k); // [T, Hkv·d]
-  project(rec, s, l, 'v', xn1, a.v); // [T, Hkv·d]
-  if (layer.bias) {
-    biasAdd(rec, a.q, layer.bias.q, { rows: T, n: c.nHeads * c.headDim });
-    biasAdd(rec, a.k, layer.bias.k, { rows: T, n: c.nKvHeads * c.headDim });
-    biasAdd(rec, a.v, layer.bias.v, { rows: T, n: c.nKvHeads * c.headDim });
-  }
+  projectBiased(rec, s, l, 'q', xn1, a.q, layer.bias?.q); // [T, H·d]
+  projectBiased(rec, s, l, 'k', xn1, a.k, layer.bias?.k); // [T, Hkv·d]
+  projectBiased(rec, s, l, 'v', xn1, a.v, layer.bias?.v); // [T, Hkv·d]
   const ropeBuffers = { positions: a.positions, invFreq: s.weights.ropeInvFreq };
   rope(rec, { x: a.q, ...ropeBuffers }, ropeShape(s, c.nHeads));
   rope(rec, { x: a.k, ...ropeBuffers }, ropeShape(s, c.nKvHeads));

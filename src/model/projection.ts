@@ -4,7 +4,8 @@ import { loraBackward, loraForward, type LoraShape } from '../kernels/lora';
 import { matmul } from '../kernels/matmul';
 import { dropout, dropoutBackward, dropoutKey, type DropoutShape } from '../kernels/dropout';
 import { swiglu } from '../kernels/swiglu';
-import { quantizedMatmul, type MatvecNorm } from '../kernels/qmatmul';
+import { quantizedMatmul, type MatvecEpilogue, type MatvecNorm } from '../kernels/qmatmul';
+import { biasAdd } from '../kernels/biasAdd';
 import { LabError } from '../errors';
 import { linear, linearBackward, takesMatvecEpilogue } from './linear';
 import type { QuantizedWeight } from '../kernels/quantWeight';
@@ -138,14 +139,28 @@ export function projectSwiglu(
   buffers: { gate: Binding; y: Binding; out: Binding },
   keepY: boolean,
 ): void {
-  const fused = keepY ? undefined : matvecWeight(s, l, p);
-  if (fused) {
-    const input = isFolded(x) ? { x: x.residual, norm: x.norm } : { x };
-    quantizedMatmul(rec, input.x, fused, buffers.out, { M: s.tokens, norm: input.norm, epilogue: { kind: 'swiglu', gate: buffers.gate } });
-    return;
-  }
+  if (!keepY && projectFused(rec, s, l, p, x, buffers.out, { kind: 'swiglu', gate: buffers.gate })) return;
   project(rec, s, l, p, x, buffers.y);
   swiglu(rec, buffers.gate, buffers.y, buffers.out, s.tokens * s.weights.layers[l].proj[p].N);
+}
+
+/**
+ * y = x·Wᵀ (+ branch) + bias of projection p (Qwen2's q, k, v), without a bias just the projection: the bias in the
+ * matvec kernel's epilogue where no branch adds to y first, bit-identical to the projection then shaders/bias_add.wgsl.
+ */
+export function projectBiased(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: ProjectionInput, y: Binding, bias: Binding | undefined): void {
+  if (bias && projectFused(rec, s, l, p, x, y, { kind: 'bias', bias })) return;
+  project(rec, s, l, p, x, y);
+  if (bias) biasAdd(rec, y, bias, { rows: s.tokens, n: s.weights.layers[l].proj[p].N });
+}
+
+/** Records projection p through the matvec kernel with `epilogue` into out where it can take one; false where not. */
+function projectFused(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: ProjectionInput, out: Binding, epilogue: MatvecEpilogue): boolean {
+  const w = matvecWeight(s, l, p);
+  if (!w) return false;
+  const input = isFolded(x) ? { x: x.residual, norm: x.norm } : { x };
+  quantizedMatmul(rec, input.x, w, out, { M: s.tokens, norm: input.norm, epilogue });
+  return true;
 }
 
 /**
