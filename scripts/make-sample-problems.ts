@@ -7,8 +7,8 @@
  *   npx tsx scripts/make-sample-problems.ts          # (re)write the file
  *   npx tsx scripts/make-sample-problems.ts --check  # exit 1 if the file differs from the generator's output
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './lib/generatedFile';
 import { BASE_SKILLS, DEMO_SKILLS, generateProblems, jsonLines, mathProblemRow, type MathProblemRow, type SkillName } from '../src/data/syntheticMath';
 
 export const SAMPLE_PROBLEMS_PATH = fileURLToPath(new URL('../public/samples/problems.jsonl', import.meta.url));
@@ -38,11 +38,5 @@ export function sampleProblemsText(seed = SAMPLE_PROBLEMS_SEED): string {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const text = sampleProblemsText();
-  if (process.argv.includes('--check')) {
-    const same = readFileSync(SAMPLE_PROBLEMS_PATH, 'utf8') === text;
-    console.log(same ? 'public/samples/problems.jsonl is up to date' : 'public/samples/problems.jsonl differs from the generator');
-    process.exit(same ? 0 : 1);
-  }
-  writeFileSync(SAMPLE_PROBLEMS_PATH, text);
-  console.log(`wrote ${text.trim().split('\n').length} problems to ${SAMPLE_PROBLEMS_PATH}`);
+  writeOrCheck(SAMPLE_PROBLEMS_PATH, text, `${text.trim().split('\n').length} problems`);
 }

@@ -5,8 +5,8 @@
  *
  *   node --import tsx scripts/make-sample-shard.ts [--check]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './lib/generatedFile';
 import { sftResponse } from '../src/data/sftTemplate';
 import { wordsOf } from '../src/data/textKeys';
 import { seededRandom } from '../src/util/random';
@@ -187,11 +187,5 @@ export function sampleShardText(seed = SAMPLE_SEED, count = SAMPLE_ROWS): string
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const text = sampleShardText();
-  if (process.argv.includes('--check')) {
-    const same = readFileSync(SAMPLE_SHARD_PATH, 'utf8') === text;
-    console.log(same ? 'public/samples/shard.jsonl is up to date' : 'public/samples/shard.jsonl differs from the generator output');
-    process.exit(same ? 0 : 1);
-  }
-  writeFileSync(SAMPLE_SHARD_PATH, text);
-  console.log(`wrote ${SAMPLE_SHARD_PATH}: ${SAMPLE_ROWS} rows, ${text.length} bytes`);
+  writeOrCheck(SAMPLE_SHARD_PATH, text, `${SAMPLE_ROWS} rows`);
 }

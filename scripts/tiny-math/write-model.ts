@@ -13,11 +13,13 @@ export interface TrainedWeights {
   tensors: { name: string; dims: number[]; offset: number }[];
 }
 
-/** Q8_0 for the matrices: the bundled model is quantized like the GGUF files users bring, at a bit width that costs a small model nothing. */
-const MATRIX_TYPE = 'Q8_0';
-const LLAMA_FTYPE_MOSTLY_Q8_0 = 7;
+/**
+ * Q8_0 for the matrices by default: the bundled model is quantized like the GGUF files users bring, at a bit width
+ * that costs a small model nothing. F32 gives the unquantized model (for checking our math against llama.cpp's).
+ */
+const FILE_TYPES = { Q8_0: 7, F32: 0 } as const;
 
-export async function writeModel(corpusDir: string, weightsDir: string, out: string, name: string): Promise<TrainedWeights> {
+export async function writeModel(corpusDir: string, weightsDir: string, out: string, name: string, matrixType: keyof typeof FILE_TYPES = 'Q8_0'): Promise<TrainedWeights> {
   const trained = JSON.parse(readFileSync(join(weightsDir, 'weights.json'), 'utf8')) as TrainedWeights;
   const bytes = readFileSync(join(weightsDir, 'weights.bin'));
   const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
@@ -26,14 +28,14 @@ export async function writeModel(corpusDir: string, weightsDir: string, out: str
   const metadata = [
     ...llamaMetadata({
       architecture: 'llama', name, contextLength: h.context, embeddingLength: h.dim, blockCount: h.layers, feedForwardLength: h.ff,
-      headCount: h.heads, headCountKv: h.kvHeads, rmsNormEps: h.eps, ropeFreqBase: h.ropeBase, vocabSize: h.vocab, fileType: LLAMA_FTYPE_MOSTLY_Q8_0,
+      headCount: h.heads, headCountKv: h.kvHeads, rmsNormEps: h.eps, ropeFreqBase: h.ropeBase, vocabSize: h.vocab, fileType: FILE_TYPES[matrixType],
     }),
     ...copyMetadata(vocab),
   ];
   const tensors = trained.tensors.map((t) => {
     const count = t.dims.reduce((a, b) => a * b, 1);
     const data = values.subarray(t.offset / 4, t.offset / 4 + count);
-    const type = t.dims.length === 2 ? MATRIX_TYPE : 'F32';
+    const type = t.dims.length === 2 ? matrixType : 'F32';
     return { name: t.name, dims: t.dims, type, data: quantize(type, data) } as const;
   });
   writeFileSync(out, new Uint8Array(await writeGguf(metadata, tensors).arrayBuffer()));

@@ -25,7 +25,7 @@ describe('the Evaluate panel', () => {
     await page.getByTestId('evaluate').click();
     const accuracy = page.getByTestId('eval-accuracy');
     await accuracy.waitFor({ timeout: 240_000 });
-    // A random-weight model answers nothing right; what matters is that both problems were generated and graded.
+    // Four tokens cut most answers short; what matters is that both problems were generated and graded.
     expect(await accuracy.textContent()).toMatch(/^Accuracy: [\d.]+% \(\d\/2\)$/);
     const records = page.getByTestId('eval-record');
     // Per-problem records stream in separately from the run's result.
@@ -64,7 +64,7 @@ describe('the Evaluate panel', () => {
     await page.getByTestId('eval-accuracy').waitFor({ timeout: 240_000 });
     const records = page.getByTestId('eval-record');
     await expect.poll(() => records.count(), { timeout: 30_000 }).toBe(3);
-    // The samples hold levels 1 to 5 across six subjects: every drawn record is an Algebra problem of level 3.
+    // The samples hold levels 1 to 5 across four subjects: every drawn record is an Algebra problem of level 3.
     for (const meta of await records.locator('p.meta').allTextContents()) expect(meta).toMatch(/^Algebra, level 3; /);
 
     // GSM8K has neither subjects nor levels: dropping it takes the filters away and clears the ticks.

@@ -75,7 +75,7 @@ describe('models kept in the browser', () => {
     await loadBundledModel(page);
     const kept = page.getByTestId('kept-models');
     await kept.waitFor({ timeout: 60_000 });
-    expect(await kept.textContent()).toMatch(/tiny-llama\.gguf \(9\.\d+ MiB, kept /);
+    expect(await kept.textContent()).toMatch(/tiny-math\.gguf \(1\.\d+ MiB, kept /);
     expect(await page.getByTestId('storage-usage').textContent()).toMatch(/storage in the browser: [\d.]+ MiB of [\d.]+ [KMGT]iB used/);
 
     await page.reload();

@@ -1,11 +1,11 @@
-import { openAsBlob, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { MODEL_PATH } from '../../scripts/tiny-math/recipe';
 import { DEMO_SHARD_PATH } from '../../scripts/make-demo-shard';
 import { Engine } from '../../src/worker/engine';
 import { nodeEvaluationEnvironment } from '../../src/eval/nodeEnvironment';
-import { DEMO_EVALUATION, DEMO_SHARD_NAME, DEMO_TRAINING } from '../../src/ui/demo/demoRecipe';
+import { DEMO_EVALUATION, DEMO_SHARD_NAME, DEMO_TRAINING, demoRecipeFromQuery } from '../../src/ui/demo/demoRecipe';
 import { DemoStopped, runDemo, type DemoHooks, type DemoRecipe, type DemoReport, type DemoStep } from '../../src/ui/demo/demoRun';
 import { demoSummary, demoTable, formatP, lossCurveText } from '../../src/ui/demo/demoSummary';
 import { testGpu } from '../setup/testGpu';
@@ -26,7 +26,7 @@ let shard: File;
 beforeAll(async () => {
   engine = new Engine(testGpu, nodeEvaluationEnvironment());
   await engine.init();
-  model = await openAsBlob(fileURLToPath(MODEL_PATH));
+  model = new File([readFileSync(fileURLToPath(MODEL_PATH))], 'tiny-math.gguf');
   shard = new File([readFileSync(DEMO_SHARD_PATH)], DEMO_SHARD_NAME);
 });
 
@@ -80,5 +80,19 @@ describe('the demo (src/ui/demo/demoRun.ts) on the bundled model, with small bud
     await expect(run).rejects.toThrow(DemoStopped);
     await expect(run).rejects.toThrow(/stopped during "Evaluate the base model"/);
     expect((await engine.dataSummary()).shards.filter((s) => s.name === DEMO_SHARD_NAME)).toHaveLength(1);
+  });
+});
+
+describe('the demo recipe from the page address (demoRecipeFromQuery)', () => {
+  it('is the full demo without parameters, and a shorter one with demo-steps and demo-problems', () => {
+    expect(demoRecipeFromQuery('')).toEqual({ training: DEMO_TRAINING, evaluation: DEMO_EVALUATION });
+    const short = demoRecipeFromQuery('?demo-steps=4&demo-problems=8');
+    expect(short.training).toMatchObject({ steps: 4, warmupSteps: 3, evalEvery: 4, rank: DEMO_TRAINING.rank });
+    expect(short.evaluation).toEqual({ ...DEMO_EVALUATION, count: 8 });
+  });
+
+  it('refuses a budget that is not a whole number of at least 1, naming the parameter', () => {
+    expect(() => demoRecipeFromQuery('?demo-steps=0')).toThrow('?demo-steps=0: give a whole number of at least 1');
+    expect(() => demoRecipeFromQuery('?demo-problems=2.5')).toThrow(/demo-problems=2\.5/);
   });
 });

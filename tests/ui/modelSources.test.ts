@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelSourceFor, sameModel } from '../../src/ui/model/modelSources';
+import { BUNDLED_MODEL_NAME, modelSourceFor, sameModel } from '../../src/ui/model/modelSources';
 import type { ModelIdentity } from '../../src/worker/api';
 
 const identity = (fields: Record<string, string | number>) => fields as unknown as ModelIdentity;
@@ -29,7 +29,7 @@ describe('modelSourceFor: what Resume loads before continuing a run', () => {
   });
 
   it('loads the bundled tiny model for runs trained on it', () => {
-    expect(modelSourceFor(identity({ fileName: 'tiny-llama.gguf', fileBytes: 1, fingerprint: 't' }), wanted, [other])).toEqual({ kind: 'bundled' });
+    expect(modelSourceFor(identity({ fileName: BUNDLED_MODEL_NAME, fileBytes: 1, fingerprint: 't' }), wanted, [other])).toEqual({ kind: 'bundled' });
   });
 
   it('says the model is missing when it is neither loaded, kept nor bundled', () => {

@@ -12,16 +12,16 @@ export const DEMO_TRAINING: TrainRequest = {
   name: 'word problems (demo)',
   rank: 16,
   alpha: 32,
-  lr: 2e-3,
-  steps: 120,
+  lr: 1e-3,
+  steps: 30,
   decay: 'cosine',
   seqLen: 256,
   batch: 4,
   accumulation: 1,
-  warmupSteps: 10,
+  warmupSteps: 3,
   seed: 1,
   validationFraction: 0.02,
-  evalEvery: 40,
+  evalEvery: 10,
 };
 
 /**
@@ -36,3 +36,25 @@ export const DEMO_EVALUATION: Omit<EvaluationRequest, 'name' | 'runId'> = {
   maxNewTokens: 48,
   batchSize: 16,
 };
+
+/**
+ * A shorter demo from the page's address, `?demo-steps=N&demo-problems=M` (training steps, problems drawn from the
+ * sample set): a walk-through of every step on a slow machine, and what the end-to-end test runs. The result
+ * of a short demo shows the flow, not the gain; the full demo is the default.
+ */
+export function demoRecipeFromQuery(search: string): { training: TrainRequest; evaluation: typeof DEMO_EVALUATION } {
+  const query = new URLSearchParams(search);
+  const positive = (name: string): number | undefined => {
+    const raw = query.get(name);
+    if (raw === null) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`?${name}=${raw}: give a whole number of at least 1`);
+    return n;
+  };
+  const steps = positive('demo-steps');
+  const count = positive('demo-problems');
+  return {
+    training: steps === undefined ? DEMO_TRAINING : { ...DEMO_TRAINING, steps, warmupSteps: Math.min(DEMO_TRAINING.warmupSteps, steps), evalEvery: steps },
+    evaluation: count === undefined ? DEMO_EVALUATION : { ...DEMO_EVALUATION, count },
+  };
+}
