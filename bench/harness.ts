@@ -25,6 +25,14 @@ export interface BenchContext {
   wallTimeMs(run: () => Promise<void>, options?: { warmup?: number; iterations?: number }): Promise<number>;
 }
 
+/** The device a run measured: what every result file records beside its rows. */
+export interface DeviceDescription {
+  adapter: string;
+  /** The optional features the engine opened the device with (src/gpu/acquire.ts). */
+  features: string[];
+  limits: Record<string, number>;
+}
+
 /** A file `bench/suites/<name>.ts` exports `suite`; the bench page discovers it. */
 export interface BenchSuite {
   name: string;

@@ -1,10 +1,11 @@
 import * as Comlink from 'comlink';
 import type { BenchWorkerApi } from './worker';
-import type { BenchRow } from './harness';
+import type { BenchRow, DeviceDescription } from './harness';
 
 interface BenchState {
   done: boolean;
   adapter?: string;
+  device?: DeviceDescription;
   rows?: BenchRow[];
   error?: string;
   log: string[];
@@ -30,9 +31,10 @@ const only = new URLSearchParams(location.search).getAll('suite');
 worker
   .run(only, Comlink.proxy(print))
   .then((result) => {
-    state.adapter = result.adapter;
+    state.adapter = result.device.adapter;
+    state.device = result.device;
     state.rows = result.rows;
-    print(`done: ${result.rows.length} rows on ${result.adapter}`);
+    print(`done: ${result.rows.length} rows on ${result.device.adapter}`);
   })
   .catch((error: unknown) => {
     state.error = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);

@@ -3,15 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/lib/chromium';
 import { servePreview } from '../scripts/lib/preview';
 import type { BenchRow } from './harness';
+import { formatValue, reportMarkdown } from './reportMarkdown';
 
 // `npm run bench [-- suite...]`: runs the suites in headless Chromium (worker + WebGPU, the real browser path),
-// prints a table and writes bench/results/<time>.json.
+// prints a table and writes bench/results/<time>.json; `npm run bench -- report` (the device report) writes
+// bench/results/report-<time>.json and .md.
 const only = process.argv.slice(2);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 45 * 60_000);
-
-function formatValue(v: number): string {
-  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
-}
 
 function table(rows: BenchRow[]): string {
   const header = ['suite', 'case', 'metric', 'ours', 'peer', 'peer value', 'ours/peer', 'note'];
@@ -49,9 +47,14 @@ try {
       console.log(table(rows));
       const dir = fileURLToPath(new URL('./results/', import.meta.url));
       mkdirSync(dir, { recursive: true });
-      const file = `${dir}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-      writeFileSync(file, JSON.stringify({ adapter: state.adapter, date: new Date().toISOString(), rows }, null, 2));
-      console.log(`\nwrote ${file}`);
+      const date = new Date().toISOString();
+      const stem = `${dir}${only.includes('report') ? 'report-' : ''}${date.replace(/[:.]/g, '-')}`;
+      writeFileSync(`${stem}.json`, JSON.stringify({ adapter: state.adapter, device: state.device, date, rows }, null, 2));
+      console.log(`\nwrote ${stem}.json`);
+      if (only.includes('report') && state.device) {
+        writeFileSync(`${stem}.md`, reportMarkdown(state.device, date, rows));
+        console.log(`wrote ${stem}.md`);
+      }
       break;
     }
     if (Date.now() > deadline) throw new Error(`benchmarks did not finish within ${TIMEOUT_MS / 1000} s`);

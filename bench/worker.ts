@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import { Gpu } from '../src/gpu/gpu';
 import { browserShaderLibrary } from '../src/gpu/browserShaderLibrary';
 import { describeGpuAdapter } from '../src/gpu/acquire';
-import { createBenchContext, type BenchRow, type BenchSuite } from './harness';
+import { createBenchContext, type BenchRow, type BenchSuite, type DeviceDescription } from './harness';
 
 const suites = import.meta.glob('./suites/*.ts', { eager: true, import: 'suite' }) as Record<string, BenchSuite>;
 
@@ -11,7 +11,7 @@ const api = {
   suiteNames(): string[] {
     return Object.values(suites).map((s) => s.name).sort();
   },
-  async run(only: string[], log: (message: string) => void): Promise<{ adapter: string; rows: BenchRow[] }> {
+  async run(only: string[], log: (message: string) => void): Promise<{ device: DeviceDescription; rows: BenchRow[] }> {
     const gpu = await Gpu.create(navigator.gpu, browserShaderLibrary());
     const ctx = createBenchContext(gpu, log);
     const rows: BenchRow[] = [];
@@ -21,7 +21,8 @@ const api = {
         log(`suite ${suite.name}`);
         rows.push(...(await suite.run(ctx)));
       }
-      return { adapter: describeGpuAdapter(gpu.info), rows };
+      const features = Object.entries(gpu.features).filter(([, on]) => on).map(([name]) => name);
+      return { device: { adapter: describeGpuAdapter(gpu.info), features, limits: { ...gpu.limits } }, rows };
     } finally {
       gpu.destroy();
     }

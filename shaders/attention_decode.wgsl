@@ -4,14 +4,16 @@
 // and writes the chunk's softmax statistics and unnormalised output
 //   m = max_j s_j,  l = Σ_j exp(s_j − m),  o = Σ_j exp(s_j − m)·v_j       (s_j = scale·q·k_j)
 // so that attention_decode_combine.wgsl can merge the chunks exactly (a chunk past the end of a shorter sequence writes
-// m = NEG, l = 0, o = 0 and drops out). The query is at position len − 1 (its own key and value are already in the
+// m = NEG, l = 0, o = 0 and drops out). With ONE_CHUNK (nSplits = 1) there is nothing to merge: the workgroup writes
+// O = o / l itself, the value the combine step computes from a single chunk (exp(m − m) = 1), bit for bit. The query is at position len − 1 (its own key and value are already in the
 // cache), so every cached key up to len − 1 is causally visible.
 //
 // Layouts (elements): Q [batch, nHeads, HEAD_DIM] act_t; K, V at b·kvStrideBatch + j·kvStrideToken + g·kvStrideHead + d,
 // act_t (the cache layout [batch, nKvHeads, maxCtx, HEAD_DIM] or token-major), read 4 values at a time (HEAD_DIM and
 // the strides are multiples of 4); partials [batch, nHeads, nSplits, HEAD_DIM + 2] f32 holding (o[0..HEAD_DIM), m, l);
-// lengths [batch] u32, 1 ≤ lengths[b] ≤ kvLen (read only when HAS_LENGTHS; bind any read-only buffer otherwise).
-// nSplits covers the longest sequence.
+// lengths [batch] u32, 1 ≤ lengths[b] ≤ kvLen (read only when HAS_LENGTHS; bind any read-only buffer otherwise);
+// O [batch, nHeads, HEAD_DIM] act_t (written only with ONE_CHUNK, partials otherwise). nSplits covers the longest
+// sequence.
 // Dispatch: (nSplits, nHeads, batch) workgroups of WG threads (WG ≤ CHUNK, chosen per adapter by the wrapper). Thread t
 // scores keys t, t + WG, ... of the chunk, then sums 4-dim columns t, t + WG, ... of the probability-weighted values.
 // The maximum and the sum each meet after one barrier, every thread reading all WG partial results (a tree would
@@ -38,11 +40,13 @@ struct Params {
 @group(0) @binding(3) var<storage, read> V: array<vec4<act_t>>;
 @group(0) @binding(4) var<storage, read> lengths: array<u32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(6) var<storage, read_write> O: array<act_t>;
 
 override HEAD_DIM: u32 = 128u;
 override CHUNK: u32 = 128u;
 override WG: u32 = 64u;
 override HAS_LENGTHS: bool = false;
+override ONE_CHUNK: bool = false;
 
 const NEG = -1.0e30;
 
@@ -102,12 +106,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var d = lid; d < HEAD_DIM / 4u; d += WG) {
     var o = vec4<f32>(0.0);
     for (var jj = 0u; jj < keys; jj++) { o = fma(vec4<f32>(probs[jj]), vec4<f32>(V[kvHead + (chunkStart + jj) * tokenStride + d]), o); }
+    if (ONE_CHUNK) {
+      let at = qBase + 4u * d;
+      O[at] = act_t(o.x / l);
+      O[at + 1u] = act_t(o.y / l);
+      O[at + 2u] = act_t(o.z / l);
+      O[at + 3u] = act_t(o.w / l);
+      continue;
+    }
     partials[out + 4u * d] = o.x;
     partials[out + 4u * d + 1u] = o.y;
     partials[out + 4u * d + 2u] = o.z;
     partials[out + 4u * d + 3u] = o.w;
   }
-  if (lid == 0u) {
+  if (lid == 0u && !ONE_CHUNK) {
     partials[out + HEAD_DIM] = m;
     partials[out + HEAD_DIM + 1u] = l;
   }

@@ -16,6 +16,19 @@
 // with the 4 decoded rows; the WG partial sums meet in workgroup memory. Block offsets and minima come out of the
 // sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared by all weight rows.
 //
+// Epilogue (EPILOGUE, named below): none; SwiGLU with the gate — Y[m, yOffset + n] = silu(g)·u with
+// g = G[m·yStride + yOffset + n] (the gate projection's output, act_t, laid out like Y) and u the row's sum rounded to
+// act_t: the up projection and shaders/swiglu.wgsl in one dispatch; or a bias — Y[m, yOffset + n] = u + B[yOffset + n]
+// (B [yStride] f32): the projection and shaders/bias_add.wgsl in one dispatch. Each computes what the two dispatches
+// give, bit for bit. G and B are read only by their epilogue (bind X in their place otherwise).
+//
+// Prologue (NORM): X is the residual stream and the product is taken with its RMSNorm, rmsnorm(x)·w, instead —
+//   Y[m, yOffset + n] = rstd_m · Σ_k (X[m, k]·NW[k]) · W[n, k],   rstd_m = 1 / sqrt(Σ_k X[m, k]² / K + eps)
+// (NW [K] f32, the norm weight): shaders/rmsnorm.wgsl and the product in one dispatch. rstd_m is a factor of the whole
+// row, so it scales the sum at the end; each thread adds the squares of vec4s t, t + WG, ... of the row, and the WG
+// partial sums meet with the products'. Equal to the two dispatches up to f32 rounding (the norm's sum runs in
+// another order, and rstd multiplies the sum rather than each value). Without NORM, NW is never read (bind X there).
+//
 // Every activation row is summed in the same order whatever R is and wherever the row sits in the workgroup, so a
 // row of a batched product is bit-identical to the same row computed alone (batched decode relies on it).
 //
@@ -33,16 +46,29 @@ struct Params {
   rowBytes: u32,
   yStride: u32,
   yOffset: u32,
+  eps: f32,
   _pad0: u32,
-  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> X: array<vec4<act_t>>; // [M, K], read 4 values at a time
 @group(0) @binding(2) var<storage, read> W: array<u32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<act_t>;
+@group(0) @binding(4) var<storage, read> G: array<act_t>;
+@group(0) @binding(5) var<storage, read> NW: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> B: array<f32>;
+
+const EPILOGUE_NONE = 0u;
+const EPILOGUE_SWIGLU = 1u;
+const EPILOGUE_BIAS = 2u;
+
+const UNPACK_UNSIGNED = 0u;
+const UNPACK_SIGNED = 1u;
 
 override ACCUMULATE: bool = false;
+override EPILOGUE: u32 = EPILOGUE_NONE;
+override UNPACK: u32 = UNPACK_SIGNED;
+override NORM: bool = false;
 override WG: u32 = 32u;
 // Activation rows per workgroup (1..8).
 override R: u32 = 1u;
@@ -50,10 +76,12 @@ const ROWS = 4u;
 // Values per unit of work (see the header).
 override UNIT: u32 = select(select(8u, 32u, FORMAT == Q4_0 || FORMAT == Q8_0), 64u, FORMAT == Q4_K || FORMAT == Q6_K);
 
-// Thread t's sums for activation row r at t·R + r.
+// Thread t's sums for activation row r at t·R + r; with NORM, its sums of squares of the row's values.
 var<workgroup> partial: array<vec4<f32>, WG * R>;
+var<workgroup> partialSquares: array<f32, WG * R>;
 
 //! include gguf_blocks
+//! include swiglu_value
 
 // Byte offsets of the workgroup's ROWS weight rows (rows past N repeat the last row: read, then discarded).
 struct Rows {
@@ -69,9 +97,16 @@ struct X32 {
   e: vec4<f32>, f: vec4<f32>, g: vec4<f32>, h: vec4<f32>,
 }
 
-fn loadX32(q: u32) -> X32 {
-  return X32(vec4<f32>(X[q]), vec4<f32>(X[q + 1u]), vec4<f32>(X[q + 2u]), vec4<f32>(X[q + 3u]),
-             vec4<f32>(X[q + 4u]), vec4<f32>(X[q + 5u]), vec4<f32>(X[q + 6u]), vec4<f32>(X[q + 7u]));
+// Values 4j .. 4j + 3 of the activation row at vec4 index xq; with NORM, times the norm weight's.
+fn xAt(xq: u32, j: u32) -> vec4<f32> {
+  let x = vec4<f32>(X[xq + j]);
+  if (NORM) { return x * NW[j]; }
+  return x;
+}
+
+fn loadX32(xq: u32, j: u32) -> X32 {
+  return X32(xAt(xq, j), xAt(xq, j + 1u), xAt(xq, j + 2u), xAt(xq, j + 3u),
+             xAt(xq, j + 4u), xAt(xq, j + 5u), xAt(xq, j + 6u), xAt(xq, j + 7u));
 }
 
 fn sum4(v: vec4<f32>) -> f32 {
@@ -82,9 +117,12 @@ fn sumX32(x: X32) -> f32 {
   return sum4((x.a + x.b) + (x.c + x.d) + (x.e + x.f) + (x.g + x.h));
 }
 
-// The 4 bytes of a word as floats, low byte first.
+// The 4 bytes of a word as floats, low byte first. UNPACK_SIGNED converts them as i32 (the same values: bytes are below
+// 2^31), one instruction in a CPU adapter's SIMD code, which emulates the u32 conversion of UNPACK_UNSIGNED in several;
+// a GPU converts either natively. The qmatmul bench measures the two against each other.
 fn bytesF(w: u32) -> vec4<f32> {
-  return vec4<f32>(bytesOf(w));
+  if (UNPACK == UNPACK_UNSIGNED) { return vec4<f32>(bytesOf(w)); }
+  return vec4<f32>(bitcast<vec4<i32>>(bytesOf(w)));
 }
 
 // The 16 bytes at an even byte offset, as 4 words: from the 5 words spanning them when 2 bytes off a word.
@@ -249,26 +287,26 @@ fn decodeUnit(row: u32, u: u32) -> Unit {
 // Unit u's activations of the row starting at vec4 index xq.
 fn loadUnitX(xq: u32, u: u32) -> XUnit {
   if (FORMAT == Q4_0 || FORMAT == Q8_0) {
-    let x = loadX32(xq + 8u * u);
+    let x = loadX32(xq, 8u * u);
     return XUnit(x, ZERO_X32, vec4<f32>(sumX32(x), 0.0, 0.0, 0.0));
   }
   if (FORMAT == Q4_K) {
-    let xa = loadX32(xq + 16u * u);
-    let xb = loadX32(xq + 16u * u + 8u);
+    let xa = loadX32(xq, 16u * u);
+    let xb = loadX32(xq, 16u * u + 8u);
     return XUnit(xa, xb, vec4<f32>(sumX32(xa), sumX32(xb), 0.0, 0.0));
   }
   if (FORMAT == Q6_K) {
     // Positions 128h + 32qq + l0 .. + 15 of super-block u / 4, for qq = 0..3: two quarters per X32.
-    let q = xq + 64u * (u >> 2u) + 32u * ((u >> 1u) & 1u) + 4u * (u & 1u);
-    let xa = X32(vec4<f32>(X[q]), vec4<f32>(X[q + 1u]), vec4<f32>(X[q + 2u]), vec4<f32>(X[q + 3u]),
-                 vec4<f32>(X[q + 8u]), vec4<f32>(X[q + 9u]), vec4<f32>(X[q + 10u]), vec4<f32>(X[q + 11u]));
-    let xb = X32(vec4<f32>(X[q + 16u]), vec4<f32>(X[q + 17u]), vec4<f32>(X[q + 18u]), vec4<f32>(X[q + 19u]),
-                 vec4<f32>(X[q + 24u]), vec4<f32>(X[q + 25u]), vec4<f32>(X[q + 26u]), vec4<f32>(X[q + 27u]));
+    let q = 64u * (u >> 2u) + 32u * ((u >> 1u) & 1u) + 4u * (u & 1u);
+    let xa = X32(xAt(xq, q), xAt(xq, q + 1u), xAt(xq, q + 2u), xAt(xq, q + 3u),
+                 xAt(xq, q + 8u), xAt(xq, q + 9u), xAt(xq, q + 10u), xAt(xq, q + 11u));
+    let xb = X32(xAt(xq, q + 16u), xAt(xq, q + 17u), xAt(xq, q + 18u), xAt(xq, q + 19u),
+                 xAt(xq, q + 24u), xAt(xq, q + 25u), xAt(xq, q + 26u), xAt(xq, q + 27u));
     let s = vec4<f32>(sum4((xa.a + xa.b) + (xa.c + xa.d)), sum4((xa.e + xa.f) + (xa.g + xa.h)),
                       sum4((xb.a + xb.b) + (xb.c + xb.d)), sum4((xb.e + xb.f) + (xb.g + xb.h)));
     return XUnit(xa, xb, s);
   }
-  return XUnit(X32(vec4<f32>(X[xq + 2u * u]), vec4<f32>(X[xq + 2u * u + 1u]), ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_X32, ZERO4);
+  return XUnit(X32(xAt(xq, 2u * u), xAt(xq, 2u * u + 1u), ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_X32, ZERO4);
 }
 
 // One activation row's sum over one weight row's decoded unit.
@@ -289,13 +327,36 @@ fn rowDots(w0: Unit, w1: Unit, w2: Unit, w3: Unit, xq: u32, u: u32) -> vec4<f32>
   return vec4<f32>(unitDot(w0, x), unitDot(w1, x), unitDot(w2, x), unitDot(w3, x));
 }
 
+// Thread t's share of Σ x² over the activation row at vec4 index xq (NORM).
+fn squares(xq: u32, t: u32) -> f32 {
+  var sum = 0.0;
+  for (var j = t; j < p.K / 4u; j += WG) {
+    let x = vec4<f32>(X[xq + j]);
+    sum += dot(x, x);
+  }
+  return sum;
+}
+
 // Sums thread-partials of activation row r (component c = column n0 + c) and stores them.
 fn store(r: u32, c: u32, m: u32, n: u32) {
   if (n >= p.N || m >= p.M) { return; }
   var value = 0.0;
   for (var i = 0u; i < WG; i++) { value += partial[i * R + r][c]; }
+  if (NORM) {
+    var total = 0.0;
+    for (var i = 0u; i < WG; i++) { total += partialSquares[i * R + r]; }
+    value *= 1.0 / sqrt(total / f32(p.K) + p.eps);
+  }
   let index = m * p.yStride + p.yOffset + n;
   if (ACCUMULATE) { value += f32(Y[index]); }
+  if (EPILOGUE == EPILOGUE_SWIGLU) {
+    Y[index] = swiglu(f32(G[index]), f32(act_t(value)));
+    return;
+  }
+  if (EPILOGUE == EPILOGUE_BIAS) {
+    Y[index] = act_t(f32(act_t(value)) + B[p.yOffset + n]);
+    return;
+  }
   Y[index] = act_t(value);
 }
 
@@ -340,6 +401,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (R > 5u) { partial[t * R + 5u] = acc5; }
   if (R > 6u) { partial[t * R + 6u] = acc6; }
   if (R > 7u) { partial[t * R + 7u] = acc7; }
+  if (NORM) {
+    for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(min(m0 + r, lastM) * xRow, t); }
+  }
   workgroupBarrier();
   // One barrier, then each of the ROWS·R outputs is summed serially by one thread: for the small WG used, cheaper
   // than a log-step tree whose every step is a barrier (SwiftShader runs each barrier as a switch between all

@@ -19,12 +19,11 @@ struct Params {
 
 override WG: u32 = 256u;
 
+//! include swiglu_value
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * groups.x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
-  let g = f32(gate[i]);
-  // e^(−g) overflows to +inf for g < −88, and 1 / (1 + inf) = 0 is the right limit.
-  let sigmoid = 1.0 / (1.0 + exp(-g));
-  out[i] = act_t(g * sigmoid * f32(up[i]));
+  out[i] = swiglu(f32(gate[i]), f32(up[i]));
 }

@@ -1,5 +1,5 @@
 import type { BenchRow, BenchSuite } from '../harness';
-import { Model } from '../../src/model/model';
+import { Model, type StepDispatches } from '../../src/model/model';
 import { measureWllama } from '../peers/wllama';
 import { benchTokens, STAGED_MODELS_URL, type StagedModel } from '../modelInputs';
 
@@ -62,6 +62,17 @@ async function openStaged(url: string): Promise<Blob> {
   return served.size > WHOLE_FETCH_MAX_BYTES ? served : (await fetch(url)).blob();
 }
 
+/** Dispatches of one step (a whole prefill chunk or one decoded token, sampling included) and of one layer in it. */
+function dispatchRows(name: string, step: string, d: StepDispatches | undefined): BenchRow[] {
+  if (!d) return [];
+  const perLayer = Math.max(...d.perBlock);
+  const note = `${d.tokens} token${d.tokens === 1 ? '' : 's'}, ${d.perBlock.length} layers`;
+  return [
+    { suite: 'model', case: name, metric: `dispatches per ${step}`, ours: d.total, note },
+    { suite: 'model', case: name, metric: `dispatches per layer per ${step}`, ours: perLayer, note },
+  ];
+}
+
 export const suite: BenchSuite = {
   name: 'model',
   async run(ctx) {
@@ -80,6 +91,8 @@ export const suite: BenchSuite = {
       const loadSeconds = (performance.now() - loadStart) / 1000;
       let prefill: number;
       let decode: number;
+      let prefillDispatches: StepDispatches | undefined;
+      let decodeDispatches: StepDispatches | undefined;
       try {
         // Warm-up: compiles every pipeline the prefill and decode steps use. Decode samples greedily on the GPU and
         // reads back only the id (Model.forwardSample), as generation does: no [V] logits read back per token.
@@ -90,16 +103,18 @@ export const suite: BenchSuite = {
         const prefillStart = performance.now();
         let id = await model.forwardSample(benchTokens(prefillTokens), greedy, 0);
         prefill = prefillTokens / ((performance.now() - prefillStart) / 1000);
+        prefillDispatches = model.stepDispatches;
         const decodeStart = performance.now();
         for (let i = 0; i < decodeTokens; i++) id = await model.forwardSample([id], greedy, 0);
         decode = decodeTokens / ((performance.now() - decodeStart) / 1000);
+        decodeDispatches = model.stepDispatches;
       } finally {
         model.free();
       }
       ctx.log(`model ${staged.name}: load ${loadSeconds.toFixed(1)} s, prefill ${prefill.toFixed(2)} tok/s, decode ${decode.toFixed(2)} tok/s`);
       const prefillRow = { suite: 'model', case: staged.name, metric: `prefill tok/s (${prefillTokens})`, ours: prefill };
       const decodeRow = { suite: 'model', case: staged.name, metric: `decode tok/s (${decodeTokens})`, ours: decode };
-      rows.push(prefillRow, decodeRow);
+      rows.push(prefillRow, decodeRow, ...dispatchRows(staged.name, 'prefill chunk', prefillDispatches), ...dispatchRows(staged.name, 'decoded token', decodeDispatches));
       try {
         // wllama copies its Blob (structured clone keeps no subclass), so a ServedFile reaches it as empty bytes.
         if (blob instanceof ServedFile) throw new Error(`not run: ${blob.size} bytes could not be fetched whole into a Blob in the page, and wllama needs one`);

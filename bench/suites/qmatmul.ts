@@ -1,9 +1,10 @@
-import type { BenchContext, BenchRow, BenchSuite } from '../harness';
+import { median, type BenchContext, type BenchRow, type BenchSuite } from '../harness';
 import type { Gpu } from '../../src/gpu/gpu';
+import type { Recorder } from '../../src/gpu/recorder';
 import { quantize } from '../../src/formats/quant';
 import { randomF32 } from '../../src/util/random';
 import { freeQuantizedWeight, rowByteLength, uploadQuantizedWeight, type QuantFormat, type QuantizedWeight } from '../../src/kernels/quantWeight';
-import { MATVEC_MAX_ROWS, quantizedMatmul, quantizedMatmulBackward } from '../../src/kernels/qmatmul';
+import { MATVEC_MAX_ROWS, quantizedMatmul, quantizedMatmulBackward, type MatvecUnpack } from '../../src/kernels/qmatmul';
 import { createMatMulNBitsPeer } from '../peers/ortMatMulNBits';
 
 // Quantized matmul at 7B layer shapes: GFLOP/s and effective GB/s (weight bytes / time), and for Q4_0 a ratio
@@ -115,6 +116,7 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
       { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GFLOP/s', ours: gflops, note: `${ms.toFixed(2)} ms${perRow} (GPU timestamps)` },
       { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GB/s', ours: gbs, note: `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB of weights` },
     ];
+    if (kernel === 'matvec' && UNPACKED_FORMATS.includes(format)) rows.push(await versusUnsignedUnpack(ctx, name, bytes.byteLength, (rec, matvecUnpack) => quantizedMatmul(rec, bufX, w, bufY, { M, matvecUnpack })));
     if (format === 'Q4_0' && !c.backward) rows.push(await versusOrt(ctx, c, bytes, x, () => {
       const rec = gpu.recorder();
       record(rec);
@@ -126,6 +128,54 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     gpu.buffers.free(bufX);
     gpu.buffers.free(bufY);
   }
+}
+
+/** The formats whose quant bytes the matvec kernel converts to floats through UNPACK (Q8_0's are signed already). */
+const UNPACKED_FORMATS: QuantFormat[] = ['Q4_0', 'Q4_K', 'Q6_K'];
+
+/**
+ * The matvec kernel with i32 byte conversion (the default) against the same kernel with u32 conversion (the earlier
+ * version), alternating between them so that both see the same load on a shared machine; medians of 3 rounds.
+ */
+async function versusUnsignedUnpack(
+  ctx: BenchContext,
+  name: string,
+  weightBytes: number,
+  record: (rec: Recorder, unpack: MatvecUnpack) => void,
+): Promise<BenchRow> {
+  const times: Record<MatvecUnpack, number[]> = { signed: [], unsigned: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const unpack of ['unsigned', 'signed'] as const) {
+      times[unpack].push(await ctx.gpuTimeMs((rec) => record(rec, unpack), { warmup: round === 0 ? 1 : 0, iterations: 3 }));
+    }
+  }
+  const [signedMs, unsignedMs] = [median(times.signed), median(times.unsigned)];
+  const gbs = (ms: number) => weightBytes / 1e9 / (ms / 1e3);
+  ctx.log(`qmatmul ${name}: i32 unpack ${signedMs.toFixed(2)} ms, u32 unpack ${unsignedMs.toFixed(2)} ms`);
+  return {
+    suite: 'qmatmul',
+    case: `${name} (matvec) i32 vs u32 unpack`,
+    metric: 'GB/s',
+    ours: gbs(signedMs),
+    peer: { name: 'same kernel, u32 unpack', value: gbs(unsignedMs) },
+    ratio: unsignedMs / signedMs,
+    note: `ms ${signedMs.toFixed(2)} vs ${unsignedMs.toFixed(2)}, alternating, medians of 3 rounds`,
+  };
+}
+
+/**
+ * Each quantized format's 4096×4096 one-row matvec GB/s as a fraction of the F32 one's, where the run measured both
+ * (issue 14's goal: at least one half).
+ */
+function versusF32(rows: BenchRow[]): BenchRow[] {
+  const matvecGbs = (format: QuantFormat) => rows.find((r) => r.case === `${format} 4096×4096 M=1 (matvec)` && r.metric === 'GB/s')?.ours;
+  const f32 = matvecGbs('F32');
+  if (f32 === undefined) return [];
+  return FORMATS.filter((f) => f !== 'F32').flatMap((format) => {
+    const gbs = matvecGbs(format);
+    if (gbs === undefined) return [];
+    return [{ suite: 'qmatmul', case: `${format} 4096×4096 M=1 (matvec) vs F32`, metric: 'GB/s', ours: gbs, peer: { name: 'F32 matvec', value: f32 }, ratio: gbs / f32 }];
+  });
 }
 
 /** Ours and ORT's MatMulNBits timed the same way (wall clock per run, waiting for the GPU); checks they agree. */
@@ -185,6 +235,7 @@ export const suite: BenchSuite = {
     ctx.log(`qmatmul: ${cases.length} cases (VITE_QMATMUL_CASES=quick|full|FORMAT:NxK:M,...)`);
     const rows: BenchRow[] = [];
     for (const c of cases) rows.push(...(await measure(ctx, c)));
+    rows.push(...versusF32(rows));
     return rows;
   },
 };

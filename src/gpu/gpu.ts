@@ -34,6 +34,7 @@ export class Gpu {
   private readonly lostListeners = new Set<(e: DeviceLostEvent) => void>();
   private lostEvent: DeviceLostEvent | undefined;
   private pendingErrors: Promise<GPUError | null>[] = [];
+  private dispatched = 0;
 
   private constructor(
     readonly device: GPUDevice,
@@ -85,6 +86,11 @@ export class Gpu {
     return this.lostEvent;
   }
 
+  /** Compute dispatches submitted on this device so far (the bench's dispatches per step). */
+  get dispatchCount(): number {
+    return this.dispatched;
+  }
+
   recorder(options: { profile?: boolean } = {}): Recorder {
     return new Recorder(this, options.profile ?? false);
   }
@@ -112,8 +118,12 @@ export class Gpu {
     }
   }
 
-  /** Submits one command buffer inside validation and out-of-memory error scopes; `sync` reports what they caught. */
-  submit(commands: GPUCommandBuffer): void {
+  /**
+   * Submits one command buffer inside validation and out-of-memory error scopes; `sync` reports what they caught.
+   * `dispatches` is the number of compute dispatches it holds, added to `dispatchCount`.
+   */
+  submit(commands: GPUCommandBuffer, dispatches = 0): void {
+    this.dispatched += dispatches;
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
     this.device.queue.submit([commands]);

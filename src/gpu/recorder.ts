@@ -47,6 +47,7 @@ export interface KernelTiming {
  */
 export class Recorder {
   private ops: Op[] = [];
+  private dispatched = 0;
   private pendingTimings: Promise<KernelTiming[]> | undefined;
 
   constructor(
@@ -63,6 +64,7 @@ export class Recorder {
     }
     this.gpu.pipelines.checkUniforms(spec, uniforms?.layout);
     this.ops.push({ kind: 'dispatch', spec, bindings, uniforms, workgroups });
+    this.dispatched++;
     return this;
   }
 
@@ -78,6 +80,11 @@ export class Recorder {
 
   get length(): number {
     return this.ops.length;
+  }
+
+  /** Dispatches recorded on this recorder since it was made, submitted or not (the bench counts them per step). */
+  get dispatchCount(): number {
+    return this.dispatched;
   }
 
   /** Encodes everything recorded so far into one command buffer and submits it. */
@@ -118,7 +125,7 @@ export class Recorder {
     }
     pass?.end();
     timed?.resolve(encoder);
-    this.gpu.submit(encoder.finish());
+    this.gpu.submit(encoder.finish(), ops.filter((op) => op.kind === 'dispatch').length);
     if (uniformBuffer) this.gpu.buffers.free(uniformBuffer.tracked);
     if (this.profile) this.pendingTimings = timed?.read();
   }

@@ -77,7 +77,8 @@ export function attentionDecodeScratchBytes(shape: AttentionDecodeShape): number
 
 /**
  * Records a decode step (shaders/attention_decode.wgsl, then attention_decode_combine.wgsl): each 128-key chunk of
- * the visible cache is scored by its own workgroup, then the chunks' softmax statistics are merged.
+ * the visible cache is scored by its own workgroup, then the chunks' softmax statistics are merged. A cache of one
+ * chunk needs no merge: its workgroup writes the output, one dispatch instead of two, with the same bits.
  */
 export function attentionDecode(
   rec: Recorder,
@@ -93,14 +94,21 @@ export function attentionDecode(
   const { s, nSplits } = plan(shape);
   const precision = options.precision ?? 'f32';
   const strides = kvStrides(s, options.kvLayout, 'attentionDecode');
+  const oneChunk = nSplits === 1;
   rec.dispatch(
     {
       shader: 'attention_decode',
       precision,
-      constants: { HEAD_DIM: s.headDim, CHUNK, WG: options.threads ?? attentionDecodeThreads(rec), HAS_LENGTHS: buffers.lengths ? 1 : 0 },
+      constants: {
+        HEAD_DIM: s.headDim,
+        CHUNK,
+        WG: options.threads ?? attentionDecodeThreads(rec),
+        HAS_LENGTHS: buffers.lengths ? 1 : 0,
+        ONE_CHUNK: oneChunk ? 1 : 0,
+      },
     },
     // Without per-sequence lengths the kernel never reads `lengths`; Q (also read-only) fills the binding.
-    [buffers.q, buffers.k, buffers.v, buffers.lengths ?? buffers.q, buffers.partials],
+    [buffers.q, buffers.k, buffers.v, buffers.lengths ?? buffers.q, buffers.partials, buffers.out],
     [nSplits, s.nHeads, s.batch],
     DECODE_PARAMS.pack({
       kvLen: s.kvLen,
@@ -114,6 +122,7 @@ export function attentionDecode(
       kvStrideBatch: strides.batch,
     }),
   );
+  if (oneChunk) return;
   rec.dispatch(
     { shader: 'attention_decode_combine', precision, constants: { HEAD_DIM: s.headDim } },
     [buffers.partials, buffers.out],

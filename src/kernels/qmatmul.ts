@@ -18,6 +18,34 @@ export interface QuantizedMatmulOptions {
 /** Which forward kernel: the matrix-vector one (bandwidth-bound decode) or the tiled one (weight tile reuse). */
 export type ForwardKernel = 'matvec' | 'tiled';
 
+/**
+ * What the matrix-vector kernel applies to each sum before storing it (EPILOGUE in shaders/qmatvec.wgsl): SwiGLU with
+ * the gate projection's output `gate` ([M, N] like Y), so Y = silu(gate)·(X·Wᵀ) — the up projection and the SwiGLU
+ * step in one dispatch; or a bias [N] f32, Y = X·Wᵀ + bias (Qwen2's q, k, v). Each is bit-identical to its two
+ * dispatches (src/model/projection.ts fuses them in inference).
+ */
+export type MatvecEpilogue = { kind: 'swiglu'; gate: Binding } | { kind: 'bias'; bias: Binding };
+
+/**
+ * The matvec kernel's NORM prologue: X is the residual stream, and the product is taken with rmsnorm(X)·weight
+ * (`weight` [K] f32, `eps` the model's), the RMSNorm dispatch folded into the projection (src/model/projection.ts).
+ */
+export interface MatvecNorm {
+  weight: Binding;
+  eps: number;
+}
+
+/** EPILOGUE_* in shaders/qmatvec.wgsl. */
+const EPILOGUE_IDS = { none: 0, swiglu: 1, bias: 2 } as const;
+
+/**
+ * How the matvec kernel turns quant bytes into floats (UNPACK in shaders/qmatvec.wgsl): as i32, the default (one SIMD
+ * instruction on a CPU adapter, native on a GPU), or as u32, the earlier version, kept so the qmatmul bench measures the
+ * two in the same run. Q8_0 (signed bytes) and F32/F16 read the same either way.
+ */
+export type MatvecUnpack = 'signed' | 'unsigned';
+const UNPACK_IDS: Record<MatvecUnpack, number> = { unsigned: 0, signed: 1 };
+
 const MATVEC_ROWS = 4; // ROWS in shaders/qmatvec.wgsl: weight rows (output columns) per workgroup
 /** Activation rows one matvec workgroup decodes its weights for (R in shaders/qmatvec.wgsl); more take more groups. */
 const MATVEC_GROUP_ROWS = 8;
@@ -52,25 +80,20 @@ const BACKWARD_TILE_K = 64;
  */
 export const MATVEC_MAX_ROWS = 8;
 
-/** Shared by the three kernels: N is the part's rows; Y row m, column n of the part is at m·yStride + yOffset + n. */
-export const QUANTIZED_MATMUL_PARAMS = uniformLayout(['qmatvec', 'qmatmul', 'qmatmul_backward'], {
-  M: 'u32',
-  N: 'u32',
-  K: 'u32',
-  rowBytes: 'u32',
-  yStride: 'u32',
-  yOffset: 'u32',
-});
+/** The shape every quantized product takes: N is the part's rows; Y row m, column n of the part is at m·yStride + yOffset + n. */
+const SHAPE_FIELDS = { M: 'u32', N: 'u32', K: 'u32', rowBytes: 'u32', yStride: 'u32', yOffset: 'u32' } as const;
+
+export const QUANTIZED_MATMUL_PARAMS = uniformLayout(['qmatmul', 'qmatmul_backward'], SHAPE_FIELDS);
+
+/** The matvec kernel's: the shape and the RMSNorm epsilon of its NORM prologue. */
+export const QUANTIZED_MATVEC_PARAMS = uniformLayout('qmatvec', { ...SHAPE_FIELDS, eps: 'f32' });
+
+function shapeParams(M: number, weight: QuantizedWeight, part: WeightPart) {
+  return { M, N: part.rows, K: weight.K, rowBytes: weight.rowBytes, yStride: weight.N, yOffset: part.rowStart };
+}
 
 function params(M: number, weight: QuantizedWeight, part: WeightPart): PackedUniforms {
-  return QUANTIZED_MATMUL_PARAMS.pack({
-    M,
-    N: part.rows,
-    K: weight.K,
-    rowBytes: weight.rowBytes,
-    yStride: weight.N,
-    yOffset: part.rowStart,
-  });
+  return QUANTIZED_MATMUL_PARAMS.pack(shapeParams(M, weight, part));
 }
 
 /** M must be a positive integer whose `rowsPerGroup`-row workgroups fit in one grid dimension. */
@@ -94,10 +117,22 @@ export function quantizedMatmul(
     kernel?: ForwardKernel;
     /** Threads per matvec workgroup instead of the adapter's choice (`matvecThreads`), so tests cover both. */
     matvecThreads?: number;
+    /** Only with the matvec kernel, without accumulating. */
+    epilogue?: MatvecEpilogue;
+    /** The matvec kernel's byte conversion instead of the default, for the bench and tests. */
+    matvecUnpack?: MatvecUnpack;
+    /** Only with the matvec kernel. */
+    norm?: MatvecNorm;
   },
 ): void {
-  const { M } = options;
+  const { M, epilogue, norm } = options;
   const kernel = options.kernel ?? (M <= MATVEC_MAX_ROWS ? 'matvec' : 'tiled');
+  if (norm && kernel !== 'matvec') {
+    throw new LabError(`quantized matmul: an RMSNorm prologue with the ${kernel} kernel`, weight.label, 'fold the norm only into matvec products (M ≤ 8)');
+  }
+  if (epilogue && (kernel !== 'matvec' || options.accumulate)) {
+    throw new LabError(`quantized matmul: a ${epilogue.kind} epilogue with the ${kernel} kernel${options.accumulate ? ', accumulating' : ''}`, weight.label, 'fuse only non-accumulating matvec products (M ≤ 8)');
+  }
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
@@ -114,11 +149,15 @@ export function quantizedMatmul(
             ACCUMULATE: options.accumulate ? 1 : 0,
             WG: options.matvecThreads ?? matvecThreads(rec),
             R: groupRows,
+            EPILOGUE: EPILOGUE_IDS[epilogue?.kind ?? 'none'],
+            UNPACK: UNPACK_IDS[options.matvecUnpack ?? 'signed'],
+            NORM: norm ? 1 : 0,
           },
         },
-        [x, part.buffer, y],
+        // The kernel reads G, NW and B only with their epilogue or prologue; X (also read-only) fills them otherwise.
+        [x, part.buffer, y, epilogue?.kind === 'swiglu' ? epilogue.gate : x, norm?.weight ?? x, epilogue?.kind === 'bias' ? epilogue.bias : x],
         [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
-        params(M, weight, part),
+        QUANTIZED_MATVEC_PARAMS.pack({ ...shapeParams(M, weight, part), eps: norm?.eps ?? 0 }),
       );
     } else {
       const threadRows = tiledThreadRows(M);

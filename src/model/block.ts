@@ -4,10 +4,20 @@ import { rmsNorm, rmsNormBackward } from '../kernels/rmsnorm';
 import { rope, ropeBackward } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
 import { attentionBackward } from '../kernels/attentionBackward';
-import { swiglu, swigluBackward } from '../kernels/swiglu';
-import { biasAdd } from '../kernels/biasAdd';
+import { swigluBackward } from '../kernels/swiglu';
 import type { ModelConfig } from './config';
-import { project, projectBackward, projectBranchH, type ProjectionStep, type TrainableProjectionStep } from './projection';
+import {
+  matvecWeight,
+  project,
+  projectBackward,
+  projectBiased,
+  projectBranchH,
+  projectSwiglu,
+  type ProjectionInput,
+  type ProjectionStep,
+  type TrainableProjectionStep,
+} from './projection';
+import type { Projection } from './tensorNames';
 
 /**
  * One transformer block over T rows, forward and backward, as inference (prefill, decode, batch decode: forwardPass.ts)
@@ -96,6 +106,23 @@ function packedShape(c: ModelConfig, a: PackedAttention) {
   return { batch: a.batch, qLen: a.seqLen, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow };
 }
 
+/**
+ * The input of the projections `readers`: rmsnorm(x)·w, recorded into y (and rstd) where it must be kept or a reader
+ * cannot fold it; otherwise x itself with the norm for the readers' matvec prologue, one dispatch fewer.
+ */
+function normalised(
+  rec: Recorder,
+  s: BlockStep,
+  l: number,
+  readers: readonly Projection[],
+  buffers: { x: TrackedBuffer; w: TrackedBuffer; y: TrackedBuffer; rstd: TrackedBuffer },
+  keep: boolean,
+): ProjectionInput {
+  if (!keep && readers.every((p) => matvecWeight(s, l, p))) return { residual: buffers.x, norm: { weight: buffers.w, eps: s.config.rmsEps } };
+  rmsNorm(rec, buffers, normShape(s));
+  return buffers.y;
+}
+
 /** Starts the residual sum `to = from + …`: the accumulating projection adds onto `to`, so it must hold `from`. */
 function residualFrom(rec: Recorder, s: BlockStep, from: TrackedBuffer, to: TrackedBuffer): void {
   if (from !== to) rec.copy(from, to, s.tokens * s.config.nEmbd * 4);
@@ -107,19 +134,16 @@ function residualFrom(rec: Recorder, s: BlockStep, from: TrackedBuffer, to: Trac
  */
 export function recordBlockForward(rec: Recorder, s: BlockStep, l: number, a: BlockActivations, options: { recompute?: boolean } = {}): void {
   const c = s.config;
-  const T = s.tokens;
   const layer = s.weights.layers[l];
 
+  // Training's backward pass reads the norms' outputs and rstd, and up (packed attention is training's).
+  const training = s.attention.kind === 'packed';
+
   // Attention.
-  rmsNorm(rec, { x: a.x, w: layer.attnNorm, y: a.xn1, rstd: a.rstd1 }, normShape(s));
-  project(rec, s, l, 'q', a.xn1, a.q); // [T, H·d]
-  project(rec, s, l, 'k', a.xn1, a.k); // [T, Hkv·d]
-  project(rec, s, l, 'v', a.xn1, a.v); // [T, Hkv·d]
-  if (layer.bias) {
-    biasAdd(rec, a.q, layer.bias.q, { rows: T, n: c.nHeads * c.headDim });
-    biasAdd(rec, a.k, layer.bias.k, { rows: T, n: c.nKvHeads * c.headDim });
-    biasAdd(rec, a.v, layer.bias.v, { rows: T, n: c.nKvHeads * c.headDim });
-  }
+  const xn1 = normalised(rec, s, l, ['q', 'k', 'v'], { x: a.x, w: layer.attnNorm, y: a.xn1, rstd: a.rstd1 }, training);
+  projectBiased(rec, s, l, 'q', xn1, a.q, layer.bias?.q); // [T, H·d]
+  projectBiased(rec, s, l, 'k', xn1, a.k, layer.bias?.k); // [T, Hkv·d]
+  projectBiased(rec, s, l, 'v', xn1, a.v, layer.bias?.v); // [T, Hkv·d]
   const ropeBuffers = { positions: a.positions, invFreq: s.weights.ropeInvFreq };
   rope(rec, { x: a.q, ...ropeBuffers }, ropeShape(s, c.nHeads));
   rope(rec, { x: a.k, ...ropeBuffers }, ropeShape(s, c.nKvHeads));
@@ -130,10 +154,9 @@ export function recordBlockForward(rec: Recorder, s: BlockStep, l: number, a: Bl
   project(rec, s, l, 'o', a.attn, a.x2, true); // x2 = x + attn·Woᵀ
 
   // Feed-forward.
-  rmsNorm(rec, { x: a.x2, w: layer.ffnNorm, y: a.xn2, rstd: a.rstd2 }, normShape(s));
-  project(rec, s, l, 'gate', a.xn2, a.gate); // [T, F]
-  project(rec, s, l, 'up', a.xn2, a.up); // [T, F]
-  swiglu(rec, a.gate, a.up, a.hidden, T * c.nFf);
+  const xn2 = normalised(rec, s, l, ['gate', 'up'], { x: a.x2, w: layer.ffnNorm, y: a.xn2, rstd: a.rstd2 }, training);
+  project(rec, s, l, 'gate', xn2, a.gate); // [T, F]
+  projectSwiglu(rec, s, l, 'up', xn2, { gate: a.gate, y: a.up, out: a.hidden }, training); // hidden [T, F]
   if (options.recompute) {
     projectBranchH(rec, s, l, 'down', a.hidden);
     return;

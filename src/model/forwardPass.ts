@@ -40,7 +40,7 @@ function blockActivations(a: Activations): BlockActivations {
 /**
  * Records embedding → every block → (optionally) the output head over the T rows whose ids and RoPE positions
  * are already in `a.ids` and `a.positions`. `head` names the rows whose logits land in a.logits: 'all' rows, the
- * 'last' row only (copied to `lastRow` first), or 'none'.
+ * 'last' row only (copied to `lastRow` first), or 'none'. Returns the number of dispatches each block recorded.
  */
 export function recordForward(
   rec: Recorder,
@@ -49,13 +49,18 @@ export function recordForward(
   T: number,
   attend: CacheAttention,
   head: { rows: 'all' | 'none' } | { rows: 'last'; lastRow: TrackedBuffer },
-): void {
+): number[] {
   const c = fw.config;
   embeddingLookup(rec, a.ids, fw.weights.tokenEmbd, a.x, { tokens: T }); // x: [T, D]
   const step = blockStep(fw, T, attend);
   const acts = blockActivations(a);
-  for (let l = 0; l < c.nLayers; l++) recordBlockForward(rec, step, l, acts);
-  if (head.rows === 'none') return;
+  const blockDispatches: number[] = [];
+  for (let l = 0; l < c.nLayers; l++) {
+    const before = rec.dispatchCount;
+    recordBlockForward(rec, step, l, acts);
+    blockDispatches.push(rec.dispatchCount - before);
+  }
+  if (head.rows === 'none') return blockDispatches;
   let normInput = a.x;
   let rows = T;
   if (head.rows === 'last') {
@@ -65,4 +70,5 @@ export function recordForward(
   }
   rmsNorm(rec, { x: normInput, w: fw.weights.outputNorm, y: a.xn, rstd: a.rstd }, { rows, n: c.nEmbd, eps: c.rmsEps });
   linear(rec, a.xn, fw.weights.output, a.logits, rows); // logits: [rows, V]
+  return blockDispatches;
 }

@@ -2,7 +2,7 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import type { TrackedBuffer } from '../gpu/allocator';
 import type { Gpu } from '../gpu/gpu';
 import { matmul } from '../kernels/matmul';
-import { quantizedMatmul, quantizedMatmulBackward } from '../kernels/qmatmul';
+import { MATVEC_MAX_ROWS, quantizedMatmul, quantizedMatmulBackward } from '../kernels/qmatmul';
 import { freeQuantizedWeight, type QuantizedWeight } from '../kernels/quantWeight';
 
 /**
@@ -36,6 +36,14 @@ function isDense(w: LinearWeight): w is DenseWeight {
 export function linear(rec: Recorder, x: Binding, w: LinearWeight, y: Binding, M: number, accumulate = false): void {
   if (isDense(w)) matmul(rec, x, w.buffer, y, { M, N: w.N, K: w.K, transB: true, accumulate });
   else quantizedMatmul(rec, x, w, y, { M, accumulate });
+}
+
+/**
+ * Whether `linear` over M rows of w runs the matrix-vector kernel, which can apply an epilogue to its sums
+ * (`MatvecEpilogue`): a quantized weight and at most MATVEC_MAX_ROWS rows.
+ */
+export function takesMatvecEpilogue(w: LinearWeight, M: number): w is QuantizedWeight {
+  return !isDense(w) && M <= MATVEC_MAX_ROWS;
 }
 
 /** dX[M, K] = dY[M, N] · W (+ dX when accumulating): the gradient through a frozen weight. */

@@ -39,6 +39,13 @@ function planModel(gpu: Gpu, file: GgufFile, config: ModelConfig, sizes: Planned
   return planInferenceMemory(file, config, limits, { maxContext, maxStepTokens, budgetBytes, batch, batchContext });
 }
 
+/** Dispatches of one forward step over `tokens` rows: all of them (sampling included) and each block's. */
+export interface StepDispatches {
+  tokens: number;
+  total: number;
+  perBlock: number[];
+}
+
 /**
  * A llama-family model on the GPU, ready to run one sequence: frozen weights in their GGUF layout, a KV cache and
  * the scratch buffers of one forward step. The layer math is in block.ts; several sequences decode together
@@ -55,6 +62,7 @@ export class Model {
   /** Sampling input u ∈ [0, 1) and the sampled token id. */
   private readonly sampleU: TrackedBuffer;
   private readonly sampledId: TrackedBuffer;
+  private lastStep: StepDispatches | undefined;
 
   private constructor(
     readonly gpu: Gpu,
@@ -168,6 +176,7 @@ export class Model {
     const rec = this.record(tokens, 'last');
     this.gpu.write(this.sampleU, Float32Array.of(u));
     sampleTop(rec, { logits: this.acts.logits, u: this.sampleU, out: this.sampledId }, { rows: 1, vocab: this.config.nVocab }, sampling);
+    this.lastStep = { ...this.lastStep!, total: rec.dispatchCount };
     rec.submit();
     return (await this.gpu.readU32(this.sampledId, 1))[0];
   }
@@ -212,9 +221,15 @@ export class Model {
         attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads });
       }
     };
-    recordForward(rec, this.forwardWeights, a, T, attend, logits === 'last' ? { rows: 'last', lastRow: this.lastRow } : { rows: logits });
+    const perBlock = recordForward(rec, this.forwardWeights, a, T, attend, logits === 'last' ? { rows: 'last', lastRow: this.lastRow } : { rows: logits });
+    this.lastStep = { tokens: T, total: rec.dispatchCount, perBlock };
     this.cache.length = pos0 + T;
     return rec;
+  }
+
+  /** The dispatches of the last forward step recorded (what the bench reports per decoded token and prefill chunk). */
+  get stepDispatches(): StepDispatches | undefined {
+    return this.lastStep;
   }
 
   /** What a forward step reads besides its activations: weights, config and the adapter in use. */

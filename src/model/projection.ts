@@ -3,7 +3,12 @@ import type { TrackedBuffer } from '../gpu/allocator';
 import { loraBackward, loraForward, type LoraShape } from '../kernels/lora';
 import { matmul } from '../kernels/matmul';
 import { dropout, dropoutBackward, dropoutKey, type DropoutShape } from '../kernels/dropout';
-import { linear, linearBackward } from './linear';
+import { swiglu } from '../kernels/swiglu';
+import { quantizedMatmul, type MatvecEpilogue, type MatvecNorm } from '../kernels/qmatmul';
+import { biasAdd } from '../kernels/biasAdd';
+import { LabError } from '../errors';
+import { linear, linearBackward, takesMatvecEpilogue } from './linear';
+import type { QuantizedWeight } from '../kernels/quantWeight';
 import type { LoraAdapter, LoraSlot } from './lora/lora';
 import type { ModelWeights } from './weights';
 import { PROJECTIONS, type Projection } from './tensorNames';
@@ -47,6 +52,31 @@ export interface ProjectionStep {
 /** A step whose branch can run backward. */
 export type TrainableProjectionStep = ProjectionStep & { branch?: AdapterBranch & Required<Pick<AdapterBranch, 'gradients'>> };
 
+/**
+ * What a projection reads: a buffer, or the residual stream whose RMSNorm it takes first, the norm folded into the
+ * matvec kernel (block.ts folds it where `foldsIntoMatvec` holds for every projection reading the norm).
+ */
+export type ProjectionInput = Binding | FoldedNorm;
+
+export interface FoldedNorm {
+  residual: Binding;
+  norm: MatvecNorm;
+}
+
+function isFolded(x: ProjectionInput): x is FoldedNorm {
+  return 'residual' in x;
+}
+
+/**
+ * Projection p's weight where the projection over this step's rows can take a prologue or epilogue in the matvec
+ * kernel (the weight runs through that kernel: quantized, at most MATVEC_MAX_ROWS rows; no adapter branch adds to
+ * its output), undefined where it cannot.
+ */
+export function matvecWeight(s: ProjectionStep, l: number, p: Projection): QuantizedWeight | undefined {
+  const w = s.weights.layers[l].proj[p];
+  return !branchOf(s, l, p) && takesMatvecEpilogue(w, s.tokens) ? w : undefined;
+}
+
 /** The branch of projection p in layer l, when the adapter targets it. */
 function branchOf<B extends AdapterBranch>(s: { branch?: B }, l: number, p: Projection): { branch: B; slot: LoraSlot; h: TrackedBuffer } | undefined {
   const branch = s.branch;
@@ -79,7 +109,13 @@ function branchInput(rec: Recorder, x: Binding, drop: BranchDropout | undefined)
 }
 
 /** y = x·Wᵀ (+ y when accumulating) for projection p of layer l, plus the branch's share, leaving x·Aᵀ in h[p]. */
-export function project(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: Binding, y: Binding, accumulate = false): void {
+export function project(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: ProjectionInput, y: Binding, accumulate = false): void {
+  if (isFolded(x)) {
+    const w = matvecWeight(s, l, p);
+    if (!w) throw new LabError(`projection ${p} of layer ${l} cannot take its input's RMSNorm in the matvec kernel`, 'forward', 'run the norm as its own step');
+    quantizedMatmul(rec, x.residual, w, y, { M: s.tokens, accumulate, norm: x.norm });
+    return;
+  }
   linear(rec, x, s.weights.layers[l].proj[p], y, s.tokens, accumulate);
   const target = branchOf(s, l, p);
   if (!target) return;
@@ -87,6 +123,44 @@ export function project(rec: Recorder, s: ProjectionStep, l: number, p: Projecti
   const input = branchInput(rec, x, dropoutOf(s, l, p, branch, slot));
   const { lora } = branch;
   loraForward(rec, { x: input, a: lora.binding(slot, 'a'), b: lora.binding(slot, 'b'), h, y }, loraShape(s, branch, slot));
+}
+
+/**
+ * out = silu(gate)·y with y = x·Wᵀ (+ branch) of projection p (the FFN's up): where y itself is not kept (`keepY`:
+ * training's backward pass reads it) and no branch adds to it, one dispatch through the matvec kernel's SwiGLU
+ * epilogue, which gives the bits of the two-step path; otherwise the projection into y, then the SwiGLU kernel.
+ */
+export function projectSwiglu(
+  rec: Recorder,
+  s: ProjectionStep,
+  l: number,
+  p: Projection,
+  x: ProjectionInput,
+  buffers: { gate: Binding; y: Binding; out: Binding },
+  keepY: boolean,
+): void {
+  if (!keepY && projectFused(rec, s, l, p, x, buffers.out, { kind: 'swiglu', gate: buffers.gate })) return;
+  project(rec, s, l, p, x, buffers.y);
+  swiglu(rec, buffers.gate, buffers.y, buffers.out, s.tokens * s.weights.layers[l].proj[p].N);
+}
+
+/**
+ * y = x·Wᵀ (+ branch) + bias of projection p (Qwen2's q, k, v), without a bias just the projection: the bias in the
+ * matvec kernel's epilogue where no branch adds to y first, bit-identical to the projection then shaders/bias_add.wgsl.
+ */
+export function projectBiased(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: ProjectionInput, y: Binding, bias: Binding | undefined): void {
+  if (bias && projectFused(rec, s, l, p, x, y, { kind: 'bias', bias })) return;
+  project(rec, s, l, p, x, y);
+  if (bias) biasAdd(rec, y, bias, { rows: s.tokens, n: s.weights.layers[l].proj[p].N });
+}
+
+/** Records projection p through the matvec kernel with `epilogue` into out where it can take one; false where not. */
+function projectFused(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: ProjectionInput, out: Binding, epilogue: MatvecEpilogue): boolean {
+  const w = matvecWeight(s, l, p);
+  if (!w) return false;
+  const input = isFolded(x) ? { x: x.residual, norm: x.norm } : { x };
+  quantizedMatmul(rec, input.x, w, out, { M: s.tokens, norm: input.norm, epilogue });
+  return true;
 }
 
 /**

@@ -26,6 +26,24 @@ describe('recorder', () => {
     for (const t of [bufX, bufW, bufY, bufZ]) gpu.buffers.free(t);
   });
 
+  it('counts its dispatches (not copies or clears), and the device adds them when they are submitted', async () => {
+    const gpu = await testGpu();
+    const n = 8;
+    const bufX = gpu.upload(randomF32(n * n, 3), { label: 'x' });
+    const bufY = gpu.alloc(n * n * 4, { label: 'y' });
+    const rec = gpu.recorder();
+    matmul(rec, bufX, bufX, bufY, { M: n, N: n, K: n });
+    rec.clear(bufY);
+    matmul(rec, bufX, bufX, bufY, { M: n, N: n, K: n });
+    rec.copy(bufY, bufX, n * n * 4);
+    expect(rec.dispatchCount).toBe(2);
+    const before = gpu.dispatchCount;
+    rec.submit();
+    expect(gpu.dispatchCount - before).toBe(2);
+    expect(rec.dispatchCount, 'a recorder keeps counting across submissions').toBe(2);
+    for (const t of [bufX, bufY]) gpu.buffers.free(t);
+  });
+
   it('releases the shared uniform buffer after submitting', async () => {
     const gpu = await testGpu();
     const a = gpu.alloc(64, { label: 'a' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../setup/testGpu';
 import { expectAllClose } from './compare';
+import { expectBitExact } from './qfixtures';
 import { randomAttentionInputs, runAttentionForward, toCacheLayout } from './attentionCases';
 import { readActivation, roundToActivation, uploadActivation } from './activations';
 import { attentionDecode, attentionDecodeScratchBytes, type AttentionDecodeShape } from '../../src/kernels/attentionDecode';
@@ -223,6 +224,45 @@ describe('attention decode (one new token against the KV cache)', () => {
       const want = attentionReference({ q: qRows.slice(b * rowWidth, (b + 1) * rowWidth), k: keys(kv.k), v: keys(kv.v) }, one);
       expectAllClose(got.slice(b * rowWidth, (b + 1) * rowWidth), want.out, F32_TOLERANCE, `sequence ${b} of length ${len} (seed ${seed})`);
     });
+  });
+
+  it('decodes a one-chunk cache in one dispatch, bit-identical to the same sequence merged in a two-chunk batch', async () => {
+    const gpu = await testGpu();
+    const seed = 58;
+    const lengths = [200, 90];
+    const shape = { batch: 2, kvLen: 200, nHeads: 4, nKvHeads: 2, headDim: 64 };
+    const full = { ...shape, qLen: shape.kvLen };
+    const kv = randomAttentionInputs(full, seed);
+    const qRows = randomAttentionInputs({ ...shape, qLen: 1 }, seed + 1).q;
+    const maxCtx = 256;
+    const rowWidth = shape.nHeads * shape.headDim;
+    const k = gpu.upload(toCacheLayout(kv.k, full, maxCtx, seed + 7), { label: 'K cache' });
+    const v = gpu.upload(toCacheLayout(kv.v, full, maxCtx, seed + 8), { label: 'V cache' });
+    const q = gpu.upload(qRows, { label: 'q' });
+    const lengthsBuffer = gpu.upload(new Uint32Array(lengths), { label: 'lengths' });
+    const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'partials' });
+    const out = gpu.alloc(shape.batch * rowWidth * 4, { label: 'O' });
+    const kvLayout = { kind: 'cache' as const, maxCtx };
+    const batched = gpu.recorder();
+    attentionDecode(batched, { q, k, v, lengths: lengthsBuffer, partials, out }, shape, { kvLayout });
+    expect(batched.dispatchCount, 'two chunks: decode, then combine').toBe(2);
+    batched.submit();
+    const merged = await gpu.readF32(out, shape.batch * rowWidth);
+
+    // Sequence 1 alone: its rows of the cache (one [nKvHeads, maxCtx, headDim] block) and its query.
+    const sequenceBytes = shape.nKvHeads * maxCtx * shape.headDim * 4;
+    const range = (buffer: GPUBuffer) => ({ buffer, offset: sequenceBytes, size: sequenceBytes, range: true as const });
+    const qAlone = gpu.upload(qRows.slice(rowWidth), { label: 'q alone' });
+    const outAlone = gpu.alloc(rowWidth * 4, { label: 'O alone' });
+    const alone = gpu.recorder();
+    const aloneShape = { kvLen: lengths[1], nHeads: 4, nKvHeads: 2, headDim: 64 };
+    attentionDecode(alone, { q: qAlone, k: range(k.buffer), v: range(v.buffer), partials, out: outAlone }, aloneShape, { kvLayout });
+    expect(alone.dispatchCount, 'one chunk: no combine').toBe(1);
+    alone.submit();
+    const single = await gpu.readF32(outAlone, rowWidth);
+    for (const t of [q, k, v, lengthsBuffer, partials, out, qAlone, outAlone]) gpu.buffers.free(t);
+
+    expectBitExact(single, merged.slice(rowWidth), `sequence 1 (90 keys) alone vs in a 200-key batch, seed ${seed}`);
   });
 
   // The wrapper picks 4 threads on CPU adapters and 64 on GPUs; 128 is the most a 128-key chunk can use. 150 keys:

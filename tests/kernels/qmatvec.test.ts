@@ -25,6 +25,15 @@ describe('quantized matrix-vector kernel (decode and short batches)', () => {
       });
     }
 
+    it(`${format}: converting quant bytes as u32 (the earlier unpacking) or as i32 gives the same bits`, async () => {
+      const seed = 300 + f;
+      const shape = { M: 3, N: 13, K };
+      const signed = await runForward(format, 'matvec', shape, seed, { matvecUnpack: 'signed' });
+      const unsigned = await runForward(format, 'matvec', shape, seed, { matvecUnpack: 'unsigned' });
+      expectBitExact(signed.got, unsigned.got, `${format} M=3 N=13 K=${K} seed ${seed}`);
+      expectAllClose(signed.got, signed.want, sumTolerance(K), `${format} vs reference, seed ${seed}`);
+    });
+
     // Units of work per row: 37 blocks of 32 (Q4_0, Q8_0), 36 quarter super-blocks (Q4_K, Q6_K), 37 runs of 8
     // (F32, F16): more than either workgroup shape has threads, and not a multiple of 32 (nor of 4 where the
     // format allows), so some threads take one unit more than others.

@@ -1,7 +1,7 @@
 import { testGpu } from '../setup/testGpu';
 import { randomF32 } from '../../src/util/random';
 import { freeQuantizedWeight, type QuantFormat } from '../../src/kernels/quantWeight';
-import { quantizedMatmul, quantizedMatmulBackward, type ForwardKernel } from '../../src/kernels/qmatmul';
+import { quantizedMatmul, quantizedMatmulBackward, type ForwardKernel, type MatvecUnpack } from '../../src/kernels/qmatmul';
 import { quantizedMatmulBackwardReference, quantizedMatmulReference } from '../../src/kernels/reference/qmatmul';
 import { identity, testWeight, transpose } from './qfixtures';
 
@@ -11,7 +11,7 @@ export async function runForward(
   kernel: ForwardKernel,
   shape: { M: number; N: number; K: number },
   seed: number,
-  options: { accumulate?: boolean; identityX?: boolean; maxBindingBytes?: number; matvecThreads?: number } = {},
+  options: { accumulate?: boolean; identityX?: boolean; maxBindingBytes?: number; matvecThreads?: number; matvecUnpack?: MatvecUnpack } = {},
 ): Promise<{ got: Float32Array; want: Float32Array }> {
   const gpu = await testGpu();
   const { M, N, K } = shape;
@@ -21,7 +21,8 @@ export async function runForward(
   const bufX = gpu.upload(x, { label: 'X' });
   const bufY = gpu.upload(y0, { label: 'Y' });
   const rec = gpu.recorder();
-  quantizedMatmul(rec, bufX, weight, bufY, { M, accumulate: options.accumulate, kernel, matvecThreads: options.matvecThreads });
+  const { accumulate, matvecThreads, matvecUnpack } = options;
+  quantizedMatmul(rec, bufX, weight, bufY, { M, accumulate, kernel, matvecThreads, matvecUnpack });
   rec.submit();
   const got = await gpu.readF32(bufY, M * N);
   gpu.buffers.free(bufX);

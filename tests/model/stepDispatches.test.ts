@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAsBlob } from 'node:fs';
+import { testGpu } from '../setup/testGpu';
+import { sharedData } from '../sharedData';
+import { buildTinyModel, readGguf, writeGguf } from '../../src/formats/gguf';
+import { Model } from '../../src/model/model';
+
+// Dispatches per layer are what the bench reports for decode and prefill; these tests pin which kernels a Llama
+// layer records (the model's parity and batch-decode tests check what they compute).
+
+const STORIES = sharedData('tiny-models', 'stories260K.gguf');
+
+let model: Model;
+
+const SPEC = {
+  architecture: 'llama',
+  embeddingLength: 64,
+  blockCount: 2,
+  headCount: 4,
+  headCountKv: 2,
+  feedForwardLength: 128,
+  weightType: 'Q4_0',
+  seed: 31,
+} as const;
+
+beforeAll(async () => {
+  const gpu = await testGpu();
+  const tiny = buildTinyModel({ ...SPEC, vocabulary: await readGguf(await openAsBlob(STORIES)) });
+  model = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 160, maxStepTokens: 140 });
+}, 120_000);
+
+afterAll(() => model?.free());
+
+const greedy = { temperature: 0 };
+
+function blockDispatches(): number[] {
+  const step = model.stepDispatches;
+  if (!step) throw new Error('no step recorded');
+  return step.perBlock;
+}
+
+describe('dispatches per layer of a block (quantized weights, no adapter)', () => {
+  it('decode: 10 while the cache is one 128-key chunk, 11 once attention is split and its chunks merged', async () => {
+    model.reset();
+    const id = await model.forwardSample([1, 5, 9], greedy, 0);
+    // q, k, v (each with the attention norm), rope q, rope k, attention decode, o, gate (with the FFN norm),
+    // up (with the FFN norm and SwiGLU), down
+    await model.forwardSample([id], greedy, 0);
+    expect(blockDispatches()).toEqual([10, 10]);
+    model.reset();
+    await model.forwardSample(Array.from({ length: 130 }, (_, i) => 3 + (i % 50)), greedy, 0);
+    await model.forwardSample([id], greedy, 0);
+    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([11, 11]);
+  }, 120_000);
+
+  it('decode of a Qwen2-shaped model: 10, the q, k, v biases in their projections', async () => {
+    const gpu = await testGpu();
+    const tiny = buildTinyModel({ ...SPEC, vocabulary: await readGguf(await openAsBlob(STORIES)), architecture: 'qwen2' });
+    const qwen2 = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 16, maxStepTokens: 8 });
+    try {
+      const id = await qwen2.forwardSample([1, 5, 9], greedy, 0);
+      await qwen2.forwardSample([id], greedy, 0);
+      expect(qwen2.stepDispatches?.perBlock).toEqual([10, 10]);
+    } finally {
+      qwen2.free();
+    }
+  }, 120_000);
+
+  it('prefill: 13, the norms and SwiGLU their own dispatches around the tiled projections', async () => {
+    model.reset();
+    // rmsnorm, q, k, v, rope q, rope k, attention, o, rmsnorm, gate, up, swiglu, down
+    await model.forwardSample(Array.from({ length: 12 }, (_, i) => 3 + i), greedy, 0);
+    expect(blockDispatches()).toEqual([13, 13]);
+    expect(model.stepDispatches?.tokens).toBe(12);
+  }, 120_000);
+});
