@@ -136,7 +136,9 @@ async function main(): Promise<void> {
   }
   console.log(`\nModel speed, ours on ${ours.adapter} (headless Chromium); wllama in the same page; llama.cpp Node-side\n`);
   for (const r of rows) {
-    console.log(`${r.case.padEnd(20)} ${r.metric.padEnd(20)} ours ${format(r.ours).padStart(8)}  ${(r.peer?.name ?? '').padEnd(44)} ${r.peer ? (Number.isNaN(r.peer.value) ? 'failed' : format(r.peer.value)).padStart(8) : ''}  ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : r.peer ? 'no ratio' : ''}  ${r.note ?? ''}`);
+    console.log(
+      `${r.case.padEnd(20)} ${r.metric.padEnd(20)} ours ${format(r.ours).padStart(8)}  ${(r.peer?.name ?? '').padEnd(44)} ${r.peer ? (Number.isNaN(r.peer.value) ? 'failed' : format(r.peer.value)).padStart(8) : ''}  ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : r.peer ? 'no ratio' : ''}  ${r.note ?? ''}`,
+    );
   }
   const dir = `${ROOT}bench/results/`;
   mkdirSync(dir, { recursive: true });

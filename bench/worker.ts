@@ -9,7 +9,9 @@ const suites = import.meta.glob('./suites/*.ts', { eager: true, import: 'suite' 
 /** Runs benchmark suites in a worker, on the same WebGPU path the lab's engine uses. */
 const api = {
   suiteNames(): string[] {
-    return Object.values(suites).map((s) => s.name).sort();
+    return Object.values(suites)
+      .map((s) => s.name)
+      .sort();
   },
   async run(only: string[], log: (message: string) => void): Promise<{ device: DeviceDescription; rows: BenchRow[] }> {
     const gpu = await Gpu.create(navigator.gpu, browserShaderLibrary());
@@ -21,7 +23,9 @@ const api = {
         log(`suite ${suite.name}`);
         rows.push(...(await suite.run(ctx)));
       }
-      const features = Object.entries(gpu.features).filter(([, on]) => on).map(([name]) => name);
+      const features = Object.entries(gpu.features)
+        .filter(([, on]) => on)
+        .map(([name]) => name);
       return { device: { adapter: describeGpuAdapter(gpu.info), features, limits: { ...gpu.limits } }, rows };
     } finally {
       gpu.destroy();

@@ -28,20 +28,27 @@ async function main(): Promise<void> {
     await page.getByTestId('demo-start').click({ timeout: 120_000 });
     let last = '';
     const progress = setInterval(() => {
-      void page.getByTestId('demo-steps').locator('li.current').textContent({ timeout: 1000 }).then(
-        (text) => {
-          const line = (text ?? '').replace(/\s+/g, ' ').trim();
-          if (line && line !== last) console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${(last = line)}`);
-        },
-        () => undefined,
-      );
+      void page
+        .getByTestId('demo-steps')
+        .locator('li.current')
+        .textContent({ timeout: 1000 })
+        .then(
+          (text) => {
+            const line = (text ?? '').replace(/\s+/g, ' ').trim();
+            if (line && line !== last) console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${(last = line)}`);
+          },
+          () => undefined,
+        );
     }, 2000);
     try {
       await page.getByTestId('demo-result').or(page.locator('.demo [role=alert]')).waitFor({ timeout: TIMEOUT_MS });
     } finally {
       clearInterval(progress);
     }
-    const failed = await page.locator('.demo [role=alert]').textContent({ timeout: 100 }).catch(() => null);
+    const failed = await page
+      .locator('.demo [role=alert]')
+      .textContent({ timeout: 100 })
+      .catch(() => null);
     if (failed) throw new Error(`the demo failed in the page: ${failed}`);
     const report = JSON.parse((await page.getByTestId('demo-report').textContent())!) as DemoReport;
     await page.getByTestId('compare-table').waitFor();
@@ -55,10 +62,14 @@ async function main(): Promise<void> {
     const t = report.training;
     console.log(`\n${demoSummary(report)}\n`);
     console.log(demoTable(report));
-    console.log(`\ntraining loss (${t.adapter.steps} steps, ${t.seconds.toFixed(0)} s; rank ${t.request.rank}, lr ${t.request.lr}, batch ${t.request.batch} x ${t.request.seqLen} tokens):`);
+    console.log(
+      `\ntraining loss (${t.adapter.steps} steps, ${t.seconds.toFixed(0)} s; rank ${t.request.rank}, lr ${t.request.lr}, batch ${t.request.batch} x ${t.request.seqLen} tokens):`,
+    );
     console.log(lossCurveText(report));
-    console.log(`\nevaluation: base ${report.evaluationSeconds.base.toFixed(0)} s, adapter ${report.evaluationSeconds.adapter.toFixed(0)} s; demo in the page ${report.totalSeconds.toFixed(0)} s, ` +
-      `wall time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `\nevaluation: base ${report.evaluationSeconds.base.toFixed(0)} s, adapter ${report.evaluationSeconds.adapter.toFixed(0)} s; demo in the page ${report.totalSeconds.toFixed(0)} s, ` +
+        `wall time ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
     console.log(`report: ${reportPath}\nscreenshot of the Compare panel: ${shotPath}`);
   } finally {
     await browser.close();

@@ -9,7 +9,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import { writeOrCheck } from './lib/generatedFile';
-import { BASE_SKILLS, DEMO_SKILLS, generateProblems, jsonLines, mathProblemRow, type MathProblemRow, type SkillName } from '../src/data/syntheticMath';
+import {
+  BASE_SKILLS,
+  DEMO_SKILLS,
+  generateProblems,
+  jsonLines,
+  mathProblemRow,
+  type MathProblemRow,
+  type SkillName,
+} from '../src/data/syntheticMath';
 
 export const SAMPLE_PROBLEMS_PATH = fileURLToPath(new URL('../public/samples/problems.jsonl', import.meta.url));
 export const SAMPLE_PROBLEMS_SEED = 20240707;
@@ -19,7 +27,10 @@ export const BASE_PER_SKILL = 12;
 export const DEMO_PER_SKILL = 80;
 
 export function makeSampleProblems(seed = SAMPLE_PROBLEMS_SEED): MathProblemRow[] {
-  const groups: [readonly SkillName[], number][] = [[BASE_SKILLS, BASE_PER_SKILL], [DEMO_SKILLS, DEMO_PER_SKILL]];
+  const groups: [readonly SkillName[], number][] = [
+    [BASE_SKILLS, BASE_PER_SKILL],
+    [DEMO_SKILLS, DEMO_PER_SKILL],
+  ];
   const rows: MathProblemRow[] = [];
   const perSkill = new Map<string, number>();
   for (const [g, [skills, count]] of groups.entries()) {

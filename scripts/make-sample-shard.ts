@@ -119,7 +119,8 @@ const TEMPLATES: ((pick: Pick) => Problem)[] = [
   (pick) => {
     const [k, a, b] = [pick(2, 12), pick(1, 20), pick(2, 21)];
     const g = gcd(a, b);
-    const num = a / g, den = b / g;
+    const num = a / g,
+      den = b / g;
     const answer = den === 1 ? String(num) : `\\frac{${num}}{${den}}`;
     return {
       type: 'fractions',
@@ -182,7 +183,11 @@ export function makeSampleRows(seed = SAMPLE_SEED, count = SAMPLE_ROWS): Record<
 }
 
 export function sampleShardText(seed = SAMPLE_SEED, count = SAMPLE_ROWS): string {
-  return makeSampleRows(seed, count).map((r) => JSON.stringify(r)).join('\n') + '\n';
+  return (
+    makeSampleRows(seed, count)
+      .map((r) => JSON.stringify(r))
+      .join('\n') + '\n'
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -21,9 +21,27 @@ export type SyntheticType = 'Q4_0' | 'Q4_K_M';
 
 const SHAPES: Record<SyntheticShape, Omit<TinyModelSpec, 'vocabulary' | 'weightType' | 'seed'>> = {
   // Mistral 7B v0.1: 32 layers, hidden 4096, 32 heads / 8 KV heads, FFN 14336, context 32768.
-  'mistral-7b': { architecture: 'llama', name: 'synthetic-mistral-7b', embeddingLength: 4096, blockCount: 32, headCount: 32, headCountKv: 8, feedForwardLength: 14336, contextLength: 32768 },
+  'mistral-7b': {
+    architecture: 'llama',
+    name: 'synthetic-mistral-7b',
+    embeddingLength: 4096,
+    blockCount: 32,
+    headCount: 32,
+    headCountKv: 8,
+    feedForwardLength: 14336,
+    contextLength: 32768,
+  },
   // ≈ 500M parameters: 16 layers of hidden 1536 (12 heads / 4 KV heads, head dim 128), FFN 4096, 32k vocabulary.
-  'llama-500m': { architecture: 'llama', name: 'synthetic-llama-500m', embeddingLength: 1536, blockCount: 16, headCount: 12, headCountKv: 4, feedForwardLength: 4096, contextLength: 4096 },
+  'llama-500m': {
+    architecture: 'llama',
+    name: 'synthetic-llama-500m',
+    embeddingLength: 1536,
+    blockCount: 16,
+    headCount: 12,
+    headCountKv: 4,
+    feedForwardLength: 4096,
+    contextLength: 4096,
+  },
 };
 
 /** llama.cpp's Q4_K_M recipe, simplified: Q6_K output and attn_v/ffn_down in the first half of the layers. */
@@ -44,7 +62,12 @@ function layerZeroName(name: string): string {
  * Writes the model to `out` (skipped when a file of the expected size is already there) and returns its size.
  * Q4_0 files keep the output head in Q6_K, as llama.cpp's quantiser does.
  */
-export async function writeSyntheticGguf(out: string, shape: SyntheticShape, type: SyntheticType, log = (m: string) => process.stderr.write(m)): Promise<number> {
+export async function writeSyntheticGguf(
+  out: string,
+  shape: SyntheticShape,
+  type: SyntheticType,
+  log = (m: string) => process.stderr.write(m),
+): Promise<number> {
   const vocabulary = await readGguf(await openAsBlob(llamaCppVocab('llama-spm')));
   const spec = { ...SHAPES[shape], vocabulary, weightType: (type === 'Q4_0' ? 'Q4_0' : 'Q4_K') as QuantizableType, seed: 7 };
   const plan = planTinyModel(spec);

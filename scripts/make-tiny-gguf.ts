@@ -32,7 +32,21 @@ function quantType(value: string | undefined, name: string): QuantizableType | u
 
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv, {
-    values: ['out', 'shape', 'type', 'embedding-type', 'output-type', 'vocab', 'embd', 'layers', 'heads', 'kv-heads', 'ff', 'context', 'seed'],
+    values: [
+      'out',
+      'shape',
+      'type',
+      'embedding-type',
+      'output-type',
+      'vocab',
+      'embd',
+      'layers',
+      'heads',
+      'kv-heads',
+      'ff',
+      'context',
+      'seed',
+    ],
   });
   const out = flag(args, 'out');
   if (!out) throw new Error('--out <path.gguf> is required');
@@ -49,10 +63,15 @@ async function main(argv: string[]): Promise<void> {
     embeddingLength: numberFlag(args, 'embd', 256, Number.isInteger),
     blockCount: numberFlag(args, 'layers', 2, Number.isInteger),
     headCount: heads,
-    headCountKv: numberFlag(args, 'kv-heads', shape === 'llama' ? heads : shape === 'mistral' ? Math.max(1, heads / 4) : Math.max(1, heads / 2), Number.isInteger),
+    headCountKv: numberFlag(
+      args,
+      'kv-heads',
+      shape === 'llama' ? heads : shape === 'mistral' ? Math.max(1, heads / 4) : Math.max(1, heads / 2),
+      Number.isInteger,
+    ),
     feedForwardLength: numberFlag(args, 'ff', 512, Number.isInteger),
     contextLength: numberFlag(args, 'context', 512, Number.isInteger),
-    weightType: flag(args, 'type') === 'Q4_K_M' ? 'Q4_K' : quantType(flag(args, 'type'), 'type') ?? 'Q8_0',
+    weightType: flag(args, 'type') === 'Q4_K_M' ? 'Q4_K' : (quantType(flag(args, 'type'), 'type') ?? 'Q8_0'),
     mix: flag(args, 'type') === 'Q4_K_M' ? 'Q4_K_M' : undefined,
     embeddingType: quantType(flag(args, 'embedding-type'), 'embedding-type'),
     outputType: quantType(flag(args, 'output-type'), 'output-type'),
@@ -75,7 +94,9 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     closeSync(fd);
   }
-  process.stderr.write(`\nwrote ${out}: ${spec.architecture} (${shape}), ${spec.mix ?? spec.weightType}, ${plan.tensors.length} tensors, ${layout.byteLength} bytes\n`);
+  process.stderr.write(
+    `\nwrote ${out}: ${spec.architecture} (${shape}), ${spec.mix ?? spec.weightType}, ${plan.tensors.length} tensors, ${layout.byteLength} bytes\n`,
+  );
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

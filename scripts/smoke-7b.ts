@@ -61,7 +61,9 @@ class HeapWatch {
   }
 
   async sample(): Promise<void> {
-    const page = await this.page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? -1).catch(() => -1);
+    const page = await this.page
+      .evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? -1)
+      .catch(() => -1);
     this.peakPage = Math.max(this.peakPage, page);
     for (const session of this.workerSessions) this.peakWorker = Math.max(this.peakWorker, await this.workerHeap(session).catch(() => -1));
   }
@@ -132,8 +134,14 @@ async function main(): Promise<void> {
     const loadStart = performance.now();
     await page.getByTestId('model-file').setInputFiles(MODEL);
     const loaded = await Promise.race([
-      page.getByTestId('model-info').waitFor({ timeout: 60 * 60_000 }).then(() => 'ok'),
-      page.getByTestId('model-error').waitFor({ timeout: 60 * 60_000 }).then(() => 'error'),
+      page
+        .getByTestId('model-info')
+        .waitFor({ timeout: 60 * 60_000 })
+        .then(() => 'ok'),
+      page
+        .getByTestId('model-error')
+        .waitFor({ timeout: 60 * 60_000 })
+        .then(() => 'error'),
     ]);
     const loadSeconds = (performance.now() - loadStart) / 1000;
     if (loaded === 'error') throw new Error(`the model did not load: ${await text(page, 'model-error')}`);
@@ -162,11 +170,17 @@ async function main(): Promise<void> {
     const gpu = /GPU memory\s*([^\n]*)/.exec(info)?.[1] ?? '';
     const rss = chromiumPeakRss();
 
-    console.log(`\nMistral-7B-shaped Q4_0 smoke run (${(fileBytes / GiB).toFixed(2)} GiB file), headless Chromium + ${await page.evaluate(() => navigator.userAgent)}`);
+    console.log(
+      `\nMistral-7B-shaped Q4_0 smoke run (${(fileBytes / GiB).toFixed(2)} GiB file), headless Chromium + ${await page.evaluate(() => navigator.userAgent)}`,
+    );
     console.log(`  load (file input → model info shown)  ${loadSeconds.toFixed(1)} s`);
     console.log(`  peak JS heap while loading            page ${mib(loadHeapPage)}, engine worker ${mib(loadHeapWorker)}`);
     console.log(`  peak JS heap over the run             page ${mib(heap.peakPage)}, engine worker ${mib(heap.peakWorker)}`);
-    console.log(`  peak RSS of Chromium's processes      ${Object.entries(rss).map(([t, m]) => `${t} ${m.toFixed(0)} MiB`).join(', ')}`);
+    console.log(
+      `  peak RSS of Chromium's processes      ${Object.entries(rss)
+        .map(([t, m]) => `${t} ${m.toFixed(0)} MiB`)
+        .join(', ')}`,
+    );
     console.log(`  GPU memory (the loader's plan)        ${gpu}`);
     console.log(`  generation                            ${stats.replace(/\s+/g, ' ').trim()} (wall ${genSeconds.toFixed(1)} s)`);
     console.log(`  seconds per decoded token             ${secondsPerToken.toFixed(1)} (wall after the prefill, ${generated - 1} tokens)`);

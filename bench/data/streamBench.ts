@@ -116,9 +116,14 @@ async function readOnce(path: string): Promise<ReadResult> {
   const timer = setInterval(sample, 50);
   let rows = 0;
   const start = performance.now();
-  const scan = await scanShard(await openAsBlob(path), path, () => {
-    if (++rows % 10_000 === 0) sample();
-  }, { onProgress: sample });
+  const scan = await scanShard(
+    await openAsBlob(path),
+    path,
+    () => {
+      if (++rows % 10_000 === 0) sample();
+    },
+    { onProgress: sample },
+  );
   const seconds = (performance.now() - start) / 1000;
   clearInterval(timer);
   sample();
@@ -132,7 +137,10 @@ async function parent(): Promise<void> {
   console.log(`# shard streaming benchmark: ${mb} MB per file, heap limit ${HEAP_LIMIT_MB} MB, node ${process.version}, files in ${dir}`);
   try {
     for (const format of formats) {
-      const path = join(dir, { jsonl: 'bench.jsonl', json: 'bench.json', parquet: 'bench.parquet', gzip: 'bench.jsonl.gz' }[format] ?? format);
+      const path = join(
+        dir,
+        { jsonl: 'bench.jsonl', json: 'bench.json', parquet: 'bench.parquet', gzip: 'bench.jsonl.gz' }[format] ?? format,
+      );
       const t0 = performance.now();
       let rows: number;
       if (format === 'jsonl') rows = writeJsonl(path, mb << 20);
@@ -145,7 +153,9 @@ async function parent(): Promise<void> {
       } else throw new Error(`unknown format ${format}`);
       const fileMB = statSync(path).size / 2 ** 20;
       console.log(`${format}: wrote ${rows} rows, ${fileMB.toFixed(0)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      const child = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_LIMIT_MB}`, '--import', 'tsx', THIS_FILE, '--read', path], { encoding: 'utf8' });
+      const child = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_LIMIT_MB}`, '--import', 'tsx', THIS_FILE, '--read', path], {
+        encoding: 'utf8',
+      });
       if (child.status !== 0) throw new Error(`${format} read failed (exit ${child.status}):\n${child.stderr}`);
       const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as ReadResult;
       if (r.rows !== rows) throw new Error(`${format}: read ${r.rows} rows, wrote ${rows}`);

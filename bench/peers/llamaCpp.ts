@@ -25,12 +25,25 @@ export interface LlamaCppSpeed {
   decodeTokensPerSecond: number;
 }
 
-export async function measureLlamaCpp(modelPath: string, backend: 'cpu' | 'vulkan', promptTokens = 64, decodeTokens = 16, threads = 2): Promise<LlamaCppSpeed> {
-  const llama = await getLlama(backend === 'cpu' ? { gpu: false, build: 'never', logLevel: 'error' as never } : { gpu: 'vulkan', build: 'never', logLevel: 'error' as never });
+export async function measureLlamaCpp(
+  modelPath: string,
+  backend: 'cpu' | 'vulkan',
+  promptTokens = 64,
+  decodeTokens = 16,
+  threads = 2,
+): Promise<LlamaCppSpeed> {
+  const llama = await getLlama(
+    backend === 'cpu'
+      ? { gpu: false, build: 'never', logLevel: 'error' as never }
+      : { gpu: 'vulkan', build: 'never', logLevel: 'error' as never },
+  );
   const model = await llama.loadModel({ modelPath, gpuLayers: backend === 'cpu' ? 0 : 'max' });
   const context = await model.createContext({ contextSize: Math.max(256, promptTokens + decodeTokens + 16), threads });
   try {
-    const device = backend === 'cpu' ? `CPU, ${threads} threads` : `gpu=${String(llama.gpu)} ${(await llama.getGpuDeviceNames()).join(', ') || 'device name not reported'}`;
+    const device =
+      backend === 'cpu'
+        ? `CPU, ${threads} threads`
+        : `gpu=${String(llama.gpu)} ${(await llama.getGpuDeviceNames()).join(', ') || 'device name not reported'}`;
     const ids = benchTokens(promptTokens) as Token[];
     const sequence = context.getSequence();
     const prefillStart = performance.now();
@@ -64,9 +77,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const model = flag(args, 'model');
   const backend = (flag(args, 'backend') ?? 'cpu') as 'cpu' | 'vulkan';
   if (!model || !['cpu', 'vulkan'].includes(backend)) {
-    process.stderr.write('usage: llamaCpp.ts --model <file.gguf> [--backend cpu|vulkan] [--prompt-tokens N] [--decode-tokens N] [--threads N]\n');
+    process.stderr.write(
+      'usage: llamaCpp.ts --model <file.gguf> [--backend cpu|vulkan] [--prompt-tokens N] [--decode-tokens N] [--threads N]\n',
+    );
     process.exit(2);
   }
-  const result = await measureLlamaCpp(model, backend, numberFlag(args, 'prompt-tokens', 64, Number.isInteger), numberFlag(args, 'decode-tokens', 16, Number.isInteger), numberFlag(args, 'threads', 2, Number.isInteger));
+  const result = await measureLlamaCpp(
+    model,
+    backend,
+    numberFlag(args, 'prompt-tokens', 64, Number.isInteger),
+    numberFlag(args, 'decode-tokens', 16, Number.isInteger),
+    numberFlag(args, 'threads', 2, Number.isInteger),
+  );
   console.log(JSON.stringify(result));
 }

@@ -100,7 +100,10 @@ export async function createMatMulNBitsPeer(q4_0: Uint8Array, x: Float32Array, M
     preferredOutputLocation: 'gpu-buffer',
   });
   const device = await ort.env.webgpu.device;
-  const input = device.createBuffer({ size: x.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+  const input = device.createBuffer({
+    size: x.byteLength,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+  });
   device.queue.writeBuffer(input, 0, x as Float32Array<ArrayBuffer>);
   const a = ort.Tensor.fromGpuBuffer(input, { dataType: 'float32', dims: [M, K] });
   const runOnce = async (): Promise<ort.Tensor> => (await session.run({ A: a })).Y;

@@ -27,8 +27,14 @@ export async function measureWllama(model: Blob, promptText: string, decodeToken
     await wllama.loadModel([model], { n_ctx: 512, n_threads: 1 });
     // Warm-up, then the measured run with llama.cpp's own prompt and generation timings.
     await wllama.createCompletion({ prompt: promptText, max_tokens: 2, temperature: 0 });
-    const result = await wllama.createCompletion({ prompt: promptText, max_tokens: decodeTokens, temperature: 0, cache_prompt: false } as never);
-    const t = (result as { timings?: { prompt_n: number; prompt_per_second: number; predicted_n: number; predicted_per_second: number } }).timings;
+    const result = await wllama.createCompletion({
+      prompt: promptText,
+      max_tokens: decodeTokens,
+      temperature: 0,
+      cache_prompt: false,
+    } as never);
+    const t = (result as { timings?: { prompt_n: number; prompt_per_second: number; predicted_n: number; predicted_per_second: number } })
+      .timings;
     if (!t) throw new Error('wllama returned no timings');
     const gpuLine = backendLines.find((l) => /webgpu/i.test(l));
     return {

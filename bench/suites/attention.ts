@@ -34,7 +34,7 @@ function cases(): Case[] {
  * kernels' recomputation of q·k is overhead, not counted).
  */
 function causalPairs(c: Case): number {
-  return c.nHeads * (c.seq * (c.seq + 1)) / 2;
+  return (c.nHeads * (c.seq * (c.seq + 1))) / 2;
 }
 
 async function benchCase(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
@@ -66,10 +66,9 @@ async function benchCase(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     const rowDot = alloc(c.nHeads * c.seq * 4);
     const [dq, dk, dv] = [alloc(qCount * 4), alloc(kvCount * 4), alloc(kvCount * 4)];
     const flashFwdMs = await ctx.gpuTimeMs((rec) => attentionForward(rec, { q, k, v, out, lse }, shape), { iterations });
-    const flashBwdMs = await ctx.gpuTimeMs(
-      (rec) => attentionBackward(rec, { q, k, v, out, lse, dOut, rowDot, dq, dk, dv }, shape),
-      { iterations },
-    );
+    const flashBwdMs = await ctx.gpuTimeMs((rec) => attentionBackward(rec, { q, k, v, out, lse, dOut, rowDot, dq, dk, dv }, shape), {
+      iterations,
+    });
 
     const naive = { heads: c.nHeads, seq: c.seq, headDim: c.headDim };
     const hq = upload(qCount, 5);
@@ -79,7 +78,9 @@ async function benchCase(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     const probs = alloc(c.nHeads * c.seq * c.seq * 4);
     const dScores = alloc(c.nHeads * c.seq * c.seq * 4);
     const [hout, hdq, hdk, hdv] = [alloc(qCount * 4), alloc(qCount * 4), alloc(qCount * 4), alloc(qCount * 4)];
-    const naiveFwdMs = await ctx.gpuTimeMs((rec) => naiveAttentionForward(rec, { q: hq, k: hk, v: hv, probs, out: hout }, naive), { iterations });
+    const naiveFwdMs = await ctx.gpuTimeMs((rec) => naiveAttentionForward(rec, { q: hq, k: hk, v: hv, probs, out: hout }, naive), {
+      iterations,
+    });
     const naiveBwdMs = await ctx.gpuTimeMs(
       (rec) => naiveAttentionBackward(rec, { q: hq, k: hk, v: hv, probs, dOut: hdOut, dScores, dq: hdq, dk: hdk, dv: hdv }, naive),
       { iterations },
@@ -94,7 +95,9 @@ async function benchCase(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     ] as const) {
       const ours = gflop / (oursMs / 1e3);
       const peer = gflop / (peerMs / 1e3);
-      ctx.log(`attention ${pass} ${name}: flash ${ours.toFixed(2)} GFLOP/s (${oursMs.toFixed(2)} ms), naive ${peer.toFixed(2)} GFLOP/s (${peerMs.toFixed(2)} ms)`);
+      ctx.log(
+        `attention ${pass} ${name}: flash ${ours.toFixed(2)} GFLOP/s (${oursMs.toFixed(2)} ms), naive ${peer.toFixed(2)} GFLOP/s (${peerMs.toFixed(2)} ms)`,
+      );
       rows.push({
         suite: 'attention',
         case: `${pass} f32 ${name}`,
@@ -119,7 +122,12 @@ async function benchCase(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
       { iterations: 5 },
     );
     const gb = (2 * kvCount * 4) / 1e9;
-    rows.push({ suite: 'attention', case: `decode f32 cache ${c.seq}, ${c.nHeads}/${c.nKvHeads} heads, d ${c.headDim}`, metric: 'GB/s (K+V)', ours: gb / (decodeMs / 1e3) });
+    rows.push({
+      suite: 'attention',
+      case: `decode f32 cache ${c.seq}, ${c.nHeads}/${c.nKvHeads} heads, d ${c.headDim}`,
+      metric: 'GB/s (K+V)',
+      ours: gb / (decodeMs / 1e3),
+    });
   } finally {
     for (const t of owned) gpu.buffers.free(t);
   }

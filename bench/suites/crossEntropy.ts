@@ -17,7 +17,10 @@ export const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     for (const vocab of [32000, 151936]) {
       const logits = ctx.gpu.upload(randomF32(CHUNK_ROWS * vocab, vocab, 15), { label: 'logits', category: 'scratch' });
-      const labels = ctx.gpu.upload(Int32Array.from({ length: CHUNK_ROWS }, (_, i) => (i * 7919) % vocab), { label: 'labels', category: 'scratch' });
+      const labels = ctx.gpu.upload(
+        Int32Array.from({ length: CHUNK_ROWS }, (_, i) => (i * 7919) % vocab),
+        { label: 'labels', category: 'scratch' },
+      );
       const loss = ctx.gpu.alloc(CHUNK_ROWS * 4, { label: 'loss', category: 'scratch' });
       const lse = ctx.gpu.alloc(CHUNK_ROWS * 4, { label: 'lse', category: 'scratch' });
       const buffers = { logits, labels, loss, lse };
@@ -31,8 +34,16 @@ export const suite: BenchSuite = {
         crossEntropyBackward(rec, buffers, chunk);
       });
       const gbps = (moved: number, ms: number) => moved / 1e9 / (ms / 1e3);
-      ctx.log(`cross-entropy ${CHUNK_ROWS}×${vocab}: forward ${forwardMs.toFixed(3)} ms, fused ${fusedMs.toFixed(3)} ms, separate ${separateMs.toFixed(3)} ms`);
-      rows.push({ suite: 'crossEntropy', case: `forward ${CHUNK_ROWS}×${vocab}`, metric: 'GB/s', ours: gbps(bytes, forwardMs), note: `${forwardMs.toFixed(3)} ms` });
+      ctx.log(
+        `cross-entropy ${CHUNK_ROWS}×${vocab}: forward ${forwardMs.toFixed(3)} ms, fused ${fusedMs.toFixed(3)} ms, separate ${separateMs.toFixed(3)} ms`,
+      );
+      rows.push({
+        suite: 'crossEntropy',
+        case: `forward ${CHUNK_ROWS}×${vocab}`,
+        metric: 'GB/s',
+        ours: gbps(bytes, forwardMs),
+        note: `${forwardMs.toFixed(3)} ms`,
+      });
       rows.push({
         suite: 'crossEntropy',
         case: `forward+backward ${CHUNK_ROWS}×${vocab}`,
@@ -40,7 +51,7 @@ export const suite: BenchSuite = {
         ours: CHUNK_ROWS / fusedMs,
         peer: { name: 'forward, then separate backward', value: CHUNK_ROWS / separateMs },
         ratio: separateMs / fusedMs,
-        note: `fused moves ${(gbps(2 * bytes, fusedMs)).toFixed(1)} GB/s`,
+        note: `fused moves ${gbps(2 * bytes, fusedMs).toFixed(1)} GB/s`,
       });
 
       const out = ctx.gpu.alloc(4, { label: 'token', category: 'scratch' });

@@ -29,7 +29,15 @@ export const suite: BenchSuite = {
       const ms = await ctx.gpuTimeMs(record, { iterations: 5 });
       const gbps = bytes / 1e9 / (ms / 1e3);
       ctx.log(`${name} ${TOKENS}×${FFN}: ${ms.toFixed(3)} ms, ${gbps.toFixed(1)} GB/s (swiglu ${peer.toFixed(1)} GB/s)`);
-      rows.push({ suite: 'dropout', case: `${name} ${TOKENS}×${FFN}`, metric: 'GB/s', ours: gbps, peer: { name: 'swiglu, same elements', value: peer }, ratio: gbps / peer, note: `${ms.toFixed(3)} ms` });
+      rows.push({
+        suite: 'dropout',
+        case: `${name} ${TOKENS}×${FFN}`,
+        metric: 'GB/s',
+        ours: gbps,
+        peer: { name: 'swiglu, same elements', value: peer },
+        ratio: gbps / peer,
+        note: `${ms.toFixed(3)} ms`,
+      });
     }
     for (const b of [x, other, out]) ctx.gpu.buffers.free(b);
     return rows;

@@ -26,7 +26,9 @@ export const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     const owned: TrackedBuffer[] = [];
     const buffer = (floats: number, label: string, random = false) => {
-      const b = random ? ctx.gpu.upload(randomF32(floats, owned.length + 1), { label, category: 'scratch' }) : ctx.gpu.alloc(floats * 4, { label, category: 'scratch' });
+      const b = random
+        ? ctx.gpu.upload(randomF32(floats, owned.length + 1), { label, category: 'scratch' })
+        : ctx.gpu.alloc(floats * 4, { label, category: 'scratch' });
       owned.push(b);
       return b;
     };
@@ -40,18 +42,34 @@ export const suite: BenchSuite = {
     const dy = buffer(TOKENS * HIDDEN, 'dy', true);
     const rstd = buffer(TOKENS, 'rstd');
     const shape = { rows: TOKENS, n: HIDDEN };
-    await measure(`rmsnorm forward ${TOKENS}×${HIDDEN}`, 2 * TOKENS * HIDDEN * 4, (rec) => rmsNorm(rec, { x, w, y, rstd }, { ...shape, eps: 1e-5 }));
-    await measure(`rmsnorm backward dx ${TOKENS}×${HIDDEN}`, 3 * TOKENS * HIDDEN * 4, (rec) => rmsNormBackward(rec, { x, w, dy, rstd, dx: y }, shape));
+    await measure(`rmsnorm forward ${TOKENS}×${HIDDEN}`, 2 * TOKENS * HIDDEN * 4, (rec) =>
+      rmsNorm(rec, { x, w, y, rstd }, { ...shape, eps: 1e-5 }),
+    );
+    await measure(`rmsnorm backward dx ${TOKENS}×${HIDDEN}`, 3 * TOKENS * HIDDEN * 4, (rec) =>
+      rmsNormBackward(rec, { x, w, dy, rstd, dx: y }, shape),
+    );
     // One decode token, and the tiny models' training rows (hidden 64), where the threads per row matter most.
-    for (const [r, h, what] of [[1, HIDDEN, 'decode'], [128, 64, 'tiny-model training']] as const) {
+    for (const [r, h, what] of [
+      [1, HIDDEN, 'decode'],
+      [128, 64, 'tiny-model training'],
+    ] as const) {
       const small = { rows: r, n: h };
-      await measure(`rmsnorm forward ${r}×${h} (${what})`, 2 * r * h * 4, (rec) => rmsNorm(rec, { x, w, y, rstd }, { ...small, eps: 1e-5 }));
-      await measure(`rmsnorm backward dx ${r}×${h} (${what})`, 3 * r * h * 4, (rec) => rmsNormBackward(rec, { x, w, dy, rstd, dx: y }, small));
+      await measure(`rmsnorm forward ${r}×${h} (${what})`, 2 * r * h * 4, (rec) =>
+        rmsNorm(rec, { x, w, y, rstd }, { ...small, eps: 1e-5 }),
+      );
+      await measure(`rmsnorm backward dx ${r}×${h} (${what})`, 3 * r * h * 4, (rec) =>
+        rmsNormBackward(rec, { x, w, dy, rstd, dx: y }, small),
+      );
     }
     await measure(`residual add ${TOKENS}×${HIDDEN}`, 3 * TOKENS * HIDDEN * 4, (rec) => residualAdd(rec, y, x, TOKENS * HIDDEN));
-    await measure(`bias add (Qwen2 q/k/v) ${TOKENS}×${HIDDEN}`, 2 * TOKENS * HIDDEN * 4, (rec) => biasAdd(rec, y, w, { rows: TOKENS, n: HIDDEN }));
+    await measure(`bias add (Qwen2 q/k/v) ${TOKENS}×${HIDDEN}`, 2 * TOKENS * HIDDEN * 4, (rec) =>
+      biasAdd(rec, y, w, { rows: TOKENS, n: HIDDEN }),
+    );
 
-    const positions = ctx.gpu.upload(Uint32Array.from({ length: TOKENS }, (_, i) => i), { label: 'positions', category: 'scratch' });
+    const positions = ctx.gpu.upload(
+      Uint32Array.from({ length: TOKENS }, (_, i) => i),
+      { label: 'positions', category: 'scratch' },
+    );
     const invFreq = uploadRopeFrequencies(ctx.gpu, { nRot: HEAD_DIM, freqBase: 10000 });
     owned.push(positions, invFreq);
     for (const mode of ['normal', 'neox'] as const) {
@@ -77,7 +95,9 @@ export const suite: BenchSuite = {
     const v = buffer(LORA_PARAMS, 'v');
     const partials = buffer(gradNormPartialCount([LORA_PARAMS]), 'partials');
     const norm = buffer(2, 'norm');
-    await measure(`grad norm ${LORA_PARAMS / 1e6}M`, LORA_PARAMS * 4, (rec) => gradNorm(rec, [{ buffer: grad, n: LORA_PARAMS }], { partials, out: norm }, { maxNorm: 1 }));
+    await measure(`grad norm ${LORA_PARAMS / 1e6}M`, LORA_PARAMS * 4, (rec) =>
+      gradNorm(rec, [{ buffer: grad, n: LORA_PARAMS }], { partials, out: norm }, { maxNorm: 1 }),
+    );
     await measure(`adamw ${LORA_PARAMS / 1e6}M (clipped)`, 7 * LORA_PARAMS * 4, (rec) =>
       adamw(rec, { param, grad, m, v, clipFactor: norm }, { n: LORA_PARAMS, step: 10, lr: 1e-4, weightDecay: 0.01 }),
     );

@@ -33,8 +33,20 @@ export const suite: BenchSuite = {
       const backwardGflop = 2 * forwardGflop;
       const name = `${tokens}×${inFeatures}→${outFeatures} r${rank}`;
       ctx.log(`lora ${name}: forward ${forwardMs.toFixed(3)} ms, backward ${backwardMs.toFixed(3)} ms`);
-      rows.push({ suite: 'lora', case: `forward ${name}`, metric: 'GFLOP/s', ours: forwardGflop / (forwardMs / 1e3), note: `${forwardMs.toFixed(3)} ms` });
-      rows.push({ suite: 'lora', case: `backward ${name}`, metric: 'GFLOP/s', ours: backwardGflop / (backwardMs / 1e3), note: `${backwardMs.toFixed(3)} ms` });
+      rows.push({
+        suite: 'lora',
+        case: `forward ${name}`,
+        metric: 'GFLOP/s',
+        ours: forwardGflop / (forwardMs / 1e3),
+        note: `${forwardMs.toFixed(3)} ms`,
+      });
+      rows.push({
+        suite: 'lora',
+        case: `backward ${name}`,
+        metric: 'GFLOP/s',
+        ours: backwardGflop / (backwardMs / 1e3),
+        note: `${backwardMs.toFixed(3)} ms`,
+      });
       for (const t of [x, a, b, h, y, dh, dx, da, db]) ctx.gpu.buffers.free(t);
     }
     return rows;

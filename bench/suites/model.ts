@@ -35,7 +35,8 @@ class ServedFile extends Blob {
   static async open(url: string): Promise<ServedFile> {
     const head = await fetch(url, { method: 'HEAD' });
     const bytes = Number(head.headers.get('content-length'));
-    if (!head.ok || !Number.isFinite(bytes)) throw new Error(`model: HEAD ${url} gave status ${head.status}, no content-length: is it staged?`);
+    if (!head.ok || !Number.isFinite(bytes))
+      throw new Error(`model: HEAD ${url} gave status ${head.status}, no content-length: is it staged?`);
     return new ServedFile(url, 0, bytes);
   }
 
@@ -49,7 +50,8 @@ class ServedFile extends Blob {
 
   override async arrayBuffer(): Promise<ArrayBuffer> {
     const response = await fetch(this.url, { headers: { Range: `bytes=${this.start}-${this.end - 1}` } });
-    if (response.status !== 206) throw new Error(`model: range ${this.start}-${this.end - 1} of ${this.url} gave status ${response.status}, not 206`);
+    if (response.status !== 206)
+      throw new Error(`model: range ${this.start}-${this.end - 1} of ${this.url} gave status ${response.status}, not 206`);
     return response.arrayBuffer();
   }
 }
@@ -111,19 +113,34 @@ export const suite: BenchSuite = {
       } finally {
         model.free();
       }
-      ctx.log(`model ${staged.name}: load ${loadSeconds.toFixed(1)} s, prefill ${prefill.toFixed(2)} tok/s, decode ${decode.toFixed(2)} tok/s`);
+      ctx.log(
+        `model ${staged.name}: load ${loadSeconds.toFixed(1)} s, prefill ${prefill.toFixed(2)} tok/s, decode ${decode.toFixed(2)} tok/s`,
+      );
       const prefillRow = { suite: 'model', case: staged.name, metric: `prefill tok/s (${prefillTokens})`, ours: prefill };
       const decodeRow = { suite: 'model', case: staged.name, metric: `decode tok/s (${decodeTokens})`, ours: decode };
-      rows.push(prefillRow, decodeRow, ...dispatchRows(staged.name, 'prefill chunk', prefillDispatches), ...dispatchRows(staged.name, 'decoded token', decodeDispatches));
+      rows.push(
+        prefillRow,
+        decodeRow,
+        ...dispatchRows(staged.name, 'prefill chunk', prefillDispatches),
+        ...dispatchRows(staged.name, 'decoded token', decodeDispatches),
+      );
       try {
         // wllama copies its Blob (structured clone keeps no subclass), so a ServedFile reaches it as empty bytes.
-        if (blob instanceof ServedFile) throw new Error(`not run: ${blob.size} bytes could not be fetched whole into a Blob in the page, and wllama needs one`);
+        if (blob instanceof ServedFile)
+          throw new Error(`not run: ${blob.size} bytes could not be fetched whole into a Blob in the page, and wllama needs one`);
         const prompt = WLLAMA_PROMPT.split(' ').slice(0, prefillTokens).join(' ');
         const w = await measureWllama(blob, prompt, decodeTokens);
-        ctx.log(`wllama ${staged.name}: prefill ${w.prefillTokensPerSecond.toFixed(2)} tok/s (${w.promptTokens}), decode ${w.decodeTokensPerSecond.toFixed(2)} tok/s; ${w.backend}`);
+        ctx.log(
+          `wllama ${staged.name}: prefill ${w.prefillTokensPerSecond.toFixed(2)} tok/s (${w.promptTokens}), decode ${w.decodeTokensPerSecond.toFixed(2)} tok/s; ${w.backend}`,
+        );
         const note = `${w.backend}; its prompt ${w.promptTokens} tokens`;
         rows.push(
-          { ...prefillRow, peer: { name: 'wllama 3.8.1', value: w.prefillTokensPerSecond }, ratio: prefill / w.prefillTokensPerSecond, note },
+          {
+            ...prefillRow,
+            peer: { name: 'wllama 3.8.1', value: w.prefillTokensPerSecond },
+            ratio: prefill / w.prefillTokensPerSecond,
+            note,
+          },
           { ...decodeRow, peer: { name: 'wllama 3.8.1', value: w.decodeTokensPerSecond }, ratio: decode / w.decodeTokensPerSecond, note },
         );
       } catch (error) {

@@ -32,7 +32,10 @@ async function decodeBatch(model: Model, batch: number): Promise<number> {
     let ids: number[] = [];
     for (let b = 0; b < batch; b++) ids.push(await decoder.prefill(b, prompt(b), greedy, 0));
     const step = async () => {
-      ids = await decoder.step(ids.map((token, slot) => ({ slot, token, u: 0 })), greedy);
+      ids = await decoder.step(
+        ids.map((token, slot) => ({ slot, token, u: 0 })),
+        greedy,
+      );
     };
     for (let i = 0; i < WARMUP_STEPS; i++) await step();
     const start = performance.now();
@@ -56,7 +59,10 @@ export const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     for (const staged of models) {
       const blob = await (await fetch(staged.url)).blob();
-      const model = await Model.load(ctx.gpu, blob, { maxContext: PROMPT_TOKENS + WARMUP_STEPS + DECODE_TOKENS + 8, maxStepTokens: PROMPT_TOKENS });
+      const model = await Model.load(ctx.gpu, blob, {
+        maxContext: PROMPT_TOKENS + WARMUP_STEPS + DECODE_TOKENS + 8,
+        maxStepTokens: PROMPT_TOKENS,
+      });
       try {
         let alone = 0;
         for (const batch of BATCH_SIZES) {

@@ -3,7 +3,13 @@ import type { Gpu } from '../../src/gpu/gpu';
 import type { Recorder } from '../../src/gpu/recorder';
 import { quantize } from '../../src/formats/quant';
 import { randomF32 } from '../../src/util/random';
-import { freeQuantizedWeight, rowByteLength, uploadQuantizedWeight, type QuantFormat, type QuantizedWeight } from '../../src/kernels/quantWeight';
+import {
+  freeQuantizedWeight,
+  rowByteLength,
+  uploadQuantizedWeight,
+  type QuantFormat,
+  type QuantizedWeight,
+} from '../../src/kernels/quantWeight';
 import { MATVEC_MAX_ROWS, quantizedMatmul, quantizedMatmulBackward, type MatvecUnpack } from '../../src/kernels/qmatmul';
 import { createMatMulNBitsPeer } from '../peers/ortMatMulNBits';
 
@@ -60,7 +66,13 @@ function parseCases(spec: string | undefined): Case[] {
     if (!match || !FORMATS.includes(match[1] as QuantFormat)) {
       throw new Error(`VITE_QMATMUL_CASES: "${item}" is not FORMAT:NxK:M[:dx] with FORMAT one of ${FORMATS.join(', ')}`);
     }
-    return { format: match[1] as QuantFormat, N: Number(match[2]), K: Number(match[3]), M: Number(match[4]), backward: match[5] !== undefined };
+    return {
+      format: match[1] as QuantFormat,
+      N: Number(match[2]),
+      K: Number(match[3]),
+      M: Number(match[4]),
+      backward: match[5] !== undefined,
+    };
   });
 }
 
@@ -113,15 +125,42 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     const perRow = M > 1 && kernel === 'matvec' ? `, ${(ms / M).toFixed(2)} ms per row` : '';
     ctx.log(`qmatmul ${name} (${kernel}): ${ms.toFixed(2)} ms${perRow}, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s`);
     const rows: BenchRow[] = [
-      { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GFLOP/s', ours: gflops, note: `${ms.toFixed(2)} ms${perRow} (GPU timestamps)` },
-      { suite: 'qmatmul', case: `${name} (${kernel})`, metric: 'GB/s', ours: gbs, note: `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB of weights` },
+      {
+        suite: 'qmatmul',
+        case: `${name} (${kernel})`,
+        metric: 'GFLOP/s',
+        ours: gflops,
+        note: `${ms.toFixed(2)} ms${perRow} (GPU timestamps)`,
+      },
+      {
+        suite: 'qmatmul',
+        case: `${name} (${kernel})`,
+        metric: 'GB/s',
+        ours: gbs,
+        note: `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB of weights`,
+      },
     ];
-    if (kernel === 'matvec' && UNPACKED_FORMATS.includes(format)) rows.push(await versusUnsignedUnpack(ctx, name, bytes.byteLength, (rec, matvecUnpack) => quantizedMatmul(rec, bufX, w, bufY, { M, matvecUnpack })));
-    if (format === 'Q4_0' && !c.backward) rows.push(await versusOrt(ctx, c, bytes, x, () => {
-      const rec = gpu.recorder();
-      record(rec);
-      rec.submit();
-    }, bufY));
+    if (kernel === 'matvec' && UNPACKED_FORMATS.includes(format))
+      rows.push(
+        await versusUnsignedUnpack(ctx, name, bytes.byteLength, (rec, matvecUnpack) =>
+          quantizedMatmul(rec, bufX, w, bufY, { M, matvecUnpack }),
+        ),
+      );
+    if (format === 'Q4_0' && !c.backward)
+      rows.push(
+        await versusOrt(
+          ctx,
+          c,
+          bytes,
+          x,
+          () => {
+            const rec = gpu.recorder();
+            record(rec);
+            rec.submit();
+          },
+          bufY,
+        ),
+      );
     return rows;
   } finally {
     if (weight) freeQuantizedWeight(gpu, weight);
@@ -174,7 +213,16 @@ function versusF32(rows: BenchRow[]): BenchRow[] {
   return FORMATS.filter((f) => f !== 'F32').flatMap((format) => {
     const gbs = matvecGbs(format);
     if (gbs === undefined) return [];
-    return [{ suite: 'qmatmul', case: `${format} 4096×4096 M=1 (matvec) vs F32`, metric: 'GB/s', ours: gbs, peer: { name: 'F32 matvec', value: f32 }, ratio: gbs / f32 }];
+    return [
+      {
+        suite: 'qmatmul',
+        case: `${format} 4096×4096 M=1 (matvec) vs F32`,
+        metric: 'GB/s',
+        ours: gbs,
+        peer: { name: 'F32 matvec', value: f32 },
+        ratio: gbs / f32,
+      },
+    ];
   });
 }
 
@@ -213,7 +261,9 @@ async function versusOrt(
     }
     const peerMs = await peer.timeMs(iterations);
     const peerGflops = gflop / (peerMs / 1e3);
-    ctx.log(`qmatmul ${name}: ours ${oursMs.toFixed(2)} ms, MatMulNBits ${peerMs.toFixed(2)} ms, max |Δ| ${worst.toExponential(2)} of ${scale.toFixed(2)}`);
+    ctx.log(
+      `qmatmul ${name}: ours ${oursMs.toFixed(2)} ms, MatMulNBits ${peerMs.toFixed(2)} ms, max |Δ| ${worst.toExponential(2)} of ${scale.toFixed(2)}`,
+    );
     return {
       suite: 'qmatmul',
       case: name,

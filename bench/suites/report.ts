@@ -49,8 +49,20 @@ async function measureRoofs(ctx: BenchContext): Promise<{ roofs: Roofs; rows: Be
     return {
       roofs,
       rows: [
-        { suite: SUITE, case: 'roof: streaming read', metric: 'GB/s', ours: roofs.gbs, note: `${STREAM_BYTES / 2 ** 20} MiB, ${streamMs.toFixed(2)} ms` },
-        { suite: SUITE, case: 'roof: f32 FMA', metric: 'GFLOP/s', ours: roofs.gflops, note: `${(fmaChainsFlops(fma) / 1e9).toFixed(1)} GFLOP, ${fmaMs.toFixed(2)} ms` },
+        {
+          suite: SUITE,
+          case: 'roof: streaming read',
+          metric: 'GB/s',
+          ours: roofs.gbs,
+          note: `${STREAM_BYTES / 2 ** 20} MiB, ${streamMs.toFixed(2)} ms`,
+        },
+        {
+          suite: SUITE,
+          case: 'roof: f32 FMA',
+          metric: 'GFLOP/s',
+          ours: roofs.gflops,
+          note: `${(fmaChainsFlops(fma) / 1e9).toFixed(1)} GFLOP, ${fmaMs.toFixed(2)} ms`,
+        },
       ],
     };
   } finally {
@@ -62,7 +74,13 @@ async function measureRoofs(ctx: BenchContext): Promise<{ roofs: Roofs; rows: Be
 /** A hot kernel's row: its time, and its rate as a fraction of the roof that bounds it. */
 function kernelRow(name: string, ms: number, rate: { gbs: number; roof: number } | { gflops: number; roof: number }): BenchRow {
   const [value, unit] = 'gbs' in rate ? [rate.gbs, 'GB/s'] : [rate.gflops, 'GFLOP/s'];
-  return { suite: SUITE, case: name, metric: `${unit}, fraction of roof`, ours: value / rate.roof, note: `${ms.toFixed(2)} ms, ${value.toFixed(2)} ${unit}` };
+  return {
+    suite: SUITE,
+    case: name,
+    metric: `${unit}, fraction of roof`,
+    ours: value / rate.roof,
+    note: `${ms.toFixed(2)} ms, ${value.toFixed(2)} ${unit}`,
+  };
 }
 
 async function quantizedRows(ctx: BenchContext, roofs: Roofs): Promise<BenchRow[]> {
@@ -111,8 +129,13 @@ async function attentionRow(ctx: BenchContext, roofs: Roofs): Promise<BenchRow> 
   const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'report partials', category: 'scratch' });
   const out = gpu.alloc(shape.nHeads * shape.headDim * 4, { label: 'report O', category: 'scratch' });
   try {
-    const ms = await ctx.gpuTimeMs((rec) => attentionDecode(rec, { q, k, v, partials, out }, shape, { kvLayout: { kind: 'tokens' } }), { iterations: 3 });
-    return kernelRow('attention decode, 1,024 positions, 32/8 heads of 128', ms, { gbs: (2 * kvBytes) / 1e9 / (ms / 1e3), roof: roofs.gbs });
+    const ms = await ctx.gpuTimeMs((rec) => attentionDecode(rec, { q, k, v, partials, out }, shape, { kvLayout: { kind: 'tokens' } }), {
+      iterations: 3,
+    });
+    return kernelRow('attention decode, 1,024 positions, 32/8 heads of 128', ms, {
+      gbs: (2 * kvBytes) / 1e9 / (ms / 1e3),
+      roof: roofs.gbs,
+    });
   } finally {
     for (const b of [q, k, v, partials, out]) gpu.buffers.free(b);
   }
@@ -121,12 +144,22 @@ async function attentionRow(ctx: BenchContext, roofs: Roofs): Promise<BenchRow> 
 /** Decode and prefill of a ~25M-parameter synthetic Llama (Q4_0, 8 layers of 512) built in the page. */
 async function modelRows(ctx: BenchContext, gpu: Gpu): Promise<BenchRow[]> {
   const tiny = buildTinyModel({
-    architecture: 'llama', vocabulary: vocabulary(512), embeddingLength: 512, blockCount: 8, headCount: 8, headCountKv: 4, feedForwardLength: 1536,
-    weightType: 'Q4_0', seed: 7,
+    architecture: 'llama',
+    vocabulary: vocabulary(512),
+    embeddingLength: 512,
+    blockCount: 8,
+    headCount: 8,
+    headCountKv: 4,
+    feedForwardLength: 1536,
+    weightType: 'Q4_0',
+    seed: 7,
   });
   const prefillTokens = 64;
   const decodeTokens = 16;
-  const model = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: prefillTokens + decodeTokens + 8, maxStepTokens: prefillTokens });
+  const model = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), {
+    maxContext: prefillTokens + decodeTokens + 8,
+    maxStepTokens: prefillTokens,
+  });
   const prompt = Array.from({ length: prefillTokens }, (_, i) => 1 + ((i * 37) % 500));
   const greedy = { temperature: 0 };
   try {

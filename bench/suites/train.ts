@@ -31,13 +31,34 @@ const RANK = 16;
 /** A stand-in vocabulary of `size` tokens: training (and a synthetic model's speed) needs only the token count. */
 export function vocabulary(size: number): GgufFile {
   const tokens = Array.from({ length: size }, (_, i) => `t${i}`);
-  return { version: 3, metadata: new Map([['tokenizer.ggml.tokens', tokens]]), metadataTypes: new Map(), tensors: [], alignment: 32, dataOffset: 0, byteLength: 0 };
+  return {
+    version: 3,
+    metadata: new Map([['tokenizer.ggml.tokens', tokens]]),
+    metadataTypes: new Map(),
+    tensors: [],
+    alignment: 32,
+    dataOffset: 0,
+    byteLength: 0,
+  };
 }
 
-export async function tinyModelRows(ctx: BenchContext, name: string, type: QuantizableType, batch: number, seqLen: number): Promise<BenchRow[]> {
+export async function tinyModelRows(
+  ctx: BenchContext,
+  name: string,
+  type: QuantizableType,
+  batch: number,
+  seqLen: number,
+): Promise<BenchRow[]> {
   const tiny = buildTinyModel({
-    architecture: 'llama', vocabulary: vocabulary(512), embeddingLength: 64, blockCount: 5, headCount: 8, headCountKv: 4, feedForwardLength: 192,
-    weightType: type, seed: 1,
+    architecture: 'llama',
+    vocabulary: vocabulary(512),
+    embeddingLength: 64,
+    blockCount: 5,
+    headCount: 8,
+    headCountKv: 4,
+    feedForwardLength: 192,
+    weightType: type,
+    seed: 1,
   });
   const model = await Model.load(ctx.gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 16, maxStepTokens: 16 });
   const adapter = LoraAdapter.create(ctx.gpu, model.config, { rank: 8, alpha: 16, dropout: 0, targets: PROJECTIONS, seed: 1 });
@@ -68,8 +89,23 @@ export async function tinyModelRows(ctx: BenchContext, name: string, type: Quant
 }
 
 const MISTRAL: ModelConfig = {
-  architecture: 'llama', name: 'mistral-7b-layer', nLayers: 1, nEmbd: 4096, nHeads: 32, nKvHeads: 8, headDim: 128, nFf: 14336, nVocab: 256,
-  contextLength: 4096, rmsEps: 1e-5, ropeMode: 'normal', ropeFreqBase: 10000, ropeFreqScale: 1, nRot: 128, slidingWindow: 0, tiedEmbeddings: false,
+  architecture: 'llama',
+  name: 'mistral-7b-layer',
+  nLayers: 1,
+  nEmbd: 4096,
+  nHeads: 32,
+  nKvHeads: 8,
+  headDim: 128,
+  nFf: 14336,
+  nVocab: 256,
+  contextLength: 4096,
+  rmsEps: 1e-5,
+  ropeMode: 'normal',
+  ropeFreqBase: 10000,
+  ropeFreqScale: 1,
+  nRot: 128,
+  slidingWindow: 0,
+  tiedEmbeddings: false,
   qkvBias: false,
 };
 
@@ -109,7 +145,10 @@ async function sevenBLayerRows(ctx: BenchContext, T: number): Promise<BenchRow[]
   const grads = adapter.allocateLike('bench grads', 'lora');
   const shape = { batch: 1, seqLen: T, lossChunkRows: 256 };
   const buffers = allocateTrainingBuffers(gpu, c, shape, RANK, PROJECTIONS);
-  gpu.write(buffers.positions, Uint32Array.from({ length: T }, (_, i) => i));
+  gpu.write(
+    buffers.positions,
+    Uint32Array.from({ length: T }, (_, i) => i),
+  );
   gpu.write(buffers.checkpoints[0], randomF32(T * c.nEmbd, 5));
   gpu.write(buffers.dx, randomF32(T * c.nEmbd, 6, 1e-3));
   const tc: TrainingContext = { config: c, weights, adapter, grads, buffers, shape };
@@ -119,11 +158,18 @@ async function sevenBLayerRows(ctx: BenchContext, T: number): Promise<BenchRow[]
   const backwardMs = await ctx.gpuTimeMs((rec) => layerBackward(rec, tc, 0), { warmup: 1, iterations });
   const attnShape = { qLen: T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim };
   const b = buffers;
-  const attentionMs = await ctx.gpuTimeMs((rec) => {
-    attentionForward(rec, { q: b.q, k: b.k, v: b.v, out: b.attn, lse: b.lse }, attnShape);
-    attentionForward(rec, { q: b.q, k: b.k, v: b.v, out: b.attn, lse: b.lse }, attnShape);
-    attentionBackward(rec, { q: b.q, k: b.k, v: b.v, out: b.attn, lse: b.lse, dOut: b.dattn, rowDot: b.rowDot, dq: b.dq, dk: b.dk, dv: b.dv }, attnShape);
-  }, { warmup: 1, iterations });
+  const attentionMs = await ctx.gpuTimeMs(
+    (rec) => {
+      attentionForward(rec, { q: b.q, k: b.k, v: b.v, out: b.attn, lse: b.lse }, attnShape);
+      attentionForward(rec, { q: b.q, k: b.k, v: b.v, out: b.attn, lse: b.lse }, attnShape);
+      attentionBackward(
+        rec,
+        { q: b.q, k: b.k, v: b.v, out: b.attn, lse: b.lse, dOut: b.dattn, rowDot: b.rowDot, dq: b.dq, dk: b.dk, dv: b.dv },
+        attnShape,
+      );
+    },
+    { warmup: 1, iterations },
+  );
   const matmulMs = await ctx.gpuTimeMs((rec) => quantizedMatmul(rec, b.xn1, proj.q, b.q, { M: T }), { warmup: 1, iterations });
 
   const layerMs = forwardMs + recomputeMs + backwardMs;
@@ -143,13 +189,14 @@ async function sevenBLayerRows(ctx: BenchContext, T: number): Promise<BenchRow[]
   ctx.log(
     `train 7B layer T=${T}: forward ${forwardMs.toFixed(0)} ms, recompute ${recomputeMs.toFixed(0)} ms, backward ${backwardMs.toFixed(0)} ms ` +
       `(attention ${attentionMs.toFixed(0)} ms); projected 7B step at 2048 tokens ${projectedStepS.toFixed(1)} s; ` +
-      `${trainingGflops.toFixed(1)} GFLOP/s = ${(100 * trainingGflops / matmulGflops).toFixed(0)}% of the Q4_K matmul's ${matmulGflops.toFixed(1)}`,
+      `${trainingGflops.toFixed(1)} GFLOP/s = ${((100 * trainingGflops) / matmulGflops).toFixed(0)}% of the Q4_K matmul's ${matmulGflops.toFixed(1)}`,
   );
   freeTrainingBuffers(gpu, buffers);
   gpu.buffers.free(grads);
   adapter.free();
-  for (const o of owned) if ('category' in o) gpu.buffers.free(o);
-  else freeQuantizedWeight(gpu, o);
+  for (const o of owned)
+    if ('category' in o) gpu.buffers.free(o);
+    else freeQuantizedWeight(gpu, o);
   const layerCase = `Mistral-7B layer, Q4_K, LoRA r${RANK} all targets, T=${T}`;
   return [
     { suite: 'train', case: `${layerCase}: forward`, metric: 'ms', ours: forwardMs },
@@ -164,17 +211,20 @@ async function sevenBLayerRows(ctx: BenchContext, T: number): Promise<BenchRow[]
       peer: { name: 'Q4_K matmul alone', value: matmulGflops },
       ratio: trainingGflops / matmulGflops,
     },
-    { suite: 'train', case: 'projected Mistral-7B step, seq 2048, batch 1 (32 layers)', metric: 's', ours: projectedStepS, note: `from T=${T}` },
+    {
+      suite: 'train',
+      case: 'projected Mistral-7B step, seq 2048, batch 1 (32 layers)',
+      metric: 's',
+      ours: projectedStepS,
+      note: `from T=${T}`,
+    },
   ];
 }
 
 export const suite: BenchSuite = {
   name: 'train',
   async run(ctx) {
-    const rows = [
-      ...(await tinyModelRows(ctx, 'tiny llama', 'F32', 2, 64)),
-      ...(await tinyModelRows(ctx, 'tiny llama', 'Q4_0', 2, 64)),
-    ];
+    const rows = [...(await tinyModelRows(ctx, 'tiny llama', 'F32', 2, 64)), ...(await tinyModelRows(ctx, 'tiny llama', 'Q4_0', 2, 64))];
     const T = Number(import.meta.env?.VITE_TRAIN_LAYER_TOKENS ?? 128);
     rows.push(...(await sevenBLayerRows(ctx, T)));
     return rows;

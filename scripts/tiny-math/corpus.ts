@@ -33,7 +33,10 @@ export async function writeCorpus(dir: string, spec: CorpusSpec): Promise<{ exam
     const row = metaMathRow(p);
     return { prompt: row.query, response: coin() < 0.5 ? EVAL_PREFIX + row.response : row.response };
   });
-  const vocab = buildVocab(rows.slice(0, 20_000).map((r) => `${sftTrainPrompt(r.prompt)} ${r.response}`), spec.merges);
+  const vocab = buildVocab(
+    rows.slice(0, 20_000).map((r) => `${sftTrainPrompt(r.prompt)} ${r.response}`),
+    spec.merges,
+  );
   const vocabFile = writeGguf(vocabMetadata(vocab), []);
   writeFileSync(join(dir, 'vocab.gguf'), new Uint8Array(await vocabFile.arrayBuffer()));
   const tokenizer = new Tokenizer(vocabFromGguf(await readGguf(vocabFile, { name: 'vocab.gguf' })));

@@ -29,7 +29,20 @@ async function main(argv: string[]): Promise<void> {
   console.log(`corpus: ${corpus.examples} examples, ${corpus.tokens} tokens, vocabulary ${corpus.vocabSize}`);
   const p = RECIPE.pretrain;
   const trainer = fileURLToPath(new URL('./pretrain.py', import.meta.url));
-  const options = { dim: p.dim, layers: p.layers, heads: p.heads, 'kv-heads': p.kvHeads, ff: p.ff, context: p.context, steps: p.steps, batch: p.batch, lr: p.lr, warmup: p.warmup, seed: p.seed, threads: 1 };
+  const options = {
+    dim: p.dim,
+    layers: p.layers,
+    heads: p.heads,
+    'kv-heads': p.kvHeads,
+    ff: p.ff,
+    context: p.context,
+    steps: p.steps,
+    batch: p.batch,
+    lr: p.lr,
+    warmup: p.warmup,
+    seed: p.seed,
+    threads: 1,
+  };
   const pyArgs = [trainer, '--data', corpusDir, '--out', weightsDir, ...Object.entries(options).flatMap(([k, v]) => [`--${k}`, String(v)])];
   if (!(args.flags.has('reuse-weights') && existsSync(join(weightsDir, 'weights.json')))) {
     const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };

@@ -57,7 +57,8 @@ export function buildVocab(texts: Iterable<string>, mergeCount: number): BuiltVo
     }
     let best: string | undefined;
     let bestCount = 1; // a pair seen once is not worth a token
-    for (const [key, count] of pairs) if (count > bestCount || (count === bestCount && best !== undefined && key < best)) [best, bestCount] = [key, count];
+    for (const [key, count] of pairs)
+      if (count > bestCount || (count === bestCount && best !== undefined && key < best)) [best, bestCount] = [key, count];
     if (best === undefined) break;
     const [a, b] = best.split('\u0000');
     merges.push(a + b);

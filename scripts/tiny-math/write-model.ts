@@ -8,8 +8,27 @@ import { copyMetadata, llamaMetadata, readGguf, writeGguf } from '../../src/form
 import { quantize } from '../../src/formats/quant';
 
 export interface TrainedWeights {
-  hyper: { vocab: number; dim: number; layers: number; heads: number; kvHeads: number; ff: number; context: number; eps: number; ropeBase: number };
-  training: { steps: number; batch: number; lr: number; warmup: number; seed: number; tokens: number; seconds: number; losses: { step: number; loss: number }[] };
+  hyper: {
+    vocab: number;
+    dim: number;
+    layers: number;
+    heads: number;
+    kvHeads: number;
+    ff: number;
+    context: number;
+    eps: number;
+    ropeBase: number;
+  };
+  training: {
+    steps: number;
+    batch: number;
+    lr: number;
+    warmup: number;
+    seed: number;
+    tokens: number;
+    seconds: number;
+    losses: { step: number; loss: number }[];
+  };
   tensors: { name: string; dims: number[]; offset: number }[];
 }
 
@@ -19,7 +38,13 @@ export interface TrainedWeights {
  */
 const FILE_TYPES = { Q8_0: 7, F32: 0 } as const;
 
-export async function writeModel(corpusDir: string, weightsDir: string, out: string, name: string, matrixType: keyof typeof FILE_TYPES = 'Q8_0'): Promise<TrainedWeights> {
+export async function writeModel(
+  corpusDir: string,
+  weightsDir: string,
+  out: string,
+  name: string,
+  matrixType: keyof typeof FILE_TYPES = 'Q8_0',
+): Promise<TrainedWeights> {
   const trained = JSON.parse(readFileSync(join(weightsDir, 'weights.json'), 'utf8')) as TrainedWeights;
   const bytes = readFileSync(join(weightsDir, 'weights.bin'));
   const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
@@ -27,8 +52,18 @@ export async function writeModel(corpusDir: string, weightsDir: string, out: str
   const h = trained.hyper;
   const metadata = [
     ...llamaMetadata({
-      architecture: 'llama', name, contextLength: h.context, embeddingLength: h.dim, blockCount: h.layers, feedForwardLength: h.ff,
-      headCount: h.heads, headCountKv: h.kvHeads, rmsNormEps: h.eps, ropeFreqBase: h.ropeBase, vocabSize: h.vocab, fileType: FILE_TYPES[matrixType],
+      architecture: 'llama',
+      name,
+      contextLength: h.context,
+      embeddingLength: h.dim,
+      blockCount: h.layers,
+      feedForwardLength: h.ff,
+      headCount: h.heads,
+      headCountKv: h.kvHeads,
+      rmsNormEps: h.eps,
+      ropeFreqBase: h.ropeBase,
+      vocabSize: h.vocab,
+      fileType: FILE_TYPES[matrixType],
     }),
     ...copyMetadata(vocab),
   ];

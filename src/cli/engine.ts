@@ -24,7 +24,12 @@ export interface CliEngineOptions {
 export function cliEngine(options: CliEngineOptions = {}): { engine: Engine; close: () => void } {
   let gpu: Gpu | undefined;
   const openGpu = async () => (gpu = await createNodeGpu({ useSoftwareFallback: options.software ?? false }));
-  const engine = new Engine(openGpu, options.evaluationEnv ?? nodeEvaluationEnvironment(), options.storage ?? new MemoryStorage(), options.datasets);
+  const engine = new Engine(
+    openGpu,
+    options.evaluationEnv ?? nodeEvaluationEnvironment(),
+    options.storage ?? new MemoryStorage(),
+    options.datasets,
+  );
   return { engine, close: () => gpu?.destroy() };
 }
 

@@ -24,7 +24,7 @@ async function help(io: CliIo): Promise<void> {
     const command = await loadCommand(name);
     if (command) lines.push(`  ${name.padEnd(10)} ${command.summary}`);
   }
-  lines.push('', 'lora-lab <command> --help shows a command\'s options.');
+  lines.push('', "lora-lab <command> --help shows a command's options.");
   io.out(lines.join('\n') + '\n');
 }
 

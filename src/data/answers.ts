@@ -8,7 +8,10 @@ import { ANSWER_PREFIX } from './sftTemplate';
 export function gsm8kAnswer(solution: string): string | undefined {
   const at = solution.lastIndexOf('####');
   if (at < 0) return undefined;
-  const value = solution.slice(at + 4).trim().replace(/(\d),(?=\d{3}\b)/g, '$1');
+  const value = solution
+    .slice(at + 4)
+    .trim()
+    .replace(/(\d),(?=\d{3}\b)/g, '$1');
   return value === '' ? undefined : value;
 }
 

@@ -42,7 +42,8 @@ export class BandIndex {
   /** Calls `visit` with every row sharing a bucket with these band keys (a row may come once per shared band). */
   candidates(bandKeys: ArrayLike<number>, visit: (id: number) => void): void {
     for (let band = 0; band < this.bands; band++) {
-      for (let entry = this.slotHeads[this.slotOf(band, bandKeys[band])]; entry !== EMPTY; entry = this.next[entry]) visit((entry / this.bands) | 0);
+      for (let entry = this.slotHeads[this.slotOf(band, bandKeys[band])]; entry !== EMPTY; entry = this.next[entry])
+        visit((entry / this.bands) | 0);
     }
   }
 

@@ -59,9 +59,14 @@ export function describeStageRule(rule: StageRule): string {
 export function checkStageRule(rule: StageRule): void {
   const where = 'curriculum rule';
   if (rule.by === 'level' && !(Number.isInteger(rule.hardFromLevel) && rule.hardFromLevel >= 1)) {
-    throw new LabError(`hard-from level ${rule.hardFromLevel} is not a positive integer`, where, 'MATH levels run 1 to 5; 4 makes levels 4-5 hard.');
+    throw new LabError(
+      `hard-from level ${rule.hardFromLevel} is not a positive integer`,
+      where,
+      'MATH levels run 1 to 5; 4 makes levels 4-5 hard.',
+    );
   }
-  if (rule.by === 'source' && rule.hardSources.length === 0) throw new LabError('no hard sources listed', where, 'Name the sources whose rows are hard.');
+  if (rule.by === 'source' && rule.hardSources.length === 0)
+    throw new LabError('no hard sources listed', where, 'Name the sources whose rows are hard.');
   if (rule.by === 'field' && rule.fallback === '') throw new LabError('the fallback stage is empty', where);
 }
 
@@ -74,7 +79,14 @@ export function parseStageRule(text: string): StageRule {
   const arg = rest.join(':').trim();
   let rule: StageRule;
   if (kind === 'level') rule = { by: 'level', hardFromLevel: arg === '' ? NaN : Number(arg) };
-  else if (kind === 'source') rule = { by: 'source', hardSources: arg.split(',').map((s) => s.trim()).filter(Boolean) };
+  else if (kind === 'source')
+    rule = {
+      by: 'source',
+      hardSources: arg
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    };
   else if (kind === 'field') rule = { by: 'field', fallback: rest.length === 0 ? NORMAL : arg };
   else throw new LabError(`"${text}" is not a stage rule`, 'curriculum rule', 'Use level:N, source:A,B or field.');
   checkStageRule(rule);

@@ -56,7 +56,8 @@ export class ContaminationIndex {
   verbatimOnlyItems = 0;
 
   constructor(readonly ngramWords = DEFAULT_NGRAM_WORDS) {
-    if (!Number.isInteger(ngramWords) || ngramWords < 1) throw new RangeError(`n-gram length must be a positive integer, got ${ngramWords}`);
+    if (!Number.isInteger(ngramWords) || ngramWords < 1)
+      throw new RangeError(`n-gram length must be a positive integer, got ${ngramWords}`);
   }
 
   add(items: Iterable<EvalItem>): void {

@@ -78,7 +78,11 @@ class KeptSet {
       if (checked.has(id)) return;
       checked.add(id);
       const similarity = signatureSimilarity(signature, this.signatures, id * this.options.numHashes);
-      if (similarity >= this.options.threshold && (!best || similarity > best.similarity || (similarity === best.similarity && id < best.id))) best = { id, similarity };
+      if (
+        similarity >= this.options.threshold &&
+        (!best || similarity > best.similarity || (similarity === best.similarity && id < best.id))
+      )
+        best = { id, similarity };
     });
     return best;
   }
@@ -88,7 +92,8 @@ export class Deduplicator {
   private readonly committed: KeptSet;
   private readonly seeds: Uint32Array;
   constructor(readonly options: DedupOptions = DEFAULT_DEDUP) {
-    if (options.numHashes % options.bands !== 0) throw new RangeError(`numHashes ${options.numHashes} is not a multiple of bands ${options.bands}`);
+    if (options.numHashes % options.bands !== 0)
+      throw new RangeError(`numHashes ${options.numHashes} is not a multiple of bands ${options.bands}`);
     this.committed = new KeptSet(options);
     this.seeds = minhashSeeds(options.numHashes, options.seed);
   }

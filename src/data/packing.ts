@@ -40,7 +40,9 @@ export function packExamples(examples: readonly TokenizedExample[], seqLen: numb
   for (const [i, e] of examples.entries()) {
     const n = e.tokens.length;
     if (n > seqLen) {
-      throw new RangeError(`example ${i} (${e.from.shard} row ${e.from.row}) has ${n} tokens, more than the row length ${seqLen}; tokenize with maxTokens <= ${seqLen}`);
+      throw new RangeError(
+        `example ${i} (${e.from.shard} row ${e.from.row}) has ${n} tokens, more than the row length ${seqLen}; tokenize with maxTokens <= ${seqLen}`,
+      );
     }
     if (!row || used + n > seqLen) {
       row = emptyRow(seqLen, padId);

@@ -23,7 +23,8 @@ export interface Split<T> {
 
 /** Shuffles with `seed`, then holds out round(fraction * n) items (at least one when fraction > 0 and n > 1). */
 export function trainValidationSplit<T>(items: readonly T[], validationFraction: number, seed: number): Split<T> {
-  if (!(validationFraction >= 0 && validationFraction < 1)) throw new RangeError(`validation fraction must be in [0, 1), got ${validationFraction}`);
+  if (!(validationFraction >= 0 && validationFraction < 1))
+    throw new RangeError(`validation fraction must be in [0, 1), got ${validationFraction}`);
   const shuffled = seededShuffle(items, seed);
   let held = Math.round(validationFraction * shuffled.length);
   if (validationFraction > 0 && held === 0 && shuffled.length > 1) held = 1;

@@ -177,7 +177,9 @@ export function customSchema(map: FieldMap): Schema {
   const identifiedBy = map.text ? [map.text] : map.messages ? [map.messages] : [map.prompt!, map.response!];
   return {
     name: 'custom',
-    label: `custom (${Object.entries(map).map(([k, v]) => `${k}=${v}`).join(', ')})`,
+    label: `custom (${Object.entries(map)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')})`,
     identifiedBy,
     reads: identifiedBy,
     toDraft(row) {

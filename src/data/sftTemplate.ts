@@ -3,8 +3,7 @@
  * Training: the prompt ends at "### Response:" and the loss covers only the response, which ends with
  * "The answer is: X". Evaluation: the same prompt with " Let's think step by step." appended.
  */
-const HEADER =
-  'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n';
+const HEADER = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n';
 
 export const ANSWER_PREFIX = 'The answer is: ';
 

@@ -15,7 +15,16 @@ import { jsonLines } from './readers/jsonLines';
 import { openParquet, parquetRecords } from './readers/parquetRecords';
 import { DEFAULT_READ_LIMITS, type ByteProgress, type RawRecord } from './readers/record';
 import { jsonFormat, looksBinary, sniffFormat, type ShardFormat } from './readers/sniff';
-import { customSchema, definesLayout, detectSchema, knownSchemaList, refineDraft, type FieldMap, type Schema, type SchemaName } from './schemas';
+import {
+  customSchema,
+  definesLayout,
+  detectSchema,
+  knownSchemaList,
+  refineDraft,
+  type FieldMap,
+  type Schema,
+  type SchemaName,
+} from './schemas';
 
 export interface LoadOptions {
   /** Field mapping for layouts that are not detected, or refinements (source/level/stage) of detected ones. */
@@ -148,7 +157,11 @@ export async function scanShard(
     schema ??= detectSchema(file.columns);
     if (!schema) throw new NoLayoutError(name, file.columns);
     const wanted = new Set([...schema.reads, ...Object.values(options.fields ?? {})]);
-    batches = parquetRecords(file, file.columns.filter((c) => wanted.has(c)), options.onProgress);
+    batches = parquetRecords(
+      file,
+      file.columns.filter((c) => wanted.has(c)),
+      options.onProgress,
+    );
   } else if (format === 'jsonl-gzip') {
     batches = await gzipRecords(blob, name, options, (f) => (format = f));
     scan.format = format;

@@ -64,7 +64,12 @@ export function buildTrainingSet(examples: readonly Example[], options: Training
     const tokenized = tokenizeExamples(group, options.tokenizer, options.special, tokenize);
     truncated += tokenized.truncated;
     dropped += tokenized.dropped;
-    stages.push({ name, examples: tokenized.examples.length, packed: packExamples(tokenized.examples, seqLen, options.padId), kept: tokenized.kept });
+    stages.push({
+      name,
+      examples: tokenized.examples.length,
+      packed: packExamples(tokenized.examples, seqLen, options.padId),
+      kept: tokenized.kept,
+    });
   }
   const heldOut = tokenizeExamples(validation, options.tokenizer, options.special, tokenize);
   return {

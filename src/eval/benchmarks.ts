@@ -75,7 +75,15 @@ function fromMath500(row: Row, where: string): EvalProblem {
 function fromGsm8k(row: Row, where: string, index: number): EvalProblem {
   const answer = str(row, 'answer', where);
   if (!answer.includes('####')) throw new LabError('answer has no "#### N" line', where);
-  return { id: `gsm8k/${index + 1}`, problem: str(row, 'question', where), gold: answer, mode: 'gsm8k', subject: 'gsm8k', level: null, benchmark: 'gsm8k' };
+  return {
+    id: `gsm8k/${index + 1}`,
+    problem: str(row, 'question', where),
+    gold: answer,
+    mode: 'gsm8k',
+    subject: 'gsm8k',
+    level: null,
+    benchmark: 'gsm8k',
+  };
 }
 
 /** Which format a row has, from its fields. */
@@ -105,7 +113,11 @@ export function parseBenchmark(text: string, fileName: string, format?: Exclude<
     if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new LabError('not a JSON object', where);
     detected ??= detectFormat(row as Row);
     if (!detected) {
-      throw new LabError('unknown benchmark layout', where, 'expected MATH (problem/solution/type/level), MATH-500 (…/answer/unique_id) or GSM8K (question/answer)');
+      throw new LabError(
+        'unknown benchmark layout',
+        where,
+        'expected MATH (problem/solution/type/level), MATH-500 (…/answer/unique_id) or GSM8K (question/answer)',
+      );
     }
     const index = problems.length;
     if (detected === 'math') problems.push(fromMath(row as Row, where, index));
@@ -152,7 +164,11 @@ export function sampleProblems(problems: readonly EvalProblem[], options: Sample
   const count = options.count ?? pool.length;
   if (!Number.isInteger(count) || count < 0) throw new LabError(`sample count ${count} is not a whole number`);
   if (count > pool.length) {
-    throw new LabError(`asked for ${count} problems but only ${pool.length} match`, undefined, 'lower the count or widen the subjects/levels');
+    throw new LabError(
+      `asked for ${count} problems but only ${pool.length} match`,
+      undefined,
+      'lower the count or widen the subjects/levels',
+    );
   }
   const next = seededRandom(options.seed);
   for (let i = pool.length - 1; i > 0; i--) {

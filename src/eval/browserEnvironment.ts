@@ -23,9 +23,18 @@ export function browserEvaluationEnvironment(): EvaluationEnvironment {
       try {
         response = await fetch(SAMPLE_PROBLEMS_URL);
       } catch (error) {
-        throw new LabError(`cannot fetch the sample problems (${(error as Error).message})`, SAMPLE_PROBLEMS_URL, 'drop a MATH-500 or GSM8K JSONL file instead');
+        throw new LabError(
+          `cannot fetch the sample problems (${(error as Error).message})`,
+          SAMPLE_PROBLEMS_URL,
+          'drop a MATH-500 or GSM8K JSONL file instead',
+        );
       }
-      if (!response.ok) throw new LabError(`cannot fetch the sample problems (HTTP ${response.status})`, SAMPLE_PROBLEMS_URL, 'drop a MATH-500 or GSM8K JSONL file instead');
+      if (!response.ok)
+        throw new LabError(
+          `cannot fetch the sample problems (HTTP ${response.status})`,
+          SAMPLE_PROBLEMS_URL,
+          'drop a MATH-500 or GSM8K JSONL file instead',
+        );
       return response.text();
     },
   };

@@ -47,7 +47,11 @@ function compareShapes(g: Shape, p: Shape, depth: number): Decision {
     const list = (g.kind === 'list' ? g : p) as Extract<Shape, { kind: 'list' }>;
     const other = g.kind === 'list' ? p : g;
     if (!list.set && other.kind === 'seq' && other.open === '(' && other.close === ')' && list.items.every(isAssignment)) {
-      const d = compareOrdered(g.kind === 'list' ? g.items : (g as typeof other).items, p.kind === 'list' ? p.items : (p as typeof other).items, depth);
+      const d = compareOrdered(
+        g.kind === 'list' ? g.items : (g as typeof other).items,
+        p.kind === 'list' ? p.items : (p as typeof other).items,
+        depth,
+      );
       return d.equal ? yes('tuple-ordered', 'named values `p=5,q=2` against a tuple: same values in the same order') : d;
     }
     return no('form', `a list of ${list.items.length} against ${describe(other)}`);
@@ -62,7 +66,9 @@ function compareShapes(g: Shape, p: Shape, depth: number): Decision {
         return no('brackets', `brackets differ: ${g.open}…${g.close} against ${q.open}…${q.close}`);
       }
       const d = compareOrdered(g.items, q.items, depth);
-      return d.equal ? yes(g.open === '(' && g.close === ')' ? 'tuple-ordered' : 'interval', `same ${g.open}…${g.close} with equal entries`) : d;
+      return d.equal
+        ? yes(g.open === '(' && g.close === ')' ? 'tuple-ordered' : 'interval', `same ${g.open}…${g.close} with equal entries`)
+        : d;
     }
     case 'matrix': {
       const q = p as typeof g;
@@ -163,8 +169,10 @@ function compareRelations(g: Shape, p: Shape, depth: number): Decision {
   const meaning = (gm ?? pm)!;
   const other = gm ? p : g;
   const relationText = gm ? 'the gold answer' : 'the prediction';
-  if (meaning.kind === 'value') return relabel(compareShapes(parseShape(meaning.value), other, depth), 'assignment', `${relationText} names its value`);
-  if (meaning.kind === 'set') return relabel(compareShapes(parseShape(meaning.set), other, depth), 'set-of-values', `${relationText} describes a set`);
+  if (meaning.kind === 'value')
+    return relabel(compareShapes(parseShape(meaning.value), other, depth), 'assignment', `${relationText} names its value`);
+  if (meaning.kind === 'set')
+    return relabel(compareShapes(parseShape(meaning.set), other, depth), 'set-of-values', `${relationText} describes a set`);
   return no('relation', `${relationText} is a relation, the other answer is not`);
 }
 
@@ -187,13 +195,15 @@ function compareMeanings(gm: RelationMeaning, pm: RelationMeaning, g: Shape, p: 
   if (gm.kind === 'value' && pm.kind === 'value') {
     if (gm.name && pm.name && gm.name !== pm.name) {
       const renamed = renameDummyArgument(gm.name, pm.name, pm.value);
-      if (renamed !== null) return relabel(compareAnswers(gm.value, renamed, depth + 1), 'function-definition', `same definition of ${gm.name}`);
+      if (renamed !== null)
+        return relabel(compareAnswers(gm.value, renamed, depth + 1), 'function-definition', `same definition of ${gm.name}`);
       const eq = proportional(`(${gm.name})-(${gm.value})`, `(${pm.name})-(${pm.value})`, false);
       if (eq.verdict !== 'equal') return no('assignment', `different names (${gm.name} against ${pm.name})`);
     }
     return relabel(compareAnswers(gm.value, pm.value, depth + 1), 'assignment', 'values of the same name');
   }
-  if (gm.kind === 'set' && pm.kind === 'set') return relabel(compareAnswers(gm.set, pm.set, depth + 1), 'set-of-values', 'same set of values');
+  if (gm.kind === 'set' && pm.kind === 'set')
+    return relabel(compareAnswers(gm.set, pm.set, depth + 1), 'set-of-values', 'same set of values');
   if (g.kind === 'relation' && p.kind === 'relation' && g.ops.join() === p.ops.join()) {
     const d = compareOrdered(g.parts, p.parts, depth);
     return d.equal ? yes('relation', 'same relation, equal parts') : d;

@@ -55,7 +55,10 @@ function cell(records: ProblemRecord[], options: CompareOptions): Tally & { inte
     correct,
     total: records.length,
     accuracy: records.length === 0 ? 0 : correct / records.length,
-    interval: bootstrapAccuracy(records.map((r) => r.correct), options),
+    interval: bootstrapAccuracy(
+      records.map((r) => r.correct),
+      options,
+    ),
   };
 }
 
@@ -64,18 +67,26 @@ export function compareRuns(runs: readonly StoredRun[], options: CompareOptions)
   const byRun = runs.map((run) => new Map(run.records.map((r) => [r.problemId, r])));
   const all = new Set(runs.flatMap((run) => run.info.problemIds));
   const shared = runs[0].info.problemIds.filter((id) => byRun.every((m) => m.has(id)));
-  if (shared.length === 0) throw new LabError('the runs have no finished problem in common', undefined, 'compare runs made on the same benchmark sample');
+  if (shared.length === 0)
+    throw new LabError('the runs have no finished problem in common', undefined, 'compare runs made on the same benchmark sample');
   const aligned = byRun.map((m) => shared.map((id) => m.get(id)!));
 
   const groups: { group: string; ids: Set<string> }[] = [{ group: 'overall', ids: new Set(shared) }];
   const first = aligned[0];
   const subjects = [...new Set(first.map((r) => r.subject))].sort();
-  for (const s of subjects) groups.push({ group: `subject: ${s}`, ids: new Set(first.filter((r) => r.subject === s).map((r) => r.problemId)) });
+  for (const s of subjects)
+    groups.push({ group: `subject: ${s}`, ids: new Set(first.filter((r) => r.subject === s).map((r) => r.problemId)) });
   const levels = [...new Set(first.map((r) => levelKey(r.level)))].sort();
-  for (const l of levels) groups.push({ group: `level: ${l}`, ids: new Set(first.filter((r) => levelKey(r.level) === l).map((r) => r.problemId)) });
+  for (const l of levels)
+    groups.push({ group: `level: ${l}`, ids: new Set(first.filter((r) => levelKey(r.level) === l).map((r) => r.problemId)) });
   const table = groups.map(({ group, ids }) => ({
     group,
-    cells: aligned.map((records) => cell(records.filter((r) => ids.has(r.problemId)), options)),
+    cells: aligned.map((records) =>
+      cell(
+        records.filter((r) => ids.has(r.problemId)),
+        options,
+      ),
+    ),
   }));
 
   const pairs: PairComparison[] = [];

@@ -74,7 +74,8 @@ export const DEFAULT_MAX_NEW_TOKENS = 512;
 const RUN_ID = /^(?!\.+$)[\w.-]+$/;
 
 function positiveWhole(value: number | undefined, what: string): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new LabError(`${what} ${value} is not a whole number ≥ 1`, 'evaluation');
+  if (value !== undefined && (!Number.isInteger(value) || value < 1))
+    throw new LabError(`${what} ${value} is not a whole number ≥ 1`, 'evaluation');
 }
 
 /** The request's settings problems, found before any problem is loaded or any token generated. */
@@ -82,7 +83,8 @@ export function checkEvaluationRequest(request: EvaluationRequest): void {
   positiveWhole(request.count, 'problem count');
   positiveWhole(request.maxNewTokens, 'max new tokens');
   positiveWhole(request.batchSize, 'batch size');
-  if (request.seed !== undefined && !Number.isInteger(request.seed)) throw new LabError(`seed ${request.seed} is not a whole number`, 'evaluation');
+  if (request.seed !== undefined && !Number.isInteger(request.seed))
+    throw new LabError(`seed ${request.seed} is not a whole number`, 'evaluation');
   if (request.promptStyle !== undefined && !PROMPT_STYLES.includes(request.promptStyle)) {
     throw new LabError(`prompt style "${request.promptStyle}" is unknown`, 'evaluation', `use one of ${PROMPT_STYLES.join(', ')}`);
   }
@@ -104,7 +106,12 @@ export async function loadBenchmark(source: BenchmarkSource, sources: BenchmarkS
   if (source.kind === 'samples') return parseBenchmark(await sources.sampleProblems(), 'samples/problems.jsonl', 'math500');
   if (source.kind === 'shard') {
     const examples = sources.shardExamples?.(source.name);
-    if (!examples) throw new LabError('no loaded shard has this name, or none of its rows was kept', source.name, 'Add it with the training data first.');
+    if (!examples)
+      throw new LabError(
+        'no loaded shard has this name, or none of its rows was kept',
+        source.name,
+        'Add it with the training data first.',
+      );
     const problems = problemsFromExamples(examples);
     if (problems.length === 0) throw new LabError('no row of this shard states an answer to grade against', source.name);
     return problems;
@@ -133,8 +140,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationOutc
   const { request, generator, store } = options;
   checkEvaluationRequest(request);
   const all = await loadBenchmark(request.benchmark, options.environment);
-  const problems = sampleProblems(all, { count: request.count, subjects: request.subjects, levels: request.levels, seed: request.seed ?? 0 });
-  if (problems.length === 0) throw new LabError('no problem matches the subjects and levels asked for', 'evaluation', `the benchmark has subjects ${[...new Set(all.map((p) => p.subject))].join(', ')}`);
+  const problems = sampleProblems(all, {
+    count: request.count,
+    subjects: request.subjects,
+    levels: request.levels,
+    seed: request.seed ?? 0,
+  });
+  if (problems.length === 0)
+    throw new LabError(
+      'no problem matches the subjects and levels asked for',
+      'evaluation',
+      `the benchmark has subjects ${[...new Set(all.map((p) => p.subject))].join(', ')}`,
+    );
   const promptStyle = request.promptStyle ?? 'sft-zero-shot';
   const stored = request.runId === undefined ? null : await store.loadRun(request.runId);
   const createdAt = stored?.info.createdAt ?? (options.now ?? (() => new Date()))().toISOString();

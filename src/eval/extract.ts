@@ -10,13 +10,7 @@ import { closingBrace } from './latexScan';
  */
 export type ExtractionMode = 'math' | 'gsm8k';
 
-export type ExtractionMethod =
-  | 'gsm8k-hash'
-  | 'boxed'
-  | 'answer-phrase'
-  | 'bare'
-  | 'sole-formula'
-  | 'last-number';
+export type ExtractionMethod = 'gsm8k-hash' | 'boxed' | 'answer-phrase' | 'bare' | 'sole-formula' | 'last-number';
 
 export interface ExtractedAnswer {
   /** The answer text as it appears (joined with ", " when several adjacent boxes hold one answer). */
@@ -31,7 +25,8 @@ export interface ExtractedAnswer {
 const BOX_PATTERN = /\\\\?(?:boxed|fbox)(?:\s*\{|\s+(?=[^\s{$]))/g;
 /** An unbraced box holds one token: up to whitespace or "$", less a sentence's final "." or ",". */
 const UNBRACED_BOX_CONTENT = /^[^\s$]*[^\s$.,]/;
-const ANSWER_PHRASE = /(?:\bthe\s+(?:final\s+|correct\s+)?answer\s+is\s*:?(?!\s*(?:correct|right|wrong|incorrect|not)\b)|\bfinal\s+answer\s*:|(?:^|\n)[ \t]*\**answer(?![a-z])\**\s*:?)\s*/gi;
+const ANSWER_PHRASE =
+  /(?:\bthe\s+(?:final\s+|correct\s+)?answer\s+is\s*:?(?!\s*(?:correct|right|wrong|incorrect|not)\b)|\bfinal\s+answer\s*:|(?:^|\n)[ \t]*\**answer(?![a-z])\**\s*:?)\s*/gi;
 const MATH_SPAN = /\$\$[\s\S]*?\$\$|\$[^$]*\$|\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]/g;
 const CONNECTIVES = new Set(['and', 'or']);
 const TRAILING_CLAUSE = /,\s+(?:but|which|so|since|because|as|where|assuming|if|though|although|however)\b[\s\S]*$/i;
@@ -109,8 +104,7 @@ function sentenceEnd(text: string, from: number): number {
     if (c === '$') {
       inMath = !inMath;
       if (text[i + 1] === '$') i++;
-    }
-    else if (c === '{') depth++;
+    } else if (c === '{') depth++;
     else if (c === '}') depth = Math.max(0, depth - 1);
     else if (c === '<' && text[i + 1] === '|') return i;
     else if (text.startsWith('\n\n', i)) return i;
@@ -146,7 +140,9 @@ function lastAnswerPhrase(text: string): ExtractedAnswer | null {
   const start = match.index + match[0].length;
   const end = sentenceEnd(text, start);
   let answer = text.slice(start, end).trim().replace(TRAILING_CLAUSE, '');
-  answer = answerWithinSentence(answer).replace(/^["'“]|["'”]$/g, '').trim();
+  answer = answerWithinSentence(answer)
+    .replace(/^["'“]|["'”]$/g, '')
+    .trim();
   if (answer === '') return null;
   return { text: answer, start, end, method: 'answer-phrase' };
 }
@@ -168,7 +164,8 @@ function unmarkedAnswer(text: string): ExtractedAnswer | null {
     const span = spans[0];
     return { text: span[0], start: span.index, end: span.index + span[0].length, method: 'sole-formula' };
   }
-  const onlyConnectives = proseWords.every((w) => CONNECTIVES.has(w.toLowerCase())) && !/[^\s,;.]/.test(prose.replace(/\b(?:and|or)\b/gi, ''));
+  const onlyConnectives =
+    proseWords.every((w) => CONNECTIVES.has(w.toLowerCase())) && !/[^\s,;.]/.test(prose.replace(/\b(?:and|or)\b/gi, ''));
   if (onlyConnectives) return { text: trimmed, start, end: start + trimmed.length, method: 'bare' };
   return null;
 }

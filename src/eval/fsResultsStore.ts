@@ -12,7 +12,8 @@ export class FsResultsStore implements ResultsStore {
   constructor(readonly root: string) {}
 
   runDir(runId: string): string {
-    if (!/^[\w.-]+$/.test(runId) || /^\.+$/.test(runId)) throw new Error(`run id "${runId}" may only hold letters, digits, "_", "-" and "."`);
+    if (!/^[\w.-]+$/.test(runId) || /^\.+$/.test(runId))
+      throw new Error(`run id "${runId}" may only hold letters, digits, "_", "-" and "."`);
     return join(this.root, runId);
   }
 
@@ -34,7 +35,11 @@ export class FsResultsStore implements ResultsStore {
     if (!existsSync(join(dir, 'info.json'))) return null;
     const info = JSON.parse(readFileSync(join(dir, 'info.json'), 'utf8')) as RunInfo;
     const recordsFile = join(dir, 'records.jsonl');
-    const lines = existsSync(recordsFile) ? readFileSync(recordsFile, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
+    const lines = existsSync(recordsFile)
+      ? readFileSync(recordsFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+      : [];
     return { info, records: lines.map((l) => JSON.parse(l) as ProblemRecord) };
   }
 

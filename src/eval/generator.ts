@@ -89,7 +89,13 @@ export class ScriptedReplayGenerator implements Generator {
       // A stop between completions keeps those already reported, as a model's would.
       if (options.signal?.aborted) throw abortError();
       const now = performance.now();
-      const completion = { id: request.id, text: kept, promptTokens: recorded.promptTokens ?? countPieces(request.prompt), outputTokens, timeMs: now - last };
+      const completion = {
+        id: request.id,
+        text: kept,
+        promptTokens: recorded.promptTokens ?? countPieces(request.prompt),
+        outputTokens,
+        timeMs: now - last,
+      };
       last = now;
       completions.push(completion);
       options.onCompletion?.(completion);

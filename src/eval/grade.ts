@@ -44,7 +44,12 @@ export function gradeAnswer(gold: string, pred: string, options: GradeOptions = 
   const p = normaliseAnswer(predAnswer.text);
   const normalised = { ...base, goldNormalised: g.text, predNormalised: p.text };
   if (g.text === '' || p.text === '') {
-    return { ...normalised, equal: false, rule: 'empty-answer', reason: `the ${g.text === '' ? 'gold' : 'predicted'} answer is empty after normalisation` };
+    return {
+      ...normalised,
+      equal: false,
+      rule: 'empty-answer',
+      reason: `the ${g.text === '' ? 'gold' : 'predicted'} answer is empty after normalisation`,
+    };
   }
   const decision = comparePercent(g, p);
   return { ...normalised, ...decision };

@@ -28,22 +28,33 @@ export class ModelGenerator implements Generator {
     const completions: Completion[] = [];
     let lastFinished = performance.now();
     try {
-      await generateBatch(this.model, this.tokenizer, batch.map((r) => r.prompt), {
-        maxTokens: options.maxNewTokens,
-        temperature: 0,
-        stop,
-        signal,
-        batchSize: batch.length,
-        promptNames: batch.map((r) => `problem ${r.id}`),
-        onResult: (i, result) => {
-          const now = performance.now();
-          let text = result.text;
-          if (result.stopReason === 'stop-string') text += this.stopReached(result.tokens, text.length, stop);
-          completions[i] = { id: batch[i].id, text, promptTokens: result.promptTokens, outputTokens: result.tokens.length, timeMs: now - lastFinished };
-          lastFinished = now;
-          options.onCompletion?.(completions[i]);
+      await generateBatch(
+        this.model,
+        this.tokenizer,
+        batch.map((r) => r.prompt),
+        {
+          maxTokens: options.maxNewTokens,
+          temperature: 0,
+          stop,
+          signal,
+          batchSize: batch.length,
+          promptNames: batch.map((r) => `problem ${r.id}`),
+          onResult: (i, result) => {
+            const now = performance.now();
+            let text = result.text;
+            if (result.stopReason === 'stop-string') text += this.stopReached(result.tokens, text.length, stop);
+            completions[i] = {
+              id: batch[i].id,
+              text,
+              promptTokens: result.promptTokens,
+              outputTokens: result.tokens.length,
+              timeMs: now - lastFinished,
+            };
+            lastFinished = now;
+            options.onCompletion?.(completions[i]);
+          },
         },
-      });
+      );
     } catch (error) {
       // The engine aborts with the job's reason; the runner knows a stop by its AbortError.
       if (signal?.aborted) throw abortError();

@@ -7,7 +7,22 @@ import { replaceCommand, isWrapped } from './latexScan';
  * result has no spaces so two spellings of one answer become one string.
  */
 
-const TEXT_WRAPPERS = ['text', 'textbf', 'textit', 'textnormal', 'textrm', 'mbox', 'mathrm', 'mathbf', 'mathit', 'boldsymbol', 'operatorname', 'displaystyle', 'boxed', 'fbox'];
+const TEXT_WRAPPERS = [
+  'text',
+  'textbf',
+  'textit',
+  'textnormal',
+  'textrm',
+  'mbox',
+  'mathrm',
+  'mathbf',
+  'mathit',
+  'boldsymbol',
+  'operatorname',
+  'displaystyle',
+  'boxed',
+  'fbox',
+];
 /** Words that count as a unit when they trail a number ("125 miles", "5.4 cents"). Any 2+ letter word qualifies. */
 const UNIT_WORDS = /^(?:[A-Za-z]{2,}\.?)(?:\s+[A-Za-z]{2,}\.?){0,2}(?:\s*(?:\^\s*\{?[23]\}?|²|³))?$/;
 const PERCENT_WORDS = /\s*(?:\\%|%|\bpercent(?:age)?\b|\bpct\b)\s*$/i;
@@ -20,16 +35,24 @@ function undoubleBackslashes(text: string): string {
 
 function stripDelimiters(text: string): string {
   let t = text.trim();
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
-    for (const [open, close] of [['$$', '$$'], ['$', '$'], ['\\(', '\\)'], ['\\[', '\\]']]) {
+    for (const [open, close] of [
+      ['$$', '$$'],
+      ['$', '$'],
+      ['\\(', '\\)'],
+      ['\\[', '\\]'],
+    ]) {
       if (t.startsWith(open) && t.endsWith(close) && t.length >= open.length + close.length) {
         t = t.slice(open.length, t.length - close.length).trim();
         changed = true;
       }
     }
   }
-  return t.replace(/\\\$/g, '').replace(/\$/g, '').replace(/\\[()[\]]/g, ' ');
+  return t
+    .replace(/\\\$/g, '')
+    .replace(/\$/g, '')
+    .replace(/\\[()[\]]/g, ' ');
 }
 
 /** `\frac12` → `\frac{1}{2}`, `\frac3{3}` → `\frac{3}{3}`, `\sqrt3` → `\sqrt{3}`: single-token arguments get braces. */
@@ -53,7 +76,8 @@ function unifyRelations(text: string): string {
 
 /** Trailing units after a number: `10\text{ units}`, `15\mbox{ cm}^2`, `125 miles`, `0.06 yuan`. */
 function stripTrailingUnits(text: string): string {
-  const withUnitText = /^(.*?[\d})\]])\s*\\(?:text|mbox|textnormal|mathrm|textrm)\s*\{\s*([A-Za-z][A-Za-z .]*)\}\s*(\^\s*\{?[23]\}?)?$/.exec(text);
+  const withUnitText =
+    /^(.*?[\d})\]])\s*\\(?:text|mbox|textnormal|mathrm|textrm)\s*\{\s*([A-Za-z][A-Za-z .]*)\}\s*(\^\s*\{?[23]\}?)?$/.exec(text);
   if (withUnitText && !/^\s*(?:and|or)\s*$/i.test(withUnitText[2]) && hasNoBareLetters(withUnitText[1])) return withUnitText[1];
   const m = /^(.*?\d\}?)\s+([A-Za-z][\s\S]*)$/.exec(text);
   if (m && UNIT_WORDS.test(m[2].trim()) && !/\b(?:and|or)\b/i.test(m[2]) && hasNoBareLetters(m[1])) return m[1];
@@ -66,7 +90,10 @@ function hasNoBareLetters(text: string): boolean {
 }
 
 function stripDegrees(text: string): string {
-  return text.replace(/\s*\^\s*\{?\s*\\circ\s*\}?(?=\s*(?:$|[,)\]]))/g, '').replace(/°/g, '').replace(/\\degree/g, '');
+  return text
+    .replace(/\s*\^\s*\{?\s*\\circ\s*\}?(?=\s*(?:$|[,)\]]))/g, '')
+    .replace(/°/g, '')
+    .replace(/\\degree/g, '');
 }
 
 export interface NormalisedAnswer {
@@ -80,11 +107,17 @@ export function normaliseAnswer(raw: string): NormalisedAnswer {
   let t = undoubleBackslashes(raw).replace(/\u000c/g, '\\f');
   t = t.replace(/<\|[^|]*\|>[\s\S]*$/, '');
   t = stripDelimiters(t).trim();
-  t = t.replace(/\\?"/g, '').replace(/[.\s]+$/, '').replace(/^[:\s]+/, '');
+  t = t
+    .replace(/\\?"/g, '')
+    .replace(/[.\s]+$/, '')
+    .replace(/^[:\s]+/, '');
   t = t.replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, '$1');
   t = t.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\.?/g, '');
   t = t.replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac');
-  t = t.replace(/\\q?quad(?![a-z])|\\q?quad(?=[A-Za-z])/g, ' ').replace(/(?<!\\)\\[,;: ]|~/g, ' ').replace(/(?<!\\)\\!/g, '');
+  t = t
+    .replace(/\\q?quad(?![a-z])|\\q?quad(?=[A-Za-z])/g, ' ')
+    .replace(/(?<!\\)\\[,;: ]|~/g, ' ')
+    .replace(/(?<!\\)\\!/g, '');
   t = t.replace(/\\displaystyle/g, '');
   t = unifyRelations(t);
   t = t.replace(/\+\s*\\infty/g, '\\infty');
@@ -97,9 +130,9 @@ export function normaliseAnswer(raw: string): NormalisedAnswer {
   t = t.replace(/\\%/g, '%');
   t = stripTrailingUnits(t.trim());
   for (const name of TEXT_WRAPPERS) t = replaceCommand(t, name, (arg) => ` ${arg} `);
-  t = t.replace(/\{\s*,\s*\}/g, '').replace(/(\d),(?=\d{3}(?!\d))/g, (m, d: string, offset: number, s: string) =>
-    isThousands(s, offset) ? d : m,
-  );
+  t = t
+    .replace(/\{\s*,\s*\}/g, '')
+    .replace(/(\d),(?=\d{3}(?!\d))/g, (m, d: string, offset: number, s: string) => (isThousands(s, offset) ? d : m));
   t = stripTrailingUnits(t.trim());
   t = braceShortArguments(t);
   t = t.replace(/\s*\b(?:and|or)\b\s*/g, (m, offset: number, s: string) => (isConnective(s) ? ',' : m));

@@ -29,7 +29,8 @@ const MINERVA_EXEMPLARS: Exemplar[] = [
     answer: '$10$',
   },
   {
-    problem: 'A bag holds 4 green marbles and 6 yellow marbles. Two marbles are drawn without replacement. What is the probability that both are green? Express your answer as a common fraction.',
+    problem:
+      'A bag holds 4 green marbles and 6 yellow marbles. Two marbles are drawn without replacement. What is the probability that both are green? Express your answer as a common fraction.',
     solution:
       'The first marble is green with probability $\\frac{4}{10}$. Given that, the second is green with probability $\\frac{3}{9}$. The probability that both are green is $\\frac{4}{10}\\cdot\\frac{3}{9} = \\frac{12}{90} = \\frac{2}{15}$.',
     answer: '$\\frac{2}{15}$',

@@ -74,7 +74,20 @@ export function exportJsonl(info: RunInfo, records: readonly ProblemRecord[]): s
   return [JSON.stringify({ run: info }), ...records.map((r) => JSON.stringify({ record: r }))].join('\n') + '\n';
 }
 
-const CSV_COLUMNS = ['problemId', 'subject', 'level', 'correct', 'rule', 'reason', 'gold', 'extracted', 'promptTokens', 'outputTokens', 'timeMs', 'output'] as const;
+const CSV_COLUMNS = [
+  'problemId',
+  'subject',
+  'level',
+  'correct',
+  'rule',
+  'reason',
+  'gold',
+  'extracted',
+  'promptTokens',
+  'outputTokens',
+  'timeMs',
+  'output',
+] as const;
 
 function csvCell(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);

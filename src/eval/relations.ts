@@ -78,7 +78,8 @@ export function relationMeaning(shape: RelationShape): RelationMeaning {
     if (lower(a) && upper(b)) return { kind: 'set', name: parts[1], set: `${lower(a)}${parts[0]},${parts[2]}${upper(b)}` };
     const lowerFlipped = (op: RelationOp) => (op === '>' ? ')' : op === '\\ge' ? ']' : null);
     const upperFlipped = (op: RelationOp) => (op === '>' ? '(' : op === '\\ge' ? '[' : null);
-    if (lowerFlipped(a) && upperFlipped(b)) return { kind: 'set', name: parts[1], set: `${upperFlipped(b)}${parts[2]},${parts[0]}${lowerFlipped(a)}` };
+    if (lowerFlipped(a) && upperFlipped(b))
+      return { kind: 'set', name: parts[1], set: `${upperFlipped(b)}${parts[2]},${parts[0]}${lowerFlipped(a)}` };
   }
   return { kind: 'other' };
 }

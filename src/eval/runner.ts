@@ -52,16 +52,32 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new LabError(`batch size ${batchSize} is not a positive whole number`);
   const byId = new Map(problems.map((p) => [p.id, p]));
   const missing = run.problemIds.filter((id) => !byId.has(id));
-  if (missing.length > 0) throw new LabError(`${missing.length} problems of run "${run.id}" are not loaded (first: ${missing[0]})`, run.id, 'load the same benchmark the run was started on');
+  if (missing.length > 0)
+    throw new LabError(
+      `${missing.length} problems of run "${run.id}" are not loaded (first: ${missing[0]})`,
+      run.id,
+      'load the same benchmark the run was started on',
+    );
   const stored = await store.loadRun(run.id);
   if (stored && (stored.info.promptStyle !== run.promptStyle || stored.info.generator.name !== run.generator.name)) {
-    throw new LabError('a run with this id exists with a different prompt or generator', run.id, 'resume with the same settings, or start a new run');
+    throw new LabError(
+      'a run with this id exists with a different prompt or generator',
+      run.id,
+      'resume with the same settings, or start a new run',
+    );
   }
   if (stored && (stored.info.maxNewTokens !== run.maxNewTokens || stored.info.problemIds.join('\n') !== run.problemIds.join('\n'))) {
-    throw new LabError('a run with this id exists with a different token budget or problem sample', run.id, 'resume with the same settings, or start a new run');
+    throw new LabError(
+      'a run with this id exists with a different token budget or problem sample',
+      run.id,
+      'resume with the same settings, or start a new run',
+    );
   }
   if (generator.kind !== run.generator.kind || generator.name !== run.generator.name) {
-    throw new LabError(`the run expects generator "${run.generator.name}" (${run.generator.kind}), got "${generator.name}" (${generator.kind})`, run.id);
+    throw new LabError(
+      `the run expects generator "${run.generator.name}" (${run.generator.kind}), got "${generator.name}" (${generator.kind})`,
+      run.id,
+    );
   }
   if (!stored) await store.saveRun(run);
   const records = stored ? [...stored.records] : [];
@@ -98,7 +114,10 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
     };
     let completions: Completion[];
     try {
-      completions = await generator.generate(batch.map((p) => ({ id: p.id, prompt: prompts.get(p.id)! })), { maxNewTokens: run.maxNewTokens, stop: stopSequences(run.promptStyle), signal, onCompletion });
+      completions = await generator.generate(
+        batch.map((p) => ({ id: p.id, prompt: prompts.get(p.id)! })),
+        { maxNewTokens: run.maxNewTokens, stop: stopSequences(run.promptStyle), signal, onCompletion },
+      );
     } catch (error) {
       await writes.settled();
       if (isAbort(error)) return { status: 'stopped', records: ordered() };

@@ -20,7 +20,10 @@ function isWordy(text: string): boolean {
 }
 
 function textKey(text: string): string {
-  return text.replace(/\\[a-zA-Z]+/g, '').replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+  return text
+    .replace(/\\[a-zA-Z]+/g, '')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .toLowerCase();
 }
 
 function describeNumber(x: ExactNumber): string {
@@ -42,7 +45,9 @@ function roundedDecimal(decimalText: string, exactText: string): Decision | null
   if (!value || !isReal(value)) return null;
   const scaled = value.re * 10 ** decimal.decimals;
   if (Math.abs(scaled - Math.round(scaled)) < 1e-6) return null;
-  return isRoundingOf(decimal, value.re) ? yes('number-rounded', `${decimalText} is ${exactText} rounded to ${decimal.decimals} places`) : null;
+  return isRoundingOf(decimal, value.re)
+    ? yes('number-rounded', `${decimalText} is ${exactText} rounded to ${decimal.decimals} places`)
+    : null;
 }
 
 export function compareScalars(g: string, p: string): Decision {

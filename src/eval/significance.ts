@@ -101,7 +101,10 @@ function bootstrap(values: Float64Array, options: BootstrapOptions): Interval {
 
 /** Confidence interval of one run's accuracy. */
 export function bootstrapAccuracy(correct: boolean[], options: BootstrapOptions): Interval {
-  return bootstrap(Float64Array.from(correct, (c) => (c ? 1 : 0)), options);
+  return bootstrap(
+    Float64Array.from(correct, (c) => (c ? 1 : 0)),
+    options,
+  );
 }
 
 /**
@@ -110,5 +113,8 @@ export function bootstrapAccuracy(correct: boolean[], options: BootstrapOptions)
  */
 export function pairedBootstrapDifference(first: boolean[], second: boolean[], options: BootstrapOptions): Interval {
   checkPaired(first, second);
-  return bootstrap(Float64Array.from(first, (f, i) => (second[i] ? 1 : 0) - (f ? 1 : 0)), options);
+  return bootstrap(
+    Float64Array.from(first, (f, i) => (second[i] ? 1 : 0) - (f ? 1 : 0)),
+    options,
+  );
 }

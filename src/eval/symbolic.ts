@@ -82,7 +82,10 @@ export function parseLatex(latex: string): ParsedExpression | null {
 }
 
 type Fn = (args: Complex[]) => Complex;
-const unary = (f: (a: Complex) => Complex): Fn => (args) => (args.length === 1 ? f(args[0]) : C.c(NaN, NaN));
+const unary =
+  (f: (a: Complex) => Complex): Fn =>
+  (args) =>
+    args.length === 1 ? f(args[0]) : C.c(NaN, NaN);
 const real = (f: (x: number) => number): Fn => unary(C.realOnly(f));
 
 function factorial(n: number): number {
@@ -201,7 +204,10 @@ export function compareExpressions(aLatex: string, bLatex: string): SymbolicOutc
     if (sampled.pairs.length >= needed) {
       const bad = sampled.pairs.find(([x, y]) => !C.closeTo(x, y, SYMBOLIC_REL_TOL));
       if (bad) return { verdict: 'different', detail: `values differ (${fmt(bad[0])} vs ${fmt(bad[1])})` };
-      return { verdict: 'equal', detail: needed === 1 ? `same value ${fmt(sampled.pairs[0][0])}` : `agree at ${sampled.pairs.length} sample points` };
+      return {
+        verdict: 'equal',
+        detail: needed === 1 ? `same value ${fmt(sampled.pairs[0][0])}` : `agree at ${sampled.pairs.length} sample points`,
+      };
     }
   }
   if (a.sameAs(b)) return { verdict: 'equal', detail: 'same canonical form' };

@@ -76,9 +76,7 @@ export async function openDevice(adapter: GPUAdapter, options: AcquireOptions = 
     const value = adapter.limits[name];
     if (typeof value === 'number') requiredLimits[name] = value;
   }
-  const requiredFeatures = OPTIONAL_FEATURES.filter(
-    (f) => adapter.features.has(f) && !(options.disableF16 && f === 'shader-f16'),
-  );
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !(options.disableF16 && f === 'shader-f16'));
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'lora-lab' });

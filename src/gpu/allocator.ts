@@ -3,16 +3,7 @@ import { formatBytes } from '../util/formatBytes';
 
 /** What a buffer holds, for the memory breakdown the planner and the UI show. */
 export type MemoryCategory =
-  | 'weights'
-  | 'lora'
-  | 'optimizer'
-  | 'activations'
-  | 'kv-cache'
-  | 'logits'
-  | 'scratch'
-  | 'uniforms'
-  | 'staging'
-  | 'other';
+  'weights' | 'lora' | 'optimizer' | 'activations' | 'kv-cache' | 'logits' | 'scratch' | 'uniforms' | 'staging' | 'other';
 
 export interface TrackedBuffer {
   readonly buffer: GPUBuffer;

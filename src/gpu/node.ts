@@ -79,7 +79,12 @@ async function nodeGpuAdapter(options: NodeGpuOptions): Promise<GPUAdapter> {
   ].filter(Boolean);
   const missing = existsSync(swiftShader) ? '' : `SwiftShader is not installed at ${swiftShader}`;
   throw new LabError(
-    ['no WebGPU adapter', tried.length > 0 ? ` from ${tried.join(' or ')}` : '', missing && tried.length > 0 ? '; ' : missing && ': ', missing].join(''),
+    [
+      'no WebGPU adapter',
+      tried.length > 0 ? ` from ${tried.join(' or ')}` : '',
+      missing && tried.length > 0 ? '; ' : missing && ': ',
+      missing,
+    ].join(''),
     'Dawn (npm webgpu)',
     "Install the Vulkan loader (libvulkan1) and your GPU's Vulkan driver (`vulkaninfo --summary` lists the GPUs Vulkan " +
       "sees), or run on the CPU with SwiftShader: install Debian's chromium package, which ships it at " +

@@ -197,7 +197,9 @@ class TimestampSet {
     private readonly gpu: Gpu,
     ops: Op[],
   ) {
-    this.names = ops.filter((o): o is DispatchOp => o.kind === 'dispatch').map((o) => o.spec.entryPoint && o.spec.entryPoint !== 'main' ? `${o.spec.shader}.${o.spec.entryPoint}` : o.spec.shader);
+    this.names = ops
+      .filter((o): o is DispatchOp => o.kind === 'dispatch')
+      .map((o) => (o.spec.entryPoint && o.spec.entryPoint !== 'main' ? `${o.spec.shader}.${o.spec.entryPoint}` : o.spec.shader));
     this.count = Math.min(this.names.length * 2, TimestampSet.MAX_QUERIES);
     this.querySet = gpu.device.createQuerySet({ type: 'timestamp', count: this.count });
     this.resolveBuffer = gpu.buffers.alloc(this.count * 8, {

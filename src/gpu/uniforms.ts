@@ -60,7 +60,8 @@ export function uniformStruct(shader: string, source: string): { name: string; t
   const code = source.replace(/\/\/.*$/gm, '');
   const blocks = [...code.matchAll(/var<uniform>\s*\w+\s*:\s*(\w+)\s*;/g)];
   if (blocks.length === 0) return undefined;
-  if (blocks.length > 1) throw new Error(`shaders/${shader}.wgsl declares ${blocks.length} uniform blocks; kernels take one, at @binding(0)`);
+  if (blocks.length > 1)
+    throw new Error(`shaders/${shader}.wgsl declares ${blocks.length} uniform blocks; kernels take one, at @binding(0)`);
   const structName = blocks[0][1];
   const body = new RegExp(`struct\\s+${structName}\\s*\\{([^}]*)\\}`).exec(code);
   if (!body) throw new Error(`shaders/${shader}.wgsl: no struct ${structName} for its uniform block`);

@@ -78,18 +78,31 @@ export function kvStrides(s: ResolvedAttentionShape, layout: KvLayout, where: st
     const dense = s.kvLen * s.nKvHeads * s.headDim;
     const batch = layout.batchStride ?? dense;
     if (!Number.isInteger(batch) || batch < dense) {
-      throw new LabError(`batch stride ${batch} is less than kvLen ${s.kvLen} × ${s.nKvHeads} KV heads × head dim ${s.headDim}`, where, 'Give each sequence a slot of at least kvLen positions.');
+      throw new LabError(
+        `batch stride ${batch} is less than kvLen ${s.kvLen} × ${s.nKvHeads} KV heads × head dim ${s.headDim}`,
+        where,
+        'Give each sequence a slot of at least kvLen positions.',
+      );
     }
     return { token: s.nKvHeads * s.headDim, head: s.headDim, batch };
   }
   if (layout.maxCtx < s.kvLen) {
-    throw new LabError(`kvLen ${s.kvLen} exceeds the cache's maxCtx ${layout.maxCtx}`, where, 'Allocate a larger KV cache or shorten the context.');
+    throw new LabError(
+      `kvLen ${s.kvLen} exceeds the cache's maxCtx ${layout.maxCtx}`,
+      where,
+      'Allocate a larger KV cache or shorten the context.',
+    );
   }
   return { token: s.headDim, head: layout.maxCtx * s.headDim, batch: s.nKvHeads * layout.maxCtx * s.headDim };
 }
 
 /** Records the flash-style forward (shaders/attention.wgsl): O and the per-row LSE, never storing the scores. */
-export function attentionForward(rec: Recorder, buffers: AttentionForwardBuffers, shape: AttentionShape, options: AttentionOptions = {}): void {
+export function attentionForward(
+  rec: Recorder,
+  buffers: AttentionForwardBuffers,
+  shape: AttentionShape,
+  options: AttentionOptions = {},
+): void {
   const where = 'attentionForward';
   const s = resolveAttentionShape(shape, where);
   checkHeadDim(s.headDim, ROW_THREADS, where);

@@ -55,10 +55,18 @@ export function resolveAttentionShape(shape: AttentionShape, where: string): Res
     }
   }
   if (nHeads % nKvHeads !== 0) {
-    throw new LabError(`nHeads (${nHeads}) is not a multiple of nKvHeads (${nKvHeads})`, where, 'Grouped-query attention needs each KV head shared by the same number of query heads.');
+    throw new LabError(
+      `nHeads (${nHeads}) is not a multiple of nKvHeads (${nKvHeads})`,
+      where,
+      'Grouped-query attention needs each KV head shared by the same number of query heads.',
+    );
   }
   if (qLen > kvLen) {
-    throw new LabError(`qLen (${qLen}) exceeds kvLen (${kvLen})`, where, 'Queries are the last qLen positions of the keys; append the new keys to the cache first.');
+    throw new LabError(
+      `qLen (${qLen}) exceeds kvLen (${kvLen})`,
+      where,
+      'Queries are the last qLen positions of the keys; append the new keys to the cache first.',
+    );
   }
   if (!Number.isInteger(window) || window < 0) {
     throw new LabError(`window must be a non-negative integer, got ${window}`, where);

@@ -52,7 +52,11 @@ export function crossEntropyForward(rec: Recorder, buffers: CrossEntropyBuffers,
  * Forward and backward in one pass over the chunk: writes loss and lse, then overwrites the logits with
  * dlogits = scale · (softmax − onehot). What training runs: the logits are not needed after their gradient.
  */
-export function crossEntropyForwardBackward(rec: Recorder, buffers: CrossEntropyBuffers, chunk: CrossEntropyChunk & { scale: number }): void {
+export function crossEntropyForwardBackward(
+  rec: Recorder,
+  buffers: CrossEntropyBuffers,
+  chunk: CrossEntropyChunk & { scale: number },
+): void {
   rec.dispatch(
     { shader: 'cross_entropy', constants: { WG, WRITE_GRAD: 1 } },
     [buffers.logits, buffers.labels, buffers.loss, buffers.lse],

@@ -70,5 +70,10 @@ function record(rec: Recorder, input: Binding, out: Binding, shape: DropoutShape
     threshold: dropoutThreshold(shape.p),
     scale: 1 / (1 - shape.p),
   });
-  rec.dispatch({ shader: 'dropout', constants: { WG, ACCUMULATE: accumulate ? 1 : 0 } }, [input, out], flatWorkgroups(rec, shape.n, WG), params);
+  rec.dispatch(
+    { shader: 'dropout', constants: { WG, ACCUMULATE: accumulate ? 1 : 0 } },
+    [input, out],
+    flatWorkgroups(rec, shape.n, WG),
+    params,
+  );
 }

@@ -37,13 +37,22 @@ export interface KvStoreBuffers {
  * Records the scatter of each row's key and value into position at[r] of slot firstSlot + r (shaders/kv_store.wgsl):
  * one dispatch for K and V together. The caller keeps every stored position inside its slot.
  */
-export function kvStore(rec: Recorder, buffers: KvStoreBuffers, shape: KvStoreShape, options: { precision?: ActivationPrecision } = {}): void {
+export function kvStore(
+  rec: Recorder,
+  buffers: KvStoreBuffers,
+  shape: KvStoreShape,
+  options: { precision?: ActivationPrecision } = {},
+): void {
   const { rows, rowValues, slotValues, firstSlot } = shape;
   for (const [name, value] of Object.entries(shape)) {
     if (!Number.isInteger(value) || value < 0) throw new LabError(`${name} = ${value} is not a whole number`, 'kvStore');
   }
   if (rows < 1 || rowValues < 1 || slotValues < rowValues || slotValues % rowValues !== 0) {
-    throw new LabError(`rows ${rows} of ${rowValues} values into slots of ${slotValues} values`, 'kvStore', 'A slot holds a whole number (≥ 1) of rows.');
+    throw new LabError(
+      `rows ${rows} of ${rowValues} values into slots of ${slotValues} values`,
+      'kvStore',
+      'A slot holds a whole number (≥ 1) of rows.',
+    );
   }
   rec.dispatch(
     { shader: 'kv_store', precision: options.precision, constants: { WG } },

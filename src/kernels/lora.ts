@@ -24,7 +24,11 @@ export interface LoraShape {
  * h = x·Aᵀ [tokens, rank] (kept for the backward pass), then y += scale·h·Bᵀ [tokens, outFeatures], adding the
  * adapter's output onto the frozen base layer's.
  */
-export function loraForward(rec: Recorder, buffers: { x: Binding; a: Binding; b: Binding; h: Binding; y: Binding }, shape: LoraShape): void {
+export function loraForward(
+  rec: Recorder,
+  buffers: { x: Binding; a: Binding; b: Binding; h: Binding; y: Binding },
+  shape: LoraShape,
+): void {
   const { tokens: M, inFeatures: K, outFeatures: N, rank: r } = shape;
   clearBinding(rec, buffers.h, M * r * 4);
   matmul(rec, buffers.x, buffers.a, buffers.h, { M, N: r, K, transB: true, accumulate: true });

@@ -100,7 +100,11 @@ function params(M: number, weight: QuantizedWeight, part: WeightPart): PackedUni
 function checkRows(M: number, rowsPerGroup: number, limit: number, what: string, label: string): void {
   if (!Number.isInteger(M) || M < 1) throw new LabError(`${what}: ${M} activation rows`, label, 'M must be a positive integer');
   if (ceilDiv(M, rowsPerGroup) > limit) {
-    throw new LabError(`${what}: ${M} activation rows need more than ${limit} workgroups in one dimension`, label, 'run the rows in chunks');
+    throw new LabError(
+      `${what}: ${M} activation rows need more than ${limit} workgroups in one dimension`,
+      label,
+      'run the rows in chunks',
+    );
   }
 }
 
@@ -128,10 +132,18 @@ export function quantizedMatmul(
   const { M, epilogue, norm } = options;
   const kernel = options.kernel ?? (M <= MATVEC_MAX_ROWS ? 'matvec' : 'tiled');
   if (norm && kernel !== 'matvec') {
-    throw new LabError(`quantized matmul: an RMSNorm prologue with the ${kernel} kernel`, weight.label, 'fold the norm only into matvec products (M ≤ 8)');
+    throw new LabError(
+      `quantized matmul: an RMSNorm prologue with the ${kernel} kernel`,
+      weight.label,
+      'fold the norm only into matvec products (M ≤ 8)',
+    );
   }
   if (epilogue && (kernel !== 'matvec' || options.accumulate)) {
-    throw new LabError(`quantized matmul: a ${epilogue.kind} epilogue with the ${kernel} kernel${options.accumulate ? ', accumulating' : ''}`, weight.label, 'fuse only non-accumulating matvec products (M ≤ 8)');
+    throw new LabError(
+      `quantized matmul: a ${epilogue.kind} epilogue with the ${kernel} kernel${options.accumulate ? ', accumulating' : ''}`,
+      weight.label,
+      'fuse only non-accumulating matvec products (M ≤ 8)',
+    );
   }
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   for (const part of weight.parts) {
@@ -155,7 +167,14 @@ export function quantizedMatmul(
           },
         },
         // The kernel reads G, NW and B only with their epilogue or prologue; X (also read-only) fills them otherwise.
-        [x, part.buffer, y, epilogue?.kind === 'swiglu' ? epilogue.gate : x, norm?.weight ?? x, epilogue?.kind === 'bias' ? epilogue.bias : x],
+        [
+          x,
+          part.buffer,
+          y,
+          epilogue?.kind === 'swiglu' ? epilogue.gate : x,
+          norm?.weight ?? x,
+          epilogue?.kind === 'bias' ? epilogue.bias : x,
+        ],
         [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
         QUANTIZED_MATVEC_PARAMS.pack({ ...shapeParams(M, weight, part), eps: norm?.eps ?? 0 }),
       );
@@ -181,7 +200,13 @@ export function quantizedMatmul(
  * Records dX = dY · W (+ dX when accumulating): dY [M, N], dX [M, K] — the gradient through a frozen weight.
  * A split weight contributes part by part: every part after the first accumulates.
  */
-export function quantizedMatmulBackward(rec: Recorder, dy: Binding, weight: QuantizedWeight, dx: Binding, options: QuantizedMatmulOptions): void {
+export function quantizedMatmulBackward(
+  rec: Recorder,
+  dy: Binding,
+  weight: QuantizedWeight,
+  dx: Binding,
+  options: QuantizedMatmulOptions,
+): void {
   const { M } = options;
   checkRows(M, TILE_M, rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matmul backward', weight.label);
   weight.parts.forEach((part, i) => {

@@ -12,7 +12,15 @@ export interface ElementwiseOptions {
 }
 
 /** y = alpha·x + beta·y over `n` elements (shaders/residual.wgsl). With beta = 0, y is written without being read. */
-export function axpby(rec: Recorder, y: Binding, x: Binding, n: number, alpha: number, beta: number, options: ElementwiseOptions = {}): void {
+export function axpby(
+  rec: Recorder,
+  y: Binding,
+  x: Binding,
+  n: number,
+  alpha: number,
+  beta: number,
+  options: ElementwiseOptions = {},
+): void {
   const params = RESIDUAL_PARAMS.pack({ n, alpha, beta });
   rec.dispatch(
     { shader: 'residual', entryPoint: 'axpby', constants: { WG, READ_Y: beta === 0 ? 0 : 1 }, precision: options.precision },
@@ -35,5 +43,10 @@ export function scaleInto(rec: Recorder, y: Binding, x: Binding, n: number, a: n
 /** y = a·y, in place. */
 export function scaleInPlace(rec: Recorder, y: Binding, n: number, a: number, options: ElementwiseOptions = {}): void {
   const params = RESIDUAL_PARAMS.pack({ n, alpha: a, beta: 0 });
-  rec.dispatch({ shader: 'residual', entryPoint: 'scale', constants: { WG }, precision: options.precision }, [y], flatWorkgroups(rec, n, WG), params);
+  rec.dispatch(
+    { shader: 'residual', entryPoint: 'scale', constants: { WG }, precision: options.precision },
+    [y],
+    flatWorkgroups(rec, n, WG),
+    params,
+  );
 }

@@ -19,7 +19,8 @@ export function roofThreads(groups: number): number {
 
 function checkGroups(rec: Recorder, groups: number, what: string): void {
   const limit = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (!Number.isInteger(groups) || groups < 1 || groups > limit) throw new LabError(`${what}: ${groups} workgroups, not 1..${limit}`, 'roofline');
+  if (!Number.isInteger(groups) || groups < 1 || groups > limit)
+    throw new LabError(`${what}: ${groups} workgroups, not 1..${limit}`, 'roofline');
 }
 
 /**

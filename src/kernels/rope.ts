@@ -27,7 +27,11 @@ export interface RopeFrequencyOptions {
 export function ropeInverseFrequencies(options: RopeFrequencyOptions): Float32Array {
   const { nRot, freqBase } = options;
   if (!Number.isInteger(nRot) || nRot < 2 || nRot % 2 !== 0) {
-    throw new LabError(`rope dimension count ${nRot} must be a positive even integer`, 'rope', 'Check rope.dimension_count in the model metadata.');
+    throw new LabError(
+      `rope dimension count ${nRot} must be a positive even integer`,
+      'rope',
+      'Check rope.dimension_count in the model metadata.',
+    );
   }
   const scale = options.freqScale ?? 1;
   return Float32Array.from({ length: nRot / 2 }, (_, i) => scale * freqBase ** ((-2 * i) / nRot));

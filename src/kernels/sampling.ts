@@ -69,5 +69,10 @@ export function sampleTop(
     invTemperature: 1 / options.temperature,
     topP,
   });
-  rec.dispatch({ shader: 'sample_top', constants: { WG: SAMPLE_WG } }, [buffers.logits, buffers.u, buffers.out], flatWorkgroups(rec, shape.rows, 1), params);
+  rec.dispatch(
+    { shader: 'sample_top', constants: { WG: SAMPLE_WG } },
+    [buffers.logits, buffers.u, buffers.out],
+    flatWorkgroups(rec, shape.rows, 1),
+    params,
+  );
 }

@@ -8,7 +8,14 @@ const WG = 256;
 export const SWIGLU_PARAMS = uniformLayout(['swiglu', 'swiglu_backward'], { n: 'u32' });
 
 /** out = silu(gate) · up over `n` elements (shaders/swiglu.wgsl). */
-export function swiglu(rec: Recorder, gate: Binding, up: Binding, out: Binding, n: number, options: { precision?: ActivationPrecision } = {}): void {
+export function swiglu(
+  rec: Recorder,
+  gate: Binding,
+  up: Binding,
+  out: Binding,
+  n: number,
+  options: { precision?: ActivationPrecision } = {},
+): void {
   rec.dispatch(
     { shader: 'swiglu', constants: { WG }, precision: options.precision },
     [gate, up, out],

@@ -30,8 +30,7 @@ export interface Activations {
 
 export function activationBytes(config: ModelConfig, maxTokens: number, logitRows: number): number {
   const { nEmbd, nHeads, nKvHeads, headDim, nFf, nVocab } = config;
-  const floats =
-    maxTokens * (2 + 2 * nEmbd + 1 + 2 * nHeads * headDim + 2 * nKvHeads * headDim + nHeads + 3 * nFf) + logitRows * nVocab;
+  const floats = maxTokens * (2 + 2 * nEmbd + 1 + 2 * nHeads * headDim + 2 * nKvHeads * headDim + nHeads + 3 * nFf) + logitRows * nVocab;
   return floats * 4;
 }
 

@@ -31,7 +31,14 @@ export class BatchDecoder {
   private readonly rows: number;
   private readonly acts: Activations;
   private readonly forwardWeights: ForwardWeights;
-  private readonly buffers: { lengths: TrackedBuffer; storeAt: TrackedBuffer; u: TrackedBuffer; sampled: TrackedBuffer; sampledAll: TrackedBuffer; partials: TrackedBuffer };
+  private readonly buffers: {
+    lengths: TrackedBuffer;
+    storeAt: TrackedBuffer;
+    u: TrackedBuffer;
+    sampled: TrackedBuffer;
+    sampledAll: TrackedBuffer;
+    partials: TrackedBuffer;
+  };
 
   private constructor(
     private readonly model: Model,
@@ -49,7 +56,10 @@ export class BatchDecoder {
       u: small('batch sample u', this.rows),
       sampled: small('batch sampled ids', this.rows),
       sampledAll: small('batch sampled ids, all slots', slots),
-      partials: gpu.alloc(attentionDecodeScratchBytes(batchDecodeShape(config, this.rows, maxCtx)), { label: 'batch decode partials', category: 'activations' }),
+      partials: gpu.alloc(attentionDecodeScratchBytes(batchDecodeShape(config, this.rows, maxCtx)), {
+        label: 'batch decode partials',
+        category: 'activations',
+      }),
     };
     const lora = model.activeAdapter;
     // The adapter's scratch x·Aᵀ is per row: the model's is sized for its own step, this one for a batch step.
@@ -66,7 +76,8 @@ export class BatchDecoder {
    */
   static create(model: Model, slots: number, maxCtx = model.cache.maxCtx): BatchDecoder {
     const where = `decode batch of ${slots}`;
-    if (!Number.isInteger(slots) || slots < 2) throw new LabError('a batch holds 2 or more sequences', where, 'Decode one sequence alone with generate.');
+    if (!Number.isInteger(slots) || slots < 2)
+      throw new LabError('a batch holds 2 or more sequences', where, 'Decode one sequence alone with generate.');
     if (!Number.isInteger(maxCtx) || maxCtx < 1 || maxCtx > model.cache.maxCtx) {
       throw new LabError(`${maxCtx} positions per sequence is not 1..${model.cache.maxCtx} (the model's context)`, where);
     }
@@ -102,7 +113,7 @@ export class BatchDecoder {
     }
     const slots = [...bySlot.keys()].sort((a, b) => a - b);
     const { gpu } = this.model;
-    for (let i = 0; i < slots.length; ) {
+    for (let i = 0; i < slots.length;) {
       // A run of at most `rows` consecutive slots from the first live one; finished slots inside it are masked.
       const first = slots[i];
       let count = 0;
@@ -129,15 +140,31 @@ export class BatchDecoder {
     const appendAt = group.map((row, r) => (row ? lengths[r] : undefined));
     for (const [r, position] of appendAt.entries()) {
       if (position !== undefined && position >= this.cache.maxCtx) {
-        throw new LabError(`the context is full (${this.cache.maxCtx} tokens)`, `batch slot ${first + r}`, 'Stop the sequence before its context is full.');
+        throw new LabError(
+          `the context is full (${this.cache.maxCtx} tokens)`,
+          `batch slot ${first + r}`,
+          'Stop the sequence before its context is full.',
+        );
       }
     }
-    gpu.write(a.ids, Uint32Array.from(group, (row) => row?.token ?? 0));
-    gpu.write(a.positions, Uint32Array.from(appendAt, (p) => p ?? 0));
-    gpu.write(this.buffers.storeAt, Uint32Array.from(appendAt, (p) => p ?? KV_STORE_SKIP));
+    gpu.write(
+      a.ids,
+      Uint32Array.from(group, (row) => row?.token ?? 0),
+    );
+    gpu.write(
+      a.positions,
+      Uint32Array.from(appendAt, (p) => p ?? 0),
+    );
+    gpu.write(
+      this.buffers.storeAt,
+      Uint32Array.from(appendAt, (p) => p ?? KV_STORE_SKIP),
+    );
     const rowLengths = Uint32Array.from(appendAt, (p, r) => (p === undefined ? Math.max(1, lengths[r]) : p + 1));
     gpu.write(this.buffers.lengths, rowLengths);
-    gpu.write(this.buffers.u, Float32Array.from(group, (row) => row?.u ?? 0));
+    gpu.write(
+      this.buffers.u,
+      Float32Array.from(group, (row) => row?.u ?? 0),
+    );
     const rec = gpu.recorder();
     // Chunks over the longest sequence of the group (not the whole slot): every row's own length bounds its keys.
     const kvLen = Math.max(...rowLengths);
@@ -146,7 +173,9 @@ export class BatchDecoder {
     const attend = (rec: Recorder, l: number) => {
       this.cache.append(rec, l, { k: a.k, v: a.v, at: this.buffers.storeAt, count: n }, first);
       const kv = { k: this.cache.binding('k', l, first, n), v: this.cache.binding('v', l, first, n) };
-      attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, { kvLayout });
+      attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, {
+        kvLayout,
+      });
     };
     recordForward(rec, this.forwardWeights, a, n, attend, { rows: 'all' });
     sampleTop(rec, { logits: a.logits, u: this.buffers.u, out: this.buffers.sampled }, { rows: n, vocab: c.nVocab }, sampling);
@@ -155,7 +184,8 @@ export class BatchDecoder {
   }
 
   private checkSlot(slot: number): void {
-    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slots) throw new LabError(`slot ${slot} is not one of 0..${this.slots - 1}`, 'batch decoder');
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slots)
+      throw new LabError(`slot ${slot} is not one of 0..${this.slots - 1}`, 'batch decoder');
   }
 
   free(): void {

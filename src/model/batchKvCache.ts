@@ -74,7 +74,8 @@ export class BatchKvCache {
 
   /** Records the copy of a prefilled sequence (positions 0 .. cache.length − 1 of every layer) into `slot`. */
   load(rec: Recorder, slot: number, cache: KvCache): void {
-    if (cache.length > this.maxCtx) throw new LabError(`a ${cache.length}-position sequence does not fit ${this.maxCtx}-position slots`, 'batch KV cache');
+    if (cache.length > this.maxCtx)
+      throw new LabError(`a ${cache.length}-position sequence does not fit ${this.maxCtx}-position slots`, 'batch KV cache');
     const bytes = cache.length * this.tokenBytes;
     for (let l = 0; l < this.keys.length; l++) {
       rec.copy(cache.keys[l], this.keys[l], bytes, 0, slot * this.slotBytes);

@@ -42,6 +42,7 @@ export function batchDecodeBytes(config: ModelConfig, maxCtx: number, slots: num
   const rows = batchStepRows(slots);
   return {
     kvCache: batchKvCacheBytes(config, maxCtx, slots),
-    activations: activationBytes(config, rows, rows) + attentionDecodeScratchBytes(batchDecodeShape(config, rows, maxCtx)) + 4 * rows * 4 + slots * 4,
+    activations:
+      activationBytes(config, rows, rows) + attentionDecodeScratchBytes(batchDecodeShape(config, rows, maxCtx)) + 4 * rows * 4 + slots * 4,
   };
 }

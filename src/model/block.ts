@@ -118,7 +118,8 @@ function normalised(
   buffers: { x: TrackedBuffer; w: TrackedBuffer; y: TrackedBuffer; rstd: TrackedBuffer },
   keep: boolean,
 ): ProjectionInput {
-  if (!keep && readers.every((p) => matvecWeight(s, l, p))) return { residual: buffers.x, norm: { weight: buffers.w, eps: s.config.rmsEps } };
+  if (!keep && readers.every((p) => matvecWeight(s, l, p)))
+    return { residual: buffers.x, norm: { weight: buffers.w, eps: s.config.rmsEps } };
   rmsNorm(rec, buffers, normShape(s));
   return buffers.y;
 }
@@ -132,7 +133,13 @@ function residualFrom(rec: Recorder, s: BlockStep, from: TrackedBuffer, to: Trac
  * Block l forward from a.x. With `recompute` (training's backward pass, which already holds the block's output as
  * the next checkpoint) it stops short of out and only keeps the down projection's x·Aᵀ.
  */
-export function recordBlockForward(rec: Recorder, s: BlockStep, l: number, a: BlockActivations, options: { recompute?: boolean } = {}): void {
+export function recordBlockForward(
+  rec: Recorder,
+  s: BlockStep,
+  l: number,
+  a: BlockActivations,
+  options: { recompute?: boolean } = {},
+): void {
   const c = s.config;
   const layer = s.weights.layers[l];
 
@@ -149,7 +156,12 @@ export function recordBlockForward(rec: Recorder, s: BlockStep, l: number, a: Bl
   rope(rec, { x: a.k, ...ropeBuffers }, ropeShape(s, c.nKvHeads));
   const attention = s.attention;
   if (attention.kind === 'cache') attention.attend(rec, l);
-  else attentionForward(rec, { q: a.q, k: a.k, v: a.v, out: a.attn, lse: attention.lse, segStart: attention.segStart }, packedShape(c, attention));
+  else
+    attentionForward(
+      rec,
+      { q: a.q, k: a.k, v: a.v, out: a.attn, lse: attention.lse, segStart: attention.segStart },
+      packedShape(c, attention),
+    );
   residualFrom(rec, s, a.x, a.x2);
   project(rec, s, l, 'o', a.attn, a.x2, true); // x2 = x + attn·Woᵀ
 

@@ -60,11 +60,7 @@ export class ChatTemplate {
     } catch (error) {
       // Templates refuse a conversation through raise_exception (built into @huggingface/jinja), whose message
       // says why, e.g. "Conversation roles must alternate user/assistant/user/assistant/...".
-      throw new LabError(
-        `chat template failed to render: ${messageOf(error)}`,
-        this.where,
-        'check the roles and order of the messages',
-      );
+      throw new LabError(`chat template failed to render: ${messageOf(error)}`, this.where, 'check the roles and order of the messages');
     }
   }
 }

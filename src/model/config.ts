@@ -77,7 +77,11 @@ export function modelConfigFromGguf(file: GgufFile): ModelConfig {
   const scalingType = optMetaString(file, `${a}.rope.scaling.type`);
   const scalingFactor = optMetaNumber(file, `${a}.rope.scaling.factor`);
   if (scalingType !== undefined && scalingType !== 'none' && scalingType !== 'linear') {
-    throw new LabError(`rope scaling "${scalingType}" is not supported`, `${a}.rope.scaling.type`, 'Only linear RoPE scaling is implemented.');
+    throw new LabError(
+      `rope scaling "${scalingType}" is not supported`,
+      `${a}.rope.scaling.type`,
+      'Only linear RoPE scaling is implemented.',
+    );
   }
   const linear = scalingType === 'linear' || (scalingType === undefined && scalingFactor !== undefined);
   return {

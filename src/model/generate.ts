@@ -33,7 +33,8 @@ export interface GenerateResult {
 export function promptTokenIds(tokenizer: Tokenizer, prompt: string | readonly number[], maxCtx: number, where = 'generate'): number[] {
   const ids = typeof prompt === 'string' ? tokenizer.encode(prompt) : [...prompt];
   if (ids.length === 0) throw new LabError('the prompt is empty', where);
-  if (ids.length >= maxCtx) throw new LabError(`the prompt has ${ids.length} tokens but the context holds ${maxCtx}`, where, 'Shorten the prompt.');
+  if (ids.length >= maxCtx)
+    throw new LabError(`the prompt has ${ids.length} tokens but the context holds ${maxCtx}`, where, 'Shorten the prompt.');
   return ids;
 }
 
@@ -120,7 +121,12 @@ export class SequenceGeneration {
  * Prefill then KV-cache decode: the prompt runs in as few steps as the model's step size allows, then one
  * token at a time, each picked on the GPU. Greedy when temperature ≤ 0; otherwise seeded sampling.
  */
-export async function generate(model: Model, tokenizer: Tokenizer, prompt: string | readonly number[], options: GenerateOptions): Promise<GenerateResult> {
+export async function generate(
+  model: Model,
+  tokenizer: Tokenizer,
+  prompt: string | readonly number[],
+  options: GenerateOptions,
+): Promise<GenerateResult> {
   const promptIds = promptTokenIds(tokenizer, prompt, model.cache.maxCtx);
   checkMaxTokens(options.maxTokens);
   model.reset();

@@ -43,7 +43,8 @@ export async function generateBatch(
   checkMaxTokens(options.maxTokens);
   const promptIds = prompts.map((prompt, i) => promptTokenIds(tokenizer, prompt, maxCtx, name(i)));
   const batchSize = options.batchSize ?? DEFAULT_DECODE_BATCH;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new LabError(`batch size ${batchSize} must be a whole number ≥ 1`, 'generateBatch');
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new LabError(`batch size ${batchSize} must be a whole number ≥ 1`, 'generateBatch');
   const slots = Math.min(batchSize, prompts.length);
   if (slots <= 1) {
     const results: GenerateResult[] = [];
@@ -80,7 +81,9 @@ class BatchRun {
     private readonly options: GenerateBatchOptions,
     private readonly maxCtx: number,
   ) {
-    this.sequences = promptIds.map((ids, i) => new SequenceGeneration(tokenizer, ids, { ...options, onText: (text) => options.onText?.(i, text) }));
+    this.sequences = promptIds.map(
+      (ids, i) => new SequenceGeneration(tokenizer, ids, { ...options, onText: (text) => options.onText?.(i, text) }),
+    );
   }
 
   async run(): Promise<GenerateResult[]> {

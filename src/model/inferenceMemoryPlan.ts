@@ -50,7 +50,8 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
         if (takesDensePath(t.type.name, K)) {
           // Dense f32 path (see weights.ts): one buffer, bound whole.
           weights += N * K * 4;
-          if (N * K * 4 > binding) problems.push(`tensor "${t.name}" needs a ${formatBytes(N * K * 4)} binding; the device allows ${formatBytes(binding)}`);
+          if (N * K * 4 > binding)
+            problems.push(`tensor "${t.name}" needs a ${formatBytes(N * K * 4)} binding; the device allows ${formatBytes(binding)}`);
         } else {
           // Block layout, split by rows to fit a binding; each part carries 4 bytes of padding.
           const rowBytes = rowByteLength(t.type.name, K, t.name);
@@ -81,7 +82,9 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
   ];
   for (const [what, bytes] of perBuffer) {
     if (bytes > Math.min(binding, limits.maxBufferSize)) {
-      problems.push(`${what} needs ${formatBytes(bytes)} in one buffer; the device allows ${formatBytes(Math.min(binding, limits.maxBufferSize))} (use a shorter context or step)`);
+      problems.push(
+        `${what} needs ${formatBytes(bytes)} in one buffer; the device allows ${formatBytes(Math.min(binding, limits.maxBufferSize))} (use a shorter context or step)`,
+      );
     }
   }
   const items = [
@@ -101,11 +104,15 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
     );
     const layerBytes = batchKvLayerBytes(config, slotContext, batch);
     if (layerBytes > limits.maxBufferSize) {
-      problems.push(`one layer of the ${batch}-sequence batch KV cache needs ${formatBytes(layerBytes)} in one buffer; the device allows ${formatBytes(limits.maxBufferSize)} (use a smaller batch or a shorter context)`);
+      problems.push(
+        `one layer of the ${batch}-sequence batch KV cache needs ${formatBytes(layerBytes)} in one buffer; the device allows ${formatBytes(limits.maxBufferSize)} (use a smaller batch or a shorter context)`,
+      );
     }
     const boundBytes = batchKvLayerBytes(config, slotContext, rows);
     if (boundBytes > binding) {
-      problems.push(`a ${rows}-row decode step binds ${formatBytes(boundBytes)} of the batch KV cache; the device allows ${formatBytes(binding)} (use a smaller batch or a shorter context)`);
+      problems.push(
+        `a ${rows}-row decode step binds ${formatBytes(boundBytes)} of the batch KV cache; the device allows ${formatBytes(binding)} (use a smaller batch or a shorter context)`,
+      );
     }
   }
   const totalBytes = items.reduce((sum, i) => sum + i.bytes, 0);
@@ -128,6 +135,12 @@ export function describeMemoryPlan(plan: MemoryPlan): string[] {
 /** Refuses a plan that does not fit, with the numbers, before anything is allocated. `what` names what was planned. */
 export function assertPlanFits(plan: MemoryPlan, where: string, what = 'the model'): void {
   if (plan.problems.length > 0) {
-    throw new LabError(`${what} does not fit this GPU: ${plan.problems.join('; ')}`, where, `Plan: ${describeMemoryPlan(plan).map((l) => l.trim()).join(', ')}.`);
+    throw new LabError(
+      `${what} does not fit this GPU: ${plan.problems.join('; ')}`,
+      where,
+      `Plan: ${describeMemoryPlan(plan)
+        .map((l) => l.trim())
+        .join(', ')}.`,
+    );
   }
 }

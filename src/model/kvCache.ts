@@ -37,7 +37,11 @@ export class KvCache {
   /** Records the copy of `tokens` new keys and values of `layer` into positions length .. length + tokens − 1. */
   append(rec: Recorder, layer: number, k: TrackedBuffer, v: TrackedBuffer, tokens: number): void {
     if (this.length + tokens > this.maxCtx) {
-      throw new LabError(`the context is full (${this.maxCtx} tokens)`, 'KV cache', 'Start a new generation or load the model with a longer context.');
+      throw new LabError(
+        `the context is full (${this.maxCtx} tokens)`,
+        'KV cache',
+        'Start a new generation or load the model with a longer context.',
+      );
     }
     const bytes = tokens * this.tokenFloats * 4;
     const offset = this.length * this.tokenFloats * 4;

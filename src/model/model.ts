@@ -123,7 +123,11 @@ export class Model {
    */
   useAdapter(lora: LoraAdapter | undefined): void {
     if (lora && lora.model !== this.config && JSON.stringify(lora.model) !== JSON.stringify(this.config)) {
-      throw new LabError(`the adapter was made for "${lora.model.name}", not "${this.config.name}"`, 'useAdapter', 'Load an adapter trained on this base model.');
+      throw new LabError(
+        `the adapter was made for "${lora.model.name}", not "${this.config.name}"`,
+        'useAdapter',
+        'Load an adapter trained on this base model.',
+      );
     }
     if (this.adapter) this.gpu.buffers.free(this.adapter.h);
     this.adapter = lora && {
@@ -184,7 +188,8 @@ export class Model {
   private checkTokens(tokens: readonly number[]): void {
     const V = this.config.nVocab;
     for (const id of tokens) {
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new LabError(`token id ${id} is outside the vocabulary (0..${V - 1})`, 'forward');
+      if (!Number.isInteger(id) || id < 0 || id >= V)
+        throw new LabError(`token id ${id} is outside the vocabulary (0..${V - 1})`, 'forward');
     }
     if (tokens.length === 0) throw new LabError('no tokens to run', 'forward');
   }
@@ -205,10 +210,17 @@ export class Model {
     const T = tokens.length;
     const pos0 = this.cache.length;
     if (pos0 + T > this.cache.maxCtx) {
-      throw new LabError(`${pos0 + T} positions do not fit the ${this.cache.maxCtx}-token context`, 'forward', 'Shorten the prompt or the generation.');
+      throw new LabError(
+        `${pos0 + T} positions do not fit the ${this.cache.maxCtx}-token context`,
+        'forward',
+        'Shorten the prompt or the generation.',
+      );
     }
     gpu.write(a.ids, Uint32Array.from(tokens));
-    gpu.write(a.positions, Uint32Array.from({ length: T }, (_, i) => pos0 + i));
+    gpu.write(
+      a.positions,
+      Uint32Array.from({ length: T }, (_, i) => pos0 + i),
+    );
     const rec = gpu.recorder();
     const heads = { kvLen: pos0 + T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow };
     const attend = (rec: Recorder, l: number) => {
@@ -221,7 +233,14 @@ export class Model {
         attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads });
       }
     };
-    const perBlock = recordForward(rec, this.forwardWeights, a, T, attend, logits === 'last' ? { rows: 'last', lastRow: this.lastRow } : { rows: logits });
+    const perBlock = recordForward(
+      rec,
+      this.forwardWeights,
+      a,
+      T,
+      attend,
+      logits === 'last' ? { rows: 'last', lastRow: this.lastRow } : { rows: logits },
+    );
     this.lastStep = { tokens: T, total: rec.dispatchCount, perBlock };
     this.cache.length = pos0 + T;
     return rec;

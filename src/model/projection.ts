@@ -78,7 +78,11 @@ export function matvecWeight(s: ProjectionStep, l: number, p: Projection): Quant
 }
 
 /** The branch of projection p in layer l, when the adapter targets it. */
-function branchOf<B extends AdapterBranch>(s: { branch?: B }, l: number, p: Projection): { branch: B; slot: LoraSlot; h: TrackedBuffer } | undefined {
+function branchOf<B extends AdapterBranch>(
+  s: { branch?: B },
+  l: number,
+  p: Projection,
+): { branch: B; slot: LoraSlot; h: TrackedBuffer } | undefined {
   const branch = s.branch;
   const slot = branch?.lora.slot(l, p);
   const h = branch?.h[p];
@@ -109,10 +113,23 @@ function branchInput(rec: Recorder, x: Binding, drop: BranchDropout | undefined)
 }
 
 /** y = x·Wᵀ (+ y when accumulating) for projection p of layer l, plus the branch's share, leaving x·Aᵀ in h[p]. */
-export function project(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: ProjectionInput, y: Binding, accumulate = false): void {
+export function project(
+  rec: Recorder,
+  s: ProjectionStep,
+  l: number,
+  p: Projection,
+  x: ProjectionInput,
+  y: Binding,
+  accumulate = false,
+): void {
   if (isFolded(x)) {
     const w = matvecWeight(s, l, p);
-    if (!w) throw new LabError(`projection ${p} of layer ${l} cannot take its input's RMSNorm in the matvec kernel`, 'forward', 'run the norm as its own step');
+    if (!w)
+      throw new LabError(
+        `projection ${p} of layer ${l} cannot take its input's RMSNorm in the matvec kernel`,
+        'forward',
+        'run the norm as its own step',
+      );
     quantizedMatmul(rec, x.residual, w, y, { M: s.tokens, accumulate, norm: x.norm });
     return;
   }
@@ -148,14 +165,30 @@ export function projectSwiglu(
  * y = x·Wᵀ (+ branch) + bias of projection p (Qwen2's q, k, v), without a bias just the projection: the bias in the
  * matvec kernel's epilogue where no branch adds to y first, bit-identical to the projection then shaders/bias_add.wgsl.
  */
-export function projectBiased(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: ProjectionInput, y: Binding, bias: Binding | undefined): void {
+export function projectBiased(
+  rec: Recorder,
+  s: ProjectionStep,
+  l: number,
+  p: Projection,
+  x: ProjectionInput,
+  y: Binding,
+  bias: Binding | undefined,
+): void {
   if (bias && projectFused(rec, s, l, p, x, y, { kind: 'bias', bias })) return;
   project(rec, s, l, p, x, y);
   if (bias) biasAdd(rec, y, bias, { rows: s.tokens, n: s.weights.layers[l].proj[p].N });
 }
 
 /** Records projection p through the matvec kernel with `epilogue` into out where it can take one; false where not. */
-function projectFused(rec: Recorder, s: ProjectionStep, l: number, p: Projection, x: ProjectionInput, out: Binding, epilogue: MatvecEpilogue): boolean {
+function projectFused(
+  rec: Recorder,
+  s: ProjectionStep,
+  l: number,
+  p: Projection,
+  x: ProjectionInput,
+  out: Binding,
+  epilogue: MatvecEpilogue,
+): boolean {
   const w = matvecWeight(s, l, p);
   if (!w) return false;
   const input = isFolded(x) ? { x: x.residual, norm: x.norm } : { x };

@@ -69,7 +69,11 @@ export async function loadModelWeights(
   function checkedMatrix(name: string, N: number, K: number): GgufTensorInfo {
     const tensor = findTensor(file.tensors, name);
     if (tensor.dims.length !== 2 || tensor.dims[0] !== K || tensor.dims[1] !== N) {
-      throw new LabError(`has dims [${tensor.dims.join(', ')}], expected [${K}, ${N}]`, `tensor "${name}"`, 'the file does not match its own hyperparameters');
+      throw new LabError(
+        `has dims [${tensor.dims.join(', ')}], expected [${K}, ${N}]`,
+        `tensor "${name}"`,
+        'the file does not match its own hyperparameters',
+      );
     }
     if (!isQuantFormat(tensor.type.name)) {
       throw new LabError(
@@ -84,7 +88,13 @@ export async function loadModelWeights(
   /** Quantized blocks as stored; the embedding table is always read this way (the lookup kernel decodes rows). */
   async function quantized(name: string, N: number, K: number): Promise<QuantizedWeight> {
     const tensor = checkedMatrix(name, N, K);
-    const weight = allocateQuantizedWeight(gpu, { format: tensor.type.name as QuantizedWeight['format'], N, K, label: name, maxBindingBytes: options.maxBindingBytes });
+    const weight = allocateQuantizedWeight(gpu, {
+      format: tensor.type.name as QuantizedWeight['format'],
+      N,
+      K,
+      label: name,
+      maxBindingBytes: options.maxBindingBytes,
+    });
     allocated.push(weight);
     await stream(tensor, (offset, bytes) => writeQuantizedWeightBytes(gpu, weight, offset, bytes));
     return weight;

@@ -1,7 +1,5 @@
 import { LabError } from '../errors';
-import {
-  metaNumberArray, metaString, metaStringArray, optMetaBool, optMetaNumber, optMetaString, type GgufFile,
-} from '../formats/gguf';
+import { metaNumberArray, metaString, metaStringArray, optMetaBool, optMetaNumber, optMetaString, type GgufFile } from '../formats/gguf';
 import { preTokenizerFor } from './preTokenizer';
 import { checkVocab, type TokenizerVocab } from './vocab';
 

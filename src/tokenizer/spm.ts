@@ -75,7 +75,7 @@ export class SentencePieceEncoder {
 
   private encodeWord(text: string, out: number[]): void {
     const start: number[] = [];
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       start.push(i);
       i += text.codePointAt(i)! > 0xffff ? 2 : 1;
     }

@@ -57,8 +57,12 @@ export function checkVocab(vocab: TokenizerVocab, where = 'tokenizer'): void {
     throw new LabError('a "gpt2" tokenizer needs merges', `${where}: tokenizer.ggml.merges`, 'the model file is incomplete');
   }
   const ids: [string, number | null][] = [
-    ['bos_token_id', vocab.bosId], ['eos_token_id', vocab.eosId], ['unknown_token_id', vocab.unkId],
-    ['padding_token_id', vocab.padId], ['eot_token_id', vocab.eotId], ['eom_token_id', vocab.eomId],
+    ['bos_token_id', vocab.bosId],
+    ['eos_token_id', vocab.eosId],
+    ['unknown_token_id', vocab.unkId],
+    ['padding_token_id', vocab.padId],
+    ['eot_token_id', vocab.eotId],
+    ['eom_token_id', vocab.eomId],
   ];
   for (const [field, id] of ids) {
     if (id !== null && !(Number.isInteger(id) && id >= 0 && id < n)) {

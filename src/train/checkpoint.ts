@@ -32,7 +32,14 @@ const FORMAT = 'lora-lab-checkpoint-1';
 
 /** One safetensors file: the three f32 vectors as tensors, the rest as JSON in the metadata. */
 export function serializeCheckpoint(c: TrainingCheckpoint): Blob {
-  const state = { format: FORMAT, config: c.config, step: c.step, elapsedSeconds: c.elapsedSeconds, tokensSeen: c.tokensSeen, modelName: c.modelName };
+  const state = {
+    format: FORMAT,
+    config: c.config,
+    step: c.step,
+    elapsedSeconds: c.elapsedSeconds,
+    tokensSeen: c.tokensSeen,
+    modelName: c.modelName,
+  };
   return writeSafetensors(
     [
       { name: 'params', dtype: 'F32', shape: [c.params.length], values: c.params },
@@ -60,7 +67,16 @@ export async function deserializeCheckpoint(blob: Blob, name = 'checkpoint'): Pr
   };
   const [params, m, v] = [await tensor('params'), await tensor('adam_m'), await tensor('adam_v')];
   if (m.length !== params.length || v.length !== params.length) throw new LabError('optimizer state does not match the parameters', name);
-  return { config: state.config, step: state.step, elapsedSeconds: state.elapsedSeconds, tokensSeen: state.tokensSeen, modelName: state.modelName, params, m, v };
+  return {
+    config: state.config,
+    step: state.step,
+    elapsedSeconds: state.elapsedSeconds,
+    tokensSeen: state.tokensSeen,
+    modelName: state.modelName,
+    params,
+    m,
+    v,
+  };
 }
 
 /** A store in memory (tests, and runs the user chose not to persist). */

@@ -76,24 +76,34 @@ export function checkTrainConfig(c: TrainConfig): void {
   const where = 'training config';
   checkLoraConfig(c.lora);
   checkSchedule({ lr: c.lr, warmupSteps: c.warmupSteps, totalSteps: c.steps, decay: c.decay, minLrRatio: c.minLrRatio });
-  const positive: [string, number][] = [['batch', c.batch], ['seqLen', c.seqLen], ['accumulation', c.accumulation]];
+  const positive: [string, number][] = [
+    ['batch', c.batch],
+    ['seqLen', c.seqLen],
+    ['accumulation', c.accumulation],
+  ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value < 1) throw new LabError(`${name} ${value} must be a positive integer`, where);
   }
-  const nonNegative: [string, number][] = [['evalEvery', c.evalEvery], ['evalBatches', c.evalBatches], ['checkpointEvery', c.checkpointEvery]];
+  const nonNegative: [string, number][] = [
+    ['evalEvery', c.evalEvery],
+    ['evalBatches', c.evalBatches],
+    ['checkpointEvery', c.checkpointEvery],
+  ];
   for (const [name, value] of nonNegative) {
     if (!Number.isInteger(value) || value < 0) throw new LabError(`${name} ${value} must be a non-negative integer`, where);
   }
   if (!(c.maxGradNorm >= 0)) throw new LabError(`maxGradNorm ${c.maxGradNorm} must be ≥ 0`, where);
   if (!(c.weightDecay >= 0)) throw new LabError(`weightDecay ${c.weightDecay} must be ≥ 0`, where);
-  if (!(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1)) throw new LabError(`betas ${c.beta1}, ${c.beta2} must be in [0, 1)`, where);
+  if (!(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1))
+    throw new LabError(`betas ${c.beta1}, ${c.beta2} must be in [0, 1)`, where);
   if (!(c.adamEps > 0)) throw new LabError(`adamEps ${c.adamEps} must be positive`, where);
   if (!Number.isInteger(c.lossChunkRows) || c.lossChunkRows < 64 || c.lossChunkRows % 64 !== 0) {
     throw new LabError(`lossChunkRows ${c.lossChunkRows} must be a positive multiple of 64`, where);
   }
   if (c.curriculum) {
     const { stages, rule } = c.curriculum;
-    if (stages.length === 0 || stages.some((s) => s.trim() === '')) throw new LabError('curriculum stages must be non-empty names', where, 'E.g. normal,hard.');
+    if (stages.length === 0 || stages.some((s) => s.trim() === ''))
+      throw new LabError('curriculum stages must be non-empty names', where, 'E.g. normal,hard.');
     if (new Set(stages).size !== stages.length) throw new LabError(`curriculum stage listed twice in ${stages.join(', ')}`, where);
     checkStageRule(rule);
   }

@@ -58,7 +58,8 @@ export function planStages(stages: readonly { name: string; rows: number }[], st
   if (stages.length === 0) throw new LabError('has no stages with training rows', where, 'Check the stage rule against the data.');
   const empty = stages.find((s) => !(s.rows > 0));
   if (empty) throw new LabError(`stage "${empty.name}" has no training rows`, where, 'Leave it out of the stages, or add examples to it.');
-  if (steps < stages.length) throw new LabError(`${steps} steps cannot give each of ${stages.length} stages one`, where, `Train at least ${stages.length} steps.`);
+  if (steps < stages.length)
+    throw new LabError(`${steps} steps cannot give each of ${stages.length} stages one`, where, `Train at least ${stages.length} steps.`);
   const weights = stages.map((s) => microBatchesPerEpoch(s.rows, batch));
   const total = weights.reduce((a, b) => a + b, 0);
   // Every stage first gets one step, the rest is shared in proportion (largest remainder, ties to the earlier stage).

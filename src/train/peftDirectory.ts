@@ -8,7 +8,12 @@ import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from './peftFiles';
 /** Node: a PEFT adapter directory's two files (what `lora-lab generate --adapter <dir>` reads). */
 export async function readPeftDirectory(dir: string): Promise<PeftFiles> {
   for (const name of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) {
-    if (!existsSync(join(dir, name))) throw new LabError(`has no ${name}`, dir, 'Point at a directory holding a PEFT adapter (adapter_config.json + adapter_model.safetensors).');
+    if (!existsSync(join(dir, name)))
+      throw new LabError(
+        `has no ${name}`,
+        dir,
+        'Point at a directory holding a PEFT adapter (adapter_config.json + adapter_model.safetensors).',
+      );
   }
   return {
     config: await readFile(join(dir, PEFT_CONFIG_FILE), 'utf8'),

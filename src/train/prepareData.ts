@@ -32,7 +32,8 @@ export function prepareTrainingData(
 ): PreparedData {
   const bos = tokenizer.bosId;
   const eos = tokenizer.eosId;
-  if (bos === null || eos === null) throw new LabError('the model\'s tokenizer has no BOS or EOS token', 'tokenizer', 'Training examples are framed by BOS and EOS.');
+  if (bos === null || eos === null)
+    throw new LabError("the model's tokenizer has no BOS or EOS token", 'tokenizer', 'Training examples are framed by BOS and EOS.');
   const set = buildTrainingSet(examples, {
     tokenizer,
     special: { bos, eos },
@@ -44,14 +45,22 @@ export function prepareTrainingData(
   });
   const train = set.stages.flatMap((s) => s.packed.rows);
   if (train.length === 0) {
-    throw new LabError('no training rows are left after the held-out split and tokenization', 'training data', 'Add examples or raise --seq-len.');
+    throw new LabError(
+      'no training rows are left after the held-out split and tokenization',
+      'training data',
+      'Add examples or raise --seq-len.',
+    );
   }
   const realTokens = train.reduce((sum, r) => sum + r.segmentIds.reduce((n, id) => n + (id > 0 ? 1 : 0), 0), 0);
   return {
     train,
     // A stage whose every example was dropped by tokenization has no rows and nothing to train.
     ...(options.curriculum
-      ? { stages: set.stages.filter((s) => s.packed.rows.length > 0).map((s) => ({ name: s.name, examples: s.examples, rows: s.packed.rows.length })) }
+      ? {
+          stages: set.stages
+            .filter((s) => s.packed.rows.length > 0)
+            .map((s) => ({ name: s.name, examples: s.examples, rows: s.packed.rows.length })),
+        }
       : {}),
     validation: set.validation.rows,
     trainExamples: set.stages.reduce((sum, s) => sum + s.examples, 0),

@@ -16,7 +16,8 @@ export interface LrSchedule {
 
 export function checkSchedule(s: LrSchedule): void {
   const where = 'learning-rate schedule';
-  if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new LabError(`learning rate ${s.lr} must be a positive number`, where, 'LoRA usually trains with 1e-4 to 3e-4.');
+  if (!(s.lr > 0) || !Number.isFinite(s.lr))
+    throw new LabError(`learning rate ${s.lr} must be a positive number`, where, 'LoRA usually trains with 1e-4 to 3e-4.');
   if (!Number.isInteger(s.totalSteps) || s.totalSteps < 1) throw new LabError(`steps ${s.totalSteps} must be a positive integer`, where);
   if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0 || s.warmupSteps > s.totalSteps) {
     throw new LabError(`warmup of ${s.warmupSteps} steps must be an integer from 0 to the ${s.totalSteps} total steps`, where);

@@ -106,7 +106,11 @@ export class Trainer {
     const config = checkpoint.config;
     checkRun(model, data, config);
     if (checkpoint.modelName !== model.config.name) {
-      throw new LabError(`the checkpoint was trained on "${checkpoint.modelName}", this model is "${model.config.name}"`, 'resume', 'Load the same base model.');
+      throw new LabError(
+        `the checkpoint was trained on "${checkpoint.modelName}", this model is "${model.config.name}"`,
+        'resume',
+        'Load the same base model.',
+      );
     }
     const adapter = LoraAdapter.fromValues(gpu, model.config, config.lora, checkpoint.params);
     const trainer = new Trainer(gpu, model, data, config, adapter, options, checkpoint);
@@ -138,7 +142,13 @@ export class Trainer {
   async trainStep(): Promise<StepMetrics> {
     const { config, gpu, adapter } = this;
     const started = performance.now();
-    const order = { rows: this.data.train.length, batch: config.batch, accumulation: config.accumulation, seed: config.seed, stages: this.stages };
+    const order = {
+      rows: this.data.train.length,
+      batch: config.batch,
+      accumulation: config.accumulation,
+      seed: config.seed,
+      stages: this.stages,
+    };
     const picks = Array.from({ length: config.accumulation }, (_, k) => pickMicroBatch(order, this.step, k));
     const batches = picks.map((pick, k) => {
       const rows = pick.rows.map((i) => this.data.train[i]);
@@ -155,9 +165,17 @@ export class Trainer {
       lossSum += (await this.graph.lossAndGradients(1 / targets, b.dropoutStream)).sum;
     }
     const step = this.step + 1;
-    const lr = learningRate({ lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps, decay: config.decay, minLrRatio: config.minLrRatio }, step);
+    const lr = learningRate(
+      { lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps, decay: config.decay, minLrRatio: config.minLrRatio },
+      step,
+    );
     const rec = gpu.recorder();
-    gradNorm(rec, [{ buffer: this.grads, n: adapter.totalFloats }], { partials: this.normPartials, out: this.normOut }, { maxNorm: config.maxGradNorm });
+    gradNorm(
+      rec,
+      [{ buffer: this.grads, n: adapter.totalFloats }],
+      { partials: this.normPartials, out: this.normOut },
+      { maxNorm: config.maxGradNorm },
+    );
     adamw(
       rec,
       { param: adapter.params, grad: this.grads, m: this.m, v: this.v, clipFactor: this.normOut },
@@ -231,20 +249,45 @@ export class Trainer {
 
 function checkRun(model: Model, data: TrainerData, config: TrainConfig): void {
   checkTrainConfig(config);
-  if (data.train.length === 0) throw new LabError('the training split is empty', 'training data', 'Add examples, or lower the held-out fraction.');
+  if (data.train.length === 0)
+    throw new LabError('the training split is empty', 'training data', 'Add examples, or lower the held-out fraction.');
   if (config.curriculum) {
-    if (!data.stages) throw new LabError('the run has a curriculum but the data has no stages', 'training data', 'Prepare the data with the run\'s curriculum (prepareTrainingData … { curriculum }).');
+    if (!data.stages)
+      throw new LabError(
+        'the run has a curriculum but the data has no stages',
+        'training data',
+        "Prepare the data with the run's curriculum (prepareTrainingData … { curriculum }).",
+      );
     const staged = data.stages.reduce((sum, s) => sum + s.rows, 0);
-    if (staged !== data.train.length) throw new LabError(`the stages hold ${staged} rows, the training split ${data.train.length}`, 'training data', 'Prepare the data and its stages together.');
+    if (staged !== data.train.length)
+      throw new LabError(
+        `the stages hold ${staged} rows, the training split ${data.train.length}`,
+        'training data',
+        'Prepare the data and its stages together.',
+      );
     planStages(data.stages, config.steps, config.batch);
   }
-  for (const [split, rows] of [['training', data.train], ['held-out', data.validation]] as const) {
+  for (const [split, rows] of [
+    ['training', data.train],
+    ['held-out', data.validation],
+  ] as const) {
     rows.forEach((row, i) => {
       if (row.tokens.length !== config.seqLen) {
-        throw new LabError(`row ${i} has ${row.tokens.length} tokens, the run uses rows of ${config.seqLen}`, `${split} data`, 'Pack the data with the run\'s seqLen.');
+        throw new LabError(
+          `row ${i} has ${row.tokens.length} tokens, the run uses rows of ${config.seqLen}`,
+          `${split} data`,
+          "Pack the data with the run's seqLen.",
+        );
       }
     });
   }
   const V = model.config.nVocab;
-  for (const row of data.train) for (const id of row.tokens) if (id < 0 || id >= V) throw new LabError(`token id ${id} is outside the vocabulary (0..${V - 1})`, 'training data', 'Tokenize with this model\'s tokenizer.');
+  for (const row of data.train)
+    for (const id of row.tokens)
+      if (id < 0 || id >= V)
+        throw new LabError(
+          `token id ${id} is outside the vocabulary (0..${V - 1})`,
+          'training data',
+          "Tokenize with this model's tokenizer.",
+        );
 }

@@ -27,7 +27,11 @@ export interface TrainingPlanOptions {
  * final norm's: gradient checkpointing), the working set of the one layer being recomputed and differentiated,
  * and one chunk of logits. Lists as problems what does not fit the budget or one buffer or binding of the device.
  */
-export function planTrainingMemory(model: ModelConfig, limits: Pick<GpuLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>, o: TrainingPlanOptions): MemoryPlan {
+export function planTrainingMemory(
+  model: ModelConfig,
+  limits: Pick<GpuLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>,
+  o: TrainingPlanOptions,
+): MemoryPlan {
   const T = o.batch * o.seqLen;
   const shape = { batch: o.batch, seqLen: o.seqLen, lossChunkRows: o.lossChunkRows };
   const buffers = trainingBufferBytes(model, shape, o.lora.rank, o.lora.targets, o.lora.dropout);
@@ -36,7 +40,10 @@ export function planTrainingMemory(model: ModelConfig, limits: Pick<GpuLimits, '
   const items = [
     { label: 'weights (frozen, as stored)', bytes: o.weightBytes },
     { label: 'model inference buffers', bytes: o.modelBufferBytes },
-    { label: `LoRA params + grads + AdamW m, v (${(totalFloats / 1e6).toFixed(1)}M floats ×4)`, bytes: 4 * loraBytes + gradNormPartialCount([totalFloats]) * 4 + 8 },
+    {
+      label: `LoRA params + grads + AdamW m, v (${(totalFloats / 1e6).toFixed(1)}M floats ×4)`,
+      bytes: 4 * loraBytes + gradNormPartialCount([totalFloats]) * 4 + 8,
+    },
     { label: `saved activations (${model.nLayers + 1} × [${T}, ${model.nEmbd}])`, bytes: buffers.checkpoints },
     { label: 'recompute working set (one layer + its gradients)', bytes: buffers.workingSet + buffers.inputs },
     { label: `logits chunk (${Math.min(o.lossChunkRows, T)} × ${model.nVocab})`, bytes: buffers.logitsChunk },
@@ -51,10 +58,15 @@ export function planTrainingMemory(model: ModelConfig, limits: Pick<GpuLimits, '
     ['the logits chunk', buffers.logitsChunk],
   ];
   for (const [what, bytes] of single) {
-    if (bytes > largest) problems.push(`${what} needs ${formatBytes(bytes)} in one buffer; the device allows ${formatBytes(largest)} (lower the batch, sequence length or loss chunk)`);
+    if (bytes > largest)
+      problems.push(
+        `${what} needs ${formatBytes(bytes)} in one buffer; the device allows ${formatBytes(largest)} (lower the batch, sequence length or loss chunk)`,
+      );
   }
   if (o.budgetBytes !== undefined && totalBytes > o.budgetBytes) {
-    problems.push(`needs ${formatBytes(totalBytes)} of GPU memory but ${formatBytes(o.budgetBytes)} is available (lower the batch or sequence length)`);
+    problems.push(
+      `needs ${formatBytes(totalBytes)} of GPU memory but ${formatBytes(o.budgetBytes)} is available (lower the batch or sequence length)`,
+    );
   }
   return { context: o.seqLen, stepTokens: T, items, totalBytes, problems };
 }
@@ -86,5 +98,9 @@ export function planTrainingOnLoadedModel(
 export function assertTrainingPlanFits(plan: MemoryPlan): void {
   if (plan.problems.length === 0) return;
   const breakdown = plan.items.map((i) => `${i.label} ${formatBytes(i.bytes)}`).join(', ');
-  throw new LabError(`training does not fit this GPU: ${plan.problems.join('; ')}`, 'memory plan', `Plan: ${breakdown}; total ${formatBytes(plan.totalBytes)}.`);
+  throw new LabError(
+    `training does not fit this GPU: ${plan.problems.join('; ')}`,
+    'memory plan',
+    `Plan: ${breakdown}; total ${formatBytes(plan.totalBytes)}.`,
+  );
 }

@@ -24,7 +24,11 @@ export const MERGE_TYPES = QUANTIZABLE_TYPES;
  * The adapter among files the user chose, checked against `model` and as PEFT files for the library: a `.gguf`
  * (llama.cpp's LoRA format) or a PEFT pair.
  */
-export async function readAdapterImport(model: ModelConfig, files: Blob[], baseName: string): Promise<{ lora: LoraConfig; peft: PeftFiles }> {
+export async function readAdapterImport(
+  model: ModelConfig,
+  files: Blob[],
+  baseName: string,
+): Promise<{ lora: LoraConfig; peft: PeftFiles }> {
   const gguf = files.find((f) => ((f as File).name ?? '').toLowerCase().endsWith('.gguf'));
   if (gguf) {
     const { lora, values } = await importGgufLoraValues(model, gguf);
@@ -62,7 +66,12 @@ export interface MergedExportRequest {
 const EXPORTS = 'exports';
 
 export function checkMergeType(quant: string): QuantizableType {
-  if (!(MERGE_TYPES as readonly string[]).includes(quant)) throw new LabError(`"${quant}" is not a format the merged weights can be written in`, 'merged export', `Choose one of ${MERGE_TYPES.join(', ')}.`);
+  if (!(MERGE_TYPES as readonly string[]).includes(quant))
+    throw new LabError(
+      `"${quant}" is not a format the merged weights can be written in`,
+      'merged export',
+      `Choose one of ${MERGE_TYPES.join(', ')}.`,
+    );
   return quant as QuantizableType;
 }
 
@@ -96,7 +105,11 @@ export async function exportMergedModel(request: MergedExportRequest): Promise<E
   await request.storage.remove(EXPORTS);
   const chunks = mergedGgufChunks(request.source, request.file, request.model, lora, values, request.quant, { signal: request.signal });
   try {
-    await request.storage.write(`${EXPORTS}/${name}`, { size: plan.outputBytes, chunks }, { signal: request.signal, onProgress: request.onProgress });
+    await request.storage.write(
+      `${EXPORTS}/${name}`,
+      { size: plan.outputBytes, chunks },
+      { signal: request.signal, onProgress: request.onProgress },
+    );
   } catch (error) {
     await request.storage.remove(EXPORTS);
     throw error;

@@ -85,8 +85,16 @@ export class AdapterLibrary {
 
   async files(id: string): Promise<PeftFiles> {
     const dir = `${ROOT}/${checkId(id)}`;
-    const [config, weights] = [await this.storage.read(`${dir}/${PEFT_CONFIG_FILE}`), await this.storage.read(`${dir}/${PEFT_WEIGHTS_FILE}`)];
-    if (!config || !weights) throw new LabError(`adapter "${id}" has lost its files`, `${this.storage.location} ${dir}`, 'Delete it and train or import it again.');
+    const [config, weights] = [
+      await this.storage.read(`${dir}/${PEFT_CONFIG_FILE}`),
+      await this.storage.read(`${dir}/${PEFT_WEIGHTS_FILE}`),
+    ];
+    if (!config || !weights)
+      throw new LabError(
+        `adapter "${id}" has lost its files`,
+        `${this.storage.location} ${dir}`,
+        'Delete it and train or import it again.',
+      );
     return { config: await config.text(), weights };
   }
 
@@ -125,12 +133,17 @@ export async function pickPeftFiles(files: Blob[]): Promise<PeftFiles> {
   const config = named.find((f) => f.name === PEFT_CONFIG_FILE) ?? named.find((f) => f.name.endsWith('.json'));
   const weights = named.find((f) => f.name.endsWith('.safetensors'));
   if (!config || !weights) {
-    throw new LabError(`got ${named.map((f) => f.name).join(', ') || 'no files'}`, 'importAdapter', `Choose both ${PEFT_CONFIG_FILE} and ${PEFT_WEIGHTS_FILE} of a PEFT adapter.`);
+    throw new LabError(
+      `got ${named.map((f) => f.name).join(', ') || 'no files'}`,
+      'importAdapter',
+      `Choose both ${PEFT_CONFIG_FILE} and ${PEFT_WEIGHTS_FILE} of a PEFT adapter.`,
+    );
   }
   return { config: await config.blob.text(), weights: weights.blob };
 }
 
 function checkId(id: string): string {
-  if (!/^(?!\.+$)[\w.-]+$/.test(id)) throw new LabError(`adapter id "${id}" is not a plain name`, 'adapters', 'Pick one from the list of adapters.');
+  if (!/^(?!\.+$)[\w.-]+$/.test(id))
+    throw new LabError(`adapter id "${id}" is not a plain name`, 'adapters', 'Pick one from the list of adapters.');
   return id;
 }

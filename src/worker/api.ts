@@ -197,7 +197,12 @@ export interface LabEngineApi {
    * `onPlanned` comes once, after the data is packed and before the first step: the run's id and its steps (worked
    * out here when the request gives epochs), for a progress bar from the start.
    */
-  train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void, onPlanned?: (plan: TrainingPlan) => void): Promise<AdapterSummary>;
+  train(
+    request: TrainRequest,
+    jobId: string,
+    onMetrics?: (m: StepMetrics) => void,
+    onPlanned?: (plan: TrainingPlan) => void,
+  ): Promise<AdapterSummary>;
   /** Runs that did not finish (stopped, or cut off by a reload or crash), oldest first, with their metrics so far. */
   interruptedRuns(): Promise<InterruptedRun[]>;
   /**

@@ -15,7 +15,11 @@ export function exportRunForCluster(adapter: AdapterSummary, examples: readonly 
   const where = `adapter "${adapter.id}"`;
   const { config, data } = adapter;
   if (!config || !data?.rebuild) {
-    throw new LabError('has no record of its training rows to export', where, 'Only adapters trained in the lab (since exports were added) can be exported with their data.');
+    throw new LabError(
+      'has no record of its training rows to export',
+      where,
+      'Only adapters trained in the lab (since exports were added) can be exported with their data.',
+    );
   }
   if (examplesFingerprint(examples) !== data.rebuild.examplesFingerprint) {
     throw new LabError(
@@ -30,5 +34,11 @@ export function exportRunForCluster(adapter: AdapterSummary, examples: readonly 
     validationFraction: data.rebuild.validationFraction,
     curriculum: config.curriculum,
   });
-  return clusterExport({ runName: adapter.name, config, ggufFile: adapter.baseModel?.fileName ?? 'base model', texts: prepared.texts, truncated: prepared.truncated });
+  return clusterExport({
+    runName: adapter.name,
+    config,
+    ggufFile: adapter.baseModel?.fileName ?? 'base model',
+    texts: prepared.texts,
+    truncated: prepared.truncated,
+  });
 }

@@ -64,7 +64,11 @@ export class DatasetWorkspace {
   }
 
   /** `fields` maps the layout of every file in this call (for layouts that are not detected). */
-  async addShards(blobs: Blob[], onProgress?: (name: string, read: number, total: number) => void, fields?: FieldMap): Promise<AddShardsResult> {
+  async addShards(
+    blobs: Blob[],
+    onProgress?: (name: string, read: number, total: number) => void,
+    fields?: FieldMap,
+  ): Promise<AddShardsResult> {
     const result: AddShardsResult = { added: [], failed: [] };
     for (const [i, blob] of blobs.entries()) {
       const name = nameOf(blob, `shard-${this.files.length + i + 1}`);
@@ -73,7 +77,11 @@ export class DatasetWorkspace {
         this.files.push({ blob, name, fields });
       } catch (error) {
         const unmapped = unmappedFields(error);
-        result.failed.push({ name, message: error instanceof Error ? error.message : String(error), ...(unmapped ? { fields: unmapped } : {}) });
+        result.failed.push({
+          name,
+          message: error instanceof Error ? error.message : String(error),
+          ...(unmapped ? { fields: unmapped } : {}),
+        });
       }
     }
     return result;

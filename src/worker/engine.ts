@@ -1,6 +1,17 @@
 import type { Gpu } from '../gpu/gpu';
 import { describeGpuAdapter } from '../gpu/acquire';
-import type { GenerateBatchRequest, GenerateRequest, GpuStatus, LabEngineApi, LoadModelOptions, MatmulCheckRequest, MatmulCheckResult, ModelInfo, ModelSizes, Progress } from './api';
+import type {
+  GenerateBatchRequest,
+  GenerateRequest,
+  GpuStatus,
+  LabEngineApi,
+  LoadModelOptions,
+  MatmulCheckRequest,
+  MatmulCheckResult,
+  ModelInfo,
+  ModelSizes,
+  Progress,
+} from './api';
 import type { CompareRunsOptions, EvaluationRunSummary } from './api';
 import { Model } from '../model/model';
 import { generate, type GenerateResult } from '../model/generate';
@@ -92,7 +103,12 @@ export class Engine implements LabEngineApi {
     return this.jobs.run(job, (signal) => checkMatmul(gpu, request, signal, onProgress));
   }
 
-  async loadModel(file: Blob | ByteSource, jobId: string, onProgress?: (p: Progress) => void, options: LoadModelOptions = {}): Promise<ModelInfo> {
+  async loadModel(
+    file: Blob | ByteSource,
+    jobId: string,
+    onProgress?: (p: Progress) => void,
+    options: LoadModelOptions = {},
+  ): Promise<ModelInfo> {
     const fileName = sourceName(file, 'model.gguf');
     const toKeep = options.keep ? keepable(file) : undefined;
     // Before anything is read: a 4 GB file the storage cannot hold is refused with the numbers, not after the load.
@@ -132,7 +148,13 @@ export class Engine implements LabEngineApi {
     return this.jobs.run({ id: jobId, label: `loading ${fileName}`, usesModel: true, action: 'loadModel' }, work);
   }
 
-  private async load(file: Blob | ByteSource, fileName: string, signal: AbortSignal, onProgress?: (p: Progress) => void, sizes: ModelSizes = {}): Promise<ModelInfo> {
+  private async load(
+    file: Blob | ByteSource,
+    fileName: string,
+    signal: AbortSignal,
+    onProgress?: (p: Progress) => void,
+    sizes: ModelSizes = {},
+  ): Promise<ModelInfo> {
     const gpu = this.requireGpu();
     const started = performance.now();
     const model = await Model.load(gpu, file, {
@@ -178,7 +200,9 @@ export class Engine implements LabEngineApi {
 
   async generate(request: GenerateRequest, jobId: string, onText?: (text: string) => void): Promise<GenerateResult> {
     const { model, tokenizer, info } = this.requireModel('generate');
-    return this.modelJob(jobId, `generation from ${info.fileName}`, 'generate', (signal) => generate(model, tokenizer, request.prompt, { ...request, signal, onText }));
+    return this.modelJob(jobId, `generation from ${info.fileName}`, 'generate', (signal) =>
+      generate(model, tokenizer, request.prompt, { ...request, signal, onText }),
+    );
   }
 
   async generateBatch(prompts: string[], request: GenerateBatchRequest, jobId: string): Promise<GenerateResult[]> {
@@ -198,7 +222,11 @@ export class Engine implements LabEngineApi {
 
   async setMemoryBudget(bytes: number | null): Promise<void> {
     if (bytes !== null && !(Number.isFinite(bytes) && bytes > 0)) {
-      throw new LabError(`memory budget ${bytes} bytes must be a positive number`, 'setMemoryBudget', 'Give the GPU memory the lab may use, or none for no budget.');
+      throw new LabError(
+        `memory budget ${bytes} bytes must be a positive number`,
+        'setMemoryBudget',
+        'Give the GPU memory the lab may use, or none for no budget.',
+      );
     }
     this.memoryBudgetBytes = bytes ?? undefined;
   }
@@ -218,10 +246,17 @@ export class Engine implements LabEngineApi {
   }
 
   /** Evaluates the loaded model with the adapter in use; the run is named after the adapter and listed with it. */
-  private async evaluateLoaded(request: EvaluationRequest, signal: AbortSignal, onProgress?: (p: EvaluationProgress) => void): Promise<EvaluationOutcome> {
+  private async evaluateLoaded(
+    request: EvaluationRequest,
+    signal: AbortSignal,
+    onProgress?: (p: EvaluationProgress) => void,
+  ): Promise<EvaluationOutcome> {
     // Loaded on first use: the grader's CAS (compute-engine) is most of the worker's code, and loading a model
     // or generating should not wait for it.
-    const [{ checkEvaluationRequest, evaluate }, { ModelGenerator }] = await Promise.all([import('../eval/evaluation'), import('../eval/modelGenerator')]);
+    const [{ checkEvaluationRequest, evaluate }, { ModelGenerator }] = await Promise.all([
+      import('../eval/evaluation'),
+      import('../eval/modelGenerator'),
+    ]);
     checkEvaluationRequest(request);
     const { model, tokenizer, info } = this.requireModel();
     const adapterId = this.residentAdapters.activeId;
@@ -247,7 +282,13 @@ export class Engine implements LabEngineApi {
     for (const info of await store.listRuns()) {
       const stored = await store.loadRun(info.id);
       const adapter = byRun.get(info.id);
-      if (stored) runs.push({ run: stored.info, done: stored.records.length, summary: summarise(stored.records), ...(adapter && { adapter: { id: adapter.id, name: adapter.name } }) });
+      if (stored)
+        runs.push({
+          run: stored.info,
+          done: stored.records.length,
+          summary: summarise(stored.records),
+          ...(adapter && { adapter: { id: adapter.id, name: adapter.name } }),
+        });
     }
     return runs;
   }
@@ -290,9 +331,16 @@ export class Engine implements LabEngineApi {
     return this.datasets.summary(this.loaded?.tokenizer);
   }
 
-  async train(request: TrainRequest, jobId: string, onMetrics?: (m: StepMetrics) => void, onPlanned?: (plan: TrainingPlan) => void): Promise<AdapterSummary> {
+  async train(
+    request: TrainRequest,
+    jobId: string,
+    onMetrics?: (m: StepMetrics) => void,
+    onPlanned?: (plan: TrainingPlan) => void,
+  ): Promise<AdapterSummary> {
     this.requireModel('train');
-    return this.modelJob(jobId, `training "${request.name}"`, 'train', (signal) => this.trainOn(this.datasets.examples(), request, signal, onMetrics, onPlanned));
+    return this.modelJob(jobId, `training "${request.name}"`, 'train', (signal) =>
+      this.trainOn(this.datasets.examples(), request, signal, onMetrics, onPlanned),
+    );
   }
 
   private async trainOn(
@@ -336,7 +384,12 @@ export class Engine implements LabEngineApi {
 
   async useAdapter(id: string | null): Promise<void> {
     this.requireModel('useAdapter');
-    await this.modelJob(newInternalJobId('use-adapter'), id === null ? 'switching to the base model' : `switching to adapter "${id}"`, 'useAdapter', () => this.switchAdapter(id));
+    await this.modelJob(
+      newInternalJobId('use-adapter'),
+      id === null ? 'switching to the base model' : `switching to adapter "${id}"`,
+      'useAdapter',
+      () => this.switchAdapter(id),
+    );
   }
 
   /** Within a model job: the adapter generation and evaluation use from now on. */
@@ -361,7 +414,15 @@ export class Engine implements LabEngineApi {
     const job = { id: jobId, label: `merging an adapter into ${info.fileName}`, usesModel: false, action: 'exportMergedModel' };
     return this.jobs.run(job, (signal) =>
       exportMergedModel({
-        library: this.library, storage: this.storage, id, model: model.config, file: model.file, source, baseName: info.fileName, quant, signal,
+        library: this.library,
+        storage: this.storage,
+        id,
+        model: model.config,
+        file: model.file,
+        source,
+        baseName: info.fileName,
+        quant,
+        signal,
         onProgress: (done, total) => onProgress?.({ done, total, unit: 'bytes', message: 'merging' }),
       }),
     );
@@ -370,7 +431,12 @@ export class Engine implements LabEngineApi {
   async exportForCluster(id: string): Promise<ExportedFile[]> {
     const { tokenizer } = this.requireModel('exportForCluster');
     const adapter = await this.library.get(id);
-    const job = { id: newInternalJobId('export-for-cluster'), label: `exporting "${id}" for GPUs`, usesModel: false, action: 'exportForCluster' };
+    const job = {
+      id: newInternalJobId('export-for-cluster'),
+      label: `exporting "${id}" for GPUs`,
+      usesModel: false,
+      action: 'exportForCluster',
+    };
     return this.jobs.run(job, async () => exportRunForCluster(adapter, this.datasets.examples(), tokenizer));
   }
 
@@ -405,10 +471,16 @@ export class Engine implements LabEngineApi {
 
   async scalingExperiment(request: ScalingRequest, jobId: string, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult> {
     this.requireModel('scalingExperiment');
-    return this.modelJob(jobId, `the data-scaling experiment "${request.name}"`, 'scalingExperiment', (signal) => this.runScaling(request, signal, onProgress));
+    return this.modelJob(jobId, `the data-scaling experiment "${request.name}"`, 'scalingExperiment', (signal) =>
+      this.runScaling(request, signal, onProgress),
+    );
   }
 
-  private async runScaling(request: ScalingRequest, signal: AbortSignal, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult> {
+  private async runScaling(
+    request: ScalingRequest,
+    signal: AbortSignal,
+    onProgress?: (p: ScalingProgress) => void,
+  ): Promise<ScalingResult> {
     const previous = this.residentAdapters.activeId;
     try {
       const store = await this.evaluationEnv.resultsStore();
@@ -450,5 +522,9 @@ function newInternalJobId(kind: string): string {
 /** Storage copies Blobs in chunks; a ByteSource (a file on disk in Node) is only read by range. */
 function keepable(file: Blob | ByteSource): Blob {
   if (file instanceof Blob) return file;
-  throw new LabError(`keeping "${sourceName(file, 'the model')}" needs it as a File or Blob, not a range reader`, 'loadModel', 'Load it without keep, or pass the File.');
+  throw new LabError(
+    `keeping "${sourceName(file, 'the model')}" needs it as a File or Blob, not a range reader`,
+    'loadModel',
+    'Load it without keep, or pass the File.',
+  );
 }

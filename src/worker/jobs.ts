@@ -32,7 +32,11 @@ export class JobRegistry {
   async run<T>(spec: JobSpec, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.running.has(spec.id)) throw new LabError(`a job with id ${spec.id} is already running`, spec.action);
     if (spec.usesModel && this.modelJob) {
-      throw new LabError(`${this.modelJob.label} is running on the model`, spec.action, 'Wait until it finishes or stop it, then try again.');
+      throw new LabError(
+        `${this.modelJob.label} is running on the model`,
+        spec.action,
+        'Wait until it finishes or stop it, then try again.',
+      );
     }
     const controller = new AbortController();
     this.running.set(spec.id, controller);

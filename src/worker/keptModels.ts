@@ -68,12 +68,18 @@ export class KeptModels {
   async open(name: string): Promise<File> {
     const info = await this.info(name);
     const blob = info && (await this.storage.read(`${ROOT}/${storageName(name)}/${FILE}`));
-    if (!info || !blob) throw new LabError(`no kept model "${name}"`, `${this.storage.location} ${ROOT}`, 'Pick one from the list of kept models, or load the file again.');
+    if (!info || !blob)
+      throw new LabError(
+        `no kept model "${name}"`,
+        `${this.storage.location} ${ROOT}`,
+        'Pick one from the list of kept models, or load the file again.',
+      );
     return new File([blob], name);
   }
 
   async forget(name: string): Promise<void> {
-    if (!(await this.info(name))) throw new LabError(`no kept model "${name}"`, `${this.storage.location} ${ROOT}`, 'Pick one from the list of kept models.');
+    if (!(await this.info(name)))
+      throw new LabError(`no kept model "${name}"`, `${this.storage.location} ${ROOT}`, 'Pick one from the list of kept models.');
     await this.storage.remove(`${ROOT}/${storageName(name)}`);
   }
 

@@ -6,7 +6,12 @@ import { matmulReference } from '../kernels/reference/matmul';
 import { randomF32 } from '../util/random';
 
 /** Multiplies two seeded random matrices on the GPU (`repeats` times) and checks the result against a CPU reference. */
-export async function checkMatmul(gpu: Gpu, request: MatmulCheckRequest, signal: AbortSignal, onProgress?: (p: Progress) => void): Promise<MatmulCheckResult> {
+export async function checkMatmul(
+  gpu: Gpu,
+  request: MatmulCheckRequest,
+  signal: AbortSignal,
+  onProgress?: (p: Progress) => void,
+): Promise<MatmulCheckResult> {
   const { M, N, K, seed } = request;
   const repeats = request.repeats ?? 1;
   const a = randomF32(M * K, seed);

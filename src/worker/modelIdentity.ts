@@ -43,6 +43,10 @@ export function describeModel(m: ModelIdentity): string {
 export function requireModel(loaded: ModelIdentity | undefined, wanted: ModelIdentity, where: string): void {
   if (!loaded) throw new LabError(`no model is loaded; this needs ${describeModel(wanted)}`, where, `Load ${wanted.fileName} first.`);
   if (!sameModel(loaded, wanted)) {
-    throw new LabError(`this needs the model ${describeModel(wanted)}, but ${describeModel(loaded)} is loaded`, where, `Load ${wanted.fileName} (the same file it was trained on) first.`);
+    throw new LabError(
+      `this needs the model ${describeModel(wanted)}, but ${describeModel(loaded)} is loaded`,
+      where,
+      `Load ${wanted.fileName} (the same file it was trained on) first.`,
+    );
   }
 }

@@ -78,7 +78,11 @@ export function scalingSubsets(examples: readonly Example[], sizes: readonly num
   if (sizes.length === 0) throw new LabError('no sizes to train on', 'scaling experiment', 'Give sizes such as 1000, 2000, 4000.');
   const largest = Math.max(...sizes);
   if (largest > examples.length) {
-    throw new LabError(`size ${largest} is larger than the ${examples.length} loaded examples`, 'scaling experiment', 'Add shards or choose smaller sizes.');
+    throw new LabError(
+      `size ${largest} is larger than the ${examples.length} loaded examples`,
+      'scaling experiment',
+      'Add shards or choose smaller sizes.',
+    );
   }
   try {
     return nestedSubsets(examples, sizes, seed);
@@ -92,14 +96,20 @@ export function scalingSubsets(examples: readonly Example[], sizes: readonly num
  * evaluated on the same problems. Adapters and runs go to the library and the results store as they finish, so a
  * cancelled experiment keeps its finished sizes.
  */
-export async function scalingExperiment(request: ScalingRequest, steps: ScalingSteps, onProgress?: (p: ScalingProgress) => void): Promise<ScalingResult> {
+export async function scalingExperiment(
+  request: ScalingRequest,
+  steps: ScalingSteps,
+  onProgress?: (p: ScalingProgress) => void,
+): Promise<ScalingResult> {
   const { sizes } = request;
   const subsets = scalingSubsets(steps.examples, sizes, request.shuffleSeed ?? request.train.seed);
   const result: ScalingResult = { name: request.name, status: 'complete', points: [], problemIds: [], benchmark: null };
   for (const [index, subset] of subsets.entries()) {
     const size = sizes[index];
     const where = { size, index, sizes };
-    const adapter = await steps.train(subset, { validationFraction: 0, ...request.train, name: `${request.name}-n${size}` }, (metrics) => onProgress?.({ phase: 'train', ...where, metrics }));
+    const adapter = await steps.train(subset, { validationFraction: 0, ...request.train, name: `${request.name}-n${size}` }, (metrics) =>
+      onProgress?.({ phase: 'train', ...where, metrics }),
+    );
     if (adapter.status !== 'done' || steps.signal.aborted) return { ...result, status: 'stopped' };
     await steps.useAdapter(adapter.id);
     const runId = `${adapter.id}-eval-${steps.now().toISOString().replace(/[:.]/g, '-')}`;
@@ -111,7 +121,11 @@ export async function scalingExperiment(request: ScalingRequest, steps: ScalingS
       result.problemIds = outcome.run.problemIds;
       result.benchmark = outcome.run.benchmark;
     } else if (outcome.run.problemIds.join('\n') !== result.problemIds.join('\n')) {
-      throw new LabError(`the evaluation of size ${size} drew other problems than the first size's`, 'scaling experiment', 'Use a benchmark file that does not change during the experiment.');
+      throw new LabError(
+        `the evaluation of size ${size} drew other problems than the first size's`,
+        'scaling experiment',
+        'Use a benchmark file that does not change during the experiment.',
+      );
     }
     const correct = (await steps.records(runId)).map((r) => r.correct);
     const point: ScalingPoint = {

@@ -65,7 +65,13 @@ export function trainConfigFromRequest(request: TrainRequest, steps: number): Tr
     ...(request.maxGradNorm !== undefined && { maxGradNorm: request.maxGradNorm }),
     ...(request.curriculum && { curriculum: request.curriculum }),
   });
-  config.lora = { ...config.lora, rank: request.rank, alpha: request.alpha, dropout: request.dropout ?? 0, targets: request.targets ?? PROJECTIONS };
+  config.lora = {
+    ...config.lora,
+    rank: request.rank,
+    alpha: request.alpha,
+    dropout: request.dropout ?? 0,
+    targets: request.targets ?? PROJECTIONS,
+  };
   return config;
 }
 
@@ -73,7 +79,11 @@ export function trainConfigFromRequest(request: TrainRequest, steps: number): Tr
 export function checkRunLength(request: TrainRequest): void {
   const where = 'train';
   if ((request.steps === undefined) === (request.epochs === undefined)) {
-    throw new LabError('give the run\'s length as steps or as epochs, not both or neither', where, 'Choose steps or epochs in the Train form.');
+    throw new LabError(
+      "give the run's length as steps or as epochs, not both or neither",
+      where,
+      'Choose steps or epochs in the Train form.',
+    );
   }
   if (request.epochs !== undefined && !(request.epochs > 0 && request.epochs <= 10_000)) {
     throw new LabError(`epochs ${request.epochs} must be a number above 0 (at most 10000)`, where, 'E.g. 1, 3, or 0.5 for half the data.');
@@ -81,7 +91,11 @@ export function checkRunLength(request: TrainRequest): void {
 }
 
 /** The run's plan from its packed data (training rows, and each curriculum stage's): its steps, and the epochs they train. */
-export function planRun(runId: string, request: TrainRequest, data: { trainRows: number; stages?: readonly { rows: number }[] }): TrainingPlan {
+export function planRun(
+  runId: string,
+  request: TrainRequest,
+  data: { trainRows: number; stages?: readonly { rows: number }[] },
+): TrainingPlan {
   const stageRows = data.stages?.map((s) => s.rows) ?? [data.trainRows];
   const perEpoch = stageRows.reduce((sum, rows) => sum + microBatchesPerEpoch(rows, request.batch), 0);
   const steps = request.steps ?? stepsForEpochs(request.epochs!, stageRows, request.batch, request.accumulation);

@@ -83,7 +83,12 @@ const ROOT = 'runs';
 /** A run still 'storing' after this long was cut off (storing takes seconds), not being stored by another tab. */
 const ABANDONED_AFTER_MS = 10 * 60_000;
 
-function describeData(examples: readonly Example[], prepared: PreparedData, seqLen: number, validationFraction: number): TrainingDataDescription {
+function describeData(
+  examples: readonly Example[],
+  prepared: PreparedData,
+  seqLen: number,
+  validationFraction: number,
+): TrainingDataDescription {
   const counts = new Map<string, number>();
   for (const e of examples) counts.set(e.shard, (counts.get(e.shard) ?? 0) + 1);
   return {
@@ -138,7 +143,12 @@ export class TrainingRuns {
     checkTrainConfig(unplanned);
     checkTrainingFits(context, unplanned);
     const validationFraction = request.validationFraction ?? 0.1;
-    const prepared = prepareTrainingData(examples, context.tokenizer, { seqLen: request.seqLen, seed: request.seed, validationFraction, curriculum: request.curriculum });
+    const prepared = prepareTrainingData(examples, context.tokenizer, {
+      seqLen: request.seqLen,
+      seed: request.seed,
+      validationFraction,
+      curriculum: request.curriculum,
+    });
     const runId = await this.newId(request.name);
     const plan = planRun(runId, request, { trainRows: prepared.train.length, stages: prepared.stages });
     const config = trainConfigFromRequest(request, plan.steps);
@@ -146,7 +156,16 @@ export class TrainingRuns {
     onPlanned?.(plan);
     this.active.add(runId);
     try {
-      return await this.startRun(context, runId, describeData(examples, prepared, config.seqLen, validationFraction), prepared, config, request.name, onMetrics, signal);
+      return await this.startRun(
+        context,
+        runId,
+        describeData(examples, prepared, config.seqLen, validationFraction),
+        prepared,
+        config,
+        request.name,
+        onMetrics,
+        signal,
+      );
     } finally {
       this.active.delete(runId);
     }
@@ -192,14 +211,21 @@ export class TrainingRuns {
     }
   }
 
-  async resume(context: TrainingContext, runId: string, signal: AbortSignal, onMetrics?: (m: StepMetrics) => void): Promise<TrainedAdapter> {
+  async resume(
+    context: TrainingContext,
+    runId: string,
+    signal: AbortSignal,
+    onMetrics?: (m: StepMetrics) => void,
+  ): Promise<TrainedAdapter> {
     const record = await this.record(runId);
     if (this.active.has(runId)) throw new LabError(`run "${runId}" is already training`, 'resumeTraining', 'Wait for it or stop it first.');
-    if (record.status === 'storing') throw new LabError(`run "${runId}" is still being stored`, 'resumeTraining', 'Wait for it to start training.');
+    if (record.status === 'storing')
+      throw new LabError(`run "${runId}" is still being stored`, 'resumeTraining', 'Wait for it to start training.');
     requireModel(context.identity, record.model, 'resumeTraining');
     checkTrainingFits(context, record.config);
     const dataBlob = await this.storage.read(`${ROOT}/${runId}/data.bin`);
-    if (!dataBlob) throw new LabError(`run "${runId}" has lost its data`, `${this.storage.location} ${ROOT}/${runId}`, 'Discard it and train again.');
+    if (!dataBlob)
+      throw new LabError(`run "${runId}" has lost its data`, `${this.storage.location} ${ROOT}/${runId}`, 'Discard it and train again.');
     const data = await deserializePackedRows(dataBlob, `${ROOT}/${runId}/data.bin`);
     const blob = await this.checkpointStore(runId).load();
     const checkpoint = blob && (await deserializeCheckpoint(blob, `${ROOT}/${runId}/checkpoint.safetensors`));
@@ -207,7 +233,15 @@ export class TrainingRuns {
     // Steps after the checkpoint are trained again (identically), so their stored metrics are dropped.
     const history = progress.metrics.filter((m) => m.step <= (checkpoint?.step ?? 0));
     for (const m of history) onMetrics?.(m);
-    return this.run(context, { ...record, status: 'running', updatedAt: new Date().toISOString() }, data, checkpoint, history, signal, onMetrics);
+    return this.run(
+      context,
+      { ...record, status: 'running', updatedAt: new Date().toISOString() },
+      data,
+      checkpoint,
+      history,
+      signal,
+      onMetrics,
+    );
   }
 
   private async run(
@@ -222,12 +256,16 @@ export class TrainingRuns {
     const { gpu, model } = context;
     const dir = `${ROOT}/${record.id}`;
     const metrics = [...history];
-    const store = this.checkpointStore(record.id, () => writeJson(this.storage, `${dir}/progress.json`, { step: metrics.at(-1)?.step ?? 0, metrics } satisfies RunProgress));
+    const store = this.checkpointStore(record.id, () =>
+      writeJson(this.storage, `${dir}/progress.json`, { step: metrics.at(-1)?.step ?? 0, metrics } satisfies RunProgress),
+    );
     const options = { store, onMetrics: (m: StepMetrics) => void (metrics.push(m), onMetrics?.(m)) };
     this.active.add(record.id);
     try {
       await writeJson(this.storage, `${dir}/run.json`, record);
-      const trainer = checkpoint ? Trainer.resume(gpu, model, data, checkpoint, options) : Trainer.start(gpu, model, data, record.config, options);
+      const trainer = checkpoint
+        ? Trainer.resume(gpu, model, data, checkpoint, options)
+        : Trainer.start(gpu, model, data, record.config, options);
       try {
         const result = await trainer.run(signal);
         const values = await trainer.adapter.readValues();
@@ -248,7 +286,12 @@ export class TrainingRuns {
         };
         await this.library.save(summary, exportPeft(model.config, record.config.lora, values, record.model.fileName));
         if (result.status === 'done') await this.storage.remove(dir);
-        else await writeJson(this.storage, `${dir}/run.json`, { ...record, status: 'stopped', updatedAt: new Date().toISOString() } satisfies RunRecord);
+        else
+          await writeJson(this.storage, `${dir}/run.json`, {
+            ...record,
+            status: 'stopped',
+            updatedAt: new Date().toISOString(),
+          } satisfies RunRecord);
         return { summary, adapter: trainer.adapter };
       } catch (error) {
         trainer.adapter.free();
@@ -303,7 +346,8 @@ export class TrainingRuns {
   }
 
   private async record(runId: string): Promise<RunRecord> {
-    if (!/^(?!\.+$)[\w.-]+$/.test(runId)) throw new LabError(`run id "${runId}" is not a plain name`, 'runs', 'Pick a run from the list of interrupted runs.');
+    if (!/^(?!\.+$)[\w.-]+$/.test(runId))
+      throw new LabError(`run id "${runId}" is not a plain name`, 'runs', 'Pick a run from the list of interrupted runs.');
     const record = await readJson<RunRecord>(this.storage, `${ROOT}/${runId}/run.json`);
     if (!record) throw new LabError(`no interrupted run "${runId}"`, 'runs', 'Pick a run from the list of interrupted runs.');
     return record;

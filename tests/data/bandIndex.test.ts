@@ -27,7 +27,10 @@ describe('BandIndex', () => {
       expect(found.sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
     }
     const nothing: number[] = [];
-    index.candidates(Array.from({ length: bands }, (_, band) => (band % 2 === 0 ? 1000 + band : 7)), (id) => nothing.push(id));
+    index.candidates(
+      Array.from({ length: bands }, (_, band) => (band % 2 === 0 ? 1000 + band : 7)),
+      (id) => nothing.push(id),
+    );
     expect(nothing).toEqual([]); // keys no row has
   });
 

@@ -18,7 +18,10 @@ describe('tokenizing examples for training', () => {
     expect(t.tokens[t.tokens.length - 1]).toBe(2);
     expect(tok.decode(t.tokens.subarray(1, 1 + promptLength))).toBe(sftTrainPrompt('What is 2 + 2?').split(/\s+/).join(' '));
     expect(tok.decode(t.tokens.subarray(1 + promptLength, t.tokens.length - 1))).toBe('It is 4. The answer is: 4');
-    expect(Array.from(t.targets)).toEqual([...new Array(1 + promptLength).fill(0), ...new Array(t.tokens.length - 1 - promptLength).fill(1)]);
+    expect(Array.from(t.targets)).toEqual([
+      ...new Array(1 + promptLength).fill(0),
+      ...new Array(t.tokens.length - 1 - promptLength).fill(1),
+    ]);
   });
 
   it('where a token merges across the prompt/response boundary, the loss starts at that token', () => {

@@ -103,7 +103,14 @@ describe('bad rows are counted and listed; the good rows around them load', () =
 
   it('a Parquet row with a null field or invalid UTF-8 is a bad row with its row index', async () => {
     const rows = [good(0), { question: null, answer: '#### 1' }, { question: new Uint8Array([0x68, 0xc3]), answer: '#### 2' }, good(3)];
-    const bytes = parquetFile([{ name: 'question', kind: 'string' }, { name: 'answer', kind: 'string' }], rows, 2);
+    const bytes = parquetFile(
+      [
+        { name: 'question', kind: 'string' },
+        { name: 'answer', kind: 'string' },
+      ],
+      rows,
+      2,
+    );
     const shard = await loadShard(blobOf(bytes), 'gsm.parquet');
     expect(shard.bad).toEqual([
       { row: 1, reason: 'missing field "question"' },
@@ -126,7 +133,13 @@ describe('a file that is not a dataset gets one clear error', () => {
   });
 
   it('a Parquet file whose columns are no known layout names its columns', async () => {
-    const bytes = parquetFile([{ name: 'id', kind: 'int' }, { name: 'label', kind: 'string' }], [{ id: 1, label: 'cat' }]);
+    const bytes = parquetFile(
+      [
+        { name: 'id', kind: 'int' },
+        { name: 'label', kind: 'string' },
+      ],
+      [{ id: 1, label: 'cat' }],
+    );
     const error = await loadError(blobOf(bytes), 'labels.parquet');
     expect(error.what).toBe('no known dataset layout (fields: id, label)');
     expect(error.hint).toMatch(/prompt=instruction,response=output/);
@@ -144,7 +157,15 @@ describe('a file that is not a dataset gets one clear error', () => {
   });
 
   it('JSON rows with unknown fields list the fields seen', async () => {
-    const error = await loadError(blobOf(jsonl([{ a: 1, b: 2 }, { a: 3, c: 4 }])), 'odd.jsonl');
+    const error = await loadError(
+      blobOf(
+        jsonl([
+          { a: 1, b: 2 },
+          { a: 3, c: 4 },
+        ]),
+      ),
+      'odd.jsonl',
+    );
     expect(error.what).toBe('no known dataset layout (fields: a, b, c)');
   });
 });

@@ -19,7 +19,15 @@ const numinaSpecs: ColumnSpec[] = [
 function numinaRow(i: number) {
   const problem = `Find ${i} squared.`;
   const solution = `We compute ${i} * ${i} = ${i * i}, so the answer is $\\boxed{${i * i}}$.`;
-  return { source: i % 2 ? 'olympiads' : 'cn_k12', problem, solution, messages: [{ role: 'user', content: problem }, { role: 'assistant', content: solution }] };
+  return {
+    source: i % 2 ? 'olympiads' : 'cn_k12',
+    problem,
+    solution,
+    messages: [
+      { role: 'user', content: problem },
+      { role: 'assistant', content: solution },
+    ],
+  };
 }
 
 describe('each published layout is recognised and normalised', () => {
@@ -28,7 +36,10 @@ describe('each published layout is recognised and normalised', () => {
     expect(shard.format).toBe('json-array');
     expect(shard.schema).toBe('metamath');
     expect(shard.unit).toBe('row');
-    expect(shard.examples.map((e) => [e.row, e.answer, e.source])).toEqual([[0, '5', 'GSM_AnsAug'], [1, '3', 'MATH_FOBAR']]);
+    expect(shard.examples.map((e) => [e.row, e.answer, e.source])).toEqual([
+      [0, '5', 'GSM_AnsAug'],
+      [1, '3', 'MATH_FOBAR'],
+    ]);
     expect(shard.examples[0].prompt).toBe('What is 2 + 3?');
   });
 
@@ -44,8 +55,21 @@ describe('each published layout is recognised and normalised', () => {
 
   it('chat messages in JSON Lines: the last assistant turn is the response, the user turn the prompt', async () => {
     const rows = [
-      { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What is 6*7?' }, { role: 'assistant', content: '6*7 = 42.\nThe answer is: 42' }] },
-      { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }, { role: 'user', content: 'What is 1+1?' }, { role: 'assistant', content: '$\\boxed{2}$' }] },
+      {
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'What is 6*7?' },
+          { role: 'assistant', content: '6*7 = 42.\nThe answer is: 42' },
+        ],
+      },
+      {
+        messages: [
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: 'Hello' },
+          { role: 'user', content: 'What is 1+1?' },
+          { role: 'assistant', content: '$\\boxed{2}$' },
+        ],
+      },
     ];
     const shard = await loadShard(blobOf(jsonl(rows)), 'chat.jsonl');
     expect(shard.schema).toBe('chat');
@@ -64,7 +88,12 @@ describe('each published layout is recognised and normalised', () => {
     const row = { problem: 'Compute $1+1$.', level: 'Level 4', type: 'Algebra', solution: 'Clearly $1+1=\\boxed{2}$.' };
     const shard = await loadShard(blobOf(jsonl([row, { ...row, level: 'Level ?' }])), 'math.jsonl');
     expect(shard.schema).toBe('math');
-    expect(shard.examples[0]).toMatchObject({ level: 4, source: 'Algebra', answer: '2', response: `Clearly $1+1=\\boxed{2}$.\n${ANSWER_PREFIX}2` });
+    expect(shard.examples[0]).toMatchObject({
+      level: 4,
+      source: 'Algebra',
+      answer: '2',
+      response: `Clearly $1+1=\\boxed{2}$.\n${ANSWER_PREFIX}2`,
+    });
     expect(shard.examples[1].level).toBeUndefined();
   });
 
@@ -76,7 +105,9 @@ describe('each published layout is recognised and normalised', () => {
 
   it('a field map reads any other layout (Alpaca instruction/output) and can set the stage from a field', async () => {
     const rows = [{ instruction: 'Add 2 and 2.', output: 'Four.\nThe answer is: 4', difficulty: 'hard' }];
-    const shard = await loadShard(blobOf(jsonl(rows)), 'alpaca.jsonl', { fields: { prompt: 'instruction', response: 'output', stage: 'difficulty' } });
+    const shard = await loadShard(blobOf(jsonl(rows)), 'alpaca.jsonl', {
+      fields: { prompt: 'instruction', response: 'output', stage: 'difficulty' },
+    });
     expect(shard.schema).toBe('custom');
     expect(shard.examples[0]).toMatchObject({ prompt: 'Add 2 and 2.', answer: '4', stage: 'hard' });
   });

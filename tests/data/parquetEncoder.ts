@@ -15,11 +15,19 @@ export interface ColumnSpec {
 type Row = Record<string, unknown>;
 
 // Thrift compact protocol type ids and Parquet enum values.
-const T_I32 = 5, T_I64 = 6, T_BINARY = 8, T_LIST = 9, T_STRUCT = 12;
-const BYTE_ARRAY = 6, INT32 = 1;
-const OPTIONAL = 1, REPEATED = 2;
-const UTF8 = 0, LIST = 3;
-const PLAIN = 0, RLE = 3;
+const T_I32 = 5,
+  T_I64 = 6,
+  T_BINARY = 8,
+  T_LIST = 9,
+  T_STRUCT = 12;
+const BYTE_ARRAY = 6,
+  INT32 = 1;
+const OPTIONAL = 1,
+  REPEATED = 2;
+const UTF8 = 0,
+  LIST = 3;
+const PLAIN = 0,
+  RLE = 3;
 
 class Bytes {
   private parts: number[] = [];
@@ -37,10 +45,13 @@ class Bytes {
   }
   zigzag(n: bigint | number): this {
     const v = BigInt(n);
-    return this.varint(v >= 0n ? v << 1n : ((-v) << 1n) - 1n);
+    return this.varint(v >= 0n ? v << 1n : (-v << 1n) - 1n);
   }
   u32le(n: number): this {
-    return this.byte(n).byte(n >>> 8).byte(n >>> 16).byte(n >>> 24);
+    return this.byte(n)
+      .byte(n >>> 8)
+      .byte(n >>> 16)
+      .byte(n >>> 24);
   }
   raw(bytes: Uint8Array): this {
     for (const b of bytes) this.parts.push(b);
@@ -55,7 +66,8 @@ class Bytes {
 }
 
 /** A Thrift struct as [fieldId, value] pairs; values are tagged so the encoder knows their wire type. */
-type TValue = { i32: number } | { i64: number | bigint } | { bin: string | Uint8Array } | { list: TValue[]; of: number } | { struct: TField[] };
+type TValue =
+  { i32: number } | { i64: number | bigint } | { bin: string | Uint8Array } | { list: TValue[]; of: number } | { struct: TField[] };
 type TField = [number, TValue];
 
 function wireType(v: TValue): number {
@@ -102,17 +114,62 @@ function leavesOf(spec: ColumnSpec): Leaf[] {
 
 function schemaElements(specs: ColumnSpec[]): TValue[] {
   const el = (fields: TField[]): TValue => ({ struct: fields });
-  const out: TValue[] = [el([[4, { bin: 'schema' }], [5, { i32: specs.length }]])];
+  const out: TValue[] = [
+    el([
+      [4, { bin: 'schema' }],
+      [5, { i32: specs.length }],
+    ]),
+  ];
   for (const spec of specs) {
     if (spec.kind === 'messages') {
-      out.push(el([[3, { i32: OPTIONAL }], [4, { bin: spec.name }], [5, { i32: 1 }], [6, { i32: LIST }]]));
-      out.push(el([[3, { i32: REPEATED }], [4, { bin: 'list' }], [5, { i32: 1 }]]));
-      out.push(el([[3, { i32: OPTIONAL }], [4, { bin: 'element' }], [5, { i32: 2 }]]));
-      for (const f of ['content', 'role']) out.push(el([[1, { i32: BYTE_ARRAY }], [3, { i32: OPTIONAL }], [4, { bin: f }], [6, { i32: UTF8 }]]));
+      out.push(
+        el([
+          [3, { i32: OPTIONAL }],
+          [4, { bin: spec.name }],
+          [5, { i32: 1 }],
+          [6, { i32: LIST }],
+        ]),
+      );
+      out.push(
+        el([
+          [3, { i32: REPEATED }],
+          [4, { bin: 'list' }],
+          [5, { i32: 1 }],
+        ]),
+      );
+      out.push(
+        el([
+          [3, { i32: OPTIONAL }],
+          [4, { bin: 'element' }],
+          [5, { i32: 2 }],
+        ]),
+      );
+      for (const f of ['content', 'role'])
+        out.push(
+          el([
+            [1, { i32: BYTE_ARRAY }],
+            [3, { i32: OPTIONAL }],
+            [4, { bin: f }],
+            [6, { i32: UTF8 }],
+          ]),
+        );
     } else if (spec.kind === 'int') {
-      out.push(el([[1, { i32: INT32 }], [3, { i32: OPTIONAL }], [4, { bin: spec.name }]]));
+      out.push(
+        el([
+          [1, { i32: INT32 }],
+          [3, { i32: OPTIONAL }],
+          [4, { bin: spec.name }],
+        ]),
+      );
     } else {
-      out.push(el([[1, { i32: BYTE_ARRAY }], [3, { i32: OPTIONAL }], [4, { bin: spec.name }], [6, { i32: UTF8 }]]));
+      out.push(
+        el([
+          [1, { i32: BYTE_ARRAY }],
+          [3, { i32: OPTIONAL }],
+          [4, { bin: spec.name }],
+          [6, { i32: UTF8 }],
+        ]),
+      );
     }
   }
   return out;
@@ -175,7 +232,17 @@ function pageOf(spec: ColumnSpec, leaf: Leaf, rows: Row[]): { page: Uint8Array; 
     [1, { i32: 0 }],
     [2, { i32: data.length }],
     [3, { i32: data.length }],
-    [5, { struct: [[1, { i32: defs.length }], [2, { i32: PLAIN }], [3, { i32: RLE }], [4, { i32: RLE }]] }],
+    [
+      5,
+      {
+        struct: [
+          [1, { i32: defs.length }],
+          [2, { i32: PLAIN }],
+          [3, { i32: RLE }],
+          [4, { i32: RLE }],
+        ],
+      },
+    ],
   ]);
   const page = new Uint8Array(header.length + data.length);
   page.set(header.done());
@@ -215,13 +282,24 @@ export class ParquetEncoder {
           [7, { i64: page.length }],
           [9, { i64: this.offset }],
         ];
-        chunks.push({ struct: [[2, { i64: this.offset }], [3, { struct: meta }]] });
+        chunks.push({
+          struct: [
+            [2, { i64: this.offset }],
+            [3, { struct: meta }],
+          ],
+        });
         pieces.push(page);
         this.offset += page.length;
         groupBytes += page.length;
       }
     }
-    this.groups.push({ struct: [[1, { list: chunks, of: T_STRUCT }], [2, { i64: groupBytes }], [3, { i64: rows.length }]] });
+    this.groups.push({
+      struct: [
+        [1, { list: chunks, of: T_STRUCT }],
+        [2, { i64: groupBytes }],
+        [3, { i64: rows.length }],
+      ],
+    });
     this.rows += BigInt(rows.length);
     const out = new Uint8Array(groupBytes);
     let at = 0;

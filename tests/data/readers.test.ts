@@ -17,7 +17,7 @@ const values = [
 /** Splits bytes at random points (1..7 bytes apart) so every token boundary lands across chunks somewhere. */
 async function* randomChunks(bytes: Uint8Array, seed: number): AsyncGenerator<Uint8Array> {
   const next = seededRandom(seed);
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = 1 + Math.floor(next() * 7);
     yield bytes.slice(at, at + size);
     at += size;
@@ -52,6 +52,9 @@ describe('streaming readers give the same rows however the bytes are chunked', (
 
   it('text after the closing bracket is reported once', async () => {
     const records = await collect(jsonArray(randomChunks(new TextEncoder().encode('[1] junk more'), 1), LIMITS));
-    expect(records).toEqual([{ row: 0, value: 1 }, { row: 1, error: 'text after the closing "]" of the array was ignored' }]);
+    expect(records).toEqual([
+      { row: 0, value: 1 },
+      { row: 1, error: 'text after the closing "]" of the array was ignored' },
+    ]);
   });
 });

@@ -12,7 +12,10 @@ describe('the real public datasets load with the right schema, row count and ans
     expect(shard.schema).toBe('gsm8k');
     expect(shard.rowsLoaded).toBe(7473);
     expect(shard.badCount).toBe(0);
-    const raw = readFileSync(sharedData('gsm8k', 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const raw = readFileSync(sharedData('gsm8k', 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     shard.examples.forEach((e, i) => {
       const marked = /####\s*(.+)\s*$/.exec(raw[i].answer)![1].replace(/,/g, '');
       expect(e.answer).toBe(marked);
@@ -35,7 +38,10 @@ describe('the real public datasets load with the right schema, row count and ans
     expect(shard.schema).toBe('math500');
     expect(shard.rowsLoaded).toBe(500);
     expect(new Set(shard.examples.map((e) => e.level))).toEqual(new Set([1, 2, 3, 4, 5]));
-    const raw = readFileSync(sharedData('math500', 'test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const raw = readFileSync(sharedData('math500', 'test.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const differing = raw.filter((r) => lastBoxed(r.solution) !== r.answer).map((r) => r.unique_id);
     expect(differing).toEqual([]);
     expect(shard.examples.map((e) => e.answer)).toEqual(raw.map((r) => r.answer));

@@ -14,7 +14,10 @@ const math500 = async () => loadShard(await fileBlob(sharedData('math500', 'test
 describe('dataset statistics', () => {
   it('MATH-500: rows per subject and level, every row with an answer, token lengths from the given tokenizer', async () => {
     const shard = await math500();
-    const raw = readFileSync(sharedData('math500', 'test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const raw = readFileSync(sharedData('math500', 'test.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const tok = new WordTokenizer();
     const stats = datasetStats(shard.examples, { tokenizer: tok, special: tok.special });
     expect(stats.rows).toBe(500);
@@ -42,7 +45,10 @@ describe('dataset statistics', () => {
   });
 
   it('GSM8K rows have no level; answer presence counts rows whose answer was extracted', async () => {
-    const rows = [{ question: 'q1', answer: 'a\n#### 5' }, { question: 'q2', answer: 'no marker here' }];
+    const rows = [
+      { question: 'q1', answer: 'a\n#### 5' },
+      { question: 'q2', answer: 'no marker here' },
+    ];
     const stats = datasetStats((await loadShard(blobOf(jsonl(rows)), 'g.jsonl')).examples);
     expect(stats).toMatchObject({ rows: 2, withAnswer: 1, levels: { unknown: 2 } });
     expect(stats.tokenLengths).toBeUndefined();

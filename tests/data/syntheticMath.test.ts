@@ -47,7 +47,7 @@ describe('synthetic math problems (src/data/syntheticMath)', () => {
     expect(demo.every((p) => p.subject === 'Word problems' && p.level >= 4)).toBe(true);
   });
 
-  it('leaves nothing for the lab\'s decontamination to remove from the train split, which does catch a planted test problem', () => {
+  it("leaves nothing for the lab's decontamination to remove from the train split, which does catch a planted test problem", () => {
     const heldOut = generateProblems({ skills: DEMO_SKILLS, split: 'test', perSkill: 80, seed: 20240708 });
     const filter = new ContaminationIndex();
     filter.add(heldOut.map((p, i) => ({ id: String(i), set: 'problems.jsonl', text: p.question })));

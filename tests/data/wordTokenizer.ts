@@ -8,15 +8,18 @@ export class WordTokenizer implements Tokenizer {
   private readonly words: string[] = ['<pad>', '<s>', '</s>'];
 
   encode(text: string): number[] {
-    return text.split(/\s+/).filter(Boolean).map((w) => {
-      let id = this.ids.get(w);
-      if (id === undefined) {
-        id = this.words.length;
-        this.ids.set(w, id);
-        this.words.push(w);
-      }
-      return id;
-    });
+    return text
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => {
+        let id = this.ids.get(w);
+        if (id === undefined) {
+          id = this.words.length;
+          this.ids.set(w, id);
+          this.words.push(w);
+        }
+        return id;
+      });
   }
 
   decode(ids: ArrayLike<number>): string {

@@ -21,7 +21,10 @@ describe('the Data panel', () => {
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
     const mixed = join(tmpdir(), 'mixed.jsonl');
-    writeFileSync(mixed, '{"question": "What is 2+2?", "answer": "2+2=4\\n#### 4"}\n{broken json\n{"question": "What is 3+3?", "answer": "#### 6"}\n');
+    writeFileSync(
+      mixed,
+      '{"question": "What is 2+2?", "answer": "2+2=4\\n#### 4"}\n{broken json\n{"question": "What is 3+3?", "answer": "#### 6"}\n',
+    );
     const binary = join(tmpdir(), 'weights.bin');
     writeFileSync(binary, new Uint8Array([0, 159, 146, 150, 0, 1, 2]));
     await page.getByTestId('shard-files').setInputFiles([`${REPO_ROOT}/public/samples/shard.jsonl`, mixed, binary]);
@@ -49,7 +52,9 @@ describe('the Data panel', () => {
     expect(await chart.locator('canvas').count()).toBe(1);
     const summary = (await page.getByTestId('length-chart-summary').textContent()) ?? '';
     const rows = Number(/^(\d+) examples/.exec((await page.getByTestId('data-total').textContent()) ?? '')?.[1]);
-    expect(summary).toMatch(/^\d+ examples by length in tokens: 0–127: \d+, 128–255: \d+, .*4096\+: \d+\. Mean [\d.]+, median \d+, 95th percentile \d+, longest \d+\.$/);
+    expect(summary).toMatch(
+      /^\d+ examples by length in tokens: 0–127: \d+, 128–255: \d+, .*4096\+: \d+\. Mean [\d.]+, median \d+, 95th percentile \d+, longest \d+\.$/,
+    );
     // Every example falls in exactly one bin.
     const binTotal = [...summary.matchAll(/: (\d+)(?=[,.])/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     expect(binTotal).toBe(rows);
@@ -64,7 +69,10 @@ describe('the Data panel', () => {
     const errors = watchPageErrors(page);
     await page.goto(lab.url);
     const custom = join(tmpdir(), 'custom-layout.jsonl');
-    writeFileSync(custom, '{"q": "What is 2+3?", "worked": "Two plus three is five.", "final": "5"}\n{"q": "What is 4*6?", "worked": "Four sixes.", "final": "24"}\n');
+    writeFileSync(
+      custom,
+      '{"q": "What is 2+3?", "worked": "Two plus three is five.", "final": "5"}\n{"q": "What is 4*6?", "worked": "Four sixes.", "final": "24"}\n',
+    );
     await page.getByTestId('shard-files').setInputFiles([custom]);
     const mapping = page.getByTestId('field-mapping');
     await mapping.waitFor({ timeout: 60_000 });

@@ -33,7 +33,9 @@ describe('Try the demo', () => {
     expect(report.training.adapter).toMatchObject({ status: 'done', steps: 3 });
     expect(report.base.run.problemIds).toHaveLength(8);
     expect(report.adapter.run.problemIds).toEqual(report.base.run.problemIds);
-    expect(await page.getByTestId('demo-result').textContent()).toMatch(/^On 8 held-out problems the base model scores [\d.]+% and the adapter [\d.]+%/);
+    expect(await page.getByTestId('demo-result').textContent()).toMatch(
+      /^On 8 held-out problems the base model scores [\d.]+% and the adapter [\d.]+%/,
+    );
 
     const compare = page.getByTestId('compare-panel');
     await compare.getByTestId('compare-table').waitFor({ timeout: 60_000 });

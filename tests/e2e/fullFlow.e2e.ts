@@ -21,7 +21,10 @@ afterAll(async () => {
 const status = (page: Page) => page.getByTestId('train-status');
 const statusText = async (page: Page) => ((await status(page).count()) > 0 ? ((await status(page).textContent()) ?? '') : '');
 
-async function train(page: Page, settings: { name: string; rank: string; lr: string; steps: string; dropout?: string; stageOrder?: string }): Promise<void> {
+async function train(
+  page: Page,
+  settings: { name: string; rank: string; lr: string; steps: string; dropout?: string; stageOrder?: string },
+): Promise<void> {
   await page.getByTestId('train-name').fill(settings.name);
   await page.getByTestId('train-dropout').fill(settings.dropout ?? '0');
   await page.getByTestId('train-stage-order').selectOption(settings.stageOrder ?? 'none');
@@ -50,7 +53,9 @@ async function evaluateBothAdapters(page: Page): Promise<void> {
   await page.getByTestId('eval-max-tokens').fill('4');
   await page.getByTestId('evaluate').click();
   const current = page.getByTestId('eval-current');
-  await expect.poll(async () => ((await current.count()) > 0 ? await current.textContent() : ''), { timeout: 300_000 }).toBe('Evaluating 2 of 2: rank16');
+  await expect
+    .poll(async () => ((await current.count()) > 0 ? await current.textContent() : ''), { timeout: 300_000 })
+    .toBe('Evaluating 2 of 2: rank16');
   // Done once Evaluate is offered again: the second run's result and its 5 records are shown.
   await expect.poll(() => page.getByTestId('evaluate').isEnabled(), { timeout: 300_000 }).toBe(true);
   expect(await page.getByTestId('eval-accuracy').textContent()).toMatch(/^Accuracy: [\d.]+% \(\d\/5\)$/);
@@ -106,7 +111,9 @@ describe('the whole lab flow in Chromium', () => {
     const library = panel(page, 'Adapters');
     await expect.poll(() => library.getByTestId('adapter').count(), { timeout: 30_000 }).toBe(2);
     await library.getByTestId('adapter').first().locator('summary').click();
-    await expect.poll(async () => (await library.getByTestId('adapter-evaluations').first().textContent()) ?? '', { timeout: 30_000 }).toMatch(/\(\d\/5\)/);
+    await expect
+      .poll(async () => (await library.getByTestId('adapter-evaluations').first().textContent()) ?? '', { timeout: 30_000 })
+      .toMatch(/\(\d\/5\)/);
     const curriculum = library.getByTestId('adapter').nth(1);
     await curriculum.locator('summary').click();
     expect(await curriculum.textContent()).toMatch(/dropout 0\.1,.*Curriculum.*normal \(\d+ examples/s);

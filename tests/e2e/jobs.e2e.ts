@@ -45,7 +45,11 @@ describe('one job on the model at a time', () => {
     await page.getByTestId('eval-count').fill('16');
     await page.getByTestId('eval-max-tokens').fill('16');
     await page.getByTestId('evaluate').click();
-    await generateIsHeldBy(page, /^Evaluation of \S+ is running on the model: Generate is available when it finishes or is stopped\.$/, alone);
+    await generateIsHeldBy(
+      page,
+      /^Evaluation of \S+ is running on the model: Generate is available when it finishes or is stopped\.$/,
+      alone,
+    );
     // Everything else that would use the model says the same, in its own panel.
     expect(await panel(page, 'Train').getByTestId('model-busy').textContent()).toMatch(/^Evaluation of /);
     expect(await page.getByTestId('train').isDisabled()).toBe(true);
@@ -72,7 +76,11 @@ describe('one job on the model at a time', () => {
     await page.getByTestId('train-steps').fill('500');
     await page.getByTestId('train-seqlen').fill('128');
     await page.getByTestId('train').click();
-    await generateIsHeldBy(page, /^Training "busy" is running on the model: Generate is available when it finishes or is stopped\.$/, alone);
+    await generateIsHeldBy(
+      page,
+      /^Training "busy" is running on the model: Generate is available when it finishes or is stopped\.$/,
+      alone,
+    );
     expect(await panel(page, 'Evaluate').getByTestId('model-busy').textContent()).toMatch(/^Training "busy" is running on the model/);
     expect(await page.getByTestId('evaluate').isDisabled()).toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}/jobs-generate-during-training.png`, fullPage: true });

@@ -29,7 +29,9 @@ describe('loading a model in the lab', () => {
     const stats = page.getByTestId('generate-stats');
     await stats.waitFor({ timeout: 240_000 });
     // llama.cpp's greedy continuation of "Once upon a time" (see tests/model/stories260k.test.ts).
-    expect(await page.getByTestId('generated').textContent()).toMatch(/^, there was a little girl named Lily\. She loved to play outside in the park\./);
+    expect(await page.getByTestId('generated').textContent()).toMatch(
+      /^, there was a little girl named Lily\. She loved to play outside in the park\./,
+    );
     await page.screenshot({ path: `${ARTIFACTS}/model-generate.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

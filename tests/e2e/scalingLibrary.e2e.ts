@@ -66,7 +66,9 @@ describe('the scaling experiment and the adapters library', () => {
     await expect.poll(() => library.getByTestId('adapter').count(), { timeout: 30_000 }).toBe(2);
     const first = library.getByTestId('adapter').first();
     await first.locator('summary').click();
-    await expect.poll(async () => (await first.getByTestId('adapter-evaluations').textContent()) ?? '', { timeout: 30_000 }).toMatch(/scaling n=4: [\d.]+% \(\d\/2\)/);
+    await expect
+      .poll(async () => (await first.getByTestId('adapter-evaluations').textContent()) ?? '', { timeout: 30_000 })
+      .toMatch(/scaling n=4: [\d.]+% \(\d\/2\)/);
     const files = await exportFiles(page, first);
     expect(files.map((f) => f.split('/').pop()).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
     await page.getByTestId('import-name').fill('roundtrip');

@@ -41,8 +41,11 @@ describe('the Train panel', () => {
     await expect.poll(() => page.getByTestId('train').isEnabled(), { timeout: 60_000 }).toBe(true);
     expect(await page.getByTestId('resume-run').count()).toBe(0);
     await page.getByTestId('loss-chart').locator('canvas').first().waitFor();
-    expect(await page.getByTestId('loss-chart-summary').textContent()).toMatch(/^training loss [\d.]+ → [\d.]+ at step 3 \(3 points\); validation loss /);
-    for (const chart of ['lr-chart', 'grad-chart', 'tokens-chart']) expect(await page.getByTestId(`${chart}-summary`).textContent()).toMatch(/at step 3 \(3 points\)$/);
+    expect(await page.getByTestId('loss-chart-summary').textContent()).toMatch(
+      /^training loss [\d.]+ → [\d.]+ at step 3 \(3 points\); validation loss /,
+    );
+    for (const chart of ['lr-chart', 'grad-chart', 'tokens-chart'])
+      expect(await page.getByTestId(`${chart}-summary`).textContent()).toMatch(/at step 3 \(3 points\)$/);
     await page.getByTestId('active-adapter').waitFor({ timeout: 60_000 });
     await page.getByTestId('active-adapter').selectOption({ index: 1 });
     await page.screenshot({ path: `${ARTIFACTS}/train-panel.png`, fullPage: true });
@@ -56,7 +59,9 @@ describe('the Train panel', () => {
     expect(await page.getByTestId('resume-run').count()).toBe(0);
     expect(await page.getByTestId('train-resume').count()).toBe(0);
     const library = page.getByTestId('adapter').filter({ hasText: 'ended' });
-    await expect.poll(async () => (await library.count()) > 0 && (await library.locator('summary').textContent()), { timeout: 30_000 }).toMatch(/ended.*stopped, [12] steps/);
+    await expect
+      .poll(async () => (await library.count()) > 0 && (await library.locator('summary').textContent()), { timeout: 30_000 })
+      .toMatch(/ended.*stopped, [12] steps/);
 
     // A run in epochs with linear decay, chosen through the controls: the engine plans its steps from the packed rows
     // before step 1, the progress text counts to them, and the lr chart falls in a straight line to 0.
@@ -67,7 +72,9 @@ describe('the Train panel', () => {
     await page.getByTestId('train-epochs').fill('0.01');
     await page.getByTestId('train').click();
     await expect.poll(statusText, { timeout: 120_000 }).toMatch(/^epochs: step \d+ \/ \d+/);
-    const plan = /^planned (\d+) steps?: [\d.]+ epochs of (\d+) training rows \((\d+) micro-batches per epoch\)$/.exec((await page.getByTestId('train-plan').textContent()) ?? '');
+    const plan = /^planned (\d+) steps?: [\d.]+ epochs of (\d+) training rows \((\d+) micro-batches per epoch\)$/.exec(
+      (await page.getByTestId('train-plan').textContent()) ?? '',
+    );
     expect(plan).not.toBeNull();
     const [planned, rows, perEpoch] = plan!.slice(1).map(Number);
     // Batch 1, accumulation 1: a micro-batch per row and per step.
@@ -76,7 +83,9 @@ describe('the Train panel', () => {
     expect(planned).toBeGreaterThan(1);
     await expect.poll(statusText, { timeout: 400_000 }).toMatch(new RegExp(`^epochs: step ${planned} / ${planned}: loss`));
     const firstLr = String(Number((0.01 * (1 - 1 / planned)).toPrecision(4)));
-    expect(await page.getByTestId('lr-chart-summary').textContent()).toBe(`learning rate ${firstLr} → 0 at step ${planned} (${planned} points)`);
+    expect(await page.getByTestId('lr-chart-summary').textContent()).toBe(
+      `learning rate ${firstLr} → 0 at step ${planned} (${planned} points)`,
+    );
     await expect.poll(() => page.getByTestId('train').isEnabled(), { timeout: 60_000 }).toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}/train-epochs.png`, fullPage: true });
     expect(errors).toEqual([]);

@@ -15,7 +15,13 @@ describe('benchmark loading', () => {
   it('reads MATH-500 with subjects, integer levels and ids', () => {
     const problems = parseBenchmark(math500Text, 'test.jsonl');
     expect(problems).toHaveLength(500);
-    expect(problems[0]).toMatchObject({ benchmark: 'math500', mode: 'math', id: 'test/precalculus/807.json', subject: 'Precalculus', level: 2 });
+    expect(problems[0]).toMatchObject({
+      benchmark: 'math500',
+      mode: 'math',
+      id: 'test/precalculus/807.json',
+      subject: 'Precalculus',
+      level: 2,
+    });
     expect(new Set(problems.map((p) => p.subject)).size).toBe(7);
   });
 
@@ -28,8 +34,14 @@ describe('benchmark loading', () => {
 
   it('reads the full MATH test format ("Level N", type, boxed solution) and takes the answer from the box', () => {
     // MATH's own layout, built from MATH-500 rows (which are MATH test problems).
-    const rows = math500Text.trim().split('\n').slice(0, 3).map((l) => JSON.parse(l));
-    const mathText = rows.map((r) => JSON.stringify({ problem: r.problem, level: `Level ${r.level}`, type: r.subject, solution: r.solution })).join('\n');
+    const rows = math500Text
+      .trim()
+      .split('\n')
+      .slice(0, 3)
+      .map((l) => JSON.parse(l));
+    const mathText = rows
+      .map((r) => JSON.stringify({ problem: r.problem, level: `Level ${r.level}`, type: r.subject, solution: r.solution }))
+      .join('\n');
     const problems = parseBenchmark(mathText, 'math-test.jsonl');
     expect(problems.map((p) => [p.benchmark, p.level, p.subject])).toEqual(rows.map((r) => ['math', r.level, r.subject]));
     problems.forEach((p, i) => expect(gradeAnswer(rows[i].answer, p.gold).equal).toBe(true));
@@ -39,14 +51,25 @@ describe('benchmark loading', () => {
     const text = '{"question":"1+1?","answer":"#### 2"}\n{"question":"2+2?","answer":"4"}\n';
     expect(() => parseBenchmark(text, 'g.jsonl')).toThrow(/g\.jsonl:2: answer has no "#### N" line/);
     expect(() => parseBenchmark('{"foo":1}\n', 'x.jsonl')).toThrow(/x\.jsonl:1: unknown benchmark layout/);
-    expect(() => parseBenchmark('{"problem":"p","solution":"so \\\\boxed{1}","type":"Algebra","level":"Level 9"}', 'm.jsonl')).toThrow(/m\.jsonl:1: field "level"/);
+    expect(() => parseBenchmark('{"problem":"p","solution":"so \\\\boxed{1}","type":"Algebra","level":"Level 9"}', 'm.jsonl')).toThrow(
+      /m\.jsonl:1: field "level"/,
+    );
   });
 
   it('takes gradable problems from a loaded shard: rows with an answer only', () => {
     const examples: Example[] = [
       { kind: 'sft', prompt: 'What is 2+2?', response: '2+2=4\n#### 4', answer: '4', shard: 's.jsonl', row: 1 },
       { kind: 'sft', prompt: 'Say hi', response: 'hi', shard: 's.jsonl', row: 2 },
-      { kind: 'sft', prompt: 'Half of 1?', response: 'The answer is: \\frac12', answer: '\\frac12', source: 'MATH_AnsAug', level: 2, shard: 's.jsonl', row: 3 },
+      {
+        kind: 'sft',
+        prompt: 'Half of 1?',
+        response: 'The answer is: \\frac12',
+        answer: '\\frac12',
+        source: 'MATH_AnsAug',
+        level: 2,
+        shard: 's.jsonl',
+        row: 3,
+      },
     ];
     const problems = problemsFromExamples(examples);
     expect(problems.map((p) => [p.id, p.mode, p.subject, p.level])).toEqual([

@@ -57,9 +57,12 @@ export async function run() {
 const SAMPLES = readFileSync(`${REPO_ROOT}public/samples/problems.jsonl`, 'utf8');
 
 beforeAll(async () => {
-  modules = await openPageModules({ '/scenario.js': SCENARIO, '/environment.js': ENVIRONMENT_SCENARIO }, {
-    '/samples/problems.jsonl': { contentType: 'application/jsonl', body: SAMPLES },
-  });
+  modules = await openPageModules(
+    { '/scenario.js': SCENARIO, '/environment.js': ENVIRONMENT_SCENARIO },
+    {
+      '/samples/problems.jsonl': { contentType: 'application/jsonl', body: SAMPLES },
+    },
+  );
 });
 
 afterAll(async () => {
@@ -67,19 +70,49 @@ afterAll(async () => {
 });
 
 function runInfo(id: string, createdAt: string): RunInfo {
-  return { id, name: id, benchmark: 'math500', promptStyle: 'sft-zero-shot', generator: { kind: 'model', name: 'm.gguf' }, maxNewTokens: 16, problemIds: ['p1', 'p2', 'p3'], createdAt };
+  return {
+    id,
+    name: id,
+    benchmark: 'math500',
+    promptStyle: 'sft-zero-shot',
+    generator: { kind: 'model', name: 'm.gguf' },
+    maxNewTokens: 16,
+    problemIds: ['p1', 'p2', 'p3'],
+    createdAt,
+  };
 }
 
 function record(problemId: string, output: string): ProblemRecord {
-  return { problemId, subject: 'Algebra', level: 1, gold: '2', prompt: 'What is 1+1?\n', output, extracted: null, correct: false, rule: 'no-answer', reason: 'none', promptTokens: 5, outputTokens: 3, timeMs: 1.5 };
+  return {
+    problemId,
+    subject: 'Algebra',
+    level: 1,
+    gold: '2',
+    prompt: 'What is 1+1?\n',
+    output,
+    extracted: null,
+    correct: false,
+    rule: 'no-answer',
+    reason: 'none',
+    promptTokens: 5,
+    outputTokens: 3,
+    timeMs: 1.5,
+  };
 }
 
 describe('evaluation storage in Chromium', () => {
   it('keeps runs in OPFS: appends records in order, lists runs by creation time, survives reopening, deletes', async () => {
-    const args = { runs: [runInfo('later', '2025-03-01T00:00:00.000Z'), runInfo('earlier', '2025-01-01T00:00:00.000Z')], records: [record('p1', 'a "quoted"\nline'), record('p2', 'b'), record('p3', 'c')] };
+    const args = {
+      runs: [runInfo('later', '2025-03-01T00:00:00.000Z'), runInfo('earlier', '2025-01-01T00:00:00.000Z')],
+      records: [record('p1', 'a "quoted"\nline'), record('p2', 'b'), record('p3', 'c')],
+    };
     const result = await modules.run<ScenarioResult>('/scenario.js', args);
     expect(result.loaded.info.name).toBe('renamed');
-    expect(result.loaded.records.map((r) => [r.problemId, r.output])).toEqual([['p1', 'a "quoted"\nline'], ['p2', 'b'], ['p3', 'c']]);
+    expect(result.loaded.records.map((r) => [r.problemId, r.output])).toEqual([
+      ['p1', 'a "quoted"\nline'],
+      ['p2', 'b'],
+      ['p3', 'c'],
+    ]);
     expect(result.loaded.records[0]).toEqual(record('p1', 'a "quoted"\nline'));
     expect(result.listed).toEqual(['earlier', 'later']);
     expect(result.missing).toBeNull();

@@ -72,7 +72,9 @@ describe('grader against the labelled dev pairs', () => {
       .filter((i) => !(i in ARGUED_DISAGREEMENTS))
       .map((i) => `row ${i}: label ${pairs[i].equal}, ours ${verdicts[i].equal} (${verdicts[i].rule}: ${verdicts[i].reason})`);
     expect(unexplained).toEqual([]);
-    const nowAgreeing = Object.keys(ARGUED_DISAGREEMENTS).map(Number).filter((i) => !disagreements.includes(i));
+    const nowAgreeing = Object.keys(ARGUED_DISAGREEMENTS)
+      .map(Number)
+      .filter((i) => !disagreements.includes(i));
     expect(nowAgreeing).toEqual([]);
   });
 

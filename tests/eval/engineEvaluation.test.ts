@@ -26,12 +26,26 @@ beforeAll(async () => {
 describe('engine.evaluate and the stored runs', () => {
   it('evaluates the sample problems, one progress event per problem with its record, and lists the run', async () => {
     const events: EvaluationProgress[] = [];
-    const outcome = await engine.evaluate({ benchmark: { kind: 'samples' }, runId: 'samples-a', count: 2, seed: 3, maxNewTokens: TOKENS }, 'eval-a', (p) => events.push(p));
+    const outcome = await engine.evaluate(
+      { benchmark: { kind: 'samples' }, runId: 'samples-a', count: 2, seed: 3, maxNewTokens: TOKENS },
+      'eval-a',
+      (p) => events.push(p),
+    );
     expect(outcome.status).toBe('complete');
-    expect(outcome.run).toMatchObject({ id: 'samples-a', benchmark: 'math500', promptStyle: 'sft-zero-shot', generator: { kind: 'model', name: 'model.gguf' }, maxNewTokens: TOKENS });
+    expect(outcome.run).toMatchObject({
+      id: 'samples-a',
+      benchmark: 'math500',
+      promptStyle: 'sft-zero-shot',
+      generator: { kind: 'model', name: 'model.gguf' },
+      maxNewTokens: TOKENS,
+    });
     expect(outcome.run.problemIds).toHaveLength(2);
     expect(outcome.summary.overall.total).toBe(2);
-    expect(events.map((e) => [e.done, e.total, e.record?.problemId])).toEqual([[0, 2, undefined], [1, 2, outcome.run.problemIds[0]], [2, 2, outcome.run.problemIds[1]]]);
+    expect(events.map((e) => [e.done, e.total, e.record?.problemId])).toEqual([
+      [0, 2, undefined],
+      [1, 2, outcome.run.problemIds[0]],
+      [2, 2, outcome.run.problemIds[1]],
+    ]);
     expect(events[1].record!.outputTokens).toBeLessThanOrEqual(TOKENS);
     const listed = (await engine.evaluationRuns()).find((r) => r.run.id === 'samples-a');
     expect(listed).toEqual({ run: outcome.run, done: 2, summary: outcome.summary });
@@ -60,7 +74,10 @@ describe('engine.evaluate and the stored runs', () => {
   });
 
   it('exports a stored run as JSONL (the run, then its records) and CSV, and deletes it', async () => {
-    const jsonl = (await engine.exportEvaluation('samples-a', 'jsonl')).trim().split('\n').map((l) => JSON.parse(l));
+    const jsonl = (await engine.exportEvaluation('samples-a', 'jsonl'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(jsonl[0].run.id).toBe('samples-a');
     expect(jsonl.slice(1).map((l) => l.record.prompt.includes('### Instruction:'))).toEqual([true, true]);
     const csv = (await engine.exportEvaluation('samples-a', 'csv')).trim().split('\r\n');
@@ -83,14 +100,21 @@ describe('engine.evaluate and the stored runs', () => {
     const rows = readFileSync(sharedData('gsm8k', 'train.jsonl'), 'utf8').split('\n').slice(0, 3).join('\n');
     const { added } = await engine.addShards([new File([rows], 'gsm8k-train.jsonl')]);
     expect(added.map((s) => s.rowsKept)).toEqual([3]);
-    const outcome = await engine.evaluate({ benchmark: { kind: 'shard', name: 'gsm8k-train.jsonl' }, count: 1, seed: 2, maxNewTokens: TOKENS }, 'eval-s');
+    const outcome = await engine.evaluate(
+      { benchmark: { kind: 'shard', name: 'gsm8k-train.jsonl' }, count: 1, seed: 2, maxNewTokens: TOKENS },
+      'eval-s',
+    );
     expect(outcome.run.benchmark).toBe('shard');
     expect(outcome.run.problemIds).toEqual([expect.stringMatching(/^gsm8k-train\.jsonl\/[123]$/)]);
-    await expect(engine.evaluate({ benchmark: { kind: 'shard', name: 'absent.jsonl' } }, 'eval-s2')).rejects.toThrow(/absent\.jsonl: no loaded shard has this name/);
+    await expect(engine.evaluate({ benchmark: { kind: 'shard', name: 'absent.jsonl' } }, 'eval-s2')).rejects.toThrow(
+      /absent\.jsonl: no loaded shard has this name/,
+    );
   });
 
   it('refuses bad settings before any work, and evaluating with no model loaded', async () => {
-    await expect(engine.evaluate({ benchmark: { kind: 'samples' }, count: 0 }, 'bad-1')).rejects.toThrow(/problem count 0 is not a whole number ≥ 1/);
+    await expect(engine.evaluate({ benchmark: { kind: 'samples' }, count: 0 }, 'bad-1')).rejects.toThrow(
+      /problem count 0 is not a whole number ≥ 1/,
+    );
     await expect(engine.evaluate({ benchmark: { kind: 'samples' }, levels: [6] }, 'bad-2')).rejects.toThrow(/level 6 is not 1..5/);
     await expect(engine.evaluate({ benchmark: { kind: 'samples' }, runId: 'a/b' }, 'bad-3')).rejects.toThrow(/run id "a\/b"/);
     const bare = new Engine(testGpu, nodeEvaluationEnvironment());

@@ -22,8 +22,28 @@ describe('lora-lab eval', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const model = sharedData('tiny-models', 'stories260K.gguf');
 
-  const runArgs = (out: string) => ['--model', model, '--benchmark', 'samples', '--count', '2', '--seed', '4', '--max-tokens', '16', '--run-id', 'cli-run', '--out', out, '--software'];
-  const readRecords = (runDir: string) => readFileSync(join(runDir, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const runArgs = (out: string) => [
+    '--model',
+    model,
+    '--benchmark',
+    'samples',
+    '--count',
+    '2',
+    '--seed',
+    '4',
+    '--max-tokens',
+    '16',
+    '--run-id',
+    'cli-run',
+    '--out',
+    out,
+    '--software',
+  ];
+  const readRecords = (runDir: string) =>
+    readFileSync(join(runDir, 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
 
   /** One complete run, made once: the first test inspects it, the second resumes a copy cut short. */
   const completeOut = join(dir, 'complete');
@@ -37,14 +57,26 @@ describe('lora-lab eval', () => {
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/^\[1\/2\] \S+ (right|wrong) \(/m);
     expect(r.err).toMatch(/^\[2\/2\] /m);
-    expect(r.out).toMatch(/^run cli-run \(complete\): stories260K\.gguf, math500, sft-zero-shot, 16 tokens max\naccuracy \d\/2 = \d+\.\d%\nby subject:\n/);
+    expect(r.out).toMatch(
+      /^run cli-run \(complete\): stories260K\.gguf, math500, sft-zero-shot, 16 tokens max\naccuracy \d\/2 = \d+\.\d%\nby subject:\n/,
+    );
     expect(r.out).toMatch(/\nby level:\n/);
     const runDir = join(completeOut, 'cli-run');
-    expect(JSON.parse(readFileSync(join(runDir, 'info.json'), 'utf8'))).toMatchObject({ id: 'cli-run', generator: { kind: 'model', name: 'stories260K.gguf' } });
+    expect(JSON.parse(readFileSync(join(runDir, 'info.json'), 'utf8'))).toMatchObject({
+      id: 'cli-run',
+      generator: { kind: 'model', name: 'stories260K.gguf' },
+    });
     const records = readRecords(runDir);
     expect(records).toHaveLength(2);
-    expect(records[0]).toMatchObject({ prompt: expect.stringContaining('### Instruction:'), output: expect.any(String), outputTokens: expect.any(Number) });
-    expect(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'))).toMatchObject({ status: 'complete', summary: { overall: { total: 2 } } });
+    expect(records[0]).toMatchObject({
+      prompt: expect.stringContaining('### Instruction:'),
+      output: expect.any(String),
+      outputTokens: expect.any(Number),
+    });
+    expect(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'))).toMatchObject({
+      status: 'complete',
+      summary: { overall: { total: 2 } },
+    });
     expect(readFileSync(join(runDir, 'records.csv'), 'utf8').split('\r\n')).toHaveLength(4);
   });
 
@@ -90,10 +122,18 @@ describe('lora-lab eval', () => {
     const broken = join(dir, 'broken.jsonl');
     writeFileSync(broken, '{"question":"1+1?","answer":"#### 2"}\n{"question": \n');
     const bad = await evalCli('--model', model, '--benchmark', broken);
-    expect(bad).toMatchObject({ code: 1, err: `lora-lab eval: ${broken}:2: not valid JSON — a benchmark file is JSON Lines, one problem per line\n` });
+    expect(bad).toMatchObject({
+      code: 1,
+      err: `lora-lab eval: ${broken}:2: not valid JSON — a benchmark file is JSON Lines, one problem per line\n`,
+    });
     const tooMany = await evalCli('--model', model, '--benchmark', 'gsm8k', '--data', sharedData('gsm8k', 'test.jsonl'), '--count', '5000');
-    expect(tooMany).toMatchObject({ code: 1, err: 'lora-lab eval: asked for 5000 problems but only 1319 match — lower the count or widen the subjects/levels\n' });
+    expect(tooMany).toMatchObject({
+      code: 1,
+      err: 'lora-lab eval: asked for 5000 problems but only 1319 match — lower the count or widen the subjects/levels\n',
+    });
     const noSubject = await evalCli('--model', model, '--benchmark', 'samples', '--subjects', 'Astrology');
-    expect(noSubject.err).toMatch(/^lora-lab eval: eval: no problem matches the subjects and levels asked for — the benchmark has subjects /);
+    expect(noSubject.err).toMatch(
+      /^lora-lab eval: eval: no problem matches the subjects and levels asked for — the benchmark has subjects /,
+    );
   });
 });

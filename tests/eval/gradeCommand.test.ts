@@ -37,7 +37,11 @@ describe('lora-lab grade', () => {
     const lines = out.trim().split('\n');
     expect(lines).toHaveLength(4);
     const rows = lines.slice(0, 3).map((l) => JSON.parse(l));
-    expect(rows.map((r) => [r.id, r.verdict])).toEqual([['a', true], ['b', false], ['c', true]]);
+    expect(rows.map((r) => [r.id, r.verdict])).toEqual([
+      ['a', true],
+      ['b', false],
+      ['c', true],
+    ]);
     expect(rows[0].reason).toMatch(/^number-exact: /);
     expect(rows[1].reason).toMatch(/^brackets: /);
     expect(lines[3]).toBe('agree 1/2');

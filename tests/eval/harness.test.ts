@@ -12,7 +12,10 @@ import { compareRuns } from '../../src/eval/compareRuns';
  * The harness driven by scripted replays of recorded outputs (never a model result): reference solutions from
  * MATH-500 stand in for right outputs, and a fixed wrong sentence for wrong ones.
  */
-const rows = readFileSync(sharedData('math500', 'test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const rows = readFileSync(sharedData('math500', 'test.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
 const problems = sampleProblems(parseBenchmark(rows.map((r) => JSON.stringify(r)).join('\n'), 'test.jsonl'), { count: 12, seed: 5 });
 const solutionOf = new Map<string, string>(rows.map((r) => [r.unique_id, r.solution]));
 
@@ -43,14 +46,27 @@ describe('evaluation runner', () => {
     const store = new MemoryResultsStore();
     const progress: EvalProgress[] = [];
     const streamed: ProblemRecord[] = [];
-    const result = await runEvaluation({ run: runInfo('r1', generator), problems, generator, store, batchSize: 5, onProgress: (p) => progress.push(p), onRecord: (r) => streamed.push(r) });
+    const result = await runEvaluation({
+      run: runInfo('r1', generator),
+      problems,
+      generator,
+      store,
+      batchSize: 5,
+      onProgress: (p) => progress.push(p),
+      onRecord: (r) => streamed.push(r),
+    });
     expect(result.status).toBe('complete');
     expect(result.records).toHaveLength(12);
     expect(result.records.every((r) => r.correct)).toBe(true);
     const first = result.records[0];
     expect(first.prompt).toContain(problems[0].problem);
     expect(first.output.slice(first.extracted!.start, first.extracted!.end)).toMatch(/^\\boxed/);
-    expect(first).toMatchObject({ rule: expect.any(String), outputTokens: 50, promptTokens: expect.any(Number), timeMs: expect.any(Number) });
+    expect(first).toMatchObject({
+      rule: expect.any(String),
+      outputTokens: 50,
+      promptTokens: expect.any(Number),
+      timeMs: expect.any(Number),
+    });
     expect(progress.map((p) => p.done)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(progress.slice(1).map((p) => p.record?.problemId)).toEqual(problems.map((p) => p.id));
     expect(streamed.map((r) => r.problemId)).toEqual(problems.map((p) => p.id));
@@ -62,8 +78,15 @@ describe('evaluation runner', () => {
     const store = new MemoryResultsStore();
     const controller = new AbortController();
     const stopped = await runEvaluation({
-      run: runInfo('r2', generator), problems, generator, store, batchSize: 4, signal: controller.signal,
-      onProgress: (p) => { if (p.done === 4) controller.abort(); },
+      run: runInfo('r2', generator),
+      problems,
+      generator,
+      store,
+      batchSize: 4,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done === 4) controller.abort();
+      },
     });
     expect(stopped.status).toBe('stopped');
     expect((await store.loadRun('r2'))!.records).toHaveLength(4);
@@ -80,8 +103,15 @@ describe('evaluation runner', () => {
     const store = new MemoryResultsStore();
     const controller = new AbortController();
     const stopped = await runEvaluation({
-      run: runInfo('r5', generator), problems, generator, store, batchSize: 8, signal: controller.signal,
-      onProgress: (p) => { if (p.done === 3) controller.abort(); },
+      run: runInfo('r5', generator),
+      problems,
+      generator,
+      store,
+      batchSize: 8,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done === 3) controller.abort();
+      },
     });
     expect(stopped.status).toBe('stopped');
     expect(stopped.records.map((r) => r.problemId)).toEqual(problems.slice(0, 3).map((p) => p.id));
@@ -95,7 +125,14 @@ describe('evaluation runner', () => {
   it('treats a generator that rejects with AbortError mid-batch as a stop', async () => {
     const inner = replay('replay-abort', () => true);
     let calls = 0;
-    const flaky: Generator = { kind: inner.kind, name: inner.name, generate: async (batch, o) => { if (++calls === 2) throw abortError(); return inner.generate(batch, o); } };
+    const flaky: Generator = {
+      kind: inner.kind,
+      name: inner.name,
+      generate: async (batch, o) => {
+        if (++calls === 2) throw abortError();
+        return inner.generate(batch, o);
+      },
+    };
     const store = new MemoryResultsStore();
     const result = await runEvaluation({ run: runInfo('r3', flaky), problems, generator: flaky, store, batchSize: 6 });
     expect(result).toMatchObject({ status: 'stopped' });
@@ -122,10 +159,14 @@ describe('evaluation runner', () => {
     await expect(runEvaluation({ run: sample, problems, generator: a, store })).rejects.toThrow(/different token budget or problem sample/);
   });
 
-  it('asks the generator to stop at the prompt style\'s stop texts', async () => {
+  it("asks the generator to stop at the prompt style's stop texts", async () => {
     const seen: (readonly string[] | undefined)[] = [];
     const inner = replay('replay-stops', () => true);
-    const watching: Generator = { kind: inner.kind, name: inner.name, generate: (batch, o) => (seen.push(o.stop), inner.generate(batch, o)) };
+    const watching: Generator = {
+      kind: inner.kind,
+      name: inner.name,
+      generate: (batch, o) => (seen.push(o.stop), inner.generate(batch, o)),
+    };
     const run: RunInfo = { ...runInfo('r7', watching), promptStyle: 'minerva-4shot', problemIds: [problems[0].id] };
     await runEvaluation({ run, problems, generator: watching, store: new MemoryResultsStore() });
     expect(seen).toEqual([['\n\nProblem:', 'I hope it is correct.']]);
@@ -142,7 +183,10 @@ describe('results: summaries and exports', () => {
     const subjectTotal = Object.values(summary.bySubject).reduce((n, t) => n + t.total, 0);
     const levelTotal = Object.values(summary.byLevel).reduce((n, t) => n + t.total, 0);
     expect([subjectTotal, levelTotal]).toEqual([12, 12]);
-    const jsonl = exportJsonl(runInfo('r5', generator), records).trim().split('\n').map((l) => JSON.parse(l));
+    const jsonl = exportJsonl(runInfo('r5', generator), records)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(jsonl[0].run.generator).toEqual({ kind: 'scripted-replay', name: 'replay-odd' });
     expect(jsonl.slice(1).map((l) => l.record.problemId)).toEqual(problems.map((p) => p.id));
     const csv = exportCsv(records);

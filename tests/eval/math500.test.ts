@@ -65,7 +65,7 @@ describe('grader on MATH-500 reference solutions', () => {
     expect([...equalPairs].sort()).toEqual([...TRUE_COINCIDENCES].sort());
   });
 
-  it('grades whole solutions against other problems\' answers as not equal (seeded shifts), bar coincidences', () => {
+  it("grades whole solutions against other problems' answers as not equal (seeded shifts), bar coincidences", () => {
     const seed = 7;
     const next = seededRandom(seed);
     const unexpected: string[] = [];

@@ -59,7 +59,8 @@ const withoutTimes = (records: readonly ProblemRecord[]) => records.map(({ timeM
  * prefilled second: what makes it finish first is its length, not its place.
  */
 function nearlyFullProblem(room: number): EvalProblem {
-  const fits = (repeats: number) => tokenizer.encode(buildPrompt('Once upon a time '.repeat(repeats), 'sft-zero-shot')).length <= 512 - room;
+  const fits = (repeats: number) =>
+    tokenizer.encode(buildPrompt('Once upon a time '.repeat(repeats), 'sft-zero-shot')).length <= 512 - room;
   let repeats = 1;
   while (fits(repeats + 1)) repeats++;
   return { ...problems[0], id: 'nearly-full', problem: 'Once upon a time '.repeat(repeats) };
@@ -88,8 +89,14 @@ describe('ModelGenerator (greedy decoding through the engine)', () => {
   it('gives the same records when the problems decode together as one batch as when they decode one at a time', async () => {
     const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
     // The first run used batch size 1; here both problems share every decode step.
-    const second = await runEvaluation({ run: runInfo('again', generator), problems, generator, store: new MemoryResultsStore(), batchSize: 2 });
-        expect(withoutTimes(second.records)).toEqual(withoutTimes(firstRun.records));
+    const second = await runEvaluation({
+      run: runInfo('again', generator),
+      problems,
+      generator,
+      store: new MemoryResultsStore(),
+      batchSize: 2,
+    });
+    expect(withoutTimes(second.records)).toEqual(withoutTimes(firstRun.records));
   });
 
   it('reports a completion the moment its sequence ends, while the rest of the batch still decodes', async () => {
@@ -97,7 +104,10 @@ describe('ModelGenerator (greedy decoding through the engine)', () => {
     const short = nearlyFullProblem(4);
     const reported: string[] = [];
     const completions = await generator.generate(
-      [{ id: problems[0].id, prompt: buildPrompt(problems[0].problem, 'sft-zero-shot') }, { id: short.id, prompt: buildPrompt(short.problem, 'sft-zero-shot') }],
+      [
+        { id: problems[0].id, prompt: buildPrompt(problems[0].problem, 'sft-zero-shot') },
+        { id: short.id, prompt: buildPrompt(short.problem, 'sft-zero-shot') },
+      ],
       { maxNewTokens: MAX_NEW_TOKENS, onCompletion: (c: Completion) => reported.push(`${c.id}:${c.outputTokens}`) },
     );
     expect(completions.map((c) => c.id)).toEqual([problems[0].id, short.id]);
@@ -108,18 +118,36 @@ describe('ModelGenerator (greedy decoding through the engine)', () => {
   it('keeps a finished problem of a batch when stopped after it, and the resumed run ends as an uninterrupted one', async () => {
     const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
     const both = [problems[0], nearlyFullProblem(4)];
-    const uninterrupted = await runEvaluation({ run: runInfo('whole', generator, both), problems: both, generator, store: new MemoryResultsStore(), batchSize: 2 });
+    const uninterrupted = await runEvaluation({
+      run: runInfo('whole', generator, both),
+      problems: both,
+      generator,
+      store: new MemoryResultsStore(),
+      batchSize: 2,
+    });
     const store = new MemoryResultsStore();
     const controller = new AbortController();
     const stopped = await runEvaluation({
-      run: runInfo('cut', generator, both), problems: both, generator, store, batchSize: 2, signal: controller.signal,
+      run: runInfo('cut', generator, both),
+      problems: both,
+      generator,
+      store,
+      batchSize: 2,
+      signal: controller.signal,
       onRecord: () => controller.abort(new Error('stopped by the test')),
     });
     expect(stopped.status).toBe('stopped');
     expect(stopped.records.map((r) => r.problemId)).toEqual(['nearly-full']);
     expect((await store.loadRun('cut'))!.records.map((r) => r.problemId)).toEqual(['nearly-full']);
     const redone: string[] = [];
-    const resumed = await runEvaluation({ run: runInfo('cut', generator, both), problems: both, generator, store, batchSize: 2, onRecord: (r) => redone.push(r.problemId) });
+    const resumed = await runEvaluation({
+      run: runInfo('cut', generator, both),
+      problems: both,
+      generator,
+      store,
+      batchSize: 2,
+      onRecord: (r) => redone.push(r.problemId),
+    });
     expect(resumed.status).toBe('complete');
     expect(redone).toEqual([problems[0].id]);
     expect(withoutTimes(resumed.records)).toEqual(withoutTimes(uninterrupted.records));
@@ -139,14 +167,24 @@ describe('ModelGenerator (greedy decoding through the engine)', () => {
     const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
     const controller = new AbortController();
     controller.abort(new Error('cancelled by the user'));
-    await expect(generator.generate([{ id: 'x', prompt: 'Once' }], { maxNewTokens: 4, signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
-    const result = await runEvaluation({ run: runInfo('stop', generator), problems, generator, store: new MemoryResultsStore(), signal: controller.signal });
+    await expect(generator.generate([{ id: 'x', prompt: 'Once' }], { maxNewTokens: 4, signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    const result = await runEvaluation({
+      run: runInfo('stop', generator),
+      problems,
+      generator,
+      store: new MemoryResultsStore(),
+      signal: controller.signal,
+    });
     expect(result).toEqual({ status: 'stopped', records: [] });
   });
 
   it('names the problem when its prompt does not fit the context', async () => {
     const generator = new ModelGenerator('stories260K.gguf', model, tokenizer);
     const long = 'Once upon a time '.repeat(200);
-    await expect(generator.generate([{ id: 'too-long', prompt: long }], { maxNewTokens: 4 })).rejects.toThrow(/^problem too-long: the prompt has \d+ tokens but the context holds 512/);
+    await expect(generator.generate([{ id: 'too-long', prompt: long }], { maxNewTokens: 4 })).rejects.toThrow(
+      /^problem too-long: the prompt has \d+ tokens but the context holds 512/,
+    );
   });
 });

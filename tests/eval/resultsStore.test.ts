@@ -11,11 +11,34 @@ const dir = mkdtempSync(join(tmpdir(), 'lora-lab-results-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function runInfo(id: string, createdAt: string): RunInfo {
-  return { id, name: id, benchmark: 'math500', promptStyle: 'sft-zero-shot', generator: { kind: 'model', name: 'm.gguf' }, maxNewTokens: 16, problemIds: ['p1', 'p2', 'p3'], createdAt };
+  return {
+    id,
+    name: id,
+    benchmark: 'math500',
+    promptStyle: 'sft-zero-shot',
+    generator: { kind: 'model', name: 'm.gguf' },
+    maxNewTokens: 16,
+    problemIds: ['p1', 'p2', 'p3'],
+    createdAt,
+  };
 }
 
 function record(problemId: string, output: string): ProblemRecord {
-  return { problemId, subject: 'Algebra', level: 1, gold: '2', prompt: 'What is 1+1?\n', output, extracted: null, correct: false, rule: 'no-answer', reason: 'none', promptTokens: 5, outputTokens: 3, timeMs: 1.5 };
+  return {
+    problemId,
+    subject: 'Algebra',
+    level: 1,
+    gold: '2',
+    prompt: 'What is 1+1?\n',
+    output,
+    extracted: null,
+    correct: false,
+    rule: 'no-answer',
+    reason: 'none',
+    promptTokens: 5,
+    outputTokens: 3,
+    timeMs: 1.5,
+  };
 }
 
 let storesMade = 0;
@@ -61,6 +84,7 @@ describe('disk results store', () => {
 
   it('refuses run ids that would leave its directory', async () => {
     const store = new FsResultsStore(join(dir, 'ids'));
-    for (const id of ['..', '.', 'a/b', '../x']) await expect(store.saveRun(runInfo(id, '2025-01-01T00:00:00.000Z'))).rejects.toThrow(/may only hold/);
+    for (const id of ['..', '.', 'a/b', '../x'])
+      await expect(store.saveRun(runInfo(id, '2025-01-01T00:00:00.000Z'))).rejects.toThrow(/may only hold/);
   });
 });

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BASE_PER_SKILL, DEMO_PER_SKILL, SAMPLE_PROBLEMS_PATH, makeSampleProblems, sampleProblemsText } from '../../scripts/make-sample-problems';
+import {
+  BASE_PER_SKILL,
+  DEMO_PER_SKILL,
+  SAMPLE_PROBLEMS_PATH,
+  makeSampleProblems,
+  sampleProblemsText,
+} from '../../scripts/make-sample-problems';
 import { BASE_SKILLS } from '../../src/data/syntheticMath';
 import { parseBenchmark } from '../../src/eval/benchmarks';
 import { gradeAnswer } from '../../src/eval/grade';
@@ -9,7 +15,7 @@ import { DEMO_SHARD_PATH, demoShardText } from '../../scripts/make-demo-shard';
 describe('the embedded sample problem set (public/samples/problems.jsonl)', () => {
   const committed = readFileSync(SAMPLE_PROBLEMS_PATH, 'utf8');
 
-  it('is exactly the generator\'s output (rerun `npx tsx scripts/make-sample-problems.ts` after changing it)', () => {
+  it("is exactly the generator's output (rerun `npx tsx scripts/make-sample-problems.ts` after changing it)", () => {
     expect(committed).toBe(sampleProblemsText());
   });
 
@@ -41,7 +47,7 @@ describe('the embedded sample problem set (public/samples/problems.jsonl)', () =
 });
 
 describe('the demo shard (public/samples/word-problems.jsonl)', () => {
-  it('is exactly the generator\'s output (rerun `npx tsx scripts/make-demo-shard.ts` after changing it)', () => {
+  it("is exactly the generator's output (rerun `npx tsx scripts/make-demo-shard.ts` after changing it)", () => {
     expect(readFileSync(DEMO_SHARD_PATH, 'utf8')).toBe(demoShardText());
   });
 
@@ -50,7 +56,10 @@ describe('the demo shard (public/samples/word-problems.jsonl)', () => {
     const oneStep = (solution: string) => (solution.includes('Then') ? [] : (solution.match(/\$\d+ [+-] \d+ = /g) ?? []));
     const heldOut = new Set(makeSampleProblems().flatMap((p) => oneStep(p.solution)));
     expect(heldOut.size).toBeGreaterThan(50);
-    const rows = demoShardText().trim().split('\n').map((l) => JSON.parse(l) as { response: string });
+    const rows = demoShardText()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { response: string });
     expect(rows.flatMap((r) => oneStep(r.response)).filter((e) => heldOut.has(e))).toEqual([]);
   });
 });

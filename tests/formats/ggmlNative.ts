@@ -89,7 +89,8 @@ function byteLength(type: GgmlTypeName, count: number): number {
 export function ggmlQuantize(type: NativeType, values: Float32Array): Uint8Array {
   const bytes = byteLength(type, values.length);
   const out = execFileSync(harness(), ['q', type, String(values.length), String(bytes)], {
-    input: new Uint8Array(values.buffer, values.byteOffset, values.byteLength), maxBuffer: 1 << 30,
+    input: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    maxBuffer: 1 << 30,
   });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

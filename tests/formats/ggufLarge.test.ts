@@ -11,7 +11,9 @@ import { randomF32 } from '../../src/util/random';
 function counting(blob: ByteSource) {
   const stats = { bytesRead: 0, slices: 0 };
   const wrapper = {
-    get size() { return blob.size; },
+    get size() {
+      return blob.size;
+    },
     slice(start?: number, end?: number) {
       stats.slices++;
       stats.bytesRead += Math.min(end ?? blob.size, blob.size) - (start ?? 0);
@@ -22,7 +24,9 @@ function counting(blob: ByteSource) {
 }
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'lora-lab-large-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lora-lab-large-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('readGguf on a 7.7 GB file', () => {
@@ -31,7 +35,14 @@ describe('readGguf on a 7.7 GB file', () => {
     // openAsBlob would report this file's size modulo 2^32, hence openFileSource.)
     const tensors = [{ name: 'token_embd.weight', dims: [4096, 32000], type: 'Q8_0' as const }];
     for (let i = 0; i < 32; i++) {
-      for (const [name, rows] of [['attn_q', 4096], ['attn_k', 1024], ['attn_v', 1024], ['attn_output', 4096], ['ffn_gate', 14336], ['ffn_up', 14336]] as const) {
+      for (const [name, rows] of [
+        ['attn_q', 4096],
+        ['attn_k', 1024],
+        ['attn_v', 1024],
+        ['attn_output', 4096],
+        ['ffn_gate', 14336],
+        ['ffn_up', 14336],
+      ] as const) {
         tensors.push({ name: `blk.${i}.${name}.weight`, dims: [4096, rows], type: 'Q8_0' });
       }
       tensors.push({ name: `blk.${i}.ffn_down.weight`, dims: [14336, 4096], type: 'Q8_0' });
@@ -67,6 +78,11 @@ describe('tensorsChunks', () => {
     const file = await readGguf(blob);
     const seen: [string, number, number, number][] = [];
     for await (const c of tensorsChunks(blob, file.tensors, 100)) seen.push([c.tensor.name, c.tensorOffset, c.bytes.length, c.loadedBytes]);
-    expect(seen).toEqual([['a', 0, 100, 100], ['a', 100, 100, 200], ['a', 200, 4, 204], ['b', 0, 40, 244]]);
+    expect(seen).toEqual([
+      ['a', 0, 100, 100],
+      ['a', 100, 100, 200],
+      ['a', 200, 4, 204],
+      ['b', 0, 40, 244],
+    ]);
   });
 });

@@ -41,8 +41,18 @@ describe('llama.cpp reads our token embeddings exactly as our decoders do', () =
   const EPS = 1e-6;
   it.each(QUANTIZABLE_TYPES)('token_embd in %s', async (type) => {
     const { path, model } = await save(`embd-${type}`, {
-      architecture: 'llama', vocabulary: stories, embeddingLength: 256, blockCount: 1, headCount: 4, headCountKv: 2,
-      feedForwardLength: 256, weightType: 'F32', embeddingType: type, identityBlocks: true, rmsNormEps: EPS, seed: 11,
+      architecture: 'llama',
+      vocabulary: stories,
+      embeddingLength: 256,
+      blockCount: 1,
+      headCount: 4,
+      headCountKv: 2,
+      feedForwardLength: 256,
+      weightType: 'F32',
+      embeddingType: type,
+      identityBlocks: true,
+      rmsNormEps: EPS,
+      seed: 11,
     });
     const embd = model.tensors.find((t) => t.name === 'token_embd.weight')!;
     const rows = dequantize(type, embd.data, 256 * 512);
@@ -79,13 +89,44 @@ describe('llama.cpp loads tiny models of each architecture and generates', () =>
   }
 
   const cases: [string, () => Promise<GgufFile>, Partial<TinyModelSpec>][] = [
-    ['Llama (stories260K vocabulary, Q4_0)', async () => stories, { architecture: 'llama', weightType: 'Q4_0', embeddingLength: 128, headCount: 4, headCountKv: 2, feedForwardLength: 256 }],
-    ['Llama (stories260K vocabulary, Q8_0)', async () => stories, { architecture: 'llama', weightType: 'Q8_0', embeddingLength: 128, headCount: 4, headCountKv: 2, feedForwardLength: 256 }],
-    ['Mistral-shaped (32000-token SentencePiece vocabulary, Q4_K_M mix of Q4_K and Q6_K, F16 embeddings and output, 4 heads / 1 KV head)',
+    [
+      'Llama (stories260K vocabulary, Q4_0)',
+      async () => stories,
+      { architecture: 'llama', weightType: 'Q4_0', embeddingLength: 128, headCount: 4, headCountKv: 2, feedForwardLength: 256 },
+    ],
+    [
+      'Llama (stories260K vocabulary, Q8_0)',
+      async () => stories,
+      { architecture: 'llama', weightType: 'Q8_0', embeddingLength: 128, headCount: 4, headCountKv: 2, feedForwardLength: 256 },
+    ],
+    [
+      'Mistral-shaped (32000-token SentencePiece vocabulary, Q4_K_M mix of Q4_K and Q6_K, F16 embeddings and output, 4 heads / 1 KV head)',
       async () => readGguf(await openAsBlob(llamaCppVocab('llama-spm'))),
-      { architecture: 'llama', weightType: 'Q4_K', mix: 'Q4_K_M', outputType: 'F16', embeddingType: 'F16', embeddingLength: 256, headCount: 4, headCountKv: 1, feedForwardLength: 512 }],
-    ['Qwen2-shaped (stories260K vocabulary, Q6_K, QKV biases, tied embeddings)', async () => stories,
-      { architecture: 'qwen2', weightType: 'Q6_K', embeddingType: 'Q8_0', embeddingLength: 256, headCount: 4, headCountKv: 2, feedForwardLength: 256 }],
+      {
+        architecture: 'llama',
+        weightType: 'Q4_K',
+        mix: 'Q4_K_M',
+        outputType: 'F16',
+        embeddingType: 'F16',
+        embeddingLength: 256,
+        headCount: 4,
+        headCountKv: 1,
+        feedForwardLength: 512,
+      },
+    ],
+    [
+      'Qwen2-shaped (stories260K vocabulary, Q6_K, QKV biases, tied embeddings)',
+      async () => stories,
+      {
+        architecture: 'qwen2',
+        weightType: 'Q6_K',
+        embeddingType: 'Q8_0',
+        embeddingLength: 256,
+        headCount: 4,
+        headCountKv: 2,
+        feedForwardLength: 256,
+      },
+    ],
   ];
 
   it.each(cases)('%s', async (name, vocabulary, shape) => {
@@ -94,7 +135,9 @@ describe('llama.cpp loads tiny models of each architecture and generates', () =>
     const first = await greedy(path, 'Once upon a time', 12);
     // Random weights may emit end-of-text early; at least one token must come, and the run must repeat exactly.
     expect(first.length).toBeGreaterThan(0);
-    expect(first.every((t) => Number.isInteger(t) && t >= 0 && t < metaStringArray(spec.vocabulary, 'tokenizer.ggml.tokens').length)).toBe(true);
+    expect(first.every((t) => Number.isInteger(t) && t >= 0 && t < metaStringArray(spec.vocabulary, 'tokenizer.ggml.tokens').length)).toBe(
+      true,
+    );
     expect(await greedy(path, 'Once upon a time', 12)).toEqual(first);
   });
 });

@@ -3,7 +3,16 @@ import { openAsBlob } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { sharedData } from '../sharedData';
 import { llamaCppVocab } from '../../scripts/lib/llamaCppVocab';
-import { findTensor, metaNumber, metaNumberArray, metaString, metaStringArray, readGguf, readTensorBytes, tensorChunks } from '../../src/formats/gguf';
+import {
+  findTensor,
+  metaNumber,
+  metaNumberArray,
+  metaString,
+  metaStringArray,
+  readGguf,
+  readTensorBytes,
+  tensorChunks,
+} from '../../src/formats/gguf';
 import { GgufValueType } from '../../src/formats/gguf/types';
 
 const STORIES = sharedData('tiny-models', 'stories260K.gguf');
@@ -72,7 +81,8 @@ describe('readGguf on real files', () => {
   });
 
   it.each(['llama-spm', 'gpt-2', 'deepseek-llm'] as const)(
-    'shared copy of %s either equals llama.cpp\'s file or is refused as text-mangled', async (name) => {
+    "shared copy of %s either equals llama.cpp's file or is refused as text-mangled",
+    async (name) => {
       const shared = sharedData('llama-vocab', `ggml-vocab-${name}.gguf`);
       const genuine = readFileSync(llamaCppVocab(name));
       if (readFileSync(shared).equals(genuine)) {
@@ -80,7 +90,8 @@ describe('readGguf on real files', () => {
       } else {
         await expect(readGguf(await openAsBlob(shared))).rejects.toThrow(/replacement bytes.*binary mode/);
       }
-    });
+    },
+  );
 });
 
 describe('typed metadata getters', () => {

@@ -3,7 +3,14 @@ import { openAsBlob, readFileSync } from 'node:fs';
 import { sharedData } from '../sharedData';
 import { llamaCppVocab } from '../../scripts/lib/llamaCppVocab';
 import {
-  copyMetadata, GgufValueType, layoutGguf, readGguf, readTensorBytes, writeGguf, type GgufMetaEntry, type GgufTensorToWrite,
+  copyMetadata,
+  GgufValueType,
+  layoutGguf,
+  readGguf,
+  readTensorBytes,
+  writeGguf,
+  type GgufMetaEntry,
+  type GgufTensorToWrite,
 } from '../../src/formats/gguf';
 import { quantize, QUANTIZABLE_TYPES } from '../../src/formats/quant';
 import { randomF32 } from '../../src/util/random';
@@ -32,8 +39,11 @@ describe('writeGguf then readGguf', () => {
       { key: 'u64s', value: new BigUint64Array([0n, 1n << 40n]) },
       { key: 'strings', value: ['a', '', 'Ġthe', '\uFEFFhi'] },
       { key: 'bools', value: [true, false, true] },
-      { key: 'nested', value: [new Uint8Array([1, 2]), new Uint8Array([])],
-        type: { type: T.ARRAY, element: { type: T.ARRAY, element: { type: T.UINT8 } } } },
+      {
+        key: 'nested',
+        value: [new Uint8Array([1, 2]), new Uint8Array([])],
+        type: { type: T.ARRAY, element: { type: T.ARRAY, element: { type: T.UINT8 } } },
+      },
     ];
     const file = await readGguf(writeGguf(entries, []));
     for (const e of entries) {
@@ -44,7 +54,16 @@ describe('writeGguf then readGguf', () => {
   });
 
   it('infers u32 for counts, i32 for negative integers and f32 for fractions', async () => {
-    const file = await readGguf(writeGguf([{ key: 'n', value: 7 }, { key: 'neg', value: -3 }, { key: 'x', value: 0.5 }], []));
+    const file = await readGguf(
+      writeGguf(
+        [
+          { key: 'n', value: 7 },
+          { key: 'neg', value: -3 },
+          { key: 'x', value: 0.5 },
+        ],
+        [],
+      ),
+    );
     expect(file.metadataTypes.get('n')).toEqual({ type: T.UINT32 });
     expect(file.metadataTypes.get('neg')).toEqual({ type: T.INT32 });
     expect(file.metadataTypes.get('x')).toEqual({ type: T.FLOAT32 });
@@ -52,7 +71,10 @@ describe('writeGguf then readGguf', () => {
 
   it('writes tensors of every quantised type at aligned offsets, bytes intact', async () => {
     const tensors: GgufTensorToWrite[] = QUANTIZABLE_TYPES.map((type, i) => ({
-      name: `w.${type}`, dims: [256, 3], type, data: quantize(type, randomF32(768, 100 + i)),
+      name: `w.${type}`,
+      dims: [256, 3],
+      type,
+      data: quantize(type, randomF32(768, 100 + i)),
     }));
     tensors.push({ name: 'bias', dims: [7], type: 'F32', data: quantize('F32', randomF32(7, 9)) });
     const blob = writeGguf([{ key: 'general.architecture', value: 'llama' }], tensors, 64);
@@ -81,9 +103,14 @@ describe('writeGguf then readGguf', () => {
     const path = sharedData('tiny-models', 'stories260K.gguf');
     const blob = await openAsBlob(path);
     const file = await readGguf(blob);
-    const tensors = await Promise.all(file.tensors.map(async (t) => ({
-      name: t.name, dims: t.dims, type: t.type.name, data: await readTensorBytes(blob, t),
-    })));
+    const tensors = await Promise.all(
+      file.tensors.map(async (t) => ({
+        name: t.name,
+        dims: t.dims,
+        type: t.type.name,
+        data: await readTensorBytes(blob, t),
+      })),
+    );
     const rewritten = new Uint8Array(await writeGguf(copyMetadata(file, ''), tensors, file.alignment).arrayBuffer());
     expect(Buffer.from(rewritten).equals(readFileSync(path))).toBe(true);
   });
@@ -94,14 +121,24 @@ describe('writeGguf refuses inconsistent input', () => {
     expect(() => writeGguf([{ key: 'k', value: 300, type: { type: T.UINT8 } }], [])).toThrow(/"k" value 300 does not fit/);
   });
   it('a duplicate key', () => {
-    expect(() => writeGguf([{ key: 'k', value: 1 }, { key: 'k', value: 2 }], [])).toThrow(/duplicate metadata key "k"/);
+    expect(() =>
+      writeGguf(
+        [
+          { key: 'k', value: 1 },
+          { key: 'k', value: 2 },
+        ],
+        [],
+      ),
+    ).toThrow(/duplicate metadata key "k"/);
   });
   it('tensor bytes of the wrong size', () => {
-    expect(() => writeGguf([], [{ name: 'w', dims: [32, 2], type: 'Q8_0', data: new Uint8Array(34) }]))
-      .toThrow(/tensor "w" has 34 bytes, Q8_0 \[32, 2\] needs 68/);
+    expect(() => writeGguf([], [{ name: 'w', dims: [32, 2], type: 'Q8_0', data: new Uint8Array(34) }])).toThrow(
+      /tensor "w" has 34 bytes, Q8_0 \[32, 2\] needs 68/,
+    );
   });
   it('a row length that is not a whole number of blocks', () => {
-    expect(() => writeGguf([], [{ name: 'w', dims: [172, 2], type: 'Q4_K', data: new Uint8Array(0) }]))
-      .toThrow(/row length 172 is not a multiple of the Q4_K block size 256/);
+    expect(() => writeGguf([], [{ name: 'w', dims: [172, 2], type: 'Q4_K', data: new Uint8Array(0) }])).toThrow(
+      /row length 172 is not a multiple of the Q4_K block size 256/,
+    );
   });
 });

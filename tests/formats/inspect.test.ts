@@ -9,7 +9,14 @@ import { buildTinyModel, readGguf, writeGguf, type GgufReport } from '../../src/
 async function run(...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await main(['inspect', ...argv], { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  const code = await main(['inspect', ...argv], {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   return { code, out, err };
 }
 
@@ -48,8 +55,17 @@ describe('lora-lab inspect', () => {
   it('totals a mixed-quant file by type (a Q4_K_M-style model from our writer)', async () => {
     const vocabulary = await readGguf(await openAsBlob(STORIES));
     const model = buildTinyModel({
-      architecture: 'llama', vocabulary, embeddingLength: 256, blockCount: 1, headCount: 4, headCountKv: 2,
-      feedForwardLength: 256, weightType: 'Q4_K', outputType: 'Q6_K', embeddingType: 'Q4_K', seed: 1,
+      architecture: 'llama',
+      vocabulary,
+      embeddingLength: 256,
+      blockCount: 1,
+      headCount: 4,
+      headCountKv: 2,
+      feedForwardLength: 256,
+      weightType: 'Q4_K',
+      outputType: 'Q6_K',
+      embeddingType: 'Q4_K',
+      seed: 1,
     });
     const path = join(dir, 'mixed.gguf');
     writeFileSync(path, new Uint8Array(await writeGguf(model.metadata, model.tensors).arrayBuffer()));

@@ -8,12 +8,16 @@ import { metaNumber, metaString, metaStringArray, readGguf } from '../../src/for
 import { openFileSource } from '../../src/formats/nodeFileSource';
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'lora-lab-make-tiny-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lora-lab-make-tiny-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function makeTiny(...args: string[]): string {
   return execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'make-tiny-gguf.ts'), ...args], {
-    cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
@@ -39,14 +43,23 @@ describe('scripts/make-tiny-gguf.ts', () => {
     expect(typeOf('output.weight')).toBe('Q6_K');
     expect(typeOf('token_embd.weight')).toBe('Q4_K');
     // 8 layers: the first (0) and last (7) eighths, and layers 3 and 6 ((i - 1) % 3 == 2).
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map((i) => typeOf(`blk.${i}.ffn_down.weight`)))
-      .toEqual(['Q6_K', 'Q4_K', 'Q4_K', 'Q6_K', 'Q4_K', 'Q4_K', 'Q6_K', 'Q6_K']);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((i) => typeOf(`blk.${i}.ffn_down.weight`))).toEqual([
+      'Q6_K',
+      'Q4_K',
+      'Q4_K',
+      'Q6_K',
+      'Q4_K',
+      'Q4_K',
+      'Q6_K',
+      'Q6_K',
+    ]);
     expect(typeOf('blk.3.attn_v.weight')).toBe('Q6_K');
     expect(typeOf('blk.3.attn_q.weight')).toBe('Q4_K');
   });
 
   it('fails with a message naming the tensor when a size does not fit the quant type', () => {
-    expect(() => makeTiny('--out', join(dir, 'bad.gguf'), '--type', 'Q4_K', '--embd', '64'))
-      .toThrow(/tensor "token_embd.weight" row length 64 is not a multiple of the Q4_K block size 256/);
+    expect(() => makeTiny('--out', join(dir, 'bad.gguf'), '--type', 'Q4_K', '--embd', '64')).toThrow(
+      /tensor "token_embd.weight" row length 64 is not a multiple of the Q4_K block size 256/,
+    );
   });
 });

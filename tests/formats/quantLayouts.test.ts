@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BLOCK_LAYOUTS, bf16ToF32, dequantize, f16ToF32, f32ToBf16, f32ToF16, packScaleMin, quantize, unpackScaleMin,
+  BLOCK_LAYOUTS,
+  bf16ToF32,
+  dequantize,
+  f16ToF32,
+  f32ToBf16,
+  f32ToF16,
+  packScaleMin,
+  quantize,
+  unpackScaleMin,
   QUANTIZABLE_TYPES,
 } from '../../src/formats/quant';
 import { randomF32 } from '../../src/util/random';
@@ -107,8 +115,8 @@ describe('block layouts decode as documented', () => {
     view.setUint16(208, f32ToF16(0.5), true);
     for (let s = 0; s < 16; s++) view.setInt8(192 + s, s % 2 ? -(s + 1) : s + 1);
     // Half 1, l = 17 (so scale index 8 + 1 + {0,2,4,6}): quants 1, 2, 3 and 4 with high bits 0, 1, 2, 3.
-    block[64 + 17] = 0x3 << 4 | 0x1; // value 145 low nibble 1, value 209 low nibble 3
-    block[64 + 32 + 17] = 0xf << 4 | 0x2; // value 177 low nibble 2, value 241 low nibble 15
+    block[64 + 17] = (0x3 << 4) | 0x1; // value 145 low nibble 1, value 209 low nibble 3
+    block[64 + 32 + 17] = (0xf << 4) | 0x2; // value 177 low nibble 2, value 241 low nibble 15
     block[128 + 32 + 17] = (0 << 0) | (1 << 2) | (2 << 4) | (3 << 6);
     const x = dequantize('Q6_K', block, 256);
     const scale = (s: number) => (s % 2 ? -(s + 1) : s + 1);
@@ -134,12 +142,18 @@ describe('reference quantisers', () => {
   const values = randomF32(4096, seed, 2);
   // Bound on RMS error relative to the RMS of uniform data: a few times the format's step size.
   const bounds: Record<(typeof QUANTIZABLE_TYPES)[number], number> = {
-    F32: 0, F16: 5e-4, Q8_0: 0.01, Q6_K: 0.03, Q4_K: 0.12, Q4_0: 0.15,
+    F32: 0,
+    F16: 5e-4,
+    Q8_0: 0.01,
+    Q6_K: 0.03,
+    Q4_K: 0.12,
+    Q4_0: 0.15,
   };
 
   it.each(QUANTIZABLE_TYPES)(`%s round-trips uniform data within its error bound (seed ${seed})`, (type) => {
     const back = dequantize(type, quantize(type, values), values.length);
-    let err = 0, norm = 0;
+    let err = 0,
+      norm = 0;
     for (let i = 0; i < values.length; i++) {
       err += (back[i] - values[i]) ** 2;
       norm += values[i] ** 2;

@@ -51,13 +51,13 @@ describe(`our reference quantisers equal llama.cpp's byte for byte (seed ${SEED}
   });
 });
 
-describe('our decoders equal llama.cpp\'s bit for bit', () => {
+describe("our decoders equal llama.cpp's bit for bit", () => {
   it.each(['F16', 'Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'] as const)('%s, on blocks from our quantiser', (type) => {
     const bytes = quantize(type, DATA);
     expect(sameBits(dequantize(type, bytes, DATA.length), ggmlDequantize(type, bytes, DATA.length))).toBe(0);
   });
 
-  it.each(['Q4_1', 'Q5_0', 'Q5_1', 'Q5_K'] as const)('%s, on blocks from llama.cpp\'s quantiser', (type) => {
+  it.each(['Q4_1', 'Q5_0', 'Q5_1', 'Q5_K'] as const)("%s, on blocks from llama.cpp's quantiser", (type) => {
     const bytes = ggmlQuantize(type, DATA);
     expect(sameBits(dequantize(type, bytes, DATA.length), ggmlDequantize(type, bytes, DATA.length))).toBe(0);
   });
@@ -84,7 +84,8 @@ describe('f16 conversion equals ggml_fp32_to_fp16_row', () => {
     const bits = new Uint32Array(65536);
     for (let i = 0; i < bits.length; i++) {
       let b: number;
-      do b = Math.floor(next() * 2 ** 32); while (((b >>> 23) & 0xff) === 0xff);
+      do b = Math.floor(next() * 2 ** 32);
+      while (((b >>> 23) & 0xff) === 0xff);
       bits[i] = b;
     }
     const values = new Float32Array(bits.buffer);

@@ -50,10 +50,15 @@ describe('lora-lab on a machine without a usable GPU driver', () => {
   });
 
   it('gives terminal advice, not browser advice, when SwiftShader is missing too', async () => {
-    const run = await runGpuCommand({ VK_ICD_FILENAMES: '/nonexistent/icd.json', LORA_LAB_SWIFTSHADER_ICD: '/nonexistent/swiftshader.json' });
+    const run = await runGpuCommand({
+      VK_ICD_FILENAMES: '/nonexistent/icd.json',
+      LORA_LAB_SWIFTSHADER_ICD: '/nonexistent/swiftshader.json',
+    });
     expect(run.code).toBe(1);
     expect(run.out).toBe('');
-    expect(run.err).toMatch(/lora-lab gpu: .*no WebGPU adapter from VK_ICD_FILENAMES=\/nonexistent\/icd\.json; SwiftShader is not installed at \/nonexistent\/swiftshader\.json/);
+    expect(run.err).toMatch(
+      /lora-lab gpu: .*no WebGPU adapter from VK_ICD_FILENAMES=\/nonexistent\/icd\.json; SwiftShader is not installed at \/nonexistent\/swiftshader\.json/,
+    );
     expect(run.err).toMatch(/Vulkan driver.*vulkaninfo.*chromium/);
     expect(run.err).not.toMatch(/chrome:\/\//);
   });

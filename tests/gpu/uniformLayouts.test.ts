@@ -23,7 +23,7 @@ async function kernelLayouts(): Promise<{ module: string; name: string; layout: 
 }
 
 describe('kernel uniform layouts', () => {
-  it("match the Params struct of every shader they are declared for", async () => {
+  it('match the Params struct of every shader they are declared for', async () => {
     const layouts = await kernelLayouts();
     expect(layouts.length).toBeGreaterThan(20);
     for (const { module, name, layout } of layouts) {
@@ -45,7 +45,9 @@ describe('kernel uniform layouts', () => {
   it('name the first field where a layout and its struct disagree', () => {
     const rmsnorm = source('rmsnorm');
     const swapped = uniformLayout('rmsnorm', { n: 'u32', rows: 'u32', eps: 'f32' });
-    expect(() => checkUniformLayout(swapped, 'rmsnorm', rmsnorm)).toThrow(/rmsnorm\.wgsl Params field 0 is rows: u32, but .* writes n: u32/);
+    expect(() => checkUniformLayout(swapped, 'rmsnorm', rmsnorm)).toThrow(
+      /rmsnorm\.wgsl Params field 0 is rows: u32, but .* writes n: u32/,
+    );
     const retyped = uniformLayout('rmsnorm', { rows: 'u32', n: 'u32', eps: 'u32' });
     expect(() => checkUniformLayout(retyped, 'rmsnorm', rmsnorm)).toThrow(/field 2 is eps: f32, but .* writes eps: u32/);
     const short = uniformLayout('rmsnorm', { rows: 'u32', n: 'u32' });
@@ -77,9 +79,13 @@ describe('packing a uniform layout', () => {
     const { bytes } = layout.pack({ e: 0.5, d: 7, c: -3, b: 1.25, a: 0xffffffff });
     const view = new DataView(bytes);
     expect(bytes.byteLength).toBe(32);
-    expect([view.getUint32(0, true), view.getFloat32(4, true), view.getInt32(8, true), view.getUint32(12, true), view.getFloat32(16, true)]).toEqual([
-      0xffffffff, 1.25, -3, 7, 0.5,
-    ]);
+    expect([
+      view.getUint32(0, true),
+      view.getFloat32(4, true),
+      view.getInt32(8, true),
+      view.getUint32(12, true),
+      view.getFloat32(16, true),
+    ]).toEqual([0xffffffff, 1.25, -3, 7, 0.5]);
   });
 
   it('refuses integers out of range and fractions, naming the field', () => {

@@ -20,7 +20,12 @@ export function uploadActivation(gpu: Gpu, data: Float32Array, precision: Activa
   return gpu.upload(Uint16Array.from(data, f32ToF16), { label });
 }
 
-export async function readActivation(gpu: Gpu, buffer: TrackedBuffer, count: number, precision: ActivationPrecision): Promise<Float32Array> {
+export async function readActivation(
+  gpu: Gpu,
+  buffer: TrackedBuffer,
+  count: number,
+  precision: ActivationPrecision,
+): Promise<Float32Array> {
   if (precision === 'f32') return gpu.readF32(buffer, count);
   const bits = new Uint16Array(await gpu.read(buffer, count * 2));
   return Float32Array.from(bits, f16ToF32);

@@ -116,7 +116,7 @@ describe('flash attention forward', () => {
     const seed = 22;
     const next = seededRandom(seed);
     const lengths: number[] = [];
-    for (let left = 50; left > 0; ) {
+    for (let left = 50; left > 0;) {
       const n = Math.min(left, 1 + Math.floor(next() * 20));
       lengths.push(n);
       left -= n;
@@ -280,7 +280,8 @@ describe('attention decode (one new token against the KV cache)', () => {
   it('stores f16 activations where the adapter has shader-f16', async () => {
     const gpu = await testGpu();
     const precisions: ActivationPrecision[] = gpu.features.f16 ? ['f32', 'f16'] : ['f32'];
-    for (const precision of precisions) await expectDecodeMatchesForwardLastRow({ kvLen: 90, nHeads: 4, nKvHeads: 2, headDim: 64 }, 55, precision);
+    for (const precision of precisions)
+      await expectDecodeMatchesForwardLastRow({ kvLen: 90, nHeads: 4, nKvHeads: 2, headDim: 64 }, 55, precision);
   });
 });
 

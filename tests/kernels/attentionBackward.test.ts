@@ -64,7 +64,15 @@ async function expectBackwardMatchesReference(
   const x = { ...randomAttentionInputs(shape, seed, precision), segStart: extra.segStart };
   const dOut = randomF32(x.q.length, seed + 3);
   const forward = attentionReference(x, shape);
-  const got = await runBackward(gpu, x, { out: roundToActivation(forward.out, precision), lse: forward.lse }, dOut, shape, precision, extra.tiling);
+  const got = await runBackward(
+    gpu,
+    x,
+    { out: roundToActivation(forward.out, precision), lse: forward.lse },
+    dOut,
+    shape,
+    precision,
+    extra.tiling,
+  );
   const want = attentionBackwardReference(x, dOut, shape);
   const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision} ${extra.tiling ?? 'adapter'} tiling`;
   const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;
@@ -103,7 +111,10 @@ describe('attention backward against the analytic reference', () => {
       await expectBackwardMatchesReference({ qLen: 11, nHeads: 2, nKvHeads: 2, headDim: 12 }, 45, { tiling });
       await expectBackwardMatchesReference({ qLen: 9, nHeads: 2, nKvHeads: 1, headDim: 128 }, 46, { tiling });
       const segStart = new Uint32Array([...packedSegmentStarts([10, 1, 40, 19]), ...packedSegmentStarts([35, 35])]);
-      await expectBackwardMatchesReference({ batch: 2, qLen: 70, nHeads: 4, nKvHeads: 2, headDim: 64, window: 30 }, 47, { segStart, tiling });
+      await expectBackwardMatchesReference({ batch: 2, qLen: 70, nHeads: 4, nKvHeads: 2, headDim: 64, window: 30 }, 47, {
+        segStart,
+        tiling,
+      });
     }, 180_000); // the GPU shapes' 256-thread pipelines take seconds each to compile on SwiftShader
   }
 

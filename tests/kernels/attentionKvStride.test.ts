@@ -45,7 +45,9 @@ describe('attention K/V batch stride apart from kvLen', () => {
     const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'partials' });
     const out = gpu.alloc(shape.batch * rowWidth * 4, { label: 'O' });
     const rec = gpu.recorder();
-    attentionDecode(rec, { q, k, v, lengths: lengthsBuffer, partials, out }, shape, { kvLayout: { kind: 'tokens', batchStride: slotPositions * kvWidth } });
+    attentionDecode(rec, { q, k, v, lengths: lengthsBuffer, partials, out }, shape, {
+      kvLayout: { kind: 'tokens', batchStride: slotPositions * kvWidth },
+    });
     rec.submit();
     const got = await gpu.readF32(out, shape.batch * rowWidth);
     for (const t of [q, k, v, lengthsBuffer, partials, out]) gpu.buffers.free(t);

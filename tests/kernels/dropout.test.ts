@@ -35,7 +35,11 @@ async function gpuMask(shape: DropoutShape): Promise<Uint8Array> {
 const mean = (mask: Uint8Array) => mask.reduce((s, k) => s + k, 0) / mask.length;
 
 describe('dropout', () => {
-  for (const [n, p] of [[1, 0.5], [257, 0.1], [4099, 0.3]] as const) {
+  for (const [n, p] of [
+    [1, 0.5],
+    [257, 0.1],
+    [4099, 0.3],
+  ] as const) {
     it(`forward matches the reference mask and scale for n=${n}, p=${p}`, async () => {
       const seed = 500 + n;
       const x = randomF32(n, seed, 2);
@@ -74,7 +78,13 @@ describe('dropout', () => {
     // Independent masks agree on p² + (1−p)² = 0.82 of the elements (σ ≈ 2.1e-3 at n = 2¹⁵); 5σ bound.
     const expected = p * p + (1 - p) * (1 - p);
     const bound = 5 * Math.sqrt((expected * (1 - expected)) / n);
-    for (const words of [[531, 7, 0, 1, 2], [530, 8, 0, 1, 2], [530, 7, 1, 1, 2], [530, 7, 0, 2, 2], [530, 7, 0, 1, 3]]) {
+    for (const words of [
+      [531, 7, 0, 1, 2],
+      [530, 8, 0, 1, 2],
+      [530, 7, 1, 1, 2],
+      [530, 7, 0, 2, 2],
+      [530, 7, 0, 1, 3],
+    ]) {
       const b = await gpuMask({ n, p, key: dropoutKey(words) });
       let agree = 0;
       for (let i = 0; i < n; i++) agree += a[i] === b[i] ? 1 : 0;

@@ -14,7 +14,12 @@ async function runGradNorm(grads: Float32Array[], maxNorm?: number): Promise<Flo
   const partials = gpu.alloc(gradNormPartialCount(grads.map((g) => g.length)) * 4, { label: 'partials' });
   const out = gpu.alloc(8, { label: 'norm' });
   const rec = gpu.recorder();
-  gradNorm(rec, buffers.map((buffer, i) => ({ buffer, n: grads[i].length })), { partials, out }, { maxNorm });
+  gradNorm(
+    rec,
+    buffers.map((buffer, i) => ({ buffer, n: grads[i].length })),
+    { partials, out },
+    { maxNorm },
+  );
   rec.submit();
   const result = await gpu.readF32(out, 2);
   [...buffers, partials, out].forEach((b) => gpu.buffers.free(b));
@@ -25,7 +30,7 @@ describe('global gradient norm', () => {
   // Odd lengths: a single element, a partial workgroup, one large buffer that uses many workgroups.
   const lengths = [1, 257, 3, 100_003, 4096];
   const seed = 900;
-  const grads = lengths.map((n, i) => randomF32(n, seed + i, 10 ** (i % 3 - 1)));
+  const grads = lengths.map((n, i) => randomF32(n, seed + i, 10 ** ((i % 3) - 1)));
 
   it('is the L2 norm over all buffers together', async () => {
     const [norm, clip] = await runGradNorm(grads);

@@ -30,7 +30,7 @@ async function run(shape: KvStoreShape, at: number[], slots: number, seed: numbe
   return { got, want: kvStoreReference(atU32, k, v, keys, values, shape), k, keys };
 }
 
-describe('KV store (a decode step\'s key/value rows scattered into their cache slots)', () => {
+describe("KV store (a decode step's key/value rows scattered into their cache slots)", () => {
   it('writes each row at its position of its slot and nothing else, skipping rows marked SKIP', async () => {
     // 24 values per row (less than a 64-thread workgroup), 7 positions per slot, rows into slots 1..3 of 5.
     const seed = 900;

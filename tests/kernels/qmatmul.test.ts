@@ -16,7 +16,11 @@ describe('tiled quantized matmul (prefill and training, up to 64×64 output tile
 
     // The wrapper sizes the tile to M (8, 16, 32 or 64 rows: tiledThreadRows): M = 1 and 17 leave most of an 8- and a
     // 32-row tile empty, M = 70 spills into a second 64-row tile; N = 67 / 5 straddle a 64-column tile.
-    for (const [M, N] of [[1, 67], [17, 5], [70, 67]] as const) {
+    for (const [M, N] of [
+      [1, 67],
+      [17, 5],
+      [70, 67],
+    ] as const) {
       it(`${format}: matches dequantise-then-f64 for M=${M}, N=${N}`, async () => {
         const seed = 500 + f * 10 + M;
         const { got, want } = await runForward(format, 'tiled', { M, N, K }, seed);

@@ -17,7 +17,10 @@ describe('quantized matrix-vector kernel (decode and short batches)', () => {
       expectBitExact(got, want, `${format} seed ${seed}`);
     });
 
-    for (const [M, N] of [[1, 13], [3, 70]] as const) {
+    for (const [M, N] of [
+      [1, 13],
+      [3, 70],
+    ] as const) {
       it(`${format}: matches dequantise-then-f64 for M=${M}, N=${N} (N not a multiple of 4 rows)`, async () => {
         const seed = 200 + f * 10 + M;
         const { got, want } = await runForward(format, 'matvec', { M, N, K }, seed);

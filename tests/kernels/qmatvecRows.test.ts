@@ -15,7 +15,12 @@ import { TEST_K, expectBitExact, sumTolerance, testWeight } from './qfixtures';
 const N = 11;
 
 /** Runs Y = X·Wᵀ with the matvec kernel for M rows of X (X row-major [M, K]) on an uploaded weight. */
-async function matvec(format: QuantFormat, x: Float32Array, M: number, weight: ReturnType<typeof testWeight>['weight']): Promise<Float32Array> {
+async function matvec(
+  format: QuantFormat,
+  x: Float32Array,
+  M: number,
+  weight: ReturnType<typeof testWeight>['weight'],
+): Promise<Float32Array> {
   const gpu = await testGpu();
   const bufX = gpu.upload(x.subarray(0, M * weight.K), { label: 'X' });
   const bufY = gpu.alloc(M * N * 4, { label: `Y (${format}, M=${M})` });
@@ -43,7 +48,12 @@ describe('quantized matvec over several activation rows (weights decoded once pe
       try {
         for (const M of rowCounts) {
           const got = await matvec(format, x, M, weight);
-          expectAllClose(got, quantizedMatmulReference(x.subarray(0, M * K), decoded, M, N, K), sumTolerance(K), `${format} M=${M} N=${N} K=${K} seed ${seed}`);
+          expectAllClose(
+            got,
+            quantizedMatmulReference(x.subarray(0, M * K), decoded, M, N, K),
+            sumTolerance(K),
+            `${format} M=${M} N=${N} K=${K} seed ${seed}`,
+          );
         }
       } finally {
         freeQuantizedWeight(gpu, weight);

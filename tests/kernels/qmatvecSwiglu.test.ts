@@ -73,7 +73,10 @@ describe('quantized matvec with the SwiGLU epilogue (up projection and SwiGLU in
         // silu(g)·u: |silu'| ≤ 1.1 and |u|, |g| ≤ K, so the projections' rounding (1e-6·K) grows by at most ~2K.
         const K = TEST_K[format];
         expectAllClose(run.fused, run.want, { atol: 2e-6 * K * K + 1e-5, rtol: 1e-4 }, `fused vs reference, ${context}`);
-        expect(run.fused.some((v) => v !== 0), context).toBe(true);
+        expect(
+          run.fused.some((v) => v !== 0),
+          context,
+        ).toBe(true);
       }
     }, 60_000);
   });

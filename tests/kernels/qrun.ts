@@ -11,7 +11,13 @@ export async function runForward(
   kernel: ForwardKernel,
   shape: { M: number; N: number; K: number },
   seed: number,
-  options: { accumulate?: boolean; identityX?: boolean; maxBindingBytes?: number; matvecThreads?: number; matvecUnpack?: MatvecUnpack } = {},
+  options: {
+    accumulate?: boolean;
+    identityX?: boolean;
+    maxBindingBytes?: number;
+    matvecThreads?: number;
+    matvecUnpack?: MatvecUnpack;
+  } = {},
 ): Promise<{ got: Float32Array; want: Float32Array }> {
   const gpu = await testGpu();
   const { M, N, K } = shape;
@@ -28,7 +34,9 @@ export async function runForward(
   gpu.buffers.free(bufX);
   gpu.buffers.free(bufY);
   freeQuantizedWeight(gpu, weight);
-  const want = options.identityX ? transpose(decoded, N, K) : quantizedMatmulReference(x, decoded, M, N, K, options.accumulate ? y0 : undefined);
+  const want = options.identityX
+    ? transpose(decoded, N, K)
+    : quantizedMatmulReference(x, decoded, M, N, K, options.accumulate ? y0 : undefined);
   return { got, want };
 }
 

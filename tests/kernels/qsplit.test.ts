@@ -57,7 +57,11 @@ describe('weights larger than one storage binding', () => {
     const gpu = await testGpu();
     const bytes = quantize('Q4_0', randomF32(70 * 256, 2));
     const weight = uploadQuantizedWeight(gpu, { format: 'Q4_0', N: 70, K: 256, bytes, label: 'w', maxBindingBytes: 4096 });
-    expect(weight.parts.map((p) => [p.rowStart, p.rows])).toEqual([[0, 28], [28, 28], [56, 14]]);
+    expect(weight.parts.map((p) => [p.rowStart, p.rows])).toEqual([
+      [0, 28],
+      [28, 28],
+      [56, 14],
+    ]);
     for (const part of weight.parts) expect(part.buffer.bytes).toBeLessThanOrEqual(4096);
     const second = new Uint8Array(await gpu.read(weight.parts[1].buffer, 28 * 144));
     expect(second).toEqual(bytes.subarray(28 * 144, 56 * 144));

@@ -54,7 +54,11 @@ async function backward(
   const bdx = data.dx0 ? uploadActivation(gpu, data.dx0, precision, 'dx') : gpu.alloc(rows * n * 4, { label: 'dx' });
   const bdw = data.dw0 ? gpu.upload(data.dw0, { label: 'dw' }) : undefined;
   const rec = gpu.recorder();
-  rmsNormBackward(rec, { x: bx, w: bw, dy: bdy, rstd: rstdBuffer, dx: bdx, dw: bdw }, { rows, n, precision, accumulate: !!data.dx0, threads });
+  rmsNormBackward(
+    rec,
+    { x: bx, w: bw, dy: bdy, rstd: rstdBuffer, dx: bdx, dw: bdw },
+    { rows, n, precision, accumulate: !!data.dx0, threads },
+  );
   rec.submit();
   const dx = await readActivation(gpu, bdx, rows * n, precision);
   const dw = bdw ? await gpu.readF32(bdw, n) : undefined;
@@ -64,7 +68,12 @@ async function backward(
 
 describe.each(activationPrecisions(gpu))('RMSNorm forward (%s)', (precision) => {
   // One element, a hidden size below the workgroup, odd sizes, and 7B's 4096.
-  const shapes: [number, number][] = [[1, 1], [5, 17], [37, 301], [3, 4096]];
+  const shapes: [number, number][] = [
+    [1, 1],
+    [5, 17],
+    [37, 301],
+    [3, 4096],
+  ];
   for (const [rows, n] of shapes) {
     it(`normalises each row and saves rstd for rows=${rows} n=${n}`, async () => {
       const seed = rows * 1009 + n;
@@ -107,7 +116,10 @@ describe('RMSNorm workgroup shapes (f32)', () => {
   // divide evenly among the threads.
   for (const threads of [4, 32, 64]) {
     it(`${threads} threads per row: forward and dx match the references for n = 3 and n = 301`, async () => {
-      for (const [rows, n] of [[2, 3], [5, 301]] as const) {
+      for (const [rows, n] of [
+        [2, 3],
+        [5, 301],
+      ] as const) {
         const seed = 600 + threads + n;
         const data = inputs(rows, n, seed, 'f32');
         const fwd = freeRstd(await forward(data.x, data.w, rows, n, 'f32', threads));

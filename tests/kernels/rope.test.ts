@@ -79,10 +79,31 @@ describe.each(activationPrecisions(gpu))('RoPE forward and backward vs reference
   // Q-like and K-like layouts, head counts that do not divide the workgroup, head dims 64 and 128, a partial
   // rotation (nRot < headDim), and positions into the thousands.
   const cases: { name: string; shape: RopeShape; freqBase: number; freqScale?: number; start: number }[] = [
-    { name: 'Q, normal, 7 heads × 64', shape: { tokens: 13, nHeads: 7, headDim: 64, nRot: 64, mode: 'normal' }, freqBase: 10000, start: 3000 },
-    { name: 'K, neox, 3 kv heads × 128, θ = 1e6', shape: { tokens: 11, nHeads: 3, headDim: 128, nRot: 128, mode: 'neox' }, freqBase: 1e6, start: 4090 },
-    { name: 'normal, linear scaling ×4', shape: { tokens: 9, nHeads: 5, headDim: 64, nRot: 64, mode: 'normal' }, freqBase: 10000, freqScale: 0.25, start: 8000 },
-    { name: 'neox, partial rotation 32 of 48', shape: { tokens: 6, nHeads: 2, headDim: 48, nRot: 32, mode: 'neox' }, freqBase: 10000, start: 100 },
+    {
+      name: 'Q, normal, 7 heads × 64',
+      shape: { tokens: 13, nHeads: 7, headDim: 64, nRot: 64, mode: 'normal' },
+      freqBase: 10000,
+      start: 3000,
+    },
+    {
+      name: 'K, neox, 3 kv heads × 128, θ = 1e6',
+      shape: { tokens: 11, nHeads: 3, headDim: 128, nRot: 128, mode: 'neox' },
+      freqBase: 1e6,
+      start: 4090,
+    },
+    {
+      name: 'normal, linear scaling ×4',
+      shape: { tokens: 9, nHeads: 5, headDim: 64, nRot: 64, mode: 'normal' },
+      freqBase: 10000,
+      freqScale: 0.25,
+      start: 8000,
+    },
+    {
+      name: 'neox, partial rotation 32 of 48',
+      shape: { tokens: 6, nHeads: 2, headDim: 48, nRot: 32, mode: 'neox' },
+      freqBase: 10000,
+      start: 100,
+    },
     { name: 'one token, one head', shape: { tokens: 1, nHeads: 1, headDim: 2, nRot: 2, mode: 'normal' }, freqBase: 10000, start: 77 },
   ];
   for (const [index, c] of cases.entries()) {
@@ -100,7 +121,12 @@ describe.each(activationPrecisions(gpu))('RoPE forward and backward vs reference
 
     it(`backward: ${c.name}`, async () => {
       const dy = roundToActivation(randomF32(n, seed + 50), precision);
-      expectAllClose(await runRope(dy, positions, freq, shape, true), ropeReference(dy, positions, invFreq, shape, true), tolerance, `seed ${seed + 50}`);
+      expectAllClose(
+        await runRope(dy, positions, freq, shape, true),
+        ropeReference(dy, positions, invFreq, shape, true),
+        tolerance,
+        `seed ${seed + 50}`,
+      );
     });
   }
 });
@@ -110,7 +136,12 @@ describe('RoPE linear scaling', () => {
     const shape: RopeShape = { tokens: 5, nHeads: 2, headDim: 16, nRot: 16, mode: 'normal' };
     const x = randomF32(5 * 2 * 16, 730);
     const p = Uint32Array.from([0, 3, 10, 250, 999]);
-    const scaled = await runRope(x, p.map((v) => 4 * v), { freqBase: 10000, freqScale: 0.25 }, shape);
+    const scaled = await runRope(
+      x,
+      p.map((v) => 4 * v),
+      { freqBase: 10000, freqScale: 0.25 },
+      shape,
+    );
     const plain = await runRope(x, p, { freqBase: 10000 }, shape);
     expectAllClose(scaled, plain, { atol: 1e-6 }, 'seed 730');
   });

@@ -40,7 +40,8 @@ async function runSample(logits: Float32Array, vocab: number, u: Float32Array, o
 function wellConditionedU(draw: () => number, row: Float32Array, options: SamplingOptions): number {
   for (;;) {
     const u = Math.fround(draw());
-    if (sampleTopReference(row, options, Math.max(0, u - 1e-4)) === sampleTopReference(row, options, Math.min(u + 1e-4, 1 - 1e-9))) return u;
+    if (sampleTopReference(row, options, Math.max(0, u - 1e-4)) === sampleTopReference(row, options, Math.min(u + 1e-4, 1 - 1e-9)))
+      return u;
   }
 }
 
@@ -51,7 +52,12 @@ function tiedLogits(n: number, seed: number, scale: number): Float32Array {
 
 describe('argmax', () => {
   // Llama's 32000, an odd 32001, and tiny rows; several rows per dispatch.
-  for (const [rows, vocab] of [[3, 32000], [2, 32001], [70, 3], [1, 1]] as const) {
+  for (const [rows, vocab] of [
+    [3, 32000],
+    [2, 32001],
+    [70, 3],
+    [1, 1],
+  ] as const) {
     it(`finds the largest logit for rows=${rows} vocab=${vocab}`, async () => {
       const seed = rows * 7 + vocab;
       const logits = randomF32(rows * vocab, seed, 10);
@@ -94,9 +100,13 @@ describe('top-k / top-p sampling: exact token for given u', () => {
       const next = seededRandom(seed + 1);
       // u = 0 (the most likely token), then one draw in [0.95, 1) and the rest anywhere.
       const u = Float32Array.from({ length: rows }, (_, r) =>
-        r === 0 ? 0 : wellConditionedU(() => (r === 1 ? 1 - next() * 0.05 : next()), logits.subarray(r * c.vocab, (r + 1) * c.vocab), c.options),
+        r === 0
+          ? 0
+          : wellConditionedU(() => (r === 1 ? 1 - next() * 0.05 : next()), logits.subarray(r * c.vocab, (r + 1) * c.vocab), c.options),
       );
-      const want = Array.from({ length: rows }, (_, r) => sampleTopReference(logits.subarray(r * c.vocab, (r + 1) * c.vocab), c.options, u[r]));
+      const want = Array.from({ length: rows }, (_, r) =>
+        sampleTopReference(logits.subarray(r * c.vocab, (r + 1) * c.vocab), c.options, u[r]),
+      );
       expect(await runSample(logits, c.vocab, u, c.options), `seed ${seed}, u ${Array.from(u)}`).toEqual(want);
     });
   }
@@ -134,10 +144,13 @@ describe('top-k / top-p sampling: statistics (fixed seed)', () => {
     const counts = new Map<number, number>();
     for (const t of got) counts.set(t, (counts.get(t) ?? 0) + 1);
     // Nothing outside the nucleus, and each frequency within 5 standard deviations of its probability.
-    expect([...counts.keys()].every((t) => tokens.includes(t)), `seed ${seed}: drew ${[...counts.keys()]}`).toBe(true);
+    expect(
+      [...counts.keys()].every((t) => tokens.includes(t)),
+      `seed ${seed}: drew ${[...counts.keys()]}`,
+    ).toBe(true);
     tokens.forEach((t, i) => {
       const prob = weights[i] / total;
-      const sd = Math.sqrt((draws * prob * (1 - prob)));
+      const sd = Math.sqrt(draws * prob * (1 - prob));
       expect(Math.abs((counts.get(t) ?? 0) - draws * prob), `seed ${seed}: token ${t}, p ${prob}`).toBeLessThan(5 * sd + 1);
     });
   });

@@ -16,7 +16,11 @@ const gpu = await testGpu();
 
 async function forward(gate: Float32Array, up: Float32Array, precision: ActivationPrecision): Promise<Float32Array> {
   const n = gate.length;
-  const bufs = [uploadActivation(gpu, gate, precision, 'gate'), uploadActivation(gpu, up, precision, 'up'), gpu.alloc(n * 4, { label: 'out' })];
+  const bufs = [
+    uploadActivation(gpu, gate, precision, 'gate'),
+    uploadActivation(gpu, up, precision, 'up'),
+    gpu.alloc(n * 4, { label: 'out' }),
+  ];
   const rec = gpu.recorder();
   swiglu(rec, bufs[0], bufs[1], bufs[2], n, { precision });
   rec.submit();

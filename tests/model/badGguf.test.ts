@@ -5,7 +5,15 @@ import { sharedData } from '../sharedData';
 import type { Gpu } from '../../src/gpu/gpu';
 import { LabError } from '../../src/errors';
 import { Model } from '../../src/model/model';
-import { planTinyModel, readGguf, tensorBytes, writeGguf, type GgufFile, type GgufMetaEntry, type GgufTensorToWrite } from '../../src/formats/gguf';
+import {
+  planTinyModel,
+  readGguf,
+  tensorBytes,
+  writeGguf,
+  type GgufFile,
+  type GgufMetaEntry,
+  type GgufTensorToWrite,
+} from '../../src/formats/gguf';
 import { quantize } from '../../src/formats/quant';
 import type { GgmlTypeName } from '../../src/formats/ggmlTypes';
 import { randomF32 } from '../../src/util/random';
@@ -25,10 +33,20 @@ beforeAll(async () => {
 /** A small valid Llama-shaped model (stories260K's 512-token vocabulary, Q8_0), as metadata and tensors to edit. */
 function validParts(): { metadata: GgufMetaEntry[]; tensors: GgufTensorToWrite[] } {
   const plan = planTinyModel({
-    architecture: 'llama', vocabulary, embeddingLength: 64, blockCount: 2, headCount: 4, headCountKv: 2,
-    feedForwardLength: 256, weightType: 'Q8_0', seed: 3,
+    architecture: 'llama',
+    vocabulary,
+    embeddingLength: 64,
+    blockCount: 2,
+    headCount: 4,
+    headCountKv: 2,
+    feedForwardLength: 256,
+    weightType: 'Q8_0',
+    seed: 3,
   });
-  return { metadata: plan.metadata, tensors: plan.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type, data: quantize(t.type, t.values()) })) };
+  return {
+    metadata: plan.metadata,
+    tensors: plan.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type, data: quantize(t.type, t.values()) })),
+  };
 }
 
 async function validBytes(): Promise<Uint8Array> {
@@ -106,12 +124,24 @@ describe('Model.load refuses broken GGUF files with a clear error and frees the 
     const target = tensors.find((t) => t.name === 'blk.1.ffn_down.weight')!;
     target.type = type;
     target.data = new Uint8Array(tensorBytes(target.dims, type)).map((_, i) => (i * 31) & 0xff);
-    await refused(asFile(writeGguf(metadata, tensors)), new RegExp(`tensor "blk\\.1\\.ffn_down\\.weight" is ${type}, which is not supported`));
+    await refused(
+      asFile(writeGguf(metadata, tensors)),
+      new RegExp(`tensor "blk\\.1\\.ffn_down\\.weight" is ${type}, which is not supported`),
+    );
   });
 
   it('a missing tensor in a later layer: names it, frees the layers already uploaded', async () => {
     const { metadata, tensors } = validParts();
-    await refused(asFile(writeGguf(metadata, tensors.filter((t) => t.name !== 'blk.1.ffn_up.weight'))), /tensor "blk\.1\.ffn_up\.weight" is missing/, true);
+    await refused(
+      asFile(
+        writeGguf(
+          metadata,
+          tensors.filter((t) => t.name !== 'blk.1.ffn_up.weight'),
+        ),
+      ),
+      /tensor "blk\.1\.ffn_up\.weight" is missing/,
+      true,
+    );
   });
 
   it('a later projection whose dims do not match the hyperparameters: names the tensor and both shapes, frees the layers already uploaded', async () => {
@@ -130,6 +160,14 @@ describe('Model.load refuses broken GGUF files with a clear error and frees the 
 
   it('a missing hyperparameter: names the metadata key', async () => {
     const { metadata, tensors } = validParts();
-    await refused(asFile(writeGguf(metadata.filter((e) => e.key !== 'llama.block_count'), tensors)), /llama\.block_count/);
+    await refused(
+      asFile(
+        writeGguf(
+          metadata.filter((e) => e.key !== 'llama.block_count'),
+          tensors,
+        ),
+      ),
+      /llama\.block_count/,
+    );
   });
 });

@@ -53,7 +53,12 @@ function randomPrompts(count: number, vocab: number, seed: number): number[][] {
   return Array.from({ length: count }, (_, i) => [1, ...Array.from({ length: (i * 13) % 40 }, () => 3 + Math.floor(next() * (vocab - 3)))]);
 }
 
-async function alone(model: Model, tokenizer: Tokenizer, prompts: readonly (string | number[])[], options: GenerateBatchOptions): Promise<GenerateResult[]> {
+async function alone(
+  model: Model,
+  tokenizer: Tokenizer,
+  prompts: readonly (string | number[])[],
+  options: GenerateBatchOptions,
+): Promise<GenerateResult[]> {
   const results: GenerateResult[] = [];
   for (const prompt of prompts) results.push(await generate(model, tokenizer, prompt, { ...options, onText: undefined }));
   return results;
@@ -74,7 +79,13 @@ describe('batched decoding gives each prompt exactly the tokens it gets alone', 
   describe('stories260K', () => {
     let model: Model;
     let tokenizer: Tokenizer;
-    const prompts = ['Once upon a time', 'Lily and Tom went to the park. They saw a big dog', 'The sun', 'One day, a little bird', 'Tim had a red ball. He'];
+    const prompts = [
+      'Once upon a time',
+      'Lily and Tom went to the park. They saw a big dog',
+      'The sun',
+      'One day, a little bird',
+      'Tim had a red ball. He',
+    ];
     beforeAll(async () => {
       model = await Model.load(gpu, await openAsBlob(STORIES), { maxContext: 128 });
       tokenizer = new Tokenizer(vocabFromGguf(model.file));
@@ -167,23 +178,29 @@ describe('generateBatch', () => {
   });
   afterAll(() => model?.free());
 
-  it('streams each prompt\'s text to onText with its index, and returns the results in prompt order', async () => {
+  it("streams each prompt's text to onText with its index, and returns the results in prompt order", async () => {
     const prompts = randomPrompts(3, model.config.nVocab, SEED + 3);
     const pieces: string[][] = [[], [], []];
-    const results = await generateBatch(model, tokenizer, prompts, { maxTokens: 8, temperature: 0, onText: (i, text) => pieces[i].push(text) });
+    const results = await generateBatch(model, tokenizer, prompts, {
+      maxTokens: 8,
+      temperature: 0,
+      onText: (i, text) => pieces[i].push(text),
+    });
     expect(pieces.map((p) => p.join(''))).toEqual(results.map((r) => r.text));
     expect(results.map((r) => r.promptTokens)).toEqual(prompts.map((p) => p.length));
   });
 
   it('refuses a batch size that is not a whole number ≥ 1', async () => {
-    await expect(generateBatch(model, tokenizer, [[1, 5]], { maxTokens: 4, temperature: 0, batchSize: 0 })).rejects.toThrow(/batch size 0 must be a whole number ≥ 1/);
+    await expect(generateBatch(model, tokenizer, [[1, 5]], { maxTokens: 4, temperature: 0, batchSize: 0 })).rejects.toThrow(
+      /batch size 0 must be a whole number ≥ 1/,
+    );
   });
 
   it('names the prompt that does not fit the context', async () => {
     const prompts = [[1, 5, 6], Array.from({ length: 200 }, () => 9)];
-    await expect(generateBatch(model, tokenizer, prompts, { maxTokens: 4, temperature: 0, promptNames: ['problem a', 'problem b'] })).rejects.toThrow(
-      /^problem b: the prompt has 200 tokens but the context holds 96/,
-    );
+    await expect(
+      generateBatch(model, tokenizer, prompts, { maxTokens: 4, temperature: 0, promptNames: ['problem a', 'problem b'] }),
+    ).rejects.toThrow(/^problem b: the prompt has 200 tokens but the context holds 96/);
   });
 
   it('leaves a slot that sits out a step (between two that run) as it was: its sequence goes on as if never paused', async () => {
@@ -194,11 +211,20 @@ describe('generateBatch', () => {
     try {
       const next: number[] = [];
       for (const [slot, prompt] of prompts.entries()) next.push(await decoder.prefill(slot, prompt, greedy, 0));
-      const second = await decoder.step(next.map((token, slot) => ({ slot, token, u: 0 })), greedy);
+      const second = await decoder.step(
+        next.map((token, slot) => ({ slot, token, u: 0 })),
+        greedy,
+      );
       const slotFloats = decoder.cache.slotBytes / 4;
       const slotKeys = () => Promise.all(decoder.cache.keys.map((k) => gpu.readF32(k, slotFloats, slotFloats)));
       const before = await slotKeys();
-      await decoder.step([{ slot: 0, token: second[0], u: 0 }, { slot: 2, token: second[2], u: 0 }], greedy);
+      await decoder.step(
+        [
+          { slot: 0, token: second[0], u: 0 },
+          { slot: 2, token: second[2], u: 0 },
+        ],
+        greedy,
+      );
       expect(await slotKeys()).toEqual(before);
       expect(decoder.cache.lengths[1]).toBe(prompts[1].length + 1);
       const [third] = await decoder.step([{ slot: 1, token: second[1], u: 0 }], greedy);
@@ -214,9 +240,13 @@ describe('generateBatch', () => {
     expect(gpu.buffers.bytesInUse).toBe(before);
     const controller = new AbortController();
     controller.abort(new Error('cancelled by the user'));
-    await expect(generateBatch(model, tokenizer, randomPrompts(3, model.config.nVocab, SEED), { maxTokens: 4, temperature: 0, signal: controller.signal })).rejects.toThrow(
-      /cancelled/,
-    );
+    await expect(
+      generateBatch(model, tokenizer, randomPrompts(3, model.config.nVocab, SEED), {
+        maxTokens: 4,
+        temperature: 0,
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow(/cancelled/);
     expect(gpu.buffers.bytesInUse).toBe(before);
   });
 });
@@ -227,7 +257,10 @@ describe('memory of a decode batch', () => {
     try {
       const plan = model.memoryPlan(10, 64);
       const batchItems = plan.items.filter((i) => i.label.startsWith('batch'));
-      expect(batchItems.map((i) => i.label)).toEqual(['batch KV cache (10 × 64 tokens)', `batch decode activations (${BATCH_STEP_ROWS}-row step)`]);
+      expect(batchItems.map((i) => i.label)).toEqual([
+        'batch KV cache (10 × 64 tokens)',
+        `batch decode activations (${BATCH_STEP_ROWS}-row step)`,
+      ]);
       // 2 layers × (K + V) × 10 slots × 64 positions × 2 KV heads × head dim 32 × 4 bytes.
       expect(batchItems[0].bytes).toBe(2 * 2 * 10 * 64 * 2 * 32 * 4);
       const before = gpu.buffers.bytesInUse;
@@ -242,7 +275,17 @@ describe('memory of a decode batch', () => {
   });
 
   it('refuses a batch that does not fit the budget the model was loaded with, with the numbers, before allocating', async () => {
-    const tiny = buildTinyModel({ architecture: 'llama', vocabulary, embeddingLength: 128, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 256, weightType: 'Q4_0', seed: SEED });
+    const tiny = buildTinyModel({
+      architecture: 'llama',
+      vocabulary,
+      embeddingLength: 128,
+      blockCount: 2,
+      headCount: 4,
+      headCountKv: 2,
+      feedForwardLength: 256,
+      weightType: 'Q4_0',
+      seed: SEED,
+    });
     const blob = writeGguf(tiny.metadata, tiny.tensors);
     const probe = await Model.load(gpu, blob, { maxContext: 96, maxStepTokens: 16 });
     const alone = probe.memoryPlan().totalBytes;
@@ -264,14 +307,16 @@ describe('memory of a decode batch', () => {
     }
   });
 
-  it('names the batch KV cache layer that exceeds the device\'s buffer size', async () => {
+  it("names the batch KV cache layer that exceeds the device's buffer size", async () => {
     const model = await tinyModel({});
     try {
       const plan = model.memoryPlan(64);
       const limits = { maxBufferSize: 1 << 20, maxStorageBufferBindingSize: 1 << 30 };
       const small = planInferenceMemory(model.file, model.config, limits, { maxContext: 96, maxStepTokens: 16, batch: 64 });
       expect(plan.problems).toEqual([]);
-      expect(small.problems.join('\n')).toMatch(/one layer of the 64-sequence batch KV cache needs 1.50 MiB in one buffer; the device allows 1.00 MiB \(use a smaller batch or a shorter context\)/);
+      expect(small.problems.join('\n')).toMatch(
+        /one layer of the 64-sequence batch KV cache needs 1.50 MiB in one buffer; the device allows 1.00 MiB \(use a smaller batch or a shorter context\)/,
+      );
     } finally {
       model.free();
     }

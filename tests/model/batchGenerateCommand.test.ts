@@ -20,7 +20,10 @@ describe('lora-lab generate with several prompts', () => {
     const batched = await run([...common, ...prompts.flatMap((p) => ['--prompt', p]), '--batch', '2']);
     expect(batched.code).toBe(0);
     expect(batched.err).toMatch(/3 prompts, 2 at a time: \d+ tokens in [\d.]+ s/);
-    const lines = batched.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { prompt: string; text: string; tokens: number; stopReason: string });
+    const lines = batched.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { prompt: string; text: string; tokens: number; stopReason: string });
     expect(lines.map((l) => l.prompt)).toEqual(prompts);
     // "Once upon a time" continues ", there was a little girl named Lily" (llama.cpp's greedy text): the stop string ends it.
     expect(lines[0]).toMatchObject({ text: ', there was a little girl named ', stopReason: 'stop-string' });

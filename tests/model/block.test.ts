@@ -36,8 +36,21 @@ const positions = Uint32Array.from({ length: T }, (_, i) => i);
 /** Every activation in a buffer of its own, as training keeps them (its x is the layer's checkpoint). */
 function separateActivations(): BlockActivations {
   return {
-    x: f32(T * D), positions: f32(T), xn1: f32(T * D), rstd1: f32(T), q: f32(T * qDim), k: f32(T * kvDim), v: f32(T * kvDim),
-    attn: f32(T * qDim), x2: f32(T * D), xn2: f32(T * D), rstd2: f32(T), gate: f32(T * c.nFf), up: f32(T * c.nFf), hidden: f32(T * c.nFf), out: f32(T * D),
+    x: f32(T * D),
+    positions: f32(T),
+    xn1: f32(T * D),
+    rstd1: f32(T),
+    q: f32(T * qDim),
+    k: f32(T * kvDim),
+    v: f32(T * kvDim),
+    attn: f32(T * qDim),
+    x2: f32(T * D),
+    xn2: f32(T * D),
+    rstd2: f32(T),
+    gate: f32(T * c.nFf),
+    up: f32(T * c.nFf),
+    hidden: f32(T * c.nFf),
+    out: f32(T * D),
   };
 }
 
@@ -51,7 +64,11 @@ function inPlaceActivations(): BlockActivations {
 function step(a: BlockActivations, h: Partial<Record<(typeof PROJECTIONS)[number], TrackedBuffer>>): BlockStep {
   const lse = f32(T * c.nHeads);
   const attend = (rec: Recorder) =>
-    attentionForward(rec, { q: a.q, k: a.k, v: a.v, out: a.attn, lse }, { qLen: T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim });
+    attentionForward(
+      rec,
+      { q: a.q, k: a.k, v: a.v, out: a.attn, lse },
+      { qLen: T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim },
+    );
   return { config: c, weights: model.weights, tokens: T, branch: { lora: adapter, h }, attention: { kind: 'cache', attend } };
 }
 

@@ -22,7 +22,15 @@ const record = JSON.parse(readFileSync(fileURLToPath(RECORD_PATH), 'utf8')) as {
 };
 
 /** Evaluation prompts, as the lab writes them, one after another: the first 16 tokens are one whole prompt. */
-const MATH_TEXT = ['What is $7 + 9$?', 'What is the sum of 13 and 7?', 'Ava has 12 apples. Ben buys 3 more pencils. How many apples does Ava have?', 'Solve for $x$: $x + 6 = 49$.', 'What is $381 - 88$?', 'What is 40 minus 12?', 'Kofi has 20 shells and Nia has 7 shells. How many shells do they have together?']
+const MATH_TEXT = [
+  'What is $7 + 9$?',
+  'What is the sum of 13 and 7?',
+  'Ava has 12 apples. Ben buys 3 more pencils. How many apples does Ava have?',
+  'Solve for $x$: $x + 6 = 49$.',
+  'What is $381 - 88$?',
+  'What is 40 minus 12?',
+  'Kofi has 20 shells and Nia has 7 shells. How many shells do they have together?',
+]
   .map(sftEvalPrompt)
   .join(' ');
 
@@ -43,15 +51,25 @@ describe('the bundled model (models/tiny-math.gguf)', () => {
     expect(record.file.bytes).toBeLessThan(10 * 2 ** 20);
   });
 
-  it('answers most easy sample problems (levels 1 and 2) and almost no word problem, in our engine', async () => {
-    const engine = new Engine(testGpu, nodeEvaluationEnvironment());
-    await engine.init();
-    await engine.loadModel(new File([readFileSync(path)], 'tiny-math.gguf'), 'load');
-    const easy = await engine.evaluate({ benchmark: { kind: 'samples' }, levels: [1, 2], count: 24, maxNewTokens: 24, batchSize: 12 }, 'easy');
-    expect(easy.summary.overall.accuracy).toBeGreaterThan(0.6);
-    const words = await engine.evaluate({ benchmark: { kind: 'samples' }, subjects: ['Word problems'], count: 24, maxNewTokens: 24, batchSize: 12 }, 'words');
-    expect(words.summary.overall.accuracy).toBeLessThan(0.25);
-  }, PARITY_TEST_TIMEOUT_MS);
+  it(
+    'answers most easy sample problems (levels 1 and 2) and almost no word problem, in our engine',
+    async () => {
+      const engine = new Engine(testGpu, nodeEvaluationEnvironment());
+      await engine.init();
+      await engine.loadModel(new File([readFileSync(path)], 'tiny-math.gguf'), 'load');
+      const easy = await engine.evaluate(
+        { benchmark: { kind: 'samples' }, levels: [1, 2], count: 24, maxNewTokens: 24, batchSize: 12 },
+        'easy',
+      );
+      expect(easy.summary.overall.accuracy).toBeGreaterThan(0.6);
+      const words = await engine.evaluate(
+        { benchmark: { kind: 'samples' }, subjects: ['Word problems'], count: 24, maxNewTokens: 24, batchSize: 12 },
+        'words',
+      );
+      expect(words.summary.overall.accuracy).toBeLessThan(0.25);
+    },
+    PARITY_TEST_TIMEOUT_MS,
+  );
 
   it(
     'computes what llama.cpp computes: the same weights in F32 give the same distributions and greedy answers',
@@ -72,7 +90,9 @@ describe('the bundled model (models/tiny-math.gguf)', () => {
     async () => {
       const r = await compareWithLlamaCpp(await testGpu(), path, { text: MATH_TEXT });
       const clear = r.top1.filter((p) => p.referenceMargin > 1);
-      console.log(`[parity tiny-math Q8_0] max |Δlog p| ${r.maxLogProbDiff.toExponential(2)}; top-1 agrees at ${r.top1.filter((p) => p.ours === p.reference).length}/${r.top1.length}, ${clear.length} with a margin over 1`);
+      console.log(
+        `[parity tiny-math Q8_0] max |Δlog p| ${r.maxLogProbDiff.toExponential(2)}; top-1 agrees at ${r.top1.filter((p) => p.ours === p.reference).length}/${r.top1.length}, ${clear.length} with a margin over 1`,
+      );
       expect(clear.every((p) => p.ours === p.reference)).toBe(true);
       expect(clear.length).toBeGreaterThan(r.top1.length / 2);
       // The first prompt is one whole problem: "$7 + 9 = 16$." and its answer line, token for token.
@@ -93,7 +113,11 @@ async function dequantizedCopy(): Promise<string> {
       return { name: t.name, dims: t.dims, type: 'F32' as const, data: new Uint8Array(values.buffer) };
     }),
   );
-  const metadata = [...file.metadata.keys()].map((key) => ({ key, value: key === 'general.file_type' ? 0 : file.metadata.get(key)!, type: file.metadataTypes.get(key) }));
+  const metadata = [...file.metadata.keys()].map((key) => ({
+    key,
+    value: key === 'general.file_type' ? 0 : file.metadata.get(key)!,
+    type: file.metadataTypes.get(key),
+  }));
   const out = join(mkdtempSync(join(tmpdir(), 'lora-lab-tiny-math-')), 'tiny-math-f32.gguf');
   writeFileSync(out, new Uint8Array(await writeGguf(metadata, tensors).arrayBuffer()));
   return out;

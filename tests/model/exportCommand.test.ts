@@ -28,17 +28,30 @@ describe('lora-lab export', () => {
   it('refuses missing and unknown options before reading anything', async () => {
     const base = ['export', '--model', STORIES_PATH, '--adapter', join(dir, 'peft'), '--out', join(dir, 'x')];
     expect(await cli(base)).toMatchObject({ code: 2, err: expect.stringMatching(/--format must be one of gguf-lora, peft, merged/) });
-    expect(await cli([...base, '--format', 'merged', '--quant', 'Q3_K'])).toMatchObject({ code: 2, err: expect.stringMatching(/--quant must be one of F32, F16, Q8_0, Q4_0, Q4_K, Q6_K/) });
-    expect(await cli(['export', '--adapter', 'a', '--format', 'peft', '--out', 'x'])).toMatchObject({ code: 2, err: expect.stringMatching(/--model is required/) });
-    expect(await cli([...base.slice(0, 3), '--adapter', join(dir, 'nowhere'), '--format', 'peft', '--out', join(dir, 'x')])).toMatchObject({ code: 1, err: expect.stringMatching(/nowhere: not found/) });
+    expect(await cli([...base, '--format', 'merged', '--quant', 'Q3_K'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--quant must be one of F32, F16, Q8_0, Q4_0, Q4_K, Q6_K/),
+    });
+    expect(await cli(['export', '--adapter', 'a', '--format', 'peft', '--out', 'x'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--model is required/),
+    });
+    expect(await cli([...base.slice(0, 3), '--adapter', join(dir, 'nowhere'), '--format', 'peft', '--out', join(dir, 'x')])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/nowhere: not found/),
+    });
   });
 
   it('PEFT → GGUF LoRA → PEFT keeps every value', async () => {
     const { config, values } = await storiesAdapter();
     const gguf = join(dir, 'lora.gguf');
-    expect((await cli(['export', '--model', STORIES_PATH, '--adapter', join(dir, 'peft'), '--format', 'gguf-lora', '--out', gguf])).code).toBe(0);
+    expect(
+      (await cli(['export', '--model', STORIES_PATH, '--adapter', join(dir, 'peft'), '--format', 'gguf-lora', '--out', gguf])).code,
+    ).toBe(0);
     expect((await importGgufLoraValues(config, await openAsBlob(gguf))).values).toEqual(values);
-    expect((await cli(['export', '--model', STORIES_PATH, '--adapter', gguf, '--format', 'peft', '--out', join(dir, 'back')])).code).toBe(0);
+    expect((await cli(['export', '--model', STORIES_PATH, '--adapter', gguf, '--format', 'peft', '--out', join(dir, 'back')])).code).toBe(
+      0,
+    );
     expect((await importPeftValues(config, await readPeftDirectory(join(dir, 'back')))).values).toEqual(values);
   });
 
@@ -46,16 +59,34 @@ describe('lora-lab export', () => {
     const config = modelConfigFromGguf(await readGguf(await openAsBlob(STORIES_PATH)));
     const other = join(dir, 'other.gguf');
     const wide = { ...config, nEmbd: 128 };
-    writeFileSync(other, new Uint8Array(await exportGgufLora(wide, lora, new Float32Array(loraLayout(wide, lora).totalFloats), 'wide').arrayBuffer()));
+    writeFileSync(
+      other,
+      new Uint8Array(await exportGgufLora(wide, lora, new Float32Array(loraLayout(wide, lora).totalFloats), 'wide').arrayBuffer()),
+    );
     const run = await cli(['export', '--model', STORIES_PATH, '--adapter', other, '--format', 'merged', '--out', join(dir, 'm.gguf')]);
-    expect(run).toMatchObject({ code: 1, err: expect.stringMatching(/blk.0.attn_q.weight.lora_a has ggml shape \[128, 2\], this model needs \[64, 2\]/) });
+    expect(run).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/blk.0.attn_q.weight.lora_a has ggml shape \[128, 2\], this model needs \[64, 2\]/),
+    });
     expect(existsSync(join(dir, 'm.gguf'))).toBe(false);
   });
 
   it('merges with progress on stderr into a GGUF of the announced size', async () => {
     await storiesAdapter();
     const out = join(dir, 'merged.gguf');
-    const run = await cli(['export', '--model', STORIES_PATH, '--adapter', join(dir, 'peft'), '--format', 'merged', '--quant', 'Q8_0', '--out', out]);
+    const run = await cli([
+      'export',
+      '--model',
+      STORIES_PATH,
+      '--adapter',
+      join(dir, 'peft'),
+      '--format',
+      'merged',
+      '--quant',
+      'Q8_0',
+      '--out',
+      out,
+    ]);
     expect(run.code, run.err).toBe(0);
     expect(run.err).toMatch(/merging: 10 tensors into Q8_0, \d+ copied/);
     expect(run.err).toMatch(/100%/);

@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => model?.free());
 
 describe('generation on stories260K', () => {
-  it('greedy decoding gives llama.cpp\'s continuation and streams it piece by piece', async () => {
+  it("greedy decoding gives llama.cpp's continuation and streams it piece by piece", async () => {
     const pieces: string[] = [];
     const result = await generate(model, tokenizer, 'Once upon a time', { maxTokens: 12, temperature: 0, onText: (t) => pieces.push(t) });
     // llama.cpp's greedy output for this prompt (checked token for token in stories260k.test.ts).
@@ -51,6 +51,8 @@ describe('generation on stories260K', () => {
   it('stops when cancelled', async () => {
     const controller = new AbortController();
     controller.abort(new Error('cancelled by the user'));
-    await expect(generate(model, tokenizer, 'Once', { maxTokens: 4, temperature: 0, signal: controller.signal })).rejects.toThrow(/cancelled/);
+    await expect(generate(model, tokenizer, 'Once', { maxTokens: 4, temperature: 0, signal: controller.signal })).rejects.toThrow(
+      /cancelled/,
+    );
   });
 });

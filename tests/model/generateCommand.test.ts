@@ -12,7 +12,18 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 describe('lora-lab generate', () => {
   it('streams only the generated text to stdout, with timings on stderr', async () => {
     const model = sharedData('tiny-models', 'stories260K.gguf');
-    const r = await run(['generate', '--model', model, '--prompt', 'Once upon a time', '--max-tokens', '8', '--temperature', '0', '--software']);
+    const r = await run([
+      'generate',
+      '--model',
+      model,
+      '--prompt',
+      'Once upon a time',
+      '--max-tokens',
+      '8',
+      '--temperature',
+      '0',
+      '--software',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toBe(', there was a little girl\n');
     expect(r.err).toMatch(/8 tokens \(max-tokens\)/);

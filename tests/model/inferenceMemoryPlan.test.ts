@@ -43,10 +43,15 @@ describe('inference memory plan', () => {
 
   it('names a buffer that would exceed the device binding limit', async () => {
     const file = await readGguf(await openAsBlob(STORIES));
-    const plan = planInferenceMemory(file, modelConfigFromGguf(file), { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 64 * 1024 }, {
-      maxContext: 2048,
-      maxStepTokens: 256,
-    });
+    const plan = planInferenceMemory(
+      file,
+      modelConfigFromGguf(file),
+      { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 64 * 1024 },
+      {
+        maxContext: 2048,
+        maxStepTokens: 256,
+      },
+    );
     expect(plan.problems.join('\n')).toMatch(/the logits of one step needs 512 KiB in one buffer; the device allows 64.0 KiB/);
   });
 });

@@ -11,9 +11,24 @@ import { randomF32 } from '../../src/util/random';
 /** A Llama-shaped config (normal RoPE: PEFT permutes its Q/K rows, GGUF LoRA must not) and a Qwen2-shaped one. */
 function config(architecture: 'llama' | 'qwen2'): ModelConfig {
   return {
-    architecture, name: `tiny-${architecture}`, nLayers: 2, nEmbd: 64, nHeads: 4, nKvHeads: 2, headDim: 16, nFf: 96, nVocab: 128,
-    contextLength: 256, rmsEps: 1e-5, ropeMode: architecture === 'qwen2' ? 'neox' : 'normal', ropeFreqBase: 10000, ropeFreqScale: 1,
-    nRot: 16, slidingWindow: 0, tiedEmbeddings: architecture === 'qwen2', qkvBias: architecture === 'qwen2',
+    architecture,
+    name: `tiny-${architecture}`,
+    nLayers: 2,
+    nEmbd: 64,
+    nHeads: 4,
+    nKvHeads: 2,
+    headDim: 16,
+    nFf: 96,
+    nVocab: 128,
+    contextLength: 256,
+    rmsEps: 1e-5,
+    ropeMode: architecture === 'qwen2' ? 'neox' : 'normal',
+    ropeFreqBase: 10000,
+    ropeFreqScale: 1,
+    nRot: 16,
+    slidingWindow: 0,
+    tiedEmbeddings: architecture === 'qwen2',
+    qkvBias: architecture === 'qwen2',
   };
 }
 
@@ -51,20 +66,27 @@ describe('GGUF LoRA files (llama.cpp adapter format)', () => {
     expect(ggufLoraTensorName(3, 'o', 'b')).toBe('blk.3.attn_output.weight.lora_b');
   });
 
-  it.each(['llama', 'qwen2'] as const)('%s: export then import gives back every value exactly, with no Q/K row permutation', async (arch) => {
-    const model = config(arch);
-    const lora: LoraConfig = { rank: 3, alpha: 5, dropout: 0, targets: ['q', 'k', 'down'], seed: 0 };
-    const values = adapter(model, lora);
-    const back = await importGgufLoraValues(model, exportGgufLora(model, lora, values, 'x'));
-    expect(back.lora).toMatchObject({ rank: 3, alpha: 5, targets: ['q', 'k', 'down'] });
-    expect(back.values).toEqual(values);
-    // B of Q in the file is our B as it is (GGUF row order), not the PEFT (Hugging Face) order.
-    const file = await readGguf(exportGgufLora(model, lora, values, 'x'));
-    const slot = loraLayout(model, lora).slots.find((s) => s.projection === 'q' && s.layer === 0)!;
-    const b = file.tensors.find((t) => t.name === 'blk.0.attn_q.weight.lora_b')!;
-    const bytes = new Uint8Array(await exportGgufLora(model, lora, values, 'x').slice(b.offset, b.offset + b.byteLength).arrayBuffer());
-    expect(new Float32Array(bytes.buffer)).toEqual(values.subarray(slot.bOffset, slot.bOffset + slot.outFeatures * 3));
-  });
+  it.each(['llama', 'qwen2'] as const)(
+    '%s: export then import gives back every value exactly, with no Q/K row permutation',
+    async (arch) => {
+      const model = config(arch);
+      const lora: LoraConfig = { rank: 3, alpha: 5, dropout: 0, targets: ['q', 'k', 'down'], seed: 0 };
+      const values = adapter(model, lora);
+      const back = await importGgufLoraValues(model, exportGgufLora(model, lora, values, 'x'));
+      expect(back.lora).toMatchObject({ rank: 3, alpha: 5, targets: ['q', 'k', 'down'] });
+      expect(back.values).toEqual(values);
+      // B of Q in the file is our B as it is (GGUF row order), not the PEFT (Hugging Face) order.
+      const file = await readGguf(exportGgufLora(model, lora, values, 'x'));
+      const slot = loraLayout(model, lora).slots.find((s) => s.projection === 'q' && s.layer === 0)!;
+      const b = file.tensors.find((t) => t.name === 'blk.0.attn_q.weight.lora_b')!;
+      const bytes = new Uint8Array(
+        await exportGgufLora(model, lora, values, 'x')
+          .slice(b.offset, b.offset + b.byteLength)
+          .arrayBuffer(),
+      );
+      expect(new Float32Array(bytes.buffer)).toEqual(values.subarray(slot.bOffset, slot.bOffset + slot.outFeatures * 3));
+    },
+  );
 
   it('an imported GGUF adapter stored as PEFT files (the library) reads back exactly', async () => {
     const model = config('llama');
@@ -120,7 +142,9 @@ describe('GGUF LoRA files (llama.cpp adapter format)', () => {
     });
 
     it('an adapter for other shapes', async () => {
-      await expect(importGgufLoraValues({ ...model, nEmbd: 128 }, good())).rejects.toThrow(/blk.0.attn_q.weight.lora_a has ggml shape \[64, 2\], this model needs \[128, 2\]/);
+      await expect(importGgufLoraValues({ ...model, nEmbd: 128 }, good())).rejects.toThrow(
+        /blk.0.attn_q.weight.lora_a has ggml shape \[64, 2\], this model needs \[128, 2\]/,
+      );
     });
 
     it('an adapter for more layers', async () => {
@@ -129,15 +153,25 @@ describe('GGUF LoRA files (llama.cpp adapter format)', () => {
 
     it('a half pair and a tensor that is not a projection', async () => {
       const half = writeGguf(
-        [{ key: 'general.architecture', value: 'llama' }, { key: 'general.type', value: 'adapter' }, { key: 'adapter.type', value: 'lora' }],
+        [
+          { key: 'general.architecture', value: 'llama' },
+          { key: 'general.type', value: 'adapter' },
+          { key: 'adapter.type', value: 'lora' },
+        ],
         [{ name: 'blk.0.attn_q.weight.lora_a', dims: [64, 2], type: 'F32', data: quantize('F32', new Float32Array(128)) }],
       );
       await expect(importGgufLoraValues(model, half)).rejects.toThrow(/blk.0.attn_q.weight has only its lora_a/);
       const embd = writeGguf(
-        [{ key: 'general.architecture', value: 'llama' }, { key: 'general.type', value: 'adapter' }, { key: 'adapter.type', value: 'lora' }],
+        [
+          { key: 'general.architecture', value: 'llama' },
+          { key: 'general.type', value: 'adapter' },
+          { key: 'adapter.type', value: 'lora' },
+        ],
         [{ name: 'token_embd.weight.lora_a', dims: [64, 2], type: 'F32', data: quantize('F32', new Float32Array(128)) }],
       );
-      await expect(importGgufLoraValues(model, embd)).rejects.toThrow(/"token_embd.weight.lora_a" is not the A or B of an attention or FFN projection/);
+      await expect(importGgufLoraValues(model, embd)).rejects.toThrow(
+        /"token_embd.weight.lora_a" is not the A or B of an attention or FFN projection/,
+      );
     });
   });
 });

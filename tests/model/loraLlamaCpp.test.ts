@@ -49,17 +49,21 @@ function expectAdapterMatters(effect: number | undefined, logitStd: number, rela
 }
 
 describe.each(['llama', 'qwen2'] as const)('%s-shaped tiny model with a random adapter on every projection, in llama.cpp', (arch) => {
-  it('agrees with our engine (F32 base: F32 tolerance)', async () => {
-    const gpu = await testGpu();
-    const model = await writeParityModel(dir, arch, 'F32', SEED);
-    const config = await configOf(model.path);
-    const adapter = randomAdapter(config, SEED);
-    const loraPath = join(dir, `${arch}-lora.gguf`);
-    writeFileSync(loraPath, new Uint8Array(await exportGgufLora(config, adapter.lora, adapter.values, 'random').arrayBuffer()));
-    const r = await compareWithLlamaCpp(gpu, model.path, { ours: adapter, referenceLora: loraPath });
-    expectParity(`lora ${arch} F32, seed ${SEED}, effect ${r.adapterEffect?.toExponential(2)}`, r, RELATIVE_TOLERANCE.F32);
-    expectAdapterMatters(r.adapterEffect, r.logitStd, RELATIVE_TOLERANCE.F32);
-  }, PARITY_TEST_TIMEOUT_MS);
+  it(
+    'agrees with our engine (F32 base: F32 tolerance)',
+    async () => {
+      const gpu = await testGpu();
+      const model = await writeParityModel(dir, arch, 'F32', SEED);
+      const config = await configOf(model.path);
+      const adapter = randomAdapter(config, SEED);
+      const loraPath = join(dir, `${arch}-lora.gguf`);
+      writeFileSync(loraPath, new Uint8Array(await exportGgufLora(config, adapter.lora, adapter.values, 'random').arrayBuffer()));
+      const r = await compareWithLlamaCpp(gpu, model.path, { ours: adapter, referenceLora: loraPath });
+      expectParity(`lora ${arch} F32, seed ${SEED}, effect ${r.adapterEffect?.toExponential(2)}`, r, RELATIVE_TOLERANCE.F32);
+      expectAdapterMatters(r.adapterEffect, r.logitStd, RELATIVE_TOLERANCE.F32);
+    },
+    PARITY_TEST_TIMEOUT_MS,
+  );
 });
 
 describe('stories260K with an adapter trained by our trainer, in llama.cpp', () => {
@@ -69,75 +73,142 @@ describe('stories260K with an adapter trained by our trainer, in llama.cpp', () 
 
   beforeAll(async () => {
     const shard = path('robots.jsonl');
-    writeFileSync(shard, purpleRobotStories(24, 5).map((text) => JSON.stringify({ text })).join('\n') + '\n');
+    writeFileSync(
+      shard,
+      purpleRobotStories(24, 5)
+        .map((text) => JSON.stringify({ text }))
+        .join('\n') + '\n',
+    );
     const run = await cli([
-      'train', '--model', STORIES, '--data', shard, '--out', peftDir, '--steps', '4', '--lr', '1e-2', '--warmup', '1',
-      '--rank', '8', '--seq-len', '48', '--batch', '6', '--validation', '0', '--seed', '3', '--software',
+      'train',
+      '--model',
+      STORIES,
+      '--data',
+      shard,
+      '--out',
+      peftDir,
+      '--steps',
+      '4',
+      '--lr',
+      '1e-2',
+      '--warmup',
+      '1',
+      '--rank',
+      '8',
+      '--seq-len',
+      '48',
+      '--batch',
+      '6',
+      '--validation',
+      '0',
+      '--seed',
+      '3',
+      '--software',
     ]);
     expect(run.code, run.err).toBe(0);
     trained = await importPeftValues(await configOf(STORIES), await readPeftDirectory(peftDir));
-    for (const [format, out, quant] of [['gguf-lora', 'lora.gguf'], ['merged', 'merged-F32.gguf', 'F32'], ['merged', 'merged-Q8_0.gguf', 'Q8_0'], ['merged', 'merged-Q4_0.gguf', 'Q4_0']]) {
-      const exported = await cli(['export', '--model', STORIES, '--adapter', peftDir, '--format', format, '--out', path(out), ...(quant ? ['--quant', quant] : [])]);
+    for (const [format, out, quant] of [
+      ['gguf-lora', 'lora.gguf'],
+      ['merged', 'merged-F32.gguf', 'F32'],
+      ['merged', 'merged-Q8_0.gguf', 'Q8_0'],
+      ['merged', 'merged-Q4_0.gguf', 'Q4_0'],
+    ]) {
+      const exported = await cli([
+        'export',
+        '--model',
+        STORIES,
+        '--adapter',
+        peftDir,
+        '--format',
+        format,
+        '--out',
+        path(out),
+        ...(quant ? ['--quant', quant] : []),
+      ]);
       expect(exported.code, exported.err).toBe(0);
     }
   }, PARITY_TEST_TIMEOUT_MS);
 
-  it('the exported GGUF LoRA imports back to the same values, so our logits with it are the same', async () => {
-    const gpu = await testGpu();
-    const config = await configOf(STORIES);
-    const back = await importGgufLoraValues(config, await openAsBlob(path('lora.gguf')));
-    expect(back.lora).toMatchObject({ rank: trained.lora.rank, alpha: trained.lora.alpha, targets: trained.lora.targets });
-    expect(back.values).toEqual(trained.values);
-    const model = await Model.load(gpu, await openAsBlob(STORIES), { maxContext: 256, maxStepTokens: PROMPT_TOKENS });
-    const tokens = new Tokenizer(vocabFromGguf(model.file)).encode(PARITY_TEXT).slice(0, PROMPT_TOKENS);
-    const logits = async (adapter: { lora: LoraConfig; values: Float32Array }) => {
-      const lora = LoraAdapter.fromValues(gpu, config, adapter.lora, adapter.values);
-      model.useAdapter(lora);
-      model.reset();
-      const out = await model.forward(tokens, 'all');
-      model.useAdapter(undefined);
-      lora.free();
-      return out;
-    };
-    try {
-      expect(await logits(back)).toEqual(await logits(trained));
-    } finally {
-      model.free();
-    }
-  }, PARITY_TEST_TIMEOUT_MS);
+  it(
+    'the exported GGUF LoRA imports back to the same values, so our logits with it are the same',
+    async () => {
+      const gpu = await testGpu();
+      const config = await configOf(STORIES);
+      const back = await importGgufLoraValues(config, await openAsBlob(path('lora.gguf')));
+      expect(back.lora).toMatchObject({ rank: trained.lora.rank, alpha: trained.lora.alpha, targets: trained.lora.targets });
+      expect(back.values).toEqual(trained.values);
+      const model = await Model.load(gpu, await openAsBlob(STORIES), { maxContext: 256, maxStepTokens: PROMPT_TOKENS });
+      const tokens = new Tokenizer(vocabFromGguf(model.file)).encode(PARITY_TEXT).slice(0, PROMPT_TOKENS);
+      const logits = async (adapter: { lora: LoraConfig; values: Float32Array }) => {
+        const lora = LoraAdapter.fromValues(gpu, config, adapter.lora, adapter.values);
+        model.useAdapter(lora);
+        model.reset();
+        const out = await model.forward(tokens, 'all');
+        model.useAdapter(undefined);
+        lora.free();
+        return out;
+      };
+      try {
+        expect(await logits(back)).toEqual(await logits(trained));
+      } finally {
+        model.free();
+      }
+    },
+    PARITY_TEST_TIMEOUT_MS,
+  );
 
-  it('llama.cpp with the GGUF LoRA on the base agrees with our engine (F32 tolerance)', async () => {
-    const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceLora: path('lora.gguf') });
-    expectParity(`lora stories260K trained, effect ${r.adapterEffect?.toExponential(2)}`, r, RELATIVE_TOLERANCE.F32);
-    expectAdapterMatters(r.adapterEffect, r.logitStd, RELATIVE_TOLERANCE.F32);
-  }, PARITY_TEST_TIMEOUT_MS);
+  it(
+    'llama.cpp with the GGUF LoRA on the base agrees with our engine (F32 tolerance)',
+    async () => {
+      const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceLora: path('lora.gguf') });
+      expectParity(`lora stories260K trained, effect ${r.adapterEffect?.toExponential(2)}`, r, RELATIVE_TOLERANCE.F32);
+      expectAdapterMatters(r.adapterEffect, r.logitStd, RELATIVE_TOLERANCE.F32);
+    },
+    PARITY_TEST_TIMEOUT_MS,
+  );
 
-  it('llama.cpp running the merged F32 model agrees with our engine applying the adapter unmerged (F32 tolerance)', async () => {
-    const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceModel: path('merged-F32.gguf') });
-    expectParity('merged F32 stories260K vs ours unmerged', r, RELATIVE_TOLERANCE.F32);
-  }, PARITY_TEST_TIMEOUT_MS);
+  it(
+    'llama.cpp running the merged F32 model agrees with our engine applying the adapter unmerged (F32 tolerance)',
+    async () => {
+      const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceModel: path('merged-F32.gguf') });
+      expectParity('merged F32 stories260K vs ours unmerged', r, RELATIVE_TOLERANCE.F32);
+    },
+    PARITY_TEST_TIMEOUT_MS,
+  );
 
-  it('the merged Q8_0 model runs the same in llama.cpp and in our engine (Q8_0 tolerance)', async () => {
-    const r = await compareWithLlamaCpp(await testGpu(), path('merged-Q8_0.gguf'));
-    expectParity('merged Q8_0 stories260K, both sides', r, RELATIVE_TOLERANCE.Q8_0);
-  }, PARITY_TEST_TIMEOUT_MS);
+  it(
+    'the merged Q8_0 model runs the same in llama.cpp and in our engine (Q8_0 tolerance)',
+    async () => {
+      const r = await compareWithLlamaCpp(await testGpu(), path('merged-Q8_0.gguf'));
+      expectParity('merged Q8_0 stories260K, both sides', r, RELATIVE_TOLERANCE.Q8_0);
+    },
+    PARITY_TEST_TIMEOUT_MS,
+  );
 
-  it('llama.cpp running the merged Q8_0 model stays within the Q8_0 bound of our engine applying the adapter unmerged in f32', async () => {
-    const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceModel: path('merged-Q8_0.gguf') });
-    const tol = RELATIVE_TOLERANCE.Q8_0 * r.logitStd;
-    const decided = r.top1.filter((p) => p.referenceMargin > 2 * tol);
-    console.log(
-      `[merged Q8_0 stories260K vs ours unmerged f32] max |Δlog p| ${r.maxLogProbDiff.toExponential(2)} (tolerance ${tol.toExponential(2)}), ` +
-        `top-1 agrees at ${r.top1.filter((p) => p.ours === p.reference).length}/${PROMPT_TOKENS}, at ${decided.filter((p) => p.ours === p.reference).length}/${decided.length} clear positions`,
-    );
-    // Weight rounding on one side only: the log-probability bound holds and clear top-1 choices agree; near-ties may
-    // part more often than between two runs of the same weights, so their count is not bounded here.
-    expect(r.maxLogProbDiff).toBeLessThan(tol);
-    for (const p of decided) expect(p.ours).toBe(p.reference);
-  }, PARITY_TEST_TIMEOUT_MS);
+  it(
+    'llama.cpp running the merged Q8_0 model stays within the Q8_0 bound of our engine applying the adapter unmerged in f32',
+    async () => {
+      const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceModel: path('merged-Q8_0.gguf') });
+      const tol = RELATIVE_TOLERANCE.Q8_0 * r.logitStd;
+      const decided = r.top1.filter((p) => p.referenceMargin > 2 * tol);
+      console.log(
+        `[merged Q8_0 stories260K vs ours unmerged f32] max |Δlog p| ${r.maxLogProbDiff.toExponential(2)} (tolerance ${tol.toExponential(2)}), ` +
+          `top-1 agrees at ${r.top1.filter((p) => p.ours === p.reference).length}/${PROMPT_TOKENS}, at ${decided.filter((p) => p.ours === p.reference).length}/${decided.length} clear positions`,
+      );
+      // Weight rounding on one side only: the log-probability bound holds and clear top-1 choices agree; near-ties may
+      // part more often than between two runs of the same weights, so their count is not bounded here.
+      expect(r.maxLogProbDiff).toBeLessThan(tol);
+      for (const p of decided) expect(p.ours).toBe(p.reference);
+    },
+    PARITY_TEST_TIMEOUT_MS,
+  );
 
-  it('the merged Q4_0 model runs the same in llama.cpp and in our engine (Q4_0 tolerance)', async () => {
-    const r = await compareWithLlamaCpp(await testGpu(), path('merged-Q4_0.gguf'));
-    expectParity('merged Q4_0 stories260K, both sides', r, RELATIVE_TOLERANCE.Q4_0);
-  }, PARITY_TEST_TIMEOUT_MS);
+  it(
+    'the merged Q4_0 model runs the same in llama.cpp and in our engine (Q4_0 tolerance)',
+    async () => {
+      const r = await compareWithLlamaCpp(await testGpu(), path('merged-Q4_0.gguf'));
+      expectParity('merged Q4_0 stories260K, both sides', r, RELATIVE_TOLERANCE.Q4_0);
+    },
+    PARITY_TEST_TIMEOUT_MS,
+  );
 });

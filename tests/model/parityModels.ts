@@ -84,7 +84,9 @@ export function parityVocabulary(name: 'llama-spm' | 'qwen2', size = PARITY_VOCA
   const key = `${name}/${size}`;
   let v = vocabularies.get(key);
   if (!v) {
-    v = openAsBlob(llamaCppVocab(name)).then((blob) => readGguf(blob)).then((full) => truncateVocabulary(full, size));
+    v = openAsBlob(llamaCppVocab(name))
+      .then((blob) => readGguf(blob))
+      .then((full) => truncateVocabulary(full, size));
     vocabularies.set(key, v);
   }
   return v;
@@ -145,7 +147,13 @@ export interface ParityModel {
 export async function writeParityModel(dir: string, arch: ParityArch, quant: ParityQuant, seed: number): Promise<ParityModel> {
   const shape = SHAPES[arch];
   const vocabulary = await parityVocabulary(shape.vocab);
-  const plan = planTinyModel({ ...shape.spec, vocabulary, weightType: quant === 'Q4_K_M' ? 'Q4_K' : quant, name: `parity-${arch}-${quant}`, seed });
+  const plan = planTinyModel({
+    ...shape.spec,
+    vocabulary,
+    weightType: quant === 'Q4_K_M' ? 'Q4_K' : quant,
+    name: `parity-${arch}-${quant}`,
+    seed,
+  });
   const types: Record<string, number> = {};
   const tensors = plan.tensors.map((t) => {
     const type = tensorType(t, quant, shape.spec.blockCount);

@@ -67,8 +67,10 @@ export function expectParity(label: string, r: ParityResult, relativeTolerance: 
   expect(top1Agree).toBeGreaterThanOrEqual(PROMPT_TOKENS - 3);
   // Identical tokens mean identical contexts; the paths may part only where llama.cpp itself nearly tied.
   if (firstDiff >= 0) {
-    expect(r.greedy.referenceMargins[firstDiff], `greedy step ${firstDiff}: ours ${r.greedy.ours[firstDiff]}, llama.cpp ${r.greedy.reference[firstDiff]}`)
-      .toBeLessThanOrEqual(tieBand);
+    expect(
+      r.greedy.referenceMargins[firstDiff],
+      `greedy step ${firstDiff}: ours ${r.greedy.ours[firstDiff]}, llama.cpp ${r.greedy.reference[firstDiff]}`,
+    ).toBeLessThanOrEqual(tieBand);
   }
 }
 
@@ -81,11 +83,15 @@ export function describeParity(arch: ParityArch, notes = ''): void {
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it.each(PARITY_QUANTS)(`%s: next-token distributions at ${PROMPT_TOKENS} positions and ${GREEDY_TOKENS} greedy tokens agree`, async (quant) => {
-      const gpu = await testGpu();
-      const model = await writeParityModel(dir, arch, quant, SEED);
-      const r = await compareWithLlamaCpp(gpu, model.path);
-      expectParity(`${arch} ${quant}, seed ${SEED}, tensors ${JSON.stringify(model.types)}`, r, RELATIVE_TOLERANCE[quant]);
-    }, PARITY_TEST_TIMEOUT_MS);
+    it.each(PARITY_QUANTS)(
+      `%s: next-token distributions at ${PROMPT_TOKENS} positions and ${GREEDY_TOKENS} greedy tokens agree`,
+      async (quant) => {
+        const gpu = await testGpu();
+        const model = await writeParityModel(dir, arch, quant, SEED);
+        const r = await compareWithLlamaCpp(gpu, model.path);
+        expectParity(`${arch} ${quant}, seed ${SEED}, tensors ${JSON.stringify(model.types)}`, r, RELATIVE_TOLERANCE[quant]);
+      },
+      PARITY_TEST_TIMEOUT_MS,
+    );
   });
 }

@@ -48,7 +48,11 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
     await model.forwardSample([id], greedy, 0);
     expect(blockDispatches()).toEqual([10, 10]);
     model.reset();
-    await model.forwardSample(Array.from({ length: 130 }, (_, i) => 3 + (i % 50)), greedy, 0);
+    await model.forwardSample(
+      Array.from({ length: 130 }, (_, i) => 3 + (i % 50)),
+      greedy,
+      0,
+    );
     await model.forwardSample([id], greedy, 0);
     expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([11, 11]);
   }, 120_000);
@@ -69,7 +73,11 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
   it('prefill: 13, the norms and SwiGLU their own dispatches around the tiled projections', async () => {
     model.reset();
     // rmsnorm, q, k, v, rope q, rope k, attention, o, rmsnorm, gate, up, swiglu, down
-    await model.forwardSample(Array.from({ length: 12 }, (_, i) => 3 + i), greedy, 0);
+    await model.forwardSample(
+      Array.from({ length: 12 }, (_, i) => 3 + i),
+      greedy,
+      0,
+    );
     expect(blockDispatches()).toEqual([13, 13]);
     expect(model.stepDispatches?.tokens).toBe(12);
   }, 120_000);

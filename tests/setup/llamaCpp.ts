@@ -16,7 +16,12 @@ export async function loadLlamaCppModel(modelPath: string): Promise<LlamaModel> 
  * llama.cpp's next-token probabilities after each of `tokens` (row t: the distribution after tokens[0..t]),
  * dense over the vocabulary; with `loraPath`, a LoRA GGUF applied at scale 1.
  */
-export async function llamaCppNextTokenProbabilities(model: LlamaModel, tokens: number[], nVocab: number, loraPath?: string): Promise<Float32Array[]> {
+export async function llamaCppNextTokenProbabilities(
+  model: LlamaModel,
+  tokens: number[],
+  nVocab: number,
+  loraPath?: string,
+): Promise<Float32Array[]> {
   const context = await createF32Context(model, tokens.length + 16, loraPath);
   try {
     const results = await context

@@ -59,7 +59,8 @@ export async function openPageModules(scenarios: Record<string, string>, assets:
     return {
       page,
       // A string, so the test runner's module transform leaves the page's own `import()` alone.
-      run: async <T>(url: string, args?: unknown) => (await page.evaluate(`import('${url}').then((m) => m.run(${JSON.stringify(args ?? null)}))`)) as T,
+      run: async <T>(url: string, args?: unknown) =>
+        (await page.evaluate(`import('${url}').then((m) => m.run(${JSON.stringify(args ?? null)}))`)) as T,
       close: async () => {
         await opened.close();
         await new Promise((resolve) => server.close(resolve));

@@ -5,7 +5,10 @@ import { handVocab } from './handVocab';
 
 /** All 256 byte-level characters as tokens 0..255, then `extra` tokens from 256 on. */
 function bpe(extra: string[], merges: string[], options = {}) {
-  const tokens: [string][] = [...Array.from({ length: 256 }, (_, b) => [byteLevelChar(b)] as [string]), ...extra.map((t) => [t] as [string])];
+  const tokens: [string][] = [
+    ...Array.from({ length: 256 }, (_, b) => [byteLevelChar(b)] as [string]),
+    ...extra.map((t) => [t] as [string]),
+  ];
   return new Tokenizer(handVocab('gpt2', tokens, { merges, ...options }));
 }
 const byte = (ch: string) => ch.charCodeAt(0);

@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LabError } from '../../src/errors';
 import { readGguf } from '../../src/formats/gguf';
 import { sftEvalPrompt, sftTrainPrompt } from '../../src/data/sftTemplate';
-import {
-  ChatTemplate, instructionPrompt, tokenizeRendered, trainingExample, type ChatMessage,
-} from '../../src/model/chatTemplate';
+import { ChatTemplate, instructionPrompt, tokenizeRendered, trainingExample, type ChatMessage } from '../../src/model/chatTemplate';
 import { loadTokenizer, vocabPath } from './llamaCppModels';
 import { llamaCppModelFile } from '../../scripts/lib/llamaCppVocab';
 
@@ -98,16 +96,23 @@ describe('chat templates', () => {
   });
 
   it('renders the real Qwen2.5 and Llama 3.1 templates shipped with llama.cpp', () => {
-    const qwen = new ChatTemplate(readFileSync(llamaCppModelFile('templates/Qwen-Qwen2.5-7B-Instruct.jinja'), 'utf8'), { bos: '', eos: '<|im_end|>' });
-    expect(qwen.render([QUESTION])).toMatch(/^<\|im_start\|>system\n.+<\|im_end\|>\n<\|im_start\|>user\nWhat is 2\+2\?<\|im_end\|>\n<\|im_start\|>assistant\n$/s);
-    const llama = new ChatTemplate(
-      readFileSync(llamaCppModelFile('templates/meta-llama-Llama-3.1-8B-Instruct.jinja'), 'utf8'),
-      { bos: '<|begin_of_text|>', eos: '<|eot_id|>' },
+    const qwen = new ChatTemplate(readFileSync(llamaCppModelFile('templates/Qwen-Qwen2.5-7B-Instruct.jinja'), 'utf8'), {
+      bos: '',
+      eos: '<|im_end|>',
+    });
+    expect(qwen.render([QUESTION])).toMatch(
+      /^<\|im_start\|>system\n.+<\|im_end\|>\n<\|im_start\|>user\nWhat is 2\+2\?<\|im_end\|>\n<\|im_start\|>assistant\n$/s,
     );
+    const llama = new ChatTemplate(readFileSync(llamaCppModelFile('templates/meta-llama-Llama-3.1-8B-Instruct.jinja'), 'utf8'), {
+      bos: '<|begin_of_text|>',
+      eos: '<|eot_id|>',
+    });
     const text = llama.render([QUESTION], { variables: { date_string: '11 Jun 2024' } });
     expect(text).toMatch(/^<\|begin_of_text\|><\|start_header_id\|>system<\|end_header_id\|>\n\n/);
     expect(text).toContain('Today Date: 11 Jun 2024');
-    expect(text).toMatch(/<\|start_header_id\|>user<\|end_header_id\|>\n\nWhat is 2\+2\?<\|eot_id\|><\|start_header_id\|>assistant<\|end_header_id\|>\n\n$/);
+    expect(text).toMatch(
+      /<\|start_header_id\|>user<\|end_header_id\|>\n\nWhat is 2\+2\?<\|eot_id\|><\|start_header_id\|>assistant<\|end_header_id\|>\n\n$/,
+    );
   });
 
   it('does not double BOS when the template writes it and the vocabulary adds it', async () => {
@@ -122,7 +127,10 @@ describe('chat templates', () => {
 describe('prompt styles', () => {
   it('uses the plain SFT template from src/data/sftTemplate.ts unchanged', () => {
     expect(instructionPrompt({ kind: 'sft' }, 'What is 2+2?')).toBe(sftEvalPrompt('What is 2+2?'));
-    expect(trainingExample({ kind: 'sft' }, 'What is 2+2?', 'It is 4.')).toEqual({ prompt: sftTrainPrompt('What is 2+2?'), response: 'It is 4.' });
+    expect(trainingExample({ kind: 'sft' }, 'What is 2+2?', 'It is 4.')).toEqual({
+      prompt: sftTrainPrompt('What is 2+2?'),
+      response: 'It is 4.',
+    });
   });
 
   it('splits a chat training example after the assistant header, keeping the end-of-turn marker in the response', () => {
@@ -135,7 +143,10 @@ describe('prompt styles', () => {
 
   it('refuses to split when the template renders the prompt differently with the answer added', () => {
     // Its generation prompt ">>" is not part of the conversation once the answer is there.
-    const odd = new ChatTemplate("{{ messages[0]['content'] }}{% if add_generation_prompt %}>>{% endif %}{% if messages|length > 1 %}: {{ messages[1]['content'] }}{% endif %}", { bos: '', eos: '' });
+    const odd = new ChatTemplate(
+      "{{ messages[0]['content'] }}{% if add_generation_prompt %}>>{% endif %}{% if messages|length > 1 %}: {{ messages[1]['content'] }}{% endif %}",
+      { bos: '', eos: '' },
+    );
     expect(() => trainingExample({ kind: 'chat', template: odd }, 'Q', 'A')).toThrow(/cannot be split off/);
   });
 });

@@ -27,7 +27,9 @@ const tokenizers = new Map<VocabName, Promise<Tokenizer>>();
 export function loadTokenizer(name: VocabName): Promise<Tokenizer> {
   let t = tokenizers.get(name);
   if (!t) {
-    t = openAsBlob(vocabPath(name)).then(readGguf).then((file) => new Tokenizer(vocabFromGguf(file, name)));
+    t = openAsBlob(vocabPath(name))
+      .then(readGguf)
+      .then((file) => new Tokenizer(vocabFromGguf(file, name)));
     tokenizers.set(name, t);
   }
   return t;

@@ -24,7 +24,7 @@ describe('pre-tokenizers', () => {
     expect(split('deepseek-llm', 'ab12中文\nx')).toEqual(['ab', '12', '中文', '\n', 'x']);
   });
 
-  it('treat U+0085 as a space and U+FEFF as not one, as llama.cpp\'s Unicode tables do', () => {
+  it("treat U+0085 as a space and U+FEFF as not one, as llama.cpp's Unicode tables do", () => {
     expect(split('gpt-2', 'a\u0085\u0085b')).toEqual(['a', '\u0085', '\u0085', 'b']);
     expect(split('gpt-2', 'a \ufeff')).toEqual(['a', ' \ufeff']);
   });
@@ -37,6 +37,8 @@ describe('pre-tokenizers', () => {
   });
 
   it('an unknown name is an error listing the supported ones', () => {
-    expect(() => preTokenizerFor('mystery')).toThrow(/tokenizer\.ggml\.pre: pre-tokenizer "mystery" is not supported — supported: default, gpt-2/);
+    expect(() => preTokenizerFor('mystery')).toThrow(
+      /tokenizer\.ggml\.pre: pre-tokenizer "mystery" is not supported — supported: default, gpt-2/,
+    );
   });
 });

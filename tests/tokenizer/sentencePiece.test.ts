@@ -19,12 +19,24 @@ function spm(pieces: [string, number][], extra = {}) {
 describe('SentencePiece tokenizer', () => {
   it('merges the pair whose token has the highest score first, not the leftmost pair', () => {
     // "▁abc": "ab" (score -5) loses to "bc" (score -1), so the result is ▁a + bc, never ▁ab + c.
-    const t = spm([['▁', -10], ['a', -10], ['b', -10], ['c', -10], ['ab', -5], ['bc', -1], ['▁a', -3]]);
+    const t = spm([
+      ['▁', -10],
+      ['a', -10],
+      ['b', -10],
+      ['c', -10],
+      ['ab', -5],
+      ['bc', -1],
+      ['▁a', -3],
+    ]);
     expect(t.encode('abc', { addSpecial: false })).toEqual([base + 6, base + 5]);
   });
 
   it('breaks score ties by taking the leftmost pair', () => {
-    const t = spm([['▁', -10], ['a', -10], ['aa', -1]]);
+    const t = spm([
+      ['▁', -10],
+      ['a', -10],
+      ['aa', -1],
+    ]);
     expect(t.encode('aaa', { addSpecial: false })).toEqual([base, base + 2, base + 1]);
   });
 
@@ -36,7 +48,16 @@ describe('SentencePiece tokenizer', () => {
   });
 
   it('falls back to the unknown token when the vocabulary has no byte tokens', () => {
-    const t = new Tokenizer(handVocab('llama', [['<unk>', 0, TokenType.Unknown], ['▁', -1]], { unkId: 0 }));
+    const t = new Tokenizer(
+      handVocab(
+        'llama',
+        [
+          ['<unk>', 0, TokenType.Unknown],
+          ['▁', -1],
+        ],
+        { unkId: 0 },
+      ),
+    );
     expect(t.encode('é', { addSpecial: false })).toEqual([1, 0, 0]);
   });
 
@@ -46,31 +67,66 @@ describe('SentencePiece tokenizer', () => {
   });
 
   it('puts a space before the text and after each special token, and BOS first when asked', () => {
-    const t = spm([['▁', -10], ['a', -10], ['▁a', -1]]);
+    const t = spm([
+      ['▁', -10],
+      ['a', -10],
+      ['▁a', -1],
+    ]);
     const a = base + 2;
     expect(t.encode('a')).toEqual([1, a]);
     expect(t.encode('a</s>a', { addSpecial: false, parseSpecial: true })).toEqual([a, 2, a]);
-    expect(spm([['▁', -10], ['a', -10], ['▁a', -1]], { addSpacePrefix: false }).encode('a', { addSpecial: false })).toEqual([base + 1]);
+    expect(
+      spm(
+        [
+          ['▁', -10],
+          ['a', -10],
+          ['▁a', -1],
+        ],
+        { addSpacePrefix: false },
+      ).encode('a', { addSpecial: false }),
+    ).toEqual([base + 1]);
   });
 
   it('adds EOS when the vocabulary says so', () => {
-    const t = spm([['▁', -10], ['a', -10], ['▁a', -1]], { addEos: true });
+    const t = spm(
+      [
+        ['▁', -10],
+        ['a', -10],
+        ['▁a', -1],
+      ],
+      { addEos: true },
+    );
     expect(t.encode('a')).toEqual([1, base + 2, 2]);
   });
 
   it('merges across word starts when a token spans one', () => {
     // "a▁b" is a token, so words are not independent and the whole text is merged as one.
-    const t = spm([['▁', -10], ['a', -10], ['b', -10], ['▁a', -5], ['a▁', -2], ['a▁b', -1]]);
+    const t = spm([
+      ['▁', -10],
+      ['a', -10],
+      ['b', -10],
+      ['▁a', -5],
+      ['a▁', -2],
+      ['a▁b', -1],
+    ]);
     expect(t.encode('a b', { addSpecial: false })).toEqual([base, base + 5]);
   });
 
   it('decodes "▁" as a space and drops the space it added in front of text that starts the ids', () => {
-    const t = spm([['▁', -10], ['a', -10], ['▁a', -1]]);
+    const t = spm([
+      ['▁', -10],
+      ['a', -10],
+      ['▁a', -1],
+    ]);
     expect(t.decode(t.encode('a a', { addSpecial: false }))).toBe('a a');
   });
 
   it('keeps that space after BOS and hides control tokens unless asked, as llama.cpp does', () => {
-    const t = spm([['▁', -10], ['a', -10], ['▁a', -1]]);
+    const t = spm([
+      ['▁', -10],
+      ['a', -10],
+      ['▁a', -1],
+    ]);
     const ids = t.encode('a a');
     expect(t.decode(ids)).toBe(' a a');
     expect(t.decode(ids, { removeSpecial: true })).toBe(' a a');

@@ -13,7 +13,13 @@ function chatVocab(extra = {}) {
   return new Tokenizer(
     handVocab(
       'gpt2',
-      [...BYTES, ['<|im_start|>', 0, TokenType.Control], ['<|im_end|>', 0, TokenType.Normal], ['<tool>', 0, TokenType.UserDefined], ['<|im', 0, TokenType.Control]],
+      [
+        ...BYTES,
+        ['<|im_start|>', 0, TokenType.Control],
+        ['<|im_end|>', 0, TokenType.Normal],
+        ['<tool>', 0, TokenType.UserDefined],
+        ['<|im', 0, TokenType.Control],
+      ],
       extra,
     ),
   );

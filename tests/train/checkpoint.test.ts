@@ -25,7 +25,11 @@ describe('training checkpoints', () => {
 
   it('refuse files that are not Lora Lab checkpoints, saying where', async () => {
     const plain = writeSafetensors([{ name: 'params', dtype: 'F32', shape: [2], values: new Float32Array(2) }]);
-    await expect(deserializeCheckpoint(plain, 'run/checkpoint.safetensors')).rejects.toThrow(/run\/checkpoint\.safetensors: has no readable training state/);
-    await expect(deserializeCheckpoint(new Blob(['garbage']), 'run/checkpoint.safetensors')).rejects.toThrow(/run\/checkpoint\.safetensors/);
+    await expect(deserializeCheckpoint(plain, 'run/checkpoint.safetensors')).rejects.toThrow(
+      /run\/checkpoint\.safetensors: has no readable training state/,
+    );
+    await expect(deserializeCheckpoint(new Blob(['garbage']), 'run/checkpoint.safetensors')).rejects.toThrow(
+      /run\/checkpoint\.safetensors/,
+    );
   });
 });

@@ -2,13 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { pickMicroBatch, planStages } from '../../src/train/dataOrder';
 
 // Rows 0-9 are the normal stage, rows 10-15 the hard one (prepareTrainingData packs stage by stage).
-const STAGES = [{ name: 'normal', rows: 10 }, { name: 'hard', rows: 6 }];
+const STAGES = [
+  { name: 'normal', rows: 10 },
+  { name: 'hard', rows: 6 },
+];
 
 /** Every micro-batch of a run, in order. */
 function run(steps: number, batch: number, accumulation: number, seed: number) {
   const stages = planStages(STAGES, steps, batch);
   const order = { rows: 16, batch, accumulation, seed, stages };
-  return Array.from({ length: steps }, (_, step) => Array.from({ length: accumulation }, (_, k) => ({ step, ...pickMicroBatch(order, step, k) }))).flat();
+  return Array.from({ length: steps }, (_, step) =>
+    Array.from({ length: accumulation }, (_, k) => ({ step, ...pickMicroBatch(order, step, k) })),
+  ).flat();
 }
 
 describe('the curriculum plan', () => {
@@ -20,14 +25,36 @@ describe('the curriculum plan', () => {
     ]);
     expect(planStages(STAGES, 24, 2).map((s) => s.steps)).toEqual([15, 9]);
     expect(planStages(STAGES, 2, 2).map((s) => s.steps)).toEqual([1, 1]);
-    expect(planStages([{ name: 'a', rows: 100 }, { name: 'b', rows: 1 }], 3, 1).map((s) => s.steps)).toEqual([2, 1]);
-    for (const steps of [2, 3, 7, 11, 100]) expect(planStages(STAGES, steps, 3).reduce((n, s) => n + s.steps, 0), `steps ${steps}`).toBe(steps);
+    expect(
+      planStages(
+        [
+          { name: 'a', rows: 100 },
+          { name: 'b', rows: 1 },
+        ],
+        3,
+        1,
+      ).map((s) => s.steps),
+    ).toEqual([2, 1]);
+    for (const steps of [2, 3, 7, 11, 100])
+      expect(
+        planStages(STAGES, steps, 3).reduce((n, s) => n + s.steps, 0),
+        `steps ${steps}`,
+      ).toBe(steps);
   });
 
   it('refuses fewer steps than stages, no stages, and a stage without rows', () => {
     expect(() => planStages(STAGES, 1, 2)).toThrow(/curriculum: 1 steps cannot give each of 2 stages one/);
     expect(() => planStages([], 5, 2)).toThrow(/curriculum: has no stages/);
-    expect(() => planStages([{ name: 'normal', rows: 3 }, { name: 'hard', rows: 0 }], 5, 2)).toThrow(/curriculum: stage "hard" has no training rows/);
+    expect(() =>
+      planStages(
+        [
+          { name: 'normal', rows: 3 },
+          { name: 'hard', rows: 0 },
+        ],
+        5,
+        2,
+      ),
+    ).toThrow(/curriculum: stage "hard" has no training rows/);
   });
 });
 
@@ -52,7 +79,8 @@ describe('the data order with a curriculum', () => {
     const epochs = [0, 1, 2].map((e) => normal.slice(10 * e, 10 * e + 10).flatMap((p) => p.rows));
     for (const epoch of epochs) expect(new Set(epoch)).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
     expect(epochs[1]).not.toEqual(epochs[0]);
-    for (let e = 0; e < 3; e++) expect(new Set(hard.slice(6 * e, 6 * e + 6).flatMap((p) => p.rows))).toEqual(new Set([10, 11, 12, 13, 14, 15]));
+    for (let e = 0; e < 3; e++)
+      expect(new Set(hard.slice(6 * e, 6 * e + 6).flatMap((p) => p.rows))).toEqual(new Set([10, 11, 12, 13, 14, 15]));
     // Both micro-batches of a step come from the same stage.
     for (let step = 0; step < 24; step++) expect(picks[2 * step].stage).toBe(picks[2 * step + 1].stage);
   });

@@ -34,7 +34,17 @@ for (const architecture of ['llama', 'qwen2'] as const) {
   const count = countTargets(batch);
 
   const referenceLoss = (values: Float64Array | Float32Array, dropout?: ReferenceLora['dropout']) =>
-    meanLoss(referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values, dropout }, batch, BATCH, SEQ), batch.labels);
+    meanLoss(
+      referenceTokenLosses(
+        config,
+        { tensors },
+        { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values, dropout },
+        batch,
+        BATCH,
+        SEQ,
+      ),
+      batch.labels,
+    );
 
   // The same adapter values with LoRA dropout: a graph of its own (it allocates the dropout scratch).
   const DROPOUT = 0.1;
@@ -69,7 +79,10 @@ for (const architecture of ['llama', 'qwen2'] as const) {
       for (let i = 0; i < totalFloats; i++) analytic += g[i] * v[i];
       const relative = Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic));
       report.push(`L${s.layer}.${s.projection} ${relative.toExponential(1)}`);
-      expect(relative, `${context} layer ${s.layer} ${s.projection} (seed ${SEED}): finite difference ${numeric}, analytic ${analytic}`).toBeLessThan(1e-3);
+      expect(
+        relative,
+        `${context} layer ${s.layer} ${s.projection} (seed ${SEED}): finite difference ${numeric}, analytic ${analytic}`,
+      ).toBeLessThan(1e-3);
     }
     return report;
   }
@@ -81,7 +94,14 @@ for (const architecture of ['llama', 'qwen2'] as const) {
     model.useAdapter(unmerged);
     const logits = await model.forward(tokens, 'all');
     model.useAdapter(undefined);
-    const expected = referenceTokenLosses(config, { tensors }, { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values: start }, batch, BATCH, SEQ);
+    const expected = referenceTokenLosses(
+      config,
+      { tensors },
+      { rank: lora.rank, scale: lora.alpha / lora.rank, slots, values: start },
+      batch,
+      BATCH,
+      SEQ,
+    );
     const V = config.nVocab;
     for (let t = 0; t < SEQ; t++) {
       const label = batch.labels[SEQ + t];

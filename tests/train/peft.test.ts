@@ -12,9 +12,24 @@ import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../src/train/peftFiles';
 import { randomF32 } from '../../src/util/random';
 
 const base: ModelConfig = {
-  architecture: 'llama', name: 'tiny', nLayers: 2, nEmbd: 32, nHeads: 4, nKvHeads: 2, headDim: 8, nFf: 44, nVocab: 100,
-  contextLength: 64, rmsEps: 1e-5, ropeMode: 'normal', ropeFreqBase: 10000, ropeFreqScale: 1, nRot: 8, slidingWindow: 0,
-  tiedEmbeddings: false, qkvBias: false,
+  architecture: 'llama',
+  name: 'tiny',
+  nLayers: 2,
+  nEmbd: 32,
+  nHeads: 4,
+  nKvHeads: 2,
+  headDim: 8,
+  nFf: 44,
+  nVocab: 100,
+  contextLength: 64,
+  rmsEps: 1e-5,
+  ropeMode: 'normal',
+  ropeFreqBase: 10000,
+  ropeFreqScale: 1,
+  nRot: 8,
+  slidingWindow: 0,
+  tiedEmbeddings: false,
+  qkvBias: false,
 };
 const qwen: ModelConfig = { ...base, architecture: 'qwen2', ropeMode: 'neox', qkvBias: true };
 const lora: LoraConfig = { rank: 4, alpha: 8, dropout: 0, targets: PROJECTIONS, seed: 1 };
@@ -44,7 +59,13 @@ describe('PEFT adapter files', () => {
     expect(shapes['base_model.model.model.layers.1.mlp.down_proj.lora_A.weight']).toEqual([4, 44]);
     const config = JSON.parse(files.config);
     expect(config).toMatchObject({
-      peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, lora_dropout: 0, bias: 'none', base_model_name_or_path: 'org/tiny',
+      peft_type: 'LORA',
+      task_type: 'CAUSAL_LM',
+      r: 4,
+      lora_alpha: 8,
+      lora_dropout: 0,
+      bias: 'none',
+      base_model_name_or_path: 'org/tiny',
       target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
     });
   });
@@ -95,7 +116,12 @@ describe('PEFT adapter files', () => {
     const tensors = await Promise.all(
       file.tensors
         .filter((t) => t.name.includes('layers.1.'))
-        .map(async (t) => ({ name: t.name, dtype: 'F16' as const, shape: t.shape, values: new Float32Array(await exported.weights.slice(t.offset, t.offset + t.byteLength).arrayBuffer()) })),
+        .map(async (t) => ({
+          name: t.name,
+          dtype: 'F16' as const,
+          shape: t.shape,
+          values: new Float32Array(await exported.weights.slice(t.offset, t.offset + t.byteLength).arrayBuffer()),
+        })),
     );
     const config = { ...JSON.parse(exported.config), layers_to_transform: [1], use_rslora: true };
     const back = await importPeftValues(base, { config: JSON.stringify(config), weights: writeSafetensors(tensors) });
@@ -110,9 +136,15 @@ describe('PEFT adapter files', () => {
   it('refuse adapters that do not fit the model, naming the tensor', async () => {
     const exported = exportPeft(base, lora, randomValues(base, lora, 7), 'x');
     const wider = { ...base, nEmbd: 64, nHeads: 8, nKvHeads: 4 };
-    await expect(importPeftValues(wider, exported)).rejects.toThrow(/layers\.0\.self_attn\.q_proj\.lora_A\.weight has shape \[4, 32\], this model needs \[4, 64\]/);
-    await expect(importPeftValues({ ...base, nLayers: 3 }, exported)).rejects.toThrow(new RegExp(`has no ${peftKey(2, 'q', 'A').replace(/\./g, '\\.')}`));
-    await expect(importPeftValues(base, { ...exported, config: '{"peft_type":"LORA","r":4,"target_modules":["q_proj","qkv"]}' })).rejects.toThrow(/qkv/);
+    await expect(importPeftValues(wider, exported)).rejects.toThrow(
+      /layers\.0\.self_attn\.q_proj\.lora_A\.weight has shape \[4, 32\], this model needs \[4, 64\]/,
+    );
+    await expect(importPeftValues({ ...base, nLayers: 3 }, exported)).rejects.toThrow(
+      new RegExp(`has no ${peftKey(2, 'q', 'A').replace(/\./g, '\\.')}`),
+    );
+    await expect(
+      importPeftValues(base, { ...exported, config: '{"peft_type":"LORA","r":4,"target_modules":["q_proj","qkv"]}' }),
+    ).rejects.toThrow(/qkv/);
     await expect(importPeftValues(base, { ...exported, config: 'not json' })).rejects.toThrow(/adapter_config\.json: is not valid JSON/);
   });
 });

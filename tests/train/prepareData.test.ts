@@ -32,7 +32,12 @@ describe('training data with a curriculum', () => {
   });
 
   it('lists the stages in the order given', () => {
-    const reversed = prepareTrainingData(examples, tokenizer, { seqLen: 192, seed: 4, validationFraction: 0.1, curriculum: { ...curriculum, stages: ['hard', 'normal'] } });
+    const reversed = prepareTrainingData(examples, tokenizer, {
+      seqLen: 192,
+      seed: 4,
+      validationFraction: 0.1,
+      curriculum: { ...curriculum, stages: ['hard', 'normal'] },
+    });
     expect(reversed.stages!.map((s) => s.name)).toEqual(['hard', 'normal']);
     expect(decodeRows(reversed.train.slice(0, reversed.stages![0].rows)).join(' ')).not.toContain('cat');
   });

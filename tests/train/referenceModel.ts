@@ -30,7 +30,15 @@ function dropped(x: Float64Array, dropout: NonNullable<ReferenceLora['dropout']>
   return x.map((v, i) => (keep[i] ? v / (1 - dropout.p) : 0));
 }
 
-const TENSOR: Record<Projection, string> = { q: 'attn_q', k: 'attn_k', v: 'attn_v', o: 'attn_output', gate: 'ffn_gate', up: 'ffn_up', down: 'ffn_down' };
+const TENSOR: Record<Projection, string> = {
+  q: 'attn_q',
+  k: 'attn_k',
+  v: 'attn_v',
+  o: 'attn_output',
+  gate: 'ffn_gate',
+  up: 'ffn_up',
+  down: 'ffn_down',
+};
 
 /** y[M, N] = x[M, K]·Wᵀ. */
 function linear(x: Float64Array, w: ArrayLike<number>, M: number, N: number, K: number): Float64Array {
@@ -74,7 +82,14 @@ function rope(x: Float64Array, positions: Uint32Array, c: ModelConfig, nHeads: n
 }
 
 /** Per-token loss (0 where masked) of a batch of `batch` rows of `seqLen` tokens. */
-export function referenceTokenLosses(c: ModelConfig, w: ReferenceWeights, lora: ReferenceLora, input: BatchInputs, batch: number, seqLen: number): Float64Array {
+export function referenceTokenLosses(
+  c: ModelConfig,
+  w: ReferenceWeights,
+  lora: ReferenceLora,
+  input: BatchInputs,
+  batch: number,
+  seqLen: number,
+): Float64Array {
   const T = batch * seqLen;
   const D = c.nEmbd;
   const get = (name: string) => {
@@ -105,7 +120,11 @@ export function referenceTokenLosses(c: ModelConfig, w: ReferenceWeights, lora: 
     const q = project(l, 'q', xn, qDim, D);
     const k = project(l, 'k', xn, kvDim, D);
     const v = project(l, 'v', xn, kvDim, D);
-    for (const [name, y, n] of [['q', q, qDim], ['k', k, kvDim], ['v', v, kvDim]] as const) {
+    for (const [name, y, n] of [
+      ['q', q, qDim],
+      ['k', k, kvDim],
+      ['v', v, kvDim],
+    ] as const) {
       const bias = w.tensors.get(`blk.${l}.${TENSOR[name]}.bias`);
       if (bias) for (let i = 0; i < y.length; i++) y[i] += bias[i % n];
     }
@@ -128,7 +147,8 @@ export function referenceTokenLosses(c: ModelConfig, w: ReferenceWeights, lora: 
           const sum = p.reduce((a, b) => a + b, 0);
           p.forEach((pj, n) => {
             const j = input.segStart[ti] + n;
-            for (let e = 0; e < c.headDim; e++) attn[ti * qDim + h * c.headDim + e] += (pj / sum) * v[(r * seqLen + j) * kvDim + kh * c.headDim + e];
+            for (let e = 0; e < c.headDim; e++)
+              attn[ti * qDim + h * c.headDim + e] += (pj / sum) * v[(r * seqLen + j) * kvDim + kh * c.headDim + e];
           });
         }
       }

@@ -25,27 +25,75 @@ describe('lora-lab train on the real stories260K', () => {
     const shard = join(dir, 'bad.jsonl');
     writeFileSync(shard, 'not json at all\n');
     const base = ['train', '--model', STORIES_PATH, '--out', join(dir, 'x')];
-    expect(await cli([...base, '--data', shard, '--targets', 'q,qkv'])).toMatchObject({ code: 2, err: expect.stringMatching(/--targets: "qkv" is not one of q, k, v, o, gate, up, down/) });
-    expect(await cli([...base, '--data', shard, '--rank', '0'])).toMatchObject({ code: 2, err: expect.stringMatching(/--rank: "0" is not a valid value/) });
-    expect(await cli([...base, '--data', shard, '--dropout', '1'])).toMatchObject({ code: 2, err: expect.stringMatching(/--dropout: "1" is not a valid value/) });
-    expect(await cli([...base, '--data', shard, '--stages', 'normal,medium'])).toMatchObject({ code: 2, err: expect.stringMatching(/--stages: "medium" is not a stage of --stage-rule level \(normal or hard\)/) });
-    expect(await cli([...base, '--data', shard, '--stages', 'normal,hard', '--stage-rule', 'level:x'])).toMatchObject({ code: 2, err: expect.stringMatching(/--stage-rule: hard-from level NaN is not a positive integer/) });
-    expect(await cli([...base, '--data', shard, '--stages', 'normal,hard', '--stage-rule', 'difficulty'])).toMatchObject({ code: 2, err: expect.stringMatching(/--stage-rule: "difficulty" is not a stage rule \(Use level:N, source:A,B or field\.\)/) });
-    expect(await cli([...base, '--data', shard, '--stage-rule', 'level:4'])).toMatchObject({ code: 2, err: expect.stringMatching(/--stage-rule needs --stages/) });
-    expect(await cli([...base, '--data', shard, '--stages', 'hard,hard'])).toMatchObject({ code: 2, err: expect.stringMatching(/curriculum stage listed twice/) });
-    expect(await cli([...base, '--data', join(dir, 'missing.jsonl')])).toMatchObject({ err: expect.stringMatching(/missing\.jsonl: file not found/) });
+    expect(await cli([...base, '--data', shard, '--targets', 'q,qkv'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--targets: "qkv" is not one of q, k, v, o, gate, up, down/),
+    });
+    expect(await cli([...base, '--data', shard, '--rank', '0'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--rank: "0" is not a valid value/),
+    });
+    expect(await cli([...base, '--data', shard, '--dropout', '1'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--dropout: "1" is not a valid value/),
+    });
+    expect(await cli([...base, '--data', shard, '--stages', 'normal,medium'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--stages: "medium" is not a stage of --stage-rule level \(normal or hard\)/),
+    });
+    expect(await cli([...base, '--data', shard, '--stages', 'normal,hard', '--stage-rule', 'level:x'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--stage-rule: hard-from level NaN is not a positive integer/),
+    });
+    expect(await cli([...base, '--data', shard, '--stages', 'normal,hard', '--stage-rule', 'difficulty'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--stage-rule: "difficulty" is not a stage rule \(Use level:N, source:A,B or field\.\)/),
+    });
+    expect(await cli([...base, '--data', shard, '--stage-rule', 'level:4'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--stage-rule needs --stages/),
+    });
+    expect(await cli([...base, '--data', shard, '--stages', 'hard,hard'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/curriculum stage listed twice/),
+    });
+    expect(await cli([...base, '--data', join(dir, 'missing.jsonl')])).toMatchObject({
+      err: expect.stringMatching(/missing\.jsonl: file not found/),
+    });
     expect((await cli([...base, '--data', shard])).err).toMatch(/bad\.jsonl/);
     expect((await cli([...base, '--data', shard, '--resume'])).err).toMatch(/has no checkpoint to resume/);
     expect(existsSync(join(dir, 'x', 'metrics.jsonl'))).toBe(false);
   });
 
-  it('refuses a run over --memory-budget-gb before it starts, with the plan\'s numbers, leaving nothing to resume', async () => {
+  it("refuses a run over --memory-budget-gb before it starts, with the plan's numbers, leaving nothing to resume", async () => {
     const shard = join(dir, 'budget.jsonl');
-    writeFileSync(shard, purpleRobotStories(8, 1).map((text) => JSON.stringify({ text })).join('\n') + '\n');
+    writeFileSync(
+      shard,
+      purpleRobotStories(8, 1)
+        .map((text) => JSON.stringify({ text }))
+        .join('\n') + '\n',
+    );
     const out = join(dir, 'budget');
-    const run = await cli(['train', '--model', STORIES_PATH, '--data', shard, '--out', out, '--steps', '2', '--seq-len', '48', '--memory-budget-gb', '0.0015', '--software']);
+    const run = await cli([
+      'train',
+      '--model',
+      STORIES_PATH,
+      '--data',
+      shard,
+      '--out',
+      out,
+      '--steps',
+      '2',
+      '--seq-len',
+      '48',
+      '--memory-budget-gb',
+      '0.0015',
+      '--software',
+    ]);
     expect(run.code).toBe(1);
-    expect(run.err).toMatch(/memory plan: training does not fit this GPU: needs [\d.]+ MiB of GPU memory but 1\.43 MiB is available .*— Plan: weights \(frozen, as stored\) 1\.12 MiB, /);
+    expect(run.err).toMatch(
+      /memory plan: training does not fit this GPU: needs [\d.]+ MiB of GPU memory but 1\.43 MiB is available .*— Plan: weights \(frozen, as stored\) 1\.12 MiB, /,
+    );
     expect(existsSync(join(out, 'runs'))).toBe(false);
     expect((await cli(['train', '--model', STORIES_PATH, '--out', out, '--resume'])).err).toMatch(/has no checkpoint to resume/);
   });
@@ -56,11 +104,36 @@ describe('lora-lab train on the real stories260K', () => {
     writeFileSync(shard, stories.map((text) => JSON.stringify({ text })).join('\n') + '\n');
     const out = join(dir, 'adapter');
     const run = await cli([
-      'train', '--model', STORIES_PATH, '--data', shard, '--out', out, '--steps', String(STEPS), '--lr', '1e-2', '--warmup', '1',
-      '--rank', '8', '--seq-len', '48', '--batch', '6', '--validation', '0', '--seed', '3', '--software',
+      'train',
+      '--model',
+      STORIES_PATH,
+      '--data',
+      shard,
+      '--out',
+      out,
+      '--steps',
+      String(STEPS),
+      '--lr',
+      '1e-2',
+      '--warmup',
+      '1',
+      '--rank',
+      '8',
+      '--seq-len',
+      '48',
+      '--batch',
+      '6',
+      '--validation',
+      '0',
+      '--seed',
+      '3',
+      '--software',
     ]);
     expect(run.code, run.err).toBe(0);
-    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics.map((m) => m.step)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
     for (const m of metrics) for (const key of ['loss', 'lr', 'grad_norm', 'tokens_per_s']) expect(Number.isFinite(m[key]), key).toBe(true);
 
@@ -74,7 +147,11 @@ describe('lora-lab train on the real stories260K', () => {
       const examples: Example[] = stories.map((response, row) => ({ kind: 'text', prompt: '', response, shard: 'robots', row }));
       const data = prepareTrainingData(examples, tokenizer, { seqLen: 48, seed: 3, validationFraction: 0 });
       const grads = adapter.allocateLike('unused grads', 'lora');
-      const graph = new TrainingGraph(gpu, model.config, model.weights, adapter, grads, { batch: data.train.length, seqLen: 48, lossChunkRows: 256 });
+      const graph = new TrainingGraph(gpu, model.config, model.weights, adapter, grads, {
+        batch: data.train.length,
+        seqLen: 48,
+        lossChunkRows: 256,
+      });
       graph.setBatch(batchInputs(data.train, data.train.length, 48));
       const tuned = (await graph.loss()).mean;
       const values = await adapter.readValues();
@@ -96,7 +173,18 @@ describe('lora-lab train on the real stories260K', () => {
       // Switching back needs no reload: the base text again.
       expect(await greedy()).toBe(baseText);
       // `lora-lab generate --adapter` applies the same files.
-      const generated = await cli(['generate', '--model', STORIES_PATH, '--prompt', 'Once upon a time,', '--max-tokens', '14', '--adapter', out, '--software']);
+      const generated = await cli([
+        'generate',
+        '--model',
+        STORIES_PATH,
+        '--prompt',
+        'Once upon a time,',
+        '--max-tokens',
+        '14',
+        '--adapter',
+        out,
+        '--software',
+      ]);
       expect(generated.code, generated.err).toBe(0);
       expect(generated.out).toBe(`${tunedText}\n`);
     } finally {

@@ -9,7 +9,8 @@ export function purpleRobotStories(count: number, seed: number): string[] {
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
   const verbs = ['dance', 'sing', 'jump', 'play', 'paint', 'run', 'swim', 'read'];
   const places = ['on the moon', 'in the park', 'by the sea', 'in the garden', 'at school', 'in the sky'];
-  return Array.from({ length: count }, () =>
-    `Once upon a time, there was a purple robot named Beep. Beep loved to ${pick(verbs)} ${pick(places)}.`,
+  return Array.from(
+    { length: count },
+    () => `Once upon a time, there was a purple robot named Beep. Beep loved to ${pick(verbs)} ${pick(places)}.`,
   );
 }

@@ -12,9 +12,13 @@ import { PROJECTIONS } from '../../src/model/tensorNames';
 const gpu = await testGpu();
 // One layer, 64 wide, final norm weights 4: RMSNorm fixes |xf|, and a random head at scale 1 could not reach the
 // logit margins a loss of 0.05 needs, whatever the adapter does.
-const { model } = await tinyLlama(gpu, { blockCount: 1, embeddingLength: 64, feedForwardLength: 64, seed: 3 }, {
-  'output_norm.weight': (v) => v.map(() => 4),
-});
+const { model } = await tinyLlama(
+  gpu,
+  { blockCount: 1, embeddingLength: 64, feedForwardLength: 64, seed: 3 },
+  {
+    'output_norm.weight': (v) => v.map(() => 4),
+  },
+);
 afterAll(() => model.free());
 
 const SEED = 77;
@@ -65,14 +69,32 @@ describe('the trainer', () => {
   // 6-10 hard), paused in the middle of the hard stage: the masks and the stage order must resume exactly too.
   const variants = [
     { name: 'plain', pauseAt: 5, dropout: 0, curriculum: undefined },
-    { name: 'LoRA dropout 0.1 and a normal → hard curriculum', pauseAt: 7, dropout: 0.1, curriculum: { stages: ['normal', 'hard'], rule: { by: 'level' as const, hardFromLevel: 4 } } },
+    {
+      name: 'LoRA dropout 0.1 and a normal → hard curriculum',
+      pauseAt: 7,
+      dropout: 0.1,
+      curriculum: { stages: ['normal', 'hard'], rule: { by: 'level' as const, hardFromLevel: 4 } },
+    },
   ];
   for (const variant of variants) {
     it(`resumes exactly (${variant.name}): 10 steps straight equal ${variant.pauseAt} steps, a saved and reloaded checkpoint, then the rest`, async () => {
       const [held, ...train] = rows();
-      const stages = variant.curriculum && [{ name: 'normal', rows: 2 }, { name: 'hard', rows: 1 }];
+      const stages = variant.curriculum && [
+        { name: 'normal', rows: 2 },
+        { name: 'hard', rows: 1 },
+      ];
       const data = { train, validation: [held], stages };
-      const base = config({ steps: 10, lr: 1e-2, warmupSteps: 2, decay: 'cosine', batch: 2, maxGradNorm: 0.5, weightDecay: 0.01, checkpointEvery: 5, evalEvery: 4 });
+      const base = config({
+        steps: 10,
+        lr: 1e-2,
+        warmupSteps: 2,
+        decay: 'cosine',
+        batch: 2,
+        maxGradNorm: 0.5,
+        weightDecay: 0.01,
+        checkpointEvery: 5,
+        evalEvery: 4,
+      });
       const run: TrainConfig = { ...base, lora: { ...base.lora, dropout: variant.dropout }, curriculum: variant.curriculum };
       const straight: StepMetrics[] = [];
       const a = Trainer.start(gpu, model, data, run, { onMetrics: (m) => straight.push(m) });
@@ -121,12 +143,28 @@ describe('the trainer', () => {
   it('refuses a curriculum run whose data has no stages, whose stages do not cover the rows, or that has too few steps, allocating nothing', () => {
     const train = rows();
     const run = config({ steps: 4, batch: 2, curriculum: { stages: ['normal', 'hard'], rule: { by: 'level', hardFromLevel: 4 } } });
-    expect(() => Trainer.start(gpu, model, { train, validation: [] }, run)).toThrow(/training data: the run has a curriculum but the data has no stages/);
-    expect(() => Trainer.start(gpu, model, { train, validation: [], stages: [{ name: 'normal', rows: 1 }] }, run)).toThrow(/the stages hold 1 rows, the training split 4/);
-    const allocated = gpu.buffers.snapshot().buffers;
-    expect(() => Trainer.start(gpu, model, { train, validation: [], stages: [{ name: 'normal', rows: 2 }, { name: 'hard', rows: 2 }] }, { ...run, steps: 1 })).toThrow(
-      /curriculum: 1 steps cannot give each of 2 stages one/,
+    expect(() => Trainer.start(gpu, model, { train, validation: [] }, run)).toThrow(
+      /training data: the run has a curriculum but the data has no stages/,
     );
+    expect(() => Trainer.start(gpu, model, { train, validation: [], stages: [{ name: 'normal', rows: 1 }] }, run)).toThrow(
+      /the stages hold 1 rows, the training split 4/,
+    );
+    const allocated = gpu.buffers.snapshot().buffers;
+    expect(() =>
+      Trainer.start(
+        gpu,
+        model,
+        {
+          train,
+          validation: [],
+          stages: [
+            { name: 'normal', rows: 2 },
+            { name: 'hard', rows: 2 },
+          ],
+        },
+        { ...run, steps: 1 },
+      ),
+    ).toThrow(/curriculum: 1 steps cannot give each of 2 stages one/);
     expect(gpu.buffers.snapshot().buffers, 'buffers left behind by a refused run').toBe(allocated);
   });
 });

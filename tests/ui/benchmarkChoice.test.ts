@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { benchmarkLabel, benchmarkRequest, hasSubjectsAndLevels, MATH_SUBJECTS, type BenchmarkChoice } from '../../src/ui/evaluate/benchmarkChoice';
+import {
+  benchmarkLabel,
+  benchmarkRequest,
+  hasSubjectsAndLevels,
+  MATH_SUBJECTS,
+  type BenchmarkChoice,
+} from '../../src/ui/evaluate/benchmarkChoice';
 import { sharedData } from '../sharedData';
 import { readFileSync } from 'node:fs';
 
@@ -25,7 +31,9 @@ describe('the benchmark choice as an evaluation request', () => {
   it('names the run by benchmark, then levels, then subjects', () => {
     expect(benchmarkLabel(samples)).toBe('sample problems');
     expect(benchmarkLabel({ ...samples, levels: [3] })).toBe('sample problems · level 3');
-    expect(benchmarkLabel({ ...samples, file: new File([''], 'math500.jsonl'), levels: [5, 1], subjects: ['Algebra'] })).toBe('math500.jsonl · levels 1, 5 · Algebra');
+    expect(benchmarkLabel({ ...samples, file: new File([''], 'math500.jsonl'), levels: [5, 1], subjects: ['Algebra'] })).toBe(
+      'math500.jsonl · levels 1, 5 · Algebra',
+    );
   });
 });
 

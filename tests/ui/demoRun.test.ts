@@ -61,7 +61,7 @@ describe('the demo (src/ui/demo/demoRun.ts) on the bundled model, with small bud
     expect(runs.find((r) => r.run.id === report.adapter.run.id)?.adapter?.id).toBe(report.training.adapter.id);
   });
 
-  it('says the result in words and as a table by level with intervals and McNemar\'s p, and draws the loss', () => {
+  it("says the result in words and as a table by level with intervals and McNemar's p, and draws the loss", () => {
     const overall = report.comparison.table[0];
     expect(demoSummary(report)).toContain(`On ${overall.cells[0].total} held-out problems`);
     const table = demoTable(report);
@@ -76,7 +76,12 @@ describe('the demo (src/ui/demo/demoRun.ts) on the bundled model, with small bud
   it('does not load the shard twice, and stops with a clear message when its evaluation is cancelled', async () => {
     const steps: DemoStep[] = [];
     const h = hooks(steps, []);
-    const run = runDemo(engine, { model, shard }, { ...h, onEvaluation: (which, p) => which === 'base' && p.done === 1 && void engine.cancel('demo-job-3') }, SMALL);
+    const run = runDemo(
+      engine,
+      { model, shard },
+      { ...h, onEvaluation: (which, p) => which === 'base' && p.done === 1 && void engine.cancel('demo-job-3') },
+      SMALL,
+    );
     await expect(run).rejects.toThrow(DemoStopped);
     await expect(run).rejects.toThrow(/stopped during "Evaluate the base model"/);
     expect((await engine.dataSummary()).shards.filter((s) => s.name === DEMO_SHARD_NAME)).toHaveLength(1);

@@ -21,7 +21,16 @@ function fakeEngine(options: { stopAt?: string; failAt?: string } = {}) {
       if (!stopped) onProgress?.({ done: 2, total: 2, unit: 'problems', correct: 1 });
       const done = stopped ? 1 : 2;
       return {
-        run: { id: `run-${jobId}`, name: request.name ?? '', benchmark: 'math', promptStyle: 'sft-zero-shot', generator: { kind: 'model', name: String(inUse) }, maxNewTokens: 4, problemIds: ['a', 'b'], createdAt: '' },
+        run: {
+          id: `run-${jobId}`,
+          name: request.name ?? '',
+          benchmark: 'math',
+          promptStyle: 'sft-zero-shot',
+          generator: { kind: 'model', name: String(inUse) },
+          maxNewTokens: 4,
+          problemIds: ['a', 'b'],
+          createdAt: '',
+        },
         status: stopped ? 'stopped' : 'complete',
         summary: { overall: { correct: 1, total: done, accuracy: 1 / done }, bySubject: {}, byLevel: {} },
       } satisfies EvaluationOutcome;
@@ -77,7 +86,10 @@ describe('evaluating several models in one action', () => {
   it('stops before the next model when Stop was pressed between two evaluations', async () => {
     const { engine, calls } = fakeEngine();
     let stop = false;
-    const outcomes = await runEvaluationQueue(engine, [base, rank4, rank16], request, jobIds(), { onOutcome: () => (stop = true), stopRequested: () => stop });
+    const outcomes = await runEvaluationQueue(engine, [base, rank4, rank16], request, jobIds(), {
+      onOutcome: () => (stop = true),
+      stopRequested: () => stop,
+    });
     expect(outcomes).toHaveLength(1);
     expect(calls).toEqual(['use null', 'evaluate job1 with null']);
   });
@@ -85,7 +97,9 @@ describe('evaluating several models in one action', () => {
   it('rejects with the failure of the evaluation that failed, after reporting the outcomes before it', async () => {
     const { engine } = fakeEngine({ failAt: 'job2' });
     const reported: string[] = [];
-    await expect(runEvaluationQueue(engine, [base, rank4, rank16], request, jobIds(), { onOutcome: (c) => reported.push(c.name) })).rejects.toThrow('out of memory');
+    await expect(
+      runEvaluationQueue(engine, [base, rank4, rank16], request, jobIds(), { onOutcome: (c) => reported.push(c.name) }),
+    ).rejects.toThrow('out of memory');
     expect(reported).toEqual(['Base model']);
   });
 

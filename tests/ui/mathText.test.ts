@@ -9,7 +9,10 @@ import { renderAnswer, renderMathText, renderTex } from '../../src/ui/math/rende
 function tagsOf(html: string): { name: string; attributes: [string, string][] }[] {
   const tags = [...html.matchAll(/<\/?([a-zA-Z][\w-]*)((?:\s+[\w:-]+="[^"]*")*)\s*\/?>/g)];
   expect(tags.length, 'every < opens a well-formed tag').toBe(html.split('<').length - 1);
-  return tags.map((m) => ({ name: m[1].toLowerCase(), attributes: [...m[2].matchAll(/([\w:-]+)="([^"]*)"/g)].map((a) => [a[1].toLowerCase(), a[2]] as [string, string]) }));
+  return tags.map((m) => ({
+    name: m[1].toLowerCase(),
+    attributes: [...m[2].matchAll(/([\w:-]+)="([^"]*)"/g)].map((a) => [a[1].toLowerCase(), a[2]] as [string, string]),
+  }));
 }
 
 function expectInert(html: string): void {
@@ -27,11 +30,21 @@ const math = (tex: string, display: boolean, source: string) => ({ kind: 'math',
 
 describe('splitMath: model output into text and math', () => {
   it('finds inline $…$ and \\(…\\) math between text', () => {
-    expect(splitMath('So $x^2 = 4$ and \\(y > 0\\).')).toEqual([text('So '), math('x^2 = 4', false, '$x^2 = 4$'), text(' and '), math('y > 0', false, '\\(y > 0\\)'), text('.')]);
+    expect(splitMath('So $x^2 = 4$ and \\(y > 0\\).')).toEqual([
+      text('So '),
+      math('x^2 = 4', false, '$x^2 = 4$'),
+      text(' and '),
+      math('y > 0', false, '\\(y > 0\\)'),
+      text('.'),
+    ]);
   });
 
   it('finds display $$…$$ and \\[…\\] math', () => {
-    expect(splitMath('$$\\frac12$$\n\\[a+b\\]')).toEqual([math('\\frac12', true, '$$\\frac12$$'), text('\n'), math('a+b', true, '\\[a+b\\]')]);
+    expect(splitMath('$$\\frac12$$\n\\[a+b\\]')).toEqual([
+      math('\\frac12', true, '$$\\frac12$$'),
+      text('\n'),
+      math('a+b', true, '\\[a+b\\]'),
+    ]);
   });
 
   it('keeps \\boxed{…} inside delimiters as part of the math', () => {
@@ -39,11 +52,22 @@ describe('splitMath: model output into text and math', () => {
   });
 
   it('treats a bare \\boxed{…} with nested braces as inline math', () => {
-    expect(splitMath('The answer is \\boxed{\\frac{3}{4}}.')).toEqual([text('The answer is '), math('\\boxed{\\frac{3}{4}}', false, '\\boxed{\\frac{3}{4}}'), text('.')]);
+    expect(splitMath('The answer is \\boxed{\\frac{3}{4}}.')).toEqual([
+      text('The answer is '),
+      math('\\boxed{\\frac{3}{4}}', false, '\\boxed{\\frac{3}{4}}'),
+      text('.'),
+    ]);
   });
 
   it('leaves currency, escaped dollars and unclosed delimiters as text', () => {
-    for (const s of ['It costs $5 and $10 in total.', 'Pay \\$3 or \\$4.', 'Unclosed $x + 1', 'Unclosed \\(x', 'Open \\boxed{3 forever', '$ x$ is not math']) {
+    for (const s of [
+      'It costs $5 and $10 in total.',
+      'Pay \\$3 or \\$4.',
+      'Unclosed $x + 1',
+      'Unclosed \\(x',
+      'Open \\boxed{3 forever',
+      '$ x$ is not math',
+    ]) {
       expect(splitMath(s), s).toEqual([text(s)]);
     }
   });
@@ -81,7 +105,10 @@ describe('renderMathText: what the page shows', () => {
     const pieces = renderMathText(hostile);
     expect(pieces[0]).toEqual(text('<img src=x onerror=alert(1)> then '));
     expect(pieces.at(-1)).toEqual(text(' and <script>alert(3)</script>'));
-    const html = pieces.filter((p) => p.kind === 'math').map((p) => p.html).join('');
+    const html = pieces
+      .filter((p) => p.kind === 'math')
+      .map((p) => p.html)
+      .join('');
     expectInert(html);
     expect(html).toContain('&lt;img src=x onerror=alert(2)&gt;');
   });

@@ -16,7 +16,11 @@ describe('the GPU memory budget field', () => {
 
   it('keeps the budget across reloads, and forgets it when the field is emptied', () => {
     const items = new Map<string, string>();
-    const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v), removeItem: (k: string) => void items.delete(k) };
+    const storage = {
+      getItem: (k: string) => items.get(k) ?? null,
+      setItem: (k: string, v: string) => void items.set(k, v),
+      removeItem: (k: string) => void items.delete(k),
+    };
     storeBudgetGb(' 6 ', storage);
     expect(storedBudgetGb(storage)).toBe('6');
     storeBudgetGb('', storage);

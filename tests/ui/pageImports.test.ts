@@ -38,7 +38,9 @@ describe('what the page imports', () => {
   it('takes everything of the engine from src/worker/api.ts (and starts the worker in engineClient.ts)', () => {
     const files = pageFiles(UI_DIR);
     expect(files).toContain(join(UI_DIR, 'App.svelte'));
-    const outside = files.flatMap((file) => engineImports(file, readFileSync(file, 'utf8')).map((s) => `${relative(REPO_ROOT, file)}: ${s}`));
+    const outside = files.flatMap((file) =>
+      engineImports(file, readFileSync(file, 'utf8')).map((s) => `${relative(REPO_ROOT, file)}: ${s}`),
+    );
     expect(outside).toEqual([]);
   });
 

@@ -6,7 +6,9 @@ describe("the Train panel's plan line", () => {
     expect(describePlan({ runId: 'a-1', steps: 12, epochs: 2, trainRows: 11, microBatchesPerEpoch: 6 })).toBe(
       'planned 12 steps: 2 epochs of 11 training rows (6 micro-batches per epoch)',
     );
-    expect(describePlan({ runId: 'a-1', steps: 1, epochs: 0.25, trainRows: 1, microBatchesPerEpoch: 4 })).toBe('planned 1 step: 0.25 epochs of 1 training row (4 micro-batches per epoch)');
+    expect(describePlan({ runId: 'a-1', steps: 1, epochs: 0.25, trainRows: 1, microBatchesPerEpoch: 4 })).toBe(
+      'planned 1 step: 0.25 epochs of 1 training row (4 micro-batches per epoch)',
+    );
   });
 
   it('gives epochs to three significant digits, without trailing zeros', () => {

@@ -31,7 +31,9 @@ describe('validateTrainForm: what the Train form says next to a field', () => {
 
   it('checks steps or epochs, whichever the run is measured in', () => {
     expect(validateTrainForm(form({ length: 'epochs', steps: null }))).toEqual({});
-    expect(validateTrainForm(form({ length: 'epochs', epochs: 0 }))).toEqual({ epochs: 'Epochs must be above 0 and at most 10000 (1 visits every training row once; 0.5 half of them).' });
+    expect(validateTrainForm(form({ length: 'epochs', epochs: 0 }))).toEqual({
+      epochs: 'Epochs must be above 0 and at most 10000 (1 visits every training row once; 0.5 half of them).',
+    });
     expect(validateTrainForm(form({ length: 'epochs', epochs: null })).epochs).toMatch(/^Epochs must be above 0/);
     expect(validateTrainForm(form({ length: 'epochs', epochs: 0.25 }))).toEqual({});
     expect(validateTrainForm(form({ length: 'steps', epochs: -1 }))).toEqual({});
@@ -43,7 +45,9 @@ describe('validateTrainForm: what the Train form says next to a field', () => {
 
   it('checks the hard level only when a curriculum is chosen', () => {
     expect(validateTrainForm(form({ hardFromLevel: 9 }))).toEqual({});
-    expect(validateTrainForm(form({ stageOrder: 'normal-hard', hardFromLevel: 9 }))).toEqual({ hardFromLevel: "The hard stage's first MATH level must be between 1 and 5." });
+    expect(validateTrainForm(form({ stageOrder: 'normal-hard', hardFromLevel: 9 }))).toEqual({
+      hardFromLevel: "The hard stage's first MATH level must be between 1 and 5.",
+    });
   });
 });
 
@@ -51,12 +55,19 @@ describe('toTrainRequest: the form as the engine takes it', () => {
   it('sends no curriculum when none is chosen, and every other field as it is', () => {
     const request = toTrainRequest(defaultTrainForm());
     expect(request.curriculum).toBeUndefined();
-    expect(request).toMatchObject({ name: 'adapter', rank: 8, alpha: 16, dropout: 0, steps: 20, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] });
+    expect(request).toMatchObject({
+      name: 'adapter',
+      rank: 8,
+      alpha: 16,
+      dropout: 0,
+      steps: 20,
+      targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'],
+    });
     expect(request).not.toHaveProperty('stageOrder');
     expect(request).not.toHaveProperty('length');
   });
 
-  it('sends the run\'s length as steps or as epochs, never both', () => {
+  it("sends the run's length as steps or as epochs, never both", () => {
     const inSteps = toTrainRequest(form({ steps: 30, epochs: 2 }));
     expect(inSteps.steps).toBe(30);
     expect(inSteps).not.toHaveProperty('epochs');
@@ -72,7 +83,13 @@ describe('toTrainRequest: the form as the engine takes it', () => {
   });
 
   it('turns the stage order into curriculum stages with the level rule', () => {
-    expect(toTrainRequest(form({ stageOrder: 'normal-hard', hardFromLevel: 4 })).curriculum).toEqual({ stages: ['normal', 'hard'], rule: { by: 'level', hardFromLevel: 4 } });
-    expect(toTrainRequest(form({ stageOrder: 'hard-normal', hardFromLevel: 5 })).curriculum).toEqual({ stages: ['hard', 'normal'], rule: { by: 'level', hardFromLevel: 5 } });
+    expect(toTrainRequest(form({ stageOrder: 'normal-hard', hardFromLevel: 4 })).curriculum).toEqual({
+      stages: ['normal', 'hard'],
+      rule: { by: 'level', hardFromLevel: 4 },
+    });
+    expect(toTrainRequest(form({ stageOrder: 'hard-normal', hardFromLevel: 5 })).curriculum).toEqual({
+      stages: ['hard', 'normal'],
+      rule: { by: 'level', hardFromLevel: 5 },
+    });
   });
 });

@@ -19,15 +19,28 @@ describe('trainingSeries: the Train panel charts from per-step metrics', () => {
   it('plots validation loss only on the steps that measured it', () => {
     const { loss } = trainingSeries([step(1, 3), step(2, 2.5, 2.8), step(3, 2.2)]);
     expect(loss.map((s) => s.label)).toEqual(['training loss', 'validation loss']);
-    expect(loss[0].points).toEqual([[1, 3], [2, 2.5], [3, 2.2]]);
+    expect(loss[0].points).toEqual([
+      [1, 3],
+      [2, 2.5],
+      [3, 2.2],
+    ]);
     expect(loss[1].points).toEqual([[2, 2.8]]);
   });
 
   it('gives learning rate, gradient norm and throughput one point per step', () => {
     const { lr, gradNorm, tokensPerS } = trainingSeries([step(1, 3), step(2, 2.5)]);
-    expect(lr[0].points).toEqual([[1, 1e-4], [2, 2e-4]]);
-    expect(gradNorm[0].points).toEqual([[1, 1], [2, 0.5]]);
-    expect(tokensPerS[0].points).toEqual([[1, 10], [2, 20]]);
+    expect(lr[0].points).toEqual([
+      [1, 1e-4],
+      [2, 2e-4],
+    ]);
+    expect(gradNorm[0].points).toEqual([
+      [1, 1],
+      [2, 0.5],
+    ]);
+    expect(tokensPerS[0].points).toEqual([
+      [1, 10],
+      [2, 20],
+    ]);
   });
 });
 
@@ -41,6 +54,9 @@ describe('lossOverlay: several runs on one chart', () => {
       ['a', PALETTE[0]],
       ['b', PALETTE[1]],
     ]);
-    expect(overlay[1].points).toEqual([[1, 4], [2, 3.5]]);
+    expect(overlay[1].points).toEqual([
+      [1, 4],
+      [2, 3.5],
+    ]);
   });
 });

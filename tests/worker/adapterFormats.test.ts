@@ -35,7 +35,9 @@ beforeAll(async () => {
   base = await readGguf(stories);
   await engineWith();
   // Read back through PEFT once so the alignment padding between slots holds zeros, as any adapter's does.
-  values = (await importPeftValues(info.config, exportPeft(info.config, lora, randomF32(loraLayout(info.config, lora).totalFloats, 5, 0.5), 'x'))).values;
+  values = (
+    await importPeftValues(info.config, exportPeft(info.config, lora, randomF32(loraLayout(info.config, lora).totalFloats, 5, 0.5), 'x'))
+  ).values;
 });
 
 describe('GGUF adapters in the lab', { timeout: 300_000 }, () => {
@@ -54,7 +56,9 @@ describe('GGUF adapters in the lab', { timeout: 300_000 }, () => {
 
   it('refuses a GGUF that is a model, not an adapter, and stores nothing', async () => {
     const engine = await engineWith();
-    await expect(engine.importAdapter([stories.slice(0, stories.size, '') as Blob].map((b) => new File([b], 'model.gguf')))).rejects.toThrow(/not "adapter" and "lora"/);
+    await expect(
+      engine.importAdapter([stories.slice(0, stories.size, '') as Blob].map((b) => new File([b], 'model.gguf'))),
+    ).rejects.toThrow(/not "adapter" and "lora"/);
     expect(await engine.adapters()).toEqual([]);
   });
 
@@ -84,7 +88,8 @@ describe('GGUF adapters in the lab', { timeout: 300_000 }, () => {
       for (let o = 0; o < slot.outFeatures; o++) {
         for (let c = 0; c < slot.inFeatures; c++) {
           let delta = 0;
-          for (let r = 0; r < lora.rank; r++) delta += values[slot.bOffset + o * lora.rank + r] * values[slot.aOffset + r * slot.inFeatures + c];
+          for (let r = 0; r < lora.rank; r++)
+            delta += values[slot.bOffset + o * lora.rank + r] * values[slot.aOffset + r * slot.inFeatures + c];
           worst = Math.max(worst, Math.abs(got[o * slot.inFeatures + c] - (w[o * slot.inFeatures + c] + scale * delta)));
         }
       }
@@ -121,6 +126,8 @@ describe('GGUF adapters in the lab', { timeout: 300_000 }, () => {
   it('checks the storage can hold the merged model before it starts', async () => {
     const engine = await engineWith(new MemoryStorage(stories.size / 2));
     const { id } = await engine.importAdapter([ggufFile()]);
-    await expect(engine.exportMergedModel(id, 'F32', 'merge')).rejects.toThrow(/the merged model needs [\d.]+ [KM]iB, the browser allows this site [\d.]+ [KM]iB more/);
+    await expect(engine.exportMergedModel(id, 'F32', 'merge')).rejects.toThrow(
+      /the merged model needs [\d.]+ [KM]iB, the browser allows this site [\d.]+ [KM]iB more/,
+    );
   });
 });

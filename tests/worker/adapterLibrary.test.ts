@@ -33,7 +33,8 @@ async function engineOver(storage: LabStorage = new FsStorage(dir)): Promise<Eng
 }
 
 const asFiles = (files: ExportedFile[]) => files.map((f) => new File([f.blob], f.name));
-const bytesOf = async (files: ExportedFile[]) => Promise.all(files.map(async (f) => [f.name, [...new Uint8Array(await f.blob.arrayBuffer())]]));
+const bytesOf = async (files: ExportedFile[]) =>
+  Promise.all(files.map(async (f) => [f.name, [...new Uint8Array(await f.blob.arrayBuffer())]]));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lora-lab-library-'));
@@ -53,8 +54,16 @@ describe('adapters library', { timeout: 300_000 }, () => {
     const first = await engineOver();
     await first.loadModel(stories, 'load');
     const peft = exportPeft(info.config, lora, values, 'stories260K.gguf');
-    const summary = await first.importAdapter([new File([peft.config], 'adapter_config.json'), new File([peft.weights], 'adapter_model.safetensors')], 'random');
-    expect(summary).toMatchObject({ name: 'random', status: 'imported', steps: 0, lora: { rank: 4, alpha: 8, targets: ['q', 'v', 'down'] } });
+    const summary = await first.importAdapter(
+      [new File([peft.config], 'adapter_config.json'), new File([peft.weights], 'adapter_model.safetensors')],
+      'random',
+    );
+    expect(summary).toMatchObject({
+      name: 'random',
+      status: 'imported',
+      steps: 0,
+      lora: { rank: 4, alpha: 8, targets: ['q', 'v', 'down'] },
+    });
     expect(summary.baseModel).toEqual(info.identity);
 
     const reloaded = await engineOver();
@@ -88,16 +97,30 @@ describe('adapters library', { timeout: 300_000 }, () => {
     expect((await engine.generate(prompt, 'g-b')).tokens).toEqual(a.tokens);
   });
 
-  it('refuses an adapter made for another model\'s shapes, storing nothing', async () => {
+  it("refuses an adapter made for another model's shapes, storing nothing", async () => {
     const engine = await engineOver();
-    const tiny = buildTinyModel({ architecture: 'llama', vocabulary: await storiesVocabulary(), embeddingLength: 32, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 44, weightType: 'F32', seed: 7 });
+    const tiny = buildTinyModel({
+      architecture: 'llama',
+      vocabulary: await storiesVocabulary(),
+      embeddingLength: 32,
+      blockCount: 2,
+      headCount: 4,
+      headCountKv: 2,
+      feedForwardLength: 44,
+      weightType: 'F32',
+      seed: 7,
+    });
     await engine.loadModel(new File([writeGguf(tiny.metadata, tiny.tensors)], 'tiny.gguf'), 'load');
     const before = (await engine.adapters()).length;
     const [first] = await engine.adapters();
     const files = asFiles(await engine.exportAdapter(first.id));
     await expect(engine.importAdapter(files, 'wrong')).rejects.toThrow(/has shape \[.*\], this model needs \[.*\].*different base model/s);
-    await expect(engine.importAdapter(files.slice(0, 1), 'half')).rejects.toThrow(/Choose both adapter_config.json and adapter_model.safetensors/);
-    await expect(engine.importAdapter([files[0], new File(['not safetensors'], 'adapter_model.safetensors')], 'bad')).rejects.toThrow(/adapter_model.safetensors/);
+    await expect(engine.importAdapter(files.slice(0, 1), 'half')).rejects.toThrow(
+      /Choose both adapter_config.json and adapter_model.safetensors/,
+    );
+    await expect(engine.importAdapter([files[0], new File(['not safetensors'], 'adapter_model.safetensors')], 'bad')).rejects.toThrow(
+      /adapter_model.safetensors/,
+    );
     expect((await engine.adapters()).length).toBe(before);
   });
 
@@ -135,7 +158,10 @@ describe('adapters on the GPU', { timeout: 300_000 }, () => {
     await engine.loadModel(stories, 'load');
     const peft = exportPeft(info.config, lora, values, 'stories260K.gguf');
     const ids: string[] = [];
-    for (const name of ['a', 'b', 'c']) ids.push((await engine.importAdapter([new File([peft.config], 'adapter_config.json'), new File([peft.weights], 'x.safetensors')], name)).id);
+    for (const name of ['a', 'b', 'c'])
+      ids.push(
+        (await engine.importAdapter([new File([peft.config], 'adapter_config.json'), new File([peft.weights], 'x.safetensors')], name)).id,
+      );
     // The Gpu is shared by this file's engines: count this engine's adapters as a difference.
     const loraBytes = async () => (await engine.memory()).byCategory.lora ?? 0;
     const before = await loraBytes();
@@ -159,7 +185,9 @@ describe('model files kept in storage', { timeout: 300_000 }, () => {
     const messages = new Set<string | undefined>();
     const loaded = await engine.loadModel(stories, 'load', (p) => messages.add(p.message), { keep: true });
     expect(messages.has('keeping')).toBe(true);
-    expect((await engine.keptModels()).map((m) => [m.name, m.bytes, m.identity])).toEqual([['stories260K.gguf', stories.size, loaded.identity]]);
+    expect((await engine.keptModels()).map((m) => [m.name, m.bytes, m.identity])).toEqual([
+      ['stories260K.gguf', stories.size, loaded.identity],
+    ]);
 
     const reloaded = await engineOver(storage);
     const again = await reloaded.loadKeptModel('stories260K.gguf', 'load-kept');
@@ -172,7 +200,9 @@ describe('model files kept in storage', { timeout: 300_000 }, () => {
 
   it('refuses to keep a file the quota cannot hold before loading it', async () => {
     const engine = await engineOver(new MemoryStorage(100_000));
-    await expect(engine.loadModel(stories, 'load', undefined, { keep: true })).rejects.toThrow(/keeping it needs 0\.00 GiB, the browser allows this site 0\.00 GiB more/);
+    await expect(engine.loadModel(stories, 'load', undefined, { keep: true })).rejects.toThrow(
+      /keeping it needs 0\.00 GiB, the browser allows this site 0\.00 GiB more/,
+    );
     expect(await engine.modelInfo()).toBeUndefined();
   });
 });

@@ -32,7 +32,9 @@ describe('engine API (what the worker exposes to the page)', () => {
   it('loads a file on disk given as a ByteSource (as lora-lab eval does), as the same model as its Blob; keeping it is refused', async () => {
     const fromBlob = (await engine.modelInfo())!.identity;
     const source = await openFileSource(sharedData('tiny-models', 'stories260K.gguf'));
-    await expect(engine.loadModel(source, 'load-source-kept', undefined, { keep: true })).rejects.toThrow(/keeping "stories260K.gguf" needs it as a File or Blob.*Load it without keep/s);
+    await expect(engine.loadModel(source, 'load-source-kept', undefined, { keep: true })).rejects.toThrow(
+      /keeping "stories260K.gguf" needs it as a File or Blob.*Load it without keep/s,
+    );
     const info = await engine.loadModel(source, 'load-source');
     expect(info.fileName).toBe('stories260K.gguf');
     expect(info.identity).toEqual({ ...fromBlob, fileName: 'stories260K.gguf' });
@@ -56,7 +58,11 @@ describe('engine API (what the worker exposes to the page)', () => {
 
   it('refuses to replace the model, generate again or switch adapters while a generation uses it, naming it', async () => {
     const refusals: Promise<string>[] = [];
-    const outcome = (p: Promise<unknown>) => p.then(() => 'ran', (e: Error) => e.message);
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ran',
+        (e: Error) => e.message,
+      );
     const result = await engine.generate({ prompt: 'Once upon a time', maxTokens: 6, temperature: 0 }, 'gen-busy', () => {
       if (refusals.length > 0) return;
       refusals.push(

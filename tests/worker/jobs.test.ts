@@ -28,7 +28,9 @@ describe('the job policy: one job on the model at a time', () => {
     const jobs = new JobRegistry();
     const running = held();
     const first = jobs.run(evaluation, running.work);
-    expect(await jobs.run({ id: 'check', label: 'the GPU check', usesModel: false, action: 'checkMatmul' }, async () => 'checked')).toBe('checked');
+    expect(await jobs.run({ id: 'check', label: 'the GPU check', usesModel: false, action: 'checkMatmul' }, async () => 'checked')).toBe(
+      'checked',
+    );
     running.finish();
     await first;
   });
@@ -54,7 +56,10 @@ describe('the job policy: one job on the model at a time', () => {
 
   it('cancels a running job by id with the reason "cancelled by the user"', async () => {
     const jobs = new JobRegistry();
-    const running = jobs.run(evaluation, (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))));
+    const running = jobs.run(
+      evaluation,
+      (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    );
     expect(jobs.cancel('eval-1')).toBe(true);
     await expect(running).rejects.toThrow(/cancelled by the user/);
     expect(jobs.cancel('eval-1')).toBe(false);

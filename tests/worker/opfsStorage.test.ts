@@ -89,9 +89,11 @@ afterAll(async () => {
   await modules?.close();
 });
 
-describe('lab storage in Chromium\'s OPFS', () => {
+describe("lab storage in Chromium's OPFS", () => {
   it('writes, replaces, lists and removes by path; a fresh storage object finds it all; large files go in chunks', async () => {
-    const r = await modules.run<Record<string, unknown> & { size: number; usage: { usageBytes: number; quotaBytes: number; persisted: boolean } }>('/storage.js');
+    const r = await modules.run<
+      Record<string, unknown> & { size: number; usage: { usageBytes: number; quotaBytes: number; persisted: boolean } }
+    >('/storage.js');
     expect(r.runJson).toBe('{"x":2}');
     expect(r.data).toEqual([1, 2, 3]);
     expect(r.runs).toEqual(['a-1', 'b-2']);
@@ -108,7 +110,9 @@ describe('lab storage in Chromium\'s OPFS', () => {
   });
 
   it('keeps the adapters library and kept model files across storage objects (a reload)', async () => {
-    const r = await modules.run<Record<string, unknown> & { adapters: { id: string; evaluationRunIds: string[] }[]; identity: unknown }>('/library.js');
+    const r = await modules.run<Record<string, unknown> & { adapters: { id: string; evaluationRunIds: string[] }[]; identity: unknown }>(
+      '/library.js',
+    );
     expect(r.adapters.map((a) => [a.id, a.evaluationRunIds])).toEqual([['a-1', ['run-1']]]);
     expect(r.config).toBe('{"r":2}');
     expect(r.weights).toEqual([9, 8, 7]);

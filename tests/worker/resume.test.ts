@@ -19,12 +19,26 @@ import { storiesVocabulary, STORIES_PATH } from '../train/fixtures';
  */
 // Dropout and a curriculum too: the masks derive from (seed, step) and the stages must come back with the rows.
 const request: TrainRequest = {
-  name: 'robots', rank: 4, alpha: 8, lr: 3e-2, steps: 6, seqLen: 64, batch: 2, accumulation: 1, warmupSteps: 0, seed: 3, checkpointEvery: 2,
+  name: 'robots',
+  rank: 4,
+  alpha: 8,
+  lr: 3e-2,
+  steps: 6,
+  seqLen: 64,
+  batch: 2,
+  accumulation: 1,
+  warmupSteps: 0,
+  seed: 3,
+  checkpointEvery: 2,
   dropout: 0.1,
   curriculum: { stages: ['normal', 'hard'], rule: { by: 'field', fallback: 'normal' } },
 };
 const shard = new File(
-  [Array.from({ length: 24 }, (_, i) => JSON.stringify({ text: `The purple robot number ${i} sang a happy song about the moon.` })).join('\n')],
+  [
+    Array.from({ length: 24 }, (_, i) => JSON.stringify({ text: `The purple robot number ${i} sang a happy song about the moon.` })).join(
+      '\n',
+    ),
+  ],
   'robots.jsonl',
 );
 let stories: File;
@@ -92,7 +106,11 @@ describe('training runs across a reload', { timeout: 600_000 }, () => {
     const [run] = await engine.interruptedRuns();
     expect(run).toMatchObject({ runId: 'robots-1', name: 'robots', status: 'stopped', step: 3, steps: 6, model: reference.info.identity });
     expect(run.metrics.map((m) => m.loss)).toEqual(reference.metrics.slice(0, 3).map((m) => m.loss));
-    expect(run.data).toMatchObject({ shards: [{ name: 'robots.jsonl', examples: 24 }], seqLen: 64, stages: [{ name: 'normal', examples: run.data.trainExamples }] });
+    expect(run.data).toMatchObject({
+      shards: [{ name: 'robots.jsonl', examples: 24 }],
+      seqLen: 64,
+      stages: [{ name: 'normal', examples: run.data.trainExamples }],
+    });
     expect(run.config).toMatchObject({ lora: { dropout: 0.1 }, curriculum: request.curriculum });
     expect((await engine.adapters()).map((a) => [a.id, a.status, a.steps])).toEqual([['robots-1', 'stopped', 3]]);
   });
@@ -106,17 +124,31 @@ describe('training runs across a reload', { timeout: 600_000 }, () => {
   it('refuses to resume before a model is loaded, naming the file to load', async () => {
     const engine = new Engine(testGpu, undefined, new FsStorage(closedDir));
     await engine.init();
-    await expect(engine.resumeTraining('robots-1', 'resume')).rejects.toThrow(/no model is loaded; this needs "stories260K.gguf".*Load stories260K.gguf/s);
+    await expect(engine.resumeTraining('robots-1', 'resume')).rejects.toThrow(
+      /no model is loaded; this needs "stories260K.gguf".*Load stories260K.gguf/s,
+    );
   });
 
   it('refuses to resume on another base model, naming the file to load', async () => {
-    const tiny = buildTinyModel({ architecture: 'llama', vocabulary: await storiesVocabulary(), embeddingLength: 32, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 44, weightType: 'F32', seed: 7 });
+    const tiny = buildTinyModel({
+      architecture: 'llama',
+      vocabulary: await storiesVocabulary(),
+      embeddingLength: 32,
+      blockCount: 2,
+      headCount: 4,
+      headCountKv: 2,
+      feedForwardLength: 44,
+      weightType: 'F32',
+      seed: 7,
+    });
     const engine = await engineOver(new FsStorage(closedDir), new File([writeGguf(tiny.metadata, tiny.tensors)], 'stories260K.gguf'));
-    await expect(engine.resumeTraining('robots-1', 'resume')).rejects.toThrow(/needs the model "stories260K.gguf" \(1,185,\d+ bytes.*is loaded.*Load stories260K.gguf/s);
+    await expect(engine.resumeTraining('robots-1', 'resume')).rejects.toThrow(
+      /needs the model "stories260K.gguf" \(1,185,\d+ bytes.*is loaded.*Load stories260K.gguf/s,
+    );
     expect((await engine.interruptedRuns()).length).toBe(1);
   });
 
-  it('continues a stopped run (a pause) to the uninterrupted run\'s losses and parameters, replaying the stored steps first', async () => {
+  it("continues a stopped run (a pause) to the uninterrupted run's losses and parameters, replaying the stored steps first", async () => {
     const engine = await engineOver(new FsStorage(stoppedDir));
     const metrics: StepMetrics[] = [];
     const done: AdapterSummary = await engine.resumeTraining('robots-1', 'resume', (m) => metrics.push(m));

@@ -10,7 +10,13 @@ import { testGpu } from '../setup/testGpu';
 import { STORIES_PATH } from '../train/fixtures';
 import { sharedData } from '../sharedData';
 
-const examples: Example[] = Array.from({ length: 40 }, (_, i) => ({ kind: 'text', prompt: '', response: `row ${i}`, shard: 's.jsonl', row: i + 1 }));
+const examples: Example[] = Array.from({ length: 40 }, (_, i) => ({
+  kind: 'text',
+  prompt: '',
+  response: `row ${i}`,
+  shard: 's.jsonl',
+  row: i + 1,
+}));
 
 describe('nested training sets of a scaling experiment', () => {
   it('are prefixes of one seeded shuffle: each size holds every smaller one', () => {
@@ -25,7 +31,9 @@ describe('nested training sets of a scaling experiment', () => {
   });
 
   it('refuses sizes larger than the data, out of order, or none, saying what to do', () => {
-    expect(() => scalingSubsets(examples, [8, 41], 0)).toThrow(/size 41 is larger than the 40 loaded examples.*Add shards or choose smaller sizes/s);
+    expect(() => scalingSubsets(examples, [8, 41], 0)).toThrow(
+      /size 41 is larger than the 40 loaded examples.*Add shards or choose smaller sizes/s,
+    );
     expect(() => scalingSubsets(examples, [16, 8], 0)).toThrow(/must ascend/);
     expect(() => scalingSubsets(examples, [], 0)).toThrow(/no sizes/);
   });
@@ -37,7 +45,9 @@ beforeAll(async () => {
   engine = new Engine(testGpu, nodeEvaluationEnvironment(), new MemoryStorage());
   await engine.init();
   await engine.loadModel(await openAsBlob(STORIES_PATH), 'load');
-  const rows = Array.from({ length: 24 }, (_, i) => JSON.stringify({ text: `The purple robot number ${i} sang a happy song about the moon.` }));
+  const rows = Array.from({ length: 24 }, (_, i) =>
+    JSON.stringify({ text: `The purple robot number ${i} sang a happy song about the moon.` }),
+  );
   await engine.addShards([new File([rows.join('\n')], 'robots.jsonl')]);
 });
 
@@ -61,7 +71,12 @@ describe('data-scaling experiment through the engine', { timeout: 600_000 }, () 
     const adapters = await engine.adapters();
     for (const point of result.points) {
       const adapter = adapters.find((a) => a.id === point.adapterId)!;
-      expect(adapter).toMatchObject({ name: `robots-n${point.size}`, status: 'done', trainExamples: point.size, evaluationRunIds: [point.runId] });
+      expect(adapter).toMatchObject({
+        name: `robots-n${point.size}`,
+        status: 'done',
+        trainExamples: point.size,
+        evaluationRunIds: [point.runId],
+      });
       expect(point.total).toBe(2);
       expect(point.accuracy.estimate).toBe(point.correct / 2);
       expect(point.accuracy.low).toBeLessThanOrEqual(point.accuracy.estimate);
@@ -80,7 +95,10 @@ describe('data-scaling experiment through the engine', { timeout: 600_000 }, () 
   });
 
   it('stops when cancelled, keeping the sizes that finished, evaluated on the benchmark file the user dropped', async () => {
-    const gsm8k = new File([readFileSync(sharedData('gsm8k', 'test.jsonl'), 'utf8').split('\n').slice(0, 20).join('\n')], 'gsm8k-test.jsonl');
+    const gsm8k = new File(
+      [readFileSync(sharedData('gsm8k', 'test.jsonl'), 'utf8').split('\n').slice(0, 20).join('\n')],
+      'gsm8k-test.jsonl',
+    );
     const evaluation = { benchmark: { kind: 'file' as const, file: gsm8k }, count: 2, seed: 4, maxNewTokens: 3 };
     const result = await engine.scalingExperiment({ ...request, name: 'cut', evaluation }, 'scale-cut', (p) => {
       if (p.phase === 'train' && p.size === 16) void engine.cancel('scale-cut');
@@ -95,12 +113,17 @@ describe('data-scaling experiment through the engine', { timeout: 600_000 }, () 
     const samples = await engine.evaluate({ ...evaluation, runId: 'same-draw' }, 'same-draw');
     expect(samples.run.problemIds).toEqual(result.problemIds);
     const cut = (await engine.adapters()).filter((a) => a.name.startsWith('cut-'));
-    expect(cut.map((a) => [a.name, a.status])).toEqual([['cut-n8', 'done'], ['cut-n16', 'stopped']]);
+    expect(cut.map((a) => [a.name, a.status])).toEqual([
+      ['cut-n8', 'done'],
+      ['cut-n16', 'stopped'],
+    ]);
   });
 
   it('refuses sizes larger than the loaded examples before training anything', async () => {
     const before = (await engine.adapters()).length;
-    await expect(engine.scalingExperiment({ ...request, sizes: [8, 100] }, 'scale-big')).rejects.toThrow(/size 100 is larger than the 24 loaded examples/);
+    await expect(engine.scalingExperiment({ ...request, sizes: [8, 100] }, 'scale-big')).rejects.toThrow(
+      /size 100 is larger than the 24 loaded examples/,
+    );
     expect((await engine.adapters()).length).toBe(before);
   });
 });

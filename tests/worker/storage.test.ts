@@ -60,7 +60,10 @@ describe.each(kinds)('lab storage in %s', (_, make) => {
     expect(progress).toEqual([WRITE_CHUNK_BYTES, 2 * WRITE_CHUNK_BYTES, size]);
     expect((await storage.read('models/m/model.gguf'))!.size).toBe(size);
     const controller = new AbortController();
-    const write = storage.write('models/m/model.gguf', new Blob([new Uint8Array(size)]), { signal: controller.signal, onProgress: () => controller.abort(new Error('stop')) });
+    const write = storage.write('models/m/model.gguf', new Blob([new Uint8Array(size)]), {
+      signal: controller.signal,
+      onProgress: () => controller.abort(new Error('stop')),
+    });
     await expect(write).rejects.toThrow('stop');
     const kept = new Uint8Array(await (await storage.read('models/m/model.gguf'))!.arrayBuffer());
     expect(kept.length).toBe(size);
@@ -76,19 +79,22 @@ describe.each(kinds)('lab storage in %s', (_, make) => {
 });
 
 describe('storage names', () => {
-  it('keeps a user\'s file name readable and safe as one path part', () => {
+  it("keeps a user's file name readable and safe as one path part", () => {
     expect(storageName('Mistral 7B (Q4_K_M).gguf')).toBe('Mistral_7B_Q4_K_M_.gguf');
     expect(storageName('..')).toBe('_');
     expect(storageName('')).toBe('_');
   });
 });
 
-describe('packed rows file (a run\'s prepared data)', () => {
+describe("packed rows file (a run's prepared data)", () => {
   it('round-trips both splits exactly, with curriculum stages', async () => {
     const seqLen = 16;
     const train = [randomPackedRow(seqLen, [5, 7], 100, 1), randomPackedRow(seqLen, [16], 100, 2), randomPackedRow(seqLen, [3], 100, 3)];
     const validation = [randomPackedRow(seqLen, [9, 4], 100, 4)];
-    const stages = [{ name: 'normal', rows: 2 }, { name: 'hard', rows: 1 }];
+    const stages = [
+      { name: 'normal', rows: 2 },
+      { name: 'hard', rows: 1 },
+    ];
     const back = await deserializePackedRows(serializePackedRows({ train, validation, stages }, seqLen), 'data.bin');
     expect(back.seqLen).toBe(seqLen);
     expect(back.train).toEqual(train);
@@ -101,7 +107,9 @@ describe('packed rows file (a run\'s prepared data)', () => {
 
   it('refuses a cut-short or foreign file, saying what to do', async () => {
     const blob = serializePackedRows({ train: [randomPackedRow(8, [8], 50, 1)], validation: [] }, 8);
-    await expect(deserializePackedRows(blob.slice(0, blob.size - 3), 'runs/x/data.bin')).rejects.toThrow(/runs\/x\/data.bin: .*cut short.*Discard this run/s);
+    await expect(deserializePackedRows(blob.slice(0, blob.size - 3), 'runs/x/data.bin')).rejects.toThrow(
+      /runs\/x\/data.bin: .*cut short.*Discard this run/s,
+    );
     await expect(deserializePackedRows(new Blob(['{"not":"rows"}']), 'runs/x/data.bin')).rejects.toThrow(/no readable header|format/);
   });
 });
@@ -127,7 +135,9 @@ describe('model identity', () => {
   it('refuses another model, naming the file to load', async () => {
     const wanted = await modelIdentity(file, 'base.gguf', 100);
     const other = await modelIdentity(file.slice(0, file.size - 1), 'other.gguf', 100);
-    expect(() => requireModel(other, wanted, 'resume')).toThrow(/needs the model "base.gguf".*"other.gguf" \(.*\) is loaded.*Load base.gguf/s);
+    expect(() => requireModel(other, wanted, 'resume')).toThrow(
+      /needs the model "base.gguf".*"other.gguf" \(.*\) is loaded.*Load base.gguf/s,
+    );
     expect(() => requireModel(undefined, wanted, 'resume')).toThrow(/no model is loaded.*Load base.gguf/s);
     expect(() => requireModel({ ...wanted, fileName: 'copy.gguf' }, wanted, 'resume')).not.toThrow();
   });
@@ -141,7 +151,9 @@ describe('kept models', () => {
     await storage.write('other/file', new Blob([new Uint8Array(1000)]));
     const kept = new KeptModels(storage);
     const huge = { size: 2 ** 30 } as Blob;
-    await expect(kept.keep(huge, 'huge.gguf', identity)).rejects.toThrow(/needs 1\.00 GiB, the browser allows this site 1\.00 GiB more \(0\.00 GiB used of 1\.00 GiB\)/);
+    await expect(kept.keep(huge, 'huge.gguf', identity)).rejects.toThrow(
+      /needs 1\.00 GiB, the browser allows this site 1\.00 GiB more \(0\.00 GiB used of 1\.00 GiB\)/,
+    );
     expect(await storage.list('models')).toEqual([]);
   });
 
@@ -162,7 +174,8 @@ describe('kept models', () => {
 describe('training runs in storage', () => {
   it('clears away a run cut off while it was being stored, and leaves one another tab is storing', async () => {
     const storage = new MemoryStorage();
-    const record = (id: string, minutesAgo: number) => JSON.stringify({ id, status: 'storing', updatedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString() });
+    const record = (id: string, minutesAgo: number) =>
+      JSON.stringify({ id, status: 'storing', updatedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString() });
     await storage.write('runs/abandoned-1/run.json', record('abandoned-1', 11));
     await storage.write('runs/storing-1/run.json', record('storing-1', 1));
     const runs = new TrainingRuns(storage, new AdapterLibrary(storage));

@@ -6,7 +6,13 @@ const request: TrainRequest = { name: 'r', rank: 4, alpha: 8, lr: 1e-3, seqLen: 
 
 describe('planRun: a run in epochs becomes optimizer steps once the data is packed', () => {
   it('takes steps as they are and says how many epochs they train', () => {
-    expect(planRun('r-1', { ...request, steps: 15 }, { trainRows: 10 })).toEqual({ runId: 'r-1', steps: 15, epochs: 3, trainRows: 10, microBatchesPerEpoch: 5 });
+    expect(planRun('r-1', { ...request, steps: 15 }, { trainRows: 10 })).toEqual({
+      runId: 'r-1',
+      steps: 15,
+      epochs: 3,
+      trainRows: 10,
+      microBatchesPerEpoch: 5,
+    });
   });
 
   it('turns epochs into the micro-batches that visit every row that often, a last smaller batch included', () => {
@@ -26,7 +32,13 @@ describe('planRun: a run in epochs becomes optimizer steps once the data is pack
   });
 
   it('with a curriculum, trains the epochs of every stage once planStages shares the steps', () => {
-    const data = { trainRows: 14, stages: [{ name: 'normal', rows: 10 }, { name: 'hard', rows: 4 }] };
+    const data = {
+      trainRows: 14,
+      stages: [
+        { name: 'normal', rows: 10 },
+        { name: 'hard', rows: 4 },
+      ],
+    };
     const plan = planRun('r-1', { ...request, epochs: 2 }, data);
     expect(plan).toMatchObject({ steps: 14, epochs: 2, microBatchesPerEpoch: 7 });
     expect(planStages(data.stages, plan.steps, request.batch).map((s) => s.steps)).toEqual([10, 4]);

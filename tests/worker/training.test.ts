@@ -12,7 +12,9 @@ beforeAll(async () => {
   engine = new Engine(testGpu);
   await engine.init();
   await engine.loadModel(await openAsBlob(sharedData('tiny-models', 'stories260K.gguf')), 'load');
-  const rows = Array.from({ length: 24 }, (_, i) => JSON.stringify({ text: `The purple robot number ${i} sang a happy song about the moon.` }));
+  const rows = Array.from({ length: 24 }, (_, i) =>
+    JSON.stringify({ text: `The purple robot number ${i} sang a happy song about the moon.` }),
+  );
   await engine.addShards([new File([rows.join('\n')], 'robots.jsonl')]);
 });
 
@@ -66,11 +68,13 @@ describe('training through the engine API', { timeout: 600_000 }, () => {
 
   it('refuses a warmup longer than the steps its epochs come to, storing nothing', async () => {
     const { steps: _steps, ...inEpochs } = request;
-    await expect(engine.train({ ...inEpochs, name: 'warm', epochs: 1, warmupSteps: 1000 }, 'train-warm')).rejects.toThrow(/warmup of 1000 steps must be an integer from 0 to the \d+ total steps/);
+    await expect(engine.train({ ...inEpochs, name: 'warm', epochs: 1, warmupSteps: 1000 }, 'train-warm')).rejects.toThrow(
+      /warmup of 1000 steps must be an integer from 0 to the \d+ total steps/,
+    );
     expect(await engine.interruptedRuns()).toEqual([]);
   });
 
-  it('refuses a run over the memory budget before storing or allocating anything, with the plan\'s numbers', async () => {
+  it("refuses a run over the memory budget before storing or allocating anything, with the plan's numbers", async () => {
     const allocated = (await engine.memory()).bytesInUse;
     await engine.setMemoryBudget(1_000_000);
     try {

@@ -23,7 +23,8 @@ function parseFieldMap(raw: string | undefined): FieldMap | undefined {
   const map: Record<string, string> = {};
   for (const pair of raw.split(',')) {
     const [role, field] = pair.split('=').map((s) => s.trim());
-    if (!FIELD_ROLES.includes(role) || !field) throw new CliUsageError(`--map: "${pair}" is not role=field (roles: ${FIELD_ROLES.join(', ')})`);
+    if (!FIELD_ROLES.includes(role) || !field)
+      throw new CliUsageError(`--map: "${pair}" is not role=field (roles: ${FIELD_ROLES.join(', ')})`);
     map[role] = field;
   }
   return map as FieldMap;
@@ -55,7 +56,12 @@ function jsonReport(report: ShardReport): object {
       exact: report.duplicates.exact,
       near: report.duplicates.near,
       acrossShards: report.duplicates.acrossShards,
-      rows: report.duplicates.rows.map((d) => ({ line: d.row, kind: d.kind, of: { file: d.of.shard, line: d.of.row }, similarity: d.similarity })),
+      rows: report.duplicates.rows.map((d) => ({
+        line: d.row,
+        kind: d.kind,
+        of: { file: d.of.shard, line: d.of.row },
+        similarity: d.similarity,
+      })),
     },
     contaminated: {
       count: report.contaminated.count,
@@ -79,11 +85,18 @@ function textReport(r: ShardReport): string {
       `${r.duplicates.exact} exact and ${r.duplicates.near} near duplicates (${r.duplicates.acrossShards} of other shards), ` +
       `${r.contaminated.count} contaminated${removed + r.badCount === 0 ? '' : ' removed'}`,
     ...listed('bad rows', r.bad, r.badCount, (b) => `${r.unit} ${b.row}: ${b.reason}`),
-    ...listed('duplicates', r.duplicates.rows, r.duplicates.exact + r.duplicates.near, (d) =>
-      `${r.unit} ${d.row}: ${d.kind} duplicate of ${d.of.shard} ${r.unit} ${d.of.row}${d.kind === 'near' ? ` (similarity ${d.similarity.toFixed(2)})` : ''}`,
+    ...listed(
+      'duplicates',
+      r.duplicates.rows,
+      r.duplicates.exact + r.duplicates.near,
+      (d) =>
+        `${r.unit} ${d.row}: ${d.kind} duplicate of ${d.of.shard} ${r.unit} ${d.of.row}${d.kind === 'near' ? ` (similarity ${d.similarity.toFixed(2)})` : ''}`,
     ),
-    ...listed('contaminated', r.contaminated.rows, r.contaminated.count, (c) =>
-      `${r.unit} ${c.row}: overlaps ${c.item.id} in ${c.item.set} ("${c.overlap.slice(0, 60)}…")`,
+    ...listed(
+      'contaminated',
+      r.contaminated.rows,
+      r.contaminated.count,
+      (c) => `${r.unit} ${c.row}: overlaps ${c.item.id} in ${c.item.set} ("${c.overlap.slice(0, 60)}…")`,
     ),
   ];
   return lines.join('\n') + '\n';
@@ -124,7 +137,9 @@ A shard that is not a dataset at all is reported as an error (exit code 1); the 
       if (!json) {
         const problems = sets.reduce((sum, e) => sum + e.problems, 0);
         const short = sets.reduce((sum, e) => sum + e.verbatimOnly, 0);
-        io.err(`decontaminating against ${problems} evaluation problems (${short} shorter than ${MIN_CONTAINED_WORDS} words match only a row with the same problem)\n`);
+        io.err(
+          `decontaminating against ${problems} evaluation problems (${short} shorter than ${MIN_CONTAINED_WORDS} words match only a row with the same problem)\n`,
+        );
       }
     }
 

@@ -8,7 +8,14 @@ import { openFileSource } from '../../formats/nodeFileSource';
 import type { Engine } from '../../worker/engine';
 import { cancelOnInterrupt, cliEngine } from '../engine';
 import { sampleProblems } from '../../eval/benchmarks';
-import { checkEvaluationRequest, loadBenchmark, type BenchmarkSource, type EvaluationOutcome, type EvaluationRequest, type FileBenchmarkFormat } from '../../eval/evaluation';
+import {
+  checkEvaluationRequest,
+  loadBenchmark,
+  type BenchmarkSource,
+  type EvaluationOutcome,
+  type EvaluationRequest,
+  type FileBenchmarkFormat,
+} from '../../eval/evaluation';
 import { nodeEvaluationEnvironment } from '../../eval/nodeEnvironment';
 import { FsResultsStore } from '../../eval/fsResultsStore';
 import { MemoryResultsStore } from '../../eval/resultsStore';
@@ -17,7 +24,12 @@ import type { Tally } from '../../eval/records';
 import { DEFAULT_EVAL_BATCH } from '../../eval/runner';
 
 const NAMED_BENCHMARKS: FileBenchmarkFormat[] = ['math500', 'math', 'gsm8k'];
-const PROMPTS: Record<string, PromptStyle> = { sft: 'sft-zero-shot', 'sft-zero-shot': 'sft-zero-shot', minerva: 'minerva-4shot', 'minerva-4shot': 'minerva-4shot' };
+const PROMPTS: Record<string, PromptStyle> = {
+  sft: 'sft-zero-shot',
+  'sft-zero-shot': 'sft-zero-shot',
+  minerva: 'minerva-4shot',
+  'minerva-4shot': 'minerva-4shot',
+};
 
 /** `--benchmark` and `--data` → where the problems come from; a file is read now so its errors come before the GPU. */
 function benchmarkSource(parsed: ParsedArgs): BenchmarkSource {
@@ -36,7 +48,8 @@ function benchmarkSource(parsed: ParsedArgs): BenchmarkSource {
     if (!data) throw new CliUsageError(`--benchmark ${benchmark} needs --data <file.jsonl> (its test set)`);
     return fileSource(data, benchmark as FileBenchmarkFormat);
   }
-  if (!benchmark.endsWith('.jsonl')) throw new CliUsageError(`--benchmark: "${benchmark}" is not one of samples, ${NAMED_BENCHMARKS.join(', ')} or a .jsonl file`);
+  if (!benchmark.endsWith('.jsonl'))
+    throw new CliUsageError(`--benchmark: "${benchmark}" is not one of samples, ${NAMED_BENCHMARKS.join(', ')} or a .jsonl file`);
   if (data) throw new CliUsageError('--data is only used with a named benchmark (the file is given to --benchmark)');
   return fileSource(benchmark);
 }
@@ -44,7 +57,10 @@ function benchmarkSource(parsed: ParsedArgs): BenchmarkSource {
 function list(parsed: ParsedArgs, name: string): string[] | undefined {
   const raw = flag(parsed, name);
   if (raw === undefined) return undefined;
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new CliUsageError(`--${name}: "${raw}" names nothing`);
   return items;
 }
@@ -92,7 +108,10 @@ function summaryText(outcome: EvaluationOutcome): string {
 
 /** Beside the run's info.json and records.jsonl (written as problems finish): summary.json and records.csv. */
 async function writeSummary(engine: Engine, outcome: EvaluationOutcome, runDir: string, io: CliIo): Promise<void> {
-  writeFileSync(join(runDir, 'summary.json'), JSON.stringify({ run: outcome.run, status: outcome.status, summary: outcome.summary }, null, 2) + '\n');
+  writeFileSync(
+    join(runDir, 'summary.json'),
+    JSON.stringify({ run: outcome.run, status: outcome.status, summary: outcome.summary }, null, 2) + '\n',
+  );
   writeFileSync(join(runDir, 'records.csv'), await engine.exportEvaluation(outcome.run.id, 'csv'));
   io.err(`results in ${runDir}: info.json, records.jsonl, records.csv, summary.json\n`);
 }
@@ -135,8 +154,18 @@ resumes it.`,
     const environment = nodeEvaluationEnvironment(store);
     // Sampling now surfaces a bad file or an impossible sample before minutes of model loading.
     const all = await loadBenchmark(request.benchmark, environment);
-    const chosen = sampleProblems(all, { count: request.count, subjects: request.subjects, levels: request.levels, seed: request.seed ?? 0 });
-    if (chosen.length === 0) throw new LabError('no problem matches the subjects and levels asked for', 'eval', `the benchmark has subjects ${[...new Set(all.map((p) => p.subject))].join(', ')}`);
+    const chosen = sampleProblems(all, {
+      count: request.count,
+      subjects: request.subjects,
+      levels: request.levels,
+      seed: request.seed ?? 0,
+    });
+    if (chosen.length === 0)
+      throw new LabError(
+        'no problem matches the subjects and levels asked for',
+        'eval',
+        `the benchmark has subjects ${[...new Set(all.map((p) => p.subject))].join(', ')}`,
+      );
 
     const { engine, close } = cliEngine({ software: parsed.flags.has('software'), evaluationEnv: environment });
     const jobId = 'eval';
@@ -145,14 +174,18 @@ resumes it.`,
       io.err(`GPU: ${status.gpuAdapterName}\n`);
       // A ByteSource, not openAsBlob: Node 20's openAsBlob reports a file over 4 GiB (any 7B GGUF) modulo 2^32.
       const info = await engine.loadModel(await openFileSource(modelPath), 'load');
-      io.err(`loaded ${basename(modelPath)} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s; ${chosen.length} problems\n`);
+      io.err(
+        `loaded ${basename(modelPath)} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s; ${chosen.length} problems\n`,
+      );
       const resumed = request.runId ? await store.loadRun(request.runId) : null;
       if (resumed) io.err(`resuming run ${request.runId}: ${resumed.records.length} of ${resumed.info.problemIds.length} problems done\n`);
       const outcome = await cancelOnInterrupt(engine, jobId, io, 'stopping; the batch in progress is dropped...\n', () =>
         engine.evaluate(request, jobId, (p) => {
           if (!p.record) return;
           const r = p.record;
-          io.err(`[${p.done}/${p.total}] ${r.problemId} ${r.correct ? 'right' : 'wrong'} (${r.rule}; ${r.outputTokens} tokens, ${(r.timeMs / 1000).toFixed(1)} s) — ${p.correct} right so far\n`);
+          io.err(
+            `[${p.done}/${p.total}] ${r.problemId} ${r.correct ? 'right' : 'wrong'} (${r.rule}; ${r.outputTokens} tokens, ${(r.timeMs / 1000).toFixed(1)} s) — ${p.correct} right so far\n`,
+          );
         }),
       );
       io.out(summaryText(outcome));

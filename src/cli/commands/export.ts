@@ -39,11 +39,14 @@ Reads the adapter (a PEFT directory or a llama.cpp LoRA GGUF) against its base m
     if (!modelPath) throw new CliUsageError('--model is required (the base model the adapter was trained on)');
     if (!adapterPath) throw new CliUsageError('--adapter is required');
     if (!out) throw new CliUsageError('--out is required');
-    if (!format || !(FORMATS as readonly string[]).includes(format)) throw new CliUsageError(`--format must be one of ${FORMATS.join(', ')}`);
+    if (!format || !(FORMATS as readonly string[]).includes(format))
+      throw new CliUsageError(`--format must be one of ${FORMATS.join(', ')}`);
     const type = flag(parsed, 'type') ?? 'F32';
-    if (!(GGUF_LORA_TYPES as readonly string[]).includes(type)) throw new CliUsageError(`--type must be one of ${GGUF_LORA_TYPES.join(', ')}`);
+    if (!(GGUF_LORA_TYPES as readonly string[]).includes(type))
+      throw new CliUsageError(`--type must be one of ${GGUF_LORA_TYPES.join(', ')}`);
     const quantName = flag(parsed, 'quant') ?? 'Q8_0';
-    if (!(MERGE_TYPES as readonly string[]).includes(quantName)) throw new CliUsageError(`--quant must be one of ${MERGE_TYPES.join(', ')}`);
+    if (!(MERGE_TYPES as readonly string[]).includes(quantName))
+      throw new CliUsageError(`--quant must be one of ${MERGE_TYPES.join(', ')}`);
     const quant = quantName as QuantizableType;
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
 
@@ -64,9 +67,12 @@ Reads the adapter (a PEFT directory or a llama.cpp LoRA GGUF) against its base m
       return 0;
     }
     const plan = planMerge(file, model, lora, quant);
-    io.err(`merging: ${plan.mergedTensors} tensors into ${quant}, ${plan.copiedTensors} copied; ${formatBytes(plan.outputBytes)} to write, ` +
-      `${formatBytes(plan.workingBytes + plan.adapterBytes)} of memory at most\n`);
-    if (plan.f32Tensors.length > 0) io.err(`${plan.f32Tensors.length} merged tensors have rows that are not whole ${quant} blocks and stay F32\n`);
+    io.err(
+      `merging: ${plan.mergedTensors} tensors into ${quant}, ${plan.copiedTensors} copied; ${formatBytes(plan.outputBytes)} to write, ` +
+        `${formatBytes(plan.workingBytes + plan.adapterBytes)} of memory at most\n`,
+    );
+    if (plan.f32Tensors.length > 0)
+      io.err(`${plan.f32Tensors.length} merged tensors have rows that are not whole ${quant} blocks and stay F32\n`);
     const stop = new AbortController();
     const onSigint = () => stop.abort(new LabError('stopped (Ctrl-C); no file written', out));
     process.once('SIGINT', onSigint);
@@ -75,14 +81,18 @@ Reads the adapter (a PEFT directory or a llama.cpp LoRA GGUF) against its base m
     let lastPercent = -1;
     try {
       const chunks = mergedGgufChunks(source, file, model, lora, values, quant, { signal: stop.signal });
-      await forEachChunk({ size: plan.outputBytes, chunks }, {
-        signal: stop.signal,
-        onProgress: (done, total) => {
-          const percent = Math.floor((100 * done) / total);
-          if (percent !== lastPercent && percent % 10 === 0) io.err(`  ${percent}% (${formatBytes(done)})\n`);
-          lastPercent = percent;
+      await forEachChunk(
+        { size: plan.outputBytes, chunks },
+        {
+          signal: stop.signal,
+          onProgress: (done, total) => {
+            const percent = Math.floor((100 * done) / total);
+            if (percent !== lastPercent && percent % 10 === 0) io.err(`  ${percent}% (${formatBytes(done)})\n`);
+            lastPercent = percent;
+          },
         },
-      }, async (chunk) => void (await handle.write(new Uint8Array(await chunk.arrayBuffer()))));
+        async (chunk) => void (await handle.write(new Uint8Array(await chunk.arrayBuffer()))),
+      );
       await handle.close();
       await rename(tmp, out);
     } catch (error) {

@@ -46,7 +46,8 @@ Streams the completion to stdout (only the generated text); progress and timings
     const topK = numberFlag(parsed, 'top-k', 40, whole);
     const topP = numberFlag(parsed, 'top-p', 0.95, (p) => p > 0 && p <= 1);
     const seed = numberFlag(parsed, 'seed', 0, whole);
-    const context = flag(parsed, 'context') === undefined ? undefined : numberFlag(parsed, 'context', 0, (n) => Number.isInteger(n) && n > 0);
+    const context =
+      flag(parsed, 'context') === undefined ? undefined : numberFlag(parsed, 'context', 0, (n) => Number.isInteger(n) && n > 0);
     const batchSize = numberFlag(parsed, 'batch', DEFAULT_DECODE_BATCH, (n) => Number.isInteger(n) && n >= 1);
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
     const adapterDir = flag(parsed, 'adapter');
@@ -58,15 +59,22 @@ Streams the completion to stdout (only the generated text); progress and timings
       io.err(`GPU: ${status.gpuAdapterName}\n`);
       // A ByteSource, not fs.openAsBlob: Node 20 reports the size of a file over 4 GiB (a 7B GGUF) modulo 2^32.
       const info = await engine.loadModel(await openFileSource(modelPath), 'load', undefined, { maxContext: context });
-      io.err(`loaded ${info.config.name} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s\n`);
+      io.err(
+        `loaded ${info.config.name} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s\n`,
+      );
       if (adapterFiles) {
-        const adapter = await engine.importAdapter([new File([adapterFiles.config], PEFT_CONFIG_FILE), new File([adapterFiles.weights], PEFT_WEIGHTS_FILE)], basename(adapterDir!));
+        const adapter = await engine.importAdapter(
+          [new File([adapterFiles.config], PEFT_CONFIG_FILE), new File([adapterFiles.weights], PEFT_WEIGHTS_FILE)],
+          basename(adapterDir!),
+        );
         await engine.useAdapter(adapter.id);
         io.err(`applied the LoRA adapter in ${adapterDir}\n`);
       }
       const request = { maxTokens, temperature, topK, topP, seed, stop: parsed.flags.get('stop') ?? [] };
       if (prompts.length === 1) {
-        const result = await cancelOnInterrupt(engine, 'generate', io, '\nstopping…\n', () => engine.generate({ ...request, prompt: prompts[0] }, 'generate', (text) => io.out(text)));
+        const result = await cancelOnInterrupt(engine, 'generate', io, '\nstopping…\n', () =>
+          engine.generate({ ...request, prompt: prompts[0] }, 'generate', (text) => io.out(text)),
+        );
         io.out('\n');
         io.err(
           `${result.tokens.length} tokens (${result.stopReason}); prompt ${result.promptTokens} tokens in ${(result.prefillMs / 1000).toFixed(2)} s, ` +
@@ -74,11 +82,17 @@ Streams the completion to stdout (only the generated text); progress and timings
         );
       } else {
         const started = performance.now();
-        const results = await cancelOnInterrupt(engine, 'generate', io, 'stopping…\n', () => engine.generateBatch(prompts, { ...request, batchSize }, 'generate'));
-        results.forEach((r, i) => io.out(JSON.stringify({ prompt: prompts[i], text: r.text, tokens: r.tokens.length, stopReason: r.stopReason }) + '\n'));
+        const results = await cancelOnInterrupt(engine, 'generate', io, 'stopping…\n', () =>
+          engine.generateBatch(prompts, { ...request, batchSize }, 'generate'),
+        );
+        results.forEach((r, i) =>
+          io.out(JSON.stringify({ prompt: prompts[i], text: r.text, tokens: r.tokens.length, stopReason: r.stopReason }) + '\n'),
+        );
         const tokens = results.reduce((sum, r) => sum + r.tokens.length, 0);
         const seconds = (performance.now() - started) / 1000;
-        io.err(`${prompts.length} prompts, ${Math.min(batchSize, prompts.length)} at a time: ${tokens} tokens in ${seconds.toFixed(2)} s (${(tokens / seconds).toFixed(2)} tokens/s with prefill)\n`);
+        io.err(
+          `${prompts.length} prompts, ${Math.min(batchSize, prompts.length)} at a time: ${tokens} tokens in ${seconds.toFixed(2)} s (${(tokens / seconds).toFixed(2)} tokens/s with prefill)\n`,
+        );
       }
       return 0;
     } finally {

@@ -30,7 +30,11 @@ function parseRow(line: string, where: string): PairRow {
   const r = row as Record<string, unknown>;
   for (const field of ['gold', 'pred']) {
     if (typeof r[field] !== 'string') {
-      throw new LabError(`field "${field}" is ${r[field] === undefined ? 'missing' : 'not a string'}`, where, 'each row needs string "gold" and "pred"');
+      throw new LabError(
+        `field "${field}" is ${r[field] === undefined ? 'missing' : 'not a string'}`,
+        where,
+        'each row needs string "gold" and "pred"',
+      );
     }
   }
   if (r.equal !== undefined && typeof r.equal !== 'boolean') {
@@ -61,7 +65,11 @@ and why). When rows carry an "equal" label, the last line is "agree N/M". A row'
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new LabError(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, file, 'check the path');
+      throw new LabError(
+        `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        file,
+        'check the path',
+      );
     }
     const lines = text.split('\n');
     const rows: { row: PairRow; lineNumber: number }[] = [];

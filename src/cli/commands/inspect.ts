@@ -23,7 +23,7 @@ const DEFAULT_LIMITS = { maxBufferSize: 256 * 1024 * 1024, maxStorageBufferBindi
 
 export const command: CliCommand = {
   name: 'inspect',
-  summary: 'show a GGUF model\'s metadata, tensors and sizes',
+  summary: "show a GGUF model's metadata, tensors and sizes",
   usage: `usage: lora-lab inspect <model.gguf> [--json] [--context N] [--software]
 
 Reads only the header of a GGUF file (versions 2 and 3) and prints its metadata (long arrays summarised),
@@ -34,7 +34,8 @@ checked against this machine's WebGPU device (or WebGPU's guaranteed limits when
   --software     use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
     const parsed = parseArgs(args, { switches: ['json', 'software'], values: ['context'] });
-    const contextFlag = flag(parsed, 'context') === undefined ? undefined : numberFlag(parsed, 'context', 0, (n) => Number.isInteger(n) && n > 0);
+    const contextFlag =
+      flag(parsed, 'context') === undefined ? undefined : numberFlag(parsed, 'context', 0, (n) => Number.isInteger(n) && n > 0);
     if (parsed.positional.length !== 1) throw new CliUsageError('give exactly one model file');
     const path = parsed.positional[0];
     if (!existsSync(path) || !statSync(path).isFile()) throw new LabError('file not found', path, 'check the path');
@@ -46,13 +47,18 @@ checked against this machine's WebGPU device (or WebGPU's guaranteed limits when
       return 0;
     }
     const sections = SECTIONS.map((section) => section(report).join('\n'));
-    if (memory) sections.push([`memory plan for generation, checked against ${memory.device}`, ...describeMemoryPlan(memory.plan)].join('\n'));
+    if (memory)
+      sections.push([`memory plan for generation, checked against ${memory.device}`, ...describeMemoryPlan(memory.plan)].join('\n'));
     io.out(sections.join('\n\n') + '\n');
     return 0;
   },
 };
 
-async function memoryPlanFor(file: Awaited<ReturnType<typeof readGguf>>, context: number | undefined, software: boolean): Promise<{ plan: MemoryPlan; device: string }> {
+async function memoryPlanFor(
+  file: Awaited<ReturnType<typeof readGguf>>,
+  context: number | undefined,
+  software: boolean,
+): Promise<{ plan: MemoryPlan; device: string }> {
   const config = modelConfigFromGguf(file);
   const options = { maxContext: context ?? Math.min(config.contextLength, 2048), maxStepTokens: 256 };
   try {
@@ -94,6 +100,11 @@ function totalsSection(r: GgufReport): string[] {
 
 function table(head: string[], rows: string[][]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    '  ' +
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }

@@ -5,13 +5,11 @@ import { CliUsageError } from '../command';
 import { flag, parseArgs } from '../args';
 import { LabError } from '../../errors';
 import { readGguf } from '../../formats/gguf';
-import {
-  formatVocabTestOutput, parseVocabTestInput, Tokenizer, vocabFromGguf, VOCAB_TEST_SEPARATOR,
-} from '../../tokenizer';
+import { formatVocabTestOutput, parseVocabTestInput, Tokenizer, vocabFromGguf, VOCAB_TEST_SEPARATOR } from '../../tokenizer';
 
 export const command: CliCommand = {
   name: 'tokenize',
-  summary: 'tokenize text with a GGUF model\'s vocabulary (llama.cpp test-vector format)',
+  summary: "tokenize text with a GGUF model's vocabulary (llama.cpp test-vector format)",
   usage: `usage: lora-lab tokenize --model <file.gguf> (--inp <file.inp> | --text <text>) [--add-special] [--parse-special]
 
 Reads the tokenizer from the model's metadata and prints token ids, one line per input string, each id

@@ -58,8 +58,31 @@ current step and saves.
   --software           use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
     const parsed = parseArgs(args, {
-      values: ['model', 'data', 'out', 'steps', 'rank', 'alpha', 'dropout', 'stages', 'stage-rule', 'lr', 'warmup', 'schedule', 'targets', 'seq-len', 'batch', 'accumulation',
-        'max-grad-norm', 'seed', 'validation', 'eval-every', 'checkpoint-every', 'memory-budget-gb', 'export'],
+      values: [
+        'model',
+        'data',
+        'out',
+        'steps',
+        'rank',
+        'alpha',
+        'dropout',
+        'stages',
+        'stage-rule',
+        'lr',
+        'warmup',
+        'schedule',
+        'targets',
+        'seq-len',
+        'batch',
+        'accumulation',
+        'max-grad-norm',
+        'seed',
+        'validation',
+        'eval-every',
+        'checkpoint-every',
+        'memory-budget-gb',
+        'export',
+      ],
       switches: ['resume', 'software'],
     });
     if (parsed.positional.length > 0) throw new CliUsageError(`unexpected argument "${parsed.positional[0]}"`);
@@ -68,8 +91,10 @@ current step and saves.
     const resume = parsed.flags.has('resume');
     const shards = parsed.flags.get('data') ?? [];
     if (shards.length === 0 && !resume) throw new CliUsageError('--data is required (one or more shard files)');
-    for (const path of [modelPath, ...shards]) if (!existsSync(path) || !statSync(path).isFile()) throw new LabError('file not found', path);
-    if (existsSync(out) && !statSync(out).isDirectory()) throw new LabError('exists and is not a directory', out, 'Choose a directory for --out.');
+    for (const path of [modelPath, ...shards])
+      if (!existsSync(path) || !statSync(path).isFile()) throw new LabError('file not found', path);
+    if (existsSync(out) && !statSync(out).isDirectory())
+      throw new LabError('exists and is not a directory', out, 'Choose a directory for --out.');
     const request = resume ? undefined : requestFromFlags(parsed, basename(resolve(out)));
     const budgetGb = flag(parsed, 'memory-budget-gb') === undefined ? undefined : numberFlag(parsed, 'memory-budget-gb', 0, (g) => g > 0);
 
@@ -85,7 +110,10 @@ current step and saves.
       if (budgetGb !== undefined) await engine.setMemoryBudget(budgetGb * 1e9);
       // A ByteSource, not fs.openAsBlob: Node 20 reports the size of a file over 4 GiB (a 7B GGUF) modulo 2^32.
       // The smallest inference buffers the model allows: training brings its own.
-      await engine.loadModel(await openFileSource(modelPath), 'load', undefined, { maxContext: MODEL_CONTEXT, maxStepTokens: MODEL_CONTEXT });
+      await engine.loadModel(await openFileSource(modelPath), 'load', undefined, {
+        maxContext: MODEL_CONTEXT,
+        maxStepTokens: MODEL_CONTEXT,
+      });
       const metricsPath = join(out, 'metrics.jsonl');
       mkdirSync(out, { recursive: true });
       // A resumed run replays its stored steps first, so the file is written whole either way.
@@ -94,19 +122,23 @@ current step and saves.
       const onMetrics = (m: StepMetrics) => report(io, metricsPath, m, steps);
       const onPlanned = (plan: TrainingPlan) => {
         steps = plan.steps;
-        io.err(`data: ${plan.trainRows} training rows of ${request!.seqLen} tokens; ${plan.steps} steps = ${plan.epochs.toFixed(2)} epochs\n`);
+        io.err(
+          `data: ${plan.trainRows} training rows of ${request!.seqLen} tokens; ${plan.steps} steps = ${plan.epochs.toFixed(2)} epochs\n`,
+        );
         const curriculum = request!.curriculum;
         if (curriculum) io.err(`curriculum (${describeStageRule(curriculum.rule)}): ${curriculum.stages.join(', then ')}\n`);
       };
       const adapter = await cancelOnInterrupt(engine, 'train', io, 'stopping after this step…\n', () =>
         run ? engine.resumeTraining(run.runId, 'train', onMetrics) : engine.train(request!, 'train', onMetrics, onPlanned),
       );
-      for (const file of await engine.exportAdapter(adapter.id)) writeFileSync(join(out, file.name), new Uint8Array(await file.blob.arrayBuffer()));
+      for (const file of await engine.exportAdapter(adapter.id))
+        writeFileSync(join(out, file.name), new Uint8Array(await file.blob.arrayBuffer()));
       io.err(`${adapter.status} at step ${adapter.steps}; adapter written to ${out}\n`);
       const exportDir = flag(parsed, 'export');
       if (exportDir !== undefined) {
         mkdirSync(exportDir, { recursive: true });
-        for (const file of await engine.exportForCluster(adapter.id)) writeFileSync(join(exportDir, file.name), new Uint8Array(await file.blob.arrayBuffer()));
+        for (const file of await engine.exportForCluster(adapter.id))
+          writeFileSync(join(exportDir, file.name), new Uint8Array(await file.blob.arrayBuffer()));
         io.err(`the run for multi-GPU trainers written to ${exportDir} (see its README.md)\n`);
       }
       return 0;
@@ -149,9 +181,15 @@ function requestFromFlags(parsed: ParsedArgs, name: string): TrainRequest {
   const rank = numberFlag(parsed, 'rank', 16, positive);
   const steps = numberFlag(parsed, 'steps', 100, positive);
   const schedule = flag(parsed, 'schedule') ?? 'cosine';
-  if (schedule !== 'cosine' && schedule !== 'linear' && schedule !== 'constant') throw new CliUsageError(`--schedule: "${schedule}" is not cosine, linear or constant`);
-  const targetList = (flag(parsed, 'targets') ?? PROJECTIONS.join(',')).split(',').map((t) => t.trim()).filter(Boolean);
-  for (const t of targetList) if (!(PROJECTIONS as readonly string[]).includes(t)) throw new CliUsageError(`--targets: "${t}" is not one of ${PROJECTIONS.join(', ')}`);
+  if (schedule !== 'cosine' && schedule !== 'linear' && schedule !== 'constant')
+    throw new CliUsageError(`--schedule: "${schedule}" is not cosine, linear or constant`);
+  const targetList = (flag(parsed, 'targets') ?? PROJECTIONS.join(','))
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of targetList)
+    if (!(PROJECTIONS as readonly string[]).includes(t))
+      throw new CliUsageError(`--targets: "${t}" is not one of ${PROJECTIONS.join(', ')}`);
   const request: TrainRequest = {
     name,
     seed: numberFlag(parsed, 'seed', 0, whole),
@@ -187,12 +225,16 @@ function curriculumFromFlags(parsed: ParsedArgs): TrainConfig['curriculum'] {
     if (ruleText !== undefined) throw new CliUsageError('--stage-rule needs --stages (e.g. --stages normal,hard)');
     return undefined;
   }
-  const list = stages.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = stages
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   try {
     const rule = parseStageRule(ruleText ?? 'level:4');
     if (rule.by !== 'field') {
       const unknown = list.filter((s) => s !== NORMAL && s !== HARD);
-      if (unknown.length > 0) throw new CliUsageError(`--stages: "${unknown[0]}" is not a stage of --stage-rule ${rule.by} (${NORMAL} or ${HARD})`);
+      if (unknown.length > 0)
+        throw new CliUsageError(`--stages: "${unknown[0]}" is not a stage of --stage-rule ${rule.by} (${NORMAL} or ${HARD})`);
     }
     return { stages: list, rule };
   } catch (error) {

@@ -32,7 +32,5 @@ export function blobStream(blob: Blob, onProgress?: ByteProgress): ReadableStrea
 
 /** The decompressed bytes of a gzip blob; progress counts compressed bytes, the part of the file read. */
 export function gunzipStream(blob: Blob, onProgress?: ByteProgress): ReadableStream<Uint8Array> {
-  return blobStream(blob, onProgress).pipeThrough(
-    new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>,
-  );
+  return blobStream(blob, onProgress).pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
 }

@@ -48,8 +48,10 @@ export async function* jsonLines(chunks: AsyncIterable<Uint8Array>, limits: Read
   }
   const last = finishLine();
   if (last) {
-    yield ['error' in last && !last.error.startsWith('line longer')
-      ? { row: last.row, error: `${last.error}; the file ends in the middle of this line (truncated?)` }
-      : last];
+    yield [
+      'error' in last && !last.error.startsWith('line longer')
+        ? { row: last.row, error: `${last.error}; the file ends in the middle of this line (truncated?)` }
+        : last,
+    ];
   }
 }

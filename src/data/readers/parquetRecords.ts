@@ -49,11 +49,7 @@ function groupEndByte(metadata: FileMetaData, group: number): number {
   return end;
 }
 
-export async function* parquetRecords(
-  file: ParquetFile,
-  columns: string[],
-  onProgress?: ByteProgress,
-): AsyncGenerator<RawRecord[]> {
+export async function* parquetRecords(file: ParquetFile, columns: string[], onProgress?: ByteProgress): AsyncGenerator<RawRecord[]> {
   const parsers = {
     stringFromBytes: (bytes: Uint8Array | undefined) => {
       if (!bytes) return bytes;

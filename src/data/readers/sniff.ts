@@ -34,11 +34,7 @@ export async function sniffFormat(blob: Blob, name: string): Promise<ShardFormat
   if (head[0] === 0x1f && head[1] === 0x8b) return 'jsonl-gzip';
   if (head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31) return 'parquet';
   if (looksBinary(head)) {
-    throw new LabError(
-      'this is a binary file, not a dataset',
-      name,
-      'use JSON Lines, a JSON array, Parquet or gzip-compressed JSON Lines',
-    );
+    throw new LabError('this is a binary file, not a dataset', name, 'use JSON Lines, a JSON array, Parquet or gzip-compressed JSON Lines');
   }
   if (head.length === blob.size && head.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) {
     throw new LabError('the file holds only whitespace', name, 'pick a file with one example per line');

@@ -30,7 +30,9 @@ export function generateProblems(spec: ProblemSetSpec): SyntheticProblem[] {
     for (const skill of spec.skills) {
       for (let draws = 0; ; draws++) {
         if (draws === MAX_DRAWS_PER_PROBLEM) {
-          throw new RangeError(`skill ${skill} has no more distinct ${spec.split} problems after ${out.length} (asked for ${spec.perSkill} per skill)`);
+          throw new RangeError(
+            `skill ${skill} has no more distinct ${spec.split} problems after ${out.length} (asked for ${spec.perSkill} per skill)`,
+          );
         }
         const problem: SyntheticProblem = { skill, ...SKILLS[skill](pick) };
         if (splitOf(problem.computation) !== spec.split) continue;

@@ -18,7 +18,14 @@ export const SKILLS = {
 export type SkillName = keyof typeof SKILLS;
 
 /** What the bundled base model is pretrained on (the train split of these only). */
-export const BASE_SKILLS: SkillName[] = ['add-sub-1-digit', 'add-sub-2-digit', 'add-sub-3-digit', 'add-sub-in-words', 'one-step-equation', 'read-amount'];
+export const BASE_SKILLS: SkillName[] = [
+  'add-sub-1-digit',
+  'add-sub-2-digit',
+  'add-sub-3-digit',
+  'add-sub-in-words',
+  'one-step-equation',
+  'read-amount',
+];
 
 /** What the demo's LoRA adapter learns: word problems, which the base model never saw. */
 export const DEMO_SKILLS: SkillName[] = ['word-one-step', 'word-two-people', 'word-two-steps'];

@@ -7,7 +7,28 @@
 import { apply, symbol } from './arithmetic';
 import { choose, type Draft, type Pick } from './problem';
 
-const NAMES = ['Ava', 'Ben', 'Chen', 'Dara', 'Eli', 'Farah', 'Gus', 'Hana', 'Ivan', 'Jia', 'Kofi', 'Lena', 'Mateo', 'Nia', 'Omar', 'Priya', 'Rosa', 'Sam', 'Tess', 'Yuki'];
+const NAMES = [
+  'Ava',
+  'Ben',
+  'Chen',
+  'Dara',
+  'Eli',
+  'Farah',
+  'Gus',
+  'Hana',
+  'Ivan',
+  'Jia',
+  'Kofi',
+  'Lena',
+  'Mateo',
+  'Nia',
+  'Omar',
+  'Priya',
+  'Rosa',
+  'Sam',
+  'Tess',
+  'Yuki',
+];
 const ITEMS = ['apples', 'stickers', 'marbles', 'pencils', 'stamps', 'cookies', 'shells', 'cards', 'books', 'coins', 'beads', 'toy cars'];
 const GAINS = ['buys', 'finds', 'is given', 'wins', 'picks up', 'makes'];
 const LOSSES = ['gives away', 'loses', 'sells', 'uses', 'gives a friend', 'trades away'];

@@ -20,9 +20,18 @@ export interface GgufReport {
 }
 
 const TYPE_NAMES: Record<number, string> = {
-  [GgufValueType.UINT8]: 'u8', [GgufValueType.INT8]: 'i8', [GgufValueType.UINT16]: 'u16', [GgufValueType.INT16]: 'i16',
-  [GgufValueType.UINT32]: 'u32', [GgufValueType.INT32]: 'i32', [GgufValueType.FLOAT32]: 'f32', [GgufValueType.BOOL]: 'bool',
-  [GgufValueType.STRING]: 'string', [GgufValueType.UINT64]: 'u64', [GgufValueType.INT64]: 'i64', [GgufValueType.FLOAT64]: 'f64',
+  [GgufValueType.UINT8]: 'u8',
+  [GgufValueType.INT8]: 'i8',
+  [GgufValueType.UINT16]: 'u16',
+  [GgufValueType.INT16]: 'i16',
+  [GgufValueType.UINT32]: 'u32',
+  [GgufValueType.INT32]: 'i32',
+  [GgufValueType.FLOAT32]: 'f32',
+  [GgufValueType.BOOL]: 'bool',
+  [GgufValueType.STRING]: 'string',
+  [GgufValueType.UINT64]: 'u64',
+  [GgufValueType.INT64]: 'i64',
+  [GgufValueType.FLOAT64]: 'f64',
 };
 
 export function valueTypeName(info: GgufValueTypeInfo): string {
@@ -62,7 +71,12 @@ export function ggufReport(file: GgufFile, fileName: string): GgufReport {
     value: file.metadataTypes.get(key)!.type === GgufValueType.FLOAT32 ? shortestF32(value as number) : summarizeValue(value),
   }));
   const tensors = file.tensors.map((t) => ({
-    name: t.name, type: t.type.name, dims: t.dims, elements: t.dims.reduce((a, b) => a * b, 1), bytes: t.byteLength, offset: t.offset,
+    name: t.name,
+    type: t.type.name,
+    dims: t.dims,
+    elements: t.dims.reduce((a, b) => a * b, 1),
+    bytes: t.byteLength,
+    offset: t.offset,
   }));
   const byType = new Map<GgmlTypeName, { type: GgmlTypeName; tensors: number; elements: number; bytes: number }>();
   for (const t of tensors) {

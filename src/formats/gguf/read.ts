@@ -2,13 +2,7 @@ import { LabError } from '../../errors';
 import { ggmlByteLength, ggmlTypeById, type GgmlTypeName } from '../ggmlTypes';
 import { BlobCursor } from './blobCursor';
 import { sourceName, type ByteSource } from '../byteSource';
-import {
-  GgufValueType,
-  type GgufFile,
-  type GgufTensorInfo,
-  type GgufValue,
-  type GgufValueTypeInfo,
-} from './types';
+import { GgufValueType, type GgufFile, type GgufTensorInfo, type GgufValue, type GgufValueTypeInfo } from './types';
 
 export interface ReadGgufOptions {
   /** Name used in error messages; defaults to the File's name. */
@@ -33,10 +27,17 @@ const MAX_NESTING = 8;
 const TEXT = new TextDecoder('utf-8', { ignoreBOM: true });
 
 const SCALAR_BYTES: Partial<Record<GgufValueType, number>> = {
-  [GgufValueType.UINT8]: 1, [GgufValueType.INT8]: 1, [GgufValueType.BOOL]: 1,
-  [GgufValueType.UINT16]: 2, [GgufValueType.INT16]: 2,
-  [GgufValueType.UINT32]: 4, [GgufValueType.INT32]: 4, [GgufValueType.FLOAT32]: 4,
-  [GgufValueType.UINT64]: 8, [GgufValueType.INT64]: 8, [GgufValueType.FLOAT64]: 8,
+  [GgufValueType.UINT8]: 1,
+  [GgufValueType.INT8]: 1,
+  [GgufValueType.BOOL]: 1,
+  [GgufValueType.UINT16]: 2,
+  [GgufValueType.INT16]: 2,
+  [GgufValueType.UINT32]: 4,
+  [GgufValueType.INT32]: 4,
+  [GgufValueType.FLOAT32]: 4,
+  [GgufValueType.UINT64]: 8,
+  [GgufValueType.INT64]: 8,
+  [GgufValueType.FLOAT64]: 8,
 };
 
 /**
@@ -89,20 +90,23 @@ class HeaderReader {
     await c.need(8, 'magic and version');
     const magic = c.u32();
     if (magic !== GGUF_MAGIC) {
-      this.fail(`not a GGUF file: magic is 0x${magic.toString(16).padStart(8, '0')}, expected "GGUF"`, 0,
-        'choose a .gguf model file');
+      this.fail(`not a GGUF file: magic is 0x${magic.toString(16).padStart(8, '0')}, expected "GGUF"`, 0, 'choose a .gguf model file');
     }
     const version = c.u32();
     if (version === 1) this.fail('GGUF version 1 is not supported (only 2 and 3)', 4, 'convert the model with a current llama.cpp');
     if (version !== 2 && version !== 3) {
-      const hint = version === 0x02000000 || version === 0x03000000
-        ? 'this looks like a big-endian GGUF; use a little-endian one'
-        : 'only GGUF versions 2 and 3 are supported';
+      const hint =
+        version === 0x02000000 || version === 0x03000000
+          ? 'this looks like a big-endian GGUF; use a little-endian one'
+          : 'only GGUF versions 2 and 3 are supported';
       this.fail(`unsupported GGUF version ${version}`, 4, hint);
     }
     // Smallest tensor info: empty name (8) + n_dims (4) + one dim (8) + type (4) + offset (8).
-    const tensorCount = await this.count('tensor count', Math.min(this.maxTensorCount, Math.floor(c.remaining / 32)),
-      'the file could hold or the tensor limit');
+    const tensorCount = await this.count(
+      'tensor count',
+      Math.min(this.maxTensorCount, Math.floor(c.remaining / 32)),
+      'the file could hold or the tensor limit',
+    );
     // Smallest key/value: empty key (8) + type (4) + one byte value.
     const kvCount = await this.count('metadata count', Math.floor(c.remaining / 13), 'the file could hold');
 
@@ -134,8 +138,11 @@ class HeaderReader {
     const tensors = relative.map(({ info, relOffset, at }) => {
       const offset = dataOffset + relOffset;
       if (offset + info.byteLength > this.source.size) {
-        this.fail(`tensor "${info.name}" data (bytes ${offset}..${offset + info.byteLength}) runs past the end of the file (${this.source.size} bytes)`,
-          at, 'the file is truncated; download it again');
+        this.fail(
+          `tensor "${info.name}" data (bytes ${offset}..${offset + info.byteLength}) runs past the end of the file (${this.source.size} bytes)`,
+          at,
+          'the file is truncated; download it again',
+        );
       }
       return { ...info, offset };
     });
@@ -154,8 +161,11 @@ class HeaderReader {
   }
 
   private async string(what: string): Promise<string> {
-    const length = await this.count(`length of ${what}`, Math.min(this.maxStringBytes, this.c.remaining - 8),
-      'the bytes left in the file or the string limit');
+    const length = await this.count(
+      `length of ${what}`,
+      Math.min(this.maxStringBytes, this.c.remaining - 8),
+      'the bytes left in the file or the string limit',
+    );
     await this.c.need(length, what);
     return TEXT.decode(this.c.peekBytes(length));
   }
@@ -173,8 +183,11 @@ class HeaderReader {
       }
       const minBytes = SCALAR_BYTES[elementType as GgufValueType] ?? (elementType === GgufValueType.STRING ? 8 : 12);
       if (!(elementType in GgufValueType)) this.fail(`${what}: unknown array element type ${elementType}`, elementAt);
-      const length = await this.count(`${what} array length`,
-        Math.min(this.maxArrayLength, Math.floor((c.remaining - 8) / minBytes)), 'the bytes left in the file or the array limit');
+      const length = await this.count(
+        `${what} array length`,
+        Math.min(this.maxArrayLength, Math.floor((c.remaining - 8) / minBytes)),
+        'the bytes left in the file or the array limit',
+      );
       return this.array(elementType, length, what, elementAt, depth);
     }
     const bytes = SCALAR_BYTES[type as GgufValueType];
@@ -186,23 +199,40 @@ class HeaderReader {
   private scalar(type: GgufValueType): number | bigint | boolean {
     const c = this.c;
     switch (type) {
-      case GgufValueType.UINT8: return c.u8();
-      case GgufValueType.INT8: return c.i8();
-      case GgufValueType.UINT16: return c.u16();
-      case GgufValueType.INT16: return c.i16();
-      case GgufValueType.UINT32: return c.u32();
-      case GgufValueType.INT32: return c.i32();
-      case GgufValueType.FLOAT32: return c.f32();
-      case GgufValueType.FLOAT64: return c.f64();
-      case GgufValueType.UINT64: return c.u64();
-      case GgufValueType.INT64: return c.i64();
-      case GgufValueType.BOOL: return c.u8() !== 0;
-      default: throw new Error(`not a scalar type: ${type}`);
+      case GgufValueType.UINT8:
+        return c.u8();
+      case GgufValueType.INT8:
+        return c.i8();
+      case GgufValueType.UINT16:
+        return c.u16();
+      case GgufValueType.INT16:
+        return c.i16();
+      case GgufValueType.UINT32:
+        return c.u32();
+      case GgufValueType.INT32:
+        return c.i32();
+      case GgufValueType.FLOAT32:
+        return c.f32();
+      case GgufValueType.FLOAT64:
+        return c.f64();
+      case GgufValueType.UINT64:
+        return c.u64();
+      case GgufValueType.INT64:
+        return c.i64();
+      case GgufValueType.BOOL:
+        return c.u8() !== 0;
+      default:
+        throw new Error(`not a scalar type: ${type}`);
     }
   }
 
-  private async array(elementType: GgufValueType, length: number, what: string, at: number, depth: number)
-    : Promise<{ value: GgufValue; info: GgufValueTypeInfo }> {
+  private async array(
+    elementType: GgufValueType,
+    length: number,
+    what: string,
+    at: number,
+    depth: number,
+  ): Promise<{ value: GgufValue; info: GgufValueTypeInfo }> {
     const c = this.c;
     if (elementType === GgufValueType.STRING || elementType === GgufValueType.ARRAY || elementType === GgufValueType.BOOL) {
       const out: GgufValue[] = [];
@@ -226,7 +256,7 @@ class HeaderReader {
     const bytes = SCALAR_BYTES[elementType]!;
     const out = typedArrayFor(elementType, length);
     const perFill = Math.max(1, Math.floor((1 << 20) / bytes));
-    for (let i = 0; i < length; ) {
+    for (let i = 0; i < length;) {
       const n = Math.min(perFill, length - i);
       await c.need(n * bytes, `${what}[${i}..${i + n}]`);
       for (const end = i + n; i < end; i++) out[i] = this.scalar(elementType) as never;
@@ -259,8 +289,11 @@ class HeaderReader {
     const type = ggmlTypeById(typeId);
     if (!type) this.fail(`${where} has unknown ggml type id ${typeId}`, typeAt, 'the file is corrupt or needs a newer Lora Lab');
     if (this.options.supportedTypes && !this.options.supportedTypes.includes(type.name)) {
-      this.fail(`${where} is ${type.name}, which is not supported (supported: ${this.options.supportedTypes.join(', ')})`,
-        typeAt, 'use a model quantised as Q4_0, Q8_0 or Q4_K_M');
+      this.fail(
+        `${where} is ${type.name}, which is not supported (supported: ${this.options.supportedTypes.join(', ')})`,
+        typeAt,
+        'use a model quantised as Q4_0, Q8_0 or Q4_K_M',
+      );
     }
     if (dims[0] % type.blockElements !== 0) {
       this.fail(`${where} row length ${dims[0]} is not a multiple of the ${type.name} block size ${type.blockElements}`, dimsAt);
@@ -268,7 +301,8 @@ class HeaderReader {
     const offsetAt = c.position;
     const relOffset = c.u64();
     if (relOffset > BigInt(this.source.size)) this.fail(`${where} data offset ${relOffset} is past the end of the file`, offsetAt);
-    if (relOffset % BigInt(alignment) !== 0n) this.fail(`${where} data offset ${relOffset} is not a multiple of the alignment ${alignment}`, offsetAt);
+    if (relOffset % BigInt(alignment) !== 0n)
+      this.fail(`${where} data offset ${relOffset} is not a multiple of the alignment ${alignment}`, offsetAt);
     return { info: { name, dims, type, byteLength: ggmlByteLength(type, elements) }, relOffset: Number(relOffset) };
   }
 
@@ -285,16 +319,27 @@ class HeaderReader {
 
 function typedArrayFor(type: GgufValueType, length: number) {
   switch (type) {
-    case GgufValueType.UINT8: return new Uint8Array(length);
-    case GgufValueType.INT8: return new Int8Array(length);
-    case GgufValueType.UINT16: return new Uint16Array(length);
-    case GgufValueType.INT16: return new Int16Array(length);
-    case GgufValueType.UINT32: return new Uint32Array(length);
-    case GgufValueType.INT32: return new Int32Array(length);
-    case GgufValueType.FLOAT32: return new Float32Array(length);
-    case GgufValueType.FLOAT64: return new Float64Array(length);
-    case GgufValueType.UINT64: return new BigUint64Array(length);
-    case GgufValueType.INT64: return new BigInt64Array(length);
-    default: throw new Error(`not a numeric type: ${type}`);
+    case GgufValueType.UINT8:
+      return new Uint8Array(length);
+    case GgufValueType.INT8:
+      return new Int8Array(length);
+    case GgufValueType.UINT16:
+      return new Uint16Array(length);
+    case GgufValueType.INT16:
+      return new Int16Array(length);
+    case GgufValueType.UINT32:
+      return new Uint32Array(length);
+    case GgufValueType.INT32:
+      return new Int32Array(length);
+    case GgufValueType.FLOAT32:
+      return new Float32Array(length);
+    case GgufValueType.FLOAT64:
+      return new Float64Array(length);
+    case GgufValueType.UINT64:
+      return new BigUint64Array(length);
+    case GgufValueType.INT64:
+      return new BigInt64Array(length);
+    default:
+      throw new Error(`not a numeric type: ${type}`);
   }
 }

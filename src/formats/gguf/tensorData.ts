@@ -14,14 +14,13 @@ export interface TensorChunk {
  * GPU buffer without the file (or the whole tensor) being held in memory. Chunk sizes are multiples of 4 bytes
  * except possibly the last, since `GPUQueue.writeBuffer` needs 4-byte multiples.
  */
-export async function* tensorChunks(
-  source: Blob | ByteSource,
-  tensor: GgufTensorInfo,
-  chunkBytes = 16 << 20,
-): AsyncGenerator<TensorChunk> {
+export async function* tensorChunks(source: Blob | ByteSource, tensor: GgufTensorInfo, chunkBytes = 16 << 20): AsyncGenerator<TensorChunk> {
   if (tensor.offset + tensor.byteLength > source.size) {
-    throw new LabError(`tensor "${tensor.name}" runs past the end of the file`, sourceName(source, 'GGUF file'),
-      'the file is truncated or is not the file the header was read from');
+    throw new LabError(
+      `tensor "${tensor.name}" runs past the end of the file`,
+      sourceName(source, 'GGUF file'),
+      'the file is truncated or is not the file the header was read from',
+    );
   }
   const step = Math.max(4, chunkBytes - (chunkBytes % 4));
   for (let done = 0; done < tensor.byteLength; done += step) {
@@ -29,8 +28,11 @@ export async function* tensorChunks(
     const start = tensor.offset + done;
     const bytes = new Uint8Array(await source.slice(start, start + n).arrayBuffer());
     if (bytes.length !== n) {
-      throw new LabError(`short read of tensor "${tensor.name}" at byte ${start}`, sourceName(source, 'GGUF file'),
-        'the file changed or is unreadable; choose it again');
+      throw new LabError(
+        `short read of tensor "${tensor.name}" at byte ${start}`,
+        sourceName(source, 'GGUF file'),
+        'the file changed or is unreadable; choose it again',
+      );
     }
     yield { bytes, tensorOffset: done };
   }

@@ -102,8 +102,11 @@ export function planTinyModel(spec: TinyModelSpec): TinyModelPlan {
   let nextSeed = spec.seed >>> 0;
   const add = (name: string, dims: number[], type: QuantizableType, values: (seed: number) => Float32Array) => {
     if (dims[0] % ggmlType(type).blockElements !== 0) {
-      throw new LabError(`tensor "${name}" row length ${dims[0]} is not a multiple of the ${type} block size ${ggmlType(type).blockElements}`,
-        'tiny model', 'choose sizes that are multiples of 256 for K-quants, 32 for Q4_0/Q8_0');
+      throw new LabError(
+        `tensor "${name}" row length ${dims[0]} is not a multiple of the ${type} block size ${ggmlType(type).blockElements}`,
+        'tiny model',
+        'choose sizes that are multiples of 256 for K-quants, 32 for Q4_0/Q8_0',
+      );
     }
     const seed = nextSeed++;
     tensors.push({ name, dims, type, values: () => values(seed) });

@@ -30,13 +30,20 @@ export enum GgufValueType {
 export type GgufValue = number | bigint | boolean | string | GgufTypedArray | GgufValue[];
 
 export type GgufTypedArray =
-  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
-  | Float32Array | Float64Array | BigUint64Array | BigInt64Array;
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | Float32Array
+  | Float64Array
+  | BigUint64Array
+  | BigInt64Array;
 
 /** The declared type of a metadata value: scalars by type, arrays by element type (nested arrays recurse). */
 export type GgufValueTypeInfo =
-  | { type: Exclude<GgufValueType, GgufValueType.ARRAY> }
-  | { type: GgufValueType.ARRAY; element: GgufValueTypeInfo };
+  { type: Exclude<GgufValueType, GgufValueType.ARRAY> } | { type: GgufValueType.ARRAY; element: GgufValueTypeInfo };
 
 export interface GgufTensorInfo {
   name: string;

@@ -45,10 +45,16 @@ export function inferValueType(value: GgufValue, key: string): GgufValueTypeInfo
     return { type: GgufValueType.FLOAT32 };
   }
   const typed: [Function, GgufValueType][] = [
-    [Uint8Array, GgufValueType.UINT8], [Int8Array, GgufValueType.INT8], [Uint16Array, GgufValueType.UINT16],
-    [Int16Array, GgufValueType.INT16], [Uint32Array, GgufValueType.UINT32], [Int32Array, GgufValueType.INT32],
-    [Float32Array, GgufValueType.FLOAT32], [Float64Array, GgufValueType.FLOAT64],
-    [BigUint64Array, GgufValueType.UINT64], [BigInt64Array, GgufValueType.INT64],
+    [Uint8Array, GgufValueType.UINT8],
+    [Int8Array, GgufValueType.INT8],
+    [Uint16Array, GgufValueType.UINT16],
+    [Int16Array, GgufValueType.INT16],
+    [Uint32Array, GgufValueType.UINT32],
+    [Int32Array, GgufValueType.INT32],
+    [Float32Array, GgufValueType.FLOAT32],
+    [Float64Array, GgufValueType.FLOAT64],
+    [BigUint64Array, GgufValueType.UINT64],
+    [BigInt64Array, GgufValueType.INT64],
   ];
   for (const [ctor, type] of typed) {
     if (value instanceof ctor) return { type: GgufValueType.ARRAY, element: { type } as GgufValueTypeInfo };
@@ -75,20 +81,74 @@ class ByteWriter {
     this.buf = next;
     this.view = new DataView(next.buffer);
   }
-  u8(v: number) { this.reserve(1); this.view.setUint8(this.length, v); this.length += 1; }
-  i8(v: number) { this.reserve(1); this.view.setInt8(this.length, v); this.length += 1; }
-  u16(v: number) { this.reserve(2); this.view.setUint16(this.length, v, true); this.length += 2; }
-  i16(v: number) { this.reserve(2); this.view.setInt16(this.length, v, true); this.length += 2; }
-  u32(v: number) { this.reserve(4); this.view.setUint32(this.length, v, true); this.length += 4; }
-  i32(v: number) { this.reserve(4); this.view.setInt32(this.length, v, true); this.length += 4; }
-  f32(v: number) { this.reserve(4); this.view.setFloat32(this.length, v, true); this.length += 4; }
-  f64(v: number) { this.reserve(8); this.view.setFloat64(this.length, v, true); this.length += 8; }
-  u64(v: bigint) { this.reserve(8); this.view.setBigUint64(this.length, v, true); this.length += 8; }
-  i64(v: bigint) { this.reserve(8); this.view.setBigInt64(this.length, v, true); this.length += 8; }
-  bytes(b: Uint8Array) { this.reserve(b.length); this.buf.set(b, this.length); this.length += b.length; }
-  string(s: string) { const b = TEXT.encode(s); this.u64(BigInt(b.length)); this.bytes(b); }
-  zeros(n: number) { this.reserve(n); this.buf.fill(0, this.length, this.length + n); this.length += n; }
-  result(): Uint8Array { return this.buf.slice(0, this.length); }
+  u8(v: number) {
+    this.reserve(1);
+    this.view.setUint8(this.length, v);
+    this.length += 1;
+  }
+  i8(v: number) {
+    this.reserve(1);
+    this.view.setInt8(this.length, v);
+    this.length += 1;
+  }
+  u16(v: number) {
+    this.reserve(2);
+    this.view.setUint16(this.length, v, true);
+    this.length += 2;
+  }
+  i16(v: number) {
+    this.reserve(2);
+    this.view.setInt16(this.length, v, true);
+    this.length += 2;
+  }
+  u32(v: number) {
+    this.reserve(4);
+    this.view.setUint32(this.length, v, true);
+    this.length += 4;
+  }
+  i32(v: number) {
+    this.reserve(4);
+    this.view.setInt32(this.length, v, true);
+    this.length += 4;
+  }
+  f32(v: number) {
+    this.reserve(4);
+    this.view.setFloat32(this.length, v, true);
+    this.length += 4;
+  }
+  f64(v: number) {
+    this.reserve(8);
+    this.view.setFloat64(this.length, v, true);
+    this.length += 8;
+  }
+  u64(v: bigint) {
+    this.reserve(8);
+    this.view.setBigUint64(this.length, v, true);
+    this.length += 8;
+  }
+  i64(v: bigint) {
+    this.reserve(8);
+    this.view.setBigInt64(this.length, v, true);
+    this.length += 8;
+  }
+  bytes(b: Uint8Array) {
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+  string(s: string) {
+    const b = TEXT.encode(s);
+    this.u64(BigInt(b.length));
+    this.bytes(b);
+  }
+  zeros(n: number) {
+    this.reserve(n);
+    this.buf.fill(0, this.length, this.length + n);
+    this.length += n;
+  }
+  result(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
 }
 
 function checkRange(key: string, v: number, lo: number, hi: number, integer = true): void {
@@ -100,23 +160,42 @@ function checkRange(key: string, v: number, lo: number, hi: number, integer = tr
 function writeScalar(w: ByteWriter, type: GgufValueType, value: GgufValue, key: string): void {
   const n = value as number;
   switch (type) {
-    case GgufValueType.UINT8: checkRange(key, n, 0, 0xff); return w.u8(n);
-    case GgufValueType.INT8: checkRange(key, n, -0x80, 0x7f); return w.i8(n);
-    case GgufValueType.UINT16: checkRange(key, n, 0, 0xffff); return w.u16(n);
-    case GgufValueType.INT16: checkRange(key, n, -0x8000, 0x7fff); return w.i16(n);
-    case GgufValueType.UINT32: checkRange(key, n, 0, 0xffffffff); return w.u32(n);
-    case GgufValueType.INT32: checkRange(key, n, -0x80000000, 0x7fffffff); return w.i32(n);
-    case GgufValueType.FLOAT32: checkRange(key, n, -Infinity, Infinity, false); return w.f32(n);
-    case GgufValueType.FLOAT64: checkRange(key, n, -Infinity, Infinity, false); return w.f64(n);
-    case GgufValueType.UINT64: return w.u64(BigInt(value as bigint | number));
-    case GgufValueType.INT64: return w.i64(BigInt(value as bigint | number));
+    case GgufValueType.UINT8:
+      checkRange(key, n, 0, 0xff);
+      return w.u8(n);
+    case GgufValueType.INT8:
+      checkRange(key, n, -0x80, 0x7f);
+      return w.i8(n);
+    case GgufValueType.UINT16:
+      checkRange(key, n, 0, 0xffff);
+      return w.u16(n);
+    case GgufValueType.INT16:
+      checkRange(key, n, -0x8000, 0x7fff);
+      return w.i16(n);
+    case GgufValueType.UINT32:
+      checkRange(key, n, 0, 0xffffffff);
+      return w.u32(n);
+    case GgufValueType.INT32:
+      checkRange(key, n, -0x80000000, 0x7fffffff);
+      return w.i32(n);
+    case GgufValueType.FLOAT32:
+      checkRange(key, n, -Infinity, Infinity, false);
+      return w.f32(n);
+    case GgufValueType.FLOAT64:
+      checkRange(key, n, -Infinity, Infinity, false);
+      return w.f64(n);
+    case GgufValueType.UINT64:
+      return w.u64(BigInt(value as bigint | number));
+    case GgufValueType.INT64:
+      return w.i64(BigInt(value as bigint | number));
     case GgufValueType.BOOL:
       if (typeof value !== 'boolean') throw new LabError(`metadata "${key}" should be a bool`, 'GGUF writer');
       return w.u8(value ? 1 : 0);
     case GgufValueType.STRING:
       if (typeof value !== 'string') throw new LabError(`metadata "${key}" should be a string`, 'GGUF writer');
       return w.string(value);
-    default: throw new LabError(`metadata "${key}" has unknown type ${type}`, 'GGUF writer');
+    default:
+      throw new LabError(`metadata "${key}" has unknown type ${type}`, 'GGUF writer');
   }
 }
 
@@ -175,8 +254,11 @@ export function layoutGguf(
       throw new LabError(`tensor "${t.name}" has invalid dims [${t.dims.join(', ')}]`, 'GGUF writer');
     }
     if (t.dims[0] % type.blockElements !== 0) {
-      throw new LabError(`tensor "${t.name}" row length ${t.dims[0]} is not a multiple of the ${t.type} block size ${type.blockElements}`,
-        'GGUF writer', 'choose another quant type for this tensor');
+      throw new LabError(
+        `tensor "${t.name}" row length ${t.dims[0]} is not a multiple of the ${t.type} block size ${type.blockElements}`,
+        'GGUF writer',
+        'choose another quant type for this tensor',
+      );
     }
     w.string(t.name);
     w.u32(t.dims.length);
@@ -188,7 +270,9 @@ export function layoutGguf(
   }
   w.zeros(alignUp(w.length, alignment) - w.length);
   const header = w.result();
-  const last = tensors.length ? tensorOffsets[tensors.length - 1] + tensorBytes(tensors[tensors.length - 1].dims, tensors[tensors.length - 1].type) : 0;
+  const last = tensors.length
+    ? tensorOffsets[tensors.length - 1] + tensorBytes(tensors[tensors.length - 1].dims, tensors[tensors.length - 1].type)
+    : 0;
   return { header, tensorOffsets, byteLength: header.length + last, alignment };
 }
 
@@ -213,7 +297,10 @@ export function writeGguf(metadata: readonly GgufMetaEntry[], tensors: readonly 
   tensors.forEach((t, i) => {
     const expected = tensorBytes(t.dims, t.type);
     if (t.data.length !== expected) {
-      throw new LabError(`tensor "${t.name}" has ${t.data.length} bytes, ${t.type} [${t.dims.join(', ')}] needs ${expected}`, 'GGUF writer');
+      throw new LabError(
+        `tensor "${t.name}" has ${t.data.length} bytes, ${t.type} [${t.dims.join(', ')}] needs ${expected}`,
+        'GGUF writer',
+      );
     }
     if (layout.tensorOffsets[i] > written) parts.push(new Uint8Array(layout.tensorOffsets[i] - written));
     parts.push(t.data as Uint8Array<ArrayBuffer>);

@@ -16,13 +16,27 @@ export const QUANTIZABLE_TYPES = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'] 
 export type QuantizableType = (typeof QUANTIZABLE_TYPES)[number];
 
 const QUANTIZERS: Record<QuantizableType, (values: Float32Array) => Uint8Array> = {
-  F32: quantizeF32, F16: quantizeF16, Q8_0: quantizeQ8_0, Q4_0: quantizeQ4_0, Q4_K: quantizeQ4_K, Q6_K: quantizeQ6_K,
+  F32: quantizeF32,
+  F16: quantizeF16,
+  Q8_0: quantizeQ8_0,
+  Q4_0: quantizeQ4_0,
+  Q4_K: quantizeQ4_K,
+  Q6_K: quantizeQ6_K,
 };
 
 const DEQUANTIZERS: Partial<Record<GgmlTypeName, (bytes: Uint8Array, count: number) => Float32Array>> = {
-  F32: dequantizeF32, F16: dequantizeF16, BF16: dequantizeBF16,
-  Q4_0: dequantizeQ4_0, Q4_1: dequantizeQ4_1, Q5_0: dequantizeQ5_0, Q5_1: dequantizeQ5_1, Q8_0: dequantizeQ8_0,
-  Q4_K: dequantizeQ4_K, Q5_K: dequantizeQ5_K, Q6_K: dequantizeQ6_K, Q8_K: dequantizeQ8_K,
+  F32: dequantizeF32,
+  F16: dequantizeF16,
+  BF16: dequantizeBF16,
+  Q4_0: dequantizeQ4_0,
+  Q4_1: dequantizeQ4_1,
+  Q5_0: dequantizeQ5_0,
+  Q5_1: dequantizeQ5_1,
+  Q8_0: dequantizeQ8_0,
+  Q4_K: dequantizeQ4_K,
+  Q5_K: dequantizeQ5_K,
+  Q6_K: dequantizeQ6_K,
+  Q8_K: dequantizeQ8_K,
 };
 
 /** Formats our reference decoder can read. */

@@ -34,8 +34,10 @@ export function dequantizeQ4_K(bytes: Uint8Array, count: number): Float32Array {
     for (let c = 0; c < 4; c++) {
       const lo = unpackScaleMin(bytes, base + 4, 2 * c);
       const hi = unpackScaleMin(bytes, base + 4, 2 * c + 1);
-      const d1 = fround(d * lo.sc), m1 = fround(dmin * lo.m);
-      const d2 = fround(d * hi.sc), m2 = fround(dmin * hi.m);
+      const d1 = fround(d * lo.sc),
+        m1 = fround(dmin * lo.m);
+      const d2 = fround(d * hi.sc),
+        m2 = fround(dmin * hi.m);
       for (let l = 0; l < 32; l++) {
         const q = bytes[base + 16 + 32 * c + l];
         out[b * 256 + 64 * c + l] = fround(d1 * (q & 0x0f)) - m1;
@@ -141,7 +143,9 @@ export function fitScaleMin(x: Float32Array, w: Float32Array, nmax: number, L: U
   for (let step = 0; step <= 20; step++) {
     // `min` moves whenever a better fit is found, and later steps map from the moved min (as ggml does).
     iscale = fround(fround(fround(-1 + fround(rdelta * step)) + nmax) / fround(max - min));
-    let sumL = 0, sumL2 = 0, sumXL = 0;
+    let sumL = 0,
+      sumL2 = 0,
+      sumXL = 0;
     for (let i = 0; i < n; i++) {
       const l = Math.max(0, Math.min(nmax, nearestInt(fround(iscale * fround(x[i] - min)))));
       Laux[i] = l;

@@ -26,8 +26,10 @@ export function dequantizeQ5_K(bytes: Uint8Array, count: number): Float32Array {
     for (let c = 0; c < 4; c++) {
       const lo = unpackScaleMin(bytes, base + 4, 2 * c);
       const hi = unpackScaleMin(bytes, base + 4, 2 * c + 1);
-      const d1 = fround(d * lo.sc), m1 = fround(dmin * lo.m);
-      const d2 = fround(d * hi.sc), m2 = fround(dmin * hi.m);
+      const d1 = fround(d * lo.sc),
+        m1 = fround(dmin * lo.m);
+      const d2 = fround(d * hi.sc),
+        m2 = fround(dmin * hi.m);
       for (let l = 0; l < 32; l++) {
         const q = bytes[base + 48 + 32 * c + l];
         const h = bytes[base + 16 + l];

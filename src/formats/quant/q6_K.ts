@@ -116,7 +116,8 @@ export function fitSymmetricScale(x: Float32Array, nmax: number, L: Uint8Array):
     return 0;
   }
   const quantsFor = (iscale: number) => {
-    let sumLX = 0, sumL2 = 0;
+    let sumLX = 0,
+      sumL2 = 0;
     for (let i = 0; i < n; i++) {
       const l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(fround(iscale * x[i]))));
       const w = fround(x[i] * x[i]);

@@ -66,12 +66,19 @@ function checkMetadata(entry: unknown, fail: (what: string) => never): Record<st
   return { ...(entry as Record<string, string>) };
 }
 
-function checkTensor(name: string, entry: unknown, dataOffset: number, dataBytes: number, fail: (what: string) => never): SafetensorsTensorInfo {
+function checkTensor(
+  name: string,
+  entry: unknown,
+  dataOffset: number,
+  dataBytes: number,
+  fail: (what: string) => never,
+): SafetensorsTensorInfo {
   const where = `tensor "${name}"`;
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(`${where} entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   if (typeof dtype !== 'string' || !(dtype in SAFETENSORS_DTYPE_BYTES)) fail(`${where} has unknown dtype ${JSON.stringify(dtype)}`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${where} shape ${JSON.stringify(shape)} is not a list of sizes`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    fail(`${where} shape ${JSON.stringify(shape)} is not a list of sizes`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
     fail(`${where} data_offsets ${JSON.stringify(offsets)} is not [begin, end]`);
   }
@@ -96,10 +103,17 @@ export async function readSafetensorsF32(source: Blob | ByteSource, tensor: Safe
   const count = tensor.byteLength / SAFETENSORS_DTYPE_BYTES[tensor.dtype];
   const out = new Float32Array(count);
   switch (tensor.dtype) {
-    case 'F32': for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true); break;
-    case 'F16': for (let i = 0; i < count; i++) out[i] = f16ToF32(view.getUint16(2 * i, true)); break;
-    case 'BF16': for (let i = 0; i < count; i++) out[i] = bf16ToF32(view.getUint16(2 * i, true)); break;
-    default: throw new LabError(`tensor "${tensor.name}" is ${tensor.dtype}; only F32, F16 and BF16 can be read as numbers`, 'safetensors file');
+    case 'F32':
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
+      break;
+    case 'F16':
+      for (let i = 0; i < count; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
+      break;
+    case 'BF16':
+      for (let i = 0; i < count; i++) out[i] = bf16ToF32(view.getUint16(2 * i, true));
+      break;
+    default:
+      throw new LabError(`tensor "${tensor.name}" is ${tensor.dtype}; only F32, F16 and BF16 can be read as numbers`, 'safetensors file');
   }
   return out;
 }

@@ -19,10 +19,14 @@ export function writeSafetensors(tensors: readonly SafetensorsTensorToWrite[], m
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (const t of tensors) {
-    if (t.name === '__metadata__' || Object.hasOwn(header, t.name)) throw new LabError(`duplicate or reserved tensor name "${t.name}"`, 'safetensors writer');
+    if (t.name === '__metadata__' || Object.hasOwn(header, t.name))
+      throw new LabError(`duplicate or reserved tensor name "${t.name}"`, 'safetensors writer');
     const elements = t.shape.reduce((a, b) => a * b, 1);
     if (elements !== t.values.length) {
-      throw new LabError(`tensor "${t.name}" shape [${t.shape.join(', ')}] holds ${elements} values, got ${t.values.length}`, 'safetensors writer');
+      throw new LabError(
+        `tensor "${t.name}" shape [${t.shape.join(', ')}] holds ${elements} values, got ${t.values.length}`,
+        'safetensors writer',
+      );
     }
     const data = encode(t);
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + data.length] };

@@ -17,6 +17,7 @@ export function adamwReference(
     const g = grad[i] * clip;
     state.m[i] = beta1 * state.m[i] + (1 - beta1) * g;
     state.v[i] = beta2 * state.v[i] + (1 - beta2) * g * g;
-    state.param[i] = state.param[i] * (1 - options.lr * wd) - ((options.lr / bc1) * state.m[i]) / (Math.sqrt(state.v[i]) / Math.sqrt(bc2) + eps);
+    state.param[i] =
+      state.param[i] * (1 - options.lr * wd) - ((options.lr / bc1) * state.m[i]) / (Math.sqrt(state.v[i]) / Math.sqrt(bc2) + eps);
   }
 }

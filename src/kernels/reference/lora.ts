@@ -1,7 +1,13 @@
 import type { LoraShape } from '../lora';
 
 /** h = x·Aᵀ and y = y0 + scale·h·Bᵀ, in f64. */
-export function loraForwardReference(x: Float32Array, a: Float32Array, b: Float32Array, y0: Float32Array, shape: LoraShape): { h: Float32Array; y: Float32Array } {
+export function loraForwardReference(
+  x: Float32Array,
+  a: Float32Array,
+  b: Float32Array,
+  y0: Float32Array,
+  shape: LoraShape,
+): { h: Float32Array; y: Float32Array } {
   const { tokens: M, inFeatures: K, outFeatures: N, rank: r, scale } = shape;
   const h = new Float64Array(M * r);
   for (let m = 0; m < M; m++) {

@@ -7,7 +7,14 @@ export function dequantizeWeight(format: QuantFormat, bytes: Uint8Array, N: numb
 }
 
 /** Y[M, N] = X[M, K] · Wᵀ (+ Y0 when given), W [N, K] already decoded; f64 accumulation. */
-export function quantizedMatmulReference(x: Float32Array, w: Float32Array, M: number, N: number, K: number, y0?: Float32Array): Float32Array {
+export function quantizedMatmulReference(
+  x: Float32Array,
+  w: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+  y0?: Float32Array,
+): Float32Array {
   const out = new Float32Array(M * N);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
@@ -20,7 +27,14 @@ export function quantizedMatmulReference(x: Float32Array, w: Float32Array, M: nu
 }
 
 /** dX[M, K] = dY[M, N] · W (+ dX0 when given), W [N, K] already decoded; f64 accumulation. */
-export function quantizedMatmulBackwardReference(dy: Float32Array, w: Float32Array, M: number, N: number, K: number, dx0?: Float32Array): Float32Array {
+export function quantizedMatmulBackwardReference(
+  dy: Float32Array,
+  w: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+  dx0?: Float32Array,
+): Float32Array {
   const acc = new Float64Array(M * K);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {

@@ -1,5 +1,11 @@
 /** y = x · rstd · w per row of n, rstd = 1 / sqrt(mean(x²) + eps), in f64. */
-export function rmsNormReference(x: Float32Array, w: Float32Array, rows: number, n: number, eps: number): { y: Float32Array; rstd: Float32Array } {
+export function rmsNormReference(
+  x: Float32Array,
+  w: Float32Array,
+  rows: number,
+  n: number,
+  eps: number,
+): { y: Float32Array; rstd: Float32Array } {
   const y = new Float32Array(rows * n);
   const rstd = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {

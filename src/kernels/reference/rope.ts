@@ -4,7 +4,13 @@ import type { RopeShape } from '../rope';
  * Rotary embedding of x [tokens, nHeads, headDim] (a new array), the angle rounded to f32 exactly as the kernel
  * forms it (f32(pos) · invFreq[i]) and the rotation done in f64.
  */
-export function ropeReference(x: Float32Array, positions: Uint32Array, invFreq: Float32Array, shape: RopeShape, inverse = false): Float32Array {
+export function ropeReference(
+  x: Float32Array,
+  positions: Uint32Array,
+  invFreq: Float32Array,
+  shape: RopeShape,
+  inverse = false,
+): Float32Array {
   const out = Float32Array.from(x);
   const half = shape.nRot / 2;
   for (let t = 0; t < shape.tokens; t++) {

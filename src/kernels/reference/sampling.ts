@@ -26,7 +26,7 @@ export function nucleusReference(row: Float32Array, options: SamplingOptions): {
   if (topP < 1) {
     const total = weights.reduce((s, v) => s + v, 0);
     let cumulative = 0;
-    for (n = 0; n < kept.length; ) {
+    for (n = 0; n < kept.length;) {
       cumulative += weights[n++];
       if (cumulative >= topP * total) break;
     }

@@ -8,7 +8,11 @@ export function swigluReference(gate: Float32Array, up: Float32Array): Float32Ar
 }
 
 /** dgate = dout · up · σ(g)(1 + g(1 − σ(g))), dup = dout · silu(g), in f64. */
-export function swigluBackwardReference(dout: Float32Array, gate: Float32Array, up: Float32Array): { dgate: Float32Array; dup: Float32Array } {
+export function swigluBackwardReference(
+  dout: Float32Array,
+  gate: Float32Array,
+  up: Float32Array,
+): { dgate: Float32Array; dup: Float32Array } {
   const dgate = new Float32Array(gate.length);
   const dup = new Float32Array(gate.length);
   for (let i = 0; i < gate.length; i++) {

@@ -166,7 +166,8 @@ export class LoraAdapter {
   }
 
   writeValues(values: Float32Array): void {
-    if (values.length !== this.totalFloats) throw new LabError(`${values.length} values for a ${this.totalFloats}-value adapter`, 'LoRA adapter');
+    if (values.length !== this.totalFloats)
+      throw new LabError(`${values.length} values for a ${this.totalFloats}-value adapter`, 'LoRA adapter');
     this.gpu.write(this.params, values);
   }
 

@@ -99,7 +99,8 @@ export function exportPeft(model: ModelConfig, lora: LoraConfig, values: Float32
   return { config: JSON.stringify(config, null, 2) + '\n', weights: writeSafetensors(tensors, { format: 'pt' }) };
 }
 
-const KEY = /(?:^|\.)layers\.(\d+)\.(self_attn|mlp)\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.lora_(A|B)(?:\.default)?\.weight$/;
+const KEY =
+  /(?:^|\.)layers\.(\d+)\.(self_attn|mlp)\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.lora_(A|B)(?:\.default)?\.weight$/;
 
 interface ParsedPeftConfig {
   lora: Omit<LoraConfig, 'seed'>;
@@ -113,21 +114,25 @@ function parseConfig(text: string, where: string): ParsedPeftConfig {
   } catch (error) {
     throw new LabError(`is not valid JSON (${(error as Error).message})`, where);
   }
-  if (raw.peft_type !== undefined && raw.peft_type !== 'LORA') throw new LabError(`peft_type is ${JSON.stringify(raw.peft_type)}, not "LORA"`, where);
+  if (raw.peft_type !== undefined && raw.peft_type !== 'LORA')
+    throw new LabError(`peft_type is ${JSON.stringify(raw.peft_type)}, not "LORA"`, where);
   const r = raw.r;
   const alpha = raw.lora_alpha ?? r;
   if (typeof r !== 'number' || !Number.isInteger(r) || r < 1) throw new LabError(`r ${JSON.stringify(r)} is not a positive integer`, where);
   if (typeof alpha !== 'number' || !(alpha > 0)) throw new LabError(`lora_alpha ${JSON.stringify(alpha)} is not a positive number`, where);
   for (const key of ['rank_pattern', 'alpha_pattern'] as const) {
     const v = raw[key];
-    if (v && typeof v === 'object' && Object.keys(v).length > 0) throw new LabError(`${key} (per-module ranks) is not supported`, where, 'Export the adapter with one rank for all modules.');
+    if (v && typeof v === 'object' && Object.keys(v).length > 0)
+      throw new LabError(`${key} (per-module ranks) is not supported`, where, 'Export the adapter with one rank for all modules.');
   }
   if (raw.use_dora) throw new LabError('DoRA adapters (use_dora) are not supported', where);
-  if (raw.bias !== undefined && raw.bias !== 'none') throw new LabError(`bias "${raw.bias}" is not supported`, where, 'Only bias "none" adapters can be loaded.');
+  if (raw.bias !== undefined && raw.bias !== 'none')
+    throw new LabError(`bias "${raw.bias}" is not supported`, where, 'Only bias "none" adapters can be loaded.');
   const modules = raw.target_modules;
   let names: string[];
   if (Array.isArray(modules)) names = modules.map(String);
-  else if (typeof modules === 'string') names = modules === 'all-linear' ? PROJECTIONS.map(SHORT_NAME) : PROJECTIONS.map(SHORT_NAME).filter((n) => new RegExp(modules).test(n));
+  else if (typeof modules === 'string')
+    names = modules === 'all-linear' ? PROJECTIONS.map(SHORT_NAME) : PROJECTIONS.map(SHORT_NAME).filter((n) => new RegExp(modules).test(n));
   else throw new LabError('target_modules is missing', where);
   const targets = PROJECTIONS.filter((p) => names.some((n) => n === SHORT_NAME(p) || n.endsWith(`.${SHORT_NAME(p)}`)));
   const unknown = names.filter((n) => !PROJECTIONS.some((p) => n === SHORT_NAME(p) || n.endsWith(`.${SHORT_NAME(p)}`)));
@@ -147,7 +152,11 @@ function parseConfig(text: string, where: string): ParsedPeftConfig {
  * `model`, moving Q and K rows back into GGUF order. Every targeted module of every transformed layer must be there
  * with the right shape; layers PEFT did not transform get A = B = 0 (no effect).
  */
-export async function importPeftValues(model: ModelConfig, files: PeftFiles, seed = 0): Promise<{ lora: LoraConfig; values: Float32Array }> {
+export async function importPeftValues(
+  model: ModelConfig,
+  files: PeftFiles,
+  seed = 0,
+): Promise<{ lora: LoraConfig; values: Float32Array }> {
   const parsed = parseConfig(files.config, 'adapter_config.json');
   const lora: LoraConfig = { ...parsed.lora, seed };
   const where = 'adapter_model.safetensors';
@@ -164,9 +173,18 @@ export async function importPeftValues(model: ModelConfig, files: PeftFiles, see
   const r = lora.rank;
   const read = async (s: LoraSlot, which: 'A' | 'B', shape: [number, number]) => {
     const t = byKey.get(`${s.layer}.${s.projection}.${which}`);
-    if (!t) throw new LabError(`has no ${peftKey(s.layer, s.projection, which)}`, where, 'The adapter does not match its config or this model\'s layer count.');
+    if (!t)
+      throw new LabError(
+        `has no ${peftKey(s.layer, s.projection, which)}`,
+        where,
+        "The adapter does not match its config or this model's layer count.",
+      );
     if (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1]) {
-      throw new LabError(`${t.name} has shape [${t.shape.join(', ')}], this model needs [${shape.join(', ')}]`, where, 'The adapter was trained for a different base model.');
+      throw new LabError(
+        `${t.name} has shape [${t.shape.join(', ')}], this model needs [${shape.join(', ')}]`,
+        where,
+        'The adapter was trained for a different base model.',
+      );
     }
     return readSafetensorsF32(files.weights, t);
   };
@@ -176,7 +194,12 @@ export async function importPeftValues(model: ModelConfig, files: PeftFiles, see
     values.set(permuteLoraB(await read(s, 'B', [s.outFeatures, r]), r, hfRowOfGgufRow(model, s.projection), 'import'), s.bOffset);
   }
   const extraLayer = [...byKey.keys()].map((k) => Number(k.split('.')[0])).find((l) => l >= model.nLayers);
-  if (extraLayer !== undefined) throw new LabError(`has layer ${extraLayer}, the model has ${model.nLayers}`, where, 'The adapter was trained for a different base model.');
+  if (extraLayer !== undefined)
+    throw new LabError(
+      `has layer ${extraLayer}, the model has ${model.nLayers}`,
+      where,
+      'The adapter was trained for a different base model.',
+    );
   return { lora, values };
 }
 

@@ -29,7 +29,8 @@ export interface MergePlan {
 /** f32 values decoded per step: bounds the working memory whatever the row length. */
 const STEP_FLOATS = 1 << 22;
 
-type OutputTensor = { source: GgufTensorInfo; type: GgmlTypeName; slot?: undefined } | { source: GgufTensorInfo; type: QuantizableType; slot: LoraSlot };
+type OutputTensor =
+  { source: GgufTensorInfo; type: GgmlTypeName; slot?: undefined } | { source: GgufTensorInfo; type: QuantizableType; slot: LoraSlot };
 
 function outputTensors(file: GgufFile, model: ModelConfig, lora: LoraConfig, quant: QuantizableType): OutputTensor[] {
   const bySlot = new Map(loraLayout(model, lora).slots.map((s) => [projectionTensorName(s.layer, s.projection), s]));
@@ -37,8 +38,11 @@ function outputTensors(file: GgufFile, model: ModelConfig, lora: LoraConfig, qua
     const slot = bySlot.get(source.name);
     if (!slot) return { source, type: source.type.name };
     if (source.dims.length !== 2 || source.dims[0] !== slot.inFeatures || source.dims[1] !== slot.outFeatures) {
-      throw new LabError(`${source.name} has ggml shape [${source.dims.join(', ')}], the adapter needs [${slot.inFeatures}, ${slot.outFeatures}]`,
-        'merged export', 'Merge the adapter into the base model it was trained on.');
+      throw new LabError(
+        `${source.name} has ggml shape [${source.dims.join(', ')}], the adapter needs [${slot.inFeatures}, ${slot.outFeatures}]`,
+        'merged export',
+        'Merge the adapter into the base model it was trained on.',
+      );
     }
     // A row that is not whole blocks (stories260K's FFN width 172) stays exact in F32, which every reader takes;
     // real models' widths are whole blocks of 256.
@@ -53,7 +57,11 @@ function rowsPerStep(t: GgufTensorInfo): number {
 
 export function planMerge(file: GgufFile, model: ModelConfig, lora: LoraConfig, quant: QuantizableType): MergePlan {
   const tensors = outputTensors(file, model, lora, quant);
-  const layout = layoutGguf(metadataOf(file), tensors.map((t) => ({ name: t.source.name, dims: t.source.dims, type: t.type })), file.alignment);
+  const layout = layoutGguf(
+    metadataOf(file),
+    tensors.map((t) => ({ name: t.source.name, dims: t.source.dims, type: t.type })),
+    file.alignment,
+  );
   let workingBytes = 0;
   for (const t of tensors) {
     if (!t.slot) continue;
@@ -83,7 +91,16 @@ export interface MergeOptions {
 }
 
 /** W [out, in] (rows of `in` values, `rows` of them starting at row `row0`) += scale · B[row0.., :] · A. */
-export function addLoraDelta(w: Float32Array, row0: number, rows: number, inFeatures: number, rank: number, a: Float32Array, b: Float32Array, scale: number): void {
+export function addLoraDelta(
+  w: Float32Array,
+  row0: number,
+  rows: number,
+  inFeatures: number,
+  rank: number,
+  a: Float32Array,
+  b: Float32Array,
+  scale: number,
+): void {
   for (let o = 0; o < rows; o++) {
     const row = w.subarray(o * inFeatures, (o + 1) * inFeatures);
     for (let r = 0; r < rank; r++) {
@@ -109,18 +126,28 @@ export async function* mergedGgufChunks(
   options: MergeOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const tensors = outputTensors(file, model, lora, quant);
-  const layout = layoutGguf(metadataOf(file), tensors.map((t) => ({ name: t.source.name, dims: t.source.dims, type: t.type })), file.alignment);
+  const layout = layoutGguf(
+    metadataOf(file),
+    tensors.map((t) => ({ name: t.source.name, dims: t.source.dims, type: t.type })),
+    file.alignment,
+  );
   const scale = lora.alpha / lora.rank;
   let done = 0;
   const emit = (bytes: Uint8Array) => {
-    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new LabError('cancelled', 'merged export');
+    if (options.signal?.aborted)
+      throw options.signal.reason instanceof Error ? options.signal.reason : new LabError('cancelled', 'merged export');
     done += bytes.length;
     options.onProgress?.(done, layout.byteLength);
     return bytes;
   };
   const read = async (start: number, length: number, name: string) => {
     const bytes = new Uint8Array(await source.slice(start, start + length).arrayBuffer());
-    if (bytes.length !== length) throw new LabError(`short read of tensor "${name}" at byte ${start}`, 'merged export', 'The base model file changed or is unreadable; choose it again.');
+    if (bytes.length !== length)
+      throw new LabError(
+        `short read of tensor "${name}" at byte ${start}`,
+        'merged export',
+        'The base model file changed or is unreadable; choose it again.',
+      );
     return bytes;
   };
   yield emit(layout.header);

@@ -71,11 +71,31 @@ function floatCounts(c: ModelConfig, shape: TrainingShape, rank: number, targets
     checkpoint: T * D,
     checkpointCount: c.nLayers + 1,
     working: {
-      xn1: T * D, rstd1: T, q: T * qDim, k: T * kvDim, v: T * kvDim, attn: T * qDim, lse: T * H, x2: T * D, xn2: T * D, rstd2: T,
-      gate: T * F, up: T * F, hidden: T * F,
-      dx: T * D, dxn: T * D, dq: T * qDim, dk: T * kvDim, dv: T * kvDim, dattn: T * qDim, rowDot: T * H, dhidden: T * F, dup: T * F,
+      xn1: T * D,
+      rstd1: T,
+      q: T * qDim,
+      k: T * kvDim,
+      v: T * kvDim,
+      attn: T * qDim,
+      lse: T * H,
+      x2: T * D,
+      xn2: T * D,
+      rstd2: T,
+      gate: T * F,
+      up: T * F,
+      hidden: T * F,
+      dx: T * D,
+      dxn: T * D,
+      dq: T * qDim,
+      dk: T * kvDim,
+      dv: T * kvDim,
+      dattn: T * qDim,
+      rowDot: T * H,
+      dhidden: T * F,
+      dup: T * F,
       dh: T * rank,
-      xf: T * D, rstdF: T,
+      xf: T * D,
+      rstdF: T,
     },
     loraH: T * rank * targets.length,
     loraX: dropout > 0 ? T * widestInput : 0,
@@ -83,7 +103,13 @@ function floatCounts(c: ModelConfig, shape: TrainingShape, rank: number, targets
   };
 }
 
-export function trainingBufferBytes(c: ModelConfig, shape: TrainingShape, rank: number, targets: readonly Projection[], dropout = 0): TrainingBufferBytes {
+export function trainingBufferBytes(
+  c: ModelConfig,
+  shape: TrainingShape,
+  rank: number,
+  targets: readonly Projection[],
+  dropout = 0,
+): TrainingBufferBytes {
   const n = floatCounts(c, shape, rank, targets, dropout);
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
   return {
@@ -111,8 +137,14 @@ export function allocateTrainingBuffers(
     return b;
   };
   try {
-    const inputs = Object.fromEntries(Object.entries(n.inputs).map(([k, v]) => [k, f32(k, v)])) as Record<keyof typeof n.inputs, TrackedBuffer>;
-    const working = Object.fromEntries(Object.entries(n.working).map(([k, v]) => [k, f32(k, v)])) as Record<keyof typeof n.working, TrackedBuffer>;
+    const inputs = Object.fromEntries(Object.entries(n.inputs).map(([k, v]) => [k, f32(k, v)])) as Record<
+      keyof typeof n.inputs,
+      TrackedBuffer
+    >;
+    const working = Object.fromEntries(Object.entries(n.working).map(([k, v]) => [k, f32(k, v)])) as Record<
+      keyof typeof n.working,
+      TrackedBuffer
+    >;
     const loraH: Partial<Record<Projection, TrackedBuffer>> = {};
     for (const p of targets) loraH[p] = f32(`lora h ${p}`, shape.batch * shape.seqLen * rank);
     return {

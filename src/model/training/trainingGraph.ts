@@ -61,7 +61,8 @@ export class TrainingGraph {
   setBatch(batch: BatchInputs): void {
     const T = this.tokens;
     for (const [name, values] of Object.entries(batch)) {
-      if ((values as Uint32Array).length !== T) throw new LabError(`${name} has ${(values as Uint32Array).length} entries, expected ${T}`, 'training batch');
+      if ((values as Uint32Array).length !== T)
+        throw new LabError(`${name} has ${(values as Uint32Array).length} entries, expected ${T}`, 'training batch');
     }
     const V = this.ctx.config.nVocab;
     for (const id of batch.ids) if (id >= V) throw new LabError(`token id ${id} is outside the vocabulary (0..${V - 1})`, 'training batch');
@@ -90,7 +91,11 @@ export class TrainingGraph {
   async lossAndGradients(gradScale: number, dropoutStream?: readonly number[]): Promise<MicroBatchLoss> {
     const p = this.adapter.config.dropout;
     if (p > 0 && !dropoutStream) {
-      throw new LabError(`LoRA dropout ${p} needs a mask stream for this pass`, 'training graph', 'Pass [seed, step, micro-batch] so each pass draws its own masks.');
+      throw new LabError(
+        `LoRA dropout ${p} needs a mask stream for this pass`,
+        'training graph',
+        'Pass [seed, step, micro-batch] so each pass draws its own masks.',
+      );
     }
     const ctx: TrainingContext = p > 0 ? { ...this.ctx, dropout: { p, stream: dropoutStream! } } : this.ctx;
     const rec = this.gpu.recorder();

@@ -14,7 +14,9 @@ export interface ClusterRow {
 }
 
 export function clusterRow(example: Example): ClusterRow {
-  return example.kind === 'sft' ? { prompt: sftTrainPrompt(example.prompt), completion: ` ${example.response}` } : { prompt: '', completion: example.response };
+  return example.kind === 'sft'
+    ? { prompt: sftTrainPrompt(example.prompt), completion: ` ${example.response}` }
+    : { prompt: '', completion: example.response };
 }
 
 /** The rows as JSON Lines, built in parts so a large split is never one string. */

@@ -38,7 +38,14 @@ export interface ClusterSettings {
 }
 
 export function clusterSettings(config: TrainConfig, baseModel: string, hasValidation: boolean): ClusterSettings {
-  const scheduler = config.decay === 'linear' ? 'linear' : config.decay === 'constant' ? 'constant_with_warmup' : config.minLrRatio > 0 ? 'cosine_with_min_lr' : 'cosine';
+  const scheduler =
+    config.decay === 'linear'
+      ? 'linear'
+      : config.decay === 'constant'
+        ? 'constant_with_warmup'
+        : config.minLrRatio > 0
+          ? 'cosine_with_min_lr'
+          : 'cosine';
   return {
     baseModel,
     rank: config.lora.rank,

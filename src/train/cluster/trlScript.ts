@@ -5,7 +5,8 @@
  */
 import { OUTPUT_DIR, TRAIN_FILE, VALIDATION_FILE, type ClusterSettings } from './clusterSettings';
 
-const py = (value: string | number | boolean): string => (typeof value === 'boolean' ? (value ? 'True' : 'False') : typeof value === 'string' ? JSON.stringify(value) : String(value));
+const py = (value: string | number | boolean): string =>
+  typeof value === 'boolean' ? (value ? 'True' : 'False') : typeof value === 'string' ? JSON.stringify(value) : String(value);
 
 export function trlScript(s: ClusterSettings): string {
   const files = s.hasValidation ? `{"train": ${py(TRAIN_FILE)}, "validation": ${py(VALIDATION_FILE)}}` : `{"train": ${py(TRAIN_FILE)}}`;

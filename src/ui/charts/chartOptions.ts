@@ -11,7 +11,9 @@ export interface ChartAxes {
 }
 
 /** Tick spacings for a count axis (steps, examples): whole numbers only, never "step 1.25". */
-const WHOLE_INCREMENTS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
+const WHOLE_INCREMENTS = [
+  1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000,
+];
 
 /** A translucent version of a #rrggbb colour, for interval bands. */
 function translucent(color: string): string {
@@ -50,7 +52,11 @@ export function chartOptions(series: readonly ChartSeries[], axes: ChartAxes, wi
     series: [{ label: axes.xLabel, value: (_u, v) => (v === null || v === undefined ? '–' : formatValue(v)) }, ...lines],
     bands,
     scales: {
-      x: { time: false, ...(axes.logX ? { distr: 3, log: 2 } : {}), ...(categories ? { range: [-0.5, categories.length - 0.5] as uPlot.Range.MinMax } : {}) },
+      x: {
+        time: false,
+        ...(axes.logX ? { distr: 3, log: 2 } : {}),
+        ...(categories ? { range: [-0.5, categories.length - 0.5] as uPlot.Range.MinMax } : {}),
+      },
     },
     axes: [
       categories

@@ -54,7 +54,10 @@ export function demoRecipeFromQuery(search: string): { training: TrainRequest; e
   const steps = positive('demo-steps');
   const count = positive('demo-problems');
   return {
-    training: steps === undefined ? DEMO_TRAINING : { ...DEMO_TRAINING, steps, warmupSteps: Math.min(DEMO_TRAINING.warmupSteps, steps), evalEvery: steps },
+    training:
+      steps === undefined
+        ? DEMO_TRAINING
+        : { ...DEMO_TRAINING, steps, warmupSteps: Math.min(DEMO_TRAINING.warmupSteps, steps), evalEvery: steps },
     evaluation: count === undefined ? DEMO_EVALUATION : { ...DEMO_EVALUATION, count },
   };
 }

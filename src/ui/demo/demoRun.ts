@@ -3,7 +3,17 @@
  * adapter, evaluate the base model and the adapter on the same problems, compare. The page's "Try the demo" and
  * `npm run demo` (which drives that page) run exactly this; a stop between or inside steps ends it.
  */
-import type { AdapterSummary, EvaluationOutcome, EvaluationRequest, EvaluationProgress, LabEngineApi, ModelInfo, Progress, RunComparison, TrainRequest } from '../../worker/api';
+import type {
+  AdapterSummary,
+  EvaluationOutcome,
+  EvaluationRequest,
+  EvaluationProgress,
+  LabEngineApi,
+  ModelInfo,
+  Progress,
+  RunComparison,
+  TrainRequest,
+} from '../../worker/api';
 import { DEMO_EVALUATION, DEMO_TRAINING } from './demoRecipe';
 
 export type DemoStep = 'model' | 'data' | 'train' | 'evaluate-base' | 'evaluate-adapter' | 'compare';
@@ -74,7 +84,9 @@ export async function runDemo(
     }
   };
 
-  const info: ModelInfo = await job('model', (id) => engine.loadModel(inputs.model, id, hooks.onModelProgress && hooks.callback(hooks.onModelProgress)));
+  const info: ModelInfo = await job('model', (id) =>
+    engine.loadModel(inputs.model, id, hooks.onModelProgress && hooks.callback(hooks.onModelProgress)),
+  );
   hooks.onStep('data');
   const summary = await engine.dataSummary();
   if (!summary.shards.some((s) => s.name === inputs.shard.name)) await engine.addShards([inputs.shard]);
@@ -89,7 +101,11 @@ export async function runDemo(
     const from = performance.now();
     await engine.useAdapter(adapterId);
     const outcome = await job(step, (id) =>
-      engine.evaluate({ ...recipe.evaluation, name: `demo · ${which === 'base' ? 'base model' : adapter.name}` }, id, hooks.callback((p: EvaluationProgress) => hooks.onEvaluation?.(which, p))),
+      engine.evaluate(
+        { ...recipe.evaluation, name: `demo · ${which === 'base' ? 'base model' : adapter.name}` },
+        id,
+        hooks.callback((p: EvaluationProgress) => hooks.onEvaluation?.(which, p)),
+      ),
     );
     if (outcome.status === 'stopped') throw new DemoStopped(step);
     return { outcome, seconds: seconds(from) };

@@ -32,7 +32,11 @@ export function demoTable(report: DemoReport): string {
   ]);
   const header = ['group', 'problems', 'base model (95% interval)', 'adapter (95% interval)'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const p = pair(report);
   return [
     line(header),
@@ -49,8 +53,14 @@ export function lossCurveText(report: DemoReport, rows = 12, width = 40): string
   const metrics = report.training.adapter.metrics;
   if (metrics.length === 0) return '(no steps)';
   const max = Math.max(...metrics.map((m) => m.loss));
-  const picked = Array.from({ length: Math.min(rows, metrics.length) }, (_, i) => metrics[Math.round((i * (metrics.length - 1)) / Math.max(1, rows - 1))]);
+  const picked = Array.from(
+    { length: Math.min(rows, metrics.length) },
+    (_, i) => metrics[Math.round((i * (metrics.length - 1)) / Math.max(1, rows - 1))],
+  );
   return picked
-    .map((m) => `step ${String(m.step).padStart(5)}  ${m.loss.toFixed(3).padStart(7)}  ${'#'.repeat(Math.max(1, Math.round((m.loss / max) * width)))}`)
+    .map(
+      (m) =>
+        `step ${String(m.step).padStart(5)}  ${m.loss.toFixed(3).padStart(7)}  ${'#'.repeat(Math.max(1, Math.round((m.loss / max) * width)))}`,
+    )
     .join('\n');
 }

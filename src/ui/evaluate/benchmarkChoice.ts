@@ -1,7 +1,15 @@
 import { detectFormat, type EvaluationRequest } from '../../worker/api';
 
 /** MATH's subjects, as its `type` field and MATH-500's `subject` field spell them. */
-export const MATH_SUBJECTS = ['Algebra', 'Counting & Probability', 'Geometry', 'Intermediate Algebra', 'Number Theory', 'Prealgebra', 'Precalculus'] as const;
+export const MATH_SUBJECTS = [
+  'Algebra',
+  'Counting & Probability',
+  'Geometry',
+  'Intermediate Algebra',
+  'Number Theory',
+  'Prealgebra',
+  'Precalculus',
+] as const;
 export const MATH_LEVELS = [1, 2, 3, 4, 5] as const;
 
 /**

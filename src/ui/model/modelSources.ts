@@ -17,7 +17,12 @@ export async function fetchBundledModel(): Promise<File> {
  * fingerprint) decides, so a renamed copy is the same model.
  */
 export function sameModel(a: ModelIdentity, b: ModelIdentity): boolean {
-  const content = (m: ModelIdentity) => JSON.stringify(Object.entries(m).filter(([key]) => key !== 'fileName').sort(([x], [y]) => x.localeCompare(y)));
+  const content = (m: ModelIdentity) =>
+    JSON.stringify(
+      Object.entries(m)
+        .filter(([key]) => key !== 'fileName')
+        .sort(([x], [y]) => x.localeCompare(y)),
+    );
   return content(a) === content(b);
 }
 

@@ -13,7 +13,25 @@ export const DECAYS = ['cosine', 'linear', 'constant'] as const satisfies readon
  * The Train form's fields: what `TrainRequest` takes, with every projection chosen, the run's length as steps or
  * epochs (both fields kept, so switching back and forth loses nothing), and the curriculum as the form asks it.
  */
-export type TrainForm = Required<Pick<TrainRequest, 'name' | 'rank' | 'alpha' | 'dropout' | 'lr' | 'decay' | 'steps' | 'epochs' | 'seqLen' | 'batch' | 'accumulation' | 'warmupSteps' | 'seed' | 'targets'>> & {
+export type TrainForm = Required<
+  Pick<
+    TrainRequest,
+    | 'name'
+    | 'rank'
+    | 'alpha'
+    | 'dropout'
+    | 'lr'
+    | 'decay'
+    | 'steps'
+    | 'epochs'
+    | 'seqLen'
+    | 'batch'
+    | 'accumulation'
+    | 'warmupSteps'
+    | 'seed'
+    | 'targets'
+  >
+> & {
   /** Which of `steps` and `epochs` says how long the run is. */
   length: 'steps' | 'epochs';
   stageOrder: StageOrder;
@@ -49,7 +67,10 @@ export function toTrainRequest(f: TrainForm): TrainRequest {
   const { stageOrder, hardFromLevel, length, steps, epochs, ...rest } = f;
   const request: TrainRequest = { ...rest, ...(length === 'steps' ? { steps } : { epochs }), targets: [...f.targets] };
   if (stageOrder === 'none') return request;
-  return { ...request, curriculum: { stages: stageOrder === 'normal-hard' ? ['normal', 'hard'] : ['hard', 'normal'], rule: { by: 'level', hardFromLevel } } };
+  return {
+    ...request,
+    curriculum: { stages: stageOrder === 'normal-hard' ? ['normal', 'hard'] : ['hard', 'normal'], rule: { by: 'level', hardFromLevel } },
+  };
 }
 
 export type TrainFormErrors = Partial<Record<keyof TrainForm, string>>;
@@ -57,7 +78,8 @@ export type TrainFormErrors = Partial<Record<keyof TrainForm, string>>;
 /** A number input holds null when it is empty or not a number. */
 function integerIn(value: unknown, low: number, high: number, what: string): string | undefined {
   if (typeof value !== 'number' || !Number.isInteger(value)) return `${what} must be a whole number.`;
-  if (value < low || value > high) return high === Infinity ? `${what} must be at least ${low}.` : `${what} must be between ${low} and ${high}.`;
+  if (value < low || value > high)
+    return high === Infinity ? `${what} must be at least ${low}.` : `${what} must be between ${low} and ${high}.`;
   return undefined;
 }
 
@@ -71,9 +93,12 @@ export function validateTrainForm(f: TrainForm): TrainFormErrors {
     put('name', 'Name: 1 to 64 letters, digits, dots, dashes or underscores (it names the exported files).');
   }
   put('rank', integerIn(f.rank, 1, 256, 'Rank'));
-  if (typeof f.alpha !== 'number' || !(f.alpha > 0)) put('alpha', 'Alpha must be a positive number (the update is scaled by alpha / rank).');
-  if (typeof f.lr !== 'number' || !(f.lr > 0 && f.lr <= 1)) put('lr', 'Learning rate must be above 0 and at most 1 (2e-4 is typical for LoRA).');
-  if (typeof f.dropout !== 'number' || !(f.dropout >= 0 && f.dropout < 1)) put('dropout', 'Dropout must be at least 0 and below 1 (0.05 to 0.1 is usual; 0 turns it off).');
+  if (typeof f.alpha !== 'number' || !(f.alpha > 0))
+    put('alpha', 'Alpha must be a positive number (the update is scaled by alpha / rank).');
+  if (typeof f.lr !== 'number' || !(f.lr > 0 && f.lr <= 1))
+    put('lr', 'Learning rate must be above 0 and at most 1 (2e-4 is typical for LoRA).');
+  if (typeof f.dropout !== 'number' || !(f.dropout >= 0 && f.dropout < 1))
+    put('dropout', 'Dropout must be at least 0 and below 1 (0.05 to 0.1 is usual; 0 turns it off).');
   if (f.length === 'steps') put('steps', integerIn(f.steps, 1, 1_000_000, 'Steps'));
   else if (typeof f.epochs !== 'number' || !(f.epochs > 0 && f.epochs <= 10_000)) {
     put('epochs', 'Epochs must be above 0 and at most 10000 (1 visits every training row once; 0.5 half of them).');
@@ -83,9 +108,10 @@ export function validateTrainForm(f: TrainForm): TrainFormErrors {
   put('accumulation', integerIn(f.accumulation, 1, 1024, 'Accumulation'));
   put('warmupSteps', integerIn(f.warmupSteps, 0, Infinity, 'Warmup steps'));
   // In epochs the steps are known only once the engine has packed the data; it refuses a longer warmup then.
-  if (f.length === 'steps' && !errors.warmupSteps && !errors.steps && f.warmupSteps > f.steps) put('warmupSteps', `Warmup steps must be at most the ${f.steps} steps.`);
+  if (f.length === 'steps' && !errors.warmupSteps && !errors.steps && f.warmupSteps > f.steps)
+    put('warmupSteps', `Warmup steps must be at most the ${f.steps} steps.`);
   put('seed', integerIn(f.seed, 0, 2 ** 32 - 1, 'Seed'));
   if (f.targets.length === 0) put('targets', 'Choose at least one projection to adapt.');
-  if (f.stageOrder !== 'none') put('hardFromLevel', integerIn(f.hardFromLevel, 1, 5, 'The hard stage\'s first MATH level'));
+  if (f.stageOrder !== 'none') put('hardFromLevel', integerIn(f.hardFromLevel, 1, 5, "The hard stage's first MATH level"));
   return errors;
 }

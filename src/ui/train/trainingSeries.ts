@@ -5,7 +5,12 @@ import type { ChartSeries } from '../charts/chartData';
 export const PALETTE = ['#3556d8', '#d8892f', '#1c7c45', '#b3261e', '#7a3ad8', '#138a9e', '#8a6d1c', '#c23a8e'];
 
 /** The Train panel's four charts, from the per-step metrics of one run. */
-export function trainingSeries(metrics: readonly StepMetrics[]): { loss: ChartSeries[]; lr: ChartSeries[]; gradNorm: ChartSeries[]; tokensPerS: ChartSeries[] } {
+export function trainingSeries(metrics: readonly StepMetrics[]): {
+  loss: ChartSeries[];
+  lr: ChartSeries[];
+  gradNorm: ChartSeries[];
+  tokensPerS: ChartSeries[];
+} {
   const line = (label: string, color: string, pick: (m: StepMetrics) => number | undefined, dash = false): ChartSeries => ({
     label,
     color,
@@ -25,5 +30,9 @@ export function trainingSeries(metrics: readonly StepMetrics[]): { loss: ChartSe
 
 /** Training loss of several runs on one chart (the Compare panel), each in its palette colour. */
 export function lossOverlay(runs: readonly { label: string; metrics: readonly StepMetrics[] }[]): ChartSeries[] {
-  return runs.map((run, i) => ({ label: run.label, color: PALETTE[i % PALETTE.length], points: run.metrics.map((m) => [m.step, m.loss] as const) }));
+  return runs.map((run, i) => ({
+    label: run.label,
+    color: PALETTE[i % PALETTE.length],
+    points: run.metrics.map((m) => [m.step, m.loss] as const),
+  }));
 }

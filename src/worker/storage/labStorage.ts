@@ -57,14 +57,22 @@ const SEGMENT = /^(?!\.+$)[\w.-]+$/;
 export function pathSegments(path: string): string[] {
   const segments = path.split('/');
   for (const s of segments) {
-    if (!SEGMENT.test(s)) throw new LabError(`path "${path}" has a part "${s}" that is not a plain file name`, 'storage', 'Use letters, digits, "_", "-" and ".".');
+    if (!SEGMENT.test(s))
+      throw new LabError(
+        `path "${path}" has a part "${s}" that is not a plain file name`,
+        'storage',
+        'Use letters, digits, "_", "-" and ".".',
+      );
   }
   return segments;
 }
 
 /** A name made safe as a path segment (a user's file name or adapter name), kept readable. */
 export function storageName(name: string): string {
-  const safe = name.replace(/[^\w.-]+/g, '_').replace(/^\.+/, '_').slice(0, 80);
+  const safe = name
+    .replace(/[^\w.-]+/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 80);
   return safe === '' ? '_' : safe;
 }
 
@@ -78,7 +86,11 @@ export async function readJson<T>(storage: LabStorage, path: string): Promise<T 
   try {
     return JSON.parse(text) as T;
   } catch (error) {
-    throw new LabError(`is not valid JSON (${(error as Error).message})`, `${storage.location} ${path}`, 'Delete it from the lab, or clear the site\'s storage.');
+    throw new LabError(
+      `is not valid JSON (${(error as Error).message})`,
+      `${storage.location} ${path}`,
+      "Delete it from the lab, or clear the site's storage.",
+    );
   }
 }
 

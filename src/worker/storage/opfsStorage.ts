@@ -1,5 +1,13 @@
 import { LabError } from '../../errors';
-import { forEachChunk, MemoryStorage, pathSegments, type FileContents, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
+import {
+  forEachChunk,
+  MemoryStorage,
+  pathSegments,
+  type FileContents,
+  type LabStorage,
+  type StorageUsage,
+  type WriteOptions,
+} from './labStorage';
 
 function notFound(error: unknown): boolean {
   const name = (error as DOMException).name;
@@ -9,7 +17,11 @@ function notFound(error: unknown): boolean {
 /** The browser's "QuotaExceededError" as a message that says what to free. */
 function quotaError(error: unknown, path: string): unknown {
   if ((error as DOMException).name !== 'QuotaExceededError') return error;
-  return new LabError('the browser\'s storage for this site is full', `OPFS ${path}`, 'Forget kept models, or delete adapters and interrupted runs, then try again.');
+  return new LabError(
+    "the browser's storage for this site is full",
+    `OPFS ${path}`,
+    'Forget kept models, or delete adapters and interrupted runs, then try again.',
+  );
 }
 
 /**

@@ -34,7 +34,13 @@ export function serializePackedRows(data: StoredRows, seqLen: number): Blob {
   new DataView(length.buffer).setUint32(0, jsonBytes.length, true);
   const parts: BlobPart[] = [length, jsonBytes];
   for (const rows of [data.train, data.validation]) {
-    for (const key of ['tokens', 'segmentIds', 'positions'] as const) parts.push(concatInt32(rows.map((r) => r[key]), seqLen));
+    for (const key of ['tokens', 'segmentIds', 'positions'] as const)
+      parts.push(
+        concatInt32(
+          rows.map((r) => r[key]),
+          seqLen,
+        ),
+      );
     parts.push(Int32Array.from(rows, (r) => r.segments));
     const targets = new Uint8Array(rows.length * seqLen);
     rows.forEach((r, i) => targets.set(r.targets, i * seqLen));
@@ -52,19 +58,19 @@ function concatInt32(arrays: Int32Array[], seqLen: number): Int32Array<ArrayBuff
 export async function deserializePackedRows(blob: Blob, where: string): Promise<StoredRows & { seqLen: number }> {
   const bytes = new Uint8Array(await blob.arrayBuffer());
   const fail = (what: string) => new LabError(what, where, 'Discard this run and train again.');
-  if (bytes.length < 4) throw fail('the run\'s data file is empty or cut short');
+  if (bytes.length < 4) throw fail("the run's data file is empty or cut short");
   const jsonLength = new DataView(bytes.buffer).getUint32(0, true);
   let header: Header;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + jsonLength)));
   } catch {
-    throw fail('the run\'s data file has no readable header');
+    throw fail("the run's data file has no readable header");
   }
   if (header.format !== FORMAT) throw fail(`the run's data file has format "${header.format}", not ${FORMAT}`);
   const { seqLen } = header;
   let offset = 4 + jsonLength;
   const take = <T extends Int32Array | Uint8Array>(make: (buffer: ArrayBuffer, count: number) => T, count: number, width: number): T => {
-    if (offset + count * width > bytes.length) throw fail('the run\'s data file is cut short');
+    if (offset + count * width > bytes.length) throw fail("the run's data file is cut short");
     const out = make(bytes.slice(offset, offset + count * width).buffer, count);
     offset += count * width;
     return out;
