@@ -43,7 +43,7 @@ describe('the Evaluate panel', () => {
     const table = page.getByTestId('compare-table');
     await table.waitFor({ timeout: 60_000 });
     expect(await table.locator('thead th').count()).toBe(3);
-    expect(await page.getByTestId('compare-pair').textContent()).toMatch(/McNemar p = [\d.]+\s+\(\d+ only first, \d+ only second\)/);
+    expect(await page.getByTestId('compare-pair').innerText()).toMatch(/McNemar p = [\d.]+\s+\(\d+ only first, \d+ only second\)/);
     await page.screenshot({ path: `${ARTIFACTS}/compare-panel.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

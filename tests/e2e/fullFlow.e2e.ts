@@ -97,7 +97,7 @@ describe('the whole lab flow in Chromium', () => {
     const header = (await table.locator('thead').textContent()) ?? '';
     expect(header).toContain('+ rank4');
     expect(header).toContain('+ rank16');
-    expect(await page.getByTestId('compare-pair').textContent()).toMatch(/McNemar p = [\d.]+/);
+    expect(await page.getByTestId('compare-pair').innerText()).toMatch(/McNemar p = [\d.]+/);
     // The overlay asks the library for the adapters' curves after the comparison arrives.
     const overlaySummary = page.getByTestId('compare-loss-chart-summary');
     await expect.poll(async () => (await overlaySummary.textContent()) ?? '', { timeout: 30_000 }).toContain('rank16 (');
