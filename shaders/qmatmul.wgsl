@@ -15,6 +15,12 @@
 // between at each barrier on a CPU adapter, 16 FMAs per workgroup-memory load.
 // The f32 weight tile lives only in workgroup memory: no f32 copy of W is ever written.
 //
+// `direct` (CPU adapters, where a barrier switches between a workgroup's invocations and the caches do what the
+// tiles do): no workgroup memory, no barrier. Dispatch: (ceil(N / 16), ceil(M / 32)) workgroups of 4×4 threads;
+// each thread decodes 8-value chunks of 4 weight rows (output columns) and takes their dot products with 8
+// activation rows read straight from storage, so each weight value is decoded once per 8 rows. Rows and columns past
+// the edge read the last valid one and are dropped at the store.
+//
 // Requires K % 8 == 0 (and K a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K).
 
 struct Params {
@@ -135,6 +141,73 @@ fn store(row: u32, col: u32, lo: vec4<f32>, hi: vec4<f32>) {
     if (c >= p.N) { return; }
     let index = row * p.yStride + p.yOffset + c;
     var v = select(hi[j & 3u], lo[j & 3u], j < 4u);
+    if (ACCUMULATE) { v += f32(Y[index]); }
+    Y[index] = act_t(v);
+  }
+}
+
+@compute @workgroup_size(4, 4, 1)
+fn direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let col = gid.x * 4u;
+  let row = gid.y * 8u;
+  if (col >= p.N || row >= p.M) { return; }
+  let kq = p.K / 4u;
+  let lastRow = p.M - 1u;
+  let lastCol = p.N - 1u;
+  let w0 = min(col, lastCol) * p.rowBytes;
+  let w1 = min(col + 1u, lastCol) * p.rowBytes;
+  let w2 = min(col + 2u, lastCol) * p.rowBytes;
+  let w3 = min(col + 3u, lastCol) * p.rowBytes;
+  let x0 = min(row, lastRow) * kq;
+  let x1 = min(row + 1u, lastRow) * kq;
+  let x2 = min(row + 2u, lastRow) * kq;
+  let x3 = min(row + 3u, lastRow) * kq;
+  let x4 = min(row + 4u, lastRow) * kq;
+  let x5 = min(row + 5u, lastRow) * kq;
+  let x6 = min(row + 6u, lastRow) * kq;
+  let x7 = min(row + 7u, lastRow) * kq;
+
+  // acc{i}: row + i, columns col .. col + 3.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  var acc4 = vec4<f32>(0.0);
+  var acc5 = vec4<f32>(0.0);
+  var acc6 = vec4<f32>(0.0);
+  var acc7 = vec4<f32>(0.0);
+  for (var k = 0u; k < p.K; k += 8u) {
+    let c0 = dequant8(w0, k);
+    let c1 = dequant8(w1, k);
+    let c2 = dequant8(w2, k);
+    let c3 = dequant8(w3, k);
+    let q = k / 4u;
+    acc0 += dots(vec4<f32>(X[x0 + q]), c0.lo, c1.lo, c2.lo, c3.lo) + dots(vec4<f32>(X[x0 + q + 1u]), c0.hi, c1.hi, c2.hi, c3.hi);
+    acc1 += dots(vec4<f32>(X[x1 + q]), c0.lo, c1.lo, c2.lo, c3.lo) + dots(vec4<f32>(X[x1 + q + 1u]), c0.hi, c1.hi, c2.hi, c3.hi);
+    acc2 += dots(vec4<f32>(X[x2 + q]), c0.lo, c1.lo, c2.lo, c3.lo) + dots(vec4<f32>(X[x2 + q + 1u]), c0.hi, c1.hi, c2.hi, c3.hi);
+    acc3 += dots(vec4<f32>(X[x3 + q]), c0.lo, c1.lo, c2.lo, c3.lo) + dots(vec4<f32>(X[x3 + q + 1u]), c0.hi, c1.hi, c2.hi, c3.hi);
+    acc4 += dots(vec4<f32>(X[x4 + q]), c0.lo, c1.lo, c2.lo, c3.lo) + dots(vec4<f32>(X[x4 + q + 1u]), c0.hi, c1.hi, c2.hi, c3.hi);
+    acc5 += dots(vec4<f32>(X[x5 + q]), c0.lo, c1.lo, c2.lo, c3.lo) + dots(vec4<f32>(X[x5 + q + 1u]), c0.hi, c1.hi, c2.hi, c3.hi);
+    acc6 += dots(vec4<f32>(X[x6 + q]), c0.lo, c1.lo, c2.lo, c3.lo) + dots(vec4<f32>(X[x6 + q + 1u]), c0.hi, c1.hi, c2.hi, c3.hi);
+    acc7 += dots(vec4<f32>(X[x7 + q]), c0.lo, c1.lo, c2.lo, c3.lo) + dots(vec4<f32>(X[x7 + q + 1u]), c0.hi, c1.hi, c2.hi, c3.hi);
+  }
+  storeAdjacent(row, col, acc0);
+  storeAdjacent(row + 1u, col, acc1);
+  storeAdjacent(row + 2u, col, acc2);
+  storeAdjacent(row + 3u, col, acc3);
+  storeAdjacent(row + 4u, col, acc4);
+  storeAdjacent(row + 5u, col, acc5);
+  storeAdjacent(row + 6u, col, acc6);
+  storeAdjacent(row + 7u, col, acc7);
+}
+
+// Writes outputs (row, col + j) for j < 4, skipping those past M or N.
+fn storeAdjacent(row: u32, col: u32, value: vec4<f32>) {
+  if (row >= p.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    if (col + j >= p.N) { return; }
+    let index = row * p.yStride + p.yOffset + col + j;
+    var v = value[j];
     if (ACCUMULATE) { v += f32(Y[index]); }
     Y[index] = act_t(v);
   }

@@ -12,6 +12,11 @@
 // loads. 8×8 threads as in the tiled forward (shaders/qmatmul.wgsl): few invocations to switch between at each
 // barrier on a CPU adapter (SwiftShader). No f32 copy of W is ever written.
 //
+// `direct` (CPU adapters, where a barrier switches between a workgroup's invocations and the caches do what the
+// tiles do): no workgroup memory, no barrier. Dispatch: (ceil(K / 32), ceil(M / 32)) workgroups of 4×4 threads;
+// each thread owns 8 rows × one 8-value chunk of dX, decodes that chunk of each weight row once and uses it for
+// its 8 rows of dY, read straight from storage. Rows past the edge read the last valid one and are dropped.
+//
 // Requires K % 8 == 0 (and K a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K).
 
 struct Params {
@@ -122,4 +127,57 @@ fn store(row: u32, col: u32, value: vec4<f32>) {
   var v = value;
   if (ACCUMULATE) { v += vec4<f32>(dX[index]); }
   dX[index] = vec4<act_t>(v);
+}
+
+@compute @workgroup_size(4, 4, 1)
+fn direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let col = gid.x * 8u;
+  let row = gid.y * 8u;
+  if (col >= p.K || row >= p.M) { return; }
+  let lastRow = p.M - 1u;
+  let y0 = min(row, lastRow) * p.yStride + p.yOffset;
+  let y1 = min(row + 1u, lastRow) * p.yStride + p.yOffset;
+  let y2 = min(row + 2u, lastRow) * p.yStride + p.yOffset;
+  let y3 = min(row + 3u, lastRow) * p.yStride + p.yOffset;
+  let y4 = min(row + 4u, lastRow) * p.yStride + p.yOffset;
+  let y5 = min(row + 5u, lastRow) * p.yStride + p.yOffset;
+  let y6 = min(row + 6u, lastRow) * p.yStride + p.yOffset;
+  let y7 = min(row + 7u, lastRow) * p.yStride + p.yOffset;
+
+  // a{i}{h}: dX row row + i, columns col + 4h .. +3.
+  var a00 = vec4<f32>(0.0); var a01 = vec4<f32>(0.0);
+  var a10 = vec4<f32>(0.0); var a11 = vec4<f32>(0.0);
+  var a20 = vec4<f32>(0.0); var a21 = vec4<f32>(0.0);
+  var a30 = vec4<f32>(0.0); var a31 = vec4<f32>(0.0);
+  var a40 = vec4<f32>(0.0); var a41 = vec4<f32>(0.0);
+  var a50 = vec4<f32>(0.0); var a51 = vec4<f32>(0.0);
+  var a60 = vec4<f32>(0.0); var a61 = vec4<f32>(0.0);
+  var a70 = vec4<f32>(0.0); var a71 = vec4<f32>(0.0);
+  for (var n = 0u; n < p.N; n++) {
+    let w = dequant8(n * p.rowBytes, col);
+    var y = vec4<f32>(f32(dY[y0 + n]));
+    a00 = fma(y, w.lo, a00); a01 = fma(y, w.hi, a01);
+    y = vec4<f32>(f32(dY[y1 + n]));
+    a10 = fma(y, w.lo, a10); a11 = fma(y, w.hi, a11);
+    y = vec4<f32>(f32(dY[y2 + n]));
+    a20 = fma(y, w.lo, a20); a21 = fma(y, w.hi, a21);
+    y = vec4<f32>(f32(dY[y3 + n]));
+    a30 = fma(y, w.lo, a30); a31 = fma(y, w.hi, a31);
+    y = vec4<f32>(f32(dY[y4 + n]));
+    a40 = fma(y, w.lo, a40); a41 = fma(y, w.hi, a41);
+    y = vec4<f32>(f32(dY[y5 + n]));
+    a50 = fma(y, w.lo, a50); a51 = fma(y, w.hi, a51);
+    y = vec4<f32>(f32(dY[y6 + n]));
+    a60 = fma(y, w.lo, a60); a61 = fma(y, w.hi, a61);
+    y = vec4<f32>(f32(dY[y7 + n]));
+    a70 = fma(y, w.lo, a70); a71 = fma(y, w.hi, a71);
+  }
+  store(row, col, a00); store(row, col + 4u, a01);
+  store(row + 1u, col, a10); store(row + 1u, col + 4u, a11);
+  store(row + 2u, col, a20); store(row + 2u, col + 4u, a21);
+  store(row + 3u, col, a30); store(row + 3u, col + 4u, a31);
+  store(row + 4u, col, a40); store(row + 4u, col + 4u, a41);
+  store(row + 5u, col, a50); store(row + 5u, col + 4u, a51);
+  store(row + 6u, col, a60); store(row + 6u, col + 4u, a61);
+  store(row + 7u, col, a70); store(row + 7u, col + 4u, a71);
 }

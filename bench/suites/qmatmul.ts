@@ -10,7 +10,14 @@ import {
   type QuantFormat,
   type QuantizedWeight,
 } from '../../src/kernels/quantWeight';
-import { MATVEC_MAX_ROWS, quantizedMatmul, quantizedMatmulBackward, type MatvecUnpack } from '../../src/kernels/qmatmul';
+import {
+  MATVEC_MAX_ROWS,
+  manyRowKernel,
+  quantizedMatmul,
+  quantizedMatmulBackward,
+  type BackwardKernel,
+  type MatvecUnpack,
+} from '../../src/kernels/qmatmul';
 import { createMatMulNBitsPeer } from '../peers/ortMatMulNBits';
 
 // Quantized matmul at 7B layer shapes: GFLOP/s and effective GB/s (weight bytes / time), and for Q4_0 a ratio
@@ -48,6 +55,9 @@ const QUICK: Case[] = [
   { format: 'Q4_0', N: 14336, K: 4096, M: 1 },
   { format: 'Q4_0', N: 4096, K: 14336, M: 1 },
   { format: 'Q4_0', N: 4096, K: 4096, M: 512 },
+  // The bundled model's FFN in training (4 rows of 256 tokens), forward and dX.
+  { format: 'Q8_0', N: 384, K: 128, M: 1024 },
+  { format: 'Q8_0', N: 384, K: 128, M: 1024, backward: true },
 ];
 
 const FULL: Case[] = [
@@ -121,7 +131,7 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     const ms = await ctx.gpuTimeMs(record, { warmup: gpu.features.timestamps ? 0 : 1, iterations: iterationsFor(M) });
     const gflops = (2 * M * N * K) / 1e9 / (ms / 1e3);
     const gbs = bytes.byteLength / 1e9 / (ms / 1e3);
-    const kernel = c.backward ? 'backward' : M <= MATVEC_MAX_ROWS ? 'matvec' : 'tiled';
+    const kernel = M <= MATVEC_MAX_ROWS && !c.backward ? 'matvec' : `${c.backward ? 'backward ' : ''}${manyRowKernel(gpu.recorder())}`;
     const perRow = M > 1 && kernel === 'matvec' ? `, ${(ms / M).toFixed(2)} ms per row` : '';
     ctx.log(`qmatmul ${name} (${kernel}): ${ms.toFixed(2)} ms${perRow}, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s`);
     const rows: BenchRow[] = [
@@ -140,6 +150,14 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
         note: `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB of weights`,
       },
     ];
+    if (kernel !== 'matvec')
+      rows.push(
+        await versusOtherManyRowKernel(ctx, name, manyRowKernel(gpu.recorder()), M, (rec, k) =>
+          c.backward
+            ? quantizedMatmulBackward(rec, bufY, w, bufX, { M, kernel: k })
+            : quantizedMatmul(rec, bufX, w, bufY, { M, kernel: k }),
+        ),
+      );
     if (kernel === 'matvec' && UNPACKED_FORMATS.includes(format))
       rows.push(
         await versusUnsignedUnpack(ctx, name, bytes.byteLength, (rec, matvecUnpack) =>
@@ -167,6 +185,36 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     gpu.buffers.free(bufX);
     gpu.buffers.free(bufY);
   }
+}
+
+/**
+ * The many-row kernel this adapter gets (direct on a CPU adapter, tiled on a GPU) against the other one, alternating
+ * between them so that both see the same load on a shared machine; medians of 3 rounds.
+ */
+async function versusOtherManyRowKernel(
+  ctx: BenchContext,
+  name: string,
+  picked: BackwardKernel,
+  M: number,
+  record: (rec: Recorder, kernel: BackwardKernel) => void,
+): Promise<BenchRow> {
+  const other: BackwardKernel = picked === 'direct' ? 'tiled' : 'direct';
+  const times: Record<BackwardKernel, number[]> = { direct: [], tiled: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const kernel of [other, picked]) {
+      times[kernel].push(await ctx.gpuTimeMs((rec) => record(rec, kernel), { warmup: round === 0 ? 1 : 0, iterations: iterationsFor(M) }));
+    }
+  }
+  const [pickedMs, otherMs] = [median(times[picked]), median(times[other])];
+  ctx.log(`qmatmul ${name}: ${picked} ${pickedMs.toFixed(2)} ms, ${other} ${otherMs.toFixed(2)} ms`);
+  return {
+    suite: 'qmatmul',
+    case: `${name} ${picked} vs ${other}`,
+    metric: 'ms',
+    ours: pickedMs,
+    peer: { name: `${other} kernel`, value: otherMs },
+    ratio: otherMs / pickedMs,
+  };
 }
 
 /** The formats whose quant bytes the matvec kernel converts to floats through UNPACK (Q8_0's are signed already). */

@@ -1,8 +1,17 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { flatWorkgroups } from './flatGrid';
+import { isCpuAdapter } from './cpuAdapter';
 
 const WG = 256;
+
+/**
+ * Threads per row of the fused loss kernel: 256 on a GPU; one SIMD group of 4 on a CPU adapter, where each of the
+ * tree's barriers would switch between all 256 invocations of a row that 4 lanes reduce faster alone.
+ */
+export function crossEntropyThreads(rec: Recorder): number {
+  return isCpuAdapter(rec.gpu.info) ? 4 : WG;
+}
 
 export const CROSS_ENTROPY_PARAMS = uniformLayout(['cross_entropy', 'cross_entropy_backward'], {
   rows: 'u32',
@@ -39,9 +48,9 @@ function params(chunk: CrossEntropyChunk, scale: number): PackedUniforms {
 }
 
 /** Per-token loss and log-sum-exp of one chunk (shaders/cross_entropy.wgsl); the logits are left as they are. */
-export function crossEntropyForward(rec: Recorder, buffers: CrossEntropyBuffers, chunk: CrossEntropyChunk): void {
+export function crossEntropyForward(rec: Recorder, buffers: CrossEntropyBuffers, chunk: CrossEntropyChunk, threads?: number): void {
   rec.dispatch(
-    { shader: 'cross_entropy', constants: { WG, WRITE_GRAD: 0 } },
+    { shader: 'cross_entropy', constants: { WG: threads ?? crossEntropyThreads(rec), WRITE_GRAD: 0 } },
     [buffers.logits, buffers.labels, buffers.loss, buffers.lse],
     flatWorkgroups(rec, chunk.rows, 1),
     params(chunk, 1),
@@ -56,9 +65,10 @@ export function crossEntropyForwardBackward(
   rec: Recorder,
   buffers: CrossEntropyBuffers,
   chunk: CrossEntropyChunk & { scale: number },
+  threads?: number,
 ): void {
   rec.dispatch(
-    { shader: 'cross_entropy', constants: { WG, WRITE_GRAD: 1 } },
+    { shader: 'cross_entropy', constants: { WG: threads ?? crossEntropyThreads(rec), WRITE_GRAD: 1 } },
     [buffers.logits, buffers.labels, buffers.loss, buffers.lse],
     flatWorkgroups(rec, chunk.rows, 1),
     params(chunk, chunk.scale),

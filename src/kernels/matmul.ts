@@ -34,13 +34,25 @@ export const MATMUL_PARAMS = uniformLayout('matmul', {
 
 export const MATMUL_NAIVE_PARAMS = uniformLayout('matmul_naive', { M: 'u32', N: 'u32', K: 'u32' });
 
-/** Threads of one workgroup along N (x) and M (y); each computes TM×TN = 4×4 outputs of a (4·y)×(4·x) tile. */
+/** Threads of one workgroup along N (x) and M (y). */
 export interface MatmulThreads {
   x: number;
   y: number;
 }
 
 export type MatmulAdapterKind = 'gpu' | 'cpu';
+
+/**
+ * How a product runs: `tiled` (shaders/matmul.wgsl `main`: each thread 4×4 outputs of a (4·y)×(4·x) tile staged in
+ * workgroup memory) or `direct` (`direct`: no workgroup memory, no barrier, each thread 8 rows × 4 columns read
+ * straight from storage).
+ */
+export interface MatmulSchedule {
+  kind: 'tiled' | 'direct';
+  threads: MatmulThreads;
+}
+
+const DIRECT_TM = 8;
 
 function threadsToCover(n: number, cap: number): number {
   let t = 1;
@@ -49,42 +61,43 @@ function threadsToCover(n: number, cap: number): number {
 }
 
 /**
- * The workgroup shape for a problem: never wider than the output (LoRA's rank-8 sides would leave most of a 64-wide
- * tile idle), at most 16×16 on a GPU. A CPU adapter runs a workgroup as one task whose barriers switch between all
- * its invocations: there 8 threads (8×8 for outputs at least 128 on both sides, where bigger tiles save loads).
- * The bench suite `matmul` times this choice against a fixed 16×16-thread tile on LoRA's shapes.
+ * The schedule for a problem on an adapter kind. A GPU gets the tiled kernel, never wider than the output (LoRA's
+ * rank-8 sides would leave most of a 64-wide tile idle), at most 16×16 threads. A CPU adapter gets the direct
+ * kernel (a barrier there switches between all of a workgroup's invocations, and its caches do what the tile does)
+ * with 16 threads, 4 SIMD groups. The bench suite `matmul` times both choices against the alternatives.
  */
-export function matmulThreads(kind: MatmulAdapterKind, M: number, N: number): MatmulThreads {
+export function matmulSchedule(kind: MatmulAdapterKind, M: number, N: number): MatmulSchedule {
   if (kind === 'cpu') {
-    if (M >= 128 && N >= 128) return { x: 8, y: 8 };
     const x = threadsToCover(N, 4);
-    return { x, y: threadsToCover(M, 8 / x) };
+    return { kind: 'direct', threads: { x, y: 16 / x } };
   }
-  return { x: threadsToCover(N, 16), y: threadsToCover(M, 16) };
+  return { kind: 'tiled', threads: { x: threadsToCover(N, 16), y: threadsToCover(M, 16) } };
 }
 
 /**
- * Records the tiled matmul (shaders/matmul.wgsl): threads.x × threads.y threads (by default `matmulThreads` for the
- * adapter and shape), each computing 4×4 outputs.
+ * Records C = alpha · op(A) · op(B) (shaders/matmul.wgsl) with `schedule`, by default `matmulSchedule` for the
+ * adapter and shape.
  */
-export function matmul(rec: Recorder, a: Binding, b: Binding, c: Binding, shape: MatmulShape, threads?: MatmulThreads): void {
+export function matmul(rec: Recorder, a: Binding, b: Binding, c: Binding, shape: MatmulShape, schedule?: MatmulSchedule): void {
   const { M, N, K } = shape;
-  const { x: WG_X, y: WG_Y } = threads ?? matmulThreads(isCpuAdapter(rec.gpu.info) ? 'cpu' : 'gpu', M, N);
+  const { kind, threads } = schedule ?? matmulSchedule(isCpuAdapter(rec.gpu.info) ? 'cpu' : 'gpu', M, N);
   const batch = shape.batch ?? 1;
   const params = MATMUL_PARAMS.pack({ M, N, K, alpha: shape.alpha ?? 1, strideA: M * K, strideB: K * N, strideC: M * N });
+  const rowsPerThread = kind === 'direct' ? DIRECT_TM : TM;
   rec.dispatch(
     {
       shader: 'matmul',
+      entryPoint: kind === 'direct' ? 'direct' : 'main',
       constants: {
         TRANS_A: shape.transA ? 1 : 0,
         TRANS_B: shape.transB ? 1 : 0,
         ACCUMULATE: shape.accumulate ? 1 : 0,
-        WG_X,
-        WG_Y,
+        WG_X: threads.x,
+        WG_Y: threads.y,
       },
     },
     [a, b, c],
-    [ceilDiv(N, WG_X * TN), ceilDiv(M, WG_Y * TM), batch],
+    [ceilDiv(N, threads.x * TN), ceilDiv(M, threads.y * rowsPerThread), batch],
     params,
   );
 }

@@ -15,8 +15,23 @@ export interface QuantizedMatmulOptions {
   precision?: ActivationPrecision;
 }
 
-/** Which forward kernel: the matrix-vector one (bandwidth-bound decode) or the tiled one (weight tile reuse). */
-export type ForwardKernel = 'matvec' | 'tiled';
+/**
+ * Which forward kernel: the matrix-vector one (bandwidth-bound decode), the tiled one (weight tiles shared in
+ * workgroup memory: GPUs) or the direct one (no workgroup memory, no barrier: CPU adapters).
+ */
+export type ForwardKernel = 'matvec' | 'tiled' | 'direct';
+
+/** Which backward kernel: tiled (GPUs) or direct (CPU adapters), as in the forward. */
+export type BackwardKernel = 'tiled' | 'direct';
+
+/** The many-row kernel for this adapter: tiles in workgroup memory on a GPU, direct reads on a CPU adapter. */
+export function manyRowKernel(rec: Recorder): BackwardKernel {
+  return isCpuAdapter(rec.gpu.info) ? 'direct' : 'tiled';
+}
+
+/** shaders/qmatmul.wgsl and qmatmul_backward.wgsl `direct`: 4×4 threads, each 8 rows × (4 forward, 8 backward) columns. */
+const DIRECT_THREADS = 4;
+const DIRECT_ROWS_PER_THREAD = 8;
 
 /**
  * What the matrix-vector kernel applies to each sum before storing it (EPILOGUE in shaders/qmatvec.wgsl): SwiGLU with
@@ -130,7 +145,7 @@ export function quantizedMatmul(
   },
 ): void {
   const { M, epilogue, norm } = options;
-  const kernel = options.kernel ?? (M <= MATVEC_MAX_ROWS ? 'matvec' : 'tiled');
+  const kernel = options.kernel ?? (M <= MATVEC_MAX_ROWS ? 'matvec' : manyRowKernel(rec));
   if (norm && kernel !== 'matvec') {
     throw new LabError(
       `quantized matmul: an RMSNorm prologue with the ${kernel} kernel`,
@@ -178,6 +193,20 @@ export function quantizedMatmul(
         [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
         QUANTIZED_MATVEC_PARAMS.pack({ ...shapeParams(M, weight, part), eps: norm?.eps ?? 0 }),
       );
+    } else if (kernel === 'direct') {
+      const groupRows = DIRECT_THREADS * DIRECT_ROWS_PER_THREAD;
+      checkRows(M, groupRows, maxGroups, 'quantized matmul', weight.label);
+      rec.dispatch(
+        {
+          shader: 'qmatmul',
+          entryPoint: 'direct',
+          precision: options.precision,
+          constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0 },
+        },
+        [x, part.buffer, y],
+        [ceilDiv(part.rows, DIRECT_THREADS * 4), ceilDiv(M, groupRows)],
+        params(M, weight, part),
+      );
     } else {
       const threadRows = tiledThreadRows(M);
       const tileM = threadRows * TILED_ROWS_PER_THREAD;
@@ -205,20 +234,24 @@ export function quantizedMatmulBackward(
   dy: Binding,
   weight: QuantizedWeight,
   dx: Binding,
-  options: QuantizedMatmulOptions,
+  options: QuantizedMatmulOptions & { kernel?: BackwardKernel },
 ): void {
   const { M } = options;
-  checkRows(M, TILE_M, rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matmul backward', weight.label);
+  const direct = (options.kernel ?? manyRowKernel(rec)) === 'direct';
+  const groupRows = direct ? DIRECT_THREADS * DIRECT_ROWS_PER_THREAD : TILE_M;
+  const groupCols = direct ? DIRECT_THREADS * 8 : BACKWARD_TILE_K;
+  checkRows(M, groupRows, rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matmul backward', weight.label);
   weight.parts.forEach((part, i) => {
     const accumulate = i > 0 || options.accumulate === true;
     rec.dispatch(
       {
         shader: 'qmatmul_backward',
+        entryPoint: direct ? 'direct' : 'main',
         precision: options.precision,
         constants: { FORMAT: weight.formatId, ACCUMULATE: accumulate ? 1 : 0 },
       },
       [dy, part.buffer, dx],
-      [ceilDiv(weight.K, BACKWARD_TILE_K), ceilDiv(M, TILE_M)],
+      [ceilDiv(weight.K, groupCols), ceilDiv(M, groupRows)],
       params(M, weight, part),
     );
   });

@@ -1,9 +1,15 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main';
 import { sharedData } from '../sharedData';
+import { readGguf } from '../../src/formats/gguf';
+import { modelConfigFromGguf } from '../../src/model/config';
+import { loraLayout, type LoraConfig } from '../../src/model/lora/lora';
+import { exportPeft } from '../../src/model/lora/loraPeft';
+import { writePeftDirectory } from '../../src/train/peftDirectory';
+import { randomF32 } from '../../src/util/random';
 
 // Real decoding on SwiftShader, on a machine other test runs share: minutes, not the default two.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
@@ -78,6 +84,25 @@ describe('lora-lab eval', () => {
       summary: { overall: { total: 2 } },
     });
     expect(readFileSync(join(runDir, 'records.csv'), 'utf8').split('\r\n')).toHaveLength(4);
+  });
+
+  it('answers with a LoRA adapter (--adapter, a PEFT directory): the run names it and its answers change', async () => {
+    const config = modelConfigFromGguf(await readGguf(await openAsBlob(model)));
+    const lora: LoraConfig = { rank: 4, alpha: 8, dropout: 0, targets: ['q', 'v', 'up', 'down'], seed: 0 };
+    // Random A and B at 0.5: far from the zero B of a fresh adapter, so greedy answers move.
+    const values = randomF32(loraLayout(config, lora).totalFloats, 12, 0.5);
+    const adapterDir = join(dir, 'random-adapter');
+    await writePeftDirectory(adapterDir, exportPeft(config, lora, values, 'stories260K.gguf'));
+    const out = join(dir, 'with-adapter');
+    const r = await evalCli(...runArgs(out), '--adapter', adapterDir);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^adapter random-adapter: rank 4, alpha 8, q, v, up, down$/m);
+    expect(r.out).toMatch(/^run cli-run \(complete\): stories260K\.gguf \+ random-adapter, /);
+    const outputs = readRecords(join(out, 'cli-run')).map((rec) => rec.output);
+    const baseOutputs = readRecords(join(completeOut, 'cli-run')).map((rec) => rec.output);
+    expect(outputs).not.toEqual(baseOutputs);
+    const missing = await evalCli(...runArgs(join(dir, 'none')), '--adapter', join(dir, 'nowhere'));
+    expect(missing).toMatchObject({ code: 1, err: expect.stringMatching(/nowhere: not found/) });
   });
 
   it('resumes an unfinished run in --out with the same --run-id, answering only the problems left', async () => {

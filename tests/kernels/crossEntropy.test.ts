@@ -31,7 +31,15 @@ function batch(tokens: number, vocab: number, seed: number, maskEvery = 4) {
 type Mode = 'forward' | 'fused' | 'separate';
 
 /** Runs the batch in chunks of `chunkRows` rows as training would; returns loss, lse, dlogits (if asked), mean. */
-async function runChunked(logits: Float32Array, labels: Int32Array, vocab: number, chunkRows: number, mode: Mode, scale = 1) {
+async function runChunked(
+  logits: Float32Array,
+  labels: Int32Array,
+  vocab: number,
+  chunkRows: number,
+  mode: Mode,
+  scale = 1,
+  threads?: number,
+) {
   const tokens = labels.length;
   const bLabels = gpu.upload(labels, { label: 'labels' });
   const bLoss = gpu.alloc(tokens * 4, { label: 'loss' });
@@ -45,8 +53,8 @@ async function runChunked(logits: Float32Array, labels: Int32Array, vocab: numbe
     const rec = gpu.recorder();
     const buffers = { logits: bChunk, labels: bLabels, loss: bLoss, lse: bLse };
     const chunk = { rows, vocab, rowOffset, scale };
-    if (mode === 'fused') crossEntropyForwardBackward(rec, buffers, chunk);
-    else crossEntropyForward(rec, buffers, chunk);
+    if (mode === 'fused') crossEntropyForwardBackward(rec, buffers, chunk, threads);
+    else crossEntropyForward(rec, buffers, chunk, threads);
     if (mode === 'separate') crossEntropyBackward(rec, buffers, chunk);
     rec.submit();
     if (mode !== 'forward') grads.set(await gpu.readF32(bChunk, rows * vocab), rowOffset * vocab);
@@ -74,15 +82,18 @@ describe('cross-entropy forward', () => {
     [300, 5, 128],
     [4, 1, 4],
   ];
+  // 256 threads per row (a GPU's) and 4 (a CPU adapter's).
   for (const [tokens, vocab, chunkRows] of cases) {
-    it(`matches the reference for tokens=${tokens} vocab=${vocab} in chunks of ${chunkRows} rows`, async () => {
-      const seed = tokens * 31 + vocab;
-      const { logits, labels } = batch(tokens, vocab, seed, tokens > 2 ? 4 : 1000);
-      const got = await runChunked(logits, labels, vocab, chunkRows, 'forward');
-      const want = crossEntropyReference(logits, labels, vocab);
-      expectAllClose(got.loss, want.loss, LOSS_TOLERANCE, `loss, seed ${seed}`);
-      expectAllClose(got.lse, want.lse, LOSS_TOLERANCE, `lse, seed ${seed}`);
-    });
+    for (const threads of [256, 4]) {
+      it(`matches the reference for tokens=${tokens} vocab=${vocab} in chunks of ${chunkRows} rows, ${threads} threads a row`, async () => {
+        const seed = tokens * 31 + vocab;
+        const { logits, labels } = batch(tokens, vocab, seed, tokens > 2 ? 4 : 1000);
+        const got = await runChunked(logits, labels, vocab, chunkRows, 'forward', 1, threads);
+        const want = crossEntropyReference(logits, labels, vocab);
+        expectAllClose(got.loss, want.loss, LOSS_TOLERANCE, `loss, seed ${seed}`);
+        expectAllClose(got.lse, want.lse, LOSS_TOLERANCE, `lse, seed ${seed}`);
+      });
+    }
   }
 
   it('stays finite with logits far beyond exp range (max-subtracted)', async () => {
@@ -120,12 +131,16 @@ describe('cross-entropy forward', () => {
 });
 
 describe('cross-entropy backward', () => {
-  for (const mode of ['fused', 'separate'] as const) {
-    it(`dlogits = scale·(softmax − onehot), zero on masked rows (${mode}, chunked, odd vocab)`, async () => {
+  for (const [mode, threads] of [
+    ['fused', 256],
+    ['fused', 4],
+    ['separate', 256],
+  ] as const) {
+    it(`dlogits = scale·(softmax − onehot), zero on masked rows (${mode}, ${threads} threads a row, chunked, odd vocab)`, async () => {
       const [tokens, vocab, seed] = [7, 3001, mode === 'fused' ? 50 : 51];
       const { logits, labels } = batch(tokens, vocab, seed, 3);
       const scale = 1 / unmaskedCount(labels, vocab);
-      const got = await runChunked(logits, labels, vocab, 3, mode, scale);
+      const got = await runChunked(logits, labels, vocab, 3, mode, scale, threads);
       expectAllClose(got.grads, crossEntropyBackwardReference(logits, labels, vocab, scale), GRAD_TOLERANCE, `seed ${seed}`);
       // The fused pass still reports the forward loss.
       expectAllClose(got.loss, crossEntropyReference(logits, labels, vocab).loss, LOSS_TOLERANCE, `loss, seed ${seed}`);

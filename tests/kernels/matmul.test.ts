@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../setup/testGpu';
-import { matmul, matmulNaive, matmulThreads, type MatmulShape, type MatmulThreads } from '../../src/kernels/matmul';
+import { matmul, matmulNaive, matmulSchedule, type MatmulSchedule, type MatmulShape } from '../../src/kernels/matmul';
 import { matmulReference } from '../../src/kernels/reference/matmul';
 import { randomF32 } from '../../src/util/random';
 
@@ -17,7 +17,7 @@ async function runMatmul(
   shape: MatmulShape,
   seed: number,
   naive = false,
-  threads?: MatmulThreads,
+  schedule?: MatmulSchedule,
 ): Promise<{ got: Float32Array; want: Float32Array }> {
   const gpu = await testGpu();
   const batch = shape.batch ?? 1;
@@ -29,15 +29,23 @@ async function runMatmul(
   const bufC = gpu.upload(c0, { label: 'C' });
   const rec = gpu.recorder();
   if (naive) matmulNaive(rec, bufA, bufB, bufC, shape);
-  else matmul(rec, bufA, bufB, bufC, shape, threads);
+  else matmul(rec, bufA, bufB, bufC, shape, schedule);
   rec.submit();
   const got = await gpu.readF32(bufC, batch * shape.M * shape.N);
   for (const t of [bufA, bufB, bufC]) gpu.buffers.free(t);
   return { got, want: matmulReference(a, b, shape, c0) };
 }
 
-describe('tiled f32 matmul', () => {
-  // Sizes straddle the 64×64 output tile and the 16-wide K step: 1, primes, tile-1, tile+1.
+// Both schedules run on any adapter when forced: the tiled one with GPU-sized workgroups, the direct one with the
+// threads a CPU adapter gets.
+const SCHEDULES: [string, MatmulSchedule][] = [
+  ['tiled', { kind: 'tiled', threads: { x: 16, y: 16 } }],
+  ['direct', { kind: 'direct', threads: { x: 4, y: 4 } }],
+];
+
+describe.each(SCHEDULES)('%s f32 matmul', (_name, schedule) => {
+  // Sizes straddle the 64×64 output tile, the 16-wide K step and the direct kernel's 8-row, 4-column blocks: 1,
+  // primes, tile-1, tile+1.
   const shapes: [number, number, number][] = [
     [1, 1, 1],
     [1, 97, 33],
@@ -50,54 +58,54 @@ describe('tiled f32 matmul', () => {
   for (const [M, N, K] of shapes) {
     it(`matches the reference for M=${M} N=${N} K=${K}`, async () => {
       const seed = M * 10007 + N * 101 + K;
-      const { got, want } = await runMatmul({ M, N, K }, seed);
+      const { got, want } = await runMatmul({ M, N, K }, seed, false, schedule);
       expectClose(got, want, K, seed);
     });
   }
 
   it('reads A transposed (A stored as [K, M])', async () => {
-    const { got, want } = await runMatmul({ M: 37, N: 70, K: 45, transA: true }, 11);
+    const { got, want } = await runMatmul({ M: 37, N: 70, K: 45, transA: true }, 11, false, schedule);
     expectClose(got, want, 45, 11);
   });
 
   it('reads B transposed (B stored as [N, K]), as X·Wᵀ does', async () => {
-    const { got, want } = await runMatmul({ M: 70, N: 37, K: 45, transB: true }, 12);
+    const { got, want } = await runMatmul({ M: 70, N: 37, K: 45, transB: true }, 12, false, schedule);
     expectClose(got, want, 45, 12);
   });
 
   it('reads both operands transposed', async () => {
-    const { got, want } = await runMatmul({ M: 19, N: 66, K: 81, transA: true, transB: true }, 13);
+    const { got, want } = await runMatmul({ M: 19, N: 66, K: 81, transA: true, transB: true }, 13, false, schedule);
     expectClose(got, want, 81, 13);
   });
 
   it('scales by alpha and accumulates into the existing C', async () => {
-    const { got, want } = await runMatmul({ M: 33, N: 65, K: 20, accumulate: true, alpha: -0.5 }, 14);
+    const { got, want } = await runMatmul({ M: 33, N: 65, K: 20, accumulate: true, alpha: -0.5 }, 14, false, schedule);
     expectClose(got, want, 20, 14);
   });
 
   it('runs independent batched problems', async () => {
-    const { got, want } = await runMatmul({ M: 17, N: 23, K: 31, batch: 3, transB: true }, 15);
+    const { got, want } = await runMatmul({ M: 17, N: 23, K: 31, batch: 3, transB: true }, 15, false, schedule);
     expectClose(got, want, 31, 15);
   });
 });
 
-describe('tiled f32 matmul workgroup shapes', () => {
-  // The wrapper sizes workgroups by problem shape and adapter kind; the tests above run what this adapter picks,
-  // these force every shape matmulThreads can return (GPU up to 16×16, CPU 8×8 and the 8-thread skinny shapes) on
-  // LoRA-like sides (rank 8 against 64) and sizes that straddle each tile.
-  const threadShapes: MatmulThreads[] = [
-    { x: 16, y: 16 },
-    { x: 2, y: 16 },
-    { x: 16, y: 1 },
-    { x: 8, y: 8 },
-    { x: 4, y: 2 },
-    { x: 2, y: 4 },
-    { x: 1, y: 8 },
-    { x: 1, y: 1 },
+describe('f32 matmul workgroup shapes', () => {
+  // The wrapper sizes workgroups by problem shape and adapter kind; these force every shape matmulSchedule can
+  // return (tiled up to 16×16 threads on a GPU, direct with 16 threads on a CPU adapter) on LoRA-like sides (rank 8
+  // against 64) and sizes that straddle each tile.
+  const schedules: MatmulSchedule[] = [
+    { kind: 'tiled', threads: { x: 16, y: 16 } },
+    { kind: 'tiled', threads: { x: 2, y: 16 } },
+    { kind: 'tiled', threads: { x: 16, y: 1 } },
+    { kind: 'tiled', threads: { x: 1, y: 1 } },
+    { kind: 'direct', threads: { x: 4, y: 4 } },
+    { kind: 'direct', threads: { x: 2, y: 8 } },
+    { kind: 'direct', threads: { x: 1, y: 16 } },
   ];
-  for (const threads of threadShapes) {
-    it(`${threads.x}×${threads.y} threads match the reference, transposed and accumulating`, async () => {
-      const seed = 300 + threads.x * 17 + threads.y;
+  for (const schedule of schedules) {
+    const { x, y } = schedule.threads;
+    it(`${schedule.kind} ${x}×${y} threads match the reference, transposed and accumulating`, async () => {
+      const seed = 300 + x * 17 + y + (schedule.kind === 'direct' ? 1000 : 0);
       const cases: MatmulShape[] = [
         { M: 70, N: 8, K: 64, transB: true, accumulate: true },
         { M: 70, N: 65, K: 8, transB: true, accumulate: true, alpha: 2 },
@@ -105,22 +113,22 @@ describe('tiled f32 matmul workgroup shapes', () => {
         { M: 37, N: 9, K: 17 },
       ];
       for (const [i, shape] of cases.entries()) {
-        const { got, want } = await runMatmul(shape, seed + i, false, threads);
+        const { got, want } = await runMatmul(shape, seed + i, false, schedule);
         expectClose(got, want, shape.K, seed + i);
       }
     });
   }
 
-  it('never makes a workgroup wider than the output, and caps threads per adapter kind', () => {
-    expect(matmulThreads('gpu', 4096, 4096)).toEqual({ x: 16, y: 16 });
-    expect(matmulThreads('gpu', 288, 8)).toEqual({ x: 2, y: 16 });
-    expect(matmulThreads('gpu', 8, 288)).toEqual({ x: 16, y: 2 });
-    expect(matmulThreads('gpu', 1, 1)).toEqual({ x: 1, y: 1 });
-    expect(matmulThreads('cpu', 512, 512)).toEqual({ x: 8, y: 8 });
-    expect(matmulThreads('cpu', 288, 8)).toEqual({ x: 2, y: 4 });
-    expect(matmulThreads('cpu', 288, 64)).toEqual({ x: 4, y: 2 });
-    expect(matmulThreads('cpu', 8, 64)).toEqual({ x: 4, y: 2 });
-    expect(matmulThreads('cpu', 1, 97)).toEqual({ x: 4, y: 1 });
+  it('picks the tiled kernel no wider than the output on a GPU, the direct kernel with 16 threads on a CPU', () => {
+    const tiled = (x: number, y: number) => ({ kind: 'tiled', threads: { x, y } });
+    const direct = (x: number, y: number) => ({ kind: 'direct', threads: { x, y } });
+    expect(matmulSchedule('gpu', 4096, 4096)).toEqual(tiled(16, 16));
+    expect(matmulSchedule('gpu', 288, 8)).toEqual(tiled(2, 16));
+    expect(matmulSchedule('gpu', 8, 288)).toEqual(tiled(16, 2));
+    expect(matmulSchedule('gpu', 1, 1)).toEqual(tiled(1, 1));
+    expect(matmulSchedule('cpu', 512, 512)).toEqual(direct(4, 4));
+    expect(matmulSchedule('cpu', 288, 8)).toEqual(direct(2, 8));
+    expect(matmulSchedule('cpu', 1, 1)).toEqual(direct(1, 16));
   });
 });
 

@@ -8,13 +8,14 @@ import { expectGradientMatchesFiniteDifferences, weightedSum } from './gradcheck
 import { TEST_K, expectBitExact, sumTolerance, testWeight } from './qfixtures';
 import { runBackward } from './qrun';
 
-describe('backward through a frozen quantized weight (dX = dY·W)', () => {
+// Tiled (GPUs) and direct (CPU adapters, no workgroup memory); both run on any adapter when asked for.
+describe.each(['tiled', 'direct'] as const)('%s backward through a frozen quantized weight (dX = dY·W)', (kernel) => {
   QUANT_FORMATS.forEach((format, f) => {
     const K = TEST_K[format];
 
     it(`${format}: decodes every weight value bit-exactly (dY = identity)`, async () => {
       const seed = 700 + f;
-      const { got, want } = await runBackward(format, { M: 37, N: 37, K }, seed, { identityDy: true });
+      const { got, want } = await runBackward(format, { M: 37, N: 37, K }, seed, { identityDy: true, kernel });
       expectBitExact(got, want, `${format} seed ${seed}`);
     });
 
@@ -22,7 +23,7 @@ describe('backward through a frozen quantized weight (dX = dY·W)', () => {
     for (const M of [1, 3, 70]) {
       it(`${format}: matches dY·W in f64 for M=${M}, N=45`, async () => {
         const seed = 800 + f * 10 + M;
-        const { got, want } = await runBackward(format, { M, N: 45, K }, seed);
+        const { got, want } = await runBackward(format, { M, N: 45, K }, seed, { kernel });
         // The reduction runs over N = 45 products, so the sum tolerance uses N, not K.
         expectAllClose(got, want, sumTolerance(45), `${format} M=${M} N=45 K=${K} seed ${seed}`);
       });
@@ -31,7 +32,7 @@ describe('backward through a frozen quantized weight (dX = dY·W)', () => {
 
   it('adds into the existing dX when accumulating (LoRA paths share dX)', async () => {
     const seed = 900;
-    const { got, want } = await runBackward('Q6_K', { M: 5, N: 33, K: 256 }, seed, { accumulate: true });
+    const { got, want } = await runBackward('Q6_K', { M: 5, N: 33, K: 256 }, seed, { accumulate: true, kernel });
     expectAllClose(got, want, sumTolerance(33), `Q6_K accumulate seed ${seed}`);
   });
 
@@ -50,7 +51,7 @@ describe('backward through a frozen quantized weight (dX = dY·W)', () => {
       const loss = async (probe: Float32Array): Promise<number> => {
         const bufX = gpu.upload(probe, { label: 'X' });
         const rec = gpu.recorder();
-        quantizedMatmul(rec, bufX, weight, bufY, { M, kernel: 'tiled' });
+        quantizedMatmul(rec, bufX, weight, bufY, { M, kernel });
         rec.submit();
         const y = await gpu.readF32(bufY, M * N);
         gpu.buffers.free(bufX);
@@ -59,7 +60,7 @@ describe('backward through a frozen quantized weight (dX = dY·W)', () => {
       const bufG = gpu.upload(g, { label: 'dY' });
       const bufDx = gpu.alloc(M * K * 4, { label: 'dX' });
       const rec = gpu.recorder();
-      quantizedMatmulBackward(rec, bufG, weight, bufDx, { M });
+      quantizedMatmulBackward(rec, bufG, weight, bufDx, { M, kernel });
       rec.submit();
       const grad = await gpu.readF32(bufDx, M * K);
       await expectGradientMatchesFiniteDifferences({ x, grad, loss, seed, context: `${format} M=${M} N=${N} K=${K}` });

@@ -1,7 +1,13 @@
 import { testGpu } from '../setup/testGpu';
 import { randomF32 } from '../../src/util/random';
 import { freeQuantizedWeight, type QuantFormat } from '../../src/kernels/quantWeight';
-import { quantizedMatmul, quantizedMatmulBackward, type ForwardKernel, type MatvecUnpack } from '../../src/kernels/qmatmul';
+import {
+  quantizedMatmul,
+  quantizedMatmulBackward,
+  type BackwardKernel,
+  type ForwardKernel,
+  type MatvecUnpack,
+} from '../../src/kernels/qmatmul';
 import { quantizedMatmulBackwardReference, quantizedMatmulReference } from '../../src/kernels/reference/qmatmul';
 import { identity, testWeight, transpose } from './qfixtures';
 
@@ -40,12 +46,12 @@ export async function runForward(
   return { got, want };
 }
 
-/** Runs dX = dY·W (+ dX0) on the GPU; returns the GPU result and the reference. */
+/** Runs dX = dY·W (+ dX0) with the chosen kernel (by default the adapter's); returns the GPU result and the reference. */
 export async function runBackward(
   format: QuantFormat,
   shape: { M: number; N: number; K: number },
   seed: number,
-  options: { accumulate?: boolean; identityDy?: boolean; maxBindingBytes?: number } = {},
+  options: { accumulate?: boolean; identityDy?: boolean; maxBindingBytes?: number; kernel?: BackwardKernel } = {},
 ): Promise<{ got: Float32Array; want: Float32Array }> {
   const gpu = await testGpu();
   const { M, N, K } = shape;
@@ -55,7 +61,7 @@ export async function runBackward(
   const bufDy = gpu.upload(dy, { label: 'dY' });
   const bufDx = gpu.upload(dx0, { label: 'dX' });
   const rec = gpu.recorder();
-  quantizedMatmulBackward(rec, bufDy, weight, bufDx, { M, accumulate: options.accumulate });
+  quantizedMatmulBackward(rec, bufDy, weight, bufDx, { M, accumulate: options.accumulate, kernel: options.kernel });
   rec.submit();
   const got = await gpu.readF32(bufDx, M * K);
   gpu.buffers.free(bufDy);

@@ -22,6 +22,7 @@ import { MemoryResultsStore } from '../../eval/resultsStore';
 import type { PromptStyle } from '../../eval/prompts';
 import type { Tally } from '../../eval/records';
 import { DEFAULT_EVAL_BATCH } from '../../eval/runner';
+import { adapterPathFiles } from '../../train/adapterPath';
 
 const NAMED_BENCHMARKS: FileBenchmarkFormat[] = ['math500', 'math', 'gsm8k'];
 const PROMPTS: Record<string, PromptStyle> = {
@@ -120,12 +121,14 @@ export const command: CliCommand = {
   name: 'eval',
   summary: 'evaluate a GGUF model on MATH, MATH-500, GSM8K or the sample problems (greedy, graded)',
   usage: `usage: lora-lab eval --model <file.gguf> --benchmark <samples|math500|math|gsm8k|file.jsonl> [--data <file.jsonl>]
-                      [--count N] [--subjects a,b] [--levels 1,2] [--seed S] [--prompt sft|minerva]
+                      [--adapter <dir|file.gguf>] [--count N] [--subjects a,b] [--levels 1,2] [--seed S] [--prompt sft|minerva]
                       [--max-tokens N] [--batch N] [--run-id ID] [--out <dir>] [--software]
 
 Answers each problem greedily on the GPU (Dawn), grades it as it finishes (progress on stderr) and prints the
 accuracy overall, by subject and by level. The same evaluation the lab page runs.
   --benchmark      samples (the bundled set), a named benchmark with --data, or a JSONL file (layout detected)
+  --adapter        answer with this LoRA adapter on the model (unmerged): a PEFT directory (what lora-lab train
+                   writes) or a llama.cpp LoRA .gguf
   --count N        problems to draw (default: all that match), seeded by --seed (default 0)
   --subjects a,b   only these subjects (MATH: Algebra, Geometry, ...; GSM8K has one, gsm8k)
   --levels 1,2     only these levels (MATH)
@@ -141,7 +144,21 @@ Ctrl-C stops, keeping every finished batch (the one in progress is dropped); wit
 resumes it.`,
   async run(args, io) {
     const parsed = parseArgs(args, {
-      values: ['model', 'benchmark', 'data', 'count', 'subjects', 'levels', 'seed', 'prompt', 'max-tokens', 'batch', 'run-id', 'out'],
+      values: [
+        'model',
+        'adapter',
+        'benchmark',
+        'data',
+        'count',
+        'subjects',
+        'levels',
+        'seed',
+        'prompt',
+        'max-tokens',
+        'batch',
+        'run-id',
+        'out',
+      ],
       switches: ['software'],
     });
     if (parsed.positional.length > 0) throw new CliUsageError(`unexpected argument "${parsed.positional[0]}"`);
@@ -149,6 +166,9 @@ resumes it.`,
     if (!modelPath) throw new CliUsageError('--model is required');
     const request = parseRequest(parsed);
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
+    const adapterPath = flag(parsed, 'adapter');
+    // Read now, so a missing adapter fails before minutes of model loading.
+    const adapterFiles = adapterPath === undefined ? undefined : await adapterPathFiles(adapterPath);
     const out = flag(parsed, 'out');
     const store = out ? new FsResultsStore(out) : new MemoryResultsStore();
     const environment = nodeEvaluationEnvironment(store);
@@ -177,6 +197,13 @@ resumes it.`,
       io.err(
         `loaded ${basename(modelPath)} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s; ${chosen.length} problems\n`,
       );
+      if (adapterPath !== undefined && adapterFiles) {
+        const adapter = await engine.importAdapter(adapterFiles, basename(adapterPath));
+        await engine.useAdapter(adapter.id);
+        io.err(
+          `adapter ${basename(adapterPath)}: rank ${adapter.lora.rank}, alpha ${adapter.lora.alpha}, ${adapter.lora.targets.join(', ')}\n`,
+        );
+      }
       const resumed = request.runId ? await store.loadRun(request.runId) : null;
       if (resumed) io.err(`resuming run ${request.runId}: ${resumed.records.length} of ${resumed.info.problemIds.length} problems done\n`);
       const outcome = await cancelOnInterrupt(engine, jobId, io, 'stopping; the batch in progress is dropped...\n', () =>
