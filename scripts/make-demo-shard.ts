@@ -1,6 +1,6 @@
 /**
- * Writes public/samples/word-problems.jsonl: the demo's training shard, word problems from the train split of
- * src/data/syntheticMath in MetaMathQA's layout ("The answer is: X"). The bundled model never saw a word
+ * Writes public/samples/word-problems.jsonl: the demo's training shard, one-step word problems (DEMO_SKILLS) from
+ * the train split of src/data/syntheticMath in MetaMathQA's layout ("The answer is: X"). The bundled model never saw a word
  * problem; its arithmetic is what they need. One row in seven rehearses the skills it has (arithmetic,
  * equations, reading), which keeps the adapter from trading them away. Each response starts where the lab's
  * evaluation prompt ends ("Let's think step by step."), so a small model trains on the text it is asked for.
@@ -16,7 +16,7 @@ import { seededRandom } from '../src/util/random';
 export const DEMO_SHARD_PATH = fileURLToPath(new URL('../public/samples/word-problems.jsonl', import.meta.url));
 export const DEMO_SHARD_SEED = 20240709;
 export const DEMO_SHARD_PER_SKILL = 1000;
-/** Rows of each base skill (the one-digit skill has about 90 distinct ones): 6 x 80 of 3,480 rows. */
+/** Rows of each base skill (the one-digit skill has about 90 distinct ones): 6 x 80 of 2,480 rows. */
 export const REHEARSAL_PER_SKILL = 80;
 const EVAL_PROMPT_END = "Let's think step by step. ";
 

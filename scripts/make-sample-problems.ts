@@ -2,7 +2,7 @@
  * Writes public/samples/problems.jsonl: the lab's embedded evaluation set in MATH-500 format (problem, solution
  * ending in \boxed{}, answer, subject, level, unique_id), the held-out (test) split of every skill of
  * src/data/syntheticMath: a dozen of each skill the bundled model was pretrained on (levels 1-3) and enough
- * word problems (levels 4-5, the demo's skill) for a comparison with statistical power.
+ * word problems (level 4, the demo's skills; level 5, two-step ones) for a comparison with statistical power.
  *
  *   npx tsx scripts/make-sample-problems.ts          # (re)write the file
  *   npx tsx scripts/make-sample-problems.ts --check  # exit 1 if the file differs from the generator's output
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { writeOrCheck } from './lib/generatedFile';
 import {
   BASE_SKILLS,
+  BEYOND_DEMO_SKILLS,
   DEMO_SKILLS,
   generateProblems,
   jsonLines,
@@ -23,13 +24,16 @@ export const SAMPLE_PROBLEMS_PATH = fileURLToPath(new URL('../public/samples/pro
 export const SAMPLE_PROBLEMS_SEED = 20240707;
 /** Problems of each base skill: the one-digit skill has only about 15 held-out computations. */
 export const BASE_PER_SKILL = 12;
-/** Word problems of each demo skill: 3 skills x 80 = 240, enough for McNemar's test to see a 20-point gain. */
+/**
+ * Word problems of each skill: the demo's two (level 4, 160: with the 72 base-skill problems enough for McNemar's
+ * test to see a 20-point gain) and two-step ones (level 5, 80: what the demo does not teach).
+ */
 export const DEMO_PER_SKILL = 80;
 
 export function makeSampleProblems(seed = SAMPLE_PROBLEMS_SEED): MathProblemRow[] {
   const groups: [readonly SkillName[], number][] = [
     [BASE_SKILLS, BASE_PER_SKILL],
-    [DEMO_SKILLS, DEMO_PER_SKILL],
+    [[...DEMO_SKILLS, ...BEYOND_DEMO_SKILLS], DEMO_PER_SKILL],
   ];
   const rows: MathProblemRow[] = [];
   const perSkill = new Map<string, number>();

@@ -7,7 +7,7 @@ import {
   makeSampleProblems,
   sampleProblemsText,
 } from '../../scripts/make-sample-problems';
-import { BASE_SKILLS } from '../../src/data/syntheticMath';
+import { BASE_SKILLS, BEYOND_DEMO_SKILLS, DEMO_SKILLS } from '../../src/data/syntheticMath';
 import { parseBenchmark } from '../../src/eval/benchmarks';
 import { gradeAnswer } from '../../src/eval/grade';
 import { DEMO_SHARD_PATH, demoShardText } from '../../scripts/make-demo-shard';
@@ -27,9 +27,12 @@ describe('the embedded sample problem set (public/samples/problems.jsonl)', () =
     expect(new Set(problems.map((p) => p.level))).toEqual(new Set([1, 2, 3, 4, 5]));
   });
 
-  it('holds a dozen problems of each skill the base model learned and 240 word problems for the demo', () => {
+  it('holds a dozen problems of each skill the base model learned, 160 word problems the demo teaches (level 4) and 80 it does not (level 5)', () => {
     const problems = parseBenchmark(committed, 'problems.jsonl');
-    expect(problems.filter((p) => p.subject === 'Word problems')).toHaveLength(3 * DEMO_PER_SKILL);
+    const words = problems.filter((p) => p.subject === 'Word problems');
+    expect(words.filter((p) => p.level === 4)).toHaveLength(DEMO_SKILLS.length * DEMO_PER_SKILL);
+    expect(words.filter((p) => p.level === 5)).toHaveLength(BEYOND_DEMO_SKILLS.length * DEMO_PER_SKILL);
+    expect(words).toHaveLength((DEMO_SKILLS.length + BEYOND_DEMO_SKILLS.length) * DEMO_PER_SKILL);
     expect(problems.filter((p) => p.subject !== 'Word problems')).toHaveLength(BASE_SKILLS.length * BASE_PER_SKILL);
   });
 

@@ -1,4 +1,4 @@
-/** Every skill the generator knows, by name, and the two groups the bundled model and its demo use. */
+/** Every skill the generator knows, by name, and the groups the bundled model, its demo and the sample problems use. */
 import { inWords, oneDigit, oneStepEquation, threeDigit, twoDigit } from './arithmetic';
 import type { Draft, Pick } from './problem';
 import { wordProblemSkills } from './wordProblems';
@@ -27,7 +27,10 @@ export const BASE_SKILLS: SkillName[] = [
   'read-amount',
 ];
 
-/** What the demo's LoRA adapter learns: word problems, which the base model never saw. */
-export const DEMO_SKILLS: SkillName[] = ['word-one-step', 'word-two-people', 'word-two-steps'];
+/** What the demo's LoRA adapter learns: one-step word problems, which the base model never saw. */
+export const DEMO_SKILLS: SkillName[] = ['word-one-step', 'word-two-people'];
+
+/** Word problems of two steps: among the sample problems (level 5), taught by nothing the lab bundles. */
+export const BEYOND_DEMO_SKILLS: SkillName[] = ['word-two-steps'];
 
 export const ALL_SKILLS = Object.keys(SKILLS) as SkillName[];

@@ -3,9 +3,9 @@ import type { DemoReport } from './demoRun';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-/** A p-value as people read it: 3 significant digits, or "< 1e-12". */
+/** A p-value as people read it, with its relation: "p = 0.500", "p = 2.31e-8", or "p < 1e-12". */
 export function formatP(p: number): string {
-  return p < 1e-12 ? '< 1e-12' : p < 0.001 ? p.toExponential(2) : p.toFixed(3);
+  return p < 1e-12 ? 'p < 1e-12' : `p = ${p < 0.001 ? p.toExponential(2) : p.toFixed(3)}`;
 }
 
 function pair(report: DemoReport) {
@@ -18,7 +18,7 @@ export function demoSummary(report: DemoReport): string {
   const gain = 100 * (overall[1].accuracy - overall[0].accuracy);
   return (
     `On ${overall[0].total} held-out problems the base model scores ${pct(overall[0].accuracy)} and the adapter ${pct(overall[1].accuracy)} ` +
-    `(${gain >= 0 ? '+' : ''}${gain.toFixed(1)} points; McNemar p = ${formatP(p.mcnemar.pValue)}, ${p.mcnemar.onlySecond} problems only the adapter solved, ` +
+    `(${gain >= 0 ? '+' : ''}${gain.toFixed(1)} points; McNemar ${formatP(p.mcnemar.pValue)}, ${p.mcnemar.onlySecond} problems only the adapter solved, ` +
     `${p.mcnemar.onlyFirst} only the base).`
   );
 }
@@ -44,7 +44,7 @@ export function demoTable(report: DemoReport): string {
     ...rows.map(line),
     '',
     `difference ${(100 * p.difference.estimate).toFixed(1)} points [${(100 * p.difference.low).toFixed(1)}, ${(100 * p.difference.high).toFixed(1)}]; ` +
-      `McNemar exact p = ${formatP(p.mcnemar.pValue)} (${p.mcnemar.onlySecond} only the adapter solved, ${p.mcnemar.onlyFirst} only the base)`,
+      `McNemar exact ${formatP(p.mcnemar.pValue)} (${p.mcnemar.onlySecond} only the adapter solved, ${p.mcnemar.onlyFirst} only the base)`,
   ].join('\n');
 }
 
