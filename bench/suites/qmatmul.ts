@@ -131,7 +131,7 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     const ms = await ctx.gpuTimeMs(record, { warmup: gpu.features.timestamps ? 0 : 1, iterations: iterationsFor(M) });
     const gflops = (2 * M * N * K) / 1e9 / (ms / 1e3);
     const gbs = bytes.byteLength / 1e9 / (ms / 1e3);
-    const kernel = M <= MATVEC_MAX_ROWS && !c.backward ? 'matvec' : `${c.backward ? 'backward ' : ''}${manyRowKernel(gpu.recorder())}`;
+    const kernel = M <= MATVEC_MAX_ROWS && !c.backward ? 'matvec' : `${c.backward ? 'backward ' : ''}${manyRowKernel(gpu.recorder(), K)}`;
     const perRow = M > 1 && kernel === 'matvec' ? `, ${(ms / M).toFixed(2)} ms per row` : '';
     ctx.log(`qmatmul ${name} (${kernel}): ${ms.toFixed(2)} ms${perRow}, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s`);
     const rows: BenchRow[] = [
@@ -152,7 +152,7 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     ];
     if (kernel !== 'matvec')
       rows.push(
-        await versusOtherManyRowKernel(ctx, name, manyRowKernel(gpu.recorder()), M, (rec, k) =>
+        await versusOtherManyRowKernel(ctx, name, manyRowKernel(gpu.recorder(), K), M, (rec, k) =>
           c.backward
             ? quantizedMatmulBackward(rec, bufY, w, bufX, { M, kernel: k })
             : quantizedMatmul(rec, bufX, w, bufY, { M, kernel: k }),

@@ -1,4 +1,6 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testGpu } from '../setup/testGpu';
+import { manyRowKernel } from '../../src/kernels/qmatmul';
 import { QUANT_FORMATS } from '../../src/kernels/quantWeight';
 import { expectAllClose } from './compare';
 import { TEST_K, expectBitExact, sumTolerance } from './qfixtures';
@@ -48,5 +50,14 @@ describe.each(['tiled', 'direct'] as const)('%s quantized matmul (prefill and tr
     const seed = 601;
     const { got, want } = await runForward('F32', kernel, { M: 5, N: 11, K: 48 }, seed);
     expectAllClose(got, want, sumTolerance(48), `F32 K=48 seed ${seed}`);
+  });
+});
+
+describe('the many-row kernel an adapter gets', () => {
+  it('is direct on this CPU adapter for rows up to 1,024 values, tiled beyond (where decoding once per 64 rows wins)', async () => {
+    const rec = (await testGpu()).recorder();
+    expect(manyRowKernel(rec, 128)).toBe('direct');
+    expect(manyRowKernel(rec, 1024)).toBe('direct');
+    expect(manyRowKernel(rec, 4096)).toBe('tiled');
   });
 });
