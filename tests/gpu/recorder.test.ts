@@ -64,11 +64,12 @@ describe('recorder', () => {
     const a = gpu.upload(randomF32(64 * 64, 3), { label: 'a' });
     const c = gpu.alloc(64 * 64 * 4, { label: 'c' });
     const rec = gpu.recorder({ profile: true });
-    matmul(rec, a, a, c, { M: 64, N: 64, K: 64 });
-    matmul(rec, a, a, c, { M: 64, N: 64, K: 64, accumulate: true });
+    matmul(rec, a, a, c, { M: 64, N: 64, K: 64 }, { kind: 'tiled', threads: { x: 16, y: 16 } });
+    matmul(rec, a, a, c, { M: 64, N: 64, K: 64, accumulate: true }, { kind: 'direct', threads: { x: 4, y: 4 } });
     rec.submit();
     const timings = await rec.timings();
-    expect(timings.map((t) => t.kernel)).toEqual(['matmul', 'matmul']);
+    // An entry point other than main is named after its shader.
+    expect(timings.map((t) => t.kernel)).toEqual(['matmul', 'matmul.direct']);
     for (const t of timings) expect(t.ns).toBeGreaterThan(0);
     gpu.buffers.free(a);
     gpu.buffers.free(c);
