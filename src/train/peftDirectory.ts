@@ -5,7 +5,7 @@ import { LabError } from '../errors';
 import type { PeftFiles } from '../model/lora/loraPeft';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from './peftFiles';
 
-/** Node: a PEFT adapter directory's two files (what `lora-lab generate --adapter <dir>` reads). */
+/** Node: a PEFT adapter directory's two files (what `lora-lab generate`, `eval` and `export` read for `--adapter <dir>`). */
 export async function readPeftDirectory(dir: string): Promise<PeftFiles> {
   for (const name of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) {
     if (!existsSync(join(dir, name)))

@@ -6,15 +6,14 @@ import { flag, numberFlag, parseArgs } from '../args';
 import { LabError } from '../../errors';
 import { openFileSource } from '../../formats/nodeFileSource';
 import { DEFAULT_DECODE_BATCH } from '../../model/generateBatch';
-import { readPeftDirectory } from '../../train/peftDirectory';
-import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../train/peftFiles';
+import { adapterPathFiles } from '../../train/adapterPath';
 import { cancelOnInterrupt, cliEngine } from '../engine';
 
 export const command: CliCommand = {
   name: 'generate',
   summary: 'generate text from a GGUF model on the GPU (Dawn)',
   usage: `usage: lora-lab generate --model <file.gguf> --prompt <text>... [--max-tokens N] [--temperature T]
-                          [--top-k K] [--top-p P] [--seed S] [--stop <text>]... [--context N] [--adapter <dir>]
+                          [--top-k K] [--top-p P] [--seed S] [--stop <text>]... [--context N] [--adapter <dir|file.gguf>]
                           [--batch N]
 
 Streams the completion to stdout (only the generated text); progress and timings go to stderr. With several
@@ -27,7 +26,8 @@ Streams the completion to stdout (only the generated text); progress and timings
   --seed S           seed for sampling (default 0)
   --stop <text>      end before this text; may be given several times
   --context N        KV cache length in tokens (default: the model's, at most 2048)
-  --adapter <dir>    apply a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors), unmerged
+  --adapter <path>   apply a LoRA adapter, unmerged: a PEFT directory (adapter_config.json +
+                     adapter_model.safetensors) or a llama.cpp LoRA .gguf
   --batch N          prompts decoded together at most, with several --prompt (default 8)
   --software         use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
@@ -50,8 +50,8 @@ Streams the completion to stdout (only the generated text); progress and timings
       flag(parsed, 'context') === undefined ? undefined : numberFlag(parsed, 'context', 0, (n) => Number.isInteger(n) && n > 0);
     const batchSize = numberFlag(parsed, 'batch', DEFAULT_DECODE_BATCH, (n) => Number.isInteger(n) && n >= 1);
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
-    const adapterDir = flag(parsed, 'adapter');
-    const adapterFiles = adapterDir === undefined ? undefined : await readPeftDirectory(adapterDir);
+    const adapterPath = flag(parsed, 'adapter');
+    const adapterFiles = adapterPath === undefined ? undefined : await adapterPathFiles(adapterPath);
 
     const { engine, close } = cliEngine({ software: parsed.flags.has('software') });
     try {
@@ -63,12 +63,9 @@ Streams the completion to stdout (only the generated text); progress and timings
         `loaded ${info.config.name} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s\n`,
       );
       if (adapterFiles) {
-        const adapter = await engine.importAdapter(
-          [new File([adapterFiles.config], PEFT_CONFIG_FILE), new File([adapterFiles.weights], PEFT_WEIGHTS_FILE)],
-          basename(adapterDir!),
-        );
+        const adapter = await engine.importAdapter(adapterFiles, basename(adapterPath!));
         await engine.useAdapter(adapter.id);
-        io.err(`applied the LoRA adapter in ${adapterDir}\n`);
+        io.err(`applied the LoRA adapter in ${adapterPath}\n`);
       }
       const request = { maxTokens, temperature, topK, topP, seed, stop: parsed.flags.get('stop') ?? [] };
       if (prompts.length === 1) {
