@@ -6,6 +6,9 @@ import { MemoryStorage, type LabStorage } from '../worker/storage/labStorage';
 import type { EvaluationEnvironment } from '../eval/evaluation';
 import { nodeEvaluationEnvironment } from '../eval/nodeEnvironment';
 import type { CliIo } from './command';
+import { basename } from 'node:path';
+import type { AdapterSummary } from '../worker/adapterLibrary';
+import { adapterPathFiles } from '../train/adapterPath';
 
 export interface CliEngineOptions {
   /** Use SwiftShader when no Vulkan driver is chosen (`--software`). */
@@ -45,4 +48,22 @@ export async function cancelOnInterrupt<T>(engine: Engine, jobId: string, io: Cl
   } finally {
     process.off('SIGINT', stop);
   }
+}
+
+/**
+ * The LoRA adapter at `path` (a PEFT directory or a llama.cpp LoRA .gguf), read now so that a bad path fails before
+ * minutes of model loading; `use` adds it to the engine's library under the path's name and makes generation and
+ * evaluation use it (unmerged). What `generate --adapter` and `eval --adapter` share.
+ */
+export async function adapterAtPath(path: string): Promise<{ name: string; use(engine: Engine): Promise<AdapterSummary> }> {
+  const files = await adapterPathFiles(path);
+  const name = basename(path);
+  return {
+    name,
+    async use(engine) {
+      const adapter = await engine.importAdapter(files, name);
+      await engine.useAdapter(adapter.id);
+      return adapter;
+    },
+  };
 }

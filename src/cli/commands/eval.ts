@@ -6,7 +6,7 @@ import { flag, numberFlag, parseArgs, type ParsedArgs } from '../args';
 import { LabError } from '../../errors';
 import { openFileSource } from '../../formats/nodeFileSource';
 import type { Engine } from '../../worker/engine';
-import { cancelOnInterrupt, cliEngine } from '../engine';
+import { adapterAtPath, cancelOnInterrupt, cliEngine } from '../engine';
 import { sampleProblems } from '../../eval/benchmarks';
 import {
   checkEvaluationRequest,
@@ -22,7 +22,6 @@ import { MemoryResultsStore } from '../../eval/resultsStore';
 import type { PromptStyle } from '../../eval/prompts';
 import type { Tally } from '../../eval/records';
 import { DEFAULT_EVAL_BATCH } from '../../eval/runner';
-import { adapterPathFiles } from '../../train/adapterPath';
 
 const NAMED_BENCHMARKS: FileBenchmarkFormat[] = ['math500', 'math', 'gsm8k'];
 const PROMPTS: Record<string, PromptStyle> = {
@@ -167,8 +166,7 @@ resumes it.`,
     const request = parseRequest(parsed);
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
     const adapterPath = flag(parsed, 'adapter');
-    // Read now, so a missing adapter fails before minutes of model loading.
-    const adapterFiles = adapterPath === undefined ? undefined : await adapterPathFiles(adapterPath);
+    const adapter = adapterPath === undefined ? undefined : await adapterAtPath(adapterPath);
     const out = flag(parsed, 'out');
     const store = out ? new FsResultsStore(out) : new MemoryResultsStore();
     const environment = nodeEvaluationEnvironment(store);
@@ -197,12 +195,9 @@ resumes it.`,
       io.err(
         `loaded ${basename(modelPath)} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s; ${chosen.length} problems\n`,
       );
-      if (adapterPath !== undefined && adapterFiles) {
-        const adapter = await engine.importAdapter(adapterFiles, basename(adapterPath));
-        await engine.useAdapter(adapter.id);
-        io.err(
-          `adapter ${basename(adapterPath)}: rank ${adapter.lora.rank}, alpha ${adapter.lora.alpha}, ${adapter.lora.targets.join(', ')}\n`,
-        );
+      if (adapter) {
+        const { lora } = await adapter.use(engine);
+        io.err(`adapter ${adapter.name}: rank ${lora.rank}, alpha ${lora.alpha}, ${lora.targets.join(', ')}\n`);
       }
       const resumed = request.runId ? await store.loadRun(request.runId) : null;
       if (resumed) io.err(`resuming run ${request.runId}: ${resumed.records.length} of ${resumed.info.problemIds.length} problems done\n`);

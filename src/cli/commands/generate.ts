@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { CliCommand } from '../command';
 import { CliUsageError } from '../command';
 import { flag, numberFlag, parseArgs } from '../args';
 import { LabError } from '../../errors';
 import { openFileSource } from '../../formats/nodeFileSource';
 import { DEFAULT_DECODE_BATCH } from '../../model/generateBatch';
-import { adapterPathFiles } from '../../train/adapterPath';
-import { cancelOnInterrupt, cliEngine } from '../engine';
+import { adapterAtPath, cancelOnInterrupt, cliEngine } from '../engine';
 
 export const command: CliCommand = {
   name: 'generate',
@@ -51,7 +49,7 @@ Streams the completion to stdout (only the generated text); progress and timings
     const batchSize = numberFlag(parsed, 'batch', DEFAULT_DECODE_BATCH, (n) => Number.isInteger(n) && n >= 1);
     if (!existsSync(modelPath)) throw new LabError('file not found', modelPath);
     const adapterPath = flag(parsed, 'adapter');
-    const adapterFiles = adapterPath === undefined ? undefined : await adapterPathFiles(adapterPath);
+    const adapter = adapterPath === undefined ? undefined : await adapterAtPath(adapterPath);
 
     const { engine, close } = cliEngine({ software: parsed.flags.has('software') });
     try {
@@ -62,9 +60,8 @@ Streams the completion to stdout (only the generated text); progress and timings
       io.err(
         `loaded ${info.config.name} (${info.config.architecture}, ${info.config.nLayers} layers) in ${info.loadSeconds.toFixed(1)} s\n`,
       );
-      if (adapterFiles) {
-        const adapter = await engine.importAdapter(adapterFiles, basename(adapterPath!));
-        await engine.useAdapter(adapter.id);
+      if (adapter) {
+        await adapter.use(engine);
         io.err(`applied the LoRA adapter in ${adapterPath}\n`);
       }
       const request = { maxTokens, temperature, topK, topP, seed, stop: parsed.flags.get('stop') ?? [] };
