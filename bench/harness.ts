@@ -1,16 +1,28 @@
 import type { Gpu } from '../src/gpu/gpu';
 import type { Recorder } from '../src/gpu/recorder';
 
-/** One line of the benchmark table. `peer` is measured in the same run on the same device. */
+/**
+ * One line of the benchmark table. `peer` is measured in the same run on the same device; a peer that could not
+ * run keeps its row, with value NaN (null in the JSON) and `reason` saying why, in its own words where it gave any.
+ */
 export interface BenchRow {
   suite: string;
   case: string;
   metric: string;
   ours: number;
-  peer?: { name: string; value: number };
+  peer?: { name: string; value: number; reason?: string };
   /** ours / peer for throughput metrics (higher is better for us). */
   ratio?: number;
   note?: string;
+}
+
+/** What a peer gave for one metric: its value, or why it gave none. */
+export type PeerResult = { value: number } | { reason: string };
+
+/** `row` (ours) beside a peer's result: the ratio where the peer gave a value, its reason where it gave none. */
+export function withPeer(row: BenchRow, name: string, result: PeerResult, note = row.note): BenchRow {
+  if ('reason' in result) return { ...row, peer: { name, value: Number.NaN, reason: result.reason }, ratio: undefined, note };
+  return { ...row, peer: { name, value: result.value }, ratio: row.ours / result.value, note };
 }
 
 export interface BenchContext {

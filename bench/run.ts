@@ -2,35 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/lib/chromium';
 import { servePreview } from '../scripts/lib/preview';
-import type { BenchRow } from './harness';
-import { formatValue, reportMarkdown } from './reportMarkdown';
+import { benchTable } from './benchTable';
+import { reportMarkdown } from './reportMarkdown';
 
 // `npm run bench [-- suite...]`: runs the suites in headless Chromium (worker + WebGPU, the real browser path),
 // prints a table and writes bench/results/<time>.json; `npm run bench -- report` (the device report) writes
 // bench/results/report-<time>.json and .md.
 const only = process.argv.slice(2);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 45 * 60_000);
-
-function table(rows: BenchRow[]): string {
-  const header = ['suite', 'case', 'metric', 'ours', 'peer', 'peer value', 'ours/peer', 'note'];
-  const body = rows.map((r) => [
-    r.suite,
-    r.case,
-    r.metric,
-    formatValue(r.ours),
-    r.peer?.name ?? '',
-    r.peer ? formatValue(r.peer.value) : '',
-    r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '',
-    r.note ?? '',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
-}
 
 const server = await servePreview();
 const browser = await launchChromium();
@@ -48,7 +27,7 @@ try {
       if (state.error) throw new Error(`benchmark failed in the page: ${state.error}`);
       const rows = state.rows ?? [];
       console.log(`\nLora Lab benchmarks on ${state.adapter}\n`);
-      console.log(table(rows));
+      console.log(benchTable(rows));
       const dir = fileURLToPath(new URL('./results/', import.meta.url));
       mkdirSync(dir, { recursive: true });
       const date = new Date().toISOString();

@@ -1,4 +1,4 @@
-import { median, type BenchContext, type BenchRow, type BenchSuite } from '../harness';
+import { median, withPeer, type BenchContext, type BenchRow, type BenchSuite } from '../harness';
 import type { Gpu } from '../../src/gpu/gpu';
 import type { Recorder } from '../../src/gpu/recorder';
 import { quantize } from '../../src/formats/quant';
@@ -274,6 +274,8 @@ function versusF32(rows: BenchRow[]): BenchRow[] {
   });
 }
 
+const PEER = 'ORT-web MatMulNBits';
+
 /** Ours and ORT's MatMulNBits timed the same way (wall clock per run, waiting for the GPU); checks they agree. */
 async function versusOrt(
   ctx: BenchContext,
@@ -289,13 +291,14 @@ async function versusOrt(
   const iterations = iterationsFor(M);
   const oursMs = await wallMsPerRun(ctx, ctx.gpu, runOurs, iterations);
   const ours = gflop / (oursMs / 1e3);
+  const row: BenchRow = { suite: 'qmatmul', case: name, metric: 'GFLOP/s (wall)', ours };
   let peer;
   try {
     peer = await createMatMulNBitsPeer(q4_0, x, M, N, K);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     ctx.log(`qmatmul ${name}: onnxruntime-web could not run: ${why}`);
-    return { suite: 'qmatmul', case: name, metric: 'GFLOP/s (wall)', ours, note: `peer could not run: ${why.slice(0, 160)}` };
+    return withPeer(row, PEER, { reason: `onnxruntime-web could not run: ${why.slice(0, 160)}` });
   }
   try {
     const theirs = await peer.runAndRead();
@@ -312,15 +315,12 @@ async function versusOrt(
     ctx.log(
       `qmatmul ${name}: ours ${oursMs.toFixed(2)} ms, MatMulNBits ${peerMs.toFixed(2)} ms, max |Δ| ${worst.toExponential(2)} of ${scale.toFixed(2)}`,
     );
-    return {
-      suite: 'qmatmul',
-      case: name,
-      metric: 'GFLOP/s (wall)',
-      ours,
-      peer: { name: 'ORT-web MatMulNBits', value: peerGflops },
-      ratio: ours / peerGflops,
-      note: `ms/run ours ${oursMs.toFixed(2)}, peer ${peerMs.toFixed(2)}; max |Δy| ${worst.toExponential(1)} (|y| ≤ ${scale.toFixed(1)})`,
-    };
+    return withPeer(
+      row,
+      PEER,
+      { value: peerGflops },
+      `ms/run ours ${oursMs.toFixed(2)}, peer ${peerMs.toFixed(2)}; max |Δy| ${worst.toExponential(1)} (|y| ≤ ${scale.toFixed(1)})`,
+    );
   } finally {
     await peer.release();
   }

@@ -43,6 +43,7 @@ export type { LengthHistogram } from '../data/datasetStats';
 // Pure helpers the page runs itself (no GPU, no engine state), re-exported so that the page imports nothing of the
 // engine but this module (tests/ui/pageImports.test.ts checks).
 export { formatBytes } from '../util/formatBytes';
+export { textTable } from '../util/textTable';
 export { webGpuMissingError } from '../gpu/messages';
 export { detectFormat } from '../eval/benchmarks';
 

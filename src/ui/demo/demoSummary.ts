@@ -1,4 +1,5 @@
 /** The demo's result in words: one line for the page, a table and a loss curve for the terminal (`npm run demo`). */
+import { textTable } from '../../worker/api';
 import type { DemoReport } from './demoRun';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -31,17 +32,9 @@ export function demoTable(report: DemoReport): string {
     ...row.cells.map((c) => `${pct(c.accuracy)} [${pct(c.interval.low)}, ${pct(c.interval.high)}]`),
   ]);
   const header = ['group', 'problems', 'base model (95% interval)', 'adapter (95% interval)'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
   const p = pair(report);
   return [
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
+    textTable(header, rows),
     '',
     `difference ${(100 * p.difference.estimate).toFixed(1)} points [${(100 * p.difference.low).toFixed(1)}, ${(100 * p.difference.high).toFixed(1)}]; ` +
       `McNemar exact ${formatP(p.mcnemar.pValue)} (${p.mcnemar.onlySecond} only the adapter solved, ${p.mcnemar.onlyFirst} only the base)`,
