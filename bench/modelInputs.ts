@@ -26,3 +26,16 @@ export function benchTokens(count: number): number[] {
 /** The staged models the `model-batch` suite decodes at each of BATCH_SIZES (small enough for SwiftShader). */
 export const BATCH_DECODE_MODELS: readonly string[] = ['stories260K', 'llama-25m Q4_0'];
 export const BATCH_SIZES: readonly number[] = [1, 4, 8];
+
+/** The two speed metrics the `model` suite measures; modelBench.ts joins the llama.cpp peers to them by step. */
+export type SpeedStep = 'prefill' | 'decode';
+
+export function speedMetric(step: SpeedStep, tokens: number): string {
+  return `${step} tok/s (${tokens})`;
+}
+
+/** Which step a metric measures, or undefined for the suite's other metrics (dispatch counts). */
+export function speedMetricStep(metric: string): SpeedStep | undefined {
+  const match = /^(prefill|decode) tok\/s \(\d+\)$/.exec(metric);
+  return match ? (match[1] as SpeedStep) : undefined;
+}

@@ -1,7 +1,7 @@
-import type { BenchRow, BenchSuite } from '../harness';
+import { withPeer, type BenchRow, type BenchSuite } from '../harness';
 import { Model, type StepDispatches } from '../../src/model/model';
 import { measureWllama } from '../peers/wllama';
-import { benchTokens, STAGED_MODELS_URL, type StagedModel } from '../modelInputs';
+import { benchTokens, speedMetric, STAGED_MODELS_URL, type StagedModel } from '../modelInputs';
 
 /**
  * Whole-model speed in the browser: prefill and greedy-decode tokens/s of each model `bench/modelBench.ts`
@@ -10,14 +10,6 @@ import { benchTokens, STAGED_MODELS_URL, type StagedModel } from '../modelInputs
  * in the same page on the same files; the llama.cpp peers (CPU and Vulkan, Node-side) are measured by
  * modelBench.ts with the same counts and joined to these rows there.
  */
-
-/**
- * wllama takes text: this tokenizes to about 64 tokens in the 32k SentencePiece vocabulary; for a model measured on
- * fewer prompt tokens only its first that-many words are given (its token count is reported either way).
- */
-const WLLAMA_PROMPT =
-  'Once upon a time, a student asked: what is 17 times 23? She wrote 17 times 20 is 340 and 17 times 3 is 51, so the ' +
-  'answer is 391. Then the teacher said: solve x squared minus 5x plus 6 equals zero.';
 
 /**
  * A served file read on demand with HTTP Range requests: `fetch(url).blob()` of the 3.9 GB 7B-shaped file fails
@@ -116,39 +108,33 @@ export const suite: BenchSuite = {
       ctx.log(
         `model ${staged.name}: load ${loadSeconds.toFixed(1)} s, prefill ${prefill.toFixed(2)} tok/s, decode ${decode.toFixed(2)} tok/s`,
       );
-      const prefillRow = { suite: 'model', case: staged.name, metric: `prefill tok/s (${prefillTokens})`, ours: prefill };
-      const decodeRow = { suite: 'model', case: staged.name, metric: `decode tok/s (${decodeTokens})`, ours: decode };
+      const prefillRow = { suite: 'model', case: staged.name, metric: speedMetric('prefill', prefillTokens), ours: prefill };
+      const decodeRow = { suite: 'model', case: staged.name, metric: speedMetric('decode', decodeTokens), ours: decode };
       rows.push(
         prefillRow,
         decodeRow,
         ...dispatchRows(staged.name, 'prefill chunk', prefillDispatches),
         ...dispatchRows(staged.name, 'decoded token', decodeDispatches),
       );
+      const peer = 'wllama 3.8.1';
       try {
         // wllama copies its Blob (structured clone keeps no subclass), so a ServedFile reaches it as empty bytes.
         if (blob instanceof ServedFile)
           throw new Error(`not run: ${blob.size} bytes could not be fetched whole into a Blob in the page, and wllama needs one`);
-        const prompt = WLLAMA_PROMPT.split(' ').slice(0, prefillTokens).join(' ');
-        const w = await measureWllama(blob, prompt, decodeTokens);
+        const w = await measureWllama(blob, prefillTokens, decodeTokens);
         ctx.log(
           `wllama ${staged.name}: prefill ${w.prefillTokensPerSecond.toFixed(2)} tok/s (${w.promptTokens}), decode ${w.decodeTokensPerSecond.toFixed(2)} tok/s; ${w.backend}`,
         );
-        const note = `${w.backend}; its prompt ${w.promptTokens} tokens`;
+        const note = `${w.backend}; its prompt ${w.promptTokens} tokens, ${w.decodeTokens} decoded; ${w.barredTokens} tokens that are not whole UTF-8 barred`;
         rows.push(
-          {
-            ...prefillRow,
-            peer: { name: 'wllama 3.8.1', value: w.prefillTokensPerSecond },
-            ratio: prefill / w.prefillTokensPerSecond,
-            note,
-          },
-          { ...decodeRow, peer: { name: 'wllama 3.8.1', value: w.decodeTokensPerSecond }, ratio: decode / w.decodeTokensPerSecond, note },
+          withPeer(prefillRow, peer, { value: w.prefillTokensPerSecond }, note),
+          withPeer(decodeRow, peer, { value: w.decodeTokensPerSecond }, note),
         );
       } catch (error) {
         // A 3.9 GB model may not fit wasm32's 4 GiB address space: the row says why instead of a ratio.
-        const why = `wllama failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200);
-        ctx.log(`${staged.name}: ${why}`);
-        const peer = { name: 'wllama 3.8.1', value: Number.NaN };
-        rows.push({ ...prefillRow, peer, note: why }, { ...decodeRow, peer, note: why });
+        const reason = `wllama failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
+        ctx.log(`${staged.name}: ${reason}`);
+        rows.push(withPeer(prefillRow, peer, { reason }), withPeer(decodeRow, peer, { reason }));
       }
     }
     return rows;
