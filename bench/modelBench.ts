@@ -9,10 +9,11 @@
  * 2. Runs the `model` and `model-batch` suites in headless Chromium: our engine in the bench worker (WebGPU;
  *    SwiftShader here) and wllama in the same page on the same files; `model-batch` measures decode throughput at
  *    batch sizes 1, 4 and 8 on stories260K and the ~25M model.
- * 3. Measures llama.cpp on the same files Node-side (its Vulkan build cannot run in a page): the Vulkan backend
- *    on the device VK_ICD_FILENAMES names (SwiftShader: our device) and the CPU backend as a reference line.
- * 4. Prints ours/peer for each (batched rows have no peer: the peers decode one sequence) and writes
- *    bench/results/model-<time>.json in the same row format as run.ts.
+ * 3. Measures llama.cpp on the same files Node-side (its Vulkan build cannot run in a page), each backend in a
+ *    child process: the Vulkan backend on the device ours ran on (SwiftShader made visible to it where ours ran
+ *    on SwiftShader) and the CPU backend as a reference line.
+ * 4. Prints ours/peer for each, or the reason a peer gave no value (batched rows have no peer: the peers decode
+ *    one sequence), and writes bench/results/model-<time>.json in the same row format as run.ts.
  */
 import { existsSync, mkdirSync, openAsBlob, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -21,8 +22,10 @@ import { launchChromium } from '../scripts/lib/chromium';
 import { servePreview } from '../scripts/lib/preview';
 import { writeSyntheticGguf } from '../scripts/make-synthetic-gguf';
 import { buildTinyModel, readGguf, writeGguf } from '../src/formats/gguf';
+import { benchTable } from './benchTable';
 import type { BenchRow } from './harness';
-import { measureLlamaCpp, type LlamaCppSpeed } from './peers/llamaCpp';
+import { joinLlamaCpp } from './modelRows';
+import { measureLlamaCppInChild, vulkanEnvironment, type LlamaCppOutcome } from './peers/llamaCppChild';
 import { DECODE_TOKENS, DECODE_TOKENS_7B, PREFILL_TOKENS, PREFILL_TOKENS_7B, type StagedModel } from './modelInputs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -107,39 +110,23 @@ async function runOursInBrowser(): Promise<{ adapter: string; rows: BenchRow[] }
   }
 }
 
-function format(v: number): string {
-  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
-}
-
 async function main(): Promise<void> {
   const files = await stageModels(process.argv.includes('--skip-synthetic'), process.argv.includes('--with-7b'));
   const ours = await runOursInBrowser();
-  const rows: BenchRow[] = [];
-  for (const [name, { path, prefillTokens, decodeTokens }] of files) {
-    const peers: LlamaCppSpeed[] = [];
+  const vulkanEnv = vulkanEnvironment(/swiftshader/i.test(ours.adapter), process.env);
+  const llamaCpp = new Map<string, LlamaCppOutcome[]>();
+  for (const [name, { path, ...counts }] of files) {
+    const outcomes: LlamaCppOutcome[] = [];
     for (const backend of ['vulkan', 'cpu'] as const) {
-      try {
-        peers.push(await measureLlamaCpp(path, backend, prefillTokens, decodeTokens));
-      } catch (error) {
-        process.stderr.write(`llama.cpp ${backend} on ${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      }
+      const outcome = await measureLlamaCppInChild(path, backend, counts, backend === 'vulkan' ? vulkanEnv : process.env);
+      if ('reason' in outcome) process.stderr.write(`llama.cpp ${backend} on ${name}: no value: ${outcome.reason}\n`);
+      outcomes.push(outcome);
     }
-    rows.push(...ours.rows.filter((r) => r.case === name && (r.peer || r.suite === 'model-batch')));
-    for (const row of ours.rows.filter((r) => r.case === name && !r.peer && r.suite === 'model')) {
-      const prefill = row.metric.startsWith('prefill');
-      for (const p of peers) {
-        const value = prefill ? p.prefillTokensPerSecond : p.decodeTokensPerSecond;
-        rows.push({ ...row, peer: { name: `llama.cpp ${p.backend} (${p.device || 'default device'})`, value }, ratio: row.ours / value });
-      }
-      if (peers.length === 0) rows.push(row);
-    }
+    llamaCpp.set(name, outcomes);
   }
+  const rows = joinLlamaCpp(ours.rows, llamaCpp);
   console.log(`\nModel speed, ours on ${ours.adapter} (headless Chromium); wllama in the same page; llama.cpp Node-side\n`);
-  for (const r of rows) {
-    console.log(
-      `${r.case.padEnd(20)} ${r.metric.padEnd(20)} ours ${format(r.ours).padStart(8)}  ${(r.peer?.name ?? '').padEnd(44)} ${r.peer ? (Number.isNaN(r.peer.value) ? 'failed' : format(r.peer.value)).padStart(8) : ''}  ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : r.peer ? 'no ratio' : ''}  ${r.note ?? ''}`,
-    );
-  }
+  console.log(benchTable(rows));
   const dir = `${ROOT}bench/results/`;
   mkdirSync(dir, { recursive: true });
   const file = `${dir}model-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
