@@ -17,12 +17,12 @@ export type { AttentionShape } from './attentionShape';
 export type KvLayout = { kind: 'tokens'; batchStride?: number } | { kind: 'cache'; maxCtx: number };
 
 export interface AttentionForwardBuffers {
-  /** [batch, qLen, nHeads, headDim] act_t */
+  /** [batch, qLen, nHeads, headDim] f32 */
   q: Binding;
   /** Laid out as `kvLayout` says, stored as `kvStorage` says. */
   k: Binding;
   v: Binding;
-  /** [batch, qLen, nHeads, headDim] act_t, written */
+  /** [batch, qLen, nHeads, headDim] f32, written */
   out: Binding;
   /** [batch, nHeads, qLen] f32, written: log-sum-exp of each scaled score row, for the backward pass */
   lse: Binding;

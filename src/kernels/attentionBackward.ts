@@ -6,7 +6,7 @@ import { ATTENTION_SHAPE_FIELDS, attentionRowsParams, checkHeadDim, type Attenti
 import { attentionTilingKind, keyRowTiling, queryRowTiling } from './attentionTiling';
 
 export interface AttentionBackwardBuffers {
-  /** Forward inputs and outputs: Q, O [batch, qLen, nHeads, headDim] and K, V [batch, kvLen, nKvHeads, headDim], act_t. */
+  /** Forward inputs and outputs: Q, O [batch, qLen, nHeads, headDim] and K, V [batch, kvLen, nKvHeads, headDim], f32. */
   q: Binding;
   k: Binding;
   v: Binding;

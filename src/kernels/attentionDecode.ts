@@ -21,7 +21,7 @@ export interface AttentionDecodeShape {
 }
 
 export interface AttentionDecodeBuffers {
-  /** [batch, nHeads, headDim] act_t: the new token's queries. */
+  /** [batch, nHeads, headDim] f32: the new token's queries. */
   q: Binding;
   /** The cache, laid out as `kvLayout` says (normally [batch, nKvHeads, maxCtx, headDim]), stored as `kvStorage` says. */
   k: Binding;
@@ -30,7 +30,7 @@ export interface AttentionDecodeBuffers {
   lengths?: Binding;
   /** Scratch of attentionDecodeScratchBytes(shape) bytes. */
   partials: Binding;
-  /** [batch, nHeads, headDim] act_t, written. */
+  /** [batch, nHeads, headDim] f32, written. */
   out: Binding;
 }
 

@@ -26,7 +26,7 @@ export interface KvStoreShape {
 export interface KvStoreBuffers {
   /** [rows] u32: the position row r is stored at, or KV_STORE_SKIP. */
   at: Binding;
-  /** [rows, rowValues] act_t: the step's keys and values. */
+  /** [rows, rowValues] f32: the step's keys and values. */
   k: Binding;
   v: Binding;
   /** One layer's cache, [slots, slotPositions, nKvHeads, headDim] stored values, written at the rows' positions. */

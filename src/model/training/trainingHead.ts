@@ -15,7 +15,8 @@ function rowsOf(buffer: TrackedBuffer, start: number, rows: number, width: numbe
  * With `gradScale` it also runs the backward pass: dlogits = gradScale·(softmax − onehot) in place of the logits,
  * dxf = dlogits·Wout chunk by chunk, and finally dx = dL/dx through the final norm. Only one chunk of logits
  * [lossChunkRows, V] ever exists. dxn holds dxf (the layers' backward overwrites it before reading it); the last
- * layer's working set is left intact, so its backward can follow without recomputing it.
+ * layer's working set is left intact, so its backward can follow without recomputing it — all but the f32 copy of
+ * an f16-pair checkpoint (layerInput), which x is here and the graph unpacks again.
  */
 export function lossHead(rec: Recorder, ctx: TrainingContext, gradScale?: number): void {
   const { config: c, buffers: b, weights: w } = ctx;
