@@ -38,11 +38,6 @@ export class KvCache {
     return 2 * config.nLayers * storedBytes(maxCtx * config.nKvHeads * config.headDim, precision);
   }
 
-  /** Bytes of one position of one layer's K (or V). */
-  get tokenBytes(): number {
-    return storedBytes(this.tokenValues, this.precision);
-  }
-
   /**
    * Records the store of `tokens` new keys and values of `layer` ([tokens, nKvHeads·headDim] f32) at the positions
    * `positions` holds (length .. length + tokens − 1: the step's RoPE positions).
