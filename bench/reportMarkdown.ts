@@ -14,7 +14,7 @@ export function reportMarkdown(device: DeviceDescription, date: string, rows: Be
     '',
     `${date}, ${device.adapter}`,
     '',
-    `Features: ${device.features.length > 0 ? device.features.join(', ') : 'none of shader-f16, subgroups, timestamp-query'}`,
+    `Features: ${device.features.length > 0 ? device.features.join(', ') : 'none of subgroups, timestamp-query'}`,
     '',
     '| limit | value |',
     '| --- | --- |',

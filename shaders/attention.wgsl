@@ -3,11 +3,12 @@
 // stored: keys stream through workgroup memory in tiles of BK and each row keeps an online softmax (running max m,
 // running sum l, unnormalised output o; a new tile rescales them by exp(m_old − m_new)).
 //
-// Layouts (elements, row-major; act_t is f32 or f16 storage, arithmetic is f32):
+// Layouts (elements, row-major):
 //   Q, O:  [batch, qLen, nHeads, HEAD_DIM]
 //   K, V:  element (b, position j, kv head g, d) at b·kvStrideBatch + j·kvStrideToken + g·kvStrideHead + d, so both the
 //          projections' token-major [batch, kvLen, nKvHeads, HEAD_DIM] and a cache's [batch, nKvHeads, maxCtx, HEAD_DIM]
-//          can be read in place.
+//          can be read in place; stored values (shaders/stored_values.wgsl): f16 pairs with KV_F16 (a KV cache),
+//          else f32 (the projections' output, or an f32 cache).
 //   segStart: [batch, qLen] u32, read only when HAS_SEGMENTS (bind any read-only buffer otherwise).
 //   LSE:   [batch, nHeads, qLen] f32.
 // Query i is at position p = kvLen − qLen + i and sees key j iff j ≤ p, j > p − window (window 0: unlimited) and,
@@ -21,17 +22,18 @@
 //! include attention_rows
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> Q: array<act_t>;
-@group(0) @binding(2) var<storage, read> K: array<act_t>;
-@group(0) @binding(3) var<storage, read> V: array<act_t>;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read> K: array<u32>;
+@group(0) @binding(3) var<storage, read> V: array<u32>;
 @group(0) @binding(4) var<storage, read> segStart: array<u32>;
-@group(0) @binding(5) var<storage, read_write> O: array<act_t>;
+@group(0) @binding(5) var<storage, read_write> O: array<f32>;
 @group(0) @binding(6) var<storage, read_write> LSE: array<f32>;
 
 override HEAD_DIM: u32 = 128u;
 override ROW_THREADS: u32 = 4u;
 override BQ: u32 = 64u;
 override HAS_SEGMENTS: bool = false;
+override KV_F16: bool = false;
 override DT: u32 = HEAD_DIM / ROW_THREADS; // dims per thread, at most DT_CAP
 override THREADS: u32 = BQ * ROW_THREADS;
 
@@ -42,6 +44,8 @@ const NEG = -1.0e30; // "no score yet"; finite so that exp(NEG − m) is 0, neve
 var<workgroup> kv: array<f32, BK * HEAD_DIM>;        // [key][d], K then V of the current tile
 var<workgroup> part: array<f32, BK * THREADS>;       // [key][t][row] partial q·k over a thread's dims
 var<workgroup> firstKey: u32;
+
+//! include stored_values
 
 @compute @workgroup_size(THREADS)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -75,7 +79,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var k0 = keyBegin; k0 < keyEnd; k0 += BK) {
     for (var e = lid; e < BK * HEAD_DIM; e += THREADS) {
       let j = k0 + e / HEAD_DIM;
-      kv[e] = select(0.0, f32(K[kvHead + min(j, keyEnd - 1u) * p.kvStrideToken + e % HEAD_DIM]), j < keyEnd);
+      kv[e] = select(0.0, loadStored(&K, kvHead + min(j, keyEnd - 1u) * p.kvStrideToken + e % HEAD_DIM, KV_F16), j < keyEnd);
     }
     workgroupBarrier();
     for (var jj = 0u; jj < BK; jj++) {
@@ -88,7 +92,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // K is dead: stage V while the rows turn their scores into probabilities.
     for (var e = lid; e < BK * HEAD_DIM; e += THREADS) {
       let j = k0 + e / HEAD_DIM;
-      kv[e] = select(0.0, f32(V[kvHead + min(j, keyEnd - 1u) * p.kvStrideToken + e % HEAD_DIM]), j < keyEnd);
+      kv[e] = select(0.0, loadStored(&V, kvHead + min(j, keyEnd - 1u) * p.kvStrideToken + e % HEAD_DIM, KV_F16), j < keyEnd);
     }
     var s: array<f32, BK>;
     var tileMax = NEG;
@@ -121,6 +125,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (!valid) { return; }
   // A row with no visible key (only possible with an invalid segStart) gets O = 0 and LSE = NEG.
   let inv = select(0.0, 1.0 / l, l > 0.0);
-  for (var c = 0u; c < DT; c++) { O[qBase + c * ROW_THREADS + t] = act_t(o[c] * inv); }
+  for (var c = 0u; c < DT; c++) { O[qBase + c * ROW_THREADS + t] = f32(o[c] * inv); }
   if (t == 0u) { LSE[(b * p.nHeads + h) * p.qLen + i] = select(NEG, m + log(l), l > 0.0); }
 }

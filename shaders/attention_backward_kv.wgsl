@@ -5,8 +5,8 @@
 // attention_backward_rowdot.wgsl. Each workgroup owns BKV keys of one KV head and loops over all its query heads and
 // query tiles itself, so dK/dV need no cross-workgroup accumulation (WGSL has no f32 atomics).
 //
-// Layouts (elements, row-major): Q [batch, qLen, nHeads, HEAD_DIM] act_t; K, V [batch, kvLen, nKvHeads, HEAD_DIM]
-// act_t; dO [batch, qLen, nHeads, HEAD_DIM] f32; dK, dV [batch, kvLen, nKvHeads, HEAD_DIM] f32, written;
+// Layouts (elements, row-major): Q [batch, qLen, nHeads, HEAD_DIM] f32; K, V [batch, kvLen, nKvHeads, HEAD_DIM]
+// f32; dO [batch, qLen, nHeads, HEAD_DIM] f32; dK, dV [batch, kvLen, nKvHeads, HEAD_DIM] f32, written;
 // LSE, D [batch, nHeads, qLen] f32; segStart [batch, qLen] u32, non-decreasing (read only when HAS_SEGMENTS).
 // Masking as in attention.wgsl: query i at position p = kvLen − qLen + i sees key j iff j ≤ p, j > p − window
 // (window 0: unlimited) and j ≥ segStart[i].
@@ -27,9 +27,9 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> Q: array<act_t>;
-@group(0) @binding(2) var<storage, read> K: array<act_t>;
-@group(0) @binding(3) var<storage, read> V: array<act_t>;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read> K: array<f32>;
+@group(0) @binding(3) var<storage, read> V: array<f32>;
 @group(0) @binding(4) var<storage, read> segStart: array<u32>;
 @group(0) @binding(5) var<storage, read> dO: array<f32>;
 @group(0) @binding(6) var<storage, read> LSE: array<f32>;

@@ -2,8 +2,8 @@
 // P = exp(scale·q·k − LSE) from Q, K and the forward's saved LSE (no score matrix is stored), dP = dO·Vᵀ and
 // D = rowsum(dO ∘ O) from attention_backward_rowdot.wgsl.
 //
-// Layouts (elements, row-major): Q [batch, qLen, nHeads, HEAD_DIM] act_t; K, V at
-// b·kvStrideBatch + j·kvStrideToken + g·kvStrideHead + d, act_t; dO, dQ [batch, qLen, nHeads, HEAD_DIM] f32;
+// Layouts (elements, row-major): Q [batch, qLen, nHeads, HEAD_DIM] f32; K, V at
+// b·kvStrideBatch + j·kvStrideToken + g·kvStrideHead + d, f32; dO, dQ [batch, qLen, nHeads, HEAD_DIM] f32;
 // LSE, D [batch, nHeads, qLen] f32; segStart [batch, qLen] u32 (read only when HAS_SEGMENTS).
 // Masking is the forward's (attention.wgsl): query i at position p = kvLen − qLen + i sees key j iff j ≤ p,
 // j > p − window (window 0: unlimited) and j ≥ segStart[i].
@@ -15,9 +15,9 @@
 //! include attention_rows
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> Q: array<act_t>;
-@group(0) @binding(2) var<storage, read> K: array<act_t>;
-@group(0) @binding(3) var<storage, read> V: array<act_t>;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read> K: array<f32>;
+@group(0) @binding(3) var<storage, read> V: array<f32>;
 @group(0) @binding(4) var<storage, read> segStart: array<u32>;
 @group(0) @binding(5) var<storage, read> dO: array<f32>;
 @group(0) @binding(6) var<storage, read> LSE: array<f32>;

@@ -2,7 +2,7 @@
 // probabilities and dP = dO·Vᵀ, rowsum(P ∘ dP) equals rowsum(dO ∘ O) because O = P·V, so the softmax backward
 // dS = P ∘ (dP − D) needs no pass over the keys to get D.
 //
-// Layouts: O [batch, qLen, nHeads, HEAD_DIM] act_t; dO the same in f32; D [batch, nHeads, qLen] f32 (like LSE).
+// Layouts: O [batch, qLen, nHeads, HEAD_DIM] f32; dO the same in f32; D [batch, nHeads, qLen] f32 (like LSE).
 // Dispatch: ceil(batch·qLen·nHeads / 64) workgroups of 64 threads, spread over x and y (gpu/grid.ts grid2d);
 // one thread per row.
 
@@ -14,7 +14,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> O: array<act_t>;
+@group(0) @binding(1) var<storage, read> O: array<f32>;
 @group(0) @binding(2) var<storage, read> dO: array<f32>;
 @group(0) @binding(3) var<storage, read_write> D: array<f32>;
 

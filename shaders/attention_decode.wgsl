@@ -8,11 +8,12 @@
 // O = o / l itself, the value the combine step computes from a single chunk (exp(m − m) = 1), bit for bit. The query is at position len − 1 (its own key and value are already in the
 // cache), so every cached key up to len − 1 is causally visible.
 //
-// Layouts (elements): Q [batch, nHeads, HEAD_DIM] act_t; K, V at b·kvStrideBatch + j·kvStrideToken + g·kvStrideHead + d,
-// act_t (the cache layout [batch, nKvHeads, maxCtx, HEAD_DIM] or token-major), read 4 values at a time (HEAD_DIM and
-// the strides are multiples of 4); partials [batch, nHeads, nSplits, HEAD_DIM + 2] f32 holding (o[0..HEAD_DIM), m, l);
+// Layouts (elements): Q [batch, nHeads, HEAD_DIM] f32; K, V at b·kvStrideBatch + j·kvStrideToken + g·kvStrideHead + d,
+// the cache's stored values (shaders/stored_values.wgsl: f16 pairs with KV_F16, else f32; the cache layout
+// [batch, nKvHeads, maxCtx, HEAD_DIM] or token-major), read 4 values at a time (HEAD_DIM and the strides are
+// multiples of 4); partials [batch, nHeads, nSplits, HEAD_DIM + 2] f32 holding (o[0..HEAD_DIM), m, l);
 // lengths [batch] u32, 1 ≤ lengths[b] ≤ kvLen (read only when HAS_LENGTHS; bind any read-only buffer otherwise);
-// O [batch, nHeads, HEAD_DIM] act_t (written only with ONE_CHUNK, partials otherwise). nSplits covers the longest
+// O [batch, nHeads, HEAD_DIM] f32 (written only with ONE_CHUNK, partials otherwise). nSplits covers the longest
 // sequence.
 // Dispatch: (nSplits, nHeads, batch) workgroups of WG threads (WG ≤ CHUNK, chosen per adapter by the wrapper). Thread t
 // scores keys t, t + WG, ... of the chunk, then sums 4-dim columns t, t + WG, ... of the probability-weighted values.
@@ -35,18 +36,19 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> Q: array<act_t>;
-@group(0) @binding(2) var<storage, read> K: array<vec4<act_t>>;
-@group(0) @binding(3) var<storage, read> V: array<vec4<act_t>>;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read> K: array<u32>;
+@group(0) @binding(3) var<storage, read> V: array<u32>;
 @group(0) @binding(4) var<storage, read> lengths: array<u32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(6) var<storage, read_write> O: array<act_t>;
+@group(0) @binding(6) var<storage, read_write> O: array<f32>;
 
 override HEAD_DIM: u32 = 128u;
 override CHUNK: u32 = 128u;
 override WG: u32 = 64u;
 override HAS_LENGTHS: bool = false;
 override ONE_CHUNK: bool = false;
+override KV_F16: bool = true;
 
 const NEG = -1.0e30;
 
@@ -55,14 +57,15 @@ var<workgroup> probs: array<f32, CHUNK>;
 var<workgroup> maxes: array<f32, WG>;
 var<workgroup> sums: array<f32, WG>;
 
+//! include stored_values
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let split = wid.x;
   let h = wid.y;
   let b = wid.z;
   let g = h / (p.nHeads / p.nKvHeads);
-  let kvHead = (b * p.kvStrideBatch + g * p.kvStrideHead) / 4u;
-  let tokenStride = p.kvStrideToken / 4u;
+  let kvHead = b * p.kvStrideBatch + g * p.kvStrideHead;
   var len = p.kvLen;
   if (HAS_LENGTHS) { len = lengths[b]; }
   var keyStart = 0u;
@@ -79,9 +82,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var localMax = NEG;
   for (var jj = lid; jj < keys; jj += WG) {
-    let at = kvHead + (chunkStart + jj) * tokenStride;
+    let at = kvHead + (chunkStart + jj) * p.kvStrideToken;
     var acc = vec4<f32>(0.0);
-    for (var d = 0u; d < HEAD_DIM / 4u; d++) { acc = fma(qs[d], vec4<f32>(K[at + d]), acc); }
+    for (var d = 0u; d < HEAD_DIM / 4u; d++) { acc = fma(qs[d], loadStored4(&K, at + 4u * d, KV_F16), acc); }
     let score = (acc.x + acc.y + acc.z + acc.w) * p.scale;
     probs[jj] = score;
     localMax = max(localMax, score);
@@ -105,13 +108,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let out = ((b * p.nHeads + h) * p.nSplits + split) * (HEAD_DIM + 2u);
   for (var d = lid; d < HEAD_DIM / 4u; d += WG) {
     var o = vec4<f32>(0.0);
-    for (var jj = 0u; jj < keys; jj++) { o = fma(vec4<f32>(probs[jj]), vec4<f32>(V[kvHead + (chunkStart + jj) * tokenStride + d]), o); }
+    for (var jj = 0u; jj < keys; jj++) {
+      o = fma(vec4<f32>(probs[jj]), loadStored4(&V, kvHead + (chunkStart + jj) * p.kvStrideToken + 4u * d, KV_F16), o);
+    }
     if (ONE_CHUNK) {
       let at = qBase + 4u * d;
-      O[at] = act_t(o.x / l);
-      O[at + 1u] = act_t(o.y / l);
-      O[at + 2u] = act_t(o.z / l);
-      O[at + 3u] = act_t(o.w / l);
+      O[at] = f32(o.x / l);
+      O[at + 1u] = f32(o.y / l);
+      O[at + 2u] = f32(o.z / l);
+      O[at + 3u] = f32(o.w / l);
       continue;
     }
     partials[out + 4u * d] = o.x;

@@ -2,7 +2,7 @@
 //   M = max_s m_s,   O = Σ_s exp(m_s − M)·o_s / Σ_s exp(m_s − M)·l_s,
 // which equals softmax over all visible keys exactly (up to rounding).
 //
-// Layouts: partials [batch, nHeads, nSplits, HEAD_DIM + 2] f32 (o, m, l); O [batch, nHeads, HEAD_DIM] act_t.
+// Layouts: partials [batch, nHeads, nSplits, HEAD_DIM + 2] f32 (o, m, l); O [batch, nHeads, HEAD_DIM] f32.
 // Dispatch: (nHeads, batch) workgroups of 64 threads, each thread producing dims d ≡ t (mod 64).
 
 struct Params {
@@ -14,7 +14,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<act_t>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
 
 override HEAD_DIM: u32 = 128u;
 
@@ -36,6 +36,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let at = base + s * (HEAD_DIM + 2u);
       o += exp(partials[at + HEAD_DIM] - mMax) * partials[at + d];
     }
-    O[(b * p.nHeads + h) * HEAD_DIM + d] = act_t(o / total);
+    O[(b * p.nHeads + h) * HEAD_DIM + d] = f32(o / total);
   }
 }

@@ -1,4 +1,4 @@
-// Embedding lookup from a quantized table:  out[t, k] = table[ids[t], k]   (dequantised to act_t).
+// Embedding lookup from a quantized table:  out[t, k] = table[ids[t], k]   (dequantised to f32).
 //
 //   ids is [tokens] u32 token ids. The table is one row-range (rows rowStart .. rowStart + rows − 1) of a GGUF
 //   `token_embd` tensor with dims [ne0 = K = n_embd, ne1 = n_vocab] as stored in the file: rows of `rowBytes`
@@ -25,7 +25,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
 @group(0) @binding(2) var<storage, read> W: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<vec4<act_t>>; // [tokens, K], 4 values at a time
+@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>; // [tokens, K], 4 values at a time
 
 override WG: u32 = 64u;
 
@@ -40,6 +40,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (id < p.rowStart || id - p.rowStart >= p.rows) { return; }
   let v = dequant8((id - p.rowStart) * p.rowBytes, k);
   let at = (token * p.K + k) / 4u;
-  out[at] = vec4<act_t>(v.lo);
-  out[at + 1u] = vec4<act_t>(v.hi);
+  out[at] = vec4<f32>(v.lo);
+  out[at + 1u] = vec4<f32>(v.hi);
 }

@@ -1,6 +1,6 @@
 // Tiled quantized matrix multiply (prefill, training):  Y[m, yOffset + n] (+)= Σ_k X[m, k] · W[n, k]   for n < N.
 //
-//   X is [M, K] activations (act_t). W is one row-range of a GGUF weight tensor with dims [ne0 = K, ne1 = N] as
+//   X is [M, K] activations (f32). W is one row-range of a GGUF weight tensor with dims [ne0 = K, ne1 = N] as
 //   stored in the file: N rows of K values, each row `rowBytes` bytes of FORMAT blocks, read as array<u32>.
 //   Y is [M, yStride]; this dispatch writes columns yOffset .. yOffset + N − 1 (one dispatch per part of a
 //   weight split across several bindings).
@@ -35,9 +35,9 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> X: array<vec4<act_t>>; // [M, K], read 4 values at a time
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>; // [M, K], read 4 values at a time
 @group(0) @binding(2) var<storage, read> W: array<u32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<act_t>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
 override ACCUMULATE: bool = false;
 
@@ -142,7 +142,7 @@ fn store(row: u32, col: u32, lo: vec4<f32>, hi: vec4<f32>) {
     let index = row * p.yStride + p.yOffset + c;
     var v = select(hi[j & 3u], lo[j & 3u], j < 4u);
     if (ACCUMULATE) { v += f32(Y[index]); }
-    Y[index] = act_t(v);
+    Y[index] = f32(v);
   }
 }
 
@@ -209,6 +209,6 @@ fn storeAdjacent(row: u32, col: u32, value: vec4<f32>) {
     let index = row * p.yStride + p.yOffset + col + j;
     var v = value[j];
     if (ACCUMULATE) { v += f32(Y[index]); }
-    Y[index] = act_t(v);
+    Y[index] = f32(v);
   }
 }

@@ -1,6 +1,6 @@
 // Backward through a frozen quantized weight:  dX[m, k] (+)= Σ_n dY[m, yOffset + n] · W[n, k]   (dX = dY·W).
 //
-//   dY is [M, yStride] (act_t); this dispatch reads its columns yOffset .. yOffset + N − 1. W is one row-range of
+//   dY is [M, yStride] (f32); this dispatch reads its columns yOffset .. yOffset + N − 1. W is one row-range of
 //   a GGUF weight tensor with dims [ne0 = K, ne1 = N] as stored in the file (N rows of `rowBytes` bytes of FORMAT
 //   blocks, read as array<u32>). dX is [M, K]. A weight split across several bindings is one dispatch per part;
 //   every part after the first accumulates into dX.
@@ -31,9 +31,9 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dY: array<act_t>;
+@group(0) @binding(1) var<storage, read> dY: array<f32>;
 @group(0) @binding(2) var<storage, read> W: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dX: array<vec4<act_t>>; // [M, K], written 4 values at a time
+@group(0) @binding(3) var<storage, read_write> dX: array<vec4<f32>>; // [M, K], written 4 values at a time
 
 override ACCUMULATE: bool = false;
 
@@ -126,7 +126,7 @@ fn store(row: u32, col: u32, value: vec4<f32>) {
   let index = (row * p.K + col) / 4u;
   var v = value;
   if (ACCUMULATE) { v += vec4<f32>(dX[index]); }
-  dX[index] = vec4<act_t>(v);
+  dX[index] = vec4<f32>(v);
 }
 
 @compute @workgroup_size(4, 4, 1)

@@ -1,7 +1,7 @@
 // Quantized matrix-vector product for a few activation rows (decode, batched decode):
 //   Y[m, yOffset + n] (+)= Σ_k X[m, k] · W[n, k]   for m < M, n < N.
 //
-//   X is [M, K] activations (act_t). W is one row-range of a GGUF weight tensor with dims [ne0 = K, ne1 = N] as
+//   X is [M, K] activations (f32). W is one row-range of a GGUF weight tensor with dims [ne0 = K, ne1 = N] as
 //   stored in the file: N rows of K values, each row `rowBytes` bytes of FORMAT blocks, read as array<u32>.
 //   Y is [M, yStride]; this dispatch writes columns yOffset .. yOffset + N − 1 (a weight split across several
 //   bindings is one dispatch per part, each writing its slice of Y).
@@ -17,8 +17,8 @@
 // sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared by all weight rows.
 //
 // Epilogue (EPILOGUE, named below): none; SwiGLU with the gate — Y[m, yOffset + n] = silu(g)·u with
-// g = G[m·yStride + yOffset + n] (the gate projection's output, act_t, laid out like Y) and u the row's sum rounded to
-// act_t: the up projection and shaders/swiglu.wgsl in one dispatch; or a bias — Y[m, yOffset + n] = u + B[yOffset + n]
+// g = G[m·yStride + yOffset + n] (the gate projection's output, f32, laid out like Y) and u the row's sum: the
+// up projection and shaders/swiglu.wgsl in one dispatch; or a bias — Y[m, yOffset + n] = u + B[yOffset + n]
 // (B [yStride] f32): the projection and shaders/bias_add.wgsl in one dispatch. Each computes what the two dispatches
 // give, bit for bit. G and B are read only by their epilogue (bind X in their place otherwise).
 //
@@ -51,10 +51,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> X: array<vec4<act_t>>; // [M, K], read 4 values at a time
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>; // [M, K], read 4 values at a time
 @group(0) @binding(2) var<storage, read> W: array<u32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<act_t>;
-@group(0) @binding(4) var<storage, read> G: array<act_t>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(4) var<storage, read> G: array<f32>;
 @group(0) @binding(5) var<storage, read> NW: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> B: array<f32>;
 
@@ -350,14 +350,14 @@ fn store(r: u32, c: u32, m: u32, n: u32) {
   let index = m * p.yStride + p.yOffset + n;
   if (ACCUMULATE) { value += f32(Y[index]); }
   if (EPILOGUE == EPILOGUE_SWIGLU) {
-    Y[index] = swiglu(f32(G[index]), f32(act_t(value)));
+    Y[index] = swiglu(G[index], value);
     return;
   }
   if (EPILOGUE == EPILOGUE_BIAS) {
-    Y[index] = act_t(f32(act_t(value)) + B[p.yOffset + n]);
+    Y[index] = value + B[p.yOffset + n];
     return;
   }
-  Y[index] = act_t(value);
+  Y[index] = f32(value);
 }
 
 @compute @workgroup_size(WG, 1, 1)

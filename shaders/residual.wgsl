@@ -1,4 +1,4 @@
-// Residual stream bookkeeping, elementwise over n activations (act_t storage, f32 arithmetic):
+// Residual stream bookkeeping, elementwise over n f32 activations:
 //
 //   axpby:    y = alpha·x + beta·y     (residual add: alpha = beta = 1; y = a·x: READ_Y = false, so a NaN or
 //                                       uninitialised y never leaks through a zero beta)
@@ -16,8 +16,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> y: array<act_t>;
-@group(0) @binding(2) var<storage, read> x: array<act_t>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
 
 override WG: u32 = 256u;
 override READ_Y: bool = true;
@@ -28,12 +28,12 @@ fn axpby(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups:
   if (i >= p.n) { return; }
   var value = p.alpha * f32(x[i]);
   if (READ_Y) { value += p.beta * f32(y[i]); }
-  y[i] = act_t(value);
+  y[i] = f32(value);
 }
 
 @compute @workgroup_size(WG)
 fn scale(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * groups.x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
-  y[i] = act_t(p.alpha * f32(y[i]));
+  y[i] = f32(p.alpha * f32(y[i]));
 }

@@ -3,7 +3,7 @@
 //   rstd[r] = 1 / sqrt(mean_j(x[r, j]²) + eps)
 //   y[r, j] = x[r, j] · rstd[r] · w[j]
 //
-// Layout: x, y are [rows, n] act_t; w is [n] f32 (GGUF stores norm weights as F32); rstd is [rows] f32, saved for
+// Layout: x, y are [rows, n] f32; w is [n] f32 (GGUF stores norm weights as F32); rstd is [rows] f32, saved for
 // the backward pass. Sums in f32.
 // Dispatch: `rows` workgroups of WG threads, spread over x and y (src/kernels/flatGrid.ts with one row per group).
 // WG ≤ 64, chosen by the wrapper from the row length and the adapter (src/kernels/rmsnorm.ts): the partial sums
@@ -17,9 +17,9 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<act_t>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<act_t>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rstd: array<f32>;
 
 override WG: u32 = 64u;
@@ -45,7 +45,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   let r = 1.0 / sqrt(total / f32(p.n) + p.eps);
 
   for (var j = lid; j < p.n; j += WG) {
-    y[base + j] = act_t(f32(x[base + j]) * r * w[j]);
+    y[base + j] = x[base + j] * r * w[j];
   }
   if (lid == 0u) { rstd[row] = r; }
 }

@@ -4,7 +4,7 @@
 //   dw[j] += Σ_r dy[r, j] · x[r, j] · rstd[r]
 //
 // One thread per column j, looping over rows, so neighbouring threads read neighbouring addresses.
-// Layout: x, dy [rows, n] act_t; rstd [rows] f32; dw [n] f32.
+// Layout: x, dy [rows, n] f32; rstd [rows] f32; dw [n] f32.
 // Dispatch: ceil(n / WG) workgroups of WG threads, spread over x and y.
 
 struct Params {
@@ -15,8 +15,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<act_t>;
-@group(0) @binding(2) var<storage, read> dy: array<act_t>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read> rstd: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dw: array<f32>;
 

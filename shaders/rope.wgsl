@@ -7,7 +7,7 @@
 //   angle is one correctly rounded f32 product. The backward pass rotates by −θ (direction = −1): a rotation's
 //   transpose is its inverse.
 //
-// Layout: x is [tokens, nHeads, headDim] act_t (Q or K); pos is [tokens] u32 (packed sequences restart at 0);
+// Layout: x is [tokens, nHeads, headDim] f32 (Q or K); pos is [tokens] u32 (packed sequences restart at 0);
 // invFreq is [nRot/2] f32.
 // Dispatch: one thread per (token, head, pair): ceil(tokens·nHeads·nRot/2 / WG) workgroups, spread over x and y.
 
@@ -23,7 +23,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> x: array<act_t>;
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
 @group(0) @binding(2) var<storage, read> pos: array<u32>;
 @group(0) @binding(3) var<storage, read> invFreq: array<f32>;
 
@@ -73,6 +73,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   let c = sc.y;
   let a = f32(x[ia]);
   let b = f32(x[ib]);
-  x[ia] = act_t(a * c - b * s);
-  x[ib] = act_t(a * s + b * c);
+  x[ia] = f32(a * c - b * s);
+  x[ib] = f32(a * s + b * c);
 }

@@ -5,6 +5,8 @@ import { attentionBackward } from '../../src/kernels/attentionBackward';
 import { attentionDecode, attentionDecodeScratchBytes } from '../../src/kernels/attentionDecode';
 import { naiveAttentionBackward, naiveAttentionForward } from '../../src/kernels/attentionNaive';
 import { randomF32 } from '../../src/util/random';
+import { STORED_PRECISIONS, storedBytes } from '../../src/kernels/storedValues';
+import { packF16PairsReference } from '../../src/kernels/reference/storedValues';
 
 interface Case {
   seq: number;
@@ -108,26 +110,40 @@ async function benchCase(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
       });
     }
 
-    // Decode: one token against a cache of `seq` positions; bandwidth-bound, so effective GB/s of K and V read.
+    // Decode: one token against a cache of `seq` positions, stored in each precision; bandwidth-bound, so effective
+    // GB/s of K and V read, and time per step (the f16 pairs' gain is the time ratio of the two rows).
     const decodeShape = { kvLen: c.seq, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim };
-    const cacheK = upload(kvCount, 9);
-    const cacheV = upload(kvCount, 10);
     const partials = alloc(attentionDecodeScratchBytes(decodeShape));
     const decodeOut = alloc(c.nHeads * c.headDim * 4);
-    const decodeMs = await ctx.gpuTimeMs(
-      (rec) =>
-        attentionDecode(rec, { q, k: cacheK, v: cacheV, partials, out: decodeOut }, decodeShape, {
-          kvLayout: { kind: 'cache', maxCtx: c.seq },
-        }),
-      { iterations: 5 },
-    );
-    const gb = (2 * kvCount * 4) / 1e9;
-    rows.push({
-      suite: 'attention',
-      case: `decode f32 cache ${c.seq}, ${c.nHeads}/${c.nKvHeads} heads, d ${c.headDim}`,
-      metric: 'GB/s (K+V)',
-      ours: gb / (decodeMs / 1e3),
-    });
+    for (const kvStorage of STORED_PRECISIONS) {
+      const stored = (seed: number) => {
+        const values = randomF32(kvCount, seed);
+        const t = gpu.upload(kvStorage === 'f32' ? values : packF16PairsReference(values), {
+          label: 'bench attention',
+          category: 'scratch',
+        });
+        owned.push(t);
+        return t;
+      };
+      const cacheK = stored(9);
+      const cacheV = stored(10);
+      const decodeMs = await ctx.gpuTimeMs(
+        (rec) =>
+          attentionDecode(rec, { q, k: cacheK, v: cacheV, partials, out: decodeOut }, decodeShape, {
+            kvLayout: { kind: 'cache', maxCtx: c.seq },
+            kvStorage,
+          }),
+        { iterations: 5 },
+      );
+      const gb = (2 * storedBytes(kvCount, kvStorage)) / 1e9;
+      ctx.log(`attention decode ${kvStorage} cache ${c.seq}: ${decodeMs.toFixed(3)} ms`);
+      rows.push({
+        suite: 'attention',
+        case: `decode ${kvStorage} cache ${c.seq}, ${c.nHeads}/${c.nKvHeads} heads, d ${c.headDim}`,
+        metric: 'GB/s (K+V)',
+        ours: gb / (decodeMs / 1e3),
+      });
+    }
   } finally {
     for (const t of owned) gpu.buffers.free(t);
   }

@@ -83,9 +83,8 @@ export const suite: BenchSuite = {
     const up = buffer(n, 'up', true);
     const out = buffer(n, 'out');
     const dgate = buffer(n, 'dgate');
-    const dup = buffer(n, 'dup');
     await measure(`swiglu forward ${TOKENS}×${FFN}`, 3 * n * 4, (rec) => swiglu(rec, gate, up, out, n));
-    await measure(`swiglu backward ${TOKENS}×${FFN}`, 5 * n * 4, (rec) => swigluBackward(rec, { dout: out, gate, up, dgate, dup }, n));
+    await measure(`swiglu backward ${TOKENS}×${FFN}`, 5 * n * 4, (rec) => swigluBackward(rec, { doutDup: out, gate, up, dgate }, n, 'f32'));
 
     for (const b of owned.splice(0)) ctx.gpu.buffers.free(b);
 

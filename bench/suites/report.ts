@@ -7,6 +7,8 @@ import { fmaChains, fmaChainsFlops, roofThreads, streamRead } from '../../src/ke
 import { freeQuantizedWeight, rowByteLength, uploadQuantizedWeight, type QuantFormat } from '../../src/kernels/quantWeight';
 import { quantizedMatmul } from '../../src/kernels/qmatmul';
 import { attentionDecode, attentionDecodeScratchBytes } from '../../src/kernels/attentionDecode';
+import { DEFAULT_STORED_PRECISION, storedBytes } from '../../src/kernels/storedValues';
+import { packF16PairsReference } from '../../src/kernels/reference/storedValues';
 import { Model } from '../../src/model/model';
 import { isCpuAdapter } from '../../src/kernels/cpuAdapter';
 import { tinyModelRows, vocabulary } from './train';
@@ -118,20 +120,29 @@ async function quantizedRows(ctx: BenchContext, roofs: Roofs): Promise<BenchRow[
   return rows;
 }
 
-/** One decode step's attention at 1,024 cached positions, Mistral-7B's heads: bound by reading K and V. */
+/**
+ * One decode step's attention at 1,024 cached positions, Mistral-7B's heads, the cache in the model's default
+ * precision (f16 pairs): bound by reading K and V.
+ */
 async function attentionRow(ctx: BenchContext, roofs: Roofs): Promise<BenchRow> {
   const { gpu } = ctx;
   const shape = { kvLen: 1024, nHeads: 32, nKvHeads: 8, headDim: 128 };
-  const kvBytes = shape.kvLen * shape.nKvHeads * shape.headDim * 4;
+  const kvValues = shape.kvLen * shape.nKvHeads * shape.headDim;
+  const kvBytes = storedBytes(kvValues, DEFAULT_STORED_PRECISION);
+  const stored = (seed: number) => packF16PairsReference(randomF32(kvValues, seed));
   const q = gpu.upload(randomF32(shape.nHeads * shape.headDim, 5), { label: 'report q', category: 'scratch' });
-  const k = gpu.upload(randomF32(kvBytes / 4, 6), { label: 'report K', category: 'scratch' });
-  const v = gpu.upload(randomF32(kvBytes / 4, 7), { label: 'report V', category: 'scratch' });
+  const k = gpu.upload(stored(6), { label: 'report K', category: 'scratch' });
+  const v = gpu.upload(stored(7), { label: 'report V', category: 'scratch' });
   const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'report partials', category: 'scratch' });
   const out = gpu.alloc(shape.nHeads * shape.headDim * 4, { label: 'report O', category: 'scratch' });
   try {
-    const ms = await ctx.gpuTimeMs((rec) => attentionDecode(rec, { q, k, v, partials, out }, shape, { kvLayout: { kind: 'tokens' } }), {
-      iterations: 3,
-    });
+    const ms = await ctx.gpuTimeMs(
+      (rec) =>
+        attentionDecode(rec, { q, k, v, partials, out }, shape, { kvLayout: { kind: 'tokens' }, kvStorage: DEFAULT_STORED_PRECISION }),
+      {
+        iterations: 3,
+      },
+    );
     return kernelRow('attention decode, 1,024 positions, 32/8 heads of 128', ms, {
       gbs: (2 * kvBytes) / 1e9 / (ms / 1e3),
       roof: roofs.gbs,

@@ -3,8 +3,6 @@ import { webGpuMissingError } from './messages';
 
 /** Optional features the engine uses when the adapter offers them. */
 export interface GpuFeatures {
-  /** `shader-f16`: f16 storage for activations (f32 accumulation stays). */
-  f16: boolean;
   subgroups: boolean;
   /** `timestamp-query`: per-kernel GPU timings. */
   timestamps: boolean;
@@ -40,12 +38,10 @@ const LIMITS_TO_MAXIMISE = [
   'maxBindGroups',
 ] as const;
 
-const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+const OPTIONAL_FEATURES: GPUFeatureName[] = ['subgroups', 'timestamp-query'];
 
 export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
-  /** Leave out `shader-f16` even where offered, to exercise the f32 path on a capable GPU. */
-  disableF16?: boolean;
 }
 
 /** The adapter the system offers for the power preference, or null where it offers none. */
@@ -66,17 +62,17 @@ export async function acquireDevice(gpu: GPU | undefined, options: AcquireOption
       'Your GPU or driver may be blocked for WebGPU: check chrome://gpu, update the driver, or try chrome://flags/#enable-unsafe-webgpu.',
     );
   }
-  return openDevice(adapter, options);
+  return openDevice(adapter);
 }
 
 /** Opens a device on `adapter` with the largest limits and the optional features it has. */
-export async function openDevice(adapter: GPUAdapter, options: AcquireOptions = {}): Promise<AcquiredDevice> {
+export async function openDevice(adapter: GPUAdapter): Promise<AcquiredDevice> {
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS_TO_MAXIMISE) {
     const value = adapter.limits[name];
     if (typeof value === 'number') requiredLimits[name] = value;
   }
-  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !(options.disableF16 && f === 'shader-f16'));
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'lora-lab' });
@@ -95,7 +91,6 @@ export async function openDevice(adapter: GPUAdapter, options: AcquireOptions = 
       isFallbackAdapter: Boolean((raw as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter),
     },
     features: {
-      f16: device.features.has('shader-f16'),
       subgroups: device.features.has('subgroups'),
       timestamps: device.features.has('timestamp-query'),
     },

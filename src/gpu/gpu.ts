@@ -68,7 +68,7 @@ export class Gpu {
 
   /** On an adapter already found (Node chooses its Vulkan driver itself: see node.ts). */
   static async open(adapter: GPUAdapter, shaders: ShaderLibrary, options: AcquireOptions = {}): Promise<Gpu> {
-    return Gpu.from(await openDevice(adapter, options), shaders);
+    return Gpu.from(await openDevice(adapter), shaders);
   }
 
   private static from(acquired: AcquiredDevice, shaders: ShaderLibrary): Gpu {

@@ -1,16 +1,15 @@
-import type { ActivationPrecision, ShaderLibrary } from './shaderLibrary';
+import type { ShaderLibrary } from './shaderLibrary';
 import { specialiseSource } from './shaderLibrary';
 import { checkUniformLayout, type UniformLayout } from './uniforms';
 
-/** Which compiled kernel to run: a shader file, its entry point, override constants and activation precision. */
+/** Which compiled kernel to run: a shader file, its entry point and override constants. */
 export interface KernelSpec {
   shader: string;
   entryPoint?: string;
   constants?: Record<string, number>;
-  precision?: ActivationPrecision;
 }
 
-/** Compiles each (shader, entry point, constants, precision) once and hands back the same pipeline after that. */
+/** Compiles each (shader, entry point, constants) once and hands back the same pipeline after that. */
 export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -47,21 +46,19 @@ export class PipelineCache {
   checkUniforms(spec: KernelSpec, layout: UniformLayout | undefined): void {
     let checked = this.checkedUniforms.get(spec.shader);
     if (checked?.has(layout)) return;
-    checkUniformLayout(layout, spec.shader, specialiseSource(this.shaders.source(spec.shader), 'f32', this.shaders));
+    checkUniformLayout(layout, spec.shader, specialiseSource(this.shaders.source(spec.shader), this.shaders));
     if (!checked) this.checkedUniforms.set(spec.shader, (checked = new Set()));
     checked.add(layout);
   }
 
   private module(spec: KernelSpec): GPUShaderModule {
-    const precision = spec.precision ?? 'f32';
-    const key = `${spec.shader}|${precision}`;
-    let module = this.modules.get(key);
+    let module = this.modules.get(spec.shader);
     if (!module) {
       module = this.device.createShaderModule({
-        label: `${spec.shader}.wgsl (${precision})`,
-        code: specialiseSource(this.shaders.source(spec.shader), precision, this.shaders),
+        label: `${spec.shader}.wgsl`,
+        code: specialiseSource(this.shaders.source(spec.shader), this.shaders),
       });
-      this.modules.set(key, module);
+      this.modules.set(spec.shader, module);
     }
     return module;
   }
@@ -72,5 +69,5 @@ export function pipelineKey(spec: KernelSpec): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  return `${spec.shader}:${spec.entryPoint ?? 'main'}:${spec.precision ?? 'f32'}{${constants}}`;
+  return `${spec.shader}:${spec.entryPoint ?? 'main'}{${constants}}`;
 }

@@ -6,26 +6,27 @@ export interface ShaderLibrary {
   source(name: string): string;
 }
 
-/** Storage precision of activations. Accumulation is always f32. */
-export type ActivationPrecision = 'f32' | 'f16';
-
 /**
- * The one place WGSL is templated, because WGSL has neither includes nor type overrides:
- * - a line `//! include <name>` is replaced by `shaders/<name>.wgsl` (shared helpers such as the GGUF block
- *   decoders, so no kernel carries a copy of them);
- * - a shader that stores activations as `act_t` gets the alias (and `enable f16;`) prepended.
+ * The one place WGSL is templated, because WGSL has no includes: a line `//! include <name>` is replaced by
+ * `shaders/<name>.wgsl` (shared helpers such as the GGUF block decoders, so no kernel carries a copy of them).
  * Everything else is specialised with `override` constants.
+ *
+ * Activations are f32 in every kernel. Tensors kept between kernels in f16 (the KV cache, training's checkpoints)
+ * are f16 pairs in u32 words (shaders/stored_values.wgsl), chosen per buffer by an override constant: that works on
+ * every device, where f16 through shader-f16 would be a second layout of the same data that only some devices (and
+ * not SwiftShader, where the tests run) could use. So there is no activation type alias (`act_t`) to template.
  */
-export function specialiseSource(source: string, precision: ActivationPrecision, library?: ShaderLibrary): string {
+export function specialiseSource(source: string, library?: ShaderLibrary): string {
   const expanded = source.replace(/^\/\/! include (\w+)[ \t]*$/gm, (_, name: string) => {
     if (!library) throw new Error(`shader includes "${name}" but no shader library was given to resolve it`);
     const included = library.source(name);
     if (/^\/\/! include /m.test(included)) throw new Error(`shaders/${name}.wgsl includes another file; includes do not nest`);
     return included;
   });
-  if (!/\bact_t\b/.test(expanded)) return expanded;
-  const header = precision === 'f16' ? 'enable f16;\nalias act_t = f16;\n' : 'alias act_t = f32;\n';
-  return header + expanded;
+  if (/\bact_t\b/.test(expanded)) {
+    throw new Error('a shader uses act_t: activations are f32; store f16 through shaders/stored_values.wgsl');
+  }
+  return expanded;
 }
 
 export function makeShaderLibrary(sources: Record<string, string>): ShaderLibrary {

@@ -1,9 +1,9 @@
 import type { Binding, Recorder } from '../gpu/recorder';
-import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { resolveAttentionShape, type AttentionShape, type ResolvedAttentionShape } from './attentionShape';
+import { f16Constant, type StoredPrecision } from './storedValues';
 import { attentionTilingKind, MAX_DIMS_PER_THREAD, queryRowTiling, type AttentionTilingKind } from './attentionTiling';
 
 export type { AttentionShape } from './attentionShape';
@@ -17,11 +17,12 @@ export type { AttentionShape } from './attentionShape';
 export type KvLayout = { kind: 'tokens'; batchStride?: number } | { kind: 'cache'; maxCtx: number };
 
 export interface AttentionForwardBuffers {
-  /** [batch, qLen, nHeads, headDim] act_t */
+  /** [batch, qLen, nHeads, headDim] f32 */
   q: Binding;
+  /** Laid out as `kvLayout` says, stored as `kvStorage` says. */
   k: Binding;
   v: Binding;
-  /** [batch, qLen, nHeads, headDim] act_t, written */
+  /** [batch, qLen, nHeads, headDim] f32, written */
   out: Binding;
   /** [batch, nHeads, qLen] f32, written: log-sum-exp of each scaled score row, for the backward pass */
   lse: Binding;
@@ -30,8 +31,9 @@ export interface AttentionForwardBuffers {
 }
 
 export interface AttentionOptions {
-  precision?: ActivationPrecision;
   kvLayout?: KvLayout;
+  /** How K and V are stored: 'f32' (the default) as the projections write them, or as a KV cache holds them. */
+  kvStorage?: StoredPrecision;
   /** Workgroup shape; by default the adapter's kind (attentionTiling.ts). Tests force each to cover both. */
   tiling?: AttentionTilingKind;
 }
@@ -111,8 +113,13 @@ export function attentionForward(
   rec.dispatch(
     {
       shader: 'attention',
-      precision: options.precision ?? 'f32',
-      constants: { HEAD_DIM: s.headDim, ROW_THREADS: rowThreads, BQ: rows, HAS_SEGMENTS: buffers.segStart ? 1 : 0 },
+      constants: {
+        HEAD_DIM: s.headDim,
+        ROW_THREADS: rowThreads,
+        BQ: rows,
+        HAS_SEGMENTS: buffers.segStart ? 1 : 0,
+        KV_F16: f16Constant(options.kvStorage ?? 'f32'),
+      },
     },
     // Without segments the kernel never reads segStart; Q (also read-only) fills the binding.
     [buffers.q, buffers.k, buffers.v, buffers.segStart ?? buffers.q, buffers.out, buffers.lse],

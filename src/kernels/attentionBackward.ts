@@ -6,7 +6,7 @@ import { ATTENTION_SHAPE_FIELDS, attentionRowsParams, checkHeadDim, type Attenti
 import { attentionTilingKind, keyRowTiling, queryRowTiling } from './attentionTiling';
 
 export interface AttentionBackwardBuffers {
-  /** Forward inputs and outputs: Q, O [batch, qLen, nHeads, headDim] and K, V [batch, kvLen, nKvHeads, headDim], act_t. */
+  /** Forward inputs and outputs: Q, O [batch, qLen, nHeads, headDim] and K, V [batch, kvLen, nKvHeads, headDim], f32. */
   q: Binding;
   k: Binding;
   v: Binding;
@@ -40,11 +40,10 @@ export function attentionBackward(
   rec: Recorder,
   buffers: AttentionBackwardBuffers,
   shape: AttentionShape,
-  options: Pick<AttentionOptions, 'precision' | 'tiling'> = {},
+  options: Pick<AttentionOptions, 'tiling'> = {},
 ): void {
   const where = 'attentionBackward';
   const s = resolveAttentionShape(shape, where);
-  const precision = options.precision ?? 'f32';
   checkHeadDim(s.headDim, ROW_THREADS, where);
   const kind = attentionTilingKind(rec, options.tiling);
   const qTiling = queryRowTiling(kind, s.headDim);
@@ -55,7 +54,7 @@ export function attentionBackward(
 
   const rows = s.batch * s.qLen * s.nHeads;
   rec.dispatch(
-    { shader: 'attention_backward_rowdot', precision, constants: { HEAD_DIM: s.headDim } },
+    { shader: 'attention_backward_rowdot', constants: { HEAD_DIM: s.headDim } },
     [buffers.out, buffers.dOut, buffers.rowDot],
     grid2d(ceilDiv(rows, 64), rec.gpu.limits.maxComputeWorkgroupsPerDimension),
     ROW_DOT_PARAMS.pack({ rows, qLen: s.qLen, nHeads: s.nHeads }),
@@ -64,7 +63,6 @@ export function attentionBackward(
   rec.dispatch(
     {
       shader: 'attention_backward_q',
-      precision,
       constants: { HEAD_DIM: s.headDim, ROW_THREADS: qTiling.rowThreads, BQ: qTiling.rows, HAS_SEGMENTS: hasSegments },
     },
     [buffers.q, buffers.k, buffers.v, segStart, buffers.dOut, buffers.lse, buffers.rowDot, buffers.dq],
@@ -75,7 +73,6 @@ export function attentionBackward(
   rec.dispatch(
     {
       shader: 'attention_backward_kv',
-      precision,
       constants: { HEAD_DIM: s.headDim, ROW_THREADS: kvTiling.rowThreads, BKV: kvTiling.rows, HAS_SEGMENTS: hasSegments },
     },
     [buffers.q, buffers.k, buffers.v, segStart, buffers.dOut, buffers.lse, buffers.rowDot, buffers.dk, buffers.dv],

@@ -1,11 +1,11 @@
 import type { Binding, Recorder } from '../gpu/recorder';
-import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { resolveAttentionShape } from './attentionShape';
 import { kvStrides, type KvLayout } from './attention';
 import { isCpuAdapter } from './cpuAdapter';
+import { f16Constant, type StoredPrecision } from './storedValues';
 
 /**
  * One decode step: a single new query token per sequence against a KV cache that already holds the new token's key
@@ -21,16 +21,16 @@ export interface AttentionDecodeShape {
 }
 
 export interface AttentionDecodeBuffers {
-  /** [batch, nHeads, headDim] act_t: the new token's queries. */
+  /** [batch, nHeads, headDim] f32: the new token's queries. */
   q: Binding;
-  /** The cache, laid out as `kvLayout` says (normally [batch, nKvHeads, maxCtx, headDim]), act_t. */
+  /** The cache, laid out as `kvLayout` says (normally [batch, nKvHeads, maxCtx, headDim]), stored as `kvStorage` says. */
   k: Binding;
   v: Binding;
   /** [batch] u32 cache length of each sequence (1..kvLen); absent: all have kvLen. */
   lengths?: Binding;
   /** Scratch of attentionDecodeScratchBytes(shape) bytes. */
   partials: Binding;
-  /** [batch, nHeads, headDim] act_t, written. */
+  /** [batch, nHeads, headDim] f32, written. */
   out: Binding;
 }
 
@@ -86,25 +86,24 @@ export function attentionDecode(
   shape: AttentionDecodeShape,
   options: {
     kvLayout: KvLayout;
-    precision?: ActivationPrecision;
+    kvStorage: StoredPrecision;
     /** Threads per workgroup instead of `attentionDecodeThreads`' choice (1..128), so tests cover both shapes. */
     threads?: number;
   },
 ): void {
   const { s, nSplits } = plan(shape);
-  const precision = options.precision ?? 'f32';
   const strides = kvStrides(s, options.kvLayout, 'attentionDecode');
   const oneChunk = nSplits === 1;
   rec.dispatch(
     {
       shader: 'attention_decode',
-      precision,
       constants: {
         HEAD_DIM: s.headDim,
         CHUNK,
         WG: options.threads ?? attentionDecodeThreads(rec),
         HAS_LENGTHS: buffers.lengths ? 1 : 0,
         ONE_CHUNK: oneChunk ? 1 : 0,
+        KV_F16: f16Constant(options.kvStorage),
       },
     },
     // Without per-sequence lengths the kernel never reads `lengths`; Q (also read-only) fills the binding.
@@ -124,7 +123,7 @@ export function attentionDecode(
   );
   if (oneChunk) return;
   rec.dispatch(
-    { shader: 'attention_decode_combine', precision, constants: { HEAD_DIM: s.headDim } },
+    { shader: 'attention_decode_combine', constants: { HEAD_DIM: s.headDim } },
     [buffers.partials, buffers.out],
     [s.nHeads, s.batch],
     DECODE_COMBINE_PARAMS.pack({ nHeads: s.nHeads, nSplits }),

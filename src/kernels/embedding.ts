@@ -1,5 +1,4 @@
 import type { Binding, Recorder } from '../gpu/recorder';
-import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout } from '../gpu/uniforms';
 import type { QuantizedWeight } from './quantWeight';
@@ -17,16 +16,10 @@ export const EMBEDDING_PARAMS = uniformLayout('embedding', {
 
 /**
  * Records out[t, :] = table[ids[t], :] for t < tokens, dequantising rows of a `token_embd` table in its GGUF
- * layout (dims [n_embd, n_vocab]: one row per token id) into `precision` activations [tokens, n_embd].
+ * layout (dims [n_embd, n_vocab]: one row per token id) into f32 activations [tokens, n_embd].
  * One dispatch per table part and per 65535 tokens; ids must be below n_vocab.
  */
-export function embeddingLookup(
-  rec: Recorder,
-  ids: Binding,
-  table: QuantizedWeight,
-  out: Binding,
-  options: { tokens: number; precision?: ActivationPrecision },
-): void {
+export function embeddingLookup(rec: Recorder, ids: Binding, table: QuantizedWeight, out: Binding, options: { tokens: number }): void {
   const { tokens } = options;
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   for (const part of table.parts) {
@@ -40,7 +33,7 @@ export function embeddingLookup(
         rows: part.rows,
       });
       rec.dispatch(
-        { shader: 'embedding', precision: options.precision, constants: { FORMAT: table.formatId, WG } },
+        { shader: 'embedding', constants: { FORMAT: table.formatId, WG } },
         [ids, part.buffer, out],
         [ceilDiv(table.K, 8 * WG), Math.min(maxGroups, tokens - tokenStart)],
         params,

@@ -1,5 +1,4 @@
 import type { Binding, Recorder } from '../gpu/recorder';
-import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
@@ -12,7 +11,6 @@ export interface QuantizedMatmulOptions {
   M: number;
   /** Add into the existing output instead of overwriting it (for LoRA paths that sum into the same Y or dX). */
   accumulate?: boolean;
-  precision?: ActivationPrecision;
 }
 
 /**
@@ -131,7 +129,7 @@ function checkRows(M: number, rowsPerGroup: number, limit: number, what: string,
 }
 
 /**
- * Records Y = X · Wᵀ (+ Y when accumulating): X [M, K], Y [M, N], activations in `precision`. One dispatch per
+ * Records Y = X · Wᵀ (+ Y when accumulating): X [M, K], Y [M, N]. One dispatch per
  * weight part, each writing its columns of Y. Picks the matrix-vector kernel for M ≤ MATVEC_MAX_ROWS unless told.
  */
 export function quantizedMatmul(
@@ -177,7 +175,6 @@ export function quantizedMatmul(
       rec.dispatch(
         {
           shader: 'qmatvec',
-          precision: options.precision,
           constants: {
             FORMAT: weight.formatId,
             ACCUMULATE: options.accumulate ? 1 : 0,
@@ -207,7 +204,6 @@ export function quantizedMatmul(
         {
           shader: 'qmatmul',
           entryPoint: 'direct',
-          precision: options.precision,
           constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0 },
         },
         [x, part.buffer, y],
@@ -221,7 +217,6 @@ export function quantizedMatmul(
       rec.dispatch(
         {
           shader: 'qmatmul',
-          precision: options.precision,
           constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0, WG_Y: threadRows },
         },
         [x, part.buffer, y],
@@ -254,7 +249,6 @@ export function quantizedMatmulBackward(
       {
         shader: 'qmatmul_backward',
         entryPoint: direct ? 'direct' : 'main',
-        precision: options.precision,
         constants: { FORMAT: weight.formatId, ACCUMULATE: accumulate ? 1 : 0 },
       },
       [dy, part.buffer, dx],

@@ -1,5 +1,4 @@
 import type { Binding, Recorder } from '../gpu/recorder';
-import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { uniformLayout } from '../gpu/uniforms';
 import { flatWorkgroups } from './flatGrid';
 
@@ -7,23 +6,11 @@ const WG = 256;
 
 export const RESIDUAL_PARAMS = uniformLayout('residual', { n: 'u32', alpha: 'f32', beta: 'f32' });
 
-export interface ElementwiseOptions {
-  precision?: ActivationPrecision;
-}
-
 /** y = alpha·x + beta·y over `n` elements (shaders/residual.wgsl). With beta = 0, y is written without being read. */
-export function axpby(
-  rec: Recorder,
-  y: Binding,
-  x: Binding,
-  n: number,
-  alpha: number,
-  beta: number,
-  options: ElementwiseOptions = {},
-): void {
+export function axpby(rec: Recorder, y: Binding, x: Binding, n: number, alpha: number, beta: number): void {
   const params = RESIDUAL_PARAMS.pack({ n, alpha, beta });
   rec.dispatch(
-    { shader: 'residual', entryPoint: 'axpby', constants: { WG, READ_Y: beta === 0 ? 0 : 1 }, precision: options.precision },
+    { shader: 'residual', entryPoint: 'axpby', constants: { WG, READ_Y: beta === 0 ? 0 : 1 } },
     [y, x],
     flatWorkgroups(rec, n, WG),
     params,
@@ -31,22 +18,17 @@ export function axpby(
 }
 
 /** y += x: the residual connection, and gradient accumulation through it. */
-export function residualAdd(rec: Recorder, y: Binding, x: Binding, n: number, options: ElementwiseOptions = {}): void {
-  axpby(rec, y, x, n, 1, 1, options);
+export function residualAdd(rec: Recorder, y: Binding, x: Binding, n: number): void {
+  axpby(rec, y, x, n, 1, 1);
 }
 
 /** y = a·x. */
-export function scaleInto(rec: Recorder, y: Binding, x: Binding, n: number, a: number, options: ElementwiseOptions = {}): void {
-  axpby(rec, y, x, n, a, 0, options);
+export function scaleInto(rec: Recorder, y: Binding, x: Binding, n: number, a: number): void {
+  axpby(rec, y, x, n, a, 0);
 }
 
 /** y = a·y, in place. */
-export function scaleInPlace(rec: Recorder, y: Binding, n: number, a: number, options: ElementwiseOptions = {}): void {
+export function scaleInPlace(rec: Recorder, y: Binding, n: number, a: number): void {
   const params = RESIDUAL_PARAMS.pack({ n, alpha: a, beta: 0 });
-  rec.dispatch(
-    { shader: 'residual', entryPoint: 'scale', constants: { WG }, precision: options.precision },
-    [y],
-    flatWorkgroups(rec, n, WG),
-    params,
-  );
+  rec.dispatch({ shader: 'residual', entryPoint: 'scale', constants: { WG } }, [y], flatWorkgroups(rec, n, WG), params);
 }

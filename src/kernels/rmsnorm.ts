@@ -1,5 +1,4 @@
 import type { Binding, Recorder } from '../gpu/recorder';
-import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { uniformLayout } from '../gpu/uniforms';
 import { flatWorkgroups } from './flatGrid';
 import { isCpuAdapter } from './cpuAdapter';
@@ -25,7 +24,6 @@ export interface RmsNormShape {
   rows: number;
   /** Hidden size: the normalised dimension. */
   n: number;
-  precision?: ActivationPrecision;
   /** Threads per row instead of `rmsNormThreads`' choice (1..64), so tests cover the GPU and CPU shapes. */
   threads?: number;
 }
@@ -37,7 +35,7 @@ export function rmsNorm(
   shape: RmsNormShape & { eps: number },
 ): void {
   rec.dispatch(
-    { shader: 'rmsnorm', constants: { WG: shape.threads ?? rmsNormThreads(rec, shape.n) }, precision: shape.precision },
+    { shader: 'rmsnorm', constants: { WG: shape.threads ?? rmsNormThreads(rec, shape.n) } },
     [buffers.x, buffers.w, buffers.y, buffers.rstd],
     flatWorkgroups(rec, shape.rows, 1),
     RMSNORM_PARAMS.pack({ rows: shape.rows, n: shape.n, eps: shape.eps }),
@@ -58,7 +56,6 @@ export function rmsNormBackward(
     {
       shader: 'rmsnorm_backward',
       constants: { WG: shape.threads ?? rmsNormThreads(rec, shape.n), ACCUMULATE: shape.accumulate ? 1 : 0 },
-      precision: shape.precision,
     },
     [buffers.x, buffers.w, buffers.dy, buffers.rstd, buffers.dx],
     flatWorkgroups(rec, shape.rows, 1),
@@ -66,7 +63,7 @@ export function rmsNormBackward(
   );
   if (buffers.dw) {
     rec.dispatch(
-      { shader: 'rmsnorm_weight_grad', constants: { WG: WEIGHT_GRAD_WG }, precision: shape.precision },
+      { shader: 'rmsnorm_weight_grad', constants: { WG: WEIGHT_GRAD_WG } },
       [buffers.x, buffers.dy, buffers.rstd, buffers.dw],
       flatWorkgroups(rec, shape.n, WEIGHT_GRAD_WG),
       params,

@@ -1,7 +1,6 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import type { Gpu } from '../gpu/gpu';
 import type { TrackedBuffer } from '../gpu/allocator';
-import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { uniformLayout } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { flatWorkgroups } from './flatGrid';
@@ -48,7 +47,6 @@ export interface RopeShape {
   headDim: number;
   nRot: number;
   mode: RopeMode;
-  precision?: ActivationPrecision;
 }
 
 /**
@@ -71,7 +69,7 @@ export function rope(
     direction: shape.inverse ? -1 : 1,
   });
   rec.dispatch(
-    { shader: 'rope', constants: { WG, NEOX: shape.mode === 'neox' ? 1 : 0 }, precision: shape.precision },
+    { shader: 'rope', constants: { WG, NEOX: shape.mode === 'neox' ? 1 : 0 } },
     [buffers.x, buffers.positions, buffers.invFreq],
     flatWorkgroups(rec, (shape.tokens * shape.nHeads * shape.nRot) / 2, WG),
     params,

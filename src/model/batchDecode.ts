@@ -47,7 +47,7 @@ export class BatchDecoder {
   ) {
     const { gpu, config } = model;
     this.rows = batchStepRows(slots);
-    this.cache = new BatchKvCache(gpu, config, maxCtx, slots);
+    this.cache = new BatchKvCache(gpu, config, maxCtx, slots, model.cache.precision);
     this.acts = allocateActivations(gpu, config, this.rows, this.rows);
     const small = (label: string, count: number) => gpu.alloc(count * 4, { label, category: 'activations' });
     this.buffers = {
@@ -56,7 +56,7 @@ export class BatchDecoder {
       u: small('batch sample u', this.rows),
       sampled: small('batch sampled ids', this.rows),
       sampledAll: small('batch sampled ids, all slots', slots),
-      partials: gpu.alloc(attentionDecodeScratchBytes(batchDecodeShape(config, this.rows, maxCtx)), {
+      partials: gpu.alloc(attentionDecodeScratchBytes(batchDecodeShape(config, this.rows, maxCtx, this.cache.precision)), {
         label: 'batch decode partials',
         category: 'activations',
       }),
@@ -168,13 +168,15 @@ export class BatchDecoder {
     const rec = gpu.recorder();
     // Chunks over the longest sequence of the group (not the whole slot): every row's own length bounds its keys.
     const kvLen = Math.max(...rowLengths);
-    const shape = { ...batchDecodeShape(c, n, this.cache.maxCtx), kvLen, window: c.slidingWindow };
-    const kvLayout = batchKvLayout(c, this.cache.maxCtx);
+    const { maxCtx, precision } = this.cache;
+    const shape = { ...batchDecodeShape(c, n, maxCtx, precision), kvLen, window: c.slidingWindow };
+    const kvLayout = batchKvLayout(c, maxCtx, precision);
     const attend = (rec: Recorder, l: number) => {
       this.cache.append(rec, l, { k: a.k, v: a.v, at: this.buffers.storeAt, count: n }, first);
       const kv = { k: this.cache.binding('k', l, first, n), v: this.cache.binding('v', l, first, n) };
       attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, {
         kvLayout,
+        kvStorage: precision,
       });
     };
     recordForward(rec, this.forwardWeights, a, n, attend, { rows: 'all' });

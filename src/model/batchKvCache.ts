@@ -5,6 +5,7 @@ import { LabError } from '../errors';
 import type { ModelConfig } from './config';
 import type { KvCache } from './kvCache';
 import { kvStore } from '../kernels/kvStore';
+import { storedBytes, type StoredPrecision } from '../kernels/storedValues';
 
 /**
  * The most any WebGPU device asks of a storage binding's offset (minStorageBufferOffsetAlignment): every slot starts
@@ -13,11 +14,11 @@ import { kvStore } from '../kernels/kvStore';
 const OFFSET_ALIGN_BYTES = 256;
 
 /**
- * Positions each slot holds: `maxCtx` rounded up so that a slot's bytes (positions × Hkv·d f32) are a multiple of
- * OFFSET_ALIGN_BYTES. Only the first maxCtx positions are ever used.
+ * Positions each slot holds: `maxCtx` rounded up so that a slot's bytes (positions × Hkv·d stored values) are a
+ * multiple of OFFSET_ALIGN_BYTES. Only the first maxCtx positions are ever used.
  */
-export function slotPositions(config: ModelConfig, maxCtx: number): number {
-  const tokenBytes = config.nKvHeads * config.headDim * 4;
+export function slotPositions(config: ModelConfig, maxCtx: number, precision: StoredPrecision): number {
+  const tokenBytes = storedBytes(config.nKvHeads * config.headDim, precision);
   let step = OFFSET_ALIGN_BYTES;
   while (step % tokenBytes !== 0) step += OFFSET_ALIGN_BYTES;
   const tokensPerStep = step / tokenBytes;
@@ -25,18 +26,18 @@ export function slotPositions(config: ModelConfig, maxCtx: number): number {
 }
 
 /** Bytes of one layer's K (or V) buffer of a `slots`-sequence cache. */
-export function batchKvLayerBytes(config: ModelConfig, maxCtx: number, slots: number): number {
-  return slots * slotPositions(config, maxCtx) * config.nKvHeads * config.headDim * 4;
+export function batchKvLayerBytes(config: ModelConfig, maxCtx: number, slots: number, precision: StoredPrecision): number {
+  return slots * storedBytes(slotPositions(config, maxCtx, precision) * config.nKvHeads * config.headDim, precision);
 }
 
 /** Bytes of a whole `slots`-sequence cache: K and V of every layer. */
-export function batchKvCacheBytes(config: ModelConfig, maxCtx: number, slots: number): number {
-  return 2 * config.nLayers * batchKvLayerBytes(config, maxCtx, slots);
+export function batchKvCacheBytes(config: ModelConfig, maxCtx: number, slots: number, precision: StoredPrecision): number {
+  return 2 * config.nLayers * batchKvLayerBytes(config, maxCtx, slots, precision);
 }
 
 /**
  * Keys and values of `slots` independent sequences, per layer one buffer [slots, slotPositions, nKvHeads, headDim]
- * f32: each slot is laid out like the one-sequence KvCache (token-major), so a prefilled sequence moves in with one
+ * stored like the model's one-sequence KvCache (token-major, its precision), so a prefilled sequence moves in with one
  * copy per layer and the decode attention reads slot b at batch stride slotPositions·Hkv·d. Each slot has its own
  * length; a slot is reused for the next sequence once its own has finished.
  */
@@ -46,6 +47,7 @@ export class BatchKvCache {
   /** Positions filled, per slot. */
   readonly lengths: number[];
   readonly slotPositions: number;
+  private readonly rowValues: number;
   private readonly tokenBytes: number;
 
   constructor(
@@ -57,11 +59,13 @@ export class BatchKvCache {
      */
     readonly maxCtx: number,
     readonly slots: number,
+    readonly precision: StoredPrecision,
   ) {
-    this.tokenBytes = config.nKvHeads * config.headDim * 4;
-    this.slotPositions = slotPositions(config, maxCtx);
+    this.rowValues = config.nKvHeads * config.headDim;
+    this.tokenBytes = storedBytes(this.rowValues, precision);
+    this.slotPositions = slotPositions(config, maxCtx, precision);
     this.lengths = new Array<number>(slots).fill(0);
-    const bytes = batchKvLayerBytes(config, maxCtx, slots);
+    const bytes = batchKvLayerBytes(config, maxCtx, slots, precision);
     for (let i = 0; i < config.nLayers; i++) {
       this.keys.push(gpu.alloc(bytes, { label: `batch kv cache k.${i}`, category: 'kv-cache' }));
       this.values.push(gpu.alloc(bytes, { label: `batch kv cache v.${i}`, category: 'kv-cache' }));
@@ -76,6 +80,8 @@ export class BatchKvCache {
   load(rec: Recorder, slot: number, cache: KvCache): void {
     if (cache.length > this.maxCtx)
       throw new LabError(`a ${cache.length}-position sequence does not fit ${this.maxCtx}-position slots`, 'batch KV cache');
+    if (cache.precision !== this.precision)
+      throw new LabError(`a ${cache.precision} cache cannot move into ${this.precision} slots`, 'batch KV cache');
     const bytes = cache.length * this.tokenBytes;
     for (let l = 0; l < this.keys.length; l++) {
       rec.copy(cache.keys[l], this.keys[l], bytes, 0, slot * this.slotBytes);
@@ -90,11 +96,11 @@ export class BatchKvCache {
    * for K and V, the compute pass unbroken. The caller has checked each position against maxCtx.
    */
   append(rec: Recorder, layer: number, rows: { k: Binding; v: Binding; at: Binding; count: number }, firstSlot: number): void {
-    const rowValues = this.tokenBytes / 4;
     kvStore(
       rec,
       { at: rows.at, k: rows.k, v: rows.v, keys: this.keys[layer], values: this.values[layer] },
-      { rows: rows.count, rowValues, slotValues: this.slotPositions * rowValues, firstSlot },
+      { rows: rows.count, rowValues: this.rowValues, slotValues: this.slotPositions * this.rowValues, firstSlot },
+      { storage: this.precision },
     );
   }
 

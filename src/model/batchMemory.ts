@@ -4,6 +4,7 @@ import type { KvLayout } from '../kernels/attention';
 import type { ModelConfig } from './config';
 import { activationBytes } from './activations';
 import { batchKvCacheBytes, slotPositions } from './batchKvCache';
+import type { StoredPrecision } from '../kernels/storedValues';
 
 /**
  * Rows of one batched decode step: the matrix-vector kernel's limit (MATVEC_MAX_ROWS). Up to it every row's
@@ -23,13 +24,14 @@ export function batchStepRows(slots: number): number {
  * split-K scratch is sized by it). A step runs it with kvLen the longest live sequence and the slot stride given
  * apart (`batchKvLayout`), so its chunks cover only what the sequences hold.
  */
-export function batchDecodeShape(config: ModelConfig, rows: number, maxCtx: number): AttentionDecodeShape {
-  return { batch: rows, kvLen: slotPositions(config, maxCtx), nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim };
+export function batchDecodeShape(config: ModelConfig, rows: number, maxCtx: number, precision: StoredPrecision): AttentionDecodeShape {
+  const kvLen = slotPositions(config, maxCtx, precision);
+  return { batch: rows, kvLen, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim };
 }
 
 /** The batch cache's K/V layout for the decode attention: token-major slots of slotPositions positions each. */
-export function batchKvLayout(config: ModelConfig, maxCtx: number): KvLayout {
-  return { kind: 'tokens', batchStride: slotPositions(config, maxCtx) * config.nKvHeads * config.headDim };
+export function batchKvLayout(config: ModelConfig, maxCtx: number, precision: StoredPrecision): KvLayout {
+  return { kind: 'tokens', batchStride: slotPositions(config, maxCtx, precision) * config.nKvHeads * config.headDim };
 }
 
 /**
@@ -38,11 +40,16 @@ export function batchKvLayout(config: ModelConfig, maxCtx: number): KvLayout {
  * slot's sampled id.
  * An adapter's per-row scratch (rows × rank floats) comes on top, as the model's own does.
  */
-export function batchDecodeBytes(config: ModelConfig, maxCtx: number, slots: number): { kvCache: number; activations: number } {
+export function batchDecodeBytes(
+  config: ModelConfig,
+  maxCtx: number,
+  slots: number,
+  precision: StoredPrecision,
+): { kvCache: number; activations: number } {
   const rows = batchStepRows(slots);
+  const scratch = attentionDecodeScratchBytes(batchDecodeShape(config, rows, maxCtx, precision));
   return {
-    kvCache: batchKvCacheBytes(config, maxCtx, slots),
-    activations:
-      activationBytes(config, rows, rows) + attentionDecodeScratchBytes(batchDecodeShape(config, rows, maxCtx)) + 4 * rows * 4 + slots * 4,
+    kvCache: batchKvCacheBytes(config, maxCtx, slots, precision),
+    activations: activationBytes(config, rows, rows) + scratch + 4 * rows * 4 + slots * 4,
   };
 }

@@ -4,7 +4,9 @@ import { rmsNorm, rmsNormBackward } from '../kernels/rmsnorm';
 import { rope, ropeBackward } from '../kernels/rope';
 import { attentionForward } from '../kernels/attention';
 import { attentionBackward } from '../kernels/attentionBackward';
-import { swigluBackward } from '../kernels/swiglu';
+import { swiglu, swigluBackward } from '../kernels/swiglu';
+import { packF16Pairs } from '../kernels/f16Pairs';
+import type { StoredPrecision } from '../kernels/storedValues';
 import type { ModelConfig } from './config';
 import {
   matvecWeight,
@@ -29,7 +31,7 @@ import type { Projection } from './tensorNames';
  *   out = x2 + hidden·Wdownᵀ
  *
  * Every step treats rows independently except attention, which mixes positions. Shapes: T rows, D = nEmbd,
- * H heads, Hkv KV heads, d head dim, F FFN width.
+ * H heads, Hkv KV heads, d head dim, F FFN width. Training stores gate and up for its backward pass (`SavedFfn`).
  */
 
 /**
@@ -48,8 +50,8 @@ export interface BlockActivations {
   x2: TrackedBuffer; // [T, D] residual after attention
   xn2: TrackedBuffer; // [T, D]
   rstd2: TrackedBuffer; // [T]
-  gate: TrackedBuffer; // [T, F]
-  up: TrackedBuffer; // [T, F]
+  gate: TrackedBuffer; // [T, F], stored as SavedFfn says in training
+  up: TrackedBuffer; // [T, F], stored as SavedFfn says in training
   hidden: TrackedBuffer; // [T, F] silu(gate)·up
   out: TrackedBuffer; // [T, D]
 }
@@ -71,14 +73,28 @@ export interface PackedAttention {
   lse: TrackedBuffer; // [batch, H, seqLen]
 }
 
+/**
+ * How training keeps the FFN's gate and up, which only SwiGLU and its backward read: stored in `precision`
+ * (shaders/stored_values.wgsl). In f16 pairs each is projected into `scratch` ([T, F] f32: dhidden, which holds
+ * nothing until the backward pass) and then stored; SwiGLU reads the stored values, so the forward and the backward
+ * pass see the same numbers.
+ */
+export interface SavedFfn {
+  precision: StoredPrecision;
+  scratch: TrackedBuffer;
+}
+
 /** What one block step reads besides its activations. */
 export interface BlockStep extends ProjectionStep {
   config: ModelConfig;
   attention: { kind: 'cache'; attend: CacheAttention } | ({ kind: 'packed' } & PackedAttention);
+  /** Training's: how gate and up are kept for the backward pass. */
+  savedFfn?: SavedFfn;
 }
 
-/** A block step that can run backward: packed attention, and an adapter branch (if any) with gradients. */
-export type TrainableBlockStep = BlockStep & TrainableProjectionStep & { attention: { kind: 'packed' } & PackedAttention };
+/** A block step that can run backward: packed attention, gate and up kept, an adapter branch (if any) with gradients. */
+export type TrainableBlockStep = BlockStep &
+  TrainableProjectionStep & { attention: { kind: 'packed' } & PackedAttention; savedFfn: SavedFfn };
 
 /** The gradients flowing through one block ([T, ·] like the activations they belong to). */
 export interface BlockGradients {
@@ -89,8 +105,7 @@ export interface BlockGradients {
   dv: TrackedBuffer;
   dattn: TrackedBuffer;
   rowDot: TrackedBuffer; // [batch, H, seqLen]
-  dhidden: TrackedBuffer; // [T, F]
-  dup: TrackedBuffer; // [T, F]
+  dhidden: TrackedBuffer; // [T, F], then dL/d up (SwiGLU's backward writes it in place)
 }
 
 function normShape(s: BlockStep) {
@@ -122,6 +137,16 @@ function normalised(
     return { residual: buffers.x, norm: { weight: buffers.w, eps: s.config.rmsEps } };
   rmsNorm(rec, buffers, normShape(s));
   return buffers.y;
+}
+
+/** y = x·Wᵀ (+ branch) of projection p kept as `saved` says: f32 directly, f16 pairs through the f32 scratch. */
+function projectSaved(rec: Recorder, s: BlockStep, l: number, p: Projection, x: ProjectionInput, y: TrackedBuffer, saved: SavedFfn): void {
+  if (saved.precision === 'f32') {
+    project(rec, s, l, p, x, y);
+    return;
+  }
+  project(rec, s, l, p, x, saved.scratch);
+  packF16Pairs(rec, saved.scratch, y, s.tokens * s.weights.layers[l].proj[p].N);
 }
 
 /** Starts the residual sum `to = from + …`: the accumulating projection adds onto `to`, so it must hold `from`. */
@@ -167,8 +192,14 @@ export function recordBlockForward(
 
   // Feed-forward.
   const xn2 = normalised(rec, s, l, ['gate', 'up'], { x: a.x2, w: layer.ffnNorm, y: a.xn2, rstd: a.rstd2 }, training);
-  project(rec, s, l, 'gate', xn2, a.gate); // [T, F]
-  projectSwiglu(rec, s, l, 'up', xn2, { gate: a.gate, y: a.up, out: a.hidden }, training); // hidden [T, F]
+  if (s.savedFfn) {
+    projectSaved(rec, s, l, 'gate', xn2, a.gate, s.savedFfn); // [T, F]
+    projectSaved(rec, s, l, 'up', xn2, a.up, s.savedFfn); // [T, F]
+    swiglu(rec, a.gate, a.up, a.hidden, s.tokens * c.nFf, s.savedFfn.precision); // hidden [T, F]
+  } else {
+    project(rec, s, l, 'gate', xn2, a.gate); // [T, F]
+    projectSwiglu(rec, s, l, 'up', xn2, { gate: a.gate, y: a.up, out: a.hidden }); // hidden [T, F]
+  }
   if (options.recompute) {
     projectBranchH(rec, s, l, 'down', a.hidden);
     return;
@@ -189,9 +220,10 @@ export function recordBlockBackward(rec: Recorder, s: TrainableBlockStep, l: num
   // Feed-forward. out = x2 + hidden·Wdownᵀ: dhidden = dx·Wdown; dx passes to x2 unchanged (residual).
   projectBackward(rec, s, l, 'down', a.hidden, g.dx, g.dhidden, false);
   const dgate = a.hidden; // hidden is not read again
-  swigluBackward(rec, { dout: g.dhidden, gate: a.gate, up: a.up, dgate, dup: g.dup }, s.tokens * c.nFf);
+  const dup = g.dhidden; // written over dhidden
+  swigluBackward(rec, { doutDup: g.dhidden, gate: a.gate, up: a.up, dgate }, s.tokens * c.nFf, s.savedFfn.precision);
   projectBackward(rec, s, l, 'gate', a.xn2, dgate, g.dxn, false);
-  projectBackward(rec, s, l, 'up', a.xn2, g.dup, g.dxn, true);
+  projectBackward(rec, s, l, 'up', a.xn2, dup, g.dxn, true);
   rmsNormBackward(rec, { x: a.x2, w: layer.ffnNorm, dy: g.dxn, rstd: a.rstd2, dx: g.dx }, rows); // dx = dL/dx2
 
   // Attention. x2 = x + attn·Woᵀ.

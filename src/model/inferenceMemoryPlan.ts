@@ -10,6 +10,7 @@ import { activationBytes } from './activations';
 import { takesDensePath } from './linear';
 import { batchKvLayerBytes } from './batchKvCache';
 import { batchDecodeBytes, batchStepRows } from './batchMemory';
+import { DEFAULT_STORED_PRECISION, storedBytes, type StoredPrecision } from '../kernels/storedValues';
 
 export interface MemoryPlanOptions {
   maxContext: number;
@@ -20,6 +21,8 @@ export interface MemoryPlanOptions {
   batch?: number;
   /** Positions each sequence of the batch may reach (≤ maxContext, its default). */
   batchContext?: number;
+  /** How the KV caches store keys and values (default f16 pairs). */
+  kvPrecision?: StoredPrecision;
 }
 
 export interface MemoryPlan {
@@ -69,14 +72,15 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
   weights += (config.nRot / 2) * 4; // RoPE inverse frequencies
   const context = options.maxContext;
   const steps = Math.min(options.maxStepTokens, context);
-  const kv = KvCache.bytesFor(config, context);
+  const kvPrecision = options.kvPrecision ?? DEFAULT_STORED_PRECISION;
+  const kv = KvCache.bytesFor(config, context, kvPrecision);
   const activations =
     activationBytes(config, steps, steps) +
     attentionDecodeScratchBytes({ kvLen: context, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim }) +
     config.nEmbd * 4 + // the last row of a step
     8; // sampling input and output
   const perBuffer: [string, number][] = [
-    ['one layer of the KV cache', context * config.nKvHeads * config.headDim * 4],
+    ['one layer of the KV cache', storedBytes(context * config.nKvHeads * config.headDim, kvPrecision)],
     ['the logits of one step', steps * config.nVocab * 4],
     ['the FFN activations of one step', steps * config.nFf * 4],
   ];
@@ -89,7 +93,7 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
   }
   const items = [
     { label: 'weights', bytes: weights },
-    { label: `KV cache (${context} tokens)`, bytes: kv },
+    { label: `KV cache (${context} tokens, ${kvPrecision})`, bytes: kv },
     { label: `activations (${steps}-token step)`, bytes: activations },
   ];
   const batch = options.batch ?? 1;
@@ -97,18 +101,18 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
   else if (batch > 1) {
     const rows = batchStepRows(batch);
     const slotContext = Math.min(options.batchContext ?? context, context);
-    const bytes = batchDecodeBytes(config, slotContext, batch);
+    const bytes = batchDecodeBytes(config, slotContext, batch, kvPrecision);
     items.push(
-      { label: `batch KV cache (${batch} × ${slotContext} tokens)`, bytes: bytes.kvCache },
+      { label: `batch KV cache (${batch} × ${slotContext} tokens, ${kvPrecision})`, bytes: bytes.kvCache },
       { label: `batch decode activations (${rows}-row step)`, bytes: bytes.activations },
     );
-    const layerBytes = batchKvLayerBytes(config, slotContext, batch);
+    const layerBytes = batchKvLayerBytes(config, slotContext, batch, kvPrecision);
     if (layerBytes > limits.maxBufferSize) {
       problems.push(
         `one layer of the ${batch}-sequence batch KV cache needs ${formatBytes(layerBytes)} in one buffer; the device allows ${formatBytes(limits.maxBufferSize)} (use a smaller batch or a shorter context)`,
       );
     }
-    const boundBytes = batchKvLayerBytes(config, slotContext, rows);
+    const boundBytes = batchKvLayerBytes(config, slotContext, rows, kvPrecision);
     if (boundBytes > binding) {
       problems.push(
         `a ${rows}-row decode step binds ${formatBytes(boundBytes)} of the batch KV cache; the device allows ${formatBytes(binding)} (use a smaller batch or a shorter context)`,

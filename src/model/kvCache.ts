@@ -3,25 +3,29 @@ import type { TrackedBuffer } from '../gpu/allocator';
 import type { Recorder } from '../gpu/recorder';
 import type { ModelConfig } from './config';
 import { LabError } from '../errors';
+import { kvStore } from '../kernels/kvStore';
+import { DEFAULT_STORED_PRECISION, storedBytes, type StoredPrecision } from '../kernels/storedValues';
 
 /**
- * Keys and values of every layer for the positions seen so far, token-major [maxCtx, nKvHeads, headDim] f32
- * per layer, so appending the new tokens of a step is one contiguous copy from the k/v projections' output.
+ * Keys and values of every layer for the positions seen so far, token-major [maxCtx, nKvHeads, headDim] per layer,
+ * stored as `precision` says (f16 pairs by default, like llama.cpp's default cache; f32 as the exact option): a
+ * step's new rows go in with one kvStore dispatch per layer, which rounds them to the cache's format.
  */
 export class KvCache {
   readonly keys: TrackedBuffer[];
   readonly values: TrackedBuffer[];
   /** Positions filled. */
   length = 0;
-  private readonly tokenFloats: number;
+  private readonly tokenValues: number;
 
   constructor(
     private readonly gpu: Gpu,
     config: ModelConfig,
     readonly maxCtx: number,
+    readonly precision: StoredPrecision = DEFAULT_STORED_PRECISION,
   ) {
-    this.tokenFloats = config.nKvHeads * config.headDim;
-    const bytes = maxCtx * this.tokenFloats * 4;
+    this.tokenValues = config.nKvHeads * config.headDim;
+    const bytes = storedBytes(maxCtx * this.tokenValues, precision);
     this.keys = [];
     this.values = [];
     for (let i = 0; i < config.nLayers; i++) {
@@ -30,12 +34,15 @@ export class KvCache {
     }
   }
 
-  static bytesFor(config: ModelConfig, maxCtx: number): number {
-    return 2 * config.nLayers * maxCtx * config.nKvHeads * config.headDim * 4;
+  static bytesFor(config: ModelConfig, maxCtx: number, precision: StoredPrecision = DEFAULT_STORED_PRECISION): number {
+    return 2 * config.nLayers * storedBytes(maxCtx * config.nKvHeads * config.headDim, precision);
   }
 
-  /** Records the copy of `tokens` new keys and values of `layer` into positions length .. length + tokens − 1. */
-  append(rec: Recorder, layer: number, k: TrackedBuffer, v: TrackedBuffer, tokens: number): void {
+  /**
+   * Records the store of `tokens` new keys and values of `layer` ([tokens, nKvHeads·headDim] f32) at the positions
+   * `positions` holds (length .. length + tokens − 1: the step's RoPE positions).
+   */
+  append(rec: Recorder, layer: number, rows: { k: TrackedBuffer; v: TrackedBuffer; positions: TrackedBuffer }, tokens: number): void {
     if (this.length + tokens > this.maxCtx) {
       throw new LabError(
         `the context is full (${this.maxCtx} tokens)`,
@@ -43,10 +50,12 @@ export class KvCache {
         'Start a new generation or load the model with a longer context.',
       );
     }
-    const bytes = tokens * this.tokenFloats * 4;
-    const offset = this.length * this.tokenFloats * 4;
-    rec.copy(k, this.keys[layer], bytes, 0, offset);
-    rec.copy(v, this.values[layer], bytes, 0, offset);
+    kvStore(
+      rec,
+      { at: rows.positions, k: rows.k, v: rows.v, keys: this.keys[layer], values: this.values[layer] },
+      { rows: tokens, rowValues: this.tokenValues, slotValues: this.maxCtx * this.tokenValues, firstSlot: 0, oneSlot: true },
+      { storage: this.precision },
+    );
   }
 
   free(): void {

@@ -15,6 +15,7 @@ import { assertPlanFits, planInferenceMemory, type MemoryPlan } from './inferenc
 import { QUANT_FORMATS } from '../kernels/quantWeight';
 import type { LoraAdapter } from './lora/lora';
 import { recordForward, type ForwardWeights } from './forwardPass';
+import { DEFAULT_STORED_PRECISION, type StoredPrecision } from '../kernels/storedValues';
 
 export interface ModelLoadOptions extends LoadWeightsOptions {
   /** Most positions the KV cache holds (prompt + generated). Default: the model's context length, at most 2048. */
@@ -23,6 +24,8 @@ export interface ModelLoadOptions extends LoadWeightsOptions {
   maxStepTokens?: number;
   /** GPU memory the model may use (WebGPU does not report the device's total); checked before allocating. */
   budgetBytes?: number;
+  /** How the KV cache stores keys and values: f16 pairs (default, as llama.cpp's default cache) or f32. */
+  kvPrecision?: StoredPrecision;
 }
 
 /** The sizes a model was loaded with: its plan, and the plan of a decode batch beside it, start from them. */
@@ -31,12 +34,13 @@ interface PlannedSizes {
   maxStepTokens: number;
   budgetBytes?: number;
   maxBindingBytes: number;
+  kvPrecision: StoredPrecision;
 }
 
 function planModel(gpu: Gpu, file: GgufFile, config: ModelConfig, sizes: PlannedSizes, batch = 1, batchContext?: number): MemoryPlan {
   const limits = { ...gpu.limits, maxStorageBufferBindingSize: sizes.maxBindingBytes };
-  const { maxContextTokens: maxContext, maxStepTokens, budgetBytes } = sizes;
-  return planInferenceMemory(file, config, limits, { maxContext, maxStepTokens, budgetBytes, batch, batchContext });
+  const { maxContextTokens: maxContext, maxStepTokens, budgetBytes, kvPrecision } = sizes;
+  return planInferenceMemory(file, config, limits, { maxContext, maxStepTokens, budgetBytes, batch, batchContext, kvPrecision });
 }
 
 /** Dispatches of one forward step over `tokens` rows: all of them (sampling included) and each block's. */
@@ -72,7 +76,7 @@ export class Model {
     private readonly planned: PlannedSizes,
   ) {
     const maxContext = planned.maxContextTokens;
-    this.cache = new KvCache(gpu, config, maxContext);
+    this.cache = new KvCache(gpu, config, maxContext, planned.kvPrecision);
     this.acts = allocateActivations(gpu, config, planned.maxStepTokens, planned.maxStepTokens);
     this.lastRow = gpu.alloc(config.nEmbd * 4, { label: 'last row', category: 'activations' });
     const decodeShape = { kvLen: maxContext, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim };
@@ -98,6 +102,7 @@ export class Model {
       maxStepTokens: Math.min(options.maxStepTokens ?? 256, maxContext),
       budgetBytes: options.budgetBytes,
       maxBindingBytes: options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize,
+      kvPrecision: options.kvPrecision ?? DEFAULT_STORED_PRECISION,
     };
     assertPlanFits(planModel(gpu, file, config, planned), name);
     const weights = await loadModelWeights(gpu, file, source, config, options);
@@ -224,13 +229,14 @@ export class Model {
     const rec = gpu.recorder();
     const heads = { kvLen: pos0 + T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow };
     const attend = (rec: Recorder, l: number) => {
-      this.cache.append(rec, l, a.k, a.v, T);
+      this.cache.append(rec, l, { k: a.k, v: a.v, positions: a.positions }, T);
       const kv = { k: this.cache.keys[l], v: this.cache.values[l] };
+      const layout = { kvLayout: { kind: 'tokens' } as const, kvStorage: this.cache.precision };
       if (T === 1) {
         // One new token: split-K over the cache instead of a query tile that would be 1/64 used.
-        attentionDecode(rec, { q: a.q, ...kv, partials: this.decodePartials, out: a.attn }, heads, { kvLayout: { kind: 'tokens' } });
+        attentionDecode(rec, { q: a.q, ...kv, partials: this.decodePartials, out: a.attn }, heads, layout);
       } else {
-        attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads });
+        attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads }, layout);
       }
     };
     const perBlock = recordForward(

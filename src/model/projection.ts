@@ -143,9 +143,9 @@ export function project(
 }
 
 /**
- * out = silu(gate)·y with y = x·Wᵀ (+ branch) of projection p (the FFN's up): where y itself is not kept (`keepY`:
- * training's backward pass reads it) and no branch adds to it, one dispatch through the matvec kernel's SwiGLU
- * epilogue, which gives the bits of the two-step path; otherwise the projection into y, then the SwiGLU kernel.
+ * out = silu(gate)·y with y = x·Wᵀ (+ branch) of projection p (the FFN's up): where no branch adds to y, one
+ * dispatch through the matvec kernel's SwiGLU epilogue, which gives the bits of the two-step path; otherwise the
+ * projection into y, then the SwiGLU kernel.
  */
 export function projectSwiglu(
   rec: Recorder,
@@ -154,9 +154,8 @@ export function projectSwiglu(
   p: Projection,
   x: ProjectionInput,
   buffers: { gate: Binding; y: Binding; out: Binding },
-  keepY: boolean,
 ): void {
-  if (!keepY && projectFused(rec, s, l, p, x, buffers.out, { kind: 'swiglu', gate: buffers.gate })) return;
+  if (projectFused(rec, s, l, p, x, buffers.out, { kind: 'swiglu', gate: buffers.gate })) return;
   project(rec, s, l, p, x, buffers.y);
   swiglu(rec, buffers.gate, buffers.y, buffers.out, s.tokens * s.weights.layers[l].proj[p].N);
 }

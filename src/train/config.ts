@@ -2,6 +2,7 @@ import { LabError } from '../errors';
 import { checkLoraConfig, DEFAULT_LORA, type LoraConfig } from '../model/lora/lora';
 import { checkSchedule, type DecayKind } from './schedule';
 import { checkStageRule, type StageRule } from '../data/curriculum';
+import { checkStoredPrecision, type StoredPrecision } from '../kernels/storedValues';
 
 /**
  * A curriculum: `rule` puts each example in a stage, and the stages train one after the other in `stages` order
@@ -43,6 +44,8 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Rows of logits materialised at once (a multiple of 64). */
   lossChunkRows: number;
+  /** How layer checkpoints, gate and up are kept for the backward pass (absent: f16 pairs; 'f32' is exact). */
+  savedPrecision?: StoredPrecision;
   /** Train stage by stage (absent: all examples shuffled together every epoch). */
   curriculum?: CurriculumConfig;
 }
@@ -100,6 +103,7 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (!Number.isInteger(c.lossChunkRows) || c.lossChunkRows < 64 || c.lossChunkRows % 64 !== 0) {
     throw new LabError(`lossChunkRows ${c.lossChunkRows} must be a positive multiple of 64`, where);
   }
+  if (c.savedPrecision !== undefined) checkStoredPrecision(c.savedPrecision, `${where}: savedPrecision`);
   if (c.curriculum) {
     const { stages, rule } = c.curriculum;
     if (stages.length === 0 || stages.some((s) => s.trim() === ''))

@@ -91,6 +91,7 @@ export class Trainer {
       batch: config.batch,
       seqLen: config.seqLen,
       lossChunkRows: config.lossChunkRows,
+      savedPrecision: config.savedPrecision,
     });
   }
 

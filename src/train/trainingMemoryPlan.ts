@@ -7,6 +7,7 @@ import { trainingBufferBytes } from '../model/training/trainingBuffers';
 import { gradNormPartialCount } from '../kernels/gradNorm';
 import type { MemoryPlan } from '../model/inferenceMemoryPlan';
 import type { TrainConfig } from './config';
+import { DEFAULT_STORED_PRECISION, storedBytes, type StoredPrecision } from '../kernels/storedValues';
 
 export interface TrainingPlanOptions {
   /** GPU bytes of the frozen weights as loaded (planInferenceMemory's "weights" item). */
@@ -17,6 +18,8 @@ export interface TrainingPlanOptions {
   batch: number;
   seqLen: number;
   lossChunkRows: number;
+  /** How checkpoints, gate and up are kept for the backward pass (default f16 pairs). */
+  savedPrecision?: StoredPrecision;
   /** GPU memory the run may use (WebGPU does not report the device's total). */
   budgetBytes?: number;
 }
@@ -24,8 +27,8 @@ export interface TrainingPlanOptions {
 /**
  * GPU memory of a LoRA training run, item by item, before anything is allocated: the frozen weights, the adapter's
  * parameters with their gradients and AdamW moments, the saved activations (one [T, D] input per layer plus the
- * final norm's: gradient checkpointing), the working set of the one layer being recomputed and differentiated,
- * and one chunk of logits. Lists as problems what does not fit the budget or one buffer or binding of the device.
+ * final norm's: gradient checkpointing), the working set of the one layer being recomputed and differentiated
+ * (gate and up stored like the checkpoints), and one chunk of logits. Lists as problems what does not fit the budget or one buffer or binding of the device.
  */
 export function planTrainingMemory(
   model: ModelConfig,
@@ -33,7 +36,8 @@ export function planTrainingMemory(
   o: TrainingPlanOptions,
 ): MemoryPlan {
   const T = o.batch * o.seqLen;
-  const shape = { batch: o.batch, seqLen: o.seqLen, lossChunkRows: o.lossChunkRows };
+  const savedPrecision = o.savedPrecision ?? DEFAULT_STORED_PRECISION;
+  const shape = { batch: o.batch, seqLen: o.seqLen, lossChunkRows: o.lossChunkRows, savedPrecision };
   const buffers = trainingBufferBytes(model, shape, o.lora.rank, o.lora.targets, o.lora.dropout);
   const { totalFloats } = loraLayout(model, o.lora);
   const loraBytes = totalFloats * 4;
@@ -44,7 +48,7 @@ export function planTrainingMemory(
       label: `LoRA params + grads + AdamW m, v (${(totalFloats / 1e6).toFixed(1)}M floats ×4)`,
       bytes: 4 * loraBytes + gradNormPartialCount([totalFloats]) * 4 + 8,
     },
-    { label: `saved activations (${model.nLayers + 1} × [${T}, ${model.nEmbd}])`, bytes: buffers.checkpoints },
+    { label: `saved activations (${model.nLayers + 1} × [${T}, ${model.nEmbd}], ${savedPrecision})`, bytes: buffers.checkpoints },
     { label: 'recompute working set (one layer + its gradients)', bytes: buffers.workingSet + buffers.inputs },
     { label: `logits chunk (${Math.min(o.lossChunkRows, T)} × ${model.nVocab})`, bytes: buffers.logitsChunk },
   ];
@@ -53,7 +57,7 @@ export function planTrainingMemory(
   const largest = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   const single: [string, number][] = [
     ['the adapter parameters', loraBytes],
-    ['one saved activation', T * model.nEmbd * 4],
+    ['one saved activation', storedBytes(T * model.nEmbd, savedPrecision)],
     ['one FFN activation', T * model.nFf * 4],
     ['the logits chunk', buffers.logitsChunk],
   ];
@@ -79,7 +83,7 @@ export function planTrainingOnLoadedModel(
   model: ModelConfig,
   loaded: MemoryPlan,
   limits: Pick<GpuLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>,
-  config: Pick<TrainConfig, 'lora' | 'batch' | 'seqLen' | 'lossChunkRows'>,
+  config: Pick<TrainConfig, 'lora' | 'batch' | 'seqLen' | 'lossChunkRows' | 'savedPrecision'>,
   budgetBytes?: number,
 ): MemoryPlan {
   const weightBytes = loaded.items.find((i) => i.label === 'weights')?.bytes ?? 0;
@@ -90,6 +94,7 @@ export function planTrainingOnLoadedModel(
     batch: config.batch,
     seqLen: config.seqLen,
     lossChunkRows: config.lossChunkRows,
+    savedPrecision: config.savedPrecision,
     budgetBytes,
   });
 }

@@ -7,7 +7,7 @@ import { REPO_ROOT } from '../sharedData';
 import { testGpu } from '../setup/testGpu';
 
 const shaders = nodeShaderLibrary();
-const source = (name: string) => specialiseSource(shaders.source(name), 'f32', shaders);
+const source = (name: string) => specialiseSource(shaders.source(name), shaders);
 
 const kernelModules = import.meta.glob<Record<string, unknown>>('../../src/kernels/*.ts');
 

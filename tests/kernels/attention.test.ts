@@ -3,36 +3,30 @@ import { testGpu } from '../setup/testGpu';
 import { expectAllClose } from './compare';
 import { expectBitExact } from './qfixtures';
 import { randomAttentionInputs, runAttentionForward, toCacheLayout } from './attentionCases';
-import { readActivation, roundToActivation, uploadActivation } from './activations';
+import { uploadStored } from './storedTensors';
 import { attentionDecode, attentionDecodeScratchBytes, type AttentionDecodeShape } from '../../src/kernels/attentionDecode';
 import { attentionReference } from '../../src/kernels/reference/attention';
 import { packedSegmentStarts, resolveAttentionShape, type AttentionShape } from '../../src/kernels/attentionShape';
 import { checkHeadDim, kvStrides } from '../../src/kernels/attention';
 import type { AttentionTilingKind } from '../../src/kernels/attentionTiling';
 import { LabError } from '../../src/errors';
-import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
+import { STORED_PRECISIONS, storedBytes, type StoredPrecision } from '../../src/kernels/storedValues';
 import { seededRandom } from '../../src/util/random';
 
 // f32: every output is a convex combination of V values in [-1, 1] and the only rounding is f32 exp/fma over at most
 // a few hundred terms (≈1e-6); 2e-5 leaves margin while a masking or indexing mistake moves outputs by ~1e-1.
 const F32_TOLERANCE = { atol: 2e-5, rtol: 1e-5 };
-// f16 storage: inputs are rounded before the reference sees them, so what remains is the f16 rounding of O (2^-11
-// relative) and f32 accumulation.
-const F16_TOLERANCE = { atol: 2e-3, rtol: 2e-3 };
-
 async function expectForwardMatchesReference(
   shape: AttentionShape,
   seed: number,
-  extra: { segStart?: Uint32Array; precision?: ActivationPrecision; tiling?: AttentionTilingKind } = {},
+  extra: { segStart?: Uint32Array; tiling?: AttentionTilingKind } = {},
 ): Promise<void> {
   const gpu = await testGpu();
-  const precision = extra.precision ?? 'f32';
-  const x = { ...randomAttentionInputs(shape, seed, precision), segStart: extra.segStart };
-  const got = await runAttentionForward(gpu, x, shape, { precision, tiling: extra.tiling });
+  const x = { ...randomAttentionInputs(shape, seed), segStart: extra.segStart };
+  const got = await runAttentionForward(gpu, x, shape, { tiling: extra.tiling });
   const want = attentionReference(x, shape);
-  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision} ${extra.tiling ?? 'adapter'} tiling`;
-  const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;
-  expectAllClose(got.out, want.out, tolerance, `O, ${context}`);
+  const context = `seed ${seed}, ${JSON.stringify(shape)} ${extra.tiling ?? 'adapter'} tiling`;
+  expectAllClose(got.out, want.out, F32_TOLERANCE, `O, ${context}`);
   expectAllClose(got.lse, want.lse, F32_TOLERANCE, `LSE, ${context}`);
 }
 
@@ -91,26 +85,22 @@ describe('flash attention forward', () => {
     await expectForwardMatchesReference({ batch: 2, qLen: 33, nHeads: 4, nKvHeads: 2, headDim: 64 }, 19, { segStart });
   });
 
-  it('attends the last qLen queries to a longer KV cache (chunked prefill) in cache layout', async () => {
-    const gpu = await testGpu();
-    const shape = { batch: 2, qLen: 9, kvLen: 75, nHeads: 4, nKvHeads: 2, headDim: 64, window: 40 };
-    const seed = 20;
-    const x = randomAttentionInputs(shape, seed);
-    const maxCtx = 96;
-    const cached = { q: x.q, k: toCacheLayout(x.k, shape, maxCtx, seed + 5), v: toCacheLayout(x.v, shape, maxCtx, seed + 6) };
-    const got = await runAttentionForward(gpu, cached, shape, { kvLayout: { kind: 'cache', maxCtx } });
-    const want = attentionReference(x, shape);
-    expectAllClose(got.out, want.out, F32_TOLERANCE, `O, seed ${seed}`);
-    expectAllClose(got.lse, want.lse, F32_TOLERANCE, `LSE, seed ${seed}`);
-  });
-
-  it('stores f16 activations with f32 accumulation where the adapter has shader-f16', async () => {
-    const gpu = await testGpu();
-    const precisions: ActivationPrecision[] = gpu.features.f16 ? ['f32', 'f16'] : ['f32'];
-    for (const precision of precisions) {
-      await expectForwardMatchesReference({ qLen: 40, nHeads: 4, nKvHeads: 2, headDim: 64 }, 21, { precision });
-    }
-  });
+  // K and V stored as f16 pairs come back as the rounded values, which the reference is given too: what remains
+  // is f32 arithmetic, so the f32 tolerance holds.
+  for (const kvStorage of STORED_PRECISIONS) {
+    it(`attends the last qLen queries to a longer KV cache (chunked prefill) in cache layout, stored as ${kvStorage}`, async () => {
+      const gpu = await testGpu();
+      const shape = { batch: 2, qLen: 9, kvLen: 75, nHeads: 4, nKvHeads: 2, headDim: 64, window: 40 };
+      const seed = 20;
+      const x = randomAttentionInputs(shape, seed, kvStorage);
+      const maxCtx = 96;
+      const cached = { q: x.q, k: toCacheLayout(x.k, shape, maxCtx, seed + 5), v: toCacheLayout(x.v, shape, maxCtx, seed + 6) };
+      const got = await runAttentionForward(gpu, cached, shape, { kvLayout: { kind: 'cache', maxCtx }, kvStorage });
+      const want = attentionReference(x, shape);
+      expectAllClose(got.out, want.out, F32_TOLERANCE, `O, seed ${seed}`);
+      expectAllClose(got.lse, want.lse, F32_TOLERANCE, `LSE, seed ${seed}`);
+    });
+  }
 
   it('gives every token of a random packing the same output as running its sequence alone', async () => {
     const seed = 22;
@@ -137,7 +127,8 @@ describe('flash attention forward', () => {
 });
 
 // Decode uses the forward's tolerances: both kernels sum the same terms, in a different order (128-key chunks merged
-// at the end versus 16-key tiles), and outputs are convex combinations of values in [-1, 1].
+// at the end versus 16-key tiles), and outputs are convex combinations of values in [-1, 1]. A cache in f16 pairs
+// holds the rounded keys and values, which the forward and the reference are given too.
 
 /**
  * Runs the forward over all kvLen tokens (token-major K/V), then decodes the last token against the same keys in
@@ -146,15 +137,15 @@ describe('flash attention forward', () => {
 async function expectDecodeMatchesForwardLastRow(
   shape: AttentionDecodeShape,
   seed: number,
-  precision: ActivationPrecision = 'f32',
+  kvStorage: StoredPrecision,
   threads?: number,
 ): Promise<void> {
   const gpu = await testGpu();
   const batch = shape.batch ?? 1;
   const { kvLen, nHeads, headDim } = shape;
   const full = { ...shape, qLen: kvLen };
-  const x = randomAttentionInputs(full, seed, precision);
-  const forward = await runAttentionForward(gpu, x, full, { precision });
+  const x = randomAttentionInputs(full, seed, kvStorage);
+  const forward = await runAttentionForward(gpu, x, full);
 
   const rowWidth = nHeads * headDim;
   const lastRows = (a: Float32Array) => {
@@ -164,35 +155,35 @@ async function expectDecodeMatchesForwardLastRow(
   };
   const qLast = lastRows(x.q);
   const maxCtx = kvLen + 37;
-  const q = uploadActivation(gpu, qLast, precision, 'q');
-  const k = uploadActivation(gpu, roundToActivation(toCacheLayout(x.k, full, maxCtx, seed + 7), precision), precision, 'K cache');
-  const v = uploadActivation(gpu, roundToActivation(toCacheLayout(x.v, full, maxCtx, seed + 8), precision), precision, 'V cache');
+  const q = gpu.upload(qLast, { label: 'q' });
+  const k = uploadStored(gpu, toCacheLayout(x.k, full, maxCtx, seed + 7), kvStorage, 'K cache');
+  const v = uploadStored(gpu, toCacheLayout(x.v, full, maxCtx, seed + 8), kvStorage, 'V cache');
   const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'partials' });
   const out = gpu.alloc(batch * rowWidth * 4, { label: 'O' });
   const rec = gpu.recorder();
-  attentionDecode(rec, { q, k, v, partials, out }, shape, { kvLayout: { kind: 'cache', maxCtx }, precision, threads });
+  attentionDecode(rec, { q, k, v, partials, out }, shape, { kvLayout: { kind: 'cache', maxCtx }, kvStorage, threads });
   rec.submit();
-  const got = await readActivation(gpu, out, batch * rowWidth, precision);
+  const got = await gpu.readF32(out, batch * rowWidth);
   for (const t of [q, k, v, partials, out]) gpu.buffers.free(t);
 
-  const context = `seed ${seed}, ${JSON.stringify(shape)} ${precision}${threads ? `, ${threads} threads` : ''}`;
-  const tolerance = precision === 'f32' ? F32_TOLERANCE : F16_TOLERANCE;
+  const context = `seed ${seed}, ${JSON.stringify(shape)} ${kvStorage}${threads ? `, ${threads} threads` : ''}`;
+  const tolerance = F32_TOLERANCE;
   expectAllClose(got, lastRows(forward.out), tolerance, `decode vs forward's last row, ${context}`);
   const reference = attentionReference({ q: qLast, k: x.k, v: x.v }, { ...shape, qLen: 1 });
   expectAllClose(got, reference.out, tolerance, `decode vs reference, ${context}`);
 }
 
-describe('attention decode (one new token against the KV cache)', () => {
+describe.each(STORED_PRECISIONS)('attention decode (one new token against the KV cache stored as %s)', (kvStorage) => {
   it('equals the forward pass on a one-token cache', async () => {
-    await expectDecodeMatchesForwardLastRow({ kvLen: 1, nHeads: 4, nKvHeads: 2, headDim: 64 }, 51);
+    await expectDecodeMatchesForwardLastRow({ kvLen: 1, nHeads: 4, nKvHeads: 2, headDim: 64 }, 51, kvStorage);
   });
 
   it("equals the forward's last row across several 128-key chunks, batched, GQA 4, head dim 128", async () => {
-    await expectDecodeMatchesForwardLastRow({ batch: 2, kvLen: 260, nHeads: 4, nKvHeads: 1, headDim: 128 }, 52);
+    await expectDecodeMatchesForwardLastRow({ batch: 2, kvLen: 260, nHeads: 4, nKvHeads: 1, headDim: 128 }, 52, kvStorage);
   });
 
   it('reads only the last `window` positions with a sliding window', async () => {
-    await expectDecodeMatchesForwardLastRow({ kvLen: 700, nHeads: 2, nKvHeads: 1, headDim: 64, window: 200 }, 53);
+    await expectDecodeMatchesForwardLastRow({ kvLen: 700, nHeads: 2, nKvHeads: 1, headDim: 64, window: 200 }, 53, kvStorage);
   });
 
   it('decodes a batch whose sequences have different cache lengths, with a window', async () => {
@@ -201,18 +192,18 @@ describe('attention decode (one new token against the KV cache)', () => {
     const lengths = [260, 1, 129];
     const shape = { batch: 3, kvLen: 260, nHeads: 4, nKvHeads: 2, headDim: 64, window: 150 };
     const full = { ...shape, qLen: shape.kvLen };
-    const kv = randomAttentionInputs(full, seed);
+    const kv = randomAttentionInputs(full, seed, kvStorage);
     const qRows = randomAttentionInputs({ ...shape, qLen: 1 }, seed + 1).q;
     const maxCtx = 300;
     const q = gpu.upload(qRows, { label: 'q' });
-    const k = gpu.upload(toCacheLayout(kv.k, full, maxCtx, seed + 7), { label: 'K cache' });
-    const v = gpu.upload(toCacheLayout(kv.v, full, maxCtx, seed + 8), { label: 'V cache' });
+    const k = uploadStored(gpu, toCacheLayout(kv.k, full, maxCtx, seed + 7), kvStorage, 'K cache');
+    const v = uploadStored(gpu, toCacheLayout(kv.v, full, maxCtx, seed + 8), kvStorage, 'V cache');
     const lengthsBuffer = gpu.upload(new Uint32Array(lengths), { label: 'lengths' });
     const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'partials' });
     const rowWidth = shape.nHeads * shape.headDim;
     const out = gpu.alloc(shape.batch * rowWidth * 4, { label: 'O' });
     const rec = gpu.recorder();
-    attentionDecode(rec, { q, k, v, lengths: lengthsBuffer, partials, out }, shape, { kvLayout: { kind: 'cache', maxCtx } });
+    attentionDecode(rec, { q, k, v, lengths: lengthsBuffer, partials, out }, shape, { kvLayout: { kind: 'cache', maxCtx }, kvStorage });
     rec.submit();
     const got = await gpu.readF32(out, shape.batch * rowWidth);
     for (const t of [q, k, v, lengthsBuffer, partials, out]) gpu.buffers.free(t);
@@ -232,31 +223,34 @@ describe('attention decode (one new token against the KV cache)', () => {
     const lengths = [200, 90];
     const shape = { batch: 2, kvLen: 200, nHeads: 4, nKvHeads: 2, headDim: 64 };
     const full = { ...shape, qLen: shape.kvLen };
-    const kv = randomAttentionInputs(full, seed);
+    const kv = randomAttentionInputs(full, seed, kvStorage);
     const qRows = randomAttentionInputs({ ...shape, qLen: 1 }, seed + 1).q;
     const maxCtx = 256;
     const rowWidth = shape.nHeads * shape.headDim;
-    const k = gpu.upload(toCacheLayout(kv.k, full, maxCtx, seed + 7), { label: 'K cache' });
-    const v = gpu.upload(toCacheLayout(kv.v, full, maxCtx, seed + 8), { label: 'V cache' });
+    const k = uploadStored(gpu, toCacheLayout(kv.k, full, maxCtx, seed + 7), kvStorage, 'K cache');
+    const v = uploadStored(gpu, toCacheLayout(kv.v, full, maxCtx, seed + 8), kvStorage, 'V cache');
     const q = gpu.upload(qRows, { label: 'q' });
     const lengthsBuffer = gpu.upload(new Uint32Array(lengths), { label: 'lengths' });
     const partials = gpu.alloc(attentionDecodeScratchBytes(shape), { label: 'partials' });
     const out = gpu.alloc(shape.batch * rowWidth * 4, { label: 'O' });
     const kvLayout = { kind: 'cache' as const, maxCtx };
     const batched = gpu.recorder();
-    attentionDecode(batched, { q, k, v, lengths: lengthsBuffer, partials, out }, shape, { kvLayout });
+    attentionDecode(batched, { q, k, v, lengths: lengthsBuffer, partials, out }, shape, { kvLayout, kvStorage });
     expect(batched.dispatchCount, 'two chunks: decode, then combine').toBe(2);
     batched.submit();
     const merged = await gpu.readF32(out, shape.batch * rowWidth);
 
     // Sequence 1 alone: its rows of the cache (one [nKvHeads, maxCtx, headDim] block) and its query.
-    const sequenceBytes = shape.nKvHeads * maxCtx * shape.headDim * 4;
+    const sequenceBytes = storedBytes(shape.nKvHeads * maxCtx * shape.headDim, kvStorage);
     const range = (buffer: GPUBuffer) => ({ buffer, offset: sequenceBytes, size: sequenceBytes, range: true as const });
     const qAlone = gpu.upload(qRows.slice(rowWidth), { label: 'q alone' });
     const outAlone = gpu.alloc(rowWidth * 4, { label: 'O alone' });
     const alone = gpu.recorder();
     const aloneShape = { kvLen: lengths[1], nHeads: 4, nKvHeads: 2, headDim: 64 };
-    attentionDecode(alone, { q: qAlone, k: range(k.buffer), v: range(v.buffer), partials, out: outAlone }, aloneShape, { kvLayout });
+    attentionDecode(alone, { q: qAlone, k: range(k.buffer), v: range(v.buffer), partials, out: outAlone }, aloneShape, {
+      kvLayout,
+      kvStorage,
+    });
     expect(alone.dispatchCount, 'one chunk: no combine').toBe(1);
     alone.submit();
     const single = await gpu.readF32(outAlone, rowWidth);
@@ -269,19 +263,12 @@ describe('attention decode (one new token against the KV cache)', () => {
   // a full chunk and one of 22 keys, which no shape divides evenly.
   for (const threads of [4, 64, 128]) {
     it(`gives the same result with ${threads} threads per workgroup`, async () => {
-      await expectDecodeMatchesForwardLastRow({ kvLen: 150, nHeads: 4, nKvHeads: 2, headDim: 64 }, 57, 'f32', threads);
+      await expectDecodeMatchesForwardLastRow({ kvLen: 150, nHeads: 4, nKvHeads: 2, headDim: 64 }, 57, kvStorage, threads);
     });
   }
 
   it('handles head dim 8 (stories260K)', async () => {
-    await expectDecodeMatchesForwardLastRow({ kvLen: 150, nHeads: 8, nKvHeads: 4, headDim: 8 }, 54);
-  });
-
-  it('stores f16 activations where the adapter has shader-f16', async () => {
-    const gpu = await testGpu();
-    const precisions: ActivationPrecision[] = gpu.features.f16 ? ['f32', 'f16'] : ['f32'];
-    for (const precision of precisions)
-      await expectDecodeMatchesForwardLastRow({ kvLen: 90, nHeads: 4, nKvHeads: 2, headDim: 64 }, 55, precision);
+    await expectDecodeMatchesForwardLastRow({ kvLen: 150, nHeads: 8, nKvHeads: 4, headDim: 8 }, 54, kvStorage);
   });
 });
 

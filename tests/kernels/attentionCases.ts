@@ -1,27 +1,28 @@
 import type { Gpu } from '../../src/gpu/gpu';
 import type { TrackedBuffer } from '../../src/gpu/allocator';
-import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
 import { attentionForward, type AttentionOptions, type AttentionShape } from '../../src/kernels/attention';
 import { resolveAttentionShape } from '../../src/kernels/attentionShape';
-import { readActivation, roundToActivation, uploadActivation } from './activations';
 import { randomF32 } from '../../src/util/random';
+import type { StoredPrecision } from '../../src/kernels/storedValues';
+import { storedValuesReference } from '../../src/kernels/reference/storedValues';
+import { uploadStored } from './storedTensors';
 
 /**
- * Random attention inputs for a shape, as stored at `precision` (f16 inputs are rounded before the reference sees
- * them too). Q is scaled up so that softmax rows are peaked, not flat.
+ * Random attention inputs for a shape, K and V as a cache stored in `kvStorage` gives them back (f16 pairs are
+ * rounded before the reference sees them too). Q is scaled up so that softmax rows are peaked, not flat.
  */
 export function randomAttentionInputs(
   shape: AttentionShape,
   seed: number,
-  precision: ActivationPrecision = 'f32',
+  kvStorage: StoredPrecision = 'f32',
 ): { q: Float32Array; k: Float32Array; v: Float32Array } {
   const s = resolveAttentionShape(shape, 'randomAttentionInputs');
   const qCount = s.batch * s.qLen * s.nHeads * s.headDim;
   const kvCount = s.batch * s.kvLen * s.nKvHeads * s.headDim;
   return {
-    q: roundToActivation(randomF32(qCount, seed, 3), precision),
-    k: roundToActivation(randomF32(kvCount, seed + 1), precision),
-    v: roundToActivation(randomF32(kvCount, seed + 2), precision),
+    q: randomF32(qCount, seed, 3),
+    k: storedValuesReference(randomF32(kvCount, seed + 1), kvStorage),
+    v: storedValuesReference(randomF32(kvCount, seed + 2), kvStorage),
   };
 }
 
@@ -49,19 +50,18 @@ export async function runAttentionForward(
   options: AttentionOptions = {},
 ): Promise<{ out: Float32Array; lse: Float32Array }> {
   const s = resolveAttentionShape(shape, 'runAttentionForward');
-  const precision = options.precision ?? 'f32';
   const outCount = s.batch * s.qLen * s.nHeads * s.headDim;
-  const q = uploadActivation(gpu, x.q, precision, 'Q');
-  const k = uploadActivation(gpu, x.k, precision, 'K');
-  const v = uploadActivation(gpu, x.v, precision, 'V');
+  const q = gpu.upload(x.q, { label: 'Q' });
+  const k = uploadStored(gpu, x.k, options.kvStorage ?? 'f32', 'K');
+  const v = uploadStored(gpu, x.v, options.kvStorage ?? 'f32', 'V');
   const segStart = x.segStart ? gpu.upload(x.segStart, { label: 'segStart' }) : undefined;
-  const out = gpu.alloc(outCount * (precision === 'f32' ? 4 : 2), { label: 'O' });
+  const out = gpu.alloc(outCount * 4, { label: 'O' });
   const lse = gpu.alloc(s.batch * s.nHeads * s.qLen * 4, { label: 'LSE' });
   const rec = gpu.recorder();
   attentionForward(rec, { q, k, v, out, lse, segStart }, shape, options);
   rec.submit();
   const result = {
-    out: await readActivation(gpu, out, outCount, precision),
+    out: await gpu.readF32(out, outCount),
     lse: await gpu.readF32(lse, s.batch * s.nHeads * s.qLen),
   };
   for (const t of [q, k, v, out, lse, segStart]) if (t) gpu.buffers.free(t);

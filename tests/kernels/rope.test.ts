@@ -5,13 +5,11 @@ import { ropeReference } from '../../src/kernels/reference/rope';
 import { randomF32, seededRandom } from '../../src/util/random';
 import { expectAllClose } from './compare';
 import { expectGradientMatchesFiniteDifferences, weightedSum } from './gradcheck';
-import { activationPrecisions, readActivation, roundToActivation, uploadActivation } from './activations';
-import type { ActivationPrecision } from '../../src/gpu/shaderLibrary';
 
 // f32: the angle is the same f32 product in kernel and reference; the kernel's own sin/cos (range reduction plus
 // polynomial) are within a few 1e-7 of exact up to thousands of radians, and each output is a two-term sum of
 // values below 1. f16 storage rounds each output to 2^-11 relative.
-const TOLERANCE = { f32: { atol: 1e-6, rtol: 1e-6 }, f16: { atol: 2e-3, rtol: 2e-3 } };
+const TOLERANCE = { atol: 1e-6, rtol: 1e-6 };
 
 const gpu = await testGpu();
 
@@ -22,16 +20,15 @@ async function runRope(
   shape: RopeShape,
   inverse = false,
 ): Promise<Float32Array> {
-  const precision = shape.precision ?? 'f32';
   const invFreq = ropeInverseFrequencies({ nRot: shape.nRot, ...freq });
-  const bx = uploadActivation(gpu, x, precision, 'x');
+  const bx = gpu.upload(x, { label: 'x' });
   const bp = gpu.upload(positions, { label: 'positions' });
   const bf = gpu.upload(invFreq, { label: 'invFreq' });
   const rec = gpu.recorder();
   if (inverse) ropeBackward(rec, { dy: bx, positions: bp, invFreq: bf }, shape);
   else rope(rec, { x: bx, positions: bp, invFreq: bf }, shape);
   rec.submit();
-  const out = await readActivation(gpu, bx, x.length, precision);
+  const out = await gpu.readF32(bx, x.length);
   [bx, bp, bf].forEach((b) => gpu.buffers.free(b));
   return out;
 }
@@ -74,8 +71,8 @@ describe('RoPE pairing conventions (hand-computed)', () => {
   });
 });
 
-describe.each(activationPrecisions(gpu))('RoPE forward and backward vs reference (%s)', (precision) => {
-  const tolerance = TOLERANCE[precision];
+describe('RoPE forward and backward vs reference', () => {
+  const tolerance = TOLERANCE;
   // Q-like and K-like layouts, head counts that do not divide the workgroup, head dims 64 and 128, a partial
   // rotation (nRot < headDim), and positions into the thousands.
   const cases: { name: string; shape: RopeShape; freqBase: number; freqScale?: number; start: number }[] = [
@@ -108,19 +105,19 @@ describe.each(activationPrecisions(gpu))('RoPE forward and backward vs reference
   ];
   for (const [index, c] of cases.entries()) {
     const seed = 700 + index;
-    const shape = { ...c.shape, precision };
+    const shape = { ...c.shape };
     const n = shape.tokens * shape.nHeads * shape.headDim;
     const positions = packedPositions(shape.tokens, c.start);
     const freq = { freqBase: c.freqBase, freqScale: c.freqScale };
     const invFreq = ropeInverseFrequencies({ nRot: shape.nRot, ...freq });
 
     it(`forward: ${c.name}`, async () => {
-      const x = roundToActivation(randomF32(n, seed), precision);
+      const x = randomF32(n, seed);
       expectAllClose(await runRope(x, positions, freq, shape), ropeReference(x, positions, invFreq, shape), tolerance, `seed ${seed}`);
     });
 
     it(`backward: ${c.name}`, async () => {
-      const dy = roundToActivation(randomF32(n, seed + 50), precision);
+      const dy = randomF32(n, seed + 50);
       expectAllClose(
         await runRope(dy, positions, freq, shape, true),
         ropeReference(dy, positions, invFreq, shape, true),

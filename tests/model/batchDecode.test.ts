@@ -14,6 +14,7 @@ import { LoraAdapter, loraLayout, type LoraConfig } from '../../src/model/lora/l
 import { PROJECTIONS } from '../../src/model/tensorNames';
 import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
 import { seededRandom } from '../../src/util/random';
+import type { StoredPrecision } from '../../src/kernels/storedValues';
 
 // Each case decodes a few dozen tokens per prompt twice (alone and batched) on SwiftShader: 15–55 s each on a
 // machine other work shares, so the budget is generous.
@@ -30,8 +31,8 @@ beforeAll(async () => {
   vocabulary = await readGguf(await openAsBlob(STORIES));
 });
 
-/** A tiny model written by our GGUF writer with stories260K's vocabulary and seeded weights. */
-async function tinyModel(spec: Partial<TinyModelSpec>): Promise<Model> {
+/** A tiny model written by our GGUF writer with stories260K's vocabulary and seeded weights; KV cache in f16 pairs unless said. */
+async function tinyModel(spec: Partial<TinyModelSpec>, kvPrecision?: StoredPrecision): Promise<Model> {
   const tiny = buildTinyModel({
     architecture: 'llama',
     vocabulary,
@@ -44,7 +45,7 @@ async function tinyModel(spec: Partial<TinyModelSpec>): Promise<Model> {
     seed: SEED,
     ...spec,
   });
-  return Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 96, maxStepTokens: 16 });
+  return Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 96, maxStepTokens: 16, kvPrecision });
 }
 
 /** Prompts of different lengths (1 to 40 tokens) from the vocabulary's ordinary tokens, seeded. */
@@ -131,8 +132,8 @@ describe('batched decoding gives each prompt exactly the tokens it gets alone', 
     }
   });
 
-  it('a Qwen2-shaped model (q/k/v biases, tied output head), greedy', async () => {
-    const model = await tinyModel({ architecture: 'qwen2', weightType: 'Q8_0', headCount: 2, headCountKv: 1 });
+  it('a Qwen2-shaped model (q/k/v biases, tied output head), greedy, with the f32 KV cache', async () => {
+    const model = await tinyModel({ architecture: 'qwen2', weightType: 'Q8_0', headCount: 2, headCountKv: 1 }, 'f32');
     try {
       const tokenizer = new Tokenizer(vocabFromGguf(model.file));
       const prompts = randomPrompts(4, model.config.nVocab, SEED + 1);
@@ -258,11 +259,11 @@ describe('memory of a decode batch', () => {
       const plan = model.memoryPlan(10, 64);
       const batchItems = plan.items.filter((i) => i.label.startsWith('batch'));
       expect(batchItems.map((i) => i.label)).toEqual([
-        'batch KV cache (10 × 64 tokens)',
+        'batch KV cache (10 × 64 tokens, f16-packed)',
         `batch decode activations (${BATCH_STEP_ROWS}-row step)`,
       ]);
-      // 2 layers × (K + V) × 10 slots × 64 positions × 2 KV heads × head dim 32 × 4 bytes.
-      expect(batchItems[0].bytes).toBe(2 * 2 * 10 * 64 * 2 * 32 * 4);
+      // 2 layers × (K + V) × 10 slots × 64 positions × 2 KV heads × head dim 32 × 2 bytes (f16 pairs).
+      expect(batchItems[0].bytes).toBe(2 * 2 * 10 * 64 * 2 * 32 * 2);
       const before = gpu.buffers.bytesInUse;
       const decoder = BatchDecoder.create(model, 10, 64);
       expect(gpu.buffers.bytesInUse - before).toBe(batchItems[0].bytes + batchItems[1].bytes);
@@ -299,7 +300,7 @@ describe('memory of a decode batch', () => {
       const before = gpu.buffers.bytesInUse;
       const prompts = randomPrompts(8, model.config.nVocab, SEED);
       await expect(generateBatch(model, tokenizer, prompts, { maxTokens: 80, temperature: 0, batchSize: 8 })).rejects.toThrow(
-        /^decode batch of 8: the model with 8 sequences of 96 positions does not fit this GPU: needs [\d.]+ [KM]iB of GPU memory but [\d.]+ [KM]iB is available — Plan: .*batch KV cache \(8 × 96 tokens\)\s+[\d.]+ [KM]iB/,
+        /^decode batch of 8: the model with 8 sequences of 96 positions does not fit this GPU: needs [\d.]+ [KM]iB of GPU memory but [\d.]+ [KM]iB is available — Plan: .*batch KV cache \(8 × 96 tokens, f16-packed\)\s+[\d.]+ [KM]iB/,
       );
       expect(gpu.buffers.bytesInUse).toBe(before);
     } finally {
@@ -311,11 +312,11 @@ describe('memory of a decode batch', () => {
     const model = await tinyModel({});
     try {
       const plan = model.memoryPlan(64);
-      const limits = { maxBufferSize: 1 << 20, maxStorageBufferBindingSize: 1 << 30 };
+      const limits = { maxBufferSize: 1 << 19, maxStorageBufferBindingSize: 1 << 30 };
       const small = planInferenceMemory(model.file, model.config, limits, { maxContext: 96, maxStepTokens: 16, batch: 64 });
       expect(plan.problems).toEqual([]);
       expect(small.problems.join('\n')).toMatch(
-        /one layer of the 64-sequence batch KV cache needs 1.50 MiB in one buffer; the device allows 1.00 MiB \(use a smaller batch or a shorter context\)/,
+        /one layer of the 64-sequence batch KV cache needs 768 KiB in one buffer; the device allows 512 KiB \(use a smaller batch or a shorter context\)/,
       );
     } finally {
       model.free();

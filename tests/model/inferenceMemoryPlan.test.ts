@@ -6,30 +6,49 @@ import { Model } from '../../src/model/model';
 import { readGguf } from '../../src/formats/gguf';
 import { modelConfigFromGguf } from '../../src/model/config';
 import { planInferenceMemory } from '../../src/model/inferenceMemoryPlan';
+import { batchKvCacheBytes } from '../../src/model/batchKvCache';
+import { MISTRAL_7B } from '../setup/mistral7b';
+import { STORED_PRECISIONS, type StoredPrecision } from '../../src/kernels/storedValues';
+import { formatBytes } from '../../src/util/formatBytes';
 
 const STORIES = sharedData('tiny-models', 'stories260K.gguf');
 
 describe('inference memory plan', () => {
-  it('predicts from the header alone exactly the GPU bytes that loading then allocates', async () => {
-    const gpu = await testGpu();
-    const blob = await openAsBlob(STORIES);
-    const file = await readGguf(blob);
-    const plan = planInferenceMemory(file, modelConfigFromGguf(file), gpu.limits, { maxContext: 96, maxStepTokens: 32 });
-    expect(plan.problems).toEqual([]);
-    const before = gpu.buffers.bytesInUse;
-    const model = await Model.load(gpu, blob, { maxContext: 96, maxStepTokens: 32 });
-    expect(gpu.buffers.bytesInUse - before).toBe(plan.totalBytes);
-    model.free();
-    expect(gpu.buffers.bytesInUse).toBe(before);
-  });
+  for (const kvPrecision of STORED_PRECISIONS) {
+    it(`predicts from the header alone exactly the GPU bytes that loading then allocates (KV cache ${kvPrecision})`, async () => {
+      const gpu = await testGpu();
+      const blob = await openAsBlob(STORIES);
+      const file = await readGguf(blob);
+      const sizes = { maxContext: 96, maxStepTokens: 32, kvPrecision };
+      const plan = planInferenceMemory(file, modelConfigFromGguf(file), gpu.limits, sizes);
+      expect(plan.problems).toEqual([]);
+      const before = gpu.buffers.bytesInUse;
+      const model = await Model.load(gpu, blob, sizes);
+      expect(gpu.buffers.bytesInUse - before).toBe(plan.totalBytes);
+      model.free();
+      expect(gpu.buffers.bytesInUse).toBe(before);
+    });
+  }
 
-  it('grows the KV cache linearly with the context', async () => {
+  it('grows the KV cache linearly with the context: 2 bytes a value in f16 pairs (the default), 4 in f32', async () => {
     const file = await readGguf(await openAsBlob(STORIES));
     const config = modelConfigFromGguf(file);
     const limits = { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 1 << 30 };
-    const kv = (ctx: number) => planInferenceMemory(file, config, limits, { maxContext: ctx, maxStepTokens: 16 }).items[1].bytes;
-    // 5 layers × (K + V) × 4 KV heads × head dim 8 × 4 bytes per position.
-    expect(kv(200) - kv(100)).toBe(100 * 5 * 2 * 4 * 8 * 4);
+    const kv = (ctx: number, kvPrecision?: StoredPrecision) =>
+      planInferenceMemory(file, config, limits, { maxContext: ctx, maxStepTokens: 16, kvPrecision }).items[1].bytes;
+    // 5 layers × (K + V) × 4 KV heads × head dim 8 per position.
+    expect(kv(200) - kv(100)).toBe(100 * 5 * 2 * 4 * 8 * 2);
+    expect(kv(200, 'f32') - kv(100, 'f32')).toBe(100 * 5 * 2 * 4 * 8 * 4);
+  });
+
+  it("halves Mistral-7B's evaluation KV cache: batch 8 × 1,024 positions, 2 GiB in f32, 1 GiB in f16 pairs", () => {
+    const GiB = 1024 ** 3;
+    const bytes = (precision: StoredPrecision) => batchKvCacheBytes(MISTRAL_7B, 1024, 8, precision);
+    console.log(
+      `[plan] Mistral-7B evaluation batch 8 × 1,024 positions: KV cache f32 ${formatBytes(bytes('f32'))}, f16-packed ${formatBytes(bytes('f16-packed'))}`,
+    );
+    expect(bytes('f32')).toBe(2 * GiB);
+    expect(bytes('f16-packed')).toBe(GiB);
   });
 
   it('refuses, with the numbers and before allocating anything, a model larger than the budget', async () => {

@@ -18,7 +18,7 @@ import { sharedData } from '../sharedData';
 import { purpleRobotStories } from '../train/styleData';
 import { compareWithLlamaCpp, PARITY_TEXT, PROMPT_TOKENS } from './parityCompare';
 import { writeParityModel } from './parityModels';
-import { expectParity, PARITY_TEST_TIMEOUT_MS, RELATIVE_TOLERANCE } from './paritySuite';
+import { expectParity, F32_KV_TOLERANCE, PARITY_TEST_TIMEOUT_MS, RELATIVE_TOLERANCE } from './paritySuite';
 
 /**
  * Our adapters in llama.cpp (CPU, through node-llama-cpp): the GGUF LoRA export applied with `--lora` on its base,
@@ -50,7 +50,7 @@ function expectAdapterMatters(effect: number | undefined, logitStd: number, rela
 
 describe.each(['llama', 'qwen2'] as const)('%s-shaped tiny model with a random adapter on every projection, in llama.cpp', (arch) => {
   it(
-    'agrees with our engine (F32 base: F32 tolerance)',
+    'agrees with our engine (F32 base, f32 KV caches)',
     async () => {
       const gpu = await testGpu();
       const model = await writeParityModel(dir, arch, 'F32', SEED);
@@ -58,9 +58,9 @@ describe.each(['llama', 'qwen2'] as const)('%s-shaped tiny model with a random a
       const adapter = randomAdapter(config, SEED);
       const loraPath = join(dir, `${arch}-lora.gguf`);
       writeFileSync(loraPath, new Uint8Array(await exportGgufLora(config, adapter.lora, adapter.values, 'random').arrayBuffer()));
-      const r = await compareWithLlamaCpp(gpu, model.path, { ours: adapter, referenceLora: loraPath });
-      expectParity(`lora ${arch} F32, seed ${SEED}, effect ${r.adapterEffect?.toExponential(2)}`, r, RELATIVE_TOLERANCE.F32);
-      expectAdapterMatters(r.adapterEffect, r.logitStd, RELATIVE_TOLERANCE.F32);
+      const r = await compareWithLlamaCpp(gpu, model.path, { ours: adapter, referenceLora: loraPath, kvCache: 'f32' });
+      expectParity(`lora ${arch} F32, seed ${SEED}, effect ${r.adapterEffect?.toExponential(2)}`, r, F32_KV_TOLERANCE);
+      expectAdapterMatters(r.adapterEffect, r.logitStd, F32_KV_TOLERANCE);
     },
     PARITY_TEST_TIMEOUT_MS,
   );
@@ -158,20 +158,24 @@ describe('stories260K with an adapter trained by our trainer, in llama.cpp', () 
   );
 
   it(
-    'llama.cpp with the GGUF LoRA on the base agrees with our engine (F32 tolerance)',
+    'llama.cpp with the GGUF LoRA on the base agrees with our engine (F32, f32 KV caches)',
     async () => {
-      const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceLora: path('lora.gguf') });
-      expectParity(`lora stories260K trained, effect ${r.adapterEffect?.toExponential(2)}`, r, RELATIVE_TOLERANCE.F32);
-      expectAdapterMatters(r.adapterEffect, r.logitStd, RELATIVE_TOLERANCE.F32);
+      const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceLora: path('lora.gguf'), kvCache: 'f32' });
+      expectParity(`lora stories260K trained, effect ${r.adapterEffect?.toExponential(2)}`, r, F32_KV_TOLERANCE);
+      expectAdapterMatters(r.adapterEffect, r.logitStd, F32_KV_TOLERANCE);
     },
     PARITY_TEST_TIMEOUT_MS,
   );
 
   it(
-    'llama.cpp running the merged F32 model agrees with our engine applying the adapter unmerged (F32 tolerance)',
+    'llama.cpp running the merged F32 model agrees with our engine applying the adapter unmerged (F32, f32 KV caches)',
     async () => {
-      const r = await compareWithLlamaCpp(await testGpu(), STORIES, { ours: trained, referenceModel: path('merged-F32.gguf') });
-      expectParity('merged F32 stories260K vs ours unmerged', r, RELATIVE_TOLERANCE.F32);
+      const r = await compareWithLlamaCpp(await testGpu(), STORIES, {
+        ours: trained,
+        referenceModel: path('merged-F32.gguf'),
+        kvCache: 'f32',
+      });
+      expectParity('merged F32 stories260K vs ours unmerged', r, F32_KV_TOLERANCE);
     },
     PARITY_TEST_TIMEOUT_MS,
   );

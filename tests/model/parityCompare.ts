@@ -4,10 +4,12 @@ import type { Gpu } from '../../src/gpu/gpu';
 import { LoraAdapter, type LoraConfig } from '../../src/model/lora/lora';
 import { Model } from '../../src/model/model';
 import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
-import { createF32Context, llamaCppNextTokenProbabilities, loadLlamaCppModel } from '../setup/llamaCpp';
+import { createLlamaCppContext, llamaCppNextTokenProbabilities, loadLlamaCppModel, type LlamaCppContextOptions } from '../setup/llamaCpp';
+import { DEFAULT_STORED_PRECISION, type StoredPrecision } from '../../src/kernels/storedValues';
 
 /**
- * Runs one model file in our engine and in llama.cpp (CPU, F32 KV cache, plain attention) and measures how far
+ * Runs one model file in our engine and in llama.cpp (CPU, plain attention, the KV cache in the same precision on
+ * both sides: f16 by default, as both default to, or f32) and measures how far
  * apart they are: next-token log-probabilities at every position of a prompt, top-1 choices with llama.cpp's
  * margin at each, and greedy continuations.
  */
@@ -46,6 +48,8 @@ export interface ParityOptions {
   referenceModel?: string;
   /** The text whose first PROMPT_TOKENS tokens are compared (default PARITY_TEXT); its first GREEDY_PROMPT_TOKENS start the greedy runs. */
   text?: string;
+  /** Our KV cache's precision, and llama.cpp's to match (default: our default, f16 pairs; llama.cpp F16). */
+  kvCache?: StoredPrecision;
 }
 
 function argmax(row: ArrayLike<number>): number {
@@ -86,8 +90,8 @@ function topMargin(p: Float32Array): number {
 }
 
 /** llama.cpp's greedy continuation, the end-of-text token included (random weights may pick it). */
-async function llamaCppGreedy(model: LlamaModel, prompt: number[], count: number, loraPath?: string): Promise<number[]> {
-  const context = await createF32Context(model, 256, loraPath);
+async function llamaCppGreedy(model: LlamaModel, prompt: number[], count: number, options: LlamaCppContextOptions): Promise<number[]> {
+  const context = await createLlamaCppContext(model, 256, options);
   try {
     const out: number[] = [];
     for await (const token of context.getSequence().evaluate(prompt as Token[], { temperature: 0, yieldEogToken: true })) {
@@ -101,7 +105,9 @@ async function llamaCppGreedy(model: LlamaModel, prompt: number[], count: number
 }
 
 export async function compareWithLlamaCpp(gpu: Gpu, path: string, options: ParityOptions = {}): Promise<ParityResult> {
-  const ours = await Model.load(gpu, await openAsBlob(path), { maxContext: 256, maxStepTokens: PROMPT_TOKENS });
+  const kvCache = options.kvCache ?? DEFAULT_STORED_PRECISION;
+  const ours = await Model.load(gpu, await openAsBlob(path), { maxContext: 256, maxStepTokens: PROMPT_TOKENS, kvPrecision: kvCache });
+  const referenceContext = { kvCache, loraPath: options.referenceLora };
   const reference = await loadLlamaCppModel(options.referenceModel ?? path);
   const adapter = options.ours && LoraAdapter.fromValues(gpu, ours.config, options.ours.lora, options.ours.values);
   try {
@@ -109,7 +115,7 @@ export async function compareWithLlamaCpp(gpu: Gpu, path: string, options: Parit
     const tokens = new Tokenizer(vocabFromGguf(ours.file)).encode(options.text ?? PARITY_TEXT).slice(0, PROMPT_TOKENS);
     if (tokens.length !== PROMPT_TOKENS) throw new Error(`the parity text gives only ${tokens.length} tokens`);
 
-    const expected = await llamaCppNextTokenProbabilities(reference, tokens, V, options.referenceLora);
+    const expected = await llamaCppNextTokenProbabilities(reference, tokens, V, referenceContext);
     let adapterEffect: number | undefined;
     if (adapter) {
       ours.reset();
@@ -137,9 +143,9 @@ export async function compareWithLlamaCpp(gpu: Gpu, path: string, options: Parit
     }
 
     const prompt = tokens.slice(0, GREEDY_PROMPT_TOKENS);
-    const refGreedy = await llamaCppGreedy(reference, prompt, GREEDY_TOKENS, options.referenceLora);
+    const refGreedy = await llamaCppGreedy(reference, prompt, GREEDY_TOKENS, referenceContext);
     // llama.cpp's margins along its own greedy path: the distributions after the prompt and each greedy token.
-    const pathProbs = await llamaCppNextTokenProbabilities(reference, [...prompt, ...refGreedy.slice(0, -1)], V, options.referenceLora);
+    const pathProbs = await llamaCppNextTokenProbabilities(reference, [...prompt, ...refGreedy.slice(0, -1)], V, referenceContext);
     const referenceMargins = pathProbs.slice(GREEDY_PROMPT_TOKENS - 1).map(topMargin);
     ours.reset();
     const oursGreedy: number[] = [];

@@ -40,13 +40,13 @@ function blockDispatches(): number[] {
 }
 
 describe('dispatches per layer of a block (quantized weights, no adapter)', () => {
-  it('decode: 10 while the cache is one 128-key chunk, 11 once attention is split and its chunks merged', async () => {
+  it('decode: 11 while the cache is one 128-key chunk, 12 once attention is split and its chunks merged', async () => {
     model.reset();
     const id = await model.forwardSample([1, 5, 9], greedy, 0);
-    // q, k, v (each with the attention norm), rope q, rope k, attention decode, o, gate (with the FFN norm),
-    // up (with the FFN norm and SwiGLU), down
+    // q, k, v (each with the attention norm), rope q, rope k, KV store, attention decode, o, gate (with the FFN
+    // norm), up (with the FFN norm and SwiGLU), down
     await model.forwardSample([id], greedy, 0);
-    expect(blockDispatches()).toEqual([10, 10]);
+    expect(blockDispatches()).toEqual([11, 11]);
     model.reset();
     await model.forwardSample(
       Array.from({ length: 130 }, (_, i) => 3 + (i % 50)),
@@ -54,31 +54,31 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
       0,
     );
     await model.forwardSample([id], greedy, 0);
-    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([11, 11]);
+    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([12, 12]);
   }, 120_000);
 
-  it('decode of a Qwen2-shaped model: 10, the q, k, v biases in their projections', async () => {
+  it('decode of a Qwen2-shaped model: 11, the q, k, v biases in their projections', async () => {
     const gpu = await testGpu();
     const tiny = buildTinyModel({ ...SPEC, vocabulary: await readGguf(await openAsBlob(STORIES)), architecture: 'qwen2' });
     const qwen2 = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 16, maxStepTokens: 8 });
     try {
       const id = await qwen2.forwardSample([1, 5, 9], greedy, 0);
       await qwen2.forwardSample([id], greedy, 0);
-      expect(qwen2.stepDispatches?.perBlock).toEqual([10, 10]);
+      expect(qwen2.stepDispatches?.perBlock).toEqual([11, 11]);
     } finally {
       qwen2.free();
     }
   }, 120_000);
 
-  it('prefill: 13, the norms and SwiGLU their own dispatches around the tiled projections', async () => {
+  it('prefill: 14, the norms and SwiGLU their own dispatches around the tiled projections', async () => {
     model.reset();
-    // rmsnorm, q, k, v, rope q, rope k, attention, o, rmsnorm, gate, up, swiglu, down
+    // rmsnorm, q, k, v, rope q, rope k, KV store, attention, o, rmsnorm, gate, up, swiglu, down
     await model.forwardSample(
       Array.from({ length: 12 }, (_, i) => 3 + i),
       greedy,
       0,
     );
-    expect(blockDispatches()).toEqual([13, 13]);
+    expect(blockDispatches()).toEqual([14, 14]);
     expect(model.stepDispatches?.tokens).toBe(12);
   }, 120_000);
 });

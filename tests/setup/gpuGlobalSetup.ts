@@ -7,7 +7,7 @@ import { describeGpuAdapter } from '../../src/gpu/acquire';
  */
 export default async function setup(): Promise<void> {
   const gpu = await createNodeGpu({ useSoftwareFallback: true });
-  const features = [...gpu.device.features].filter((f) => ['shader-f16', 'subgroups', 'timestamp-query'].includes(f));
+  const features = [...gpu.device.features].filter((f) => ['subgroups', 'timestamp-query'].includes(f));
   console.log(`[lora-lab] WebGPU adapter: ${describeGpuAdapter(gpu.info)}; features: ${features.join(', ') || 'none'}`);
   gpu.destroy();
 }

@@ -1,11 +1,13 @@
 import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { StoredPrecision } from '../../src/kernels/storedValues';
 
 let llama: Promise<Llama> | undefined;
 
 /**
  * llama.cpp on the CPU through node-llama-cpp (version pinned in package.json): the reference implementation.
- * Contexts keep the KV cache in F32 (llama.cpp's default is F16) and use the plain attention path (its CPU flash
- * attention rounds Q to F16), so both sides compute attention in f32 and differ only by summation order.
+ * Contexts keep the KV cache as the comparison says: F16 (llama.cpp's default, against our default f16 pairs) or
+ * F32 (against our f32 cache: both sides compute attention in f32 and differ only by summation order). They use the
+ * plain attention path (its CPU flash attention rounds Q to F16).
  */
 export async function loadLlamaCppModel(modelPath: string): Promise<LlamaModel> {
   llama ??= getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
@@ -14,15 +16,15 @@ export async function loadLlamaCppModel(modelPath: string): Promise<LlamaModel> 
 
 /**
  * llama.cpp's next-token probabilities after each of `tokens` (row t: the distribution after tokens[0..t]),
- * dense over the vocabulary; with `loraPath`, a LoRA GGUF applied at scale 1.
+ * dense over the vocabulary.
  */
 export async function llamaCppNextTokenProbabilities(
   model: LlamaModel,
   tokens: number[],
   nVocab: number,
-  loraPath?: string,
+  options: LlamaCppContextOptions,
 ): Promise<Float32Array[]> {
-  const context = await createF32Context(model, tokens.length + 16, loraPath);
+  const context = await createLlamaCppContext(model, tokens.length + 16, options);
   try {
     const results = await context
       .getSequence()
@@ -39,21 +41,34 @@ export async function llamaCppNextTokenProbabilities(
   }
 }
 
-export function createF32Context(model: LlamaModel, positions: number, loraPath?: string) {
+export interface LlamaCppContextOptions {
+  /** Our KV cache's precision, which llama.cpp's cache matches: F16 for f16 pairs, F32 for f32. */
+  kvCache: StoredPrecision;
+  /** A LoRA GGUF applied at scale 1. */
+  loraPath?: string;
+}
+
+export function createLlamaCppContext(model: LlamaModel, positions: number, options: LlamaCppContextOptions) {
+  const kvType = options.kvCache === 'f32' ? 'F32' : 'F16';
   return model.createContext({
     contextSize: Math.max(256, positions),
-    ...(loraPath && { lora: { adapters: [{ filePath: loraPath, scale: 1 }] } }),
+    ...(options.loraPath && { lora: { adapters: [{ filePath: options.loraPath, scale: 1 }] } }),
     // One thread: llama.cpp's workers spin while waiting, which on a small shared machine starves everything else.
     threads: 1,
-    experimentalKvCacheKeyType: 'F32',
-    experimentalKvCacheValueType: 'F32',
+    experimentalKvCacheKeyType: kvType,
+    experimentalKvCacheValueType: kvType,
     flashAttention: false,
   });
 }
 
 /** llama.cpp's greedy continuation of `prompt` (token ids), `count` tokens long. */
-export async function llamaCppGreedy(model: LlamaModel, prompt: number[], count: number): Promise<number[]> {
-  const context = await createF32Context(model, prompt.length + count + 16);
+export async function llamaCppGreedy(
+  model: LlamaModel,
+  prompt: number[],
+  count: number,
+  options: LlamaCppContextOptions,
+): Promise<number[]> {
+  const context = await createLlamaCppContext(model, prompt.length + count + 16, options);
   try {
     const out: number[] = [];
     for await (const token of context.getSequence().evaluate(prompt as Token[], { temperature: 0 })) {

@@ -11,6 +11,10 @@ import { createNodeGpu } from '../../gpu/node';
 import { describeGpuAdapter } from '../../gpu/acquire';
 import { modelConfigFromGguf } from '../../model/config';
 import { describeMemoryPlan, planInferenceMemory, type MemoryPlan } from '../../model/inferenceMemoryPlan';
+import { planTrainingOnLoadedModel } from '../../train/trainingMemoryPlan';
+import { DEFAULT_LORA } from '../../model/lora/lora';
+import { DEFAULT_STORED_PRECISION } from '../../kernels/storedValues';
+import type { GpuLimits } from '../../gpu/gpu';
 
 /**
  * The text report is a list of sections, printed in order. A later section (the memory plan) is added by
@@ -27,10 +31,11 @@ export const command: CliCommand = {
   usage: `usage: lora-lab inspect <model.gguf> [--json] [--context N] [--software]
 
 Reads only the header of a GGUF file (versions 2 and 3) and prints its metadata (long arrays summarised),
-the tensor table (name, type, dims, bytes), totals by quant type, and the GPU memory plan for generation
-checked against this machine's WebGPU device (or WebGPU's guaranteed limits when none opens).
+the tensor table (name, type, dims, bytes), totals by quant type, and the GPU memory plans for generation and
+for LoRA training (rank 16 on every projection, batch 1, a sequence as long as the context, beside the loaded
+model) checked against this machine's WebGPU device (or WebGPU's guaranteed limits when none opens).
   --json         print one JSON object instead of text
-  --context N    context length for the memory plan (default: the model's, at most 2048)
+  --context N    context length for the memory plans (default: the model's, at most 2048)
   --software     use SwiftShader when no Vulkan driver is chosen`,
   async run(args, io) {
     const parsed = parseArgs(args, { switches: ['json', 'software'], values: ['context'] });
@@ -43,12 +48,16 @@ checked against this machine's WebGPU device (or WebGPU's guaranteed limits when
     const report = ggufReport(file, basename(path));
     const memory = report.architecture ? await memoryPlanFor(file, contextFlag, parsed.flags.has('software')) : undefined;
     if (parsed.flags.has('json')) {
-      io.out(JSON.stringify(memory ? { ...report, memoryPlan: memory.plan, checkedAgainst: memory.device } : report, null, 2) + '\n');
+      const plans = memory && { memoryPlan: memory.plan, trainingMemoryPlan: memory.training, checkedAgainst: memory.device };
+      io.out(JSON.stringify(plans ? { ...report, ...plans } : report, null, 2) + '\n');
       return 0;
     }
     const sections = SECTIONS.map((section) => section(report).join('\n'));
-    if (memory)
+    if (memory) {
       sections.push([`memory plan for generation, checked against ${memory.device}`, ...describeMemoryPlan(memory.plan)].join('\n'));
+      const title = `memory plan for LoRA training (rank ${DEFAULT_LORA.rank} on every projection, batch 1, seq ${memory.plan.context}, saved as ${DEFAULT_STORED_PRECISION}) beside the model`;
+      sections.push([title, ...describeMemoryPlan(memory.training)].join('\n'));
+    }
     io.out(sections.join('\n\n') + '\n');
     return 0;
   },
@@ -58,18 +67,24 @@ async function memoryPlanFor(
   file: Awaited<ReturnType<typeof readGguf>>,
   context: number | undefined,
   software: boolean,
-): Promise<{ plan: MemoryPlan; device: string }> {
+): Promise<{ plan: MemoryPlan; training: MemoryPlan; device: string }> {
   const config = modelConfigFromGguf(file);
   const options = { maxContext: context ?? Math.min(config.contextLength, 2048), maxStepTokens: 256 };
+  const plans = (limits: Pick<GpuLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>, device: string) => {
+    const plan = planInferenceMemory(file, config, limits, options);
+    const lora = { ...DEFAULT_LORA, seed: 0 };
+    const training = planTrainingOnLoadedModel(config, plan, limits, { lora, batch: 1, seqLen: plan.context, lossChunkRows: 256 });
+    return { plan, training, device };
+  };
   try {
     const gpu = await createNodeGpu({ useSoftwareFallback: software });
     try {
-      return { plan: planInferenceMemory(file, config, gpu.limits, options), device: describeGpuAdapter(gpu.info) };
+      return plans(gpu.limits, describeGpuAdapter(gpu.info));
     } finally {
       gpu.destroy();
     }
   } catch {
-    return { plan: planInferenceMemory(file, config, DEFAULT_LIMITS, options), device: "WebGPU's guaranteed limits (no adapter found)" };
+    return plans(DEFAULT_LIMITS, "WebGPU's guaranteed limits (no adapter found)");
   }
 }
 

@@ -2,11 +2,12 @@ import type { Gpu } from '../../gpu/gpu';
 import type { TrackedBuffer } from '../../gpu/allocator';
 import { LabError } from '../../errors';
 import { embeddingLookup } from '../../kernels/embedding';
+import { packF16Pairs } from '../../kernels/f16Pairs';
 import type { ModelConfig } from '../config';
 import type { ModelWeights } from '../weights';
 import type { LoraAdapter } from '../lora/lora';
 import { allocateTrainingBuffers, freeTrainingBuffers, type TrainingBuffers, type TrainingShape } from './trainingBuffers';
-import { layerBackward, layerForward, type TrainingContext } from './trainingLayer';
+import { layerBackward, layerForward, loadCheckpoint, type TrainingContext } from './trainingLayer';
 import { lossHead } from './trainingHead';
 
 /** One micro-batch on the CPU, T = batch·seqLen entries each, rows back to back. */
@@ -102,8 +103,10 @@ export class TrainingGraph {
     this.recordForward(rec, ctx);
     lossHead(rec, ctx, gradScale);
     for (let l = ctx.config.nLayers - 1; l >= 0; l--) {
-      // The forward pass has just left the last layer's working set in place.
+      // The forward pass has just left the last layer's working set in place, all but an f16-pair checkpoint's
+      // unpacked input, which the loss head has overwritten.
       if (l < ctx.config.nLayers - 1) layerForward(rec, ctx, l, 'recompute');
+      else loadCheckpoint(rec, ctx, l);
       layerBackward(rec, ctx, l);
       // One submission per layer keeps command buffers small for 32-layer models.
       rec.submit();
@@ -113,7 +116,10 @@ export class TrainingGraph {
 
   private recordForward(rec: ReturnType<Gpu['recorder']>, ctx: TrainingContext = this.ctx): void {
     const { config: c, weights: w } = ctx;
-    embeddingLookup(rec, this.buffers.ids, w.tokenEmbd, this.buffers.checkpoints[0], { tokens: this.tokens }); // [T, D]
+    const b = this.buffers;
+    const embedded = b.layerInput ?? b.checkpoints[0];
+    embeddingLookup(rec, b.ids, w.tokenEmbd, embedded, { tokens: this.tokens }); // [T, D]
+    if (b.layerInput) packF16Pairs(rec, b.layerInput, b.checkpoints[0], this.tokens * c.nEmbd);
     for (let l = 0; l < c.nLayers; l++) layerForward(rec, ctx, l, 'save');
   }
 

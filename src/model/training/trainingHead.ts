@@ -3,7 +3,7 @@ import type { TrackedBuffer } from '../../gpu/allocator';
 import { rmsNorm, rmsNormBackward } from '../../kernels/rmsnorm';
 import { crossEntropyForward, crossEntropyForwardBackward, crossEntropyMean } from '../../kernels/crossEntropy';
 import { linear, linearBackward } from '../linear';
-import type { TrainingContext } from './trainingLayer';
+import { loadCheckpoint, type TrainingContext } from './trainingLayer';
 
 function rowsOf(buffer: TrackedBuffer, start: number, rows: number, width: number): Binding {
   return { buffer: buffer.buffer, offset: start * width * 4, size: rows * width * 4, range: true };
@@ -15,12 +15,13 @@ function rowsOf(buffer: TrackedBuffer, start: number, rows: number, width: numbe
  * With `gradScale` it also runs the backward pass: dlogits = gradScale·(softmax − onehot) in place of the logits,
  * dxf = dlogits·Wout chunk by chunk, and finally dx = dL/dx through the final norm. Only one chunk of logits
  * [lossChunkRows, V] ever exists. dxn holds dxf (the layers' backward overwrites it before reading it); the last
- * layer's working set is left intact, so its backward can follow without recomputing it.
+ * layer's working set is left intact, so its backward can follow without recomputing it — all but the f32 copy of
+ * an f16-pair checkpoint (layerInput), which x is here and the graph unpacks again.
  */
 export function lossHead(rec: Recorder, ctx: TrainingContext, gradScale?: number): void {
   const { config: c, buffers: b, weights: w } = ctx;
   const T = ctx.shape.batch * ctx.shape.seqLen;
-  const x = b.checkpoints[c.nLayers];
+  const x = loadCheckpoint(rec, ctx, c.nLayers);
   const xf = b.xf;
   const dxf = b.dxn;
   rmsNorm(rec, { x, w: w.outputNorm, y: xf, rstd: b.rstdF }, { rows: T, n: c.nEmbd, eps: c.rmsEps });
