@@ -11,11 +11,13 @@
  *
  * Needs dist/ (vite build) and a few GB free on disk (the shard, and OPFS in Chromium's temporary profile).
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { flag, numberFlag, parseArgs } from '../src/cli/args';
-import { launchChromium } from './lib/chromium';
+import { launchChromiumWithProfile } from './lib/chromium';
 import { chromiumPeakRss, HeapWatch, mib } from './lib/heapWatch';
 import { servePreview } from './lib/preview';
 import { plantedEvalSetText, writePlantedShardFile, type PlantedKey, type PlantedShardSpec } from './lib/plantedShard';
@@ -68,6 +70,21 @@ async function cleaningReport(page: Page): Promise<CleaningReport> {
   return JSON.parse(readFileSync(path, 'utf8')) as CleaningReport;
 }
 
+/** Bytes under the profile's origin-private file systems. */
+function opfsBytes(profile: string): number {
+  const dir = join(profile, 'Default', 'File System');
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else total += statSync(join(d, e.name)).size;
+    }
+  };
+  walk(dir);
+  return total;
+}
+
 async function seconds<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   const value = await work();
@@ -93,9 +110,11 @@ async function main(): Promise<void> {
   const files = await inputs(spec);
 
   const server = await servePreview();
-  const browser = await launchChromium();
+  // A profile on disk, as a user's: OPFS then holds the kept rows in files (see launchChromiumWithProfile).
+  const profile = mkdtempSync(join(tmpdir(), 'lora-lab-rows-'));
+  const browser = await launchChromiumWithProfile(profile);
   try {
-    const page = await browser.newPage({ acceptDownloads: true });
+    const page = await browser.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') process.stderr.write(`[page] ${m.text()}\n`);
     });
@@ -175,9 +194,11 @@ async function main(): Promise<void> {
         .map(([t, m]) => `${t} ${m.toFixed(0)} MiB`)
         .join(', ')}`,
     );
+    console.log(`  OPFS in the profile after the run            ${(opfsBytes(profile) / 2 ** 30).toFixed(2)} GiB`);
   } finally {
     await browser.close();
     await server.close();
+    rmSync(profile, { recursive: true, force: true });
   }
 }
 

@@ -2,7 +2,7 @@ import { LabError } from '../errors';
 import type { ExampleSource } from '../data/example';
 import type { PackedRow } from '../data/packing';
 import { buildTrainingSet } from '../data/trainingSet';
-import type { Tokenizer } from '../tokenizer';
+import type { Tokenizer } from '../data/tokenize';
 import type { TrainerData } from './trainer';
 import type { CurriculumConfig } from './config';
 
@@ -41,9 +41,12 @@ export function rowsInMemory(): PackedRowsTarget {
  * the trainer visits all rows in a seeded order per epoch; with one (pass the run's `config.curriculum`) `stages`
  * says where each stage's rows are, and the trainer trains them one stage after the other.
  */
+/** What preparing needs of a tokenizer (the GGUF tokenizers have it): encoding, and BOS and EOS to frame examples. */
+export type TrainingTokenizer = Tokenizer & { bosId: number | null; eosId: number | null };
+
 export function prepareTrainingData(
   examples: ExampleSource,
-  tokenizer: Tokenizer,
+  tokenizer: TrainingTokenizer,
   options: { seqLen: number; seed: number; validationFraction: number; curriculum?: CurriculumConfig },
   target: PackedRowsTarget = rowsInMemory(),
 ): PreparedData {
