@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { flag, numberFlag, parseArgs } from '../src/cli/args';
 import { launchChromiumWithProfile } from './lib/chromium';
-import { chromiumPeakRss, HeapWatch, mib } from './lib/heapWatch';
+import { chromiumPeakRss, mib, openWatchedPage } from './lib/heapWatch';
 import { servePreview } from './lib/preview';
 import { plantedEvalSetText, writePlantedShardFile, type PlantedKey, type PlantedShardSpec } from './lib/plantedShard';
 
@@ -115,13 +115,7 @@ async function main(): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), 'lora-lab-rows-'));
   const browser = await launchChromiumWithProfile(profile);
   try {
-    const page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') process.stderr.write(`[page] ${m.text()}\n`);
-    });
-    const heap = await HeapWatch.attach(page);
-    await page.goto(server.url);
-    heap.start();
+    const { page, heap } = await openWatchedPage(browser, server.url);
 
     await page.getByTestId('eval-set-files').setInputFiles(files.evalSet);
     await page.getByTestId('eval-sets').waitFor({ timeout: 60_000 });

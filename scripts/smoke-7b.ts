@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { flag, numberFlag, parseArgs } from '../src/cli/args';
 import { launchChromium } from './lib/chromium';
-import { chromiumPeakRss, HeapWatch, mib } from './lib/heapWatch';
+import { chromiumPeakRss, mib, openWatchedPage } from './lib/heapWatch';
 import { servePreview } from './lib/preview';
 import { writeSyntheticGguf } from './make-synthetic-gguf';
 
@@ -37,13 +37,7 @@ async function main(): Promise<void> {
   const server = await servePreview();
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') process.stderr.write(`[page] ${m.text()}\n`);
-    });
-    const heap = await HeapWatch.attach(page);
-    await page.goto(server.url);
-    heap.start();
+    const { page, heap } = await openWatchedPage(browser, server.url);
 
     const loadStart = performance.now();
     await page.getByTestId('model-file').setInputFiles(MODEL);

@@ -3,7 +3,7 @@
  * worker through the DevTools protocol, and the resident memory of Chromium's processes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { CDPSession, Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 
 /** Runtime.getHeapUsage: the V8 heap in use, and (Chromium 120+) the array buffers' backing stores outside it. */
 interface HeapUsage {
@@ -102,4 +102,16 @@ export function chromiumPeakRss(): Record<string, number> {
 
 export function mib(bytes: number): string {
   return bytes > 0 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : 'not reported';
+}
+
+/** A new page of the lab at `url`, its console errors on stderr, its heaps (and its worker's) sampled from the start. */
+export async function openWatchedPage(browser: Browser | BrowserContext, url: string): Promise<{ page: Page; heap: HeapWatch }> {
+  const page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') process.stderr.write(`[page] ${m.text()}\n`);
+  });
+  const heap = await HeapWatch.attach(page);
+  await page.goto(url);
+  heap.start();
+  return { page, heap };
 }
