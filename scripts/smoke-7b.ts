@@ -8,104 +8,18 @@
  *
  * Needs dist/ (vite build) and ~4 GB free on disk; SwiftShader keeps the weights in host memory.
  */
-import { mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CDPSession, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { flag, numberFlag, parseArgs } from '../src/cli/args';
 import { launchChromium } from './lib/chromium';
+import { chromiumPeakRss, mib, openWatchedPage } from './lib/heapWatch';
 import { servePreview } from './lib/preview';
 import { writeSyntheticGguf } from './make-synthetic-gguf';
 
 const INPUTS = fileURLToPath(new URL('../bench/inputs/', import.meta.url));
 const MODEL = `${INPUTS}synthetic-mistral-7b-Q4_0.gguf`;
 const GiB = 2 ** 30;
-
-/**
- * Samples the JS heap of the page (performance.memory) and of the engine worker, keeping the peaks. Workers have
- * no performance.memory, so the worker is asked through the DevTools protocol: the page's CDP session attaches
- * to it (non-flat mode) and forwards Runtime.getHeapUsage.
- */
-class HeapWatch {
-  peakPage = 0;
-  peakWorker = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly workerSessions: string[] = [];
-  private readonly pending = new Map<number, (usedSize: number) => void>();
-  private nextId = 1;
-
-  private constructor(
-    private readonly page: Page,
-    private readonly cdp: CDPSession,
-  ) {}
-
-  static async attach(page: Page): Promise<HeapWatch> {
-    const cdp = await page.context().newCDPSession(page);
-    const watch = new HeapWatch(page, cdp);
-    cdp.on('Target.attachedToTarget', (e) => {
-      if (e.targetInfo.type === 'worker') watch.workerSessions.push(e.sessionId);
-    });
-    cdp.on('Target.receivedMessageFromTarget', (e) => {
-      const reply = JSON.parse(e.message) as { id?: number; result?: { usedSize: number } };
-      if (reply.id !== undefined) watch.pending.get(reply.id)?.(reply.result?.usedSize ?? -1);
-      if (reply.id !== undefined) watch.pending.delete(reply.id);
-    });
-    await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-    return watch;
-  }
-
-  private async workerHeap(sessionId: string): Promise<number> {
-    const id = this.nextId++;
-    const reply = new Promise<number>((resolve) => this.pending.set(id, resolve));
-    await this.cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method: 'Runtime.getHeapUsage' }) });
-    return Promise.race([reply, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))]);
-  }
-
-  async sample(): Promise<void> {
-    const page = await this.page
-      .evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? -1)
-      .catch(() => -1);
-    this.peakPage = Math.max(this.peakPage, page);
-    for (const session of this.workerSessions) this.peakWorker = Math.max(this.peakWorker, await this.workerHeap(session).catch(() => -1));
-  }
-
-  start(): void {
-    const tick = () => {
-      void this.sample().finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, 250);
-      });
-    };
-    this.timer = setTimeout(tick, 0);
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-}
-
-/**
- * Peak resident memory (VmHWM, MiB) of Chromium's processes by type, from /proc (Linux): the renderer holds the
- * page's and the worker's JS heaps and array buffers; SwiftShader keeps "GPU" buffers in the GPU process.
- */
-function chromiumPeakRss(): Record<string, number> {
-  const peaks: Record<string, number> = {};
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.includes('chromium')) continue;
-      const type = /--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser';
-      const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-      peaks[type] = Math.max(peaks[type] ?? 0, hwm);
-    } catch {
-      // The process ended between listing and reading.
-    }
-  }
-  return peaks;
-}
-
-function mib(bytes: number): string {
-  return bytes > 0 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : 'not reported';
-}
 
 function text(page: Page, testId: string): Promise<string> {
   return page.getByTestId(testId).innerText();
@@ -123,13 +37,7 @@ async function main(): Promise<void> {
   const server = await servePreview();
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') process.stderr.write(`[page] ${m.text()}\n`);
-    });
-    const heap = await HeapWatch.attach(page);
-    await page.goto(server.url);
-    heap.start();
+    const { page, heap } = await openWatchedPage(browser, server.url);
 
     const loadStart = performance.now();
     await page.getByTestId('model-file').setInputFiles(MODEL);

@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { existsSync } from 'node:fs';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -16,14 +16,28 @@ const FLAGS = [
   '--disable-quic',
 ];
 
-/** Headless Debian Chromium with WebGPU; playwright gives it a fresh temporary profile. Never downloads a browser. */
-export async function launchChromium(): Promise<Browser> {
+function executable(): string {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+  return CHROMIUM_PATH;
+}
+
+/** Headless Debian Chromium with WebGPU; playwright gives it a fresh temporary profile. Never downloads a browser. */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: executable(), headless: true, args: FLAGS });
+}
+
+/**
+ * The same, with its profile in `userDataDir`: storage as a user's browser keeps it, on disk. The pages of
+ * `launchChromium`'s browser are in off-the-record contexts, whose origin-private file system is held in the
+ * browser process's memory and reached over IPC for every sync-access read and write.
+ */
+export async function launchChromiumWithProfile(userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: executable(),
     headless: true,
     args: FLAGS,
+    acceptDownloads: true,
   });
 }

@@ -26,19 +26,18 @@ export function stageOf(example: Example, rule: StageRule): string {
   }
 }
 
-/** Copies of the examples with `stage` set by the rule. */
-export function tagStages(examples: readonly Example[], rule: StageRule): Example[] {
-  return examples.map((e) => ({ ...e, stage: stageOf(e, rule) }));
-}
-
-/** Examples grouped by stage in the order given; stages not listed come last, in first-seen order. */
-export function stageOrder(examples: readonly Example[], stages: readonly string[] = [NORMAL, HARD]): Map<string, Example[]> {
-  const groups = new Map<string, Example[]>(stages.map((s) => [s, []]));
-  for (const e of examples) {
-    const stage = e.stage ?? NORMAL;
+/** Items grouped by their stage in the order given; stages not listed come last, in first-seen order. */
+export function groupByStage<T>(
+  items: Iterable<T>,
+  stageOfItem: (item: T) => string,
+  stages: readonly string[] = [NORMAL, HARD],
+): Map<string, T[]> {
+  const groups = new Map<string, T[]>(stages.map((s) => [s, []]));
+  for (const item of items) {
+    const stage = stageOfItem(item);
     const group = groups.get(stage);
-    if (group) group.push(e);
-    else groups.set(stage, [e]);
+    if (group) group.push(item);
+    else groups.set(stage, [item]);
   }
   return groups;
 }

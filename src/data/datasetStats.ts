@@ -3,7 +3,7 @@
  * examples are in the model's tokens (as training will see them: template, BOS/EOS included), how many state
  * a final answer, and the difficulty levels where the dataset gives them.
  */
-import type { Example } from './example';
+import type { ExampleSource } from './example';
 import { tokenizeExample, type SpecialTokens, type Tokenizer } from './tokenize';
 
 export interface LengthHistogram {
@@ -14,6 +14,8 @@ export interface LengthHistogram {
   median: number;
   p95: number;
   max: number;
+  /** Present when the lengths are of an evenly spaced sample: the rows it was drawn from. */
+  sampledFrom?: number;
 }
 
 export interface DatasetStats {
@@ -28,6 +30,8 @@ export interface DatasetStats {
 }
 
 export const DEFAULT_LENGTH_EDGES = [0, 128, 256, 512, 1024, 2048, 4096];
+/** Examples tokenized for the length histogram at most: beyond it an evenly spaced sample (tokenizing millions takes minutes). */
+export const LENGTH_SAMPLE = 20_000;
 
 function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
@@ -52,22 +56,32 @@ export function lengthHistogram(lengths: readonly number[], edges: readonly numb
   };
 }
 
-/** Counts; with a tokenizer also the token-length histogram (which tokenizes every example once). */
+/**
+ * Counts over every example; with a tokenizer also the token-length histogram, of every example up to `sample` of
+ * them and of an evenly spaced sample of that many beyond.
+ */
 export function datasetStats(
-  examples: Iterable<Example>,
-  tokens?: { tokenizer: Tokenizer; special: SpecialTokens; edges?: number[] },
+  examples: ExampleSource,
+  tokens?: { tokenizer: Tokenizer; special: SpecialTokens; edges?: number[]; sample?: number },
 ): DatasetStats {
   const stats: DatasetStats = { rows: 0, perShard: {}, perSource: {}, withAnswer: 0, levels: {}, perStage: {} };
-  const lengths: number[] = [];
-  for (const e of examples) {
+  for (let i = 0; i < examples.length; i++) {
+    const e = examples.at(i)!;
     stats.rows++;
     bump(stats.perShard, e.shard);
     bump(stats.perSource, e.source ?? 'unknown');
     bump(stats.levels, e.level === undefined ? 'unknown' : String(e.level));
     bump(stats.perStage, e.stage ?? 'untagged');
     if (e.answer !== undefined) stats.withAnswer++;
-    if (tokens) lengths.push(tokenizeExample(e, tokens.tokenizer, tokens.special).tokens.length);
   }
-  if (tokens) stats.tokenLengths = lengthHistogram(lengths, tokens.edges);
+  if (tokens) {
+    const count = Math.min(examples.length, tokens.sample ?? LENGTH_SAMPLE);
+    const lengths = Array.from(
+      { length: count },
+      (_, k) => tokenizeExample(examples.at(Math.floor((k * examples.length) / count))!, tokens.tokenizer, tokens.special).tokens.length,
+    );
+    stats.tokenLengths = lengthHistogram(lengths, tokens.edges);
+    if (count < examples.length) stats.tokenLengths.sampledFrom = examples.length;
+  }
   return stats;
 }

@@ -3,13 +3,20 @@
  * Exact: a hash of the normalised prompt and response. Near: MinHash over word n-grams, with LSH banding to
  * find candidates and the signature similarity to confirm them.
  *
- * Work happens in a `DedupSession` per shard; its rows join the kept set only on `commit()`, so a shard that
- * fails half-way leaves the collection exactly as it was.
+ * Sized for millions of rows: per kept row the heap holds its exact key (ExactKeySet), its LSH entries (BandIndex)
+ * and its row number, about 150 bytes; its MinHash signature goes to a scratch file (OPFS in the page) and is read
+ * back only to confirm a candidate or to rebuild the LSH table.
+ *
+ * Work happens in a `DedupSession` per shard; its rows join the kept set only on `commit()`. A session that never
+ * commits (its shard failed half-way) is forgotten when the next one starts, leaving the collection exactly as it was.
  */
 import type { Example } from './example';
 import { BandIndex } from './bandIndex';
+import { ExactKeySet } from './exactKeySet';
 import { minhashSeeds, minhashSignature, signatureSimilarity } from './minhash';
 import { hash53, mix32, normaliseText } from './textKeys';
+import { ChunkedArray } from '../util/chunkedArray';
+import type { ScratchFile } from '../util/scratchFile';
 
 export interface DedupOptions {
   /** Words per shingle. */
@@ -43,124 +50,151 @@ function dedupText(e: Example): string {
   return `${e.prompt}\n${e.response}`;
 }
 
-class KeptSet {
-  refs: RowRef[] = [];
-  exactKeys: number[] = [];
-  exact = new Map<number, number>();
-  signatures: Uint32Array;
-  buckets: BandIndex;
-  constructor(readonly options: DedupOptions) {
-    this.signatures = new Uint32Array(options.near ? 1024 * options.numHashes : 0);
-    this.buckets = new BandIndex(options.bands);
-  }
-
-  add(ref: RowRef, exactKey: number, signature: Uint32Array | undefined, bandKeys: number[]): void {
-    const id = this.refs.length;
-    this.refs.push(ref);
-    this.exactKeys.push(exactKey);
-    this.exact.set(exactKey, id);
-    if (!signature) return;
-    const n = this.options.numHashes;
-    if ((id + 1) * n > this.signatures.length) {
-      const grown = new Uint32Array(this.signatures.length * 2);
-      grown.set(this.signatures);
-      this.signatures = grown;
-    }
-    this.signatures.set(signature, id * n);
-    this.buckets.add(id, bandKeys);
-  }
-
-  /** The most similar kept row at or above the threshold among the LSH candidates (the oldest of equals). */
-  nearest(signature: Uint32Array, bandKeys: number[]): { id: number; similarity: number } | undefined {
-    let best: { id: number; similarity: number } | undefined;
-    const checked = new Set<number>();
-    this.buckets.candidates(bandKeys, (id) => {
-      if (checked.has(id)) return;
-      checked.add(id);
-      const similarity = signatureSimilarity(signature, this.signatures, id * this.options.numHashes);
-      if (
-        similarity >= this.options.threshold &&
-        (!best || similarity > best.similarity || (similarity === best.similarity && id < best.id))
-      )
-        best = { id, similarity };
-    });
-    return best;
-  }
-}
-
 export class Deduplicator {
-  private readonly committed: KeptSet;
+  private readonly exact = new ExactKeySet();
+  private readonly index: BandIndex;
+  private readonly rowNumbers = new ChunkedArray((n) => new Uint32Array(n));
+  /** Committed shards in order, each with the id of its first kept row. */
+  private readonly shards: { name: string; firstId: number }[] = [];
   private readonly seeds: Uint32Array;
-  constructor(readonly options: DedupOptions = DEFAULT_DEDUP) {
+  private readonly signature: Uint32Array;
+  private readonly bandKeys: Uint32Array;
+  private readonly candidate: Uint32Array;
+  private rows = 0;
+  private committedRows = 0;
+
+  /** `signatures`: an empty scratch file for the kept rows' MinHash signatures (unused when `near` is off). */
+  constructor(
+    readonly options: DedupOptions,
+    private readonly signatures: ScratchFile,
+  ) {
     if (options.numHashes % options.bands !== 0)
       throw new RangeError(`numHashes ${options.numHashes} is not a multiple of bands ${options.bands}`);
-    this.committed = new KeptSet(options);
     this.seeds = minhashSeeds(options.numHashes, options.seed);
+    this.signature = new Uint32Array(options.numHashes);
+    this.bandKeys = new Uint32Array(options.bands);
+    this.candidate = new Uint32Array(options.numHashes);
+    this.index = new BandIndex(options.bands, (first, count) => this.storedBandKeys(first, count));
   }
 
   /** Rows kept so far across all committed shards. */
   get keptRows(): number {
-    return this.committed.refs.length;
+    return this.committedRows;
   }
 
+  close(): void {
+    this.signatures.close();
+  }
+
+  /** A session for the next shard; rows of an earlier session that did not commit are forgotten first. */
   session(): DedupSession {
-    return new DedupSession(this.committed, this.seeds, this.options);
+    if (this.rows > this.committedRows) {
+      this.rows = this.committedRows;
+      this.exact.truncate(this.rows);
+      this.index.truncate(this.rows);
+      this.signatures.truncate(this.rows * this.signature.byteLength);
+    }
+    return new DedupSession(this, this.rows);
+  }
+
+  /** The duplicate this row is of (kept rows of earlier shards first, then this session's), or undefined. */
+  check(example: Example, firstId: number): Duplicate | undefined {
+    const text = dedupText(example);
+    const exactKey = hash53(`${example.kind}\u0000${normaliseText(text)}`);
+    const exactId = this.exact.get(exactKey);
+    if (exactId !== undefined) return { kind: 'exact', of: this.refOf(exactId, firstId, example.shard), similarity: 1 };
+    if (this.options.near) {
+      minhashSignature(text, this.options.shingleWords, this.seeds, this.signature);
+      bandKeysOf(this.signature, this.options.bands, this.bandKeys, 0);
+      const hit = this.nearest(firstId);
+      if (hit) return { kind: 'near', of: this.refOf(hit.id, firstId, example.shard), similarity: hit.similarity };
+    }
+    const id = this.rows++;
+    this.exact.add(exactKey, id);
+    this.rowNumbers.set(id, example.row);
+    if (this.options.near) {
+      this.signatures.append(new Uint8Array(this.signature.buffer));
+      this.index.add(id, this.bandKeys);
+    }
+    return undefined;
+  }
+
+  commit(session: DedupSession, shard: string): void {
+    this.shards.push({ name: shard, firstId: session.firstId });
+    this.committedRows = this.rows;
+  }
+
+  /**
+   * The most similar row at or above the threshold among the LSH candidates of `this.signature`: among rows of
+   * committed shards if any qualifies, else among this session's (the oldest of equals).
+   */
+  private nearest(firstId: number): { id: number; similarity: number } | undefined {
+    const best: ({ id: number; similarity: number } | undefined)[] = [undefined, undefined];
+    const checked = new Set<number>();
+    this.index.candidates(this.bandKeys, (id) => {
+      if (checked.has(id)) return;
+      checked.add(id);
+      this.signatures.read(new Uint8Array(this.candidate.buffer), id * this.candidate.byteLength);
+      const similarity = signatureSimilarity(this.signature, this.candidate);
+      const which = id < firstId ? 0 : 1;
+      const current = best[which];
+      if (
+        similarity >= this.options.threshold &&
+        (!current || similarity > current.similarity || (similarity === current.similarity && id < current.id))
+      )
+        best[which] = { id, similarity };
+    });
+    return best[0] ?? best[1];
+  }
+
+  private refOf(id: number, firstId: number, sessionShard: string): RowRef {
+    const row = this.rowNumbers.get(id);
+    if (id >= firstId) return { shard: sessionShard, row };
+    let lo = 0;
+    let hi = this.shards.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.shards[mid].firstId <= id) lo = mid;
+      else hi = mid - 1;
+    }
+    return { shard: this.shards[lo].name, row };
+  }
+
+  private storedBandKeys(first: number, count: number): Uint32Array {
+    const n = this.options.numHashes;
+    const signatures = new Uint32Array(count * n);
+    this.signatures.read(new Uint8Array(signatures.buffer), first * n * 4);
+    const keys = new Uint32Array(count * this.options.bands);
+    for (let i = 0; i < count; i++) bandKeysOf(signatures.subarray(i * n, (i + 1) * n), this.options.bands, keys, i * this.options.bands);
+    return keys;
   }
 }
 
 export class DedupSession {
-  private readonly pending: KeptSet;
-  private readonly signature: Uint32Array;
   private committed = false;
   constructor(
-    private readonly kept: KeptSet,
-    private readonly seeds: Uint32Array,
-    private readonly options: DedupOptions,
-  ) {
-    this.pending = new KeptSet(options);
-    this.signature = new Uint32Array(options.numHashes);
-  }
+    private readonly dedup: Deduplicator,
+    readonly firstId: number,
+  ) {}
 
   /** The duplicate this row is of, or undefined (and the row is remembered as kept). */
   check(example: Example): Duplicate | undefined {
-    const text = dedupText(example);
-    const exactKey = hash53(`${example.kind}\u0000${normaliseText(text)}`);
-    for (const set of [this.kept, this.pending]) {
-      const id = set.exact.get(exactKey);
-      if (id !== undefined) return { kind: 'exact', of: set.refs[id], similarity: 1 };
-    }
-    let bandKeys: number[] = [];
-    if (this.options.near) {
-      minhashSignature(text, this.options.shingleWords, this.seeds, this.signature);
-      bandKeys = bandKeysOf(this.signature, this.options.bands);
-      for (const set of [this.kept, this.pending]) {
-        const hit = set.nearest(this.signature, bandKeys);
-        if (hit) return { kind: 'near', of: set.refs[hit.id], similarity: hit.similarity };
-      }
-    }
-    this.pending.add({ shard: example.shard, row: example.row }, exactKey, this.options.near ? this.signature : undefined, bandKeys);
-    return undefined;
+    return this.dedup.check(example, this.firstId);
   }
 
   /** Adds this shard's kept rows to the collection-wide set; call once, after the shard loaded completely. */
-  commit(): void {
+  commit(shard: string): void {
     if (this.committed) throw new Error('DedupSession.commit called twice');
     this.committed = true;
-    const n = this.options.numHashes;
-    this.pending.refs.forEach((ref, id) => {
-      const signature = this.options.near ? this.pending.signatures.subarray(id * n, (id + 1) * n) : undefined;
-      this.kept.add(ref, this.pending.exactKeys[id], signature, signature ? bandKeysOf(signature, this.options.bands) : []);
-    });
+    this.dedup.commit(this, shard);
   }
 }
 
-function bandKeysOf(signature: Uint32Array, bands: number): number[] {
+function bandKeysOf(signature: Uint32Array, bands: number, out: Uint32Array, offset: number): void {
   const rows = signature.length / bands;
-  const keys: number[] = [];
   for (let b = 0; b < bands; b++) {
     let h = b;
     for (let r = 0; r < rows; r++) h = mix32(h ^ signature[b * rows + r]) + r;
-    keys.push(h >>> 0);
+    out[offset + b] = h >>> 0;
   }
-  return keys;
 }

@@ -35,3 +35,14 @@ export type RowUnit = 'line' | 'row';
 export function rowLabel(shard: string, unit: RowUnit, row: number): string {
   return `${shard} ${unit} ${row}`;
 }
+
+/** Examples by position, without holding them all: an array, or rows kept in a scratch file (keptRows.ts). */
+export interface ExampleSource {
+  readonly length: number;
+  at(index: number): Example | undefined;
+}
+
+/** Every example of a source, in order. */
+export function* examplesIn(source: ExampleSource): Generator<Example> {
+  for (let i = 0; i < source.length; i++) yield source.at(i)!;
+}

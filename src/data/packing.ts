@@ -32,32 +32,76 @@ function emptyRow(seqLen: number, padId: number): PackedRow {
   };
 }
 
-export function packExamples(examples: readonly TokenizedExample[], seqLen: number, padId: number): PackedSet {
-  const rows: PackedRow[] = [];
-  let row: PackedRow | undefined;
-  let used = 0;
-  let realTokens = 0;
-  for (const [i, e] of examples.entries()) {
+/** Packed rows by position: an array, or rows read back from a run's data file (packedRowsFile.ts). */
+export interface PackedRowSource {
+  readonly length: number;
+  at(index: number): PackedRow | undefined;
+}
+
+/**
+ * Packs examples one at a time and hands on each row as soon as it is closed, so millions of examples are packed
+ * without their rows ever being in memory together.
+ */
+export class RowPacker {
+  private row: PackedRow | undefined;
+  private used = 0;
+  private examples = 0;
+  rows = 0;
+  realTokens = 0;
+
+  constructor(
+    private readonly seqLen: number,
+    private readonly padId: number,
+    private readonly emit: (row: PackedRow) => void,
+  ) {}
+
+  add(e: TokenizedExample): void {
     const n = e.tokens.length;
-    if (n > seqLen) {
+    if (n > this.seqLen) {
       throw new RangeError(
-        `example ${i} (${e.from.shard} row ${e.from.row}) has ${n} tokens, more than the row length ${seqLen}; tokenize with maxTokens <= ${seqLen}`,
+        `example ${this.examples} (${e.from.shard} row ${e.from.row}) has ${n} tokens, more than the row length ${this.seqLen}; tokenize with maxTokens <= ${this.seqLen}`,
       );
     }
-    if (!row || used + n > seqLen) {
-      row = emptyRow(seqLen, padId);
-      rows.push(row);
-      used = 0;
+    if (!this.row || this.used + n > this.seqLen) {
+      this.close();
+      this.row = emptyRow(this.seqLen, this.padId);
+      this.used = 0;
     }
+    const row = this.row;
     row.segments++;
-    row.tokens.set(e.tokens, used);
-    row.targets.set(e.targets, used);
-    row.segmentIds.fill(row.segments, used, used + n);
-    for (let p = 0; p < n; p++) row.positions[used + p] = p;
-    used += n;
-    realTokens += n;
+    row.tokens.set(e.tokens, this.used);
+    row.targets.set(e.targets, this.used);
+    row.segmentIds.fill(row.segments, this.used, this.used + n);
+    for (let p = 0; p < n; p++) row.positions[this.used + p] = p;
+    this.used += n;
+    this.realTokens += n;
+    this.examples++;
   }
-  return { rows, utilisation: rows.length === 0 ? 0 : realTokens / (rows.length * seqLen) };
+
+  /** Hands on the last, partly filled row. */
+  finish(): void {
+    this.close();
+  }
+
+  /** Tokens that are not padding, as a fraction of all row tokens. */
+  get utilisation(): number {
+    return this.rows === 0 ? 0 : this.realTokens / (this.rows * this.seqLen);
+  }
+
+  private close(): void {
+    if (!this.row) return;
+    this.emit(this.row);
+    this.rows++;
+    this.row = undefined;
+  }
+}
+
+export function packExamples(examples: readonly TokenizedExample[], seqLen: number, padId: number): PackedSet {
+  const rows: PackedRow[] = [];
+  const packer = new RowPacker(seqLen, padId, (row) => rows.push(row));
+  for (const e of examples) packer.add(e);
+  packer.finish();
+  return { rows, utilisation: packer.utilisation };
 }
 
 /** Consecutive groups of `batchSize` rows; the last batch may be smaller. */

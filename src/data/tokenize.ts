@@ -71,29 +71,37 @@ export function tokenizeExample(example: Example, tokenizer: Tokenizer, special:
   return { tokens, targets, from: { shard: example.shard, row: example.row } };
 }
 
+/** An example tokenized and fitted to `maxTokens`: whole, cut (`truncated`), or undefined when dropped. */
+export function tokenizeToFit(
+  example: Example,
+  tokenizer: Tokenizer,
+  special: SpecialTokens,
+  options: TokenizeOptions,
+): { tokenized: TokenizedExample; truncated: boolean } | undefined {
+  const t = tokenizeExample(example, tokenizer, special);
+  if (t.tokens.length <= options.maxTokens) return { tokenized: t, truncated: false };
+  const targets = t.targets.subarray(0, options.maxTokens);
+  if (options.overflow === 'drop' || !targets.includes(1)) return undefined;
+  return { tokenized: { tokens: t.tokens.slice(0, options.maxTokens), targets: targets.slice(), from: t.from }, truncated: true };
+}
+
 export function tokenizeExamples(
   examples: Iterable<Example>,
   tokenizer: Tokenizer,
   special: SpecialTokens,
   options: Partial<TokenizeOptions> = {},
 ): TokenizedSet {
-  const { maxTokens, overflow } = { ...DEFAULT_TOKENIZE, ...options };
+  const fit = { ...DEFAULT_TOKENIZE, ...options };
   const out: TokenizedSet = { examples: [], kept: [], truncated: 0, dropped: 0 };
   for (const example of examples) {
-    const t = tokenizeExample(example, tokenizer, special);
-    if (t.tokens.length <= maxTokens) {
-      out.examples.push(t);
-      out.kept.push(example);
-      continue;
-    }
-    const targets = t.targets.subarray(0, maxTokens);
-    if (overflow === 'drop' || !targets.includes(1)) {
+    const t = tokenizeToFit(example, tokenizer, special, fit);
+    if (!t) {
       out.dropped++;
       continue;
     }
-    out.truncated++;
+    if (t.truncated) out.truncated++;
+    out.examples.push(t.tokenized);
     out.kept.push(example);
-    out.examples.push({ tokens: t.tokens.slice(0, maxTokens), targets: targets.slice(), from: t.from });
   }
   return out;
 }

@@ -5,12 +5,14 @@
  * 3. group by curriculum stage (each stage keeps the shuffled order), e.g. "normal" then "hard";
  * 4. tokenize with the SFT template (prompt masked), truncating or dropping beyond `maxTokens`;
  * 5. pack each stage into rows of `seqLen` tokens.
+ * Orders are shuffles of row positions, and examples are read one at a time as they are tokenized and packed, so
+ * the examples may be millions of rows on disk (keptRows.ts) and the rows go out as they are made.
  */
-import { stageOrder, tagStages, type StageRule } from './curriculum';
-import type { Example } from './example';
-import { packExamples, type PackedSet } from './packing';
+import { groupByStage, NORMAL, stageOf, type StageRule } from './curriculum';
+import type { ExampleSource } from './example';
+import { RowPacker, type PackedRow } from './packing';
 import { nestedSubsets, trainValidationSplit } from './sampling';
-import { tokenizeExamples, type SpecialTokens, type TokenizeOptions, type Tokenizer } from './tokenize';
+import { tokenizeToFit, type SpecialTokens, type TokenizeOptions, type Tokenizer } from './tokenize';
 
 export interface TrainingSetOptions {
   tokenizer: Tokenizer;
@@ -29,55 +31,72 @@ export interface TrainingSetOptions {
   stages?: { rule: StageRule; order: string[] };
 }
 
-export interface TrainingStage {
-  name: string;
+/** Packed examples of one stage, or of the held-out split. */
+export interface PackedPart {
   examples: number;
-  packed: PackedSet;
-  /** The examples packed, in packing order. */
-  kept: Example[];
+  rows: number;
+  /** Tokens that are not padding, as a fraction of all row tokens. */
+  utilisation: number;
+  /** Positions (in the examples given) of the examples packed, in packing order. */
+  kept: number[];
+}
+
+export interface TrainingStage extends PackedPart {
+  name: string;
 }
 
 export interface TrainingSet {
   stages: TrainingStage[];
-  validation: PackedSet;
-  validationExamples: number;
-  /** The held-out examples packed, in packing order. */
-  validationKept: Example[];
+  validation: PackedPart;
   truncated: number;
   dropped: number;
 }
 
-export function buildTrainingSet(examples: readonly Example[], options: TrainingSetOptions): TrainingSet {
+/** Where packed rows go as they are made: the stages' rows one stage after the other, then the held-out rows. */
+export type PackedRowSink = (row: PackedRow, split: 'train' | 'validation') => void;
+
+export function buildTrainingSet(examples: ExampleSource, options: TrainingSetOptions, sink: PackedRowSink): TrainingSet {
   const seqLen = options.seqLen ?? 2048;
-  const tokenize = { maxTokens: Math.min(options.maxTokens ?? seqLen, seqLen), overflow: options.overflow ?? 'truncate' };
-  const { train, validation } = trainValidationSplit(examples, options.validationFraction ?? 0.02, options.seed);
+  const fit = { maxTokens: Math.min(options.maxTokens ?? seqLen, seqLen), overflow: options.overflow ?? 'truncate' };
+  const positions = Array.from({ length: examples.length }, (_, i) => i);
+  const { train, validation } = trainValidationSplit(positions, options.validationFraction ?? 0.02, options.seed);
   // A different seed for the training order, so it is not the split's own permutation again.
   const [chosen] = nestedSubsets(train, [options.subsetSize ?? train.length], options.seed + 1);
-  const tagged = options.stages ? tagStages(chosen, options.stages.rule) : chosen;
-  const groups = stageOrder(tagged, options.stages?.order);
+  const groups = stageGroups(examples, chosen, options.stages);
 
   let truncated = 0;
   let dropped = 0;
+  const pack = (order: readonly number[], split: 'train' | 'validation'): PackedPart => {
+    const packer = new RowPacker(seqLen, options.padId, (row) => sink(row, split));
+    const kept: number[] = [];
+    for (const i of order) {
+      const t = tokenizeToFit(examples.at(i)!, options.tokenizer, options.special, fit);
+      if (!t) {
+        dropped++;
+        continue;
+      }
+      if (t.truncated) truncated++;
+      packer.add(t.tokenized);
+      kept.push(i);
+    }
+    packer.finish();
+    return { examples: kept.length, rows: packer.rows, utilisation: packer.utilisation, kept };
+  };
   const stages: TrainingStage[] = [];
   for (const [name, group] of groups) {
-    if (group.length === 0) continue;
-    const tokenized = tokenizeExamples(group, options.tokenizer, options.special, tokenize);
-    truncated += tokenized.truncated;
-    dropped += tokenized.dropped;
-    stages.push({
-      name,
-      examples: tokenized.examples.length,
-      packed: packExamples(tokenized.examples, seqLen, options.padId),
-      kept: tokenized.kept,
-    });
+    if (group.length > 0) stages.push({ name, ...pack(group, 'train') });
   }
-  const heldOut = tokenizeExamples(validation, options.tokenizer, options.special, tokenize);
-  return {
-    stages,
-    validation: packExamples(heldOut.examples, seqLen, options.padId),
-    validationExamples: heldOut.examples.length,
-    validationKept: heldOut.kept,
-    truncated: truncated + heldOut.truncated,
-    dropped: dropped + heldOut.dropped,
-  };
+  return { stages, validation: pack(validation, 'validation'), truncated, dropped };
+}
+
+/** The chosen positions grouped by stage, each in the shuffled order; without a rule, by the loader's tag ("normal" for none). */
+function stageGroups(examples: ExampleSource, chosen: readonly number[], stages?: TrainingSetOptions['stages']): Map<string, number[]> {
+  return groupByStage(
+    chosen,
+    (i) => {
+      const e = examples.at(i)!;
+      return stages ? stageOf(e, stages.rule) : (e.stage ?? NORMAL);
+    },
+    stages?.order,
+  );
 }

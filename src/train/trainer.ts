@@ -1,6 +1,6 @@
 import type { Gpu } from '../gpu/gpu';
 import type { TrackedBuffer } from '../gpu/allocator';
-import type { PackedRow } from '../data/packing';
+import type { PackedRow, PackedRowSource } from '../data/packing';
 import { LabError } from '../errors';
 import { adamw } from '../kernels/adamw';
 import { gradNorm, gradNormPartialCount } from '../kernels/gradNorm';
@@ -32,9 +32,10 @@ export interface StepMetrics {
   eval_loss?: number;
 }
 
+/** Rows by position (arrays, or a run's data file read a row at a time), checked as each batch reads them. */
 export interface TrainerData {
-  train: readonly PackedRow[];
-  validation: readonly PackedRow[];
+  train: PackedRowSource;
+  validation: PackedRowSource;
   /** Curriculum stages in training order, each a run of consecutive `train` rows (needed when the config has a curriculum). */
   stages?: readonly { name: string; rows: number }[];
 }
@@ -97,7 +98,7 @@ export class Trainer {
 
   /** A fresh run: the adapter initialised from config.lora.seed, zero optimizer state. */
   static start(gpu: Gpu, model: Model, data: TrainerData, config: TrainConfig, options: TrainerOptions = {}): Trainer {
-    checkRun(model, data, config);
+    checkRun(data, config);
     const adapter = LoraAdapter.create(gpu, model.config, config.lora);
     return new Trainer(gpu, model, data, config, adapter, options, { step: 0, elapsedSeconds: 0, tokensSeen: 0 });
   }
@@ -105,7 +106,7 @@ export class Trainer {
   /** Continues a run from its checkpoint, exactly as if it had never stopped. */
   static resume(gpu: Gpu, model: Model, data: TrainerData, checkpoint: TrainingCheckpoint, options: TrainerOptions = {}): Trainer {
     const config = checkpoint.config;
-    checkRun(model, data, config);
+    checkRun(data, config);
     if (checkpoint.modelName !== model.config.name) {
       throw new LabError(
         `the checkpoint was trained on "${checkpoint.modelName}", this model is "${model.config.name}"`,
@@ -152,7 +153,7 @@ export class Trainer {
     };
     const picks = Array.from({ length: config.accumulation }, (_, k) => pickMicroBatch(order, this.step, k));
     const batches = picks.map((pick, k) => {
-      const rows = pick.rows.map((i) => this.data.train[i]);
+      const rows = pick.rows.map((i) => this.row('training', i));
       return { rows: rows.length, inputs: batchInputs(rows, config.batch, config.seqLen), dropoutStream: [config.seed, this.step, k] };
     });
     const targets = batches.reduce((sum, b) => sum + countTargets(b.inputs), 0);
@@ -212,7 +213,11 @@ export class Trainer {
     let sum = 0;
     let tokens = 0;
     for (let i = 0; i < count; i++) {
-      const inputs = batchInputs(data.validation.slice(i * config.batch, (i + 1) * config.batch), config.batch, config.seqLen);
+      const first = i * config.batch;
+      const rows = Array.from({ length: Math.min(config.batch, data.validation.length - first) }, (_, k) =>
+        this.row('held-out', first + k),
+      );
+      const inputs = batchInputs(rows, config.batch, config.seqLen);
       if (countTargets(inputs) === 0) continue;
       this.graph.setBatch(inputs);
       const loss = await this.graph.loss();
@@ -220,6 +225,27 @@ export class Trainer {
       tokens += loss.count;
     }
     return tokens > 0 ? sum / tokens : NaN;
+  }
+
+  /** Row `index` of a split, refused unless it has the run's length and the model's token ids. */
+  private row(split: 'training' | 'held-out', index: number): PackedRow {
+    const row = (split === 'training' ? this.data.train : this.data.validation).at(index)!;
+    const { seqLen } = this.config;
+    if (row.tokens.length !== seqLen)
+      throw new LabError(
+        `row ${index} has ${row.tokens.length} tokens, the run uses rows of ${seqLen}`,
+        `${split} data`,
+        "Pack the data with the run's seqLen.",
+      );
+    const V = this.model.config.nVocab;
+    for (const id of row.tokens)
+      if (id < 0 || id >= V)
+        throw new LabError(
+          `token id ${id} is outside the vocabulary (0..${V - 1})`,
+          `${split} data`,
+          "Tokenize with this model's tokenizer.",
+        );
+    return row;
   }
 
   async checkpoint(): Promise<TrainingCheckpoint> {
@@ -248,7 +274,7 @@ export class Trainer {
   }
 }
 
-function checkRun(model: Model, data: TrainerData, config: TrainConfig): void {
+function checkRun(data: TrainerData, config: TrainConfig): void {
   checkTrainConfig(config);
   if (data.train.length === 0)
     throw new LabError('the training split is empty', 'training data', 'Add examples, or lower the held-out fraction.');
@@ -268,27 +294,4 @@ function checkRun(model: Model, data: TrainerData, config: TrainConfig): void {
       );
     planStages(data.stages, config.steps, config.batch);
   }
-  for (const [split, rows] of [
-    ['training', data.train],
-    ['held-out', data.validation],
-  ] as const) {
-    rows.forEach((row, i) => {
-      if (row.tokens.length !== config.seqLen) {
-        throw new LabError(
-          `row ${i} has ${row.tokens.length} tokens, the run uses rows of ${config.seqLen}`,
-          `${split} data`,
-          "Pack the data with the run's seqLen.",
-        );
-      }
-    });
-  }
-  const V = model.config.nVocab;
-  for (const row of data.train)
-    for (const id of row.tokens)
-      if (id < 0 || id >= V)
-        throw new LabError(
-          `token id ${id} is outside the vocabulary (0..${V - 1})`,
-          'training data',
-          "Tokenize with this model's tokenizer.",
-        );
 }

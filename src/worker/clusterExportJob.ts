@@ -1,5 +1,5 @@
 import { LabError } from '../errors';
-import type { Example } from '../data/example';
+import { examplesIn, type ExampleSource } from '../data/example';
 import { examplesFingerprint } from '../data/examplesFingerprint';
 import type { Tokenizer } from '../tokenizer';
 import { clusterExport, type ClusterFile } from '../train/cluster/clusterExport';
@@ -11,7 +11,7 @@ import type { AdapterSummary } from './adapterLibrary';
  * the fingerprint of the cleaned examples it started from and its split settings. The rows are rebuilt from the
  * shards loaded now, which must be the same (refused otherwise, naming them), through the trainer's own path.
  */
-export function exportRunForCluster(adapter: AdapterSummary, examples: readonly Example[], tokenizer: Tokenizer): ClusterFile[] {
+export function exportRunForCluster(adapter: AdapterSummary, examples: ExampleSource, tokenizer: Tokenizer): ClusterFile[] {
   const where = `adapter "${adapter.id}"`;
   const { config, data } = adapter;
   if (!config || !data?.rebuild) {
@@ -21,7 +21,7 @@ export function exportRunForCluster(adapter: AdapterSummary, examples: readonly 
       'Only adapters trained in the lab (since exports were added) can be exported with their data.',
     );
   }
-  if (examplesFingerprint(examples) !== data.rebuild.examplesFingerprint) {
+  if (examplesFingerprint(examplesIn(examples)) !== data.rebuild.examplesFingerprint) {
     throw new LabError(
       'the loaded shards are not the ones this adapter was trained on',
       where,
@@ -38,7 +38,7 @@ export function exportRunForCluster(adapter: AdapterSummary, examples: readonly 
     runName: adapter.name,
     config,
     ggufFile: adapter.baseModel?.fileName ?? 'base model',
-    texts: prepared.texts,
+    texts: { train: prepared.kept.train.map((i) => examples.at(i)!), validation: prepared.kept.validation.map((i) => examples.at(i)!) },
     truncated: prepared.truncated,
   });
 }

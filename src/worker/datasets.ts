@@ -5,8 +5,9 @@ import { loadShard, NoLayoutError } from '../data/shard';
 import type { FieldMap } from '../data/schemas';
 import { ShardCollection, type ShardReport } from '../data/shardCollection';
 import { datasetStats, type DatasetStats } from '../data/datasetStats';
-import type { Example } from '../data/example';
+import type { Example, ExampleSource } from '../data/example';
 import type { Tokenizer } from '../tokenizer';
+import { MemoryStorage, type LabStorage } from './storage/labStorage';
 
 export interface EvalSetSummary {
   name: string;
@@ -47,20 +48,46 @@ function nameOf(blob: Blob, fallback: string): string {
   return (blob as File).name || fallback;
 }
 
+/** Where collections keep their rows: one folder per collection, `datasets/<id>`. */
+const SCRATCH_ROOT = 'datasets';
+
 /**
  * The user's training shards and the evaluation sets they are decontaminated against. Changing the evaluation
- * sets re-cleans every shard, so what is kept never depends on the order things were dropped in.
+ * sets re-cleans every shard, so what is kept never depends on the order things were dropped in. Kept rows live in
+ * scratch files in `storage` (OPFS in the page), a folder per collection, removed when the collection is replaced.
  */
 export class DatasetWorkspace {
   private files: { blob: Blob; name: string; fields?: FieldMap }[] = [];
   private evalSets: { blob: Blob; name: string; examples: Example[]; unit: ShardReport['unit'] }[] = [];
   private collection: ShardCollection;
+  private collectionDir: string;
+  private staleRemoved = false;
+  /** The last summary's statistics, until the collection or the tokenizer changes (with a model, they tokenize every row). */
+  private stats: { collection: ShardCollection; shards: number; tokenizer?: Tokenizer; stats: DatasetStats } | undefined;
 
   private readonly ngramWords: number;
 
-  constructor(private readonly options: DatasetOptions = {}) {
+  constructor(
+    private readonly options: DatasetOptions = {},
+    private readonly storage: LabStorage = new MemoryStorage(),
+  ) {
     this.ngramWords = options.ngramWords ?? DEFAULT_NGRAM_WORDS;
-    this.collection = new ShardCollection({ keepExamples: options.keepExamples });
+    [this.collection, this.collectionDir] = this.newCollection();
+  }
+
+  private newCollection(contamination?: ContaminationIndex): [ShardCollection, string] {
+    const dir = `${SCRATCH_ROOT}/${crypto.randomUUID()}`;
+    const scratch = (name: string) => this.storage.openScratch(`${dir}/${name}`);
+    return [new ShardCollection({ contamination, keepExamples: this.options.keepExamples, scratch }), dir];
+  }
+
+  /** Folders of collections an earlier page left behind (one still open in another tab cannot be removed, and stays). */
+  private async removeStaleCollections(): Promise<void> {
+    if (this.staleRemoved) return;
+    this.staleRemoved = true;
+    for (const name of await this.storage.list(SCRATCH_ROOT)) {
+      if (`${SCRATCH_ROOT}/${name}` !== this.collectionDir) await this.storage.remove(`${SCRATCH_ROOT}/${name}`).catch(() => undefined);
+    }
   }
 
   /** `fields` maps the layout of every file in this call (for layouts that are not detected). */
@@ -69,6 +96,7 @@ export class DatasetWorkspace {
     onProgress?: (name: string, read: number, total: number) => void,
     fields?: FieldMap,
   ): Promise<AddShardsResult> {
+    await this.removeStaleCollections();
     const result: AddShardsResult = { added: [], failed: [] };
     for (const [i, blob] of blobs.entries()) {
       const name = nameOf(blob, `shard-${this.files.length + i + 1}`);
@@ -104,19 +132,29 @@ export class DatasetWorkspace {
     await this.rebuild();
   }
 
-  examples(): Example[] {
+  examples(): ExampleSource {
     return this.collection.examples();
   }
 
+  /** The kept rows of one shard, or undefined when no shard has this name. */
+  shardExamples(name: string): ExampleSource | undefined {
+    return this.collection.shards.find((s) => s.report.name === name)?.rows;
+  }
+
   summary(tokenizer?: Tokenizer): DataSummary {
-    const bos = tokenizer?.vocab.bosId ?? null;
-    const eos = tokenizer?.vocab.eosId ?? null;
-    const tokens = tokenizer && bos !== null && eos !== null ? { tokenizer, special: { bos, eos } } : undefined;
+    const shards = this.collection.shards.length;
+    if (this.stats?.collection !== this.collection || this.stats.shards !== shards || this.stats.tokenizer !== tokenizer) {
+      const bos = tokenizer?.vocab.bosId ?? null;
+      const eos = tokenizer?.vocab.eosId ?? null;
+      const tokens = tokenizer && bos !== null && eos !== null ? { tokenizer, special: { bos, eos } } : undefined;
+      const stats = datasetStats(this.collection.examples(), tokens);
+      this.stats = { collection: this.collection, shards, tokenizer, stats };
+    }
     return {
       shards: this.collection.shards.map((s) => s.report),
       evalSets: this.evalSetSummaries(),
       ngramWords: this.ngramWords,
-      stats: datasetStats(this.collection.examples(), tokens),
+      stats: this.stats.stats,
     };
   }
 
@@ -132,8 +170,20 @@ export class DatasetWorkspace {
   private async rebuild(): Promise<void> {
     const index = new ContaminationIndex(this.ngramWords);
     for (const e of this.evalSets) index.add(evalItems(e.examples, e.name, e.unit));
-    const collection = new ShardCollection({ contamination: index, keepExamples: this.options.keepExamples });
-    for (const f of this.files) await collection.add(f.blob, f.name, { fields: f.fields });
-    this.collection = collection;
+    const [collection, dir] = this.newCollection(index);
+    try {
+      for (const f of this.files) await collection.add(f.blob, f.name, { fields: f.fields });
+    } catch (error) {
+      await this.discard(collection, dir);
+      throw error;
+    }
+    const [old, oldDir] = [this.collection, this.collectionDir];
+    [this.collection, this.collectionDir] = [collection, dir];
+    await this.discard(old, oldDir);
+  }
+
+  private async discard(collection: ShardCollection, dir: string): Promise<void> {
+    collection.close();
+    await this.storage.remove(dir);
   }
 }

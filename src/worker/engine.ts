@@ -30,7 +30,7 @@ import { modelIdentity, requireModel } from './modelIdentity';
 import { scalingExperiment, type ScalingProgress, type ScalingRequest, type ScalingResult } from './scaling';
 import type { LabStorage, StorageUsage } from './storage/labStorage';
 import { browserLabStorage } from './storage/opfsStorage';
-import type { Example } from '../data/example';
+import { examplesIn, type ExampleSource } from '../data/example';
 import type { FieldMap } from '../data/schemas';
 import { LoraAdapter } from '../model/lora/lora';
 import { importPeftValues } from '../model/lora/loraPeft';
@@ -73,7 +73,7 @@ export class Engine implements LabEngineApi {
     private readonly storage: LabStorage = browserLabStorage(),
     datasets: DatasetOptions = {},
   ) {
-    this.datasets = new DatasetWorkspace(datasets);
+    this.datasets = new DatasetWorkspace(datasets, storage);
     this.library = new AdapterLibrary(storage);
     this.trainingRuns = new TrainingRuns(storage, this.library);
     this.keptFiles = new KeptModels(storage);
@@ -266,8 +266,8 @@ export class Engine implements LabEngineApi {
     const environment = {
       sampleProblems: () => this.evaluationEnv.sampleProblems(),
       shardExamples: (name: string) => {
-        const examples = this.datasets.examples().filter((e) => e.shard === name);
-        return examples.length > 0 ? examples : undefined;
+        const rows = this.datasets.shardExamples(name);
+        return rows && rows.length > 0 ? [...examplesIn(rows)] : undefined;
       },
     };
     const outcome = await evaluate({ request, generator, store, environment, signal, onProgress });
@@ -344,7 +344,7 @@ export class Engine implements LabEngineApi {
   }
 
   private async trainOn(
-    examples: readonly Example[],
+    examples: ExampleSource,
     request: TrainRequest,
     signal: AbortSignal,
     onMetrics?: (m: StepMetrics) => void,

@@ -1,5 +1,5 @@
 import { LabError } from '../errors';
-import type { Example } from '../data/example';
+import type { ExampleSource } from '../data/example';
 import { nestedSubsets } from '../data/sampling';
 import type { EvaluationOutcome, EvaluationProgress, EvaluationRequest } from '../eval/evaluation';
 import type { ProblemRecord } from '../eval/records';
@@ -63,8 +63,8 @@ export interface ScalingResult {
 
 /** What the experiment asks of the engine: train on given examples, evaluate the adapter in use, read a run. */
 export interface ScalingSteps {
-  examples: readonly Example[];
-  train(examples: readonly Example[], request: TrainRequest, onMetrics: (m: StepMetrics) => void): Promise<AdapterSummary>;
+  examples: ExampleSource;
+  train(examples: ExampleSource, request: TrainRequest, onMetrics: (m: StepMetrics) => void): Promise<AdapterSummary>;
   useAdapter(id: string): Promise<void>;
   evaluate(request: EvaluationRequest, onProgress: (p: EvaluationProgress) => void): Promise<EvaluationOutcome>;
   records(runId: string): Promise<readonly ProblemRecord[]>;
@@ -73,8 +73,11 @@ export interface ScalingSteps {
   now(): Date;
 }
 
-/** Nested training sets: prefixes of one seeded shuffle, refusing sizes the examples cannot fill. */
-export function scalingSubsets(examples: readonly Example[], sizes: readonly number[], seed: number): Example[][] {
+/**
+ * Nested training sets: prefixes of one seeded shuffle, refusing sizes the examples cannot fill. Each is a view that
+ * reads its examples from `examples` when asked, so a subset of millions of rows on disk is not copied.
+ */
+export function scalingSubsets(examples: ExampleSource, sizes: readonly number[], seed: number): ExampleSource[] {
   if (sizes.length === 0) throw new LabError('no sizes to train on', 'scaling experiment', 'Give sizes such as 1000, 2000, 4000.');
   const largest = Math.max(...sizes);
   if (largest > examples.length) {
@@ -85,7 +88,11 @@ export function scalingSubsets(examples: readonly Example[], sizes: readonly num
     );
   }
   try {
-    return nestedSubsets(examples, sizes, seed);
+    const positions = Array.from({ length: examples.length }, (_, i) => i);
+    return nestedSubsets(positions, sizes, seed).map((subset) => ({
+      length: subset.length,
+      at: (i: number) => (i >= 0 && i < subset.length ? examples.at(subset[i]) : undefined),
+    }));
   } catch (error) {
     throw new LabError((error as Error).message, 'scaling experiment', 'Give whole sizes ≥ 1 in ascending order.');
   }

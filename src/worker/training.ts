@@ -1,6 +1,6 @@
 import type { Gpu } from '../gpu/gpu';
 import { LabError } from '../errors';
-import type { Example } from '../data/example';
+import { examplesIn, type ExampleSource } from '../data/example';
 import { examplesFingerprint } from '../data/examplesFingerprint';
 import type { Model } from '../model/model';
 import type { LoraAdapter } from '../model/lora/lora';
@@ -10,11 +10,11 @@ import { deserializeCheckpoint, type CheckpointStore } from '../train/checkpoint
 import { checkTrainConfig, type TrainConfig } from '../train/config';
 import { assertTrainingPlanFits, planTrainingOnLoadedModel } from '../train/trainingMemoryPlan';
 import { prepareTrainingData, type PreparedData } from '../train/prepareData';
-import { Trainer, type StepMetrics, type TrainerData } from '../train/trainer';
+import { Trainer, type StepMetrics } from '../train/trainer';
 import type { AdapterLibrary, AdapterSummary, TrainingDataDescription } from './adapterLibrary';
 import { requireModel, type ModelIdentity } from './modelIdentity';
 import { readJson, storageName, writeJson, type LabStorage } from './storage/labStorage';
-import { deserializePackedRows, serializePackedRows } from './storage/packedRowsFile';
+import { PackedRowsFile, PackedRowsWriter } from './storage/packedRowsFile';
 
 import { checkRunLength, planRun, trainConfigFromRequest, type TrainingPlan, type TrainRequest } from './trainRequest';
 
@@ -74,6 +74,9 @@ interface RunRecord {
   updatedAt: string;
 }
 
+/** run.json while the rows are being packed: enough to recognise the run and clear it if it was cut off. */
+type StoringRecord = Pick<RunRecord, 'id' | 'name' | 'model' | 'createdAt' | 'updatedAt'> & { status: 'storing' };
+
 interface RunProgress {
   step: number;
   metrics: StepMetrics[];
@@ -84,13 +87,13 @@ const ROOT = 'runs';
 const ABANDONED_AFTER_MS = 10 * 60_000;
 
 function describeData(
-  examples: readonly Example[],
+  examples: ExampleSource,
   prepared: PreparedData,
   seqLen: number,
   validationFraction: number,
 ): TrainingDataDescription {
   const counts = new Map<string, number>();
-  for (const e of examples) counts.set(e.shard, (counts.get(e.shard) ?? 0) + 1);
+  for (const e of examplesIn(examples)) counts.set(e.shard, (counts.get(e.shard) ?? 0) + 1);
   return {
     shards: [...counts].map(([name, n]) => ({ name, examples: n })),
     trainExamples: prepared.trainExamples,
@@ -99,7 +102,7 @@ function describeData(
     validationRows: prepared.validation.length,
     seqLen,
     ...(prepared.stages && { stages: prepared.stages }),
-    rebuild: { examplesFingerprint: examplesFingerprint(examples), validationFraction },
+    rebuild: { examplesFingerprint: examplesFingerprint(examplesIn(examples)), validationFraction },
   };
 }
 
@@ -129,7 +132,7 @@ export class TrainingRuns {
 
   async start(
     context: TrainingContext,
-    examples: readonly Example[],
+    examples: ExampleSource,
     request: TrainRequest,
     signal: AbortSignal,
     onMetrics?: (m: StepMetrics) => void,
@@ -143,26 +146,49 @@ export class TrainingRuns {
     checkTrainConfig(unplanned);
     checkTrainingFits(context, unplanned);
     const validationFraction = request.validationFraction ?? 0.1;
-    const prepared = prepareTrainingData(examples, context.tokenizer, {
-      seqLen: request.seqLen,
-      seed: request.seed,
-      validationFraction,
-      curriculum: request.curriculum,
-    });
     const runId = await this.newId(request.name);
-    const plan = planRun(runId, request, { trainRows: prepared.train.length, stages: prepared.stages });
-    const config = trainConfigFromRequest(request, plan.steps);
-    checkTrainConfig(config);
-    onPlanned?.(plan);
+    const dir = `${ROOT}/${runId}`;
     this.active.add(runId);
     try {
+      const now = new Date().toISOString();
+      // Marked 'storing' while the rows are packed into data.bin: a run cut off before they are complete is cleared.
+      await writeJson(this.storage, `${dir}/run.json`, {
+        id: runId,
+        name: request.name,
+        model: context.identity,
+        status: 'storing',
+        createdAt: now,
+        updatedAt: now,
+      } satisfies StoringRecord);
+      const file = await this.storage.openScratch(`${dir}/data.bin`);
+      let prepared: PreparedData;
+      let rows: PackedRowsFile;
+      let config: TrainConfig;
+      try {
+        prepared = prepareTrainingData(
+          examples,
+          context.tokenizer,
+          { seqLen: request.seqLen, seed: request.seed, validationFraction, curriculum: request.curriculum },
+          new PackedRowsWriter(file, request.seqLen),
+        );
+        rows = PackedRowsFile.open(file, `${this.storage.location} ${dir}/data.bin`);
+        const plan = planRun(runId, request, { trainRows: prepared.train.length, stages: prepared.stages });
+        config = trainConfigFromRequest(request, plan.steps);
+        checkTrainConfig(config);
+        onPlanned?.(plan);
+      } catch (error) {
+        file.close();
+        await this.storage.remove(dir);
+        throw error;
+      }
       return await this.startRun(
         context,
         runId,
         describeData(examples, prepared, config.seqLen, validationFraction),
-        prepared,
+        rows,
         config,
         request.name,
+        now,
         onMetrics,
         signal,
       );
@@ -175,13 +201,13 @@ export class TrainingRuns {
     context: TrainingContext,
     runId: string,
     data: TrainingDataDescription,
-    prepared: PreparedData,
+    rows: PackedRowsFile,
     config: TrainConfig,
     name: string,
+    createdAt: string,
     onMetrics: ((m: StepMetrics) => void) | undefined,
     signal: AbortSignal,
   ): Promise<TrainedAdapter> {
-    const now = new Date().toISOString();
     const record: RunRecord = {
       id: runId,
       name,
@@ -189,23 +215,21 @@ export class TrainingRuns {
       model: context.identity,
       data,
       status: 'running',
-      createdAt: now,
-      updatedAt: now,
+      createdAt,
+      updatedAt: new Date().toISOString(),
     };
-    // run.json first, marked 'storing': a run cut off before its data is complete is recognised and cleared.
-    await writeJson(this.storage, `${ROOT}/${runId}/run.json`, { ...record, status: 'storing' } satisfies RunRecord);
-    await this.storage.write(`${ROOT}/${runId}/data.bin`, serializePackedRows(prepared, config.seqLen));
-    await writeJson(this.storage, `${ROOT}/${runId}/progress.json`, { step: 0, metrics: [] } satisfies RunProgress);
-    await writeJson(this.storage, `${ROOT}/${runId}/run.json`, record);
     let trained = false;
     const onStep = (m: StepMetrics) => {
       trained = true;
       onMetrics?.(m);
     };
     try {
-      return await this.run(context, record, prepared, undefined, [], signal, onStep);
+      await writeJson(this.storage, `${ROOT}/${runId}/progress.json`, { step: 0, metrics: [] } satisfies RunProgress);
+      await writeJson(this.storage, `${ROOT}/${runId}/run.json`, record);
+      return await this.run(context, record, rows, undefined, [], signal, onStep);
     } catch (error) {
       // Failed before its first step (the data does not fit the model, out of GPU memory): nothing to resume.
+      rows.close();
       if (!trained) await this.storage.remove(`${ROOT}/${runId}`);
       throw error;
     }
@@ -223,10 +247,16 @@ export class TrainingRuns {
       throw new LabError(`run "${runId}" is still being stored`, 'resumeTraining', 'Wait for it to start training.');
     requireModel(context.identity, record.model, 'resumeTraining');
     checkTrainingFits(context, record.config);
-    const dataBlob = await this.storage.read(`${ROOT}/${runId}/data.bin`);
-    if (!dataBlob)
+    if (!(await this.storage.list(`${ROOT}/${runId}`)).includes('data.bin'))
       throw new LabError(`run "${runId}" has lost its data`, `${this.storage.location} ${ROOT}/${runId}`, 'Discard it and train again.');
-    const data = await deserializePackedRows(dataBlob, `${ROOT}/${runId}/data.bin`);
+    const file = await this.storage.openScratch(`${ROOT}/${runId}/data.bin`);
+    let data: PackedRowsFile;
+    try {
+      data = PackedRowsFile.open(file, `${this.storage.location} ${ROOT}/${runId}/data.bin`);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
     const blob = await this.checkpointStore(runId).load();
     const checkpoint = blob && (await deserializeCheckpoint(blob, `${ROOT}/${runId}/checkpoint.safetensors`));
     const progress = (await readJson<RunProgress>(this.storage, `${ROOT}/${runId}/progress.json`)) ?? { step: 0, metrics: [] };
@@ -244,10 +274,11 @@ export class TrainingRuns {
     );
   }
 
+  /** Trains on `data`, which it closes (a finished run's folder is removed, data.bin with it). */
   private async run(
     context: TrainingContext,
     record: RunRecord,
-    data: TrainerData,
+    data: PackedRowsFile,
     checkpoint: Awaited<ReturnType<typeof deserializeCheckpoint>> | undefined,
     history: StepMetrics[],
     signal: AbortSignal,
@@ -268,6 +299,7 @@ export class TrainingRuns {
         : Trainer.start(gpu, model, data, record.config, options);
       try {
         const result = await trainer.run(signal);
+        data.close();
         const values = await trainer.adapter.readValues();
         const previous = (await this.library.has(record.id)) ? await this.library.get(record.id) : undefined;
         const summary: AdapterSummary = {
@@ -300,6 +332,7 @@ export class TrainingRuns {
         trainer.free();
       }
     } finally {
+      data.close();
       this.active.delete(record.id);
     }
   }

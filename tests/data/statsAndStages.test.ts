@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { stageOrder, tagStages } from '../../src/data/curriculum';
+import { groupByStage, stageOf } from '../../src/data/curriculum';
 import { loadShard } from '../../src/data/shard';
 import { datasetStats, lengthHistogram } from '../../src/data/datasetStats';
 import { tokenizeExample } from '../../src/data/tokenize';
@@ -58,8 +58,7 @@ describe('dataset statistics', () => {
 describe('curriculum stages', () => {
   it('by level: MATH-500 levels 4-5 are "hard", the rest "normal", listed normal first', async () => {
     const shard = await math500();
-    const tagged = tagStages(shard.examples, { by: 'level', hardFromLevel: 4 });
-    const groups = stageOrder(tagged);
+    const groups = groupByStage(shard.examples, (e) => stageOf(e, { by: 'level', hardFromLevel: 4 }));
     const hard = shard.examples.filter((e) => e.level! >= 4).length;
     expect([...groups.keys()]).toEqual(['normal', 'hard']);
     expect(groups.get('hard')).toHaveLength(hard);
@@ -72,8 +71,8 @@ describe('curriculum stages', () => {
       { query: 'c', response: 'd', type: 'GSM_AnsAug' },
     ];
     const shard = await loadShard(blobOf(jsonl(rows)), 'mm.jsonl', { fields: { stage: 'difficulty' } });
-    expect(tagStages(shard.examples, { by: 'source', hardSources: ['MATH_FOBAR'] }).map((e) => e.stage)).toEqual(['hard', 'normal']);
-    expect(tagStages(shard.examples, { by: 'field', fallback: 'normal' }).map((e) => e.stage)).toEqual(['hard', 'normal']);
+    expect(shard.examples.map((e) => stageOf(e, { by: 'source', hardSources: ['MATH_FOBAR'] }))).toEqual(['hard', 'normal']);
+    expect(shard.examples.map((e) => stageOf(e, { by: 'field', fallback: 'normal' }))).toEqual(['hard', 'normal']);
   });
 });
 

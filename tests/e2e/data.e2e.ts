@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARTIFACTS, openLabBrowser, watchPageErrors, loadBundledModel } from './lab';
@@ -89,6 +89,32 @@ describe('the Data panel', () => {
     expect(await mapping.count()).toBe(0);
     expect(await page.getByRole('alert').count()).toBe(0);
     await page.screenshot({ path: `${ARTIFACTS}/data-field-mapping.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('cleans against an evaluation set it is given, and the cleaning report names each removed row and what it repeats or leaks', async () => {
+    const page = await lab.browser.newPage({ acceptDownloads: true });
+    const errors = watchPageErrors(page);
+    await page.goto(lab.url);
+    const sample = readFileSync(`${REPO_ROOT}/public/samples/shard.jsonl`, 'utf8').trim().split('\n').slice(0, 20);
+    const problem = (JSON.parse(readFileSync(`${REPO_ROOT}/public/samples/problems.jsonl`, 'utf8').split('\n')[3]) as { problem: string })
+      .problem;
+    const leak = JSON.stringify({ query: problem, response: 'Worked out.\nThe answer is: 1', type: 'leak' });
+    const shard = join(tmpdir(), 'leaky.jsonl');
+    writeFileSync(shard, [...sample, leak, sample[4]].join('\n') + '\n');
+    await page.getByTestId('eval-set-files').setInputFiles(`${REPO_ROOT}/public/samples/problems.jsonl`);
+    await expect.poll(() => page.getByTestId('eval-sets').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId('eval-sets').textContent()).toMatch(/problems\.jsonl \(\d+ problems\)/);
+    await page.getByTestId('shard-files').setInputFiles([shard]);
+    const table = page.getByTestId('shard-table');
+    await table.waitFor({ timeout: 60_000 });
+    const cells = (await table.locator('tbody td').allTextContents()).map((t) => t.trim());
+    expect(cells.slice(2)).toEqual(['20', '0', '1 exact, 0 near', '1']);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('cleaning-report').click()]);
+    const report = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    expect(report.shards[0].duplicates.rows).toEqual([{ row: 22, kind: 'exact', of: { shard: 'leaky.jsonl', row: 5 }, similarity: 1 }]);
+    expect(report.shards[0].contaminated.rows).toMatchObject([{ row: 21, set: 'problems.jsonl' }]);
     expect(errors).toEqual([]);
     await page.close();
   });

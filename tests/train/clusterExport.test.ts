@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_SHARD_PATH } from '../../scripts/make-sample-shard';
-import type { Example } from '../../src/data/example';
+import { examplesIn, type Example } from '../../src/data/example';
 import { examplesFingerprint } from '../../src/data/examplesFingerprint';
 import { packExamples, type PackedRow } from '../../src/data/packing';
 import { ShardCollection } from '../../src/data/shardCollection';
@@ -16,12 +16,12 @@ import { prepareTrainingData } from '../../src/train/prepareData';
 import type { AdapterSummary } from '../../src/worker/adapterLibrary';
 import { exportRunForCluster } from '../../src/worker/clusterExportJob';
 import { fileBlob } from '../data/files';
-import { storiesVocabulary } from './fixtures';
+import { rowsIn, storiesVocabulary } from './fixtures';
 
 const tokenizer = new Tokenizer(vocabFromGguf(await storiesVocabulary()));
 const collection = new ShardCollection();
 await collection.add(await fileBlob(SAMPLE_SHARD_PATH), 'sample.jsonl');
-const examples = collection.examples();
+const examples = [...examplesIn(collection.examples())];
 
 /** Keys of axolotl's config reference (docs/config-reference.qmd in axolotl-ai-cloud/axolotl) that the export writes. */
 const AXOLOTL_KEYS = new Set([
@@ -151,8 +151,8 @@ describe('a lab run exported for multi-GPU trainers', () => {
     expect(prepared.truncated).toBeGreaterThan(0); // rows cut at seqLen are cut the same way
     expect(files.get('train.jsonl')!.trim().split('\n')).toHaveLength(prepared.trainExamples);
     expect(files.get('validation.jsonl')!.trim().split('\n')).toHaveLength(prepared.validationExamples);
-    expectSameRows(packExported(files.get('train.jsonl')!, 256), prepared.train);
-    expectSameRows(packExported(files.get('validation.jsonl')!, 256), prepared.validation);
+    expectSameRows(packExported(files.get('train.jsonl')!, 256), rowsIn(prepared.train));
+    expectSameRows(packExported(files.get('validation.jsonl')!, 256), rowsIn(prepared.validation));
   });
 
   it('with a curriculum the rows come stage by stage, as the lab packs them', async () => {
@@ -161,7 +161,7 @@ describe('a lab run exported for multi-GPU trainers', () => {
     const files = await filesOf(trainedRun(staged, 0.1));
     const prepared = prepareTrainingData(examples, tokenizer, { seqLen: 256, seed: 7, validationFraction: 0.1, curriculum });
     expect(prepared.stages!.length).toBe(2);
-    expectSameRows(packExported(files.get('train.jsonl')!, 256), prepared.train);
+    expectSameRows(packExported(files.get('train.jsonl')!, 256), rowsIn(prepared.train));
   });
 
   it("the axolotl config uses only documented keys and carries the run's hyperparameters", async () => {

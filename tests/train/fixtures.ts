@@ -2,7 +2,7 @@ import { openAsBlob } from 'node:fs';
 import type { Gpu } from '../../src/gpu/gpu';
 import { buildTinyModel, readGguf, writeGguf, type GgufFile, type TinyModelSpec } from '../../src/formats/gguf';
 import { Model } from '../../src/model/model';
-import type { PackedRow } from '../../src/data/packing';
+import type { PackedRow, PackedRowSource } from '../../src/data/packing';
 import { seededRandom } from '../../src/util/random';
 import { sharedData } from '../sharedData';
 
@@ -72,4 +72,9 @@ export function randomPackedRow(seqLen: number, lengths: number[], vocab: number
     at += n;
   });
   return row;
+}
+
+/** Every row of a source (prepared data's rows), as an array. */
+export function rowsIn(source: PackedRowSource): PackedRow[] {
+  return Array.from({ length: source.length }, (_, i) => source.at(i)!);
 }

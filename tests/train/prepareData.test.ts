@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { storiesVocabulary } from './fixtures';
+import { rowsIn, storiesVocabulary } from './fixtures';
 import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
 import { prepareTrainingData } from '../../src/train/prepareData';
 import type { Example } from '../../src/data/example';
@@ -23,7 +23,7 @@ describe('training data with a curriculum', () => {
     expect(data.stages!.reduce((n, s) => n + s.rows, 0)).toBe(data.train.length);
     expect(data.stages!.reduce((n, s) => n + s.examples, 0)).toBe(data.trainExamples);
     const normalRows = data.stages![0].rows;
-    const text = decodeRows(data.train);
+    const text = decodeRows(rowsIn(data.train));
     for (const row of text.slice(0, normalRows)) expect(row).not.toContain('dog');
     for (const row of text.slice(normalRows)) expect(row).not.toContain('cat');
     // 27 training examples, 3 held out: levels 4-5 are 2 in 5.
@@ -39,7 +39,7 @@ describe('training data with a curriculum', () => {
       curriculum: { ...curriculum, stages: ['hard', 'normal'] },
     });
     expect(reversed.stages!.map((s) => s.name)).toEqual(['hard', 'normal']);
-    expect(decodeRows(reversed.train.slice(0, reversed.stages![0].rows)).join(' ')).not.toContain('cat');
+    expect(decodeRows(rowsIn(reversed.train).slice(0, reversed.stages![0].rows)).join(' ')).not.toContain('cat');
   });
 
   it('has no stages without a curriculum (the trainer then shuffles all rows together)', () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from '../setup/testGpu';
-import { STORIES_PATH } from './fixtures';
+import { rowsIn, STORIES_PATH } from './fixtures';
 import { purpleRobotStories } from './styleData';
 import { cli } from '../setup/cli';
 import { Model } from '../../src/model/model';
@@ -152,7 +152,7 @@ describe('lora-lab train on the real stories260K', () => {
         seqLen: 48,
         lossChunkRows: 256,
       });
-      graph.setBatch(batchInputs(data.train, data.train.length, 48));
+      graph.setBatch(batchInputs(rowsIn(data.train), data.train.length, 48));
       const tuned = (await graph.loss()).mean;
       const values = await adapter.readValues();
       adapter.writeValues(new Float32Array(values.length));

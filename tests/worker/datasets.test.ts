@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openAsBlob, readFileSync } from 'node:fs';
 import { DatasetWorkspace } from '../../src/worker/datasets';
+import { examplesIn } from '../../src/data/example';
 import { sharedData, REPO_ROOT } from '../sharedData';
 
 const SAMPLE = `${REPO_ROOT}/public/samples/shard.jsonl`;
@@ -67,7 +68,7 @@ describe('dataset workspace (the worker side of the Data panel)', () => {
     const second = await ws.addShards([file], undefined, { prompt: 'q', response: 'worked', answer: 'final' });
     expect(second.failed).toEqual([]);
     expect(second.added.map((r) => [r.name, r.schema, r.rowsKept])).toEqual([['custom.jsonl', 'custom', 2]]);
-    expect(ws.examples().map((e) => [e.prompt, e.answer])).toEqual([
+    expect([...examplesIn(ws.examples())].map((e) => [e.prompt, e.answer])).toEqual([
       ['What is 2+3?', '5'],
       ['What is 4*6?', '24'],
     ]);

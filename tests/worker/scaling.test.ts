@@ -4,7 +4,7 @@ import { Engine } from '../../src/worker/engine';
 import { MemoryStorage } from '../../src/worker/storage/labStorage';
 import { scalingSubsets } from '../../src/worker/scaling';
 import { nodeEvaluationEnvironment } from '../../src/eval/nodeEnvironment';
-import type { Example } from '../../src/data/example';
+import { examplesIn, type Example } from '../../src/data/example';
 import type { ScalingProgress, ScalingRequest } from '../../src/worker/api';
 import { testGpu } from '../setup/testGpu';
 import { STORIES_PATH } from '../train/fixtures';
@@ -21,13 +21,13 @@ const examples: Example[] = Array.from({ length: 40 }, (_, i) => ({
 describe('nested training sets of a scaling experiment', () => {
   it('are prefixes of one seeded shuffle: each size holds every smaller one', () => {
     const seed = 5;
-    const [small, middle, large] = scalingSubsets(examples, [4, 10, 40], seed);
+    const [small, middle, large] = scalingSubsets(examples, [4, 10, 40], seed).map((subset) => [...examplesIn(subset)]);
     expect(small.length).toBe(4);
     expect(middle.slice(0, 4)).toEqual(small);
     expect(large.slice(0, 10)).toEqual(middle);
     expect(new Set(large.map((e) => e.row)).size).toBe(40);
     expect(large.map((e) => e.row)).not.toEqual(examples.map((e) => e.row));
-    expect(scalingSubsets(examples, [4, 10], seed)).toEqual([small, middle]);
+    expect(scalingSubsets(examples, [4, 10], seed).map((subset) => [...examplesIn(subset)])).toEqual([small, middle]);
   });
 
   it('refuses sizes larger than the data, out of order, or none, saying what to do', () => {

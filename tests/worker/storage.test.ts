@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStorage, WRITE_CHUNK_BYTES, storageName, type LabStorage } from '../../src/worker/storage/labStorage';
 import { FsStorage } from '../../src/worker/storage/fsStorage';
-import { deserializePackedRows, serializePackedRows } from '../../src/worker/storage/packedRowsFile';
+import { PackedRowsFile, PackedRowsWriter } from '../../src/worker/storage/packedRowsFile';
 import { KeptModels } from '../../src/worker/keptModels';
 import { TrainingRuns } from '../../src/worker/training';
 import { AdapterLibrary } from '../../src/worker/adapterLibrary';
 import { modelIdentity, requireModel } from '../../src/worker/modelIdentity';
-import { randomPackedRow } from '../train/fixtures';
+import { randomPackedRow, rowsIn } from '../train/fixtures';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -38,6 +38,28 @@ describe.each(kinds)('lab storage in %s', (_, make) => {
     expect(await storage.list('nothing')).toEqual([]);
     expect(await storage.read('runs/a-1/missing.json')).toBeUndefined();
     expect(await storage.read('nothing/at/all')).toBeUndefined();
+  });
+
+  it('keeps a scratch file for appends and reads at any offset, which a later open finds again', async () => {
+    const storage = make();
+    const file = await storage.openScratch('datasets/c/rows');
+    const big = new Uint8Array((3 << 20) + 7).map((_, i) => i % 253);
+    file.append(new Uint8Array([1, 2, 3]));
+    file.append(big);
+    file.append(new Uint8Array([9]));
+    expect(file.size).toBe(big.length + 4);
+    expect([...file.read(new Uint8Array(4), 1)]).toEqual([2, 3, 0, 1]);
+    expect([...file.read(new Uint8Array(2), big.length + 2)]).toEqual([big.at(-1), 9]);
+    expect(() => file.read(new Uint8Array(2), big.length + 3)).toThrow(/asked of a file of/);
+    file.truncate(3);
+    file.append(new Uint8Array([4]));
+    file.close();
+    const again = await storage.openScratch('datasets/c/rows');
+    expect([...again.read(new Uint8Array(4), 0)]).toEqual([1, 2, 3, 4]);
+    again.close();
+    expect(await storage.list('datasets/c')).toEqual(['rows']);
+    await storage.remove('datasets');
+    expect(await storage.list('datasets')).toEqual([]);
   });
 
   it('replaces a file whole, and removes folders with their files', async () => {
@@ -87,30 +109,47 @@ describe('storage names', () => {
 });
 
 describe("packed rows file (a run's prepared data)", () => {
-  it('round-trips both splits exactly, with curriculum stages', async () => {
-    const seqLen = 16;
-    const train = [randomPackedRow(seqLen, [5, 7], 100, 1), randomPackedRow(seqLen, [16], 100, 2), randomPackedRow(seqLen, [3], 100, 3)];
-    const validation = [randomPackedRow(seqLen, [9, 4], 100, 4)];
+  const seqLen = 16;
+  const train = [randomPackedRow(seqLen, [5, 7], 100, 1), randomPackedRow(seqLen, [16], 100, 2), randomPackedRow(seqLen, [3], 100, 3)];
+  const validation = [randomPackedRow(seqLen, [9, 4], 100, 4)];
+
+  async function written(rows: { train: typeof train; validation: typeof train }, stages?: { name: string; rows: number }[]) {
+    const file = await new MemoryStorage().openScratch('runs/x/data.bin');
+    const writer = new PackedRowsWriter(file, seqLen);
+    for (const split of ['train', 'validation'] as const) for (const row of rows[split]) writer.add(row, split);
+    return { file, rows: writer.finish(stages) };
+  }
+
+  it('round-trips both splits exactly, a row at a time, with curriculum stages', async () => {
     const stages = [
       { name: 'normal', rows: 2 },
       { name: 'hard', rows: 1 },
     ];
-    const back = await deserializePackedRows(serializePackedRows({ train, validation, stages }, seqLen), 'data.bin');
+    const back = (await written({ train, validation }, stages)).rows;
     expect(back.seqLen).toBe(seqLen);
-    expect(back.train).toEqual(train);
-    expect(back.validation).toEqual(validation);
+    expect(rowsIn(back.train)).toEqual(train);
+    expect(rowsIn(back.validation)).toEqual(validation);
+    expect(back.train.at(3)).toBeUndefined();
     expect(back.stages).toEqual(stages);
-    const plain = await deserializePackedRows(serializePackedRows({ train, validation: [] }, seqLen), 'data.bin');
-    expect(plain.validation).toEqual([]);
+    const plain = (await written({ train, validation: [] })).rows;
+    expect(plain.validation.length).toBe(0);
     expect(plain.stages).toBeUndefined();
   });
 
   it('refuses a cut-short or foreign file, saying what to do', async () => {
-    const blob = serializePackedRows({ train: [randomPackedRow(8, [8], 50, 1)], validation: [] }, 8);
-    await expect(deserializePackedRows(blob.slice(0, blob.size - 3), 'runs/x/data.bin')).rejects.toThrow(
-      /runs\/x\/data.bin: .*cut short.*Discard this run/s,
-    );
-    await expect(deserializePackedRows(new Blob(['{"not":"rows"}']), 'runs/x/data.bin')).rejects.toThrow(/no readable header|format/);
+    const { file } = await written({ train, validation });
+    file.truncate(file.size - 3);
+    expect(() => PackedRowsFile.open(file, 'runs/x/data.bin')).toThrow(/runs\/x\/data.bin: .*(cut short|footer).*Discard this run/s);
+    const foreign = await new MemoryStorage().openScratch('f');
+    foreign.append(new TextEncoder().encode('{"not":"rows"}'));
+    expect(() => PackedRowsFile.open(foreign, 'runs/x/data.bin')).toThrow(/footer|format/);
+  });
+
+  it('refuses a row of another length, and training rows after held-out ones', async () => {
+    const writer = new PackedRowsWriter(await new MemoryStorage().openScratch('d'), seqLen);
+    expect(() => writer.add(randomPackedRow(8, [8], 50, 1), 'train')).toThrow(/8 tokens in a file of rows of 16/);
+    writer.add(validation[0], 'validation');
+    expect(() => writer.add(train[0], 'train')).toThrow(/after the held-out rows/);
   });
 });
 

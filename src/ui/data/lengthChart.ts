@@ -18,6 +18,7 @@ export function lengthChart(histogram: LengthHistogram, color: string): LengthCh
   const points = counts.map((count, i) => [i, count] as const);
   const total = counts.reduce((sum, n) => sum + n, 0);
   const bins = binNames.map((name, i) => `${name}: ${counts[i]}`).join(', ');
-  const description = `${total} examples by length in tokens: ${bins}. Mean ${histogram.mean.toFixed(1)}, median ${histogram.median}, 95th percentile ${histogram.p95}, longest ${histogram.max}.`;
+  const sample = histogram.sampledFrom === undefined ? '' : ` (an evenly spaced sample of the ${histogram.sampledFrom})`;
+  const description = `${total} examples${sample} by length in tokens: ${bins}. Mean ${histogram.mean.toFixed(1)}, median ${histogram.median}, 95th percentile ${histogram.p95}, longest ${histogram.max}.`;
   return { binNames, series: [{ label: 'examples', color, points }], description };
 }

@@ -1,6 +1,18 @@
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { existsSync, openAsBlob } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openAsBlob,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ScratchFile, type RawFile } from '../../util/scratchFile';
 import { forEachChunk, pathSegments, type FileContents, type LabStorage, type StorageUsage, type WriteOptions } from './labStorage';
 
 /**
@@ -57,5 +69,20 @@ export class FsStorage implements LabStorage {
   /** Nothing evicts a directory. */
   async persist(): Promise<boolean> {
     return true;
+  }
+
+  async openScratch(path: string): Promise<ScratchFile> {
+    const file = this.file(path);
+    mkdirSync(dirname(file), { recursive: true });
+    const fd = openSync(file, existsSync(file) ? 'r+' : 'w+');
+    const raw: RawFile = {
+      read: (into, at) => readSync(fd, into, 0, into.length, at),
+      write: (bytes, at) => writeSync(fd, bytes, 0, bytes.length, at),
+      getSize: () => fstatSync(fd).size,
+      truncate: (size) => ftruncateSync(fd, size),
+      flush: () => fdatasyncSync(fd),
+      close: () => closeSync(fd),
+    };
+    return new ScratchFile(raw, file);
   }
 }

@@ -1,4 +1,5 @@
 import { LabError } from '../../errors';
+import { MemoryRawFile, ScratchFile } from '../../util/scratchFile';
 
 /** Bytes the origin uses and may use (`navigator.storage.estimate()` in the page). */
 export interface StorageUsage {
@@ -45,6 +46,11 @@ export interface LabStorage {
    * would drop); returns whether it is now persistent.
    */
   persist(): Promise<boolean>;
+  /**
+   * Opens the file at `path` (created empty if missing) for synchronous reads and appends while the engine works
+   * through data too large for the heap (util/scratchFile.ts). Close it before removing it.
+   */
+  openScratch(path: string): Promise<ScratchFile>;
 }
 
 /** Bytes copied per chunk when writing a large file. */
@@ -129,12 +135,15 @@ export async function forEachChunk(contents: FileContents, options: WriteOptions
 export class MemoryStorage implements LabStorage {
   readonly location = 'memory';
   private readonly files = new Map<string, Blob>();
+  private readonly scratch = new Map<string, MemoryRawFile>();
 
   /** `quotaBytes`: what `usage()` reports as the quota (tests of the quota check). */
   constructor(private readonly quotaBytes = Number.POSITIVE_INFINITY) {}
 
   async read(path: string): Promise<Blob | undefined> {
-    return this.files.get(pathSegments(path).join('/'));
+    const key = pathSegments(path).join('/');
+    const scratch = this.scratch.get(key);
+    return scratch ? new Blob([scratch.contents()]) : this.files.get(key);
   }
 
   async write(path: string, data: FileContents, options: WriteOptions = {}): Promise<void> {
@@ -147,13 +156,26 @@ export class MemoryStorage implements LabStorage {
   async list(dir: string): Promise<string[]> {
     const prefix = pathSegments(dir).join('/') + '/';
     const names = new Set<string>();
-    for (const key of this.files.keys()) if (key.startsWith(prefix)) names.add(key.slice(prefix.length).split('/')[0]);
+    for (const key of [...this.files.keys(), ...this.scratch.keys()])
+      if (key.startsWith(prefix)) names.add(key.slice(prefix.length).split('/')[0]);
     return [...names].sort();
   }
 
   async remove(path: string): Promise<void> {
     const key = pathSegments(path).join('/');
-    for (const k of [...this.files.keys()]) if (k === key || k.startsWith(key + '/')) this.files.delete(k);
+    for (const map of [this.files, this.scratch]) for (const k of [...map.keys()]) if (k === key || k.startsWith(key + '/')) map.delete(k);
+  }
+
+  async openScratch(path: string): Promise<ScratchFile> {
+    const key = pathSegments(path).join('/');
+    if (!this.scratch.has(key)) {
+      const file = new MemoryRawFile();
+      const old = this.files.get(key);
+      if (old) file.write(new Uint8Array(await old.arrayBuffer()), 0);
+      this.files.delete(key);
+      this.scratch.set(key, file);
+    }
+    return new ScratchFile(this.scratch.get(key)!, `memory ${key}`);
   }
 
   async usage(): Promise<StorageUsage | undefined> {

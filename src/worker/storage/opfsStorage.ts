@@ -1,4 +1,5 @@
 import { LabError } from '../../errors';
+import { MemoryRawFile, ScratchFile, type RawFile } from '../../util/scratchFile';
 import {
   forEachChunk,
   MemoryStorage,
@@ -110,6 +111,46 @@ export class OpfsStorage implements LabStorage {
     if (typeof navigator.storage?.persist !== 'function') return false;
     return navigator.storage.persist();
   }
+
+  /**
+   * A sync access handle: dedicated workers only (the engine's). Elsewhere the file is kept in memory instead, so the
+   * engine still works where it runs on the page's thread, holding its rows in the heap.
+   */
+  async openScratch(path: string): Promise<ScratchFile> {
+    const segments = pathSegments(path);
+    const dir = (await this.folder(segments.slice(0, -1), true))!;
+    const handle = await dir.getFileHandle(segments.at(-1)!, { create: true });
+    if (typeof (handle as unknown as SyncAccessible).createSyncAccessHandle !== 'function')
+      return new ScratchFile(new MemoryRawFile(), `memory ${path}`);
+    const sync = await (handle as unknown as SyncAccessible).createSyncAccessHandle();
+    const raw: RawFile = {
+      read: (into, at) => sync.read(into, { at }),
+      write: (bytes, at) => {
+        try {
+          return sync.write(bytes, { at });
+        } catch (error) {
+          throw quotaError(error, path);
+        }
+      },
+      getSize: () => sync.getSize(),
+      truncate: (size) => sync.truncate(size),
+      flush: () => sync.flush(),
+      close: () => sync.close(),
+    };
+    return new ScratchFile(raw, `OPFS ${path}`);
+  }
+}
+
+/** FileSystemSyncAccessHandle's synchronous methods (TypeScript's DOM typings have them as promises). */
+interface SyncAccessible {
+  createSyncAccessHandle(): Promise<{
+    read(into: Uint8Array, options: { at: number }): number;
+    write(bytes: Uint8Array, options: { at: number }): number;
+    getSize(): number;
+    truncate(size: number): void;
+    flush(): void;
+    close(): void;
+  }>;
 }
 
 /** The page's storage: OPFS where the browser has it, else memory (kept for the session only). */
