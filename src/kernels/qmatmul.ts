@@ -88,11 +88,14 @@ export function supportsIntegerDot(weight: QuantizedWeight): boolean {
 
 /**
  * The matvec kernel's dot product for this adapter and weight format, where an activation scratch allows the 8-bit
- * ones: measured with the qmatmul bench (same run, SwiftShader): on a CPU adapter the pair multiplies beat both the
- * f32 path and dot4I8Packed for every quantized format.
+ * ones. On a CPU adapter, by the qmatmul bench (the three alternating in one run, repeated): the 8-bit products beat
+ * f32 activations for every quantized format; for Q8_0, whose signed bytes dot4I8Packed takes as they are, the packed
+ * dot beat the pairs (which split each byte into two nibble fields); for the 4- and 6-bit formats the pairs won.
+ * GPUs keep f32 activations until measured there.
  */
 export function matvecDot(rec: Recorder, weight: QuantizedWeight): MatvecDot {
-  return isCpuAdapter(rec.gpu.info) && supportsIntegerDot(weight) ? 'i8-pairs' : 'f32';
+  if (!isCpuAdapter(rec.gpu.info) || !supportsIntegerDot(weight)) return 'f32';
+  return weight.format === 'Q8_0' ? 'i8-packed' : 'i8-pairs';
 }
 
 /** Bytes of the activation scratch an 8-bit matvec dot product of M ≤ MATVEC_MAX_ROWS rows of up to K values needs. */
