@@ -1,4 +1,4 @@
-import { median, type BenchContext, type BenchRow, type BenchSuite } from '../harness';
+import { type BenchContext, type BenchRow, type BenchSuite } from '../harness';
 import type { Gpu } from '../../src/gpu/gpu';
 import type { Recorder } from '../../src/gpu/recorder';
 import { quantize } from '../../src/formats/quant';
@@ -132,8 +132,14 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     const record = c.backward
       ? (rec: ReturnType<Gpu['recorder']>) => quantizedMatmulBackward(rec, bufY, w, bufX, { M })
       : (rec: ReturnType<Gpu['recorder']>) => quantizedMatmul(rec, bufX, w, bufY, { M, activationScratch: scratch });
-    // Timestamps exclude pipeline compilation, so no warm-up run is needed where the device has them.
-    const ms = await ctx.gpuTimeMs(record, { warmup: gpu.features.timestamps ? 0 : 1, iterations: iterationsFor(M) });
+    // Matvec cases are quick: their best of several rounds, as their variants are compared, so that the ratios between
+    // cases (each format against F32) are not one round's load. Timestamps exclude pipeline compilation, so the long
+    // cases' single round needs no warm-up run where the device has them.
+    const rounds = M <= MATVEC_MAX_ROWS ? ALTERNATING_ROUNDS : 1;
+    const ms =
+      rounds > 1
+        ? (await alternatingMs(ctx, ['case'], record, iterationsFor(M))).case
+        : await ctx.gpuTimeMs(record, { warmup: gpu.features.timestamps ? 0 : 1, iterations: iterationsFor(M) });
     const gflops = (2 * M * N * K) / 1e9 / (ms / 1e3);
     const gbs = bytes.byteLength / 1e9 / (ms / 1e3);
     const kernel = M <= MATVEC_MAX_ROWS && !c.backward ? 'matvec' : `${c.backward ? 'backward ' : ''}${manyRowKernel(gpu.recorder(), K)}`;
@@ -146,7 +152,7 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
         case: `${name} (${kernel})`,
         metric: 'GFLOP/s',
         ours: gflops,
-        note: `${ms.toFixed(2)} ms${perRow} (GPU timestamps)`,
+        note: `${ms.toFixed(2)} ms${perRow} (GPU timestamps${rounds > 1 ? `, best of ${rounds} rounds` : ''})`,
       },
       {
         suite: 'qmatmul',
@@ -201,9 +207,11 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
 }
 
 /**
- * Median ms of each variant, alternating between them so that all see the same load on a shared machine: 3 rounds,
- * the first with a warm-up run each.
+ * Each variant's ms, alternating between them so that all see the same load on a shared machine: 5 rounds (the
+ * first with a warm-up run each), each variant's least disturbed round.
  */
+const ALTERNATING_ROUNDS = 5;
+
 async function alternatingMs<V extends string>(
   ctx: BenchContext,
   variants: readonly V[],
@@ -211,12 +219,12 @@ async function alternatingMs<V extends string>(
   iterations: number,
 ): Promise<Record<V, number>> {
   const times = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<V, number[]>;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < ALTERNATING_ROUNDS; round++) {
     for (const v of variants) {
       times[v].push(await ctx.gpuTimeMs((rec) => record(rec, v), { warmup: round === 0 ? 1 : 0, iterations }));
     }
   }
-  return Object.fromEntries(variants.map((v) => [v, median(times[v])])) as Record<V, number>;
+  return Object.fromEntries(variants.map((v) => [v, Math.min(...times[v])])) as Record<V, number>;
 }
 
 /** The many-row kernel this adapter gets (direct on a CPU adapter, tiled on a GPU) against the other one. */
@@ -264,7 +272,7 @@ async function versusOtherDots(
     ours: gbs(ms[picked]),
     peer: { name: `${other} dot`, value: gbs(ms[other]) },
     ratio: ms[other] / ms[picked],
-    note: `ms ${ms[picked].toFixed(2)} vs ${ms[other].toFixed(2)}, alternating, medians of 3 rounds`,
+    note: `ms ${ms[picked].toFixed(2)} vs ${ms[other].toFixed(2)}, alternating, best of ${ALTERNATING_ROUNDS} rounds`,
   }));
 }
 
@@ -273,7 +281,7 @@ const UNPACKED_FORMATS: QuantFormat[] = ['Q4_0', 'Q4_K', 'Q6_K'];
 
 /**
  * The matvec kernel with i32 byte conversion (the default) against the same kernel with u32 conversion (the earlier
- * version), alternating between them so that both see the same load on a shared machine; medians of 3 rounds.
+ * version), alternating between them (`alternatingMs`).
  */
 async function versusUnsignedUnpack(
   ctx: BenchContext,
@@ -292,7 +300,7 @@ async function versusUnsignedUnpack(
     ours: gbs(signedMs),
     peer: { name: 'same kernel, u32 unpack', value: gbs(unsignedMs) },
     ratio: unsignedMs / signedMs,
-    note: `ms ${signedMs.toFixed(2)} vs ${unsignedMs.toFixed(2)}, alternating, medians of 3 rounds`,
+    note: `ms ${signedMs.toFixed(2)} vs ${unsignedMs.toFixed(2)}, alternating, best of ${ALTERNATING_ROUNDS} rounds`,
   };
 }
 
