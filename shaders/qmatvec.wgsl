@@ -16,6 +16,14 @@
 // with the 4 decoded rows; the WG partial sums meet in workgroup memory. Block offsets and minima come out of the
 // sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared by all weight rows.
 //
+// Dot products (DOT, quantized formats only): DOT_F32 converts the quants to floats and multiplies f32 activations.
+// DOT_I8_PAIRS and DOT_I8_PACKED read XQ instead, the activations quantized to 8 bits per 32-value block by
+// shaders/quantize_activations.wgsl (x ≈ d_b·q, |q| ≤ 127, as llama.cpp's CPU and MMVQ paths quantize them), and take
+// each block's Σ w·q in exact integer arithmetic on the packed quant words: PAIRS two products per 32-bit multiply
+// (16-bit halves, see planeDot), PACKED four per dot4I8Packed. Then Y = Σ_b d_b·coefficient·(Σ w·q − offset·Σ q): the
+// product with the rounded activations, to f32 rounding — within half a rounding step per value, Σ_b (d_b/2)·Σ|w|, of
+// the f32-activation product.
+//
 // Epilogue (EPILOGUE, named below): none; SwiGLU with the gate — Y[m, yOffset + n] = silu(g)·u with
 // g = G[m·yStride + yOffset + n] (the gate projection's output, f32, laid out like Y) and u the row's sum: the
 // up projection and shaders/swiglu.wgsl in one dispatch; or a bias — Y[m, yOffset + n] = u + B[yOffset + n]
@@ -29,13 +37,16 @@
 // partial sums meet with the products'. Equal to the two dispatches up to f32 rounding (the norm's sum runs in
 // another order, and rstd multiplies the sum rather than each value). Without NORM, NW is never read (bind X there).
 //
-// Every activation row is summed in the same order whatever R is and wherever the row sits in the workgroup, so a
-// row of a batched product is bit-identical to the same row computed alone (batched decode relies on it).
+// Every activation row is summed in the same order whatever R is and wherever the row sits in the workgroup (and with
+// DOT_I8_*, quantized alone), so a row of a batched product is bit-identical to the same row computed alone (batched
+// decode relies on it).
 //
 // Bandwidth-bound on a GPU (each weight word read once per R activation rows, neighbouring threads read
 // neighbouring blocks); on SwiftShader, which runs invocations as lanes of CPU SIMD code and pays per lane for
 // every storage load, the cost is the number of loads and ALU ops per value: the weight decode is paid once per R
-// rows, each row adding only its X loads and dots. WG is chosen by the wrapper per adapter (src/kernels/qmatmul.ts).
+// rows, each row adding only its X loads and dots, and the integer dot products cut the ALU ops per value (no
+// conversion to float, two products per multiply). WG and DOT are chosen by the wrapper per adapter and format
+// (src/kernels/qmatmul.ts).
 //
 // Requires K % UNIT == 0 (K is a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K; 8 for F32/F16).
 
@@ -57,6 +68,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> G: array<f32>;
 @group(0) @binding(5) var<storage, read> NW: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> B: array<f32>;
+@group(0) @binding(7) var<storage, read> XQ: array<u32>; // DOT_I8_*: X as 8-bit integers (quantize_activations.wgsl)
 
 const EPILOGUE_NONE = 0u;
 const EPILOGUE_SWIGLU = 1u;
@@ -65,10 +77,18 @@ const EPILOGUE_BIAS = 2u;
 const UNPACK_UNSIGNED = 0u;
 const UNPACK_SIGNED = 1u;
 
+// How a unit's sum is taken (see the header): f32 activations times quants converted to floats; or activations
+// quantized to 8 bits per 32-value block with integer sums, two products per 32-bit multiply (PAIRS) or four per
+// dot4I8Packed (PACKED). Quantized formats only.
+const DOT_F32 = 0u;
+const DOT_I8_PAIRS = 1u;
+const DOT_I8_PACKED = 2u;
+
 override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = EPILOGUE_NONE;
 override UNPACK: u32 = UNPACK_SIGNED;
 override NORM: bool = false;
+override DOT: u32 = DOT_F32;
 override WG: u32 = 32u;
 // Activation rows per workgroup (1..8).
 override R: u32 = 1u;
@@ -168,13 +188,24 @@ fn dotHi16(x: X32, q: Q32) -> f32 {
   return (dot(x.e, q.e) + dot(x.f, q.f)) + (dot(x.g, q.g) + dot(x.h, q.h));
 }
 
+// A unit's quant words as stored, for the integer dot products (Q4_0: a = its 16 bytes of nibbles; Q8_0: a = values
+// 0..15, b = 16..31; Q4_K: a = bytes 0..15, b = 16..31 of its 32 bytes of nibbles; Q6_K: a = the ql bytes of quarters
+// 0 (low nibbles) and 2 (high), b = of quarters 1 and 3, c = the qh bytes, two bits per quarter).
+struct Words {
+  a: vec4<u32>,
+  b: vec4<u32>,
+  c: vec4<u32>,
+}
+
 // One weight row's unit, decoded once and applied to every activation row: values 0..31 (a) and 32..63 (b) and the
 // unit's coefficients (Q4_0, Q8_0: c.x = d; Q4_K: (d1, d2, m1, m2); Q6_K: d·scales of its four quarters).
-// F32 and F16 use a.a and a.b; Q4_0 and Q8_0 leave b unused.
+// F32 and F16 use a.a and a.b; Q4_0 and Q8_0 leave b unused. The integer dot products (DOT_I8_*) take the quant
+// words q and the coefficients instead of the float values.
 struct Unit {
   a: Q32,
   b: Q32,
   c: vec4<f32>,
+  q: Words,
 }
 
 // One activation row's values for a unit, in the layout of Unit, and their sums (Q4_0: s.x; Q4_K: s.x over a,
@@ -188,6 +219,13 @@ struct XUnit {
 const ZERO4 = vec4<f32>(0.0);
 const ZERO_Q32 = Q32(ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4);
 const ZERO_X32 = X32(ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4);
+const ZERO_WORDS = vec4<u32>(0u);
+const NIBBLES = vec4<u32>(0x0f0f0f0fu);
+
+// A unit for the integer dot products: its words and coefficients, no floats.
+fn wordsUnit(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, coefficients: vec4<f32>) -> Unit {
+  return Unit(ZERO_Q32, ZERO_Q32, coefficients, Words(a, b, c));
+}
 
 // Q4_0 block u of the row at byte `row`: d:f16, then 16 bytes whose low nibbles are values 0..15 and high 16..31.
 // The block's 18 bytes lie in the 5 words from its first: d in the low or high half of the first word.
@@ -197,10 +235,10 @@ fn q4_0Unit(row: u32, u: u32) -> Unit {
   let a = vec4<u32>(W[i], W[i + 1u], W[i + 2u], W[i + 3u]);
   let b = vec4<u32>(a.yzw, W[i + 4u]);
   let odd = (at & 2u) != 0u;
-  let d = halfToF32(select(a.x & 0xffffu, a.x >> 16u, odd));
+  let d = vec4<f32>(halfToF32(select(a.x & 0xffffu, a.x >> 16u, odd)), 0.0, 0.0, 0.0);
   let q = select((a >> vec4<u32>(16u)) | (b << vec4<u32>(16u)), b, odd);
-  let nib = vec4<u32>(0x0f0f0f0fu);
-  return Unit(bytes32(q & nib, (q >> vec4<u32>(4u)) & nib), ZERO_Q32, vec4<f32>(d, 0.0, 0.0, 0.0));
+  if (DOT != DOT_F32) { return wordsUnit(q, ZERO_WORDS, ZERO_WORDS, d); }
+  return Unit(bytes32(q & NIBBLES, (q >> vec4<u32>(4u)) & NIBBLES), ZERO_Q32, d, Words(q, ZERO_WORDS, ZERO_WORDS));
 }
 
 // Q8_0 block u: d:f16, then 32 signed bytes; the 34 bytes lie in the 9 words from the block's first.
@@ -211,14 +249,15 @@ fn q8_0Unit(row: u32, u: u32) -> Unit {
   let b = vec4<u32>(W[i + 4u], W[i + 5u], W[i + 6u], W[i + 7u]);
   let c = W[i + 8u];
   let odd = (at & 2u) != 0u;
-  let d = halfToF32(select(a.x & 0xffffu, a.x >> 16u, odd));
+  let d = vec4<f32>(halfToF32(select(a.x & 0xffffu, a.x >> 16u, odd)), 0.0, 0.0, 0.0);
   let a1 = vec4<u32>(a.yzw, b.x);
   let b1 = vec4<u32>(b.yzw, c);
   let lo = select((a >> vec4<u32>(16u)) | (a1 << vec4<u32>(16u)), a1, odd);
   let hi = select((b >> vec4<u32>(16u)) | (b1 << vec4<u32>(16u)), b1, odd);
+  if (DOT != DOT_F32) { return wordsUnit(lo, hi, ZERO_WORDS, d); }
   let q = Q32(signedBytesOf(lo.x), signedBytesOf(lo.y), signedBytesOf(lo.z), signedBytesOf(lo.w),
               signedBytesOf(hi.x), signedBytesOf(hi.y), signedBytesOf(hi.z), signedBytesOf(hi.w));
-  return Unit(q, ZERO_Q32, vec4<f32>(d, 0.0, 0.0, 0.0));
+  return Unit(q, ZERO_Q32, d, Words(lo, hi, ZERO_WORDS));
 }
 
 // Q4_K quarter c = u % 4 of super-block u / 4: sub-blocks 2c (low nibbles of qs[32c ..], values a) and 2c + 1
@@ -241,9 +280,11 @@ fn q4_KUnit(row: u32, u: u32) -> Unit {
   let qi = i + 4u + 8u * c;
   let qlo = vec4<u32>(W[qi], W[qi + 1u], W[qi + 2u], W[qi + 3u]);
   let qhi = vec4<u32>(W[qi + 4u], W[qi + 5u], W[qi + 6u], W[qi + 7u]);
-  let nib = vec4<u32>(0x0f0f0f0fu);
   let coefficients = vec4<f32>(d * f32(scPair & 0xffu), d * f32(scPair >> 8u), dmin * f32(mPair & 0xffu), dmin * f32(mPair >> 8u));
-  return Unit(bytes32(qlo & nib, qhi & nib), bytes32((qlo >> vec4<u32>(4u)) & nib, (qhi >> vec4<u32>(4u)) & nib), coefficients);
+  if (DOT != DOT_F32) { return wordsUnit(qlo, qhi, ZERO_WORDS, coefficients); }
+  let a = bytes32(qlo & NIBBLES, qhi & NIBBLES);
+  let b = bytes32((qlo >> vec4<u32>(4u)) & NIBBLES, (qhi >> vec4<u32>(4u)) & NIBBLES);
+  return Unit(a, b, coefficients, Words(qlo, qhi, ZERO_WORDS));
 }
 
 // Q6_K unit u: half h = (u / 2) % 2 of super-block u / 4, positions l0 .. l0 + 15 (l0 = 16·(u % 2)) of each of
@@ -256,24 +297,24 @@ fn q6_KUnit(row: u32, u: u32) -> Unit {
   let ql0 = words16(at + 64u * h + l0); // quarters 0 (low nibbles) and 2 (high)
   let ql1 = words16(at + 64u * h + 32u + l0); // quarters 1 and 3
   let qh = words16(at + 128u + 32u * h + l0); // two bits per quarter: bits 2qq, 2qq + 1 of each byte
-  let nib = vec4<u32>(0x0f0f0f0fu);
-  let q0 = (ql0 & nib) | ((qh & vec4<u32>(0x03030303u)) << vec4<u32>(4u));
-  let q1 = (ql1 & nib) | ((qh & vec4<u32>(0x0c0c0c0cu)) << vec4<u32>(2u));
-  let q2 = ((ql0 >> vec4<u32>(4u)) & nib) | (qh & vec4<u32>(0x30303030u));
-  let q3 = ((ql1 >> vec4<u32>(4u)) & nib) | ((qh >> vec4<u32>(2u)) & vec4<u32>(0x30303030u));
   // scales[8h + l0/16 + 2qq] for qq = 0..3: bytes l0/16 and l0/16 + 2 of the two words at 192 + 8h.
   let sc = block8(at + 192u + 8u * h);
   let shift = 8u * (l0 >> 4u);
   let scaleBytes = vec4<u32>(sc.x >> shift, sc.x >> (shift + 16u), sc.y >> shift, sc.y >> (shift + 16u));
   let scales = vec4<f32>(bitcast<vec4<i32>>(scaleBytes << vec4<u32>(24u)) >> vec4<u32>(24u));
-  let d = halfToF32(halfAt(at + 208u));
-  return Unit(bytes32(q0, q1), bytes32(q2, q3), d * scales);
+  let coefficients = halfToF32(halfAt(at + 208u)) * scales;
+  if (DOT != DOT_F32) { return wordsUnit(ql0, ql1, qh, coefficients); }
+  let q0 = (ql0 & NIBBLES) | ((qh & vec4<u32>(0x03030303u)) << vec4<u32>(4u));
+  let q1 = (ql1 & NIBBLES) | ((qh & vec4<u32>(0x0c0c0c0cu)) << vec4<u32>(2u));
+  let q2 = ((ql0 >> vec4<u32>(4u)) & NIBBLES) | (qh & vec4<u32>(0x30303030u));
+  let q3 = ((ql1 >> vec4<u32>(4u)) & NIBBLES) | ((qh >> vec4<u32>(2u)) & vec4<u32>(0x30303030u));
+  return Unit(bytes32(q0, q1), bytes32(q2, q3), coefficients, Words(ql0, ql1, qh));
 }
 
 // F32, F16: 8 values through the shared decoder.
 fn plainUnit(row: u32, u: u32) -> Unit {
   let w = dequant8(row, 8u * u);
-  return Unit(Q32(w.lo, w.hi, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_Q32, ZERO4);
+  return Unit(Q32(w.lo, w.hi, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_Q32, ZERO4, Words(ZERO_WORDS, ZERO_WORDS, ZERO_WORDS));
 }
 
 fn decodeUnit(row: u32, u: u32) -> Unit {
@@ -321,9 +362,120 @@ fn unitDot(w: Unit, x: XUnit) -> f32 {
   return dot(x.a.a, w.a.a) + dot(x.a.b, w.a.b);
 }
 
-// The unit's sums of one activation row (vec4 index xq) with the ROWS decoded weight rows.
-fn rowDots(w0: Unit, w1: Unit, w2: Unit, w3: Unit, xq: u32, u: u32) -> vec4<f32> {
-  let x = loadUnitX(xq, u);
+// 16 consecutive quantized activations j .. j + 15 of a row (j % 16 == 0) in the form DOT multiplies: PAIRS, the pair
+// words (e: those of values j + 4i, j + 4i + 2; o: of j + 4i + 1, j + 4i + 3, for i = 0..3); PACKED, the packed
+// words in e.
+struct XQ16 {
+  e: vec4<u32>,
+  o: vec4<u32>,
+}
+
+// The activation row m's quantized values j .. j + 15 (the layout is quantize_activations.wgsl's).
+fn loadXQ16(m: u32, j: u32) -> XQ16 {
+  let row = m * (27u * p.K / 32u);
+  if (DOT == DOT_I8_PACKED) {
+    let at = row + p.K / 2u + j / 4u;
+    return XQ16(vec4<u32>(XQ[at], XQ[at + 1u], XQ[at + 2u], XQ[at + 3u]), ZERO_WORDS);
+  }
+  let at = row + j / 2u;
+  return XQ16(vec4<u32>(XQ[at], XQ[at + 2u], XQ[at + 4u], XQ[at + 6u]), vec4<u32>(XQ[at + 1u], XQ[at + 3u], XQ[at + 5u], XQ[at + 7u]));
+}
+
+// Row m's block scale d_b and Σ q over its 16 values j .. j + 15.
+fn xqScale(m: u32, j: u32) -> f32 {
+  return bitcast<f32>(XQ[m * (27u * p.K / 32u) + 3u * p.K / 4u + j / 32u]);
+}
+
+fn xqSum16(m: u32, j: u32) -> i32 {
+  return bitcast<i32>(XQ[m * (27u * p.K / 32u) + 3u * p.K / 4u + p.K / 32u + j / 16u]);
+}
+
+// Σ v·q over 16 values: v the field of `bits` bits (4 or 2) at bit `shift` of each byte of w (values j + 4i ..
+// j + 4i + 3 in the bytes of word i, low byte first), q the activations. PAIRS multiplies two 16-bit halves of
+// fields, (byte 0, byte 2) or (byte 1, byte 3), by a pair word (q_{k+2} + q_k·2^16): the high half of the product is
+// v_k·q_k + v_{k+2}·q_{k+2}, the low half v_k·q_{k+2}. Exact for fields up to 15: the 8 products' low halves sum to at
+// most 8·15·127 < 2^15 in size and their high halves to 16·15·127 < 2^15, so the high half of the wrapped 32-bit total,
+// rounded by the low half, is the sum. PACKED: dot4I8Packed of the fields as bytes and the packed activations.
+fn planeDot(w: vec4<u32>, shift: u32, bits: u32, x: XQ16) -> i32 {
+  let field = (1u << bits) - 1u;
+  if (DOT == DOT_I8_PACKED) {
+    let v = (w >> vec4<u32>(shift)) & vec4<u32>(field * 0x01010101u);
+    return (dot4I8Packed(v.x, x.e.x) + dot4I8Packed(v.y, x.e.y)) + (dot4I8Packed(v.z, x.e.z) + dot4I8Packed(v.w, x.e.w));
+  }
+  let halves = vec4<u32>(field * 0x00010001u);
+  let t = ((w >> vec4<u32>(shift)) & halves) * x.e + ((w >> vec4<u32>(shift + 8u)) & halves) * x.o;
+  return (bitcast<i32>((t.x + t.y) + (t.z + t.w)) + 0x8000) >> 16u;
+}
+
+// One activation row's quantized values for a unit: values 16i .. 16i + 15 of the unit's 32 or 64 in a..d (Q6_K:
+// quarter i's 16), the scales d_b of their blocks and Σ q over each 16 (Q4_0, Q8_0: s.x over all 32).
+struct XQUnit {
+  a: XQ16,
+  b: XQ16,
+  c: XQ16,
+  d: XQ16,
+  dx: vec4<f32>,
+  s: vec4<i32>,
+}
+
+const ZERO_XQ16 = XQ16(vec4<u32>(0u), vec4<u32>(0u));
+
+fn loadUnitXQ(m: u32, u: u32) -> XQUnit {
+  if (FORMAT == Q4_0 || FORMAT == Q8_0) {
+    let j = 32u * u;
+    let s = xqSum16(m, j) + xqSum16(m, j + 16u);
+    return XQUnit(loadXQ16(m, j), loadXQ16(m, j + 16u), ZERO_XQ16, ZERO_XQ16, vec4<f32>(xqScale(m, j), 0.0, 0.0, 0.0), vec4<i32>(s, 0, 0, 0));
+  }
+  if (FORMAT == Q4_K) {
+    let j = 64u * u;
+    let s = vec4<i32>(xqSum16(m, j) + xqSum16(m, j + 16u), xqSum16(m, j + 32u) + xqSum16(m, j + 48u), 0, 0);
+    return XQUnit(loadXQ16(m, j), loadXQ16(m, j + 16u), loadXQ16(m, j + 32u), loadXQ16(m, j + 48u),
+                  vec4<f32>(xqScale(m, j), xqScale(m, j + 32u), 0.0, 0.0), s);
+  }
+  // Q6_K: quarter qq's values 128h + 32qq + l0 .. + 15 of super-block u / 4.
+  let j = 256u * (u >> 2u) + 128u * ((u >> 1u) & 1u) + 16u * (u & 1u);
+  let s = vec4<i32>(xqSum16(m, j), xqSum16(m, j + 32u), xqSum16(m, j + 64u), xqSum16(m, j + 96u));
+  let dx = vec4<f32>(xqScale(m, j), xqScale(m, j + 32u), xqScale(m, j + 64u), xqScale(m, j + 96u));
+  return XQUnit(loadXQ16(m, j), loadXQ16(m, j + 32u), loadXQ16(m, j + 64u), loadXQ16(m, j + 96u), dx, s);
+}
+
+// One activation row's sum over one weight row's unit with integer dot products: per block, d_b times the exact
+// integer sum Σ w·q (with the format's offset or minimum taken out through Σ q), times the weight's coefficient.
+fn unitDotI8(w: Unit, x: XQUnit) -> f32 {
+  let q = w.q;
+  if (FORMAT == Q4_0) {
+    let sum = planeDot(q.a, 0u, 4u, x.a) + planeDot(q.a, 4u, 4u, x.b);
+    return (w.c.x * x.dx.x) * f32(sum - 8 * x.s.x);
+  }
+  if (FORMAT == Q8_0) {
+    if (DOT == DOT_I8_PACKED) { return (w.c.x * x.dx.x) * f32(planeDot(q.a, 0u, 8u, x.a) + planeDot(q.b, 0u, 8u, x.b)); }
+    // PAIRS takes fields up to 15: the bytes made unsigned (v + 128) and split into nibbles, lo + 16·hi.
+    let a = q.a ^ vec4<u32>(0x80808080u);
+    let b = q.b ^ vec4<u32>(0x80808080u);
+    let lo = planeDot(a, 0u, 4u, x.a) + planeDot(b, 0u, 4u, x.b);
+    let hi = planeDot(a, 4u, 4u, x.a) + planeDot(b, 4u, 4u, x.b);
+    return (w.c.x * x.dx.x) * f32(lo + 16 * hi - 128 * x.s.x);
+  }
+  if (FORMAT == Q4_K) {
+    let sa = planeDot(q.a, 0u, 4u, x.a) + planeDot(q.b, 0u, 4u, x.b);
+    let sb = planeDot(q.a, 4u, 4u, x.c) + planeDot(q.b, 4u, 4u, x.d);
+    return x.dx.x * (w.c.x * f32(sa) - w.c.z * f32(x.s.x)) + x.dx.y * (w.c.y * f32(sb) - w.c.w * f32(x.s.y));
+  }
+  // Q6_K: quarter qq's q = (its nibble of ql) + 16·(bits 2qq, 2qq + 1 of qh), each part a field up to 15.
+  let s = vec4<i32>(planeDot(q.a, 0u, 4u, x.a) + 16 * planeDot(q.c, 0u, 2u, x.a),
+                    planeDot(q.b, 0u, 4u, x.b) + 16 * planeDot(q.c, 2u, 2u, x.b),
+                    planeDot(q.a, 4u, 4u, x.c) + 16 * planeDot(q.c, 4u, 2u, x.c),
+                    planeDot(q.b, 4u, 4u, x.d) + 16 * planeDot(q.c, 6u, 2u, x.d));
+  return dot(w.c * x.dx, vec4<f32>(s - 32 * x.s));
+}
+
+// The unit's sums of activation row m with the ROWS decoded weight rows.
+fn rowDots(w0: Unit, w1: Unit, w2: Unit, w3: Unit, m: u32, u: u32) -> vec4<f32> {
+  if (DOT != DOT_F32) {
+    let x = loadUnitXQ(m, u);
+    return vec4<f32>(unitDotI8(w0, x), unitDotI8(w1, x), unitDotI8(w2, x), unitDotI8(w3, x));
+  }
+  let x = loadUnitX(m * (p.K / 4u), u);
   return vec4<f32>(unitDot(w0, x), unitDot(w1, x), unitDot(w2, x), unitDot(w3, x));
 }
 
@@ -367,7 +519,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let t = lid.x;
   let last = p.N - 1u;
   let rows = Rows(min(n0, last) * p.rowBytes, min(n0 + 1u, last) * p.rowBytes, min(n0 + 2u, last) * p.rowBytes, min(n0 + 3u, last) * p.rowBytes);
-  // Vec4 index of activation row m0 + r's first value; rows past M repeat the last row (computed, then discarded).
+  // Activation rows past M repeat the last row (computed, then discarded); xRow vec4s per row.
   let xRow = p.K / 4u;
   let lastM = p.M - 1u;
   let units = p.K / UNIT;
@@ -384,14 +536,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let w1 = decodeUnit(rows.r1, u);
     let w2 = decodeUnit(rows.r2, u);
     let w3 = decodeUnit(rows.r3, u);
-    acc0 += rowDots(w0, w1, w2, w3, min(m0, lastM) * xRow, u);
-    if (R > 1u) { acc1 += rowDots(w0, w1, w2, w3, min(m0 + 1u, lastM) * xRow, u); }
-    if (R > 2u) { acc2 += rowDots(w0, w1, w2, w3, min(m0 + 2u, lastM) * xRow, u); }
-    if (R > 3u) { acc3 += rowDots(w0, w1, w2, w3, min(m0 + 3u, lastM) * xRow, u); }
-    if (R > 4u) { acc4 += rowDots(w0, w1, w2, w3, min(m0 + 4u, lastM) * xRow, u); }
-    if (R > 5u) { acc5 += rowDots(w0, w1, w2, w3, min(m0 + 5u, lastM) * xRow, u); }
-    if (R > 6u) { acc6 += rowDots(w0, w1, w2, w3, min(m0 + 6u, lastM) * xRow, u); }
-    if (R > 7u) { acc7 += rowDots(w0, w1, w2, w3, min(m0 + 7u, lastM) * xRow, u); }
+    acc0 += rowDots(w0, w1, w2, w3, min(m0, lastM), u);
+    if (R > 1u) { acc1 += rowDots(w0, w1, w2, w3, min(m0 + 1u, lastM), u); }
+    if (R > 2u) { acc2 += rowDots(w0, w1, w2, w3, min(m0 + 2u, lastM), u); }
+    if (R > 3u) { acc3 += rowDots(w0, w1, w2, w3, min(m0 + 3u, lastM), u); }
+    if (R > 4u) { acc4 += rowDots(w0, w1, w2, w3, min(m0 + 4u, lastM), u); }
+    if (R > 5u) { acc5 += rowDots(w0, w1, w2, w3, min(m0 + 5u, lastM), u); }
+    if (R > 6u) { acc6 += rowDots(w0, w1, w2, w3, min(m0 + 6u, lastM), u); }
+    if (R > 7u) { acc7 += rowDots(w0, w1, w2, w3, min(m0 + 7u, lastM), u); }
   }
   partial[t * R] = acc0;
   if (R > 1u) { partial[t * R + 1u] = acc1; }

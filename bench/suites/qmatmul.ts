@@ -1,4 +1,4 @@
-import { median, withPeer, type BenchContext, type BenchRow, type BenchSuite } from '../harness';
+import { withPeer, type BenchContext, type BenchRow, type BenchSuite } from '../harness';
 import type { Gpu } from '../../src/gpu/gpu';
 import type { Recorder } from '../../src/gpu/recorder';
 import { quantize } from '../../src/formats/quant';
@@ -15,7 +15,11 @@ import {
   manyRowKernel,
   quantizedMatmul,
   quantizedMatmulBackward,
+  matvecDot,
+  matvecScratchBytes,
+  supportsIntegerDot,
   type BackwardKernel,
+  type MatvecDot,
   type MatvecUnpack,
 } from '../../src/kernels/qmatmul';
 import { createMatMulNBitsPeer } from '../peers/ortMatMulNBits';
@@ -121,33 +125,41 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
   const x = randomF32(M * K, 8);
   const bufX = gpu.upload(x, { label: 'bench X', category: 'scratch' });
   const bufY = gpu.upload(randomF32(M * N, 9), { label: 'bench Y', category: 'scratch' });
+  const scratch = gpu.alloc(matvecScratchBytes(Math.min(M, MATVEC_MAX_ROWS), K), { label: 'bench XQ', category: 'scratch' });
   try {
     weight = uploadQuantizedWeight(gpu, { format, N, K, bytes, label: `bench ${format}` });
     const w = weight;
     const record = c.backward
       ? (rec: ReturnType<Gpu['recorder']>) => quantizedMatmulBackward(rec, bufY, w, bufX, { M })
-      : (rec: ReturnType<Gpu['recorder']>) => quantizedMatmul(rec, bufX, w, bufY, { M });
-    // Timestamps exclude pipeline compilation, so no warm-up run is needed where the device has them.
-    const ms = await ctx.gpuTimeMs(record, { warmup: gpu.features.timestamps ? 0 : 1, iterations: iterationsFor(M) });
+      : (rec: ReturnType<Gpu['recorder']>) => quantizedMatmul(rec, bufX, w, bufY, { M, activationScratch: scratch });
+    // Matvec cases are quick: their best of several rounds, as their variants are compared, so that the ratios between
+    // cases (each format against F32) are not one round's load. Timestamps exclude pipeline compilation, so the long
+    // cases' single round needs no warm-up run where the device has them.
+    const rounds = M <= MATVEC_MAX_ROWS ? ALTERNATING_ROUNDS : 1;
+    const ms =
+      rounds > 1
+        ? (await alternatingMs(ctx, ['case'], record, iterationsFor(M))).case
+        : await ctx.gpuTimeMs(record, { warmup: gpu.features.timestamps ? 0 : 1, iterations: iterationsFor(M) });
     const gflops = (2 * M * N * K) / 1e9 / (ms / 1e3);
     const gbs = bytes.byteLength / 1e9 / (ms / 1e3);
     const kernel = M <= MATVEC_MAX_ROWS && !c.backward ? 'matvec' : `${c.backward ? 'backward ' : ''}${manyRowKernel(gpu.recorder(), K)}`;
+    const dot = kernel === 'matvec' ? matvecDot(gpu.recorder(), w) : 'f32';
     const perRow = M > 1 && kernel === 'matvec' ? `, ${(ms / M).toFixed(2)} ms per row` : '';
-    ctx.log(`qmatmul ${name} (${kernel}): ${ms.toFixed(2)} ms${perRow}, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s`);
+    ctx.log(`qmatmul ${name} (${kernel}, ${dot} dot): ${ms.toFixed(2)} ms${perRow}, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s`);
     const rows: BenchRow[] = [
       {
         suite: 'qmatmul',
         case: `${name} (${kernel})`,
         metric: 'GFLOP/s',
         ours: gflops,
-        note: `${ms.toFixed(2)} ms${perRow} (GPU timestamps)`,
+        note: `${ms.toFixed(2)} ms${perRow} (GPU timestamps${rounds > 1 ? `, best of ${rounds} rounds` : ''})`,
       },
       {
         suite: 'qmatmul',
         case: `${name} (${kernel})`,
         metric: 'GB/s',
         ours: gbs,
-        note: `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB of weights`,
+        note: `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB of weights${kernel === 'matvec' ? `, ${dot} dot` : ''}`,
       },
     ];
     if (kernel !== 'matvec')
@@ -158,10 +170,16 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
             : quantizedMatmul(rec, bufX, w, bufY, { M, kernel: k }),
         ),
       );
+    if (kernel === 'matvec' && supportsIntegerDot(w))
+      rows.push(
+        ...(await versusOtherDots(ctx, name, dot, bytes.byteLength, (rec, matvecDot) =>
+          quantizedMatmul(rec, bufX, w, bufY, { M, matvecDot, activationScratch: scratch }),
+        )),
+      );
     if (kernel === 'matvec' && UNPACKED_FORMATS.includes(format))
       rows.push(
         await versusUnsignedUnpack(ctx, name, bytes.byteLength, (rec, matvecUnpack) =>
-          quantizedMatmul(rec, bufX, w, bufY, { M, matvecUnpack }),
+          quantizedMatmul(rec, bufX, w, bufY, { M, matvecUnpack, matvecDot: 'f32' }),
         ),
       );
     if (format === 'Q4_0' && !c.backward)
@@ -184,13 +202,32 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
     if (weight) freeQuantizedWeight(gpu, weight);
     gpu.buffers.free(bufX);
     gpu.buffers.free(bufY);
+    gpu.buffers.free(scratch);
   }
 }
 
 /**
- * The many-row kernel this adapter gets (direct on a CPU adapter, tiled on a GPU) against the other one, alternating
- * between them so that both see the same load on a shared machine; medians of 3 rounds.
+ * Each variant's ms, alternating between them so that all see the same load on a shared machine: 5 rounds (the
+ * first with a warm-up run each), each variant's least disturbed round.
  */
+const ALTERNATING_ROUNDS = 5;
+
+async function alternatingMs<V extends string>(
+  ctx: BenchContext,
+  variants: readonly V[],
+  record: (rec: Recorder, variant: V) => void,
+  iterations: number,
+): Promise<Record<V, number>> {
+  const times = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<V, number[]>;
+  for (let round = 0; round < ALTERNATING_ROUNDS; round++) {
+    for (const v of variants) {
+      times[v].push(await ctx.gpuTimeMs((rec) => record(rec, v), { warmup: round === 0 ? 1 : 0, iterations }));
+    }
+  }
+  return Object.fromEntries(variants.map((v) => [v, Math.min(...times[v])])) as Record<V, number>;
+}
+
+/** The many-row kernel this adapter gets (direct on a CPU adapter, tiled on a GPU) against the other one. */
 async function versusOtherManyRowKernel(
   ctx: BenchContext,
   name: string,
@@ -199,13 +236,8 @@ async function versusOtherManyRowKernel(
   record: (rec: Recorder, kernel: BackwardKernel) => void,
 ): Promise<BenchRow> {
   const other: BackwardKernel = picked === 'direct' ? 'tiled' : 'direct';
-  const times: Record<BackwardKernel, number[]> = { direct: [], tiled: [] };
-  for (let round = 0; round < 3; round++) {
-    for (const kernel of [other, picked]) {
-      times[kernel].push(await ctx.gpuTimeMs((rec) => record(rec, kernel), { warmup: round === 0 ? 1 : 0, iterations: iterationsFor(M) }));
-    }
-  }
-  const [pickedMs, otherMs] = [median(times[picked]), median(times[other])];
+  const ms = await alternatingMs(ctx, [other, picked], record, iterationsFor(M));
+  const [pickedMs, otherMs] = [ms[picked], ms[other]];
   ctx.log(`qmatmul ${name}: ${picked} ${pickedMs.toFixed(2)} ms, ${other} ${otherMs.toFixed(2)} ms`);
   return {
     suite: 'qmatmul',
@@ -217,12 +249,39 @@ async function versusOtherManyRowKernel(
   };
 }
 
+const DOTS: MatvecDot[] = ['f32', 'i8-pairs', 'i8-packed'];
+
+/**
+ * The matvec dot product this adapter gets for the format against each other one (the 8-bit ones timed with their
+ * activation-quantizing dispatch): one row per other, GB/s of weights.
+ */
+async function versusOtherDots(
+  ctx: BenchContext,
+  name: string,
+  picked: MatvecDot,
+  weightBytes: number,
+  record: (rec: Recorder, dot: MatvecDot) => void,
+): Promise<BenchRow[]> {
+  const ms = await alternatingMs(ctx, DOTS, record, 3);
+  const gbs = (t: number) => weightBytes / 1e9 / (t / 1e3);
+  ctx.log(`qmatmul ${name}: ${DOTS.map((d) => `${d} ${ms[d].toFixed(2)} ms`).join(', ')} (picked ${picked})`);
+  return DOTS.filter((d) => d !== picked).map((other) => ({
+    suite: 'qmatmul',
+    case: `${name} (matvec) ${picked} vs ${other} dot`,
+    metric: 'GB/s',
+    ours: gbs(ms[picked]),
+    peer: { name: `${other} dot`, value: gbs(ms[other]) },
+    ratio: ms[other] / ms[picked],
+    note: `ms ${ms[picked].toFixed(2)} vs ${ms[other].toFixed(2)}, alternating, best of ${ALTERNATING_ROUNDS} rounds`,
+  }));
+}
+
 /** The formats whose quant bytes the matvec kernel converts to floats through UNPACK (Q8_0's are signed already). */
 const UNPACKED_FORMATS: QuantFormat[] = ['Q4_0', 'Q4_K', 'Q6_K'];
 
 /**
  * The matvec kernel with i32 byte conversion (the default) against the same kernel with u32 conversion (the earlier
- * version), alternating between them so that both see the same load on a shared machine; medians of 3 rounds.
+ * version), alternating between them (`alternatingMs`).
  */
 async function versusUnsignedUnpack(
   ctx: BenchContext,
@@ -230,23 +289,18 @@ async function versusUnsignedUnpack(
   weightBytes: number,
   record: (rec: Recorder, unpack: MatvecUnpack) => void,
 ): Promise<BenchRow> {
-  const times: Record<MatvecUnpack, number[]> = { signed: [], unsigned: [] };
-  for (let round = 0; round < 3; round++) {
-    for (const unpack of ['unsigned', 'signed'] as const) {
-      times[unpack].push(await ctx.gpuTimeMs((rec) => record(rec, unpack), { warmup: round === 0 ? 1 : 0, iterations: 3 }));
-    }
-  }
-  const [signedMs, unsignedMs] = [median(times.signed), median(times.unsigned)];
-  const gbs = (ms: number) => weightBytes / 1e9 / (ms / 1e3);
+  const ms = await alternatingMs(ctx, ['unsigned', 'signed'] as const, record, 3);
+  const [signedMs, unsignedMs] = [ms.signed, ms.unsigned];
+  const gbs = (t: number) => weightBytes / 1e9 / (t / 1e3);
   ctx.log(`qmatmul ${name}: i32 unpack ${signedMs.toFixed(2)} ms, u32 unpack ${unsignedMs.toFixed(2)} ms`);
   return {
     suite: 'qmatmul',
-    case: `${name} (matvec) i32 vs u32 unpack`,
+    case: `${name} (matvec, f32 dot) i32 vs u32 unpack`,
     metric: 'GB/s',
     ours: gbs(signedMs),
     peer: { name: 'same kernel, u32 unpack', value: gbs(unsignedMs) },
     ratio: unsignedMs / signedMs,
-    note: `ms ${signedMs.toFixed(2)} vs ${unsignedMs.toFixed(2)}, alternating, medians of 3 rounds`,
+    note: `ms ${signedMs.toFixed(2)} vs ${unsignedMs.toFixed(2)}, alternating, best of ${ALTERNATING_ROUNDS} rounds`,
   };
 }
 

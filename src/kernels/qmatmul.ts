@@ -2,8 +2,9 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
-import type { QuantizedWeight, WeightPart } from './quantWeight';
+import type { QuantFormat, QuantizedWeight, WeightPart } from './quantWeight';
 import { isCpuAdapter } from './cpuAdapter';
+import { quantizeActivations, quantizedActivationBytes } from './quantizeActivations';
 
 /** Y[M, N] = X[M, K] · Wᵀ (W is the GGUF weight, [N rows, K]); the options shared by every variant. */
 export interface QuantizedMatmulOptions {
@@ -66,6 +67,40 @@ const EPILOGUE_IDS = { none: 0, swiglu: 1, bias: 2 } as const;
 export type MatvecUnpack = 'signed' | 'unsigned';
 const UNPACK_IDS: Record<MatvecUnpack, number> = { unsigned: 0, signed: 1 };
 
+/**
+ * How the matvec kernel takes each unit's sum (DOT in shaders/qmatvec.wgsl): f32 activations times the quants
+ * converted to floats, or activations quantized to 8 bits per 32-value block (shaders/quantize_activations.wgsl, one
+ * dispatch before the product) and exact integer sums, two products per 32-bit multiply ('i8-pairs') or four per
+ * dot4I8Packed ('i8-packed'). The 8-bit paths round each activation to 1/254 of its block's largest magnitude, as
+ * llama.cpp's CPU and MMVQ paths do; each row is still quantized and summed alone (batched decode's bit-identity).
+ */
+export type MatvecDot = 'f32' | 'i8-pairs' | 'i8-packed';
+const DOT_IDS: Record<MatvecDot, number> = { f32: 0, 'i8-pairs': 1, 'i8-packed': 2 };
+
+/** The formats the integer dot products read (F32 and F16 weights always take f32 activations). */
+const INTEGER_DOT_FORMATS: ReadonlySet<QuantFormat> = new Set(['Q4_0', 'Q8_0', 'Q4_K', 'Q6_K']);
+
+export function supportsIntegerDot(weight: QuantizedWeight): boolean {
+  return INTEGER_DOT_FORMATS.has(weight.format);
+}
+
+/**
+ * The matvec kernel's dot product for this adapter and weight format, where an activation scratch allows the 8-bit
+ * ones. On a CPU adapter, by the qmatmul bench (the three alternating in one run, repeated): the 8-bit products beat
+ * f32 activations for every quantized format; for Q8_0, whose signed bytes dot4I8Packed takes as they are, the packed
+ * dot beat the pairs (which split each byte into two nibble fields); for the 4- and 6-bit formats the pairs won.
+ * GPUs keep f32 activations until measured there.
+ */
+export function matvecDot(rec: Recorder, weight: QuantizedWeight): MatvecDot {
+  if (!isCpuAdapter(rec.gpu.info) || !supportsIntegerDot(weight)) return 'f32';
+  return weight.format === 'Q8_0' ? 'i8-packed' : 'i8-pairs';
+}
+
+/** Bytes of the activation scratch an 8-bit matvec dot product of M ≤ MATVEC_MAX_ROWS rows of up to K values needs. */
+export function matvecScratchBytes(M: number, K: number): number {
+  return quantizedActivationBytes(M, K);
+}
+
 const MATVEC_ROWS = 4; // ROWS in shaders/qmatvec.wgsl: weight rows (output columns) per workgroup
 /** Activation rows one matvec workgroup decodes its weights for (R in shaders/qmatvec.wgsl); more take more groups. */
 const MATVEC_GROUP_ROWS = 8;
@@ -116,6 +151,35 @@ function params(M: number, weight: QuantizedWeight, part: WeightPart): PackedUni
   return QUANTIZED_MATMUL_PARAMS.pack(shapeParams(M, weight, part));
 }
 
+/** The bytes a binding spans. */
+function bindingBytes(b: Binding): number {
+  if ('range' in b) return b.size ?? b.buffer.size - (b.offset ?? 0);
+  return 'category' in b ? b.bytes : b.size;
+}
+
+/** Records X quantized for an 8-bit matvec dot product into `scratch`, after checking the weight and scratch take it. */
+function quantizedActivations(
+  rec: Recorder,
+  x: Binding,
+  weight: QuantizedWeight,
+  options: { M: number; dot: MatvecDot; scratch?: Binding; norm?: MatvecNorm },
+): Binding {
+  const { M, dot, scratch } = options;
+  const need = matvecScratchBytes(M, weight.K);
+  if (!supportsIntegerDot(weight) || !scratch || bindingBytes(scratch) < need) {
+    const what = !supportsIntegerDot(weight)
+      ? `with ${weight.format} weights`
+      : `with ${scratch ? bindingBytes(scratch) : 0} bytes of activation scratch for ${need}`;
+    throw new LabError(
+      `quantized matvec: the ${dot} dot product ${what}`,
+      weight.label,
+      'use it with Q4_0, Q8_0, Q4_K or Q6_K weights and a scratch of matvecScratchBytes(M, K) bytes',
+    );
+  }
+  quantizeActivations(rec, x, scratch, { M, K: weight.K }, { normWeight: options.norm?.weight, label: weight.label });
+  return scratch;
+}
+
 /** M must be a positive integer whose `rowsPerGroup`-row workgroups fit in one grid dimension. */
 function checkRows(M: number, rowsPerGroup: number, limit: number, what: string, label: string): void {
   if (!Number.isInteger(M) || M < 1) throw new LabError(`${what}: ${M} activation rows`, label, 'M must be a positive integer');
@@ -147,9 +211,16 @@ export function quantizedMatmul(
     matvecUnpack?: MatvecUnpack;
     /** Only with the matvec kernel. */
     norm?: MatvecNorm;
+    /**
+     * At least `matvecScratchBytes(M, K)` for the quantized activations of the 8-bit matvec dot products; without
+     * it the matvec kernel takes f32 activations.
+     */
+    activationScratch?: Binding;
+    /** The matvec kernel's dot product instead of the adapter's choice (`matvecDot`), for the bench and tests. */
+    matvecDot?: MatvecDot;
   },
 ): void {
-  const { M, epilogue, norm } = options;
+  const { M, epilogue, norm, activationScratch } = options;
   const kernel = options.kernel ?? (M <= MATVEC_MAX_ROWS ? 'matvec' : manyRowKernel(rec, weight.K));
   if (norm && kernel !== 'matvec') {
     throw new LabError(
@@ -166,12 +237,14 @@ export function quantizedMatmul(
     );
   }
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
+  // One pipeline per row count up to 8 (batched decode steps shrink as sequences finish): exactly M rows per matvec
+  // workgroup decode each weight once for all of them.
+  const groupRows = Math.min(M, MATVEC_GROUP_ROWS);
+  if (kernel === 'matvec') checkRows(M, groupRows, maxGroups, 'quantized matvec', weight.label);
+  const dot = kernel !== 'matvec' ? 'f32' : (options.matvecDot ?? (activationScratch ? matvecDot(rec, weight) : 'f32'));
+  const xq = dot === 'f32' ? x : quantizedActivations(rec, x, weight, { M, dot, scratch: activationScratch, norm });
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
-      // One pipeline per row count up to 8 (batched decode steps shrink as sequences finish): exactly M rows per
-      // workgroup decode each weight once for all of them.
-      const groupRows = Math.min(M, MATVEC_GROUP_ROWS);
-      checkRows(M, groupRows, maxGroups, 'quantized matvec', weight.label);
       rec.dispatch(
         {
           shader: 'qmatvec',
@@ -183,9 +256,11 @@ export function quantizedMatmul(
             EPILOGUE: EPILOGUE_IDS[epilogue?.kind ?? 'none'],
             UNPACK: UNPACK_IDS[options.matvecUnpack ?? 'signed'],
             NORM: norm ? 1 : 0,
+            DOT: DOT_IDS[dot],
           },
         },
-        // The kernel reads G, NW and B only with their epilogue or prologue; X (also read-only) fills them otherwise.
+        // The kernel reads G, NW, B and XQ only with their epilogue, prologue or dot product; X (also read-only) fills
+        // them otherwise.
         [
           x,
           part.buffer,
@@ -193,13 +268,14 @@ export function quantizedMatmul(
           epilogue?.kind === 'swiglu' ? epilogue.gate : x,
           norm?.weight ?? x,
           epilogue?.kind === 'bias' ? epilogue.bias : x,
+          xq,
         ],
         [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
         QUANTIZED_MATVEC_PARAMS.pack({ ...shapeParams(M, weight, part), eps: norm?.eps ?? 0 }),
       );
     } else if (kernel === 'direct') {
-      const groupRows = DIRECT_THREADS * DIRECT_ROWS_PER_THREAD;
-      checkRows(M, groupRows, maxGroups, 'quantized matmul', weight.label);
+      const directRows = DIRECT_THREADS * DIRECT_ROWS_PER_THREAD;
+      checkRows(M, directRows, maxGroups, 'quantized matmul', weight.label);
       rec.dispatch(
         {
           shader: 'qmatmul',
@@ -207,7 +283,7 @@ export function quantizedMatmul(
           constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0 },
         },
         [x, part.buffer, y],
-        [ceilDiv(part.rows, DIRECT_THREADS * 4), ceilDiv(M, groupRows)],
+        [ceilDiv(part.rows, DIRECT_THREADS * 4), ceilDiv(M, directRows)],
         params(M, weight, part),
       );
     } else {

@@ -1,6 +1,7 @@
 import type { Gpu } from '../gpu/gpu';
 import type { TrackedBuffer } from '../gpu/allocator';
 import type { ModelConfig } from './config';
+import { MATVEC_MAX_ROWS, matvecScratchBytes } from '../kernels/qmatmul';
 
 /** Scratch buffers of one forward step over at most `maxTokens` tokens (f32 activations). */
 export interface Activations {
@@ -26,12 +27,19 @@ export interface Activations {
   /** Logits [logitRows, nVocab]. */
   logits: TrackedBuffer;
   logitRows: number;
+  /** The matvec kernel's 8-bit activations of steps of up to MATVEC_MAX_ROWS rows, any projection's input width. */
+  matvecScratch: TrackedBuffer;
+}
+
+function matvecScratchSize(config: ModelConfig, maxTokens: number): number {
+  const widest = Math.max(config.nEmbd, config.nHeads * config.headDim, config.nFf);
+  return matvecScratchBytes(Math.min(maxTokens, MATVEC_MAX_ROWS), widest);
 }
 
 export function activationBytes(config: ModelConfig, maxTokens: number, logitRows: number): number {
   const { nEmbd, nHeads, nKvHeads, headDim, nFf, nVocab } = config;
   const floats = maxTokens * (2 + 2 * nEmbd + 1 + 2 * nHeads * headDim + 2 * nKvHeads * headDim + nHeads + 3 * nFf) + logitRows * nVocab;
-  return floats * 4;
+  return floats * 4 + matvecScratchSize(config, maxTokens);
 }
 
 export function allocateActivations(gpu: Gpu, config: ModelConfig, maxTokens: number, logitRows: number): Activations {
@@ -54,6 +62,7 @@ export function allocateActivations(gpu: Gpu, config: ModelConfig, maxTokens: nu
     hidden: f32('ffn hidden', maxTokens * nFf),
     logits: gpu.alloc(logitRows * nVocab * 4, { label: 'logits', category: 'logits' }),
     logitRows,
+    matvecScratch: gpu.alloc(matvecScratchSize(config, maxTokens), { label: 'matvec activations', category: 'activations' }),
   };
 }
 

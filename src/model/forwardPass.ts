@@ -27,10 +27,10 @@ export interface ForwardWeights {
  * The block (block.ts) as inference runs it: the residual stream a.x updated in place, one normalised-input
  * buffer and one adapter scratch for every step of the block, attention against the caller's KV cache.
  */
-function blockStep(fw: ForwardWeights, T: number, attend: CacheAttention): BlockStep {
+function blockStep(fw: ForwardWeights, a: Activations, T: number, attend: CacheAttention): BlockStep {
   const { config, weights, adapter } = fw;
   const branch = adapter && { lora: adapter.lora, h: Object.fromEntries(PROJECTIONS.map((p) => [p, adapter.h])) };
-  return { config, weights, tokens: T, branch, attention: { kind: 'cache', attend } };
+  return { config, weights, tokens: T, branch, attention: { kind: 'cache', attend }, matvecScratch: a.matvecScratch };
 }
 
 function blockActivations(a: Activations): BlockActivations {
@@ -52,7 +52,7 @@ export function recordForward(
 ): number[] {
   const c = fw.config;
   embeddingLookup(rec, a.ids, fw.weights.tokenEmbd, a.x, { tokens: T }); // x: [T, D]
-  const step = blockStep(fw, T, attend);
+  const step = blockStep(fw, a, T, attend);
   const acts = blockActivations(a);
   const blockDispatches: number[] = [];
   for (let l = 0; l < c.nLayers; l++) {
@@ -69,6 +69,6 @@ export function recordForward(
     rows = 1;
   }
   rmsNorm(rec, { x: normInput, w: fw.weights.outputNorm, y: a.xn, rstd: a.rstd }, { rows, n: c.nEmbd, eps: c.rmsEps });
-  linear(rec, a.xn, fw.weights.output, a.logits, rows); // logits: [rows, V]
+  linear(rec, a.xn, fw.weights.output, a.logits, rows, { matvecScratch: a.matvecScratch }); // logits: [rows, V]
   return blockDispatches;
 }

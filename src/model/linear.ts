@@ -32,10 +32,21 @@ function isDense(w: LinearWeight): w is DenseWeight {
   return 'kind' in w && w.kind === 'dense';
 }
 
-/** Y[M, N] = X[M, K] · Wᵀ (+ Y when accumulating). */
-export function linear(rec: Recorder, x: Binding, w: LinearWeight, y: Binding, M: number, accumulate = false): void {
+/**
+ * Y[M, N] = X[M, K] · Wᵀ (+ Y when accumulating); `matvecScratch` lets the matvec kernel take the adapter's 8-bit
+ * dot products (src/kernels/qmatmul.ts `matvecDot`).
+ */
+export function linear(
+  rec: Recorder,
+  x: Binding,
+  w: LinearWeight,
+  y: Binding,
+  M: number,
+  options: { accumulate?: boolean; matvecScratch?: Binding } = {},
+): void {
+  const { accumulate, matvecScratch } = options;
   if (isDense(w)) matmul(rec, x, w.buffer, y, { M, N: w.N, K: w.K, transB: true, accumulate });
-  else quantizedMatmul(rec, x, w, y, { M, accumulate });
+  else quantizedMatmul(rec, x, w, y, { M, accumulate, activationScratch: matvecScratch });
 }
 
 /**

@@ -47,6 +47,8 @@ export interface ProjectionStep {
   weights: ModelWeights;
   branch?: AdapterBranch;
   tokens: number;
+  /** Scratch for the matvec kernel's 8-bit activations (inference); without it, f32 activations. */
+  matvecScratch?: Binding;
 }
 
 /** A step whose branch can run backward. */
@@ -130,10 +132,10 @@ export function project(
         'forward',
         'run the norm as its own step',
       );
-    quantizedMatmul(rec, x.residual, w, y, { M: s.tokens, accumulate, norm: x.norm });
+    quantizedMatmul(rec, x.residual, w, y, { M: s.tokens, accumulate, norm: x.norm, activationScratch: s.matvecScratch });
     return;
   }
-  linear(rec, x, s.weights.layers[l].proj[p], y, s.tokens, accumulate);
+  linear(rec, x, s.weights.layers[l].proj[p], y, s.tokens, { accumulate, matvecScratch: s.matvecScratch });
   const target = branchOf(s, l, p);
   if (!target) return;
   const { branch, slot, h } = target;
@@ -191,7 +193,7 @@ function projectFused(
   const w = matvecWeight(s, l, p);
   if (!w) return false;
   const input = isFolded(x) ? { x: x.residual, norm: x.norm } : { x };
-  quantizedMatmul(rec, input.x, w, out, { M: s.tokens, norm: input.norm, epilogue });
+  quantizedMatmul(rec, input.x, w, out, { M: s.tokens, norm: input.norm, epilogue, activationScratch: s.matvecScratch });
   return true;
 }
 

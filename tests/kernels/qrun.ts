@@ -6,8 +6,11 @@ import {
   quantizedMatmulBackward,
   type BackwardKernel,
   type ForwardKernel,
+  type MatvecDot,
   type MatvecUnpack,
+  matvecScratchBytes,
 } from '../../src/kernels/qmatmul';
+import { dequantizeActivations, quantizeActivationsReference } from '../../src/kernels/reference/quantizeActivations';
 import { quantizedMatmulBackwardReference, quantizedMatmulReference } from '../../src/kernels/reference/qmatmul';
 import { identity, testWeight, transpose } from './qfixtures';
 
@@ -23,6 +26,8 @@ export async function runForward(
     maxBindingBytes?: number;
     matvecThreads?: number;
     matvecUnpack?: MatvecUnpack;
+    /** An 8-bit dot product: the reference multiplies the activations as that path quantizes them. */
+    matvecDot?: MatvecDot;
   } = {},
 ): Promise<{ got: Float32Array; want: Float32Array }> {
   const gpu = await testGpu();
@@ -32,17 +37,25 @@ export async function runForward(
   const y0 = randomF32(M * N, seed + 2);
   const bufX = gpu.upload(x, { label: 'X' });
   const bufY = gpu.upload(y0, { label: 'Y' });
+  const { accumulate, matvecThreads, matvecUnpack, matvecDot } = options;
+  const integerDot = matvecDot !== undefined && matvecDot !== 'f32';
+  const activationScratch = integerDot ? gpu.alloc(matvecScratchBytes(M, K), { label: 'XQ' }) : undefined;
   const rec = gpu.recorder();
-  const { accumulate, matvecThreads, matvecUnpack } = options;
-  quantizedMatmul(rec, bufX, weight, bufY, { M, accumulate, kernel, matvecThreads, matvecUnpack });
+  quantizedMatmul(rec, bufX, weight, bufY, { M, accumulate, kernel, matvecThreads, matvecUnpack, matvecDot, activationScratch });
   rec.submit();
   const got = await gpu.readF32(bufY, M * N);
-  gpu.buffers.free(bufX);
-  gpu.buffers.free(bufY);
+  for (const b of [bufX, bufY, activationScratch]) if (b) gpu.buffers.free(b);
   freeQuantizedWeight(gpu, weight);
   const want = options.identityX
     ? transpose(decoded, N, K)
-    : quantizedMatmulReference(x, decoded, M, N, K, options.accumulate ? y0 : undefined);
+    : quantizedMatmulReference(
+        integerDot ? dequantizeActivations(quantizeActivationsReference(x, M, K)) : x,
+        decoded,
+        M,
+        N,
+        K,
+        options.accumulate ? y0 : undefined,
+      );
   return { got, want };
 }
 

@@ -1,0 +1,73 @@
+// Activation rows as 8-bit integers per 32-value block, the operand of the integer dot products in
+// shaders/qmatvec.wgsl (DOT_I8_*), as llama.cpp quantises its activations to Q8 before a quantized dot product:
+//   d_b = max_i |x_i| / 127,   q_i = round(x_i · (127 / max_i |x_i|))  (ties to even; all 0 where max |x_i| = 0)
+// over block b = values 32b .. 32b + 31 of a row, so |q_i| ≤ 127 and x_i ≈ d_b·q_i. With NORM, x is X·NW (the RMSNorm
+// weight; the matvec kernel applies the row's rstd to the finished sum).
+//
+// XQ holds, per activation row m, ROW_WORDS = 27·K/32 words from m·ROW_WORDS, in four sections:
+//   pairs  [K/2]   for values j .. j + 3 (j % 4 == 0): word j/2 = q_{j+2} + q_j·2^16 and word j/2 + 1 =
+//                  q_{j+3} + q_{j+1}·2^16, as u32 (mod 2^32): multiplied by a word holding two small unsigned weights
+//                  in its 16-bit halves, the high half receives their two-term dot product (shaders/qmatvec.wgsl);
+//   packed [K/4]   word j/4 = q_j .. q_{j+3} as signed bytes, low byte first (dot4I8Packed's operand);
+//   scales [K/32]  d_b as f32 bits;
+//   sums   [K/16]  Σ q_i over values 16s .. 16s + 15, as i32 (block offsets: Σ x·(q − c) = Σ x·q − c·Σ x).
+//
+// Dispatch: one thread per (row, block), M·K/32 items of WG per workgroup spread over x and y
+// (src/kernels/flatGrid.ts).
+// Requires K % 32 == 0.
+
+struct Params {
+  M: u32,
+  K: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>; // [M, K]
+@group(0) @binding(2) var<storage, read> NW: array<vec4<f32>>; // [K], read only with NORM
+@group(0) @binding(3) var<storage, read_write> XQ: array<u32>;
+
+override NORM: bool = false;
+override WG: u32 = 64u;
+
+fn xAt(m: u32, j: u32) -> vec4<f32> {
+  let x = X[m * (p.K / 4u) + j];
+  if (NORM) { return x * NW[j]; }
+  return x;
+}
+
+// Two 16-bit halves as one word: lo + hi·2^16 (mod 2^32), each a signed value.
+fn pair(hi: i32, lo: i32) -> u32 {
+  return bitcast<u32>(lo) + (bitcast<u32>(hi) << 16u);
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let blocks = p.K / 32u;
+  let id = (wid.y * groups.x + wid.x) * WG + lid;
+  if (id >= p.M * blocks) { return; }
+  let m = id / blocks;
+  let b = id % blocks;
+  var amax = 0.0;
+  for (var i = 0u; i < 8u; i++) {
+    let a = abs(xAt(m, 8u * b + i));
+    amax = max(amax, max(max(a.x, a.y), max(a.z, a.w)));
+  }
+  let inv = select(0.0, 127.0 / amax, amax > 0.0);
+  let row = m * (27u * p.K / 32u);
+  let pairs = row + 16u * b;
+  let packed = row + p.K / 2u + 8u * b;
+  var sum0 = 0;
+  var sum1 = 0;
+  for (var i = 0u; i < 8u; i++) {
+    let q = vec4<i32>(round(xAt(m, 8u * b + i) * inv));
+    XQ[pairs + 2u * i] = pair(q.x, q.z);
+    XQ[pairs + 2u * i + 1u] = pair(q.y, q.w);
+    XQ[packed + i] = pack4xI8(q);
+    let s = q.x + q.y + q.z + q.w;
+    if (i < 4u) { sum0 += s; } else { sum1 += s; }
+  }
+  XQ[row + 3u * p.K / 4u + b] = bitcast<u32>(amax / 127.0);
+  let sums = row + 3u * p.K / 4u + blocks + 2u * b;
+  XQ[sums] = bitcast<u32>(sum0);
+  XQ[sums + 1u] = bitcast<u32>(sum1);
+}
