@@ -6,9 +6,9 @@
 //   Y is [M, yStride]; this dispatch writes columns yOffset .. yOffset + N − 1 (a weight split across several
 //   bindings is one dispatch per part, each writing its slice of Y).
 //
-// Dispatch: (ceil(N / ROWS), ceil(M / R)) workgroups of WG threads. A workgroup owns ROWS = 4 output columns
-// (weight rows) of R ≤ 8 activation rows: R accumulators acc0..acc7 (named vec4s, not an indexed array, which
-// SwiftShader spills), component c of acc_r summing column n0 + c of activation row m0 + r. K is cut into units of
+// Dispatch: (ceil(N / COLUMNS), ceil(M / R)) workgroups of WG threads. A workgroup owns ROWS = 4 weight rows (output
+// columns, but see SwiGLU below) of R ≤ 8 activation rows: R accumulators acc0..acc7 (named vec4s, not an indexed
+// array, which SwiftShader spills), component c of acc_r summing weight row c of activation row m0 + r. K is cut into units of
 // UNIT values that each read whole words of one block: a Q4_0 or Q8_0 block (32 values), a quarter of a Q4_K or
 // Q6_K super-block (64 values), 8 values of F32 or F16. Thread t takes units t, t + WG, ...: it decodes the unit of
 // each of the ROWS weight rows ONCE (every field at once: scales, then the packed quants as vec4<u32>, unpacked
@@ -16,11 +16,28 @@
 // with the 4 decoded rows; the WG partial sums meet in workgroup memory. Block offsets and minima come out of the
 // sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared by all weight rows.
 //
-// Epilogue (EPILOGUE, named below): none; SwiGLU with the gate — Y[m, yOffset + n] = silu(g)·u with
-// g = G[m·yStride + yOffset + n] (the gate projection's output, act_t, laid out like Y) and u the row's sum rounded to
-// act_t: the up projection and shaders/swiglu.wgsl in one dispatch; or a bias — Y[m, yOffset + n] = u + B[yOffset + n]
-// (B [yStride] f32): the projection and shaders/bias_add.wgsl in one dispatch. Each computes what the two dispatches
-// give, bit for bit. G and B are read only by their epilogue (bind X in their place otherwise).
+// Epilogue (EPILOGUE, named below): none; a bias — Y[m, yOffset + n] = u + B[yOffset + n] (B [yStride] f32, u the
+// row's sum rounded to act_t): the projection and shaders/bias_add.wgsl in one dispatch; or SwiGLU over a stacked
+// gate and up weight — Y[m, n] = silu(g)·u with g, u the sums of gate row n and up row n rounded to act_t: the gate
+// and up projections and shaders/swiglu.wgsl in one dispatch. Each computes what the separate dispatches give, bit
+// for bit. B is read only by the bias epilogue (bind X in its place otherwise).
+//
+// Stacked weights: W holds several weights of one format and row length, section after section, section 1 and 2
+// starting at bytes section1Bytes and section2Bytes (src/kernels/quantWeight.ts `StackedWeight`). With SwiGLU the sections are gate
+// and up, N is the FFN width, and a workgroup owns COLUMNS = 2 output columns n0, n0 + 1: its ROWS weight rows are
+// their gate rows and then their up rows.
+//
+// Entry point `qkv` (EPILOGUE_QKV): W stacks q [nQ rows], k and v [nKv rows each]; the output columns are those of
+// the three, N = nQ + 2·nKv. Each workgroup owns 4 columns of one head of one section, with both members of each
+// RoPE pair among them: in neox mode, columns (2g, 2g + 1, 2g + half, 2g + half + 1) of the head for
+// g < nRot / 4 (half = nRot / 2), otherwise 4 consecutive columns. Its epilogue, per activation row m, rounds each
+// sum to act_t, adds the bias (BIASED: B[biasAt + column] f32) and rounds again, rotates q and k pairs by
+// θ = f32(position)·B[i] (shaders/rope.wgsl's rotation and rounding; B[0 .. nRot/2) is the inverse-frequency table),
+// then writes q to Y [M, nQ] and k and v straight into the KV cache (`storeCachePair`): Kc, Vc [.., nKv] f32, row m at
+// (kvFirstSlot + m)·kvSlotValues + position·nKv (kvSlotValues 0: every row in one sequence). position is AT[m]; a row
+// whose AT[m] is SKIP stores nothing and rotates at position 0 (a batch row that sits the step out). Bit for bit the
+// projections with their bias and norm, shaders/rope.wgsl on q and k, and the cache store. Requires nQ, nKv,
+// headDim and nRot to be multiples of 4.
 //
 // Prologue (NORM): X is the residual stream and the product is taken with its RMSNorm, rmsnorm(x)·w, instead —
 //   Y[m, yOffset + n] = rstd_m · Σ_k (X[m, k]·NW[k]) · W[n, k],   rstd_m = 1 / sqrt(Σ_k X[m, k]² / K + eps)
@@ -47,20 +64,37 @@ struct Params {
   yStride: u32,
   yOffset: u32,
   eps: f32,
-  _pad0: u32,
+  // Stacked weights: the byte offsets of sections 1 and 2 (sections start at byte 0, 1, 2 in order).
+  section1Bytes: u32,
+  section2Bytes: u32,
+  // The qkv entry point's columns, RoPE and cache layout (see the header).
+  nQ: u32,
+  nKv: u32,
+  headDim: u32,
+  nRot: u32,
+  kvSlotValues: u32,
+  kvFirstSlot: u32,
+  biasAt: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> X: array<vec4<act_t>>; // [M, K], read 4 values at a time
 @group(0) @binding(2) var<storage, read> W: array<u32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<act_t>;
-@group(0) @binding(4) var<storage, read> G: array<act_t>;
-@group(0) @binding(5) var<storage, read> NW: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read> B: array<f32>;
+@group(0) @binding(4) var<storage, read> NW: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> B: array<f32>;
+// The qkv entry point's: the KV cache of one layer, and each row's position.
+@group(0) @binding(6) var<storage, read_write> Kc: array<f32>;
+@group(0) @binding(7) var<storage, read_write> Vc: array<f32>;
+@group(0) @binding(8) var<storage, read> AT: array<u32>;
 
 const EPILOGUE_NONE = 0u;
 const EPILOGUE_SWIGLU = 1u;
 const EPILOGUE_BIAS = 2u;
+const EPILOGUE_QKV = 3u;
+
+// AT[m] of a row that stores nothing (src/kernels/kvStore.ts KV_STORE_SKIP).
+const SKIP = 0xffffffffu;
 
 const UNPACK_UNSIGNED = 0u;
 const UNPACK_SIGNED = 1u;
@@ -69,10 +103,15 @@ override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = EPILOGUE_NONE;
 override UNPACK: u32 = UNPACK_SIGNED;
 override NORM: bool = false;
+// The qkv epilogue's: pairs (i, i + nRot/2) rather than (2i, 2i + 1), and a bias in B.
+override ROPE_NEOX: bool = false;
+override BIASED: bool = false;
 override WG: u32 = 32u;
 // Activation rows per workgroup (1..8).
 override R: u32 = 1u;
 const ROWS = 4u;
+// Output columns per workgroup: one per weight row, but a gate and an up row per column with SwiGLU.
+override COLUMNS: u32 = select(ROWS, 2u, EPILOGUE == EPILOGUE_SWIGLU);
 // Values per unit of work (see the header).
 override UNIT: u32 = select(select(8u, 32u, FORMAT == Q4_0 || FORMAT == Q8_0), 64u, FORMAT == Q4_K || FORMAT == Q6_K);
 
@@ -82,6 +121,7 @@ var<workgroup> partialSquares: array<f32, WG * R>;
 
 //! include gguf_blocks
 //! include swiglu_value
+//! include rope_rotation
 
 // Byte offsets of the workgroup's ROWS weight rows (rows past N repeat the last row: read, then discarded).
 struct Rows {
@@ -337,9 +377,8 @@ fn squares(xq: u32, t: u32) -> f32 {
   return sum;
 }
 
-// Sums thread-partials of activation row r (component c = column n0 + c) and stores them.
-fn store(r: u32, c: u32, m: u32, n: u32) {
-  if (n >= p.N || m >= p.M) { return; }
+// Activation row r's sum for the workgroup's weight row c: the thread partials, times rstd with NORM.
+fn outputSum(r: u32, c: u32) -> f32 {
   var value = 0.0;
   for (var i = 0u; i < WG; i++) { value += partial[i * R + r][c]; }
   if (NORM) {
@@ -347,12 +386,19 @@ fn store(r: u32, c: u32, m: u32, n: u32) {
     for (var i = 0u; i < WG; i++) { total += partialSquares[i * R + r]; }
     value *= 1.0 / sqrt(total / f32(p.K) + p.eps);
   }
+  return value;
+}
+
+// Output column n of activation row m from the workgroup's weight row c (with SwiGLU, gate row c and up row c + 2).
+fn store(r: u32, c: u32, m: u32, n: u32) {
+  if (n >= p.N || m >= p.M) { return; }
   let index = m * p.yStride + p.yOffset + n;
-  if (ACCUMULATE) { value += f32(Y[index]); }
   if (EPILOGUE == EPILOGUE_SWIGLU) {
-    Y[index] = swiglu(f32(G[index]), f32(act_t(value)));
+    Y[index] = swiglu(f32(act_t(outputSum(r, c))), f32(act_t(outputSum(r, c + 2u))));
     return;
   }
+  var value = outputSum(r, c);
+  if (ACCUMULATE) { value += f32(Y[index]); }
   if (EPILOGUE == EPILOGUE_BIAS) {
     Y[index] = act_t(f32(act_t(value)) + B[p.yOffset + n]);
     return;
@@ -360,13 +406,106 @@ fn store(r: u32, c: u32, m: u32, n: u32) {
   Y[index] = act_t(value);
 }
 
-@compute @workgroup_size(WG, 1, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let m0 = wid.y * R;
-  let n0 = wid.x * ROWS;
-  let t = lid.x;
+// Byte offsets of workgroup g's ROWS weight rows: columns n0 .. n0 + 3 (rows past N repeat the last row: read, then
+// discarded), with SwiGLU the gate rows of columns n0, n0 + 1 and then their up rows, with qkv `qkvColumns`.
+fn weightRows(g: u32) -> Rows {
+  if (EPILOGUE == EPILOGUE_QKV) {
+    let n = qkvColumns(g);
+    return Rows(qkvRowByte(n.x), qkvRowByte(n.y), qkvRowByte(n.z), qkvRowByte(n.w));
+  }
   let last = p.N - 1u;
-  let rows = Rows(min(n0, last) * p.rowBytes, min(n0 + 1u, last) * p.rowBytes, min(n0 + 2u, last) * p.rowBytes, min(n0 + 3u, last) * p.rowBytes);
+  if (EPILOGUE == EPILOGUE_SWIGLU) {
+    let a = min(2u * g, last) * p.rowBytes;
+    let b = min(2u * g + 1u, last) * p.rowBytes;
+    return Rows(a, b, p.section1Bytes + a, p.section1Bytes + b);
+  }
+  let n0 = g * ROWS;
+  return Rows(min(n0, last) * p.rowBytes, min(n0 + 1u, last) * p.rowBytes, min(n0 + 2u, last) * p.rowBytes, min(n0 + 3u, last) * p.rowBytes);
+}
+
+// The first column of the q, k or v section holding column n.
+fn qkvSectionStart(n: u32) -> u32 {
+  return select(select(p.nQ + p.nKv, p.nQ, n < p.nQ + p.nKv), 0u, n < p.nQ);
+}
+
+fn qkvRowByte(n: u32) -> u32 {
+  let start = qkvSectionStart(n);
+  let section = select(select(p.section2Bytes, p.section1Bytes, start == p.nQ), 0u, start == 0u);
+  return section + (n - start) * p.rowBytes;
+}
+
+// Whether column n is rotated: in q or k, within the first nRot of its head.
+fn qkvRotated(n: u32) -> bool {
+  let start = qkvSectionStart(n);
+  return start < p.nQ + p.nKv && (n - start) % p.headDim < p.nRot;
+}
+
+// Workgroup g's 4 output columns: 4g .. 4g + 3, except in neox mode within a head's rotated columns, where the
+// workgroup takes two pairs (i, i + nRot/2) instead.
+fn qkvColumns(g: u32) -> vec4<u32> {
+  let n0 = 4u * g;
+  if (!ROPE_NEOX || !qkvRotated(n0)) { return n0 + vec4<u32>(0u, 1u, 2u, 3u); }
+  let j0 = (n0 - qkvSectionStart(n0)) % p.headDim;
+  let head = n0 - j0;
+  let i = j0 / 2u;
+  let half = p.nRot / 2u;
+  return head + vec4<u32>(i, i + 1u, i + half, i + half + 1u);
+}
+
+// Two neighbouring values of a row of the cache (index even): the cache's element format is written here alone.
+fn storeCachePair(values: bool, index: u32, pair: vec2<f32>) {
+  if (values) {
+    Vc[index] = pair.x;
+    Vc[index + 1u] = pair.y;
+  } else {
+    Kc[index] = pair.x;
+    Kc[index + 1u] = pair.y;
+  }
+}
+
+// Activation row m's 4 columns of workgroup g, through the qkv epilogue (see the header).
+fn storeQkv(r: u32, m: u32, g: u32) {
+  if (m >= p.M) { return; }
+  let n = qkvColumns(g);
+  var x = vec4<f32>(vec4<act_t>(vec4<f32>(outputSum(r, 0u), outputSum(r, 1u), outputSum(r, 2u), outputSum(r, 3u))));
+  if (BIASED) {
+    let bias = vec4<f32>(B[p.biasAt + n.x], B[p.biasAt + n.y], B[p.biasAt + n.z], B[p.biasAt + n.w]);
+    x = vec4<f32>(vec4<act_t>(x + bias));
+  }
+  let at = AT[m];
+  let position = select(at, 0u, at == SKIP);
+  if (qkvRotated(n.x)) {
+    // The pairs' indices i into the frequency table, and which of the 4 columns each pair's members are.
+    let j = (n.x - qkvSectionStart(n.x)) % p.headDim;
+    let i = select(j / 2u, j, ROPE_NEOX);
+    let a = select(x.xz, x.xy, ROPE_NEOX);
+    let b = select(x.yw, x.zw, ROPE_NEOX);
+    let sc0 = sinCos(f32(position) * B[i]);
+    let sc1 = sinCos(f32(position) * B[i + 1u]);
+    let p0 = vec2<f32>(vec2<act_t>(rotatePair(a.x, b.x, sc0.x, sc0.y)));
+    let p1 = vec2<f32>(vec2<act_t>(rotatePair(a.y, b.y, sc1.x, sc1.y)));
+    x = select(vec4<f32>(p0.x, p0.y, p1.x, p1.y), vec4<f32>(p0.x, p1.x, p0.y, p1.y), ROPE_NEOX);
+  }
+  let start = qkvSectionStart(n.x);
+  if (start == 0u) {
+    let row = m * p.nQ;
+    Y[row + n.x] = act_t(x.x);
+    Y[row + n.y] = act_t(x.y);
+    Y[row + n.z] = act_t(x.z);
+    Y[row + n.w] = act_t(x.w);
+    return;
+  }
+  if (at == SKIP) { return; }
+  let row = (p.kvFirstSlot + m) * p.kvSlotValues + position * p.nKv - start;
+  let values = start != p.nQ;
+  storeCachePair(values, row + n.x, x.xy);
+  storeCachePair(values, row + n.z, x.zw);
+}
+
+// Every thread's partial sums of workgroup wid into `partial` (and, with NORM, `partialSquares`), then a barrier.
+fn sums(wid: vec3<u32>, t: u32) {
+  let m0 = wid.y * R;
+  let rows = weightRows(wid.x);
   // Vec4 index of activation row m0 + r's first value; rows past M repeat the last row (computed, then discarded).
   let xRow = p.K / 4u;
   let lastM = p.M - 1u;
@@ -405,10 +544,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(min(m0 + r, lastM) * xRow, t); }
   }
   workgroupBarrier();
-  // One barrier, then each of the ROWS·R outputs is summed serially by one thread: for the small WG used, cheaper
-  // than a log-step tree whose every step is a barrier (SwiftShader runs each barrier as a switch between all
-  // invocations).
-  for (var j = t; j < ROWS * R; j += WG) {
-    store(j / ROWS, j % ROWS, m0 + j / ROWS, n0 + j % ROWS);
+}
+
+// One barrier (in `sums`), then each output is summed serially by one thread: for the small WG used, cheaper than a
+// log-step tree whose every step is a barrier (SwiftShader runs each barrier as a switch between all invocations).
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  sums(wid, lid.x);
+  for (var j = lid.x; j < COLUMNS * R; j += WG) {
+    store(j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, wid.x * COLUMNS + j % COLUMNS);
   }
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn qkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  sums(wid, lid.x);
+  for (var r = lid.x; r < R; r += WG) { storeQkv(r, wid.y * R + r, wid.x); }
 }

@@ -2,7 +2,7 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout } from '../gpu/uniforms';
-import type { QuantizedWeight } from './quantWeight';
+import { partBinding, type QuantizedWeight } from './quantWeight';
 
 const WG = 64;
 
@@ -41,7 +41,7 @@ export function embeddingLookup(
       });
       rec.dispatch(
         { shader: 'embedding', precision: options.precision, constants: { FORMAT: table.formatId, WG } },
-        [ids, part.buffer, out],
+        [ids, partBinding(table, part), out],
         [ceilDiv(table.K, 8 * WG), Math.min(maxGroups, tokens - tokenStart)],
         params,
       );

@@ -3,7 +3,7 @@ import type { ActivationPrecision } from '../gpu/shaderLibrary';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
-import type { QuantizedWeight, WeightPart } from './quantWeight';
+import { partBinding, type QuantizedWeight, type WeightPart } from './quantWeight';
 import { isCpuAdapter } from './cpuAdapter';
 
 /** Y[M, N] = X[M, K] · Wᵀ (W is the GGUF weight, [N rows, K]); the options shared by every variant. */
@@ -41,12 +41,11 @@ const DIRECT_THREADS = 4;
 const DIRECT_ROWS_PER_THREAD = 8;
 
 /**
- * What the matrix-vector kernel applies to each sum before storing it (EPILOGUE in shaders/qmatvec.wgsl): SwiGLU with
- * the gate projection's output `gate` ([M, N] like Y), so Y = silu(gate)·(X·Wᵀ) — the up projection and the SwiGLU
- * step in one dispatch; or a bias [N] f32, Y = X·Wᵀ + bias (Qwen2's q, k, v). Each is bit-identical to its two
- * dispatches (src/model/projection.ts fuses them in inference).
+ * What the matrix-vector kernel applies to each sum before storing it (EPILOGUE in shaders/qmatvec.wgsl): a bias [N]
+ * f32, Y = X·Wᵀ + bias (Qwen2's q, k, v), bit-identical to the projection and then the bias (src/model/projection.ts
+ * fuses them in inference). Stacked weights take the kernel's other epilogues (src/kernels/qmatvecStacked.ts).
  */
-export type MatvecEpilogue = { kind: 'swiglu'; gate: Binding } | { kind: 'bias'; bias: Binding };
+export type MatvecEpilogue = { kind: 'bias'; bias: Binding };
 
 /**
  * The matvec kernel's NORM prologue: X is the residual stream, and the product is taken with rmsnorm(X)·weight
@@ -58,7 +57,7 @@ export interface MatvecNorm {
 }
 
 /** EPILOGUE_* in shaders/qmatvec.wgsl. */
-const EPILOGUE_IDS = { none: 0, swiglu: 1, bias: 2 } as const;
+const EPILOGUE_IDS = { none: 0, swiglu: 1, bias: 2, qkv: 3 } as const;
 
 /**
  * How the matvec kernel turns quant bytes into floats (UNPACK in shaders/qmatvec.wgsl): as i32, the default (one SIMD
@@ -107,8 +106,91 @@ const SHAPE_FIELDS = { M: 'u32', N: 'u32', K: 'u32', rowBytes: 'u32', yStride: '
 
 export const QUANTIZED_MATMUL_PARAMS = uniformLayout(['qmatmul', 'qmatmul_backward'], SHAPE_FIELDS);
 
-/** The matvec kernel's: the shape and the RMSNorm epsilon of its NORM prologue. */
-export const QUANTIZED_MATVEC_PARAMS = uniformLayout('qmatvec', { ...SHAPE_FIELDS, eps: 'f32' });
+/**
+ * The matvec kernel's: the shape, the RMSNorm epsilon of its NORM prologue, where a stacked weight's sections start,
+ * and the qkv epilogue's columns, RoPE and KV-cache layout.
+ */
+export const QUANTIZED_MATVEC_PARAMS = uniformLayout('qmatvec', {
+  ...SHAPE_FIELDS,
+  eps: 'f32',
+  section1Bytes: 'u32',
+  section2Bytes: 'u32',
+  nQ: 'u32',
+  nKv: 'u32',
+  headDim: 'u32',
+  nRot: 'u32',
+  kvSlotValues: 'u32',
+  kvFirstSlot: 'u32',
+  biasAt: 'u32',
+});
+
+type MatvecParams = Parameters<typeof QUANTIZED_MATVEC_PARAMS.pack>[0];
+
+/** The fields of QUANTIZED_MATVEC_PARAMS only stacked weights and the qkv epilogue read (all 0 for a plain weight). */
+export type MatvecStackParams = Omit<MatvecParams, keyof typeof SHAPE_FIELDS | 'eps'>;
+
+export const MATVEC_UNSTACKED: MatvecStackParams = {
+  section1Bytes: 0,
+  section2Bytes: 0,
+  nQ: 0,
+  nKv: 0,
+  headDim: 0,
+  nRot: 0,
+  kvSlotValues: 0,
+  kvFirstSlot: 0,
+  biasAt: 0,
+};
+
+/** One dispatch of shaders/qmatvec.wgsl: X, W, Y, then the bindings after NW (B, and the qkv entry point's). */
+export interface MatvecCall {
+  x: Binding;
+  w: Binding;
+  y: Binding;
+  rest: readonly Binding[];
+  entryPoint: 'main' | 'qkv';
+  epilogue: keyof typeof EPILOGUE_IDS;
+  /** Workgroups along the output columns. */
+  columnGroups: number;
+  shape: Omit<MatvecParams, 'eps' | keyof MatvecStackParams>;
+  stack?: MatvecStackParams;
+  norm?: MatvecNorm;
+  accumulate?: boolean;
+  precision?: ActivationPrecision;
+  threads?: number;
+  unpack?: MatvecUnpack;
+  /** The qkv epilogue's override constants. */
+  constants?: Record<string, number>;
+}
+
+/** Records one matvec dispatch of `weight` (its format and label) for M = call.shape.M activation rows. */
+export function recordMatvec(rec: Recorder, weight: { formatId: number; label: string }, call: MatvecCall): void {
+  const { M } = call.shape;
+  // One pipeline per row count up to 8 (batched decode steps shrink as sequences finish): exactly M rows per
+  // workgroup decode each weight once for all of them.
+  const groupRows = Math.min(M, MATVEC_GROUP_ROWS);
+  checkRows(M, groupRows, rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matvec', weight.label);
+  rec.dispatch(
+    {
+      shader: 'qmatvec',
+      entryPoint: call.entryPoint,
+      precision: call.precision,
+      constants: {
+        FORMAT: weight.formatId,
+        ACCUMULATE: call.accumulate ? 1 : 0,
+        WG: call.threads ?? matvecThreads(rec),
+        R: groupRows,
+        EPILOGUE: EPILOGUE_IDS[call.epilogue],
+        UNPACK: UNPACK_IDS[call.unpack ?? 'signed'],
+        NORM: call.norm ? 1 : 0,
+        ...call.constants,
+      },
+    },
+    // The kernel reads NW only with its prologue; X (also read-only) fills it otherwise.
+    [call.x, call.w, call.y, call.norm?.weight ?? call.x, ...call.rest],
+    [call.columnGroups, ceilDiv(M, groupRows)],
+    QUANTIZED_MATVEC_PARAMS.pack({ ...call.shape, eps: call.norm?.eps ?? 0, ...(call.stack ?? MATVEC_UNSTACKED) }),
+  );
+}
 
 function shapeParams(M: number, weight: QuantizedWeight, part: WeightPart) {
   return { M, N: part.rows, K: weight.K, rowBytes: weight.rowBytes, yStride: weight.N, yOffset: part.rowStart };
@@ -170,36 +252,22 @@ export function quantizedMatmul(
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
-      // One pipeline per row count up to 8 (batched decode steps shrink as sequences finish): exactly M rows per
-      // workgroup decode each weight once for all of them.
-      const groupRows = Math.min(M, MATVEC_GROUP_ROWS);
-      checkRows(M, groupRows, maxGroups, 'quantized matvec', weight.label);
-      rec.dispatch(
-        {
-          shader: 'qmatvec',
-          precision: options.precision,
-          constants: {
-            FORMAT: weight.formatId,
-            ACCUMULATE: options.accumulate ? 1 : 0,
-            WG: options.matvecThreads ?? matvecThreads(rec),
-            R: groupRows,
-            EPILOGUE: EPILOGUE_IDS[epilogue?.kind ?? 'none'],
-            UNPACK: UNPACK_IDS[options.matvecUnpack ?? 'signed'],
-            NORM: norm ? 1 : 0,
-          },
-        },
-        // The kernel reads G, NW and B only with their epilogue or prologue; X (also read-only) fills them otherwise.
-        [
-          x,
-          part.buffer,
-          y,
-          epilogue?.kind === 'swiglu' ? epilogue.gate : x,
-          norm?.weight ?? x,
-          epilogue?.kind === 'bias' ? epilogue.bias : x,
-        ],
-        [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
-        QUANTIZED_MATVEC_PARAMS.pack({ ...shapeParams(M, weight, part), eps: norm?.eps ?? 0 }),
-      );
+      recordMatvec(rec, weight, {
+        x,
+        w: partBinding(weight, part),
+        y,
+        // B is read only by the bias epilogue; X (also read-only) fills it otherwise.
+        rest: [epilogue?.bias ?? x],
+        entryPoint: 'main',
+        epilogue: epilogue?.kind ?? 'none',
+        columnGroups: ceilDiv(part.rows, MATVEC_ROWS),
+        shape: shapeParams(M, weight, part),
+        norm,
+        accumulate: options.accumulate,
+        precision: options.precision,
+        threads: options.matvecThreads,
+        unpack: options.matvecUnpack,
+      });
     } else if (kernel === 'direct') {
       const groupRows = DIRECT_THREADS * DIRECT_ROWS_PER_THREAD;
       checkRows(M, groupRows, maxGroups, 'quantized matmul', weight.label);
@@ -210,7 +278,7 @@ export function quantizedMatmul(
           precision: options.precision,
           constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0 },
         },
-        [x, part.buffer, y],
+        [x, partBinding(weight, part), y],
         [ceilDiv(part.rows, DIRECT_THREADS * 4), ceilDiv(M, groupRows)],
         params(M, weight, part),
       );
@@ -224,7 +292,7 @@ export function quantizedMatmul(
           precision: options.precision,
           constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0, WG_Y: threadRows },
         },
-        [x, part.buffer, y],
+        [x, partBinding(weight, part), y],
         [ceilDiv(part.rows, TILE_N), ceilDiv(M, tileM)],
         params(M, weight, part),
       );
@@ -257,7 +325,7 @@ export function quantizedMatmulBackward(
         precision: options.precision,
         constants: { FORMAT: weight.formatId, ACCUMULATE: accumulate ? 1 : 0 },
       },
-      [dy, part.buffer, dx],
+      [dy, partBinding(weight, part), dx],
       [ceilDiv(weight.K, groupCols), ceilDiv(M, groupRows)],
       params(M, weight, part),
     );

@@ -5,6 +5,7 @@ import { LabError } from '../errors';
 import type { ModelConfig } from './config';
 import type { KvCache } from './kvCache';
 import { kvStore } from '../kernels/kvStore';
+import type { KvStoreTarget } from '../kernels/qmatvecStacked';
 
 /**
  * The most any WebGPU device asks of a storage binding's offset (minStorageBufferOffsetAlignment): every slot starts
@@ -90,12 +91,17 @@ export class BatchKvCache {
    * for K and V, the compute pass unbroken. The caller has checked each position against maxCtx.
    */
   append(rec: Recorder, layer: number, rows: { k: Binding; v: Binding; at: Binding; count: number }, firstSlot: number): void {
-    const rowValues = this.tokenBytes / 4;
+    const { keys, values, slotValues } = this.storeTarget(layer, firstSlot);
     kvStore(
       rec,
-      { at: rows.at, k: rows.k, v: rows.v, keys: this.keys[layer], values: this.values[layer] },
-      { rows: rows.count, rowValues, slotValues: this.slotPositions * rowValues, firstSlot },
+      { at: rows.at, k: rows.k, v: rows.v, keys, values },
+      { rows: rows.count, rowValues: this.tokenBytes / 4, slotValues, firstSlot },
     );
+  }
+
+  /** Where row r of a step from `firstSlot` goes in one layer (kv_store's and the qkv epilogue's layout), but `at`. */
+  storeTarget(layer: number, firstSlot: number): Omit<KvStoreTarget, 'at'> {
+    return { keys: this.keys[layer], values: this.values[layer], slotValues: this.slotPositions * (this.tokenBytes / 4), firstSlot };
   }
 
   /** Slots firstSlot .. firstSlot + count − 1 of one layer's K or V, as a binding. */

@@ -30,7 +30,7 @@ export interface ForwardWeights {
 function blockStep(fw: ForwardWeights, T: number, attend: CacheAttention): BlockStep {
   const { config, weights, adapter } = fw;
   const branch = adapter && { lora: adapter.lora, h: Object.fromEntries(PROJECTIONS.map((p) => [p, adapter.h])) };
-  return { config, weights, tokens: T, branch, attention: { kind: 'cache', attend } };
+  return { config, weights, tokens: T, branch, attention: { kind: 'cache', ...attend } };
 }
 
 function blockActivations(a: Activations): BlockActivations {

@@ -10,6 +10,7 @@ import { activationBytes } from './activations';
 import { takesDensePath } from './linear';
 import { batchKvLayerBytes } from './batchKvCache';
 import { batchDecodeBytes, batchStepRows } from './batchMemory';
+import { layerStacksExtraBytes } from './layerStacks';
 
 export interface MemoryPlanOptions {
   maxContext: number;
@@ -67,6 +68,7 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
     }
   }
   weights += (config.nRot / 2) * 4; // RoPE inverse frequencies
+  weights += layerStacksExtraBytes(file.tensors, config, binding);
   const context = options.maxContext;
   const steps = Math.min(options.maxStepTokens, context);
   const kv = KvCache.bytesFor(config, context);

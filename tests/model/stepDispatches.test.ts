@@ -4,6 +4,7 @@ import { testGpu } from '../setup/testGpu';
 import { sharedData } from '../sharedData';
 import { buildTinyModel, readGguf, writeGguf } from '../../src/formats/gguf';
 import { Model } from '../../src/model/model';
+import { LoraAdapter } from '../../src/model/lora/lora';
 
 // Dispatches per layer are what the bench reports for decode and prefill; these tests pin which kernels a Llama
 // layer records (the model's parity and batch-decode tests check what they compute).
@@ -40,13 +41,13 @@ function blockDispatches(): number[] {
 }
 
 describe('dispatches per layer of a block (quantized weights, no adapter)', () => {
-  it('decode: 10 while the cache is one 128-key chunk, 11 once attention is split and its chunks merged', async () => {
+  it('decode: 5 while the cache is one 128-key chunk, 6 once attention is split and its chunks merged', async () => {
     model.reset();
     const id = await model.forwardSample([1, 5, 9], greedy, 0);
-    // q, k, v (each with the attention norm), rope q, rope k, attention decode, o, gate (with the FFN norm),
-    // up (with the FFN norm and SwiGLU), down
+    // q, k, v (with the attention norm, RoPE and the cache store), attention decode, o, gate and up (with the FFN
+    // norm and SwiGLU), down
     await model.forwardSample([id], greedy, 0);
-    expect(blockDispatches()).toEqual([10, 10]);
+    expect(blockDispatches()).toEqual([5, 5]);
     model.reset();
     await model.forwardSample(
       Array.from({ length: 130 }, (_, i) => 3 + (i % 50)),
@@ -54,19 +55,34 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
       0,
     );
     await model.forwardSample([id], greedy, 0);
-    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([11, 11]);
+    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([6, 6]);
   }, 120_000);
 
-  it('decode of a Qwen2-shaped model: 10, the q, k, v biases in their projections', async () => {
+  it('decode of a Qwen2-shaped model: 5, the q, k, v biases in their dispatch', async () => {
     const gpu = await testGpu();
     const tiny = buildTinyModel({ ...SPEC, vocabulary: await readGguf(await openAsBlob(STORIES)), architecture: 'qwen2' });
     const qwen2 = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 16, maxStepTokens: 8 });
     try {
       const id = await qwen2.forwardSample([1, 5, 9], greedy, 0);
       await qwen2.forwardSample([id], greedy, 0);
-      expect(qwen2.stepDispatches?.perBlock).toEqual([10, 10]);
+      expect(qwen2.stepDispatches?.perBlock).toEqual([5, 5]);
     } finally {
       qwen2.free();
+    }
+  }, 120_000);
+
+  it('decode with an adapter on q and v: q, k, v apart again (the branches add to q and v before RoPE), gate and up still one', async () => {
+    const adapter = LoraAdapter.create(model.gpu, model.config, { rank: 2, alpha: 4, dropout: 0, targets: ['q', 'v'], seed: 5 });
+    model.useAdapter(adapter);
+    try {
+      model.reset();
+      const id = await model.forwardSample([1, 5, 9], greedy, 0);
+      await model.forwardSample([id], greedy, 0);
+      // rmsnorm, q, its branch (x·Aᵀ, then h·Bᵀ), k, v, its branch, rope q, rope k, attention decode, o, gate and up, down
+      expect(blockDispatches()).toEqual([14, 14]);
+    } finally {
+      model.useAdapter(undefined);
+      adapter.free();
     }
   }, 120_000);
 
