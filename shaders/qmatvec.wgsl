@@ -6,9 +6,9 @@
 //   Y is [M, yStride]; this dispatch writes columns yOffset .. yOffset + N − 1 (a weight split across several
 //   bindings is one dispatch per part, each writing its slice of Y).
 //
-// Dispatch: (ceil(N / ROWS), ceil(M / R)) workgroups of WG threads. A workgroup owns ROWS = 4 output columns
-// (weight rows) of R ≤ 8 activation rows: R accumulators acc0..acc7 (named vec4s, not an indexed array, which
-// SwiftShader spills), component c of acc_r summing column n0 + c of activation row m0 + r. K is cut into units of
+// Dispatch: (ceil(N / COLUMNS), ceil(M / R)) workgroups of WG threads. A workgroup owns ROWS = 4 weight rows (output
+// columns, but see SwiGLU below) of R ≤ 8 activation rows: R accumulators acc0..acc7 (named vec4s, not an indexed
+// array, which SwiftShader spills), component c of acc_r summing weight row c of activation row m0 + r. K is cut into units of
 // UNIT values that each read whole words of one block: a Q4_0 or Q8_0 block (32 values), a quarter of a Q4_K or
 // Q6_K super-block (64 values), 8 values of F32 or F16. Thread t takes units t, t + WG, ...: it decodes the unit of
 // each of the ROWS weight rows ONCE (every field at once: scales, then the packed quants as vec4<u32>, unpacked
@@ -24,11 +24,29 @@
 // product with the rounded activations, to f32 rounding — within half a rounding step per value, Σ_b (d_b/2)·Σ|w|, of
 // the f32-activation product.
 //
-// Epilogue (EPILOGUE, named below): none; SwiGLU with the gate — Y[m, yOffset + n] = silu(g)·u with
-// g = G[m·yStride + yOffset + n] (the gate projection's output, f32, laid out like Y) and u the row's sum: the
-// up projection and shaders/swiglu.wgsl in one dispatch; or a bias — Y[m, yOffset + n] = u + B[yOffset + n]
-// (B [yStride] f32): the projection and shaders/bias_add.wgsl in one dispatch. Each computes what the two dispatches
-// give, bit for bit. G and B are read only by their epilogue (bind X in their place otherwise).
+// Epilogue (EPILOGUE, named below): none; a bias — Y[m, yOffset + n] = u + B[yOffset + n] (B [yStride] f32, u the
+// row's sum): the projection and shaders/bias_add.wgsl in one dispatch; or SwiGLU over a stacked gate and up
+// weight — Y[m, n] = silu(g)·u with g, u the sums of gate row n and up row n: the gate and up projections and
+// shaders/swiglu.wgsl in one dispatch. Each computes what the separate dispatches give, bit for bit. B is read only
+// by the bias epilogue (bind X in its place otherwise).
+//
+// Stacked weights: W holds several weights of one format and row length, section after section, section 1 and 2
+// starting at bytes section1Bytes and section2Bytes (src/kernels/quantWeight.ts `StackedWeight`). With SwiGLU the sections are gate
+// and up, N is the FFN width, and a workgroup owns COLUMNS = 2 output columns n0, n0 + 1: its ROWS weight rows are
+// their gate rows and then their up rows.
+//
+// Entry point `qkv` (EPILOGUE_QKV): W stacks q [nQ rows], k and v [nKv rows each]; the output columns are those of
+// the three, N = nQ + 2·nKv. Each workgroup owns 4 columns of one head of one section, with both members of each
+// RoPE pair among them: in neox mode, columns (2g, 2g + 1, 2g + half, 2g + half + 1) of the head for
+// g < nRot / 4 (half = nRot / 2), otherwise 4 consecutive columns. Its epilogue, per activation row m, adds the bias
+// to each sum (BIASED: B[biasAt + column] f32), rotates q and k pairs by θ = f32(position)·B[i] (shaders/rope.wgsl's
+// rotation; B[0 .. nRot/2) is the inverse-frequency table), then writes q to Y [M, nQ] and k and v straight into the
+// KV cache: Kc, Vc [.., nKv] stored values (shaders/stored_values.wgsl, f16 pairs when KV_F16), row m at
+// (kvFirstSlot + m)·kvSlotValues + position·nKv (kvSlotValues 0: every row in one sequence). position is AT[m]; a row
+// whose AT[m] is SKIP stores nothing and rotates at position 0 (a batch row that sits the step out). Bit for bit the
+// projections with their bias and norm, shaders/rope.wgsl on q and k, and the cache store. Requires nQ, nKv,
+// headDim and nRot to be multiples of 4. It takes the f32 dot product only (DOT_F32): with XQ its 9 storage
+// bindings would pass the default limit of 8 per shader stage, so its sums read no XQ (see `sums`).
 //
 // Prologue (NORM): X is the residual stream and the product is taken with its RMSNorm, rmsnorm(x)·w, instead —
 //   Y[m, yOffset + n] = rstd_m · Σ_k (X[m, k]·NW[k]) · W[n, k],   rstd_m = 1 / sqrt(Σ_k X[m, k]² / K + eps)
@@ -58,24 +76,37 @@ struct Params {
   yStride: u32,
   yOffset: u32,
   eps: f32,
-  _pad0: u32,
+  // Stacked weights: the byte offsets of sections 1 and 2 (sections start at byte 0, 1, 2 in order).
+  section1Bytes: u32,
+  section2Bytes: u32,
+  // The qkv entry point's columns, RoPE and cache layout (see the header).
+  nQ: u32,
+  nKv: u32,
+  headDim: u32,
+  nRot: u32,
+  kvSlotValues: u32,
+  kvFirstSlot: u32,
+  biasAt: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>; // [M, K], read 4 values at a time
 @group(0) @binding(2) var<storage, read> W: array<u32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<storage, read> G: array<f32>;
-@group(0) @binding(5) var<storage, read> NW: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read> B: array<f32>;
-@group(0) @binding(7) var<storage, read> XQ: array<u32>; // DOT_I8_*: X as 8-bit integers (quantize_activations.wgsl)
+@group(0) @binding(4) var<storage, read> NW: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> B: array<f32>;
+// The main entry point's: DOT_I8_*: X as 8-bit integers (quantize_activations.wgsl).
+@group(0) @binding(6) var<storage, read> XQ: array<u32>;
+// The qkv entry point's, which binds no XQ (so binding 6 is free for it): the KV cache of one layer, and each row's
+// position.
+@group(0) @binding(6) var<storage, read_write> Kc: array<u32>;
+@group(0) @binding(7) var<storage, read_write> Vc: array<u32>;
+@group(0) @binding(8) var<storage, read> AT: array<u32>;
 
 const EPILOGUE_NONE = 0u;
 const EPILOGUE_SWIGLU = 1u;
 const EPILOGUE_BIAS = 2u;
-
-const UNPACK_UNSIGNED = 0u;
-const UNPACK_SIGNED = 1u;
+const EPILOGUE_QKV = 3u;
 
 // How a unit's sum is taken (see the header): f32 activations times quants converted to floats; or activations
 // quantized to 8 bits per 32-value block with integer sums, two products per 32-bit multiply (PAIRS) or four per
@@ -84,15 +115,28 @@ const DOT_F32 = 0u;
 const DOT_I8_PAIRS = 1u;
 const DOT_I8_PACKED = 2u;
 
+// AT[m] of a row that stores nothing (src/kernels/kvStore.ts KV_STORE_SKIP).
+const SKIP = 0xffffffffu;
+
+const UNPACK_UNSIGNED = 0u;
+const UNPACK_SIGNED = 1u;
+
 override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = EPILOGUE_NONE;
 override UNPACK: u32 = UNPACK_SIGNED;
 override NORM: bool = false;
 override DOT: u32 = DOT_F32;
+// The qkv epilogue's: pairs (i, i + nRot/2) rather than (2i, 2i + 1), and a bias in B.
+override ROPE_NEOX: bool = false;
+override BIASED: bool = false;
+// The qkv epilogue's: the KV cache stored as f16 pairs (else f32), as its KvCache's precision says.
+override KV_F16: bool = true;
 override WG: u32 = 32u;
 // Activation rows per workgroup (1..8).
 override R: u32 = 1u;
 const ROWS = 4u;
+// Output columns per workgroup: one per weight row, but a gate and an up row per column with SwiGLU.
+override COLUMNS: u32 = select(ROWS, 2u, EPILOGUE == EPILOGUE_SWIGLU);
 // Values per unit of work (see the header).
 override UNIT: u32 = select(select(8u, 32u, FORMAT == Q4_0 || FORMAT == Q8_0), 64u, FORMAT == Q4_K || FORMAT == Q6_K);
 
@@ -102,6 +146,8 @@ var<workgroup> partialSquares: array<f32, WG * R>;
 
 //! include gguf_blocks
 //! include swiglu_value
+//! include rope_rotation
+//! include stored_values
 
 // Byte offsets of the workgroup's ROWS weight rows (rows past N repeat the last row: read, then discarded).
 struct Rows {
@@ -371,23 +417,23 @@ struct XQ16 {
 }
 
 // The activation row m's quantized values j .. j + 15 (the layout is quantize_activations.wgsl's).
-fn loadXQ16(m: u32, j: u32) -> XQ16 {
+fn loadXQ16(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> XQ16 {
   let row = m * (27u * p.K / 32u);
   if (DOT == DOT_I8_PACKED) {
     let at = row + p.K / 2u + j / 4u;
-    return XQ16(vec4<u32>(XQ[at], XQ[at + 1u], XQ[at + 2u], XQ[at + 3u]), ZERO_WORDS);
+    return XQ16(vec4<u32>((*quantizedX)[at], (*quantizedX)[at + 1u], (*quantizedX)[at + 2u], (*quantizedX)[at + 3u]), ZERO_WORDS);
   }
   let at = row + j / 2u;
-  return XQ16(vec4<u32>(XQ[at], XQ[at + 2u], XQ[at + 4u], XQ[at + 6u]), vec4<u32>(XQ[at + 1u], XQ[at + 3u], XQ[at + 5u], XQ[at + 7u]));
+  return XQ16(vec4<u32>((*quantizedX)[at], (*quantizedX)[at + 2u], (*quantizedX)[at + 4u], (*quantizedX)[at + 6u]), vec4<u32>((*quantizedX)[at + 1u], (*quantizedX)[at + 3u], (*quantizedX)[at + 5u], (*quantizedX)[at + 7u]));
 }
 
 // Row m's block scale d_b and Σ q over its 16 values j .. j + 15.
-fn xqScale(m: u32, j: u32) -> f32 {
-  return bitcast<f32>(XQ[m * (27u * p.K / 32u) + 3u * p.K / 4u + j / 32u]);
+fn xqScale(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> f32 {
+  return bitcast<f32>((*quantizedX)[m * (27u * p.K / 32u) + 3u * p.K / 4u + j / 32u]);
 }
 
-fn xqSum16(m: u32, j: u32) -> i32 {
-  return bitcast<i32>(XQ[m * (27u * p.K / 32u) + 3u * p.K / 4u + p.K / 32u + j / 16u]);
+fn xqSum16(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> i32 {
+  return bitcast<i32>((*quantizedX)[m * (27u * p.K / 32u) + 3u * p.K / 4u + p.K / 32u + j / 16u]);
 }
 
 // Σ v·q over 16 values: v the field of `bits` bits (4 or 2) at bit `shift` of each byte of w (values j + 4i ..
@@ -420,23 +466,23 @@ struct XQUnit {
 
 const ZERO_XQ16 = XQ16(vec4<u32>(0u), vec4<u32>(0u));
 
-fn loadUnitXQ(m: u32, u: u32) -> XQUnit {
+fn loadUnitXQ(quantizedX: ptr<storage, array<u32>, read>, m: u32, u: u32) -> XQUnit {
   if (FORMAT == Q4_0 || FORMAT == Q8_0) {
     let j = 32u * u;
-    let s = xqSum16(m, j) + xqSum16(m, j + 16u);
-    return XQUnit(loadXQ16(m, j), loadXQ16(m, j + 16u), ZERO_XQ16, ZERO_XQ16, vec4<f32>(xqScale(m, j), 0.0, 0.0, 0.0), vec4<i32>(s, 0, 0, 0));
+    let s = xqSum16(quantizedX, m, j) + xqSum16(quantizedX, m, j + 16u);
+    return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 16u), ZERO_XQ16, ZERO_XQ16, vec4<f32>(xqScale(quantizedX, m, j), 0.0, 0.0, 0.0), vec4<i32>(s, 0, 0, 0));
   }
   if (FORMAT == Q4_K) {
     let j = 64u * u;
-    let s = vec4<i32>(xqSum16(m, j) + xqSum16(m, j + 16u), xqSum16(m, j + 32u) + xqSum16(m, j + 48u), 0, 0);
-    return XQUnit(loadXQ16(m, j), loadXQ16(m, j + 16u), loadXQ16(m, j + 32u), loadXQ16(m, j + 48u),
-                  vec4<f32>(xqScale(m, j), xqScale(m, j + 32u), 0.0, 0.0), s);
+    let s = vec4<i32>(xqSum16(quantizedX, m, j) + xqSum16(quantizedX, m, j + 16u), xqSum16(quantizedX, m, j + 32u) + xqSum16(quantizedX, m, j + 48u), 0, 0);
+    return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 16u), loadXQ16(quantizedX, m, j + 32u), loadXQ16(quantizedX, m, j + 48u),
+                  vec4<f32>(xqScale(quantizedX, m, j), xqScale(quantizedX, m, j + 32u), 0.0, 0.0), s);
   }
   // Q6_K: quarter qq's values 128h + 32qq + l0 .. + 15 of super-block u / 4.
   let j = 256u * (u >> 2u) + 128u * ((u >> 1u) & 1u) + 16u * (u & 1u);
-  let s = vec4<i32>(xqSum16(m, j), xqSum16(m, j + 32u), xqSum16(m, j + 64u), xqSum16(m, j + 96u));
-  let dx = vec4<f32>(xqScale(m, j), xqScale(m, j + 32u), xqScale(m, j + 64u), xqScale(m, j + 96u));
-  return XQUnit(loadXQ16(m, j), loadXQ16(m, j + 32u), loadXQ16(m, j + 64u), loadXQ16(m, j + 96u), dx, s);
+  let s = vec4<i32>(xqSum16(quantizedX, m, j), xqSum16(quantizedX, m, j + 32u), xqSum16(quantizedX, m, j + 64u), xqSum16(quantizedX, m, j + 96u));
+  let dx = vec4<f32>(xqScale(quantizedX, m, j), xqScale(quantizedX, m, j + 32u), xqScale(quantizedX, m, j + 64u), xqScale(quantizedX, m, j + 96u));
+  return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 32u), loadXQ16(quantizedX, m, j + 64u), loadXQ16(quantizedX, m, j + 96u), dx, s);
 }
 
 // One activation row's sum over one weight row's unit with integer dot products: per block, d_b times the exact
@@ -470,9 +516,9 @@ fn unitDotI8(w: Unit, x: XQUnit) -> f32 {
 }
 
 // The unit's sums of activation row m with the ROWS decoded weight rows.
-fn rowDots(w0: Unit, w1: Unit, w2: Unit, w3: Unit, m: u32, u: u32) -> vec4<f32> {
+fn rowDots(quantizedX: ptr<storage, array<u32>, read>, w0: Unit, w1: Unit, w2: Unit, w3: Unit, m: u32, u: u32) -> vec4<f32> {
   if (DOT != DOT_F32) {
-    let x = loadUnitXQ(m, u);
+    let x = loadUnitXQ(quantizedX, m, u);
     return vec4<f32>(unitDotI8(w0, x), unitDotI8(w1, x), unitDotI8(w2, x), unitDotI8(w3, x));
   }
   let x = loadUnitX(m * (p.K / 4u), u);
@@ -489,9 +535,8 @@ fn squares(xq: u32, t: u32) -> f32 {
   return sum;
 }
 
-// Sums thread-partials of activation row r (component c = column n0 + c) and stores them.
-fn store(r: u32, c: u32, m: u32, n: u32) {
-  if (n >= p.N || m >= p.M) { return; }
+// Activation row r's sum for the workgroup's weight row c: the thread partials, times rstd with NORM.
+fn outputSum(r: u32, c: u32) -> f32 {
   var value = 0.0;
   for (var i = 0u; i < WG; i++) { value += partial[i * R + r][c]; }
   if (NORM) {
@@ -499,26 +544,121 @@ fn store(r: u32, c: u32, m: u32, n: u32) {
     for (var i = 0u; i < WG; i++) { total += partialSquares[i * R + r]; }
     value *= 1.0 / sqrt(total / f32(p.K) + p.eps);
   }
+  return value;
+}
+
+// Output column n of activation row m from the workgroup's weight row c (with SwiGLU, gate row c and up row c + 2).
+fn store(r: u32, c: u32, m: u32, n: u32) {
+  if (n >= p.N || m >= p.M) { return; }
   let index = m * p.yStride + p.yOffset + n;
-  if (ACCUMULATE) { value += f32(Y[index]); }
   if (EPILOGUE == EPILOGUE_SWIGLU) {
-    Y[index] = swiglu(G[index], value);
+    Y[index] = swiglu(outputSum(r, c), outputSum(r, c + 2u));
     return;
   }
+  var value = outputSum(r, c);
+  if (ACCUMULATE) { value += f32(Y[index]); }
   if (EPILOGUE == EPILOGUE_BIAS) {
     Y[index] = value + B[p.yOffset + n];
     return;
   }
-  Y[index] = f32(value);
+  Y[index] = value;
 }
 
-@compute @workgroup_size(WG, 1, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let m0 = wid.y * R;
-  let n0 = wid.x * ROWS;
-  let t = lid.x;
+// Byte offsets of workgroup g's ROWS weight rows: columns n0 .. n0 + 3 (rows past N repeat the last row: read, then
+// discarded), with SwiGLU the gate rows of columns n0, n0 + 1 and then their up rows, with qkv `qkvColumns`.
+fn weightRows(g: u32) -> Rows {
+  if (EPILOGUE == EPILOGUE_QKV) {
+    let n = qkvColumns(g);
+    return Rows(qkvRowByte(n.x), qkvRowByte(n.y), qkvRowByte(n.z), qkvRowByte(n.w));
+  }
   let last = p.N - 1u;
-  let rows = Rows(min(n0, last) * p.rowBytes, min(n0 + 1u, last) * p.rowBytes, min(n0 + 2u, last) * p.rowBytes, min(n0 + 3u, last) * p.rowBytes);
+  if (EPILOGUE == EPILOGUE_SWIGLU) {
+    let a = min(2u * g, last) * p.rowBytes;
+    let b = min(2u * g + 1u, last) * p.rowBytes;
+    return Rows(a, b, p.section1Bytes + a, p.section1Bytes + b);
+  }
+  let n0 = g * ROWS;
+  return Rows(min(n0, last) * p.rowBytes, min(n0 + 1u, last) * p.rowBytes, min(n0 + 2u, last) * p.rowBytes, min(n0 + 3u, last) * p.rowBytes);
+}
+
+// The first column of the q, k or v section holding column n.
+fn qkvSectionStart(n: u32) -> u32 {
+  return select(select(p.nQ + p.nKv, p.nQ, n < p.nQ + p.nKv), 0u, n < p.nQ);
+}
+
+fn qkvRowByte(n: u32) -> u32 {
+  let start = qkvSectionStart(n);
+  let section = select(select(p.section2Bytes, p.section1Bytes, start == p.nQ), 0u, start == 0u);
+  return section + (n - start) * p.rowBytes;
+}
+
+// Whether column n is rotated: in q or k, within the first nRot of its head.
+fn qkvRotated(n: u32) -> bool {
+  let start = qkvSectionStart(n);
+  return start < p.nQ + p.nKv && (n - start) % p.headDim < p.nRot;
+}
+
+// Workgroup g's 4 output columns: 4g .. 4g + 3, except in neox mode within a head's rotated columns, where the
+// workgroup takes two pairs (i, i + nRot/2) instead.
+fn qkvColumns(g: u32) -> vec4<u32> {
+  let n0 = 4u * g;
+  if (!ROPE_NEOX || !qkvRotated(n0)) { return n0 + vec4<u32>(0u, 1u, 2u, 3u); }
+  let j0 = (n0 - qkvSectionStart(n0)) % p.headDim;
+  let head = n0 - j0;
+  let i = j0 / 2u;
+  let half = p.nRot / 2u;
+  return head + vec4<u32>(i, i + 1u, i + half, i + half + 1u);
+}
+
+// Activation row m's 4 columns of workgroup g, through the qkv epilogue (see the header).
+fn storeQkv(r: u32, m: u32, g: u32) {
+  if (m >= p.M) { return; }
+  let n = qkvColumns(g);
+  var x = vec4<f32>(outputSum(r, 0u), outputSum(r, 1u), outputSum(r, 2u), outputSum(r, 3u));
+  if (BIASED) {
+    let bias = vec4<f32>(B[p.biasAt + n.x], B[p.biasAt + n.y], B[p.biasAt + n.z], B[p.biasAt + n.w]);
+    x += bias;
+  }
+  let at = AT[m];
+  let position = select(at, 0u, at == SKIP);
+  if (qkvRotated(n.x)) {
+    // The pairs' indices i into the frequency table, and which of the 4 columns each pair's members are.
+    let j = (n.x - qkvSectionStart(n.x)) % p.headDim;
+    let i = select(j / 2u, j, ROPE_NEOX);
+    let a = select(x.xz, x.xy, ROPE_NEOX);
+    let b = select(x.yw, x.zw, ROPE_NEOX);
+    let sc0 = sinCos(f32(position) * B[i]);
+    let sc1 = sinCos(f32(position) * B[i + 1u]);
+    let p0 = rotatePair(a.x, b.x, sc0.x, sc0.y);
+    let p1 = rotatePair(a.y, b.y, sc1.x, sc1.y);
+    x = select(vec4<f32>(p0.x, p0.y, p1.x, p1.y), vec4<f32>(p0.x, p1.x, p0.y, p1.y), ROPE_NEOX);
+  }
+  let start = qkvSectionStart(n.x);
+  if (start == 0u) {
+    let row = m * p.nQ;
+    Y[row + n.x] = x.x;
+    Y[row + n.y] = x.y;
+    Y[row + n.z] = x.z;
+    Y[row + n.w] = x.w;
+    return;
+  }
+  if (at == SKIP) { return; }
+  let row = (p.kvFirstSlot + m) * p.kvSlotValues + position * p.nKv - start;
+  // Pairs start at even columns (nQ, nKv, headDim multiples of 4), so each stored word has one writer.
+  if (start == p.nQ) {
+    storeStoredPair(&Kc, row + n.x, x.xy, KV_F16);
+    storeStoredPair(&Kc, row + n.z, x.zw, KV_F16);
+  } else {
+    storeStoredPair(&Vc, row + n.x, x.xy, KV_F16);
+    storeStoredPair(&Vc, row + n.z, x.zw, KV_F16);
+  }
+}
+
+// Every thread's partial sums of workgroup wid into `partial` (and, with NORM, `partialSquares`), then a barrier.
+// quantizedX is XQ, read by DOT_I8_* only: passed in so that an entry point taking DOT_F32 alone (`qkv`) binds no XQ.
+fn sums(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
+  let m0 = wid.y * R;
+  let rows = weightRows(wid.x);
   // Activation rows past M repeat the last row (computed, then discarded); xRow vec4s per row.
   let xRow = p.K / 4u;
   let lastM = p.M - 1u;
@@ -536,14 +676,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let w1 = decodeUnit(rows.r1, u);
     let w2 = decodeUnit(rows.r2, u);
     let w3 = decodeUnit(rows.r3, u);
-    acc0 += rowDots(w0, w1, w2, w3, min(m0, lastM), u);
-    if (R > 1u) { acc1 += rowDots(w0, w1, w2, w3, min(m0 + 1u, lastM), u); }
-    if (R > 2u) { acc2 += rowDots(w0, w1, w2, w3, min(m0 + 2u, lastM), u); }
-    if (R > 3u) { acc3 += rowDots(w0, w1, w2, w3, min(m0 + 3u, lastM), u); }
-    if (R > 4u) { acc4 += rowDots(w0, w1, w2, w3, min(m0 + 4u, lastM), u); }
-    if (R > 5u) { acc5 += rowDots(w0, w1, w2, w3, min(m0 + 5u, lastM), u); }
-    if (R > 6u) { acc6 += rowDots(w0, w1, w2, w3, min(m0 + 6u, lastM), u); }
-    if (R > 7u) { acc7 += rowDots(w0, w1, w2, w3, min(m0 + 7u, lastM), u); }
+    acc0 += rowDots(quantizedX, w0, w1, w2, w3, min(m0, lastM), u);
+    if (R > 1u) { acc1 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 1u, lastM), u); }
+    if (R > 2u) { acc2 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 2u, lastM), u); }
+    if (R > 3u) { acc3 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 3u, lastM), u); }
+    if (R > 4u) { acc4 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 4u, lastM), u); }
+    if (R > 5u) { acc5 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 5u, lastM), u); }
+    if (R > 6u) { acc6 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 6u, lastM), u); }
+    if (R > 7u) { acc7 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 7u, lastM), u); }
   }
   partial[t * R] = acc0;
   if (R > 1u) { partial[t * R + 1u] = acc1; }
@@ -557,10 +697,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(min(m0 + r, lastM) * xRow, t); }
   }
   workgroupBarrier();
-  // One barrier, then each of the ROWS·R outputs is summed serially by one thread: for the small WG used, cheaper
-  // than a log-step tree whose every step is a barrier (SwiftShader runs each barrier as a switch between all
-  // invocations).
-  for (var j = t; j < ROWS * R; j += WG) {
-    store(j / ROWS, j % ROWS, m0 + j / ROWS, n0 + j % ROWS);
+}
+
+// One barrier (in `sums`), then each output is summed serially by one thread: for the small WG used, cheaper than a
+// log-step tree whose every step is a barrier (SwiftShader runs each barrier as a switch between all invocations).
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  sums(&XQ, wid, lid.x);
+  for (var j = lid.x; j < COLUMNS * R; j += WG) {
+    store(j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, wid.x * COLUMNS + j % COLUMNS);
   }
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn qkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  // DOT_F32 (binding limit, see the header): W stands in for XQ, which the f32 dot never reads.
+  sums(&W, wid, lid.x);
+  for (var r = lid.x; r < R; r += WG) { storeQkv(r, wid.y * R + r, wid.x); }
 }

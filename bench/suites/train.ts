@@ -133,7 +133,7 @@ async function sevenBLayerRows(ctx: BenchContext, T: number): Promise<BenchRow[]
     proj[p] = q4kWeight(gpu, outFeatures, inFeatures, `bench ${p}`);
     owned.push(proj[p]);
   }
-  const layer: LayerWeights = { attnNorm: norm('attn norm'), ffnNorm: norm('ffn norm'), proj };
+  const layer: LayerWeights = { attnNorm: norm('attn norm'), ffnNorm: norm('ffn norm'), proj, stacks: {} };
   const head = q4kWeight(gpu, c.nVocab, c.nEmbd, 'bench head');
   owned.push(head);
   const ropeInvFreq = uploadRopeFrequencies(gpu, { nRot: c.nRot, freqBase: c.ropeFreqBase });

@@ -1,7 +1,7 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout } from '../gpu/uniforms';
-import type { QuantizedWeight } from './quantWeight';
+import { partBinding, type QuantizedWeight } from './quantWeight';
 
 const WG = 64;
 
@@ -34,7 +34,7 @@ export function embeddingLookup(rec: Recorder, ids: Binding, table: QuantizedWei
       });
       rec.dispatch(
         { shader: 'embedding', constants: { FORMAT: table.formatId, WG } },
-        [ids, part.buffer, out],
+        [ids, partBinding(table, part), out],
         [ceilDiv(table.K, 8 * WG), Math.min(maxGroups, tokens - tokenStart)],
         params,
       );

@@ -2,7 +2,7 @@ import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
-import type { QuantFormat, QuantizedWeight, WeightPart } from './quantWeight';
+import { partBinding, type QuantFormat, type QuantizedWeight, type WeightPart } from './quantWeight';
 import { isCpuAdapter } from './cpuAdapter';
 import { quantizeActivations, quantizedActivationBytes } from './quantizeActivations';
 
@@ -40,12 +40,11 @@ const DIRECT_THREADS = 4;
 const DIRECT_ROWS_PER_THREAD = 8;
 
 /**
- * What the matrix-vector kernel applies to each sum before storing it (EPILOGUE in shaders/qmatvec.wgsl): SwiGLU with
- * the gate projection's output `gate` ([M, N] like Y), so Y = silu(gate)·(X·Wᵀ) — the up projection and the SwiGLU
- * step in one dispatch; or a bias [N] f32, Y = X·Wᵀ + bias (Qwen2's q, k, v). Each is bit-identical to its two
- * dispatches (src/model/projection.ts fuses them in inference).
+ * What the matrix-vector kernel applies to each sum before storing it (EPILOGUE in shaders/qmatvec.wgsl): a bias [N]
+ * f32, Y = X·Wᵀ + bias (Qwen2's q, k, v), bit-identical to the projection and then the bias (src/model/projection.ts
+ * fuses them in inference). Stacked weights take the kernel's other epilogues (src/kernels/qmatvecStacked.ts).
  */
-export type MatvecEpilogue = { kind: 'swiglu'; gate: Binding } | { kind: 'bias'; bias: Binding };
+export type MatvecEpilogue = { kind: 'bias'; bias: Binding };
 
 /**
  * The matvec kernel's NORM prologue: X is the residual stream, and the product is taken with rmsnorm(X)·weight
@@ -57,7 +56,7 @@ export interface MatvecNorm {
 }
 
 /** EPILOGUE_* in shaders/qmatvec.wgsl. */
-const EPILOGUE_IDS = { none: 0, swiglu: 1, bias: 2 } as const;
+const EPILOGUE_IDS = { none: 0, swiglu: 1, bias: 2, qkv: 3 } as const;
 
 /**
  * How the matvec kernel turns quant bytes into floats (UNPACK in shaders/qmatvec.wgsl): as i32, the default (one SIMD
@@ -80,7 +79,10 @@ const DOT_IDS: Record<MatvecDot, number> = { f32: 0, 'i8-pairs': 1, 'i8-packed':
 /** The formats the integer dot products read (F32 and F16 weights always take f32 activations). */
 const INTEGER_DOT_FORMATS: ReadonlySet<QuantFormat> = new Set(['Q4_0', 'Q8_0', 'Q4_K', 'Q6_K']);
 
-export function supportsIntegerDot(weight: QuantizedWeight): boolean {
+/** What the matvec kernel reads of a weight, plain or stacked (src/kernels/quantWeight.ts `StackedWeight`). */
+export type MatvecWeight = Pick<QuantizedWeight, 'format' | 'formatId' | 'K' | 'label'>;
+
+export function supportsIntegerDot(weight: MatvecWeight): boolean {
   return INTEGER_DOT_FORMATS.has(weight.format);
 }
 
@@ -91,7 +93,7 @@ export function supportsIntegerDot(weight: QuantizedWeight): boolean {
  * dot beat the pairs (which split each byte into two nibble fields); for the 4- and 6-bit formats the pairs won.
  * GPUs keep f32 activations until measured there.
  */
-export function matvecDot(rec: Recorder, weight: QuantizedWeight): MatvecDot {
+export function matvecDot(rec: Recorder, weight: MatvecWeight): MatvecDot {
   if (!isCpuAdapter(rec.gpu.info) || !supportsIntegerDot(weight)) return 'f32';
   return weight.format === 'Q8_0' ? 'i8-packed' : 'i8-pairs';
 }
@@ -140,8 +142,92 @@ const SHAPE_FIELDS = { M: 'u32', N: 'u32', K: 'u32', rowBytes: 'u32', yStride: '
 
 export const QUANTIZED_MATMUL_PARAMS = uniformLayout(['qmatmul', 'qmatmul_backward'], SHAPE_FIELDS);
 
-/** The matvec kernel's: the shape and the RMSNorm epsilon of its NORM prologue. */
-export const QUANTIZED_MATVEC_PARAMS = uniformLayout('qmatvec', { ...SHAPE_FIELDS, eps: 'f32' });
+/**
+ * The matvec kernel's: the shape, the RMSNorm epsilon of its NORM prologue, where a stacked weight's sections start,
+ * and the qkv epilogue's columns, RoPE and KV-cache layout.
+ */
+export const QUANTIZED_MATVEC_PARAMS = uniformLayout('qmatvec', {
+  ...SHAPE_FIELDS,
+  eps: 'f32',
+  section1Bytes: 'u32',
+  section2Bytes: 'u32',
+  nQ: 'u32',
+  nKv: 'u32',
+  headDim: 'u32',
+  nRot: 'u32',
+  kvSlotValues: 'u32',
+  kvFirstSlot: 'u32',
+  biasAt: 'u32',
+});
+
+type MatvecParams = Parameters<typeof QUANTIZED_MATVEC_PARAMS.pack>[0];
+
+/** The fields of QUANTIZED_MATVEC_PARAMS only stacked weights and the qkv epilogue read (all 0 for a plain weight). */
+export type MatvecStackParams = Omit<MatvecParams, keyof typeof SHAPE_FIELDS | 'eps'>;
+
+export const MATVEC_UNSTACKED: MatvecStackParams = {
+  section1Bytes: 0,
+  section2Bytes: 0,
+  nQ: 0,
+  nKv: 0,
+  headDim: 0,
+  nRot: 0,
+  kvSlotValues: 0,
+  kvFirstSlot: 0,
+  biasAt: 0,
+};
+
+/** One dispatch of shaders/qmatvec.wgsl: X, W, Y, then the bindings after NW (B, then XQ, or the qkv entry point's Kc, Vc, AT). */
+export interface MatvecCall {
+  x: Binding;
+  w: Binding;
+  y: Binding;
+  rest: readonly Binding[];
+  entryPoint: 'main' | 'qkv';
+  epilogue: keyof typeof EPILOGUE_IDS;
+  /** Workgroups along the output columns. */
+  columnGroups: number;
+  shape: Omit<MatvecParams, 'eps' | keyof MatvecStackParams>;
+  stack?: MatvecStackParams;
+  norm?: MatvecNorm;
+  accumulate?: boolean;
+  threads?: number;
+  unpack?: MatvecUnpack;
+  /** f32 unless XQ (the binding after B) holds the activations `quantizedActivations` recorded. */
+  dot?: MatvecDot;
+  /** The qkv epilogue's override constants. */
+  constants?: Record<string, number>;
+}
+
+/** Records one matvec dispatch of `weight` (its format and label) for M = call.shape.M activation rows. */
+export function recordMatvec(rec: Recorder, weight: MatvecWeight, call: MatvecCall): void {
+  const { M } = call.shape;
+  // One pipeline per row count up to 8 (batched decode steps shrink as sequences finish): exactly M rows per
+  // workgroup decode each weight once for all of them.
+  const groupRows = Math.min(M, MATVEC_GROUP_ROWS);
+  checkRows(M, groupRows, rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matvec', weight.label);
+  rec.dispatch(
+    {
+      shader: 'qmatvec',
+      entryPoint: call.entryPoint,
+      constants: {
+        FORMAT: weight.formatId,
+        ACCUMULATE: call.accumulate ? 1 : 0,
+        WG: call.threads ?? matvecThreads(rec),
+        R: groupRows,
+        EPILOGUE: EPILOGUE_IDS[call.epilogue],
+        UNPACK: UNPACK_IDS[call.unpack ?? 'signed'],
+        NORM: call.norm ? 1 : 0,
+        DOT: DOT_IDS[call.dot ?? 'f32'],
+        ...call.constants,
+      },
+    },
+    // The kernel reads NW only with its prologue; X (also read-only) fills it otherwise.
+    [call.x, call.w, call.y, call.norm?.weight ?? call.x, ...call.rest],
+    [call.columnGroups, ceilDiv(M, groupRows)],
+    QUANTIZED_MATVEC_PARAMS.pack({ ...call.shape, eps: call.norm?.eps ?? 0, ...(call.stack ?? MATVEC_UNSTACKED) }),
+  );
+}
 
 function shapeParams(M: number, weight: QuantizedWeight, part: WeightPart) {
   return { M, N: part.rows, K: weight.K, rowBytes: weight.rowBytes, yStride: weight.N, yOffset: part.rowStart };
@@ -158,10 +244,10 @@ function bindingBytes(b: Binding): number {
 }
 
 /** Records X quantized for an 8-bit matvec dot product into `scratch`, after checking the weight and scratch take it. */
-function quantizedActivations(
+export function quantizedActivations(
   rec: Recorder,
   x: Binding,
-  weight: QuantizedWeight,
+  weight: MatvecWeight,
   options: { M: number; dot: MatvecDot; scratch?: Binding; norm?: MatvecNorm },
 ): Binding {
   const { M, dot, scratch } = options;
@@ -237,42 +323,26 @@ export function quantizedMatmul(
     );
   }
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
-  // One pipeline per row count up to 8 (batched decode steps shrink as sequences finish): exactly M rows per matvec
-  // workgroup decode each weight once for all of them.
-  const groupRows = Math.min(M, MATVEC_GROUP_ROWS);
-  if (kernel === 'matvec') checkRows(M, groupRows, maxGroups, 'quantized matvec', weight.label);
   const dot = kernel !== 'matvec' ? 'f32' : (options.matvecDot ?? (activationScratch ? matvecDot(rec, weight) : 'f32'));
   const xq = dot === 'f32' ? x : quantizedActivations(rec, x, weight, { M, dot, scratch: activationScratch, norm });
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
-      rec.dispatch(
-        {
-          shader: 'qmatvec',
-          constants: {
-            FORMAT: weight.formatId,
-            ACCUMULATE: options.accumulate ? 1 : 0,
-            WG: options.matvecThreads ?? matvecThreads(rec),
-            R: groupRows,
-            EPILOGUE: EPILOGUE_IDS[epilogue?.kind ?? 'none'],
-            UNPACK: UNPACK_IDS[options.matvecUnpack ?? 'signed'],
-            NORM: norm ? 1 : 0,
-            DOT: DOT_IDS[dot],
-          },
-        },
-        // The kernel reads G, NW, B and XQ only with their epilogue, prologue or dot product; X (also read-only) fills
-        // them otherwise.
-        [
-          x,
-          part.buffer,
-          y,
-          epilogue?.kind === 'swiglu' ? epilogue.gate : x,
-          norm?.weight ?? x,
-          epilogue?.kind === 'bias' ? epilogue.bias : x,
-          xq,
-        ],
-        [ceilDiv(part.rows, MATVEC_ROWS), ceilDiv(M, groupRows)],
-        QUANTIZED_MATVEC_PARAMS.pack({ ...shapeParams(M, weight, part), eps: norm?.eps ?? 0 }),
-      );
+      recordMatvec(rec, weight, {
+        x,
+        w: partBinding(weight, part),
+        y,
+        // B is read only by the bias epilogue; X (also read-only) fills it otherwise, and XQ without an 8-bit dot.
+        rest: [epilogue?.bias ?? x, xq],
+        entryPoint: 'main',
+        epilogue: epilogue?.kind ?? 'none',
+        columnGroups: ceilDiv(part.rows, MATVEC_ROWS),
+        shape: shapeParams(M, weight, part),
+        norm,
+        accumulate: options.accumulate,
+        threads: options.matvecThreads,
+        unpack: options.matvecUnpack,
+        dot,
+      });
     } else if (kernel === 'direct') {
       const directRows = DIRECT_THREADS * DIRECT_ROWS_PER_THREAD;
       checkRows(M, directRows, maxGroups, 'quantized matmul', weight.label);
@@ -282,7 +352,7 @@ export function quantizedMatmul(
           entryPoint: 'direct',
           constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0 },
         },
-        [x, part.buffer, y],
+        [x, partBinding(weight, part), y],
         [ceilDiv(part.rows, DIRECT_THREADS * 4), ceilDiv(M, directRows)],
         params(M, weight, part),
       );
@@ -295,7 +365,7 @@ export function quantizedMatmul(
           shader: 'qmatmul',
           constants: { FORMAT: weight.formatId, ACCUMULATE: options.accumulate ? 1 : 0, WG_Y: threadRows },
         },
-        [x, part.buffer, y],
+        [x, partBinding(weight, part), y],
         [ceilDiv(part.rows, TILE_N), ceilDiv(M, tileM)],
         params(M, weight, part),
       );
@@ -327,7 +397,7 @@ export function quantizedMatmulBackward(
         entryPoint: direct ? 'direct' : 'main',
         constants: { FORMAT: weight.formatId, ACCUMULATE: accumulate ? 1 : 0 },
       },
-      [dy, part.buffer, dx],
+      [dy, partBinding(weight, part), dx],
       [ceilDiv(weight.K, groupCols), ceilDiv(M, groupRows)],
       params(M, weight, part),
     );

@@ -1,5 +1,6 @@
 import type { Gpu } from '../gpu/gpu';
 import type { TrackedBuffer } from '../gpu/allocator';
+import type { Binding } from '../gpu/recorder';
 import { LabError } from '../errors';
 import { ggmlType, type GgmlTypeName } from '../formats/ggmlTypes';
 
@@ -8,9 +9,13 @@ export type QuantFormat = 'F32' | 'F16' | 'Q4_0' | 'Q8_0' | 'Q4_K' | 'Q6_K';
 
 export const QUANT_FORMATS: readonly QuantFormat[] = ['F32', 'F16', 'Q4_0', 'Q8_0', 'Q4_K', 'Q6_K'];
 
-/** One binding's worth of a weight: rows rowStart .. rowStart + rows − 1, raw GGUF row bytes from byte 0. */
+/**
+ * One binding's worth of a weight: rows rowStart .. rowStart + rows − 1, raw GGUF row bytes from byte `byteOffset` of
+ * the buffer (0, or the start of a section of a `StackedWeight`).
+ */
 export interface WeightPart {
   buffer: TrackedBuffer;
+  byteOffset: number;
   rowStart: number;
   rows: number;
 }
@@ -96,10 +101,93 @@ export function allocateQuantizedWeight(gpu: Gpu, options: AllocateWeightOptions
       label: all.length > 1 ? `${label} [part ${i + 1}/${all.length}]` : label,
       category: 'weights' as const,
     }),
+    byteOffset: 0,
     rowStart,
     rows,
   }));
   return { format, formatId: ggmlType(format as GgmlTypeName).id, N, K, rowBytes, parts, label };
+}
+
+/**
+ * A part as the kernels bind it: its rows and 4 spare bytes (in whole words, as storage bindings must be), or the
+ * whole buffer where the part starts it.
+ */
+export function partBinding(weight: QuantizedWeight, part: WeightPart): Binding {
+  if (part.byteOffset === 0) return part.buffer;
+  const size = Math.ceil((part.rows * weight.rowBytes + 4) / 4) * 4;
+  return { buffer: part.buffer.buffer, offset: part.byteOffset, size, range: true };
+}
+
+/** A binding offset every WebGPU device accepts (minStorageBufferOffsetAlignment is at most 256). */
+export const BINDING_OFFSET_ALIGN_BYTES = 256;
+
+/**
+ * Weights of one format and row length in one buffer, section after section (q, k, v; gate, up), so that one binding
+ * reads them all: the fused matvec products (src/kernels/qmatvecStacked.ts). Each section is also a weight of its
+ * own, one part bound as a range of the buffer, for every other kernel.
+ */
+export interface StackedWeight {
+  format: QuantFormat;
+  formatId: number;
+  K: number;
+  rowBytes: number;
+  buffer: TrackedBuffer;
+  sections: QuantizedWeight[];
+  label: string;
+}
+
+/**
+ * Where the sections of `rows`-row weights go in a stacked buffer, and its size: each keeps its 4 spare bytes and
+ * starts on an offset any device can bind.
+ */
+export function stackedLayout(rowBytes: number, rows: readonly number[]): { offsets: number[]; bytes: number } {
+  const offsets: number[] = [];
+  let bytes = 0;
+  for (const N of rows) {
+    const start = Math.ceil(bytes / BINDING_OFFSET_ALIGN_BYTES) * BINDING_OFFSET_ALIGN_BYTES;
+    offsets.push(start);
+    bytes = start + N * rowBytes + 4;
+  }
+  return { offsets, bytes };
+}
+
+export interface AllocateStackedOptions {
+  format: QuantFormat;
+  K: number;
+  /** Each section's rows and label. */
+  sections: readonly { N: number; label: string }[];
+  label: string;
+  maxBindingBytes?: number;
+}
+
+/** One buffer for the sections, to be filled section by section with `writeQuantizedWeightBytes`. */
+export function allocateStackedWeight(gpu: Gpu, options: AllocateStackedOptions): StackedWeight {
+  const { format, K, label } = options;
+  const rowBytes = rowByteLength(format, K, label);
+  const layout = stackedLayout(
+    rowBytes,
+    options.sections.map((s) => s.N),
+  );
+  const limit = options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize;
+  if (layout.bytes > limit) {
+    throw new LabError(
+      `a stack of ${layout.bytes} bytes does not fit a storage binding (${limit} bytes)`,
+      label,
+      'store these weights apart (src/model/layerStacks.ts decides)',
+    );
+  }
+  const buffer = gpu.alloc(layout.bytes, { label, category: 'weights' });
+  const formatId = ggmlType(format as GgmlTypeName).id;
+  const sections = options.sections.map(({ N, label }, i) => ({
+    format,
+    formatId,
+    N,
+    K,
+    rowBytes,
+    parts: [{ buffer, byteOffset: layout.offsets[i], rowStart: 0, rows: N }],
+    label,
+  }));
+  return { format, formatId, K, rowBytes, buffer, sections, label };
 }
 
 /**
@@ -121,7 +209,7 @@ export function writeQuantizedWeightBytes(gpu: Gpu, weight: QuantizedWeight, ten
     const from = Math.max(tensorOffset, partStart);
     const to = Math.min(tensorOffset + bytes.byteLength, partEnd);
     if (from >= to) continue;
-    gpu.write(part.buffer, bytes.subarray(from - tensorOffset, to - tensorOffset), from - partStart);
+    gpu.write(part.buffer, bytes.subarray(from - tensorOffset, to - tensorOffset), part.byteOffset + from - partStart);
   }
 }
 

@@ -9,6 +9,7 @@ import { allocateActivations, freeActivations, type Activations } from './activa
 import { BatchKvCache } from './batchKvCache';
 import { batchDecodeShape, batchKvLayout, batchStepRows } from './batchMemory';
 import { recordForward, type ForwardWeights } from './forwardPass';
+import type { CacheAttention } from './block';
 import { assertPlanFits } from './inferenceMemoryPlan';
 
 /** One live sequence's input to a decode step: its slot, the token to run, and its sampling draw u ∈ [0, 1). */
@@ -171,13 +172,18 @@ export class BatchDecoder {
     const { maxCtx, precision } = this.cache;
     const shape = { ...batchDecodeShape(c, n, maxCtx, precision), kvLen, window: c.slidingWindow };
     const kvLayout = batchKvLayout(c, maxCtx, precision);
-    const attend = (rec: Recorder, l: number) => {
-      this.cache.append(rec, l, { k: a.k, v: a.v, at: this.buffers.storeAt, count: n }, first);
-      const kv = { k: this.cache.binding('k', l, first, n), v: this.cache.binding('v', l, first, n) };
-      attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, {
-        kvLayout,
-        kvStorage: precision,
-      });
+    const cache = this.cache;
+    const attend: CacheAttention = {
+      // Rows that sit the step out store nothing (KV_STORE_SKIP) and rotate at position 0, as a.positions has them.
+      target: (l) => ({ ...cache.storeTarget(l, first), at: this.buffers.storeAt }),
+      append: (rec, l) => cache.append(rec, l, { k: a.k, v: a.v, at: this.buffers.storeAt, count: n }, first),
+      attend: (rec, l) => {
+        const kv = { k: cache.binding('k', l, first, n), v: cache.binding('v', l, first, n) };
+        attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, {
+          kvLayout,
+          kvStorage: precision,
+        });
+      },
     };
     recordForward(rec, this.forwardWeights, a, n, attend, { rows: 'all' });
     sampleTop(rec, { logits: a.logits, u: this.buffers.u, out: this.buffers.sampled }, { rows: n, vocab: c.nVocab }, sampling);

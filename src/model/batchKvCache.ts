@@ -6,6 +6,7 @@ import type { ModelConfig } from './config';
 import type { KvCache } from './kvCache';
 import { kvStore } from '../kernels/kvStore';
 import { storedBytes, type StoredPrecision } from '../kernels/storedValues';
+import type { KvStoreTarget } from '../kernels/qmatvecStacked';
 
 /**
  * The most any WebGPU device asks of a storage binding's offset (minStorageBufferOffsetAlignment): every slot starts
@@ -96,12 +97,19 @@ export class BatchKvCache {
    * for K and V, the compute pass unbroken. The caller has checked each position against maxCtx.
    */
   append(rec: Recorder, layer: number, rows: { k: Binding; v: Binding; at: Binding; count: number }, firstSlot: number): void {
+    const { keys, values, slotValues } = this.storeTarget(layer, firstSlot);
     kvStore(
       rec,
-      { at: rows.at, k: rows.k, v: rows.v, keys: this.keys[layer], values: this.values[layer] },
-      { rows: rows.count, rowValues: this.rowValues, slotValues: this.slotPositions * this.rowValues, firstSlot },
+      { at: rows.at, k: rows.k, v: rows.v, keys, values },
+      { rows: rows.count, rowValues: this.rowValues, slotValues, firstSlot },
       { storage: this.precision },
     );
+  }
+
+  /** Where row r of a step from `firstSlot` goes in one layer (kv_store's and the qkv epilogue's layout), but `at`. */
+  storeTarget(layer: number, firstSlot: number): Omit<KvStoreTarget, 'at'> {
+    const slotValues = this.slotPositions * this.rowValues;
+    return { keys: this.keys[layer], values: this.values[layer], slotValues, firstSlot, precision: this.precision };
   }
 
   /** Slots firstSlot .. firstSlot + count − 1 of one layer's K or V, as a binding. */

@@ -7,6 +7,7 @@ import { attentionBackward } from '../kernels/attentionBackward';
 import { swiglu, swigluBackward } from '../kernels/swiglu';
 import { packF16Pairs } from '../kernels/f16Pairs';
 import type { StoredPrecision } from '../kernels/storedValues';
+import type { KvStoreTarget } from '../kernels/qmatvecStacked';
 import type { ModelConfig } from './config';
 import {
   matvecWeight,
@@ -14,6 +15,7 @@ import {
   projectBackward,
   projectBiased,
   projectBranchH,
+  projectQkvToCache,
   projectSwiglu,
   type ProjectionInput,
   type ProjectionStep,
@@ -25,7 +27,7 @@ import type { Projection } from './tensorNames';
  * One transformer block over T rows, forward and backward, as inference (prefill, decode, batch decode: forwardPass.ts)
  * and training (forward, recompute, backward: trainingLayer.ts) run it:
  *
- *   xn1 = rmsnorm(x)·w_attn;  q, k, v = xn1·Wq,k,vᵀ (+ LoRA, + bias);  q, k = rope(q, k)
+ *   xn1 = rmsnorm(x)·w_attn;  q, k, v = xn1·Wq,k,vᵀ (+ LoRA, + bias);  q, k = rope(q, k);  k, v → KV cache (inference)
  *   x2  = x + attention(q, k, v)·Woᵀ
  *   xn2 = rmsnorm(x2)·w_ffn;  hidden = silu(xn2·Wgateᵀ) ∘ xn2·Wupᵀ
  *   out = x2 + hidden·Wdownᵀ
@@ -57,10 +59,17 @@ export interface BlockActivations {
 }
 
 /**
- * Records attention for layer `layer` against a KV cache: reads the step's rotated q and k, v from the caller's
- * buffers, stores k and v in the cache at the rows' positions, and writes attn.
+ * Attention against a KV cache: where layer l's new keys and values go, and the attention itself. The block stores
+ * them either through the stacked q, k, v projection's epilogue (`target`) or from its k and v buffers (`append`).
  */
-export type CacheAttention = (rec: Recorder, layer: number) => void;
+export interface CacheAttention {
+  /** Where the qkv epilogue stores the rows' keys and values of layer l (its `at` gives their RoPE positions too). */
+  target(l: number): KvStoreTarget;
+  /** Records the store of the step's rotated k and v (the block's buffers) into layer l's cache. */
+  append(rec: Recorder, l: number): void;
+  /** Records attention for layer l: the step's rotated q against the cache, into attn. */
+  attend(rec: Recorder, l: number): void;
+}
 
 /**
  * Training's attention: causal within each packed sequence of the step's own `batch` rows of `seqLen` tokens,
@@ -87,7 +96,7 @@ export interface SavedFfn {
 /** What one block step reads besides its activations. */
 export interface BlockStep extends ProjectionStep {
   config: ModelConfig;
-  attention: { kind: 'cache'; attend: CacheAttention } | ({ kind: 'packed' } & PackedAttention);
+  attention: ({ kind: 'cache' } & CacheAttention) | ({ kind: 'packed' } & PackedAttention);
   /** Training's: how gate and up are kept for the backward pass. */
   savedFfn?: SavedFfn;
 }
@@ -171,15 +180,22 @@ export function recordBlockForward(
   // Training's backward pass reads the norms' outputs and rstd, and up (packed attention is training's).
   const training = s.attention.kind === 'packed';
 
-  // Attention.
+  // Attention: q, k, v and the cache store in one dispatch where the layer's weights are stacked and nothing reads
+  // k and v but the cache.
   const xn1 = normalised(rec, s, l, ['q', 'k', 'v'], { x: a.x, w: layer.attnNorm, y: a.xn1, rstd: a.rstd1 }, training);
-  projectBiased(rec, s, l, 'q', xn1, a.q, layer.bias?.q); // [T, H·d]
-  projectBiased(rec, s, l, 'k', xn1, a.k, layer.bias?.k); // [T, Hkv·d]
-  projectBiased(rec, s, l, 'v', xn1, a.v, layer.bias?.v); // [T, Hkv·d]
-  const ropeBuffers = { positions: a.positions, invFreq: s.weights.ropeInvFreq };
-  rope(rec, { x: a.q, ...ropeBuffers }, ropeShape(s, c.nHeads));
-  rope(rec, { x: a.k, ...ropeBuffers }, ropeShape(s, c.nKvHeads));
   const attention = s.attention;
+  const rotation = layer.ropeBias ? { table: layer.ropeBias, biasAt: c.nRot / 2 } : { table: s.weights.ropeInvFreq };
+  const heads = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, nRot: c.nRot, mode: c.ropeMode };
+  const stored = attention.kind === 'cache' && projectQkvToCache(rec, s, l, xn1, { q: a.q, rotation, target: attention.target }, heads);
+  if (!stored) {
+    projectBiased(rec, s, l, 'q', xn1, a.q, layer.bias?.q); // [T, H·d]
+    projectBiased(rec, s, l, 'k', xn1, a.k, layer.bias?.k); // [T, Hkv·d]
+    projectBiased(rec, s, l, 'v', xn1, a.v, layer.bias?.v); // [T, Hkv·d]
+    const ropeBuffers = { positions: a.positions, invFreq: s.weights.ropeInvFreq };
+    rope(rec, { x: a.q, ...ropeBuffers }, ropeShape(s, c.nHeads));
+    rope(rec, { x: a.k, ...ropeBuffers }, ropeShape(s, c.nKvHeads));
+    if (attention.kind === 'cache') attention.append(rec, l);
+  }
   if (attention.kind === 'cache') attention.attend(rec, l);
   else
     attentionForward(
@@ -197,8 +213,7 @@ export function recordBlockForward(
     projectSaved(rec, s, l, 'up', xn2, a.up, s.savedFfn); // [T, F]
     swiglu(rec, a.gate, a.up, a.hidden, s.tokens * c.nFf, s.savedFfn.precision); // hidden [T, F]
   } else {
-    project(rec, s, l, 'gate', xn2, a.gate); // [T, F]
-    projectSwiglu(rec, s, l, 'up', xn2, { gate: a.gate, y: a.up, out: a.hidden }); // hidden [T, F]
+    projectSwiglu(rec, s, l, xn2, { gate: a.gate, up: a.up, out: a.hidden }); // hidden [T, F]
   }
   if (options.recompute) {
     projectBranchH(rec, s, l, 'down', a.hidden);

@@ -30,7 +30,7 @@ export interface ForwardWeights {
 function blockStep(fw: ForwardWeights, a: Activations, T: number, attend: CacheAttention): BlockStep {
   const { config, weights, adapter } = fw;
   const branch = adapter && { lora: adapter.lora, h: Object.fromEntries(PROJECTIONS.map((p) => [p, adapter.h])) };
-  return { config, weights, tokens: T, branch, attention: { kind: 'cache', attend }, matvecScratch: a.matvecScratch };
+  return { config, weights, tokens: T, branch, attention: { kind: 'cache', ...attend }, matvecScratch: a.matvecScratch };
 }
 
 function blockActivations(a: Activations): BlockActivations {

@@ -11,6 +11,7 @@ import { takesDensePath } from './linear';
 import { batchKvLayerBytes } from './batchKvCache';
 import { batchDecodeBytes, batchStepRows } from './batchMemory';
 import { DEFAULT_STORED_PRECISION, storedBytes, type StoredPrecision } from '../kernels/storedValues';
+import { layerStacksExtraBytes } from './layerStacks';
 
 export interface MemoryPlanOptions {
   maxContext: number;
@@ -70,6 +71,7 @@ export function planInferenceMemory(file: GgufFile, config: ModelConfig, limits:
     }
   }
   weights += (config.nRot / 2) * 4; // RoPE inverse frequencies
+  weights += layerStacksExtraBytes(file.tensors, config, binding);
   const context = options.maxContext;
   const steps = Math.min(options.maxStepTokens, context);
   const kvPrecision = options.kvPrecision ?? DEFAULT_STORED_PRECISION;

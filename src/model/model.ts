@@ -16,6 +16,7 @@ import { QUANT_FORMATS } from '../kernels/quantWeight';
 import type { LoraAdapter } from './lora/lora';
 import { recordForward, type ForwardWeights } from './forwardPass';
 import { DEFAULT_STORED_PRECISION, type StoredPrecision } from '../kernels/storedValues';
+import type { CacheAttention } from './block';
 
 export interface ModelLoadOptions extends LoadWeightsOptions {
   /** Most positions the KV cache holds (prompt + generated). Default: the model's context length, at most 2048. */
@@ -228,16 +229,28 @@ export class Model {
     );
     const rec = gpu.recorder();
     const heads = { kvLen: pos0 + T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow };
-    const attend = (rec: Recorder, l: number) => {
-      this.cache.append(rec, l, { k: a.k, v: a.v, positions: a.positions }, T);
-      const kv = { k: this.cache.keys[l], v: this.cache.values[l] };
-      const layout = { kvLayout: { kind: 'tokens' } as const, kvStorage: this.cache.precision };
-      if (T === 1) {
-        // One new token: split-K over the cache instead of a query tile that would be 1/64 used.
-        attentionDecode(rec, { q: a.q, ...kv, partials: this.decodePartials, out: a.attn }, heads, layout);
-      } else {
-        attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads }, layout);
-      }
+    const cache = this.cache;
+    const attend: CacheAttention = {
+      // One sequence: row t at position positions[t] (pos0 + t) of the cache's one slot.
+      target: (l) => ({
+        keys: cache.keys[l],
+        values: cache.values[l],
+        at: a.positions,
+        slotValues: 0,
+        firstSlot: 0,
+        precision: cache.precision,
+      }),
+      append: (rec, l) => cache.append(rec, l, { k: a.k, v: a.v, positions: a.positions }, T),
+      attend: (rec, l) => {
+        const kv = { k: cache.keys[l], v: cache.values[l] };
+        const layout = { kvLayout: { kind: 'tokens' } as const, kvStorage: cache.precision };
+        if (T === 1) {
+          // One new token: split-K over the cache instead of a query tile that would be 1/64 used.
+          attentionDecode(rec, { q: a.q, ...kv, partials: this.decodePartials, out: a.attn }, heads, layout);
+        } else {
+          attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads }, layout);
+        }
+      },
     };
     const perBlock = recordForward(
       rec,

@@ -5,6 +5,9 @@ import { matmul } from '../kernels/matmul';
 import { dropout, dropoutBackward, dropoutKey, type DropoutShape } from '../kernels/dropout';
 import { swiglu } from '../kernels/swiglu';
 import { quantizedMatmul, type MatvecEpilogue, type MatvecNorm } from '../kernels/qmatmul';
+import { stackedQkv, stackedSwiglu, type KvStoreTarget, type QkvHeads } from '../kernels/qmatvecStacked';
+import type { StackedWeight } from '../kernels/quantWeight';
+import { LAYER_STACKS, type StackName } from './layerStacks';
 import { biasAdd } from '../kernels/biasAdd';
 import { LabError } from '../errors';
 import { linear, linearBackward, takesMatvecEpilogue } from './linear';
@@ -145,21 +148,65 @@ export function project(
 }
 
 /**
- * out = silu(gate)·y with y = x·Wᵀ (+ branch) of projection p (the FFN's up): where no branch adds to y, one
- * dispatch through the matvec kernel's SwiGLU epilogue, which gives the bits of the two-step path; otherwise the
- * projection into y, then the SwiGLU kernel.
+ * Layer l's stack where one matvec dispatch over it can take the place of its projections: the projections are
+ * stacked, each could take an epilogue (`matvecWeight`: no branch adds to its output, at most MATVEC_MAX_ROWS rows).
+ */
+function fusableStack(s: ProjectionStep, l: number, stack: StackName): StackedWeight | undefined {
+  const w = s.weights.layers[l].stacks[stack];
+  return w && LAYER_STACKS[stack].every((p) => matvecWeight(s, l, p)) ? w : undefined;
+}
+
+/** What the matvec kernel reads for input x: the buffer, or the residual stream and its norm. */
+function matvecInput(x: ProjectionInput): { x: Binding; norm?: MatvecNorm } {
+  return isFolded(x) ? { x: x.residual, norm: x.norm } : { x };
+}
+
+/**
+ * out = silu(x·Wgateᵀ (+ branch))·(x·Wupᵀ (+ branch)), the FFN's hidden activation: where gate and up can be fused,
+ * one dispatch over their stack (the bits of the three below); otherwise gate and up into their buffers, then the
+ * SwiGLU kernel. Training keeps gate and up for its backward pass (src/model/block.ts `SavedFfn`) and never comes here.
  */
 export function projectSwiglu(
   rec: Recorder,
   s: ProjectionStep,
   l: number,
-  p: Projection,
   x: ProjectionInput,
-  buffers: { gate: Binding; y: Binding; out: Binding },
+  buffers: { gate: Binding; up: Binding; out: Binding },
 ): void {
-  if (projectFused(rec, s, l, p, x, buffers.out, { kind: 'swiglu', gate: buffers.gate })) return;
-  project(rec, s, l, p, x, buffers.y);
-  swiglu(rec, buffers.gate, buffers.y, buffers.out, s.tokens * s.weights.layers[l].proj[p].N);
+  const stack = fusableStack(s, l, 'gateUp');
+  if (stack) {
+    const input = matvecInput(x);
+    stackedSwiglu(rec, input.x, stack, buffers.out, { M: s.tokens, norm: input.norm, activationScratch: s.matvecScratch });
+    return;
+  }
+  project(rec, s, l, 'gate', x, buffers.gate);
+  project(rec, s, l, 'up', x, buffers.up);
+  swiglu(rec, buffers.gate, buffers.up, buffers.out, s.tokens * s.weights.layers[l].proj.up.N);
+}
+
+/**
+ * Layer l's q (+ bias, rotated) into out.q and k (+ bias, rotated), v (+ bias) into the KV cache where out.target(l)
+ * says, in one dispatch over the stacked q, k, v weight; false (nothing recorded) where they cannot be fused.
+ * `rotation.table` is what the qkv epilogue reads as B (src/kernels/qmatvecStacked.ts `stackedQkv`), with the biases
+ * from `biasAt` if any. The dispatch takes f32 activations (no 8-bit dot: the binding limit, see `stackedQkv`).
+ */
+export function projectQkvToCache(
+  rec: Recorder,
+  s: ProjectionStep,
+  l: number,
+  x: ProjectionInput,
+  out: { q: Binding; rotation: { table: Binding; biasAt?: number }; target: (l: number) => KvStoreTarget },
+  heads: QkvHeads,
+): boolean {
+  const stack = fusableStack(s, l, 'qkv');
+  if (!stack) return false;
+  const input = matvecInput(x);
+  stackedQkv(rec, input.x, stack, { q: out.q, rotation: out.rotation.table, cache: out.target(l) }, heads, {
+    M: s.tokens,
+    norm: input.norm,
+    biasAt: out.rotation.biasAt,
+  });
+  return true;
 }
 
 /**
@@ -192,7 +239,7 @@ function projectFused(
 ): boolean {
   const w = matvecWeight(s, l, p);
   if (!w) return false;
-  const input = isFolded(x) ? { x: x.residual, norm: x.norm } : { x };
+  const input = matvecInput(x);
   quantizedMatmul(rec, input.x, w, out, { M: s.tokens, norm: input.norm, epilogue, activationScratch: s.matvecScratch });
   return true;
 }

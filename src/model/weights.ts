@@ -3,18 +3,30 @@ import type { TrackedBuffer } from '../gpu/allocator';
 import { LabError } from '../errors';
 import { findTensor, tensorChunks, type ByteSource, type GgufFile, type GgufTensorInfo } from '../formats/gguf';
 import { dequantize } from '../formats/quant';
-import { allocateQuantizedWeight, isQuantFormat, writeQuantizedWeightBytes, type QuantizedWeight } from '../kernels/quantWeight';
+import {
+  allocateQuantizedWeight,
+  allocateStackedWeight,
+  isQuantFormat,
+  writeQuantizedWeightBytes,
+  type QuantizedWeight,
+  type StackedWeight,
+} from '../kernels/quantWeight';
 import { freeLinearWeight, takesDensePath, type LinearWeight } from './linear';
-import { uploadRopeFrequencies } from '../kernels/rope';
+import { ropeInverseFrequencies } from '../kernels/rope';
 import type { ModelConfig } from './config';
 import { attnNormName, biasTensorName, ffnNormName, PROJECTIONS, projectionTensorName, type Projection } from './tensorNames';
+import { LAYER_STACKS, planLayerStack, ropeBiasFloats, STACK_NAMES, type StackName } from './layerStacks';
 
 export interface LayerWeights {
   attnNorm: TrackedBuffer;
   ffnNorm: TrackedBuffer;
   proj: Record<Projection, LinearWeight>;
+  /** Projections stored in one buffer (src/model/layerStacks.ts); their `proj` entries are its sections. */
+  stacks: Partial<Record<StackName, StackedWeight>>;
   /** q, k, v biases [out] f32 (Qwen2). */
   bias?: Record<'q' | 'k' | 'v', TrackedBuffer>;
+  /** With stacked q, k, v and biases: the RoPE frequencies, then the biases (`ropeBiasFloats`), for the qkv epilogue. */
+  ropeBias?: TrackedBuffer;
 }
 
 /** The model's frozen weights on the GPU: matrices in their GGUF block layout, norms and biases as f32. */
@@ -100,6 +112,31 @@ export async function loadModelWeights(
     return weight;
   }
 
+  /** Layer l's projections of `stack` in one buffer, where they can share one (src/model/layerStacks.ts). */
+  async function stacked(
+    l: number,
+    stack: StackName,
+    outFeatures: Record<Projection, [number, number]>,
+  ): Promise<StackedWeight | undefined> {
+    const members = LAYER_STACKS[stack];
+    const tensors = members.map((p) => checkedMatrix(projectionTensorName(l, p), ...outFeatures[p]));
+    const maxBindingBytes = options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize;
+    const plan = planLayerStack(file.tensors, config, l, stack, maxBindingBytes);
+    if (!plan) return undefined;
+    const weight = allocateStackedWeight(gpu, {
+      format: plan.format,
+      K: plan.K,
+      sections: tensors.map((t) => ({ N: t.dims[1], label: t.name })),
+      label: `blk.${l}.${stack}`,
+      maxBindingBytes,
+    });
+    allocated.push(weight.buffer);
+    for (const [i, tensor] of tensors.entries()) {
+      await stream(tensor, (offset, bytes) => writeQuantizedWeightBytes(gpu, weight.sections[i], offset, bytes));
+    }
+    return weight;
+  }
+
   /** A projection in its block layout, or on the dense f32 path where the block kernels cannot read it. */
   async function matrix(name: string, N: number, K: number): Promise<LinearWeight> {
     const tensor = checkedMatrix(name, N, K);
@@ -110,21 +147,27 @@ export async function loadModelWeights(
     return { kind: 'dense', buffer, N, K, label: name };
   }
 
-  async function vector(name: string, length: number): Promise<TrackedBuffer> {
+  async function vectorValues(name: string, length: number): Promise<Float32Array> {
     const tensor = findTensor(file.tensors, name);
     const count = tensor.dims.reduce((a, b) => a * b, 1);
     if (count !== length) throw new LabError(`has ${count} values, expected ${length}`, `tensor "${name}"`);
     const bytes = new Uint8Array(tensor.byteLength);
     await stream(tensor, (offset, chunk) => bytes.set(chunk, offset));
-    let values: Float32Array;
     try {
-      values = dequantize(tensor.type.name, bytes, count);
+      return dequantize(tensor.type.name, bytes, count);
     } catch {
       throw new LabError(`is stored as ${tensor.type.name}, which Lora Lab cannot read`, `tensor "${name}"`);
     }
-    const buffer = gpu.upload(values, { label: name, category: 'weights' });
+  }
+
+  function upload(values: Float32Array, label: string): TrackedBuffer {
+    const buffer = gpu.upload(values, { label, category: 'weights' });
     allocated.push(buffer);
     return buffer;
+  }
+
+  async function vector(name: string, length: number): Promise<TrackedBuffer> {
+    return upload(await vectorValues(name, length), name);
   }
 
   try {
@@ -139,28 +182,49 @@ export async function loadModelWeights(
       down: [nEmbd, nFf],
     };
     const tokenEmbd = await quantized('token_embd.weight', nVocab, nEmbd);
+    const invFreq = ropeInverseFrequencies({ nRot: config.nRot, freqBase: config.ropeFreqBase, freqScale: config.ropeFreqScale });
     const layers: LayerWeights[] = [];
     for (let i = 0; i < config.nLayers; i++) {
-      const proj = {} as Record<Projection, LinearWeight>;
-      for (const p of PROJECTIONS) proj[p] = await matrix(projectionTensorName(i, p), ...outFeatures[p]);
+      const proj = {} as Partial<Record<Projection, LinearWeight>>;
+      const stacks: LayerWeights['stacks'] = {};
+      for (const name of STACK_NAMES) {
+        const weight = await stacked(i, name, outFeatures);
+        if (!weight) continue;
+        stacks[name] = weight;
+        LAYER_STACKS[name].forEach((p, j) => (proj[p] = weight.sections[j]));
+      }
+      for (const p of PROJECTIONS) proj[p] ??= await matrix(projectionTensorName(i, p), ...outFeatures[p]);
       const layer: LayerWeights = {
         attnNorm: await vector(attnNormName(i), nEmbd),
         ffnNorm: await vector(ffnNormName(i), nEmbd),
-        proj,
+        proj: proj as Record<Projection, LinearWeight>,
+        stacks,
       };
       if (config.qkvBias) {
-        layer.bias = {
-          q: await vector(biasTensorName(i, 'q'), outFeatures.q[0]),
-          k: await vector(biasTensorName(i, 'k'), outFeatures.k[0]),
-          v: await vector(biasTensorName(i, 'v'), outFeatures.v[0]),
+        const values = {
+          q: await vectorValues(biasTensorName(i, 'q'), outFeatures.q[0]),
+          k: await vectorValues(biasTensorName(i, 'k'), outFeatures.k[0]),
+          v: await vectorValues(biasTensorName(i, 'v'), outFeatures.v[0]),
         };
+        layer.bias = {
+          q: upload(values.q, biasTensorName(i, 'q')),
+          k: upload(values.k, biasTensorName(i, 'k')),
+          v: upload(values.v, biasTensorName(i, 'v')),
+        };
+        if (stacks.qkv) {
+          const table = new Float32Array(ropeBiasFloats(config));
+          table.set(invFreq);
+          table.set(values.q, invFreq.length);
+          table.set(values.k, invFreq.length + values.q.length);
+          table.set(values.v, invFreq.length + values.q.length + values.k.length);
+          layer.ropeBias = upload(table, `blk.${i}.rope_bias`);
+        }
       }
       layers.push(layer);
     }
     const outputNorm = await vector('output_norm.weight', nEmbd);
     const output = config.tiedEmbeddings ? tokenEmbd : await matrix('output.weight', nVocab, nEmbd);
-    const ropeInvFreq = uploadRopeFrequencies(gpu, { nRot: config.nRot, freqBase: config.ropeFreqBase, freqScale: config.ropeFreqScale });
-    allocated.push(ropeInvFreq);
+    const ropeInvFreq = upload(invFreq, 'rope inverse frequencies');
     return { tokenEmbd, layers, outputNorm, output, ropeInvFreq };
   } catch (error) {
     for (const a of allocated) freeAllocation(gpu, a);
@@ -177,8 +241,12 @@ export function freeModelWeights(gpu: Gpu, w: ModelWeights): void {
   const all: (TrackedBuffer | LinearWeight)[] = [w.tokenEmbd, w.outputNorm, w.ropeInvFreq];
   if (w.output !== w.tokenEmbd) all.push(w.output);
   for (const layer of w.layers) {
-    all.push(layer.attnNorm, layer.ffnNorm, ...Object.values(layer.proj));
+    const stacks = Object.values(layer.stacks);
+    const inStack = new Set<LinearWeight>(stacks.flatMap((s) => s.sections));
+    all.push(layer.attnNorm, layer.ffnNorm, ...Object.values(layer.proj).filter((p) => !inStack.has(p)));
+    all.push(...stacks.map((s) => s.buffer));
     if (layer.bias) all.push(...Object.values(layer.bias));
+    if (layer.ropeBias) all.push(layer.ropeBias);
   }
   for (const a of all) freeAllocation(gpu, a);
 }

@@ -2,7 +2,14 @@ import { expect } from 'vitest';
 import type { Gpu } from '../../src/gpu/gpu';
 import { quantize } from '../../src/formats/quant';
 import { randomF32 } from '../../src/util/random';
-import { uploadQuantizedWeight, type QuantFormat, type QuantizedWeight } from '../../src/kernels/quantWeight';
+import {
+  allocateStackedWeight,
+  uploadQuantizedWeight,
+  writeQuantizedWeightBytes,
+  type QuantFormat,
+  type QuantizedWeight,
+  type StackedWeight,
+} from '../../src/kernels/quantWeight';
 import { dequantizeWeight } from '../../src/kernels/reference/qmatmul';
 
 /**
@@ -23,6 +30,28 @@ export function testWeight(gpu: Gpu, format: QuantFormat, N: number, K: number, 
   const bytes = quantize(format, randomF32(N * K, seed));
   const weight = uploadQuantizedWeight(gpu, { format, N, K, bytes, label: `${format} test weight`, maxBindingBytes });
   return { weight, bytes, decoded: dequantizeWeight(format, bytes, N, K) };
+}
+
+/**
+ * Random weights of `rows[s]` rows each (section s from seed + s), stacked in one buffer as the loader stacks a
+ * layer's q, k, v or gate, up, and each also uploaded alone for the separate products.
+ */
+export function testStack(
+  gpu: Gpu,
+  format: QuantFormat,
+  rows: readonly number[],
+  K: number,
+  seed: number,
+): { stack: StackedWeight; alone: TestWeight[] } {
+  const alone = rows.map((N, s) => testWeight(gpu, format, N, K, seed + s));
+  const stack = allocateStackedWeight(gpu, {
+    format,
+    K,
+    sections: rows.map((N, s) => ({ N, label: `${format} section ${s}` })),
+    label: `${format} test stack`,
+  });
+  alone.forEach((w, s) => writeQuantizedWeightBytes(gpu, stack.sections[s], 0, w.bytes));
+  return { stack, alone };
 }
 
 /** [n, n] identity: multiplying by it makes a kernel return the decoded weight values themselves. */

@@ -4,7 +4,7 @@ import { tinyLlama } from '../train/fixtures';
 import type { TrackedBuffer } from '../../src/gpu/allocator';
 import type { Recorder } from '../../src/gpu/recorder';
 import { attentionForward } from '../../src/kernels/attention';
-import { recordBlockForward, type BlockActivations, type BlockStep } from '../../src/model/block';
+import { recordBlockForward, type BlockActivations, type BlockStep, type CacheAttention } from '../../src/model/block';
 import { LoraAdapter } from '../../src/model/lora/lora';
 import { PROJECTIONS } from '../../src/model/tensorNames';
 import { randomF32 } from '../../src/util/random';
@@ -60,16 +60,26 @@ function inPlaceActivations(): BlockActivations {
   return { ...a, x2: a.x, out: a.x, xn2: a.xn1, rstd2: a.rstd1 };
 }
 
-/** Causal attention over the step's own rows; the same kernel for either set of buffers. */
+/**
+ * Causal attention over the step's own rows, its "cache" being the step's k and v buffers (so nothing is stored);
+ * the same kernel for either set of buffers. The adapter on q, k and v keeps them out of the stacked qkv dispatch,
+ * which would store into a cache.
+ */
 function step(a: BlockActivations, h: Partial<Record<(typeof PROJECTIONS)[number], TrackedBuffer>>): BlockStep {
   const lse = f32(T * c.nHeads);
-  const attend = (rec: Recorder) =>
-    attentionForward(
-      rec,
-      { q: a.q, k: a.k, v: a.v, out: a.attn, lse },
-      { qLen: T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim },
-    );
-  return { config: c, weights: model.weights, tokens: T, branch: { lora: adapter, h }, attention: { kind: 'cache', attend } };
+  const attention: CacheAttention = {
+    target: () => {
+      throw new Error('q, k and v carry adapter branches: the block must not fuse them');
+    },
+    append: () => {},
+    attend: (rec: Recorder) =>
+      attentionForward(
+        rec,
+        { q: a.q, k: a.k, v: a.v, out: a.attn, lse },
+        { qLen: T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim },
+      ),
+  };
+  return { config: c, weights: model.weights, tokens: T, branch: { lora: adapter, h }, attention: { kind: 'cache', ...attention } };
 }
 
 async function run(a: BlockActivations, s: BlockStep, options: { recompute?: boolean } = {}): Promise<void> {

@@ -3,7 +3,7 @@ import { openAsBlob } from 'node:fs';
 import { testGpu } from '../setup/testGpu';
 import { sharedData } from '../sharedData';
 import { Model } from '../../src/model/model';
-import { readGguf } from '../../src/formats/gguf';
+import { buildTinyModel, readGguf, writeGguf } from '../../src/formats/gguf';
 import { modelConfigFromGguf } from '../../src/model/config';
 import { planInferenceMemory } from '../../src/model/inferenceMemoryPlan';
 import { batchKvCacheBytes } from '../../src/model/batchKvCache';
@@ -29,6 +29,31 @@ describe('inference memory plan', () => {
       expect(gpu.buffers.bytesInUse).toBe(before);
     });
   }
+
+  it('predicts the bytes of stacked q, k, v with their RoPE and bias table (Qwen2) and of layers left apart (Q4_K_M)', async () => {
+    const gpu = await testGpu();
+    const vocabulary = await readGguf(await openAsBlob(STORIES));
+    const shape = { embeddingLength: 256, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 256, seed: 8 } as const;
+    for (const spec of [
+      { ...shape, architecture: 'qwen2', weightType: 'Q8_0' },
+      { ...shape, architecture: 'llama', weightType: 'Q4_K', mix: 'Q4_K_M' },
+    ] as const) {
+      const tiny = buildTinyModel({ ...spec, vocabulary });
+      const bytes = writeGguf(tiny.metadata, tiny.tensors);
+      const file = await readGguf(bytes);
+      const plan = planInferenceMemory(file, modelConfigFromGguf(file), gpu.limits, { maxContext: 32, maxStepTokens: 8 });
+      const before = gpu.buffers.bytesInUse;
+      const model = await Model.load(gpu, bytes, { maxContext: 32, maxStepTokens: 8 });
+      try {
+        const stacks = model.weights.layers.map((l) => Object.keys(l.stacks).join('+'));
+        // Q4_K_M stores some layers' v as Q6_K: their q, k, v stay apart.
+        expect(stacks, spec.architecture).toEqual(spec.architecture === 'qwen2' ? ['qkv+gateUp', 'qkv+gateUp'] : ['qkv+gateUp', 'gateUp']);
+        expect(gpu.buffers.bytesInUse - before, `${spec.architecture} ${spec.weightType}`).toBe(plan.totalBytes);
+      } finally {
+        model.free();
+      }
+    }
+  });
 
   it('grows the KV cache linearly with the context: 2 bytes a value in f16 pairs (the default), 4 in f32', async () => {
     const file = await readGguf(await openAsBlob(STORIES));

@@ -6,6 +6,7 @@ import { buildTinyModel, readGguf, writeGguf } from '../../src/formats/gguf';
 import { Model } from '../../src/model/model';
 import { matvecDot } from '../../src/kernels/qmatmul';
 import type { QuantizedWeight } from '../../src/kernels/quantWeight';
+import { LoraAdapter } from '../../src/model/lora/lora';
 
 // Dispatches per layer are what the bench reports for decode and prefill; these tests pin which kernels a Llama
 // layer records (the model's parity and batch-decode tests check what they compute).
@@ -37,11 +38,13 @@ const greedy = { temperature: 0 };
 
 /**
  * Dispatches a decode layer adds for the 8-bit matvec dot products where the adapter takes them (src/kernels/qmatmul.ts
- * `matvecDot`: CPU adapters): one activation quantization before each of the 7 projections.
+ * `matvecDot`: CPU adapters): one activation quantization before each of its `products` matvec dispatches that take
+ * them — o, down, the stacked gate and up (one for both), and q, k, v only when run apart: their stacked dispatch takes
+ * f32 activations (src/kernels/qmatvecStacked.ts `stackedQkv`).
  */
-function quantizations(m: Model): number {
-  const q = m.weights.layers[0].proj.q as QuantizedWeight;
-  return matvecDot(m.gpu.recorder(), q) === 'f32' ? 0 : 7;
+function quantizations(m: Model, products: number): number {
+  const o = m.weights.layers[0].proj.o as QuantizedWeight;
+  return matvecDot(m.gpu.recorder(), o) === 'f32' ? 0 : products;
 }
 
 function blockDispatches(): number[] {
@@ -51,14 +54,14 @@ function blockDispatches(): number[] {
 }
 
 describe('dispatches per layer of a block (quantized weights, no adapter)', () => {
-  it('decode: 11 while the cache is one 128-key chunk, 12 once attention is split and its chunks merged (+7 quantizations on a CPU adapter)', async () => {
+  it('decode: 5 while the cache is one 128-key chunk, 6 once attention is split and its chunks merged (+3 quantizations on a CPU adapter)', async () => {
     model.reset();
     const id = await model.forwardSample([1, 5, 9], greedy, 0);
-    // q, k, v (each with the attention norm), rope q, rope k, KV store, attention decode, o, gate (with the FFN
-    // norm), up (with the FFN norm and SwiGLU), down
+    // q, k, v (with the attention norm, RoPE and the cache store), attention decode, o, gate and up (with the FFN
+    // norm and SwiGLU), down
     await model.forwardSample([id], greedy, 0);
-    const extra = quantizations(model);
-    expect(blockDispatches()).toEqual([11 + extra, 11 + extra]);
+    const extra = quantizations(model, 3);
+    expect(blockDispatches()).toEqual([5 + extra, 5 + extra]);
     model.reset();
     await model.forwardSample(
       Array.from({ length: 130 }, (_, i) => 3 + (i % 50)),
@@ -66,20 +69,37 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
       0,
     );
     await model.forwardSample([id], greedy, 0);
-    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([12 + extra, 12 + extra]);
+    expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([6 + extra, 6 + extra]);
   }, 120_000);
 
-  it('decode of a Qwen2-shaped model: 11 (+7 quantizations on a CPU adapter), the q, k, v biases in their projections', async () => {
+  it('decode of a Qwen2-shaped model: 5 (+3 quantizations on a CPU adapter), the q, k, v biases in their dispatch', async () => {
     const gpu = await testGpu();
     const tiny = buildTinyModel({ ...SPEC, vocabulary: await readGguf(await openAsBlob(STORIES)), architecture: 'qwen2' });
     const qwen2 = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 16, maxStepTokens: 8 });
     try {
       const id = await qwen2.forwardSample([1, 5, 9], greedy, 0);
       await qwen2.forwardSample([id], greedy, 0);
-      const extra = quantizations(qwen2);
-      expect(qwen2.stepDispatches?.perBlock).toEqual([11 + extra, 11 + extra]);
+      const extra = quantizations(qwen2, 3);
+      expect(qwen2.stepDispatches?.perBlock).toEqual([5 + extra, 5 + extra]);
     } finally {
       qwen2.free();
+    }
+  }, 120_000);
+
+  it('decode with an adapter on q and v: 15 (+6 quantizations on a CPU adapter), q, k, v apart again (the branches add to q and v before RoPE), gate and up still one', async () => {
+    const adapter = LoraAdapter.create(model.gpu, model.config, { rank: 2, alpha: 4, dropout: 0, targets: ['q', 'v'], seed: 5 });
+    model.useAdapter(adapter);
+    try {
+      model.reset();
+      const id = await model.forwardSample([1, 5, 9], greedy, 0);
+      await model.forwardSample([id], greedy, 0);
+      // rmsnorm, q, its branch (x·Aᵀ, then h·Bᵀ), k, v, its branch, rope q, rope k, KV store, attention decode, o,
+      // gate and up, down; on a CPU adapter a quantization before each of q, k, v, o, gate and up, down
+      const extra = quantizations(model, 6);
+      expect(blockDispatches()).toEqual([15 + extra, 15 + extra]);
+    } finally {
+      model.useAdapter(undefined);
+      adapter.free();
     }
   }, 120_000);
 

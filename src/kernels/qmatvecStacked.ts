@@ -1,0 +1,162 @@
+import type { Binding, Recorder } from '../gpu/recorder';
+import { ceilDiv } from '../gpu/grid';
+import { LabError } from '../errors';
+import {
+  MATVEC_MAX_ROWS,
+  MATVEC_UNSTACKED,
+  matvecDot,
+  quantizedActivations,
+  recordMatvec,
+  type MatvecDot,
+  type MatvecNorm,
+} from './qmatmul';
+import type { StackedWeight } from './quantWeight';
+import type { RopeMode } from './rope';
+import { f16Constant, type StoredPrecision } from './storedValues';
+
+/**
+ * The matvec kernel over a stacked weight (src/kernels/quantWeight.ts `StackedWeight`): one dispatch computes the
+ * products of all its sections and combines them in its epilogue (shaders/qmatvec.wgsl), where inference ran one
+ * dispatch per weight and one per combining step: SwiGLU over gate and up, and q, k, v with bias, RoPE and the KV
+ * cache store. Each gives the bits of the separate dispatches (src/model/block.ts falls back to them).
+ */
+
+export interface StackedOptions {
+  /** Activation rows, at most MATVEC_MAX_ROWS. */
+  M: number;
+  /** The RMSNorm prologue: X is the residual stream. */
+  norm?: MatvecNorm;
+  /** Threads per workgroup instead of the adapter's choice, so tests cover both. */
+  matvecThreads?: number;
+}
+
+function checkStack(w: StackedWeight, sections: number, M: number, what: string): void {
+  if (w.sections.length !== sections)
+    throw new LabError(`${what}: a stack of ${w.sections.length} weights, not ${sections}`, w.label, 'stack the weights it reads');
+  if (!Number.isInteger(M) || M < 1 || M > MATVEC_MAX_ROWS) {
+    throw new LabError(`${what}: ${M} activation rows`, w.label, `run it for 1..${MATVEC_MAX_ROWS} rows, else the separate products`);
+  }
+}
+
+/** As quantizedMatmul's: the scratch for the 8-bit dot products' activations, and the dot product instead of the adapter's choice. */
+export interface StackedSwigluOptions extends StackedOptions {
+  activationScratch?: Binding;
+  matvecDot?: MatvecDot;
+}
+
+/**
+ * hidden [M, F] = silu(X·Wgateᵀ)·(X·Wupᵀ) with gate and up stacked (sections 0 and 1, F rows each): one dispatch,
+ * two output columns per workgroup; with an 8-bit dot product, after one quantization of X, which gate and up share.
+ */
+export function stackedSwiglu(rec: Recorder, x: Binding, w: StackedWeight, hidden: Binding, options: StackedSwigluOptions): void {
+  checkStack(w, 2, options.M, 'stacked SwiGLU');
+  const [gate, up] = w.sections;
+  if (gate.N !== up.N) throw new LabError(`stacked SwiGLU: gate has ${gate.N} rows, up ${up.N}`, w.label);
+  const F = gate.N;
+  const { M, norm, activationScratch } = options;
+  const dot = options.matvecDot ?? (activationScratch ? matvecDot(rec, w) : 'f32');
+  const xq = dot === 'f32' ? x : quantizedActivations(rec, x, w, { M, dot, scratch: activationScratch, norm });
+  recordMatvec(rec, w, {
+    x,
+    w: w.buffer,
+    y: hidden,
+    rest: [x, xq],
+    entryPoint: 'main',
+    epilogue: 'swiglu',
+    columnGroups: ceilDiv(F, 2),
+    shape: { M: options.M, N: F, K: w.K, rowBytes: w.rowBytes, yStride: F, yOffset: 0 },
+    stack: { ...MATVEC_UNSTACKED, section1Bytes: up.parts[0].byteOffset },
+    norm,
+    threads: options.matvecThreads,
+    dot,
+  });
+}
+
+/** The attention heads the qkv epilogue rotates: q has nHeads·headDim columns, k and v nKvHeads·headDim. */
+export interface QkvHeads {
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+  nRot: number;
+  mode: RopeMode;
+}
+
+/**
+ * Whether the qkv epilogue takes these heads: it gives each workgroup 4 columns of one head holding both members of
+ * its RoPE pairs, so the head dimension and the rotated part must be multiples of 4.
+ */
+export function takesStackedQkv(heads: QkvHeads): boolean {
+  return heads.headDim % 4 === 0 && heads.nRot % 4 === 0 && heads.nRot <= heads.headDim;
+}
+
+/**
+ * Where the qkv epilogue stores the rows' keys and values: one layer's cache, token-major rows of nKvHeads·headDim
+ * values stored as `precision` says; row m of the step goes to position at[m] of slot firstSlot + m (slotValues values per slot; 0: every row is
+ * of one sequence), and nowhere where at[m] is KV_STORE_SKIP (src/kernels/kvStore.ts). at[m] is also the row's RoPE
+ * position (0 for a skipped row).
+ */
+export interface KvStoreTarget {
+  keys: Binding;
+  values: Binding;
+  at: Binding;
+  slotValues: number;
+  firstSlot: number;
+  /** The cache's stored format (its KvCache's or BatchKvCache's precision). */
+  precision: StoredPrecision;
+}
+
+/**
+ * q [M, nHeads·headDim] and the cache rows of k and v from the stacked q, k, v weight: each projection plus its bias,
+ * q and k rotated, k and v stored in the cache's format, in one dispatch. `rotation` is f32: the RoPE inverse-frequency
+ * table [nRot/2], then with `biasAt` the biases of q, k and v from that index, each [its columns].
+ */
+export function stackedQkv(
+  rec: Recorder,
+  x: Binding,
+  w: StackedWeight,
+  out: { q: Binding; rotation: Binding; cache: KvStoreTarget },
+  heads: QkvHeads,
+  options: StackedOptions & { biasAt?: number },
+): void {
+  checkStack(w, 3, options.M, 'stacked q, k, v');
+  const [q, k, v] = w.sections;
+  const { nHeads, nKvHeads, headDim, nRot } = heads;
+  if (!takesStackedQkv(heads) || q.N !== nHeads * headDim || k.N !== nKvHeads * headDim || v.N !== k.N) {
+    throw new LabError(
+      `stacked q, k, v of ${q.N}, ${k.N}, ${v.N} rows for ${nHeads} and ${nKvHeads} heads of ${headDim} (${nRot} rotated)`,
+      w.label,
+      'run the projections, RoPE and the cache store apart',
+    );
+  }
+  const { cache } = out;
+  const N = q.N + 2 * k.N;
+  recordMatvec(rec, w, {
+    x,
+    w: w.buffer,
+    y: out.q,
+    rest: [out.rotation, cache.keys, cache.values, cache.at],
+    entryPoint: 'qkv',
+    epilogue: 'qkv',
+    columnGroups: N / 4,
+    shape: { M: options.M, N, K: w.K, rowBytes: w.rowBytes, yStride: q.N, yOffset: 0 },
+    stack: {
+      section1Bytes: k.parts[0].byteOffset,
+      section2Bytes: v.parts[0].byteOffset,
+      nQ: q.N,
+      nKv: k.N,
+      headDim,
+      nRot,
+      kvSlotValues: cache.slotValues,
+      kvFirstSlot: cache.firstSlot,
+      biasAt: options.biasAt ?? 0,
+    },
+    norm: options.norm,
+    threads: options.matvecThreads,
+    // The f32 dot product: with XQ the entry point would bind 9 storage buffers, past the default limit of 8.
+    constants: {
+      ROPE_NEOX: heads.mode === 'neox' ? 1 : 0,
+      BIASED: options.biasAt === undefined ? 0 : 1,
+      KV_F16: f16Constant(cache.precision),
+    },
+  });
+}
