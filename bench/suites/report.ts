@@ -12,10 +12,11 @@ import { packF16PairsReference } from '../../src/kernels/reference/storedValues'
 import { Model } from '../../src/model/model';
 import { isCpuAdapter } from '../../src/kernels/cpuAdapter';
 import { tinyModelRows, vocabulary } from './train';
+import { memoryPlanRows } from '../memoryPlans';
 
 // The device report (`npm run bench -- report`; bench/run.ts writes it as JSON and Markdown): two roofs from trivial
 // kernels (streaming-read GB/s, f32 FMA GFLOP/s), each hot kernel's time at 7B shapes as a fraction of the roof that
-// bounds it, and a synthetic model's decode, prefill and training speed with its dispatch counts. Sized to finish
+// bounds it, a synthetic model's decode, prefill and training speed with its dispatch counts, and the 7B memory plans. Sized to finish
 // within minutes on a desktop GPU; on SwiftShader it takes several.
 
 const SUITE = 'report';
@@ -204,6 +205,7 @@ export const suite: BenchSuite = {
     rows.push(await attentionRow(ctx, roofs));
     rows.push(...(await modelRows(ctx, ctx.gpu)));
     rows.push(...(await tinyModelRows(ctx, 'training, tiny llama', 'Q4_0', 2, 64)).map((r) => ({ ...r, suite: SUITE })));
+    rows.push(...memoryPlanRows(SUITE, ctx.gpu.limits));
     return rows;
   },
 };

@@ -7,7 +7,7 @@ import { buildTinyModel, readGguf, writeGguf } from '../../src/formats/gguf';
 import { modelConfigFromGguf } from '../../src/model/config';
 import { planInferenceMemory } from '../../src/model/inferenceMemoryPlan';
 import { batchKvCacheBytes } from '../../src/model/batchKvCache';
-import { MISTRAL_7B } from '../setup/mistral7b';
+import { MISTRAL_7B } from '../../bench/mistral7b';
 import { STORED_PRECISIONS, type StoredPrecision } from '../../src/kernels/storedValues';
 import { formatBytes } from '../../src/util/formatBytes';
 

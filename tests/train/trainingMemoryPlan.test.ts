@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MISTRAL_7B as mistral, mistralQ4KMBytes } from '../setup/mistral7b';
+import { MISTRAL_7B as mistral, mistralQ4KMBytes } from '../../bench/mistral7b';
 import { PROJECTIONS, type Projection } from '../../src/model/tensorNames';
 import { describeMemoryPlan } from '../../src/model/inferenceMemoryPlan';
 import { assertTrainingPlanFits, planTrainingMemory } from '../../src/train/trainingMemoryPlan';

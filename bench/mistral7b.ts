@@ -1,5 +1,5 @@
-import { planTinyModel, tensorBytes, type GgufFile } from '../../src/formats/gguf';
-import type { ModelConfig } from '../../src/model/config';
+import { planTinyModel, tensorBytes, type GgufFile } from '../src/formats/gguf';
+import type { ModelConfig } from '../src/model/config';
 
 /** Mistral-7B's shape, as its GGUF header gives it. */
 export const MISTRAL_7B: ModelConfig = {
