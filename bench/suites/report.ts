@@ -5,7 +5,8 @@ import { quantize } from '../../src/formats/quant';
 import { randomF32 } from '../../src/util/random';
 import { fmaChains, fmaChainsFlops, roofThreads, streamRead } from '../../src/kernels/roofline';
 import { freeQuantizedWeight, rowByteLength, uploadQuantizedWeight, type QuantFormat } from '../../src/kernels/quantWeight';
-import { quantizedMatmul } from '../../src/kernels/qmatmul';
+import { matvecDot, matvecScratchBytes, quantizedMatmul } from '../../src/kernels/qmatmul';
+import type { Recorder } from '../../src/gpu/recorder';
 import { attentionDecode, attentionDecodeScratchBytes } from '../../src/kernels/attentionDecode';
 import { DEFAULT_STORED_PRECISION, storedBytes } from '../../src/kernels/storedValues';
 import { packF16PairsReference } from '../../src/kernels/reference/storedValues';
@@ -104,18 +105,24 @@ async function quantizedRows(ctx: BenchContext, roofs: Roofs): Promise<BenchRow[
     const weight = uploadQuantizedWeight(gpu, { format, N, K, bytes, label: `report ${format}` });
     const x = gpu.upload(randomF32(M * K, 4), { label: 'report X', category: 'scratch' });
     const y = gpu.alloc(M * N * 4, { label: 'report Y', category: 'scratch' });
+    // The activation scratch a model's decode holds, so the matvec takes the dot product the model picks here.
+    const scratch = gpu.alloc(matvecScratchBytes(M, K), { label: 'report XQ', category: 'scratch' });
     try {
-      const ms = await ctx.gpuTimeMs((rec) => quantizedMatmul(rec, x, weight, y, { M }), { iterations: 3 });
+      let dot = '';
+      const record = (rec: Recorder) => {
+        if (M === 1) dot = `, ${matvecDot(rec, weight)} dot`;
+        quantizedMatmul(rec, x, weight, y, { M, activationScratch: scratch });
+      };
+      const ms = await ctx.gpuTimeMs(record, { iterations: 3 });
       const name = `${format} ${N}×${K} M=${M} (${M === 1 ? 'matvec' : 'tiled'})`;
-      rows.push(
+      const row =
         M === 1
           ? kernelRow(name, ms, { gbs: bytes.byteLength / 1e9 / (ms / 1e3), roof: roofs.gbs })
-          : kernelRow(name, ms, { gflops: (2 * M * N * K) / 1e9 / (ms / 1e3), roof: roofs.gflops }),
-      );
+          : kernelRow(name, ms, { gflops: (2 * M * N * K) / 1e9 / (ms / 1e3), roof: roofs.gflops });
+      rows.push({ ...row, note: `${row.note}${dot}` });
     } finally {
       freeQuantizedWeight(gpu, weight);
-      gpu.buffers.free(x);
-      gpu.buffers.free(y);
+      for (const b of [x, y, scratch]) gpu.buffers.free(b);
     }
   }
   return rows;
