@@ -1,4 +1,5 @@
-import { planTinyModel, tensorBytes, type GgufFile } from '../src/formats/gguf';
+import { planTinyModel, tensorBytes } from '../src/formats/gguf';
+import { vocabulary } from './suites/train';
 import type { ModelConfig } from '../src/model/config';
 
 /** Mistral-7B's shape, as its GGUF header gives it. */
@@ -25,20 +26,10 @@ export const MISTRAL_7B: ModelConfig = {
 
 /** Bytes of Mistral-7B's tensors in llama.cpp's Q4_K_M mix (Q4_K, with Q6_K for output and some attn_v/ffn_down). */
 export function mistralQ4KMBytes(): number {
-  // Only the token count matters for the tensor shapes: a 32000-token stand-in vocabulary.
-  const tokens = Array.from({ length: 32000 }, (_, i) => `t${i}`);
-  const vocabulary: GgufFile = {
-    version: 3,
-    metadata: new Map([['tokenizer.ggml.tokens', tokens]]),
-    metadataTypes: new Map(),
-    tensors: [],
-    alignment: 32,
-    dataOffset: 0,
-    byteLength: 0,
-  };
   const plan = planTinyModel({
     architecture: 'llama',
-    vocabulary,
+    // Only the token count matters for the tensor shapes.
+    vocabulary: vocabulary(32000),
     embeddingLength: 4096,
     blockCount: 32,
     headCount: 32,
