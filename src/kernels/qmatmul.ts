@@ -193,7 +193,7 @@ export interface MatvecCall {
   accumulate?: boolean;
   threads?: number;
   unpack?: MatvecUnpack;
-  /** f32 unless XQ (the binding after B) holds the activations `quantizedActivations` recorded. */
+  /** f32 unless XQ (the binding after B) holds the activations `matvecActivations` recorded. */
   dot?: MatvecDot;
   /** The qkv epilogue's override constants. */
   constants?: Record<string, number>;
@@ -243,14 +243,20 @@ function bindingBytes(b: Binding): number {
   return 'category' in b ? b.bytes : b.size;
 }
 
-/** Records X quantized for an 8-bit matvec dot product into `scratch`, after checking the weight and scratch take it. */
-export function quantizedActivations(
+/**
+ * A matvec's activations: the dot product (the caller's `matvecDot`, else the adapter's pick where there is a scratch,
+ * else f32) and its operand, X itself for f32, else X quantized into `scratch` after checking the weight and scratch
+ * take it.
+ */
+export function matvecActivations(
   rec: Recorder,
   x: Binding,
   weight: MatvecWeight,
-  options: { M: number; dot: MatvecDot; scratch?: Binding; norm?: MatvecNorm },
-): Binding {
-  const { M, dot, scratch } = options;
+  options: { M: number; matvecDot?: MatvecDot; scratch?: Binding; norm?: MatvecNorm },
+): { dot: MatvecDot; xq: Binding } {
+  const { M, scratch } = options;
+  const dot = options.matvecDot ?? (scratch ? matvecDot(rec, weight) : 'f32');
+  if (dot === 'f32') return { dot, xq: x };
   const need = matvecScratchBytes(M, weight.K);
   if (!supportsIntegerDot(weight) || !scratch || bindingBytes(scratch) < need) {
     const what = !supportsIntegerDot(weight)
@@ -263,7 +269,7 @@ export function quantizedActivations(
     );
   }
   quantizeActivations(rec, x, scratch, { M, K: weight.K }, { normWeight: options.norm?.weight, label: weight.label });
-  return scratch;
+  return { dot, xq: scratch };
 }
 
 /** M must be a positive integer whose `rowsPerGroup`-row workgroups fit in one grid dimension. */
@@ -323,8 +329,10 @@ export function quantizedMatmul(
     );
   }
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
-  const dot = kernel !== 'matvec' ? 'f32' : (options.matvecDot ?? (activationScratch ? matvecDot(rec, weight) : 'f32'));
-  const xq = dot === 'f32' ? x : quantizedActivations(rec, x, weight, { M, dot, scratch: activationScratch, norm });
+  const { dot, xq } =
+    kernel === 'matvec'
+      ? matvecActivations(rec, x, weight, { M, matvecDot: options.matvecDot, scratch: activationScratch, norm })
+      : { dot: 'f32' as const, xq: x };
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
       recordMatvec(rec, weight, {

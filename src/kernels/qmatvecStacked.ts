@@ -1,15 +1,7 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
 import { LabError } from '../errors';
-import {
-  MATVEC_MAX_ROWS,
-  MATVEC_UNSTACKED,
-  matvecDot,
-  quantizedActivations,
-  recordMatvec,
-  type MatvecDot,
-  type MatvecNorm,
-} from './qmatmul';
+import { MATVEC_MAX_ROWS, MATVEC_UNSTACKED, matvecActivations, recordMatvec, type MatvecDot, type MatvecNorm } from './qmatmul';
 import type { StackedWeight } from './quantWeight';
 import type { RopeMode } from './rope';
 import { f16Constant, type StoredPrecision } from './storedValues';
@@ -54,8 +46,7 @@ export function stackedSwiglu(rec: Recorder, x: Binding, w: StackedWeight, hidde
   if (gate.N !== up.N) throw new LabError(`stacked SwiGLU: gate has ${gate.N} rows, up ${up.N}`, w.label);
   const F = gate.N;
   const { M, norm, activationScratch } = options;
-  const dot = options.matvecDot ?? (activationScratch ? matvecDot(rec, w) : 'f32');
-  const xq = dot === 'f32' ? x : quantizedActivations(rec, x, w, { M, dot, scratch: activationScratch, norm });
+  const { dot, xq } = matvecActivations(rec, x, w, { M, matvecDot: options.matvecDot, scratch: activationScratch, norm });
   recordMatvec(rec, w, {
     x,
     w: w.buffer,
