@@ -142,19 +142,38 @@ export class Gpu {
   /** Copies `bytes` from a GPU buffer into a new ArrayBuffer, after all work submitted before it. */
   async read(source: TrackedBuffer | GPUBuffer, bytes: number, offsetBytes = 0): Promise<ArrayBuffer> {
     const buffer = 'category' in source ? source.buffer : source;
-    const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.buffers.alloc(size, {
-      label: 'readback',
-      category: 'staging',
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
+    const staging = this.stagingBuffer(bytes);
+    const encoder = this.device.createCommandEncoder({ label: 'readback' });
+    encoder.copyBufferToBuffer(buffer, offsetBytes, staging.buffer, 0, Math.ceil(bytes / 4) * 4);
+    this.submit(encoder.finish());
+    return this.synced(this.readStaged(staging, bytes));
+  }
+
+  /**
+   * What `reading` (a `readStaged`) gives, once a `sync` has passed too. A GPU error or a lost device that `sync`
+   * reports is thrown before the read's own failure, which it explains.
+   */
+  async synced<T>(reading: Promise<T>): Promise<T> {
+    const [read, synced] = await Promise.allSettled([reading, this.sync()]);
+    if (synced.status === 'rejected') throw synced.reason;
+    if (read.status === 'rejected') throw read.reason;
+    return read.value;
+  }
+
+  /** A buffer the CPU can map, for a recorded copy to fill and `readStaged` to read. */
+  stagingBuffer(bytes: number): TrackedBuffer {
+    return this.buffers.alloc(bytes, { label: 'readback', category: 'staging', usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  /**
+   * The first `bytes` of a `stagingBuffer` once the work submitted so far is done (mapping waits for it), then frees
+   * it. Unlike `read` it does not `sync`, so later work may already be queued behind it; a GPU error surfaces at the
+   * next `sync`, which the caller must reach before it trusts what it read.
+   */
+  async readStaged(staging: TrackedBuffer, bytes: number): Promise<ArrayBuffer> {
     try {
-      const encoder = this.device.createCommandEncoder({ label: 'readback' });
-      encoder.copyBufferToBuffer(buffer, offsetBytes, staging.buffer, 0, size);
-      this.submit(encoder.finish());
-      await this.sync();
-      await staging.buffer.mapAsync(GPUMapMode.READ, 0, size);
-      const copy = staging.buffer.getMappedRange(0, size).slice(0, bytes);
+      await staging.buffer.mapAsync(GPUMapMode.READ, 0, staging.bytes);
+      const copy = staging.buffer.getMappedRange(0, staging.bytes).slice(0, bytes);
       staging.buffer.unmap();
       return copy;
     } finally {
