@@ -89,7 +89,8 @@ export const suite: BenchSuite = {
       let decodeDispatches: StepDispatches | undefined;
       try {
         // Warm-up: compiles every pipeline the prefill and decode steps use. Decode samples greedily on the GPU and
-        // reads back only the id (Model.forwardSample), as generation does: no [V] logits read back per token.
+        // reads back only the id (Model.forwardSample), one step at a time: each token's step and readback round trip,
+        // without the steps generate queues ahead (src/model/decodePipeline.ts).
         const greedy = { temperature: 0 };
         await model.forwardSample(benchTokens(prefillTokens), greedy, 0);
         await model.forwardSample([1], greedy, 0);

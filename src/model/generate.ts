@@ -4,6 +4,7 @@ import { TokenStreamDecoder, type Tokenizer } from '../tokenizer';
 import { seededRandom } from '../util/random';
 import type { Model } from './model';
 import { StopStringFilter } from './stopStrings';
+import { decodePipelined } from './decodePipeline';
 
 export interface GenerateOptions extends SamplingOptions {
   /** Tokens to generate at most. */
@@ -119,7 +120,8 @@ export class SequenceGeneration {
 
 /**
  * Prefill then KV-cache decode: the prompt runs in as few steps as the model's step size allows, then one
- * token at a time, each picked on the GPU. Greedy when temperature ≤ 0; otherwise seeded sampling.
+ * token at a time, each picked on the GPU, a few steps queued ahead (decodePipeline.ts). Greedy when
+ * temperature ≤ 0; otherwise seeded sampling.
  */
 export async function generate(
   model: Model,
@@ -133,13 +135,12 @@ export async function generate(
   const sequence = new SequenceGeneration(tokenizer, promptIds, options);
   const start = performance.now();
   let prefillMs = 0;
-  let input: readonly number[] = promptIds;
-  while (sequence.wantsStep(model.position, input.length, model.cache.maxCtx)) {
+  if (sequence.wantsStep(model.position, promptIds.length, model.cache.maxCtx)) {
     if (options.signal?.aborted) throw options.signal.reason;
-    const id = await model.forwardSample(input, options, sequence.random());
-    if (sequence.tokens.length === 0 && prefillMs === 0) prefillMs = performance.now() - start;
+    const id = await model.forwardSample(promptIds, options, sequence.random());
+    prefillMs = performance.now() - start;
     sequence.accept(id);
-    input = [id];
+    await decodePipelined(model, sequence, options);
   }
   return sequence.finish(prefillMs, performance.now() - start - prefillMs);
 }

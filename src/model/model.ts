@@ -44,6 +44,9 @@ function planModel(gpu: Gpu, file: GgufFile, config: ModelConfig, sizes: Planned
   return planInferenceMemory(file, config, limits, { maxContext, maxStepTokens, budgetBytes, batch, batchContext, kvPrecision });
 }
 
+/** A step's input tokens: ids from the CPU, or the one id the last step sampled, still on the GPU. */
+type StepInput = readonly number[] | 'last-sampled';
+
 /** Dispatches of one forward step over `tokens` rows: all of them (sampling included) and each block's. */
 export interface StepDispatches {
   tokens: number;
@@ -148,7 +151,14 @@ export class Model {
 
   /** Forgets the context: the next `forward` starts at position 0. */
   reset(): void {
-    this.cache.length = 0;
+    this.rewind(0);
+  }
+
+  /** Forgets the positions from `position` on: the next `forward` runs there (steps run past the end of a text). */
+  rewind(position: number): void {
+    if (!Number.isInteger(position) || position < 0 || position > this.cache.length)
+      throw new LabError(`cannot rewind to position ${position}: the cache holds ${this.cache.length}`, 'rewind');
+    this.cache.length = position;
   }
 
   /**
@@ -183,12 +193,28 @@ export class Model {
       tokens = tokens.slice(-1);
     }
     this.checkTokens(tokens);
-    const rec = this.record(tokens, 'last');
+    return this.gpu.synced(this.sampleStep(tokens, sampling, u));
+  }
+
+  /**
+   * Queues one decode step on the token the last step sampled (kept or not), copied on the GPU instead of read back
+   * and written again, so that steps can be queued before the CPU knows their input. Resolves to the step's sampled
+   * id once the GPU has run it; a GPU error surfaces only at the next `gpu.sync()`, which the caller must reach.
+   */
+  decodeSampled(sampling: SamplingOptions, u: number): Promise<number> {
+    return this.sampleStep('last-sampled', sampling, u);
+  }
+
+  /** Submits a forward step over `input` that samples the next token with `u`, and reads back only the id. */
+  private async sampleStep(input: StepInput, sampling: SamplingOptions, u: number): Promise<number> {
+    const rec = this.record(input, 'last');
     this.gpu.write(this.sampleU, Float32Array.of(u));
     sampleTop(rec, { logits: this.acts.logits, u: this.sampleU, out: this.sampledId }, { rows: 1, vocab: this.config.nVocab }, sampling);
     this.lastStep = { ...this.lastStep!, total: rec.dispatchCount };
+    const staging = this.gpu.stagingBuffer(4);
+    rec.copy(this.sampledId, staging, 4);
     rec.submit();
-    return (await this.gpu.readU32(this.sampledId, 1))[0];
+    return new Uint32Array(await this.gpu.readStaged(staging, 4))[0];
   }
 
   private checkTokens(tokens: readonly number[]): void {
@@ -211,9 +237,9 @@ export class Model {
   }
 
   /** Records one forward step over at most maxStepTokens tokens, leaving the requested logits in acts.logits. */
-  private record(tokens: readonly number[], logits: 'last' | 'all' | 'none'): Recorder {
+  private record(input: StepInput, logits: 'last' | 'all' | 'none'): Recorder {
     const { gpu, config: c, acts: a } = this;
-    const T = tokens.length;
+    const T = input === 'last-sampled' ? 1 : input.length;
     const pos0 = this.cache.length;
     if (pos0 + T > this.cache.maxCtx) {
       throw new LabError(
@@ -222,12 +248,13 @@ export class Model {
         'Shorten the prompt or the generation.',
       );
     }
-    gpu.write(a.ids, Uint32Array.from(tokens));
     gpu.write(
       a.positions,
       Uint32Array.from({ length: T }, (_, i) => pos0 + i),
     );
     const rec = gpu.recorder();
+    if (input === 'last-sampled') rec.copy(this.sampledId, a.ids, 4);
+    else gpu.write(a.ids, Uint32Array.from(input));
     const heads = { kvLen: pos0 + T, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, window: c.slidingWindow };
     const cache = this.cache;
     const attend: CacheAttention = {

@@ -15,6 +15,7 @@ import { PROJECTIONS } from '../../src/model/tensorNames';
 import { Tokenizer, vocabFromGguf } from '../../src/tokenizer';
 import { seededRandom } from '../../src/util/random';
 import type { StoredPrecision } from '../../src/kernels/storedValues';
+import { tinyLlamaSpec } from './tinyLlama';
 
 // Each case decodes a few dozen tokens per prompt twice (alone and batched) on SwiftShader: 15–55 s each on a
 // machine other work shares, so the budget is generous.
@@ -31,20 +32,9 @@ beforeAll(async () => {
   vocabulary = await readGguf(await openAsBlob(STORIES));
 });
 
-/** A tiny model written by our GGUF writer with stories260K's vocabulary and seeded weights; KV cache in f16 pairs unless said. */
+/** The tiny Llama (tinyLlama.ts) changed by `spec`; KV cache in f16 pairs unless said. */
 async function tinyModel(spec: Partial<TinyModelSpec>, kvPrecision?: StoredPrecision): Promise<Model> {
-  const tiny = buildTinyModel({
-    architecture: 'llama',
-    vocabulary,
-    embeddingLength: 128,
-    blockCount: 2,
-    headCount: 4,
-    headCountKv: 2,
-    feedForwardLength: 256,
-    weightType: 'Q4_0',
-    seed: SEED,
-    ...spec,
-  });
+  const tiny = buildTinyModel({ ...tinyLlamaSpec(vocabulary, SEED), ...spec });
   return Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 96, maxStepTokens: 16, kvPrecision });
 }
 
@@ -276,17 +266,7 @@ describe('memory of a decode batch', () => {
   });
 
   it('refuses a batch that does not fit the budget the model was loaded with, with the numbers, before allocating', async () => {
-    const tiny = buildTinyModel({
-      architecture: 'llama',
-      vocabulary,
-      embeddingLength: 128,
-      blockCount: 2,
-      headCount: 4,
-      headCountKv: 2,
-      feedForwardLength: 256,
-      weightType: 'Q4_0',
-      seed: SEED,
-    });
+    const tiny = buildTinyModel(tinyLlamaSpec(vocabulary, SEED));
     const blob = writeGguf(tiny.metadata, tiny.tensors);
     const probe = await Model.load(gpu, blob, { maxContext: 96, maxStepTokens: 16 });
     const alone = probe.memoryPlan().totalBytes;
