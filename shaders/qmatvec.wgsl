@@ -6,15 +6,18 @@
 //   Y is [M, yStride]; this dispatch writes columns yOffset .. yOffset + N − 1 (a weight split across several
 //   bindings is one dispatch per part, each writing its slice of Y).
 //
-// Dispatch: (ceil(N / COLUMNS), ceil(M / R)) workgroups of WG threads. A workgroup owns ROWS = 4 weight rows (output
-// columns, but see SwiGLU below) of R ≤ 8 activation rows: R accumulators acc0..acc7 (named vec4s, not an indexed
-// array, which SwiftShader spills), component c of acc_r summing weight row c of activation row m0 + r. K is cut into units of
-// UNIT values that each read whole words of one block: a Q4_0 or Q8_0 block (32 values), a quarter of a Q4_K or
-// Q6_K super-block (64 values), 8 values of F32 or F16. Thread t takes units t, t + WG, ...: it decodes the unit of
-// each of the ROWS weight rows ONCE (every field at once: scales, then the packed quants as vec4<u32>, unpacked
-// with packed integer ops into floats), then for each activation row loads the unit's X values once and dots them
-// with the 4 decoded rows; the WG partial sums meet in workgroup memory. Block offsets and minima come out of the
-// sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared by all weight rows.
+// Dispatch: the output columns come in groups of COLUMNS, each group of ROWS = 4 weight rows (one per column, but
+// see SwiGLU below) and of R ≤ 8 activation rows: R accumulators acc0..acc7 (named vec4s, not an indexed array,
+// which SwiftShader spills), component c of acc_r summing weight row c of activation row m0 + r. With SPLIT_K
+// (GPUs) a workgroup of WG threads owns one group: (groups, ceil(M / R)) workgroups; without (CPU adapters) each
+// thread owns a group: (ceil(groups / WG), ceil(M / R)). K is cut into units of UNIT values that each read whole
+// words of one block: a Q4_0 or Q8_0 block (32 values) or PAIRED two (64), a quarter of a Q4_K or Q6_K super-block
+// (64 values), 8 values of F32 or F16. With SPLIT_K thread t takes units t, t + WG, ... and the WG partial sums
+// meet in workgroup memory; without, a thread takes every unit of its group. For each unit it decodes each of the
+// ROWS weight rows ONCE (every field at once: scales, then the packed quants as vec4<u32>, unpacked with packed
+// integer ops into floats), then for each activation row loads the unit's X values once and dots them with the 4
+// decoded rows. Block offsets and minima come out of the sum: Σ x·d·(q − 8) = d·(Σ x·q − 8·Σ x), with Σ x shared
+// by all weight rows.
 //
 // Dot products (DOT, quantized formats only): DOT_F32 converts the quants to floats and multiplies f32 activations.
 // DOT_I8_PAIRS and DOT_I8_PACKED read XQ instead, the activations quantized to 8 bits per 32-value block by
@@ -66,7 +69,8 @@
 // conversion to float, two products per multiply). WG and DOT are chosen by the wrapper per adapter and format
 // (src/kernels/qmatmul.ts).
 //
-// Requires K % UNIT == 0 (K is a whole number of blocks: 32 for Q4_0/Q8_0, 256 for Q4_K/Q6_K; 8 for F32/F16).
+// Requires K % UNIT == 0 (K is a whole number of blocks: 32 for Q4_0/Q8_0, 64 PAIRED, 256 for Q4_K/Q6_K; 8 for
+// F32/F16).
 
 struct Params {
   M: u32,
@@ -132,15 +136,24 @@ override BIASED: bool = false;
 // The qkv epilogue's: the KV cache stored as f16 pairs (else f32), as its KvCache's precision says.
 override KV_F16: bool = true;
 override WG: u32 = 32u;
+// Whether a workgroup's threads split K for one group of output columns (a GPU: a warp reads neighbouring blocks),
+// or each thread sums whole rows for a group of its own, wid.x·WG + t (a CPU adapter: no workgroup reduction, no
+// barrier; the lanes of one SIMD group read the same activations).
+override SPLIT_K: bool = true;
 // Activation rows per workgroup (1..8).
 override R: u32 = 1u;
 const ROWS = 4u;
 // Output columns per workgroup: one per weight row, but a gate and an up row per column with SwiGLU.
 override COLUMNS: u32 = select(ROWS, 2u, EPILOGUE == EPILOGUE_SWIGLU);
 // Values per unit of work (see the header).
-override UNIT: u32 = select(select(8u, 32u, FORMAT == Q4_0 || FORMAT == Q8_0), 64u, FORMAT == Q4_K || FORMAT == Q6_K);
+// Q4_0 and Q8_0 with K % 64 == 0: a unit is a pair of blocks, 36 or 68 bytes, so rows and units start on a word and
+// no read straddles a word boundary at an offset chosen at run time (single blocks are 2 bytes off one every other
+// block).
+override PAIRED: bool = false;
+override UNIT: u32 = select(select(8u, select(32u, 64u, PAIRED), FORMAT == Q4_0 || FORMAT == Q8_0), 64u, FORMAT == Q4_K || FORMAT == Q6_K);
 
-// Thread t's sums for activation row r at t·R + r; with NORM, its sums of squares of the row's values.
+// Thread t's sums for activation row r at t·R + r; with NORM, its sums of squares of the row's values. Without SPLIT_K
+// each thread reads back only its own.
 var<workgroup> partial: array<vec4<f32>, WG * R>;
 var<workgroup> partialSquares: array<f32, WG * R>;
 
@@ -234,17 +247,20 @@ fn dotHi16(x: X32, q: Q32) -> f32 {
   return (dot(x.e, q.e) + dot(x.f, q.f)) + (dot(x.g, q.g) + dot(x.h, q.h));
 }
 
-// A unit's quant words as stored, for the integer dot products (Q4_0: a = its 16 bytes of nibbles; Q8_0: a = values
-// 0..15, b = 16..31; Q4_K: a = bytes 0..15, b = 16..31 of its 32 bytes of nibbles; Q6_K: a = the ql bytes of quarters
-// 0 (low nibbles) and 2 (high), b = of quarters 1 and 3, c = the qh bytes, two bits per quarter).
+// A unit's quant words as stored, for the integer dot products (Q4_0: a = its 16 bytes of nibbles, PAIRED b = the
+// second block's; Q8_0: a = values 0..15, b = 16..31, PAIRED c, d = the second block's; Q4_K: a = bytes 0..15,
+// b = 16..31 of its 32 bytes of nibbles; Q6_K: a = the ql bytes of quarters 0 (low nibbles) and 2 (high), b = of
+// quarters 1 and 3, c = the qh bytes, two bits per quarter).
 struct Words {
   a: vec4<u32>,
   b: vec4<u32>,
   c: vec4<u32>,
+  d: vec4<u32>,
 }
 
 // One weight row's unit, decoded once and applied to every activation row: values 0..31 (a) and 32..63 (b) and the
-// unit's coefficients (Q4_0, Q8_0: c.x = d; Q4_K: (d1, d2, m1, m2); Q6_K: d·scales of its four quarters).
+// unit's coefficients (Q4_0, Q8_0: c.x = d, PAIRED c.y = the second block's; Q4_K: (d1, d2, m1, m2); Q6_K:
+// d·scales of its four quarters).
 // F32 and F16 use a.a and a.b; Q4_0 and Q8_0 leave b unused. The integer dot products (DOT_I8_*) take the quant
 // words q and the coefficients instead of the float values.
 struct Unit {
@@ -254,8 +270,8 @@ struct Unit {
   q: Words,
 }
 
-// One activation row's values for a unit, in the layout of Unit, and their sums (Q4_0: s.x; Q4_K: s.x over a,
-// s.y over b; Q6_K: the four quarters).
+// One activation row's values for a unit, in the layout of Unit, and their sums (Q4_0: s.x, PAIRED and Q4_K: s.x
+// over a, s.y over b; Q6_K: the four quarters).
 struct XUnit {
   a: X32,
   b: X32,
@@ -269,8 +285,8 @@ const ZERO_WORDS = vec4<u32>(0u);
 const NIBBLES = vec4<u32>(0x0f0f0f0fu);
 
 // A unit for the integer dot products: its words and coefficients, no floats.
-fn wordsUnit(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, coefficients: vec4<f32>) -> Unit {
-  return Unit(ZERO_Q32, ZERO_Q32, coefficients, Words(a, b, c));
+fn wordsUnit(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, d: vec4<u32>, coefficients: vec4<f32>) -> Unit {
+  return Unit(ZERO_Q32, ZERO_Q32, coefficients, Words(a, b, c, d));
 }
 
 // Q4_0 block u of the row at byte `row`: d:f16, then 16 bytes whose low nibbles are values 0..15 and high 16..31.
@@ -282,9 +298,54 @@ fn q4_0Unit(row: u32, u: u32) -> Unit {
   let b = vec4<u32>(a.yzw, W[i + 4u]);
   let odd = (at & 2u) != 0u;
   let d = vec4<f32>(halfToF32(select(a.x & 0xffffu, a.x >> 16u, odd)), 0.0, 0.0, 0.0);
-  let q = select((a >> vec4<u32>(16u)) | (b << vec4<u32>(16u)), b, odd);
-  if (DOT != DOT_F32) { return wordsUnit(q, ZERO_WORDS, ZERO_WORDS, d); }
-  return Unit(bytes32(q & NIBBLES, (q >> vec4<u32>(4u)) & NIBBLES), ZERO_Q32, d, Words(q, ZERO_WORDS, ZERO_WORDS));
+  let q = select(straddle(a, b), b, odd);
+  if (DOT != DOT_F32) { return wordsUnit(q, ZERO_WORDS, ZERO_WORDS, ZERO_WORDS, d); }
+  return Unit(nibbles32(q), ZERO_Q32, d, Words(q, ZERO_WORDS, ZERO_WORDS, ZERO_WORDS));
+}
+
+// The 32 nibbles of a Q4_0 block's 16 bytes as floats: low nibbles are values 0..15, high 16..31.
+fn nibbles32(q: vec4<u32>) -> Q32 {
+  return bytes32(q & NIBBLES, (q >> vec4<u32>(4u)) & NIBBLES);
+}
+
+// The 16-bit half that ends word a and the one that starts word b: bytes 2, 3 of a and 0, 1 of b as one word.
+fn straddle(a: vec4<u32>, b: vec4<u32>) -> vec4<u32> {
+  return (a >> vec4<u32>(16u)) | (b << vec4<u32>(16u));
+}
+
+// PAIRED Q4_0 blocks 2u, 2u + 1: 36 bytes from word 9u of the row, the first block's d in the low half of word 0
+// and its quants straddling words 0..4, the second's d in the high half of word 4 and its quants words 5..8.
+fn q4_0Pair(row: u32, u: u32) -> Unit {
+  let i = (row >> 2u) + 9u * u;
+  let a = vec4<u32>(W[i], W[i + 1u], W[i + 2u], W[i + 3u]);
+  let m = W[i + 4u];
+  let q1 = vec4<u32>(W[i + 5u], W[i + 6u], W[i + 7u], W[i + 8u]);
+  let q0 = straddle(a, vec4<u32>(a.yzw, m));
+  let d = vec4<f32>(halfToF32(a.x & 0xffffu), halfToF32(m >> 16u), 0.0, 0.0);
+  if (DOT != DOT_F32) { return wordsUnit(q0, q1, ZERO_WORDS, ZERO_WORDS, d); }
+  return Unit(nibbles32(q0), nibbles32(q1), d, Words(q0, q1, ZERO_WORDS, ZERO_WORDS));
+}
+
+// PAIRED Q8_0 blocks 2u, 2u + 1: 68 bytes from word 17u of the row, the first block's d in the low half of word 0
+// and its quants straddling words 0..8, the second's d in the high half of word 8 and its quants words 9..16.
+fn q8_0Pair(row: u32, u: u32) -> Unit {
+  let i = (row >> 2u) + 17u * u;
+  let a = vec4<u32>(W[i], W[i + 1u], W[i + 2u], W[i + 3u]);
+  let b = vec4<u32>(W[i + 4u], W[i + 5u], W[i + 6u], W[i + 7u]);
+  let m = W[i + 8u];
+  let c = vec4<u32>(W[i + 9u], W[i + 10u], W[i + 11u], W[i + 12u]);
+  let e = vec4<u32>(W[i + 13u], W[i + 14u], W[i + 15u], W[i + 16u]);
+  let lo = straddle(a, vec4<u32>(a.yzw, b.x));
+  let hi = straddle(b, vec4<u32>(b.yzw, m));
+  let d = vec4<f32>(halfToF32(a.x & 0xffffu), halfToF32(m >> 16u), 0.0, 0.0);
+  if (DOT != DOT_F32) { return wordsUnit(lo, hi, c, e, d); }
+  return Unit(signedBytes32(lo, hi), signedBytes32(c, e), d, Words(lo, hi, c, e));
+}
+
+// 32 signed bytes as floats: values 0..15 in lo, 16..31 in hi.
+fn signedBytes32(lo: vec4<u32>, hi: vec4<u32>) -> Q32 {
+  return Q32(signedBytesOf(lo.x), signedBytesOf(lo.y), signedBytesOf(lo.z), signedBytesOf(lo.w),
+             signedBytesOf(hi.x), signedBytesOf(hi.y), signedBytesOf(hi.z), signedBytesOf(hi.w));
 }
 
 // Q8_0 block u: d:f16, then 32 signed bytes; the 34 bytes lie in the 9 words from the block's first.
@@ -298,12 +359,10 @@ fn q8_0Unit(row: u32, u: u32) -> Unit {
   let d = vec4<f32>(halfToF32(select(a.x & 0xffffu, a.x >> 16u, odd)), 0.0, 0.0, 0.0);
   let a1 = vec4<u32>(a.yzw, b.x);
   let b1 = vec4<u32>(b.yzw, c);
-  let lo = select((a >> vec4<u32>(16u)) | (a1 << vec4<u32>(16u)), a1, odd);
-  let hi = select((b >> vec4<u32>(16u)) | (b1 << vec4<u32>(16u)), b1, odd);
-  if (DOT != DOT_F32) { return wordsUnit(lo, hi, ZERO_WORDS, d); }
-  let q = Q32(signedBytesOf(lo.x), signedBytesOf(lo.y), signedBytesOf(lo.z), signedBytesOf(lo.w),
-              signedBytesOf(hi.x), signedBytesOf(hi.y), signedBytesOf(hi.z), signedBytesOf(hi.w));
-  return Unit(q, ZERO_Q32, d, Words(lo, hi, ZERO_WORDS));
+  let lo = select(straddle(a, a1), a1, odd);
+  let hi = select(straddle(b, b1), b1, odd);
+  if (DOT != DOT_F32) { return wordsUnit(lo, hi, ZERO_WORDS, ZERO_WORDS, d); }
+  return Unit(signedBytes32(lo, hi), ZERO_Q32, d, Words(lo, hi, ZERO_WORDS, ZERO_WORDS));
 }
 
 // Q4_K quarter c = u % 4 of super-block u / 4: sub-blocks 2c (low nibbles of qs[32c ..], values a) and 2c + 1
@@ -327,10 +386,10 @@ fn q4_KUnit(row: u32, u: u32) -> Unit {
   let qlo = vec4<u32>(W[qi], W[qi + 1u], W[qi + 2u], W[qi + 3u]);
   let qhi = vec4<u32>(W[qi + 4u], W[qi + 5u], W[qi + 6u], W[qi + 7u]);
   let coefficients = vec4<f32>(d * f32(scPair & 0xffu), d * f32(scPair >> 8u), dmin * f32(mPair & 0xffu), dmin * f32(mPair >> 8u));
-  if (DOT != DOT_F32) { return wordsUnit(qlo, qhi, ZERO_WORDS, coefficients); }
+  if (DOT != DOT_F32) { return wordsUnit(qlo, qhi, ZERO_WORDS, ZERO_WORDS, coefficients); }
   let a = bytes32(qlo & NIBBLES, qhi & NIBBLES);
   let b = bytes32((qlo >> vec4<u32>(4u)) & NIBBLES, (qhi >> vec4<u32>(4u)) & NIBBLES);
-  return Unit(a, b, coefficients, Words(qlo, qhi, ZERO_WORDS));
+  return Unit(a, b, coefficients, Words(qlo, qhi, ZERO_WORDS, ZERO_WORDS));
 }
 
 // Q6_K unit u: half h = (u / 2) % 2 of super-block u / 4, positions l0 .. l0 + 15 (l0 = 16·(u % 2)) of each of
@@ -349,21 +408,23 @@ fn q6_KUnit(row: u32, u: u32) -> Unit {
   let scaleBytes = vec4<u32>(sc.x >> shift, sc.x >> (shift + 16u), sc.y >> shift, sc.y >> (shift + 16u));
   let scales = vec4<f32>(bitcast<vec4<i32>>(scaleBytes << vec4<u32>(24u)) >> vec4<u32>(24u));
   let coefficients = halfToF32(halfAt(at + 208u)) * scales;
-  if (DOT != DOT_F32) { return wordsUnit(ql0, ql1, qh, coefficients); }
+  if (DOT != DOT_F32) { return wordsUnit(ql0, ql1, qh, ZERO_WORDS, coefficients); }
   let q0 = (ql0 & NIBBLES) | ((qh & vec4<u32>(0x03030303u)) << vec4<u32>(4u));
   let q1 = (ql1 & NIBBLES) | ((qh & vec4<u32>(0x0c0c0c0cu)) << vec4<u32>(2u));
   let q2 = ((ql0 >> vec4<u32>(4u)) & NIBBLES) | (qh & vec4<u32>(0x30303030u));
   let q3 = ((ql1 >> vec4<u32>(4u)) & NIBBLES) | ((qh >> vec4<u32>(2u)) & vec4<u32>(0x30303030u));
-  return Unit(bytes32(q0, q1), bytes32(q2, q3), coefficients, Words(ql0, ql1, qh));
+  return Unit(bytes32(q0, q1), bytes32(q2, q3), coefficients, Words(ql0, ql1, qh, ZERO_WORDS));
 }
 
 // F32, F16: 8 values through the shared decoder.
 fn plainUnit(row: u32, u: u32) -> Unit {
   let w = dequant8(row, 8u * u);
-  return Unit(Q32(w.lo, w.hi, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_Q32, ZERO4, Words(ZERO_WORDS, ZERO_WORDS, ZERO_WORDS));
+  return Unit(Q32(w.lo, w.hi, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_Q32, ZERO4, Words(ZERO_WORDS, ZERO_WORDS, ZERO_WORDS, ZERO_WORDS));
 }
 
 fn decodeUnit(row: u32, u: u32) -> Unit {
+  if (FORMAT == Q4_0 && PAIRED) { return q4_0Pair(row, u); }
+  if (FORMAT == Q8_0 && PAIRED) { return q8_0Pair(row, u); }
   if (FORMAT == Q4_0) { return q4_0Unit(row, u); }
   if (FORMAT == Q8_0) { return q8_0Unit(row, u); }
   if (FORMAT == Q4_K) { return q4_KUnit(row, u); }
@@ -373,11 +434,11 @@ fn decodeUnit(row: u32, u: u32) -> Unit {
 
 // Unit u's activations of the row starting at vec4 index xq.
 fn loadUnitX(xq: u32, u: u32) -> XUnit {
-  if (FORMAT == Q4_0 || FORMAT == Q8_0) {
+  if ((FORMAT == Q4_0 || FORMAT == Q8_0) && !PAIRED) {
     let x = loadX32(xq, 8u * u);
     return XUnit(x, ZERO_X32, vec4<f32>(sumX32(x), 0.0, 0.0, 0.0));
   }
-  if (FORMAT == Q4_K) {
+  if (FORMAT == Q4_0 || FORMAT == Q8_0 || FORMAT == Q4_K) {
     let xa = loadX32(xq, 16u * u);
     let xb = loadX32(xq, 16u * u + 8u);
     return XUnit(xa, xb, vec4<f32>(sumX32(xa), sumX32(xb), 0.0, 0.0));
@@ -398,8 +459,15 @@ fn loadUnitX(xq: u32, u: u32) -> XUnit {
 
 // One activation row's sum over one weight row's decoded unit.
 fn unitDot(w: Unit, x: XUnit) -> f32 {
-  if (FORMAT == Q4_0) { return w.c.x * (dotQ32(x.a, w.a) - 8.0 * x.s.x); }
-  if (FORMAT == Q8_0) { return w.c.x * dotQ32(x.a, w.a); }
+  if (FORMAT == Q4_0) {
+    let first = w.c.x * (dotQ32(x.a, w.a) - 8.0 * x.s.x);
+    if (PAIRED) { return first + w.c.y * (dotQ32(x.b, w.b) - 8.0 * x.s.y); }
+    return first;
+  }
+  if (FORMAT == Q8_0) {
+    if (PAIRED) { return w.c.x * dotQ32(x.a, w.a) + w.c.y * dotQ32(x.b, w.b); }
+    return w.c.x * dotQ32(x.a, w.a);
+  }
   if (FORMAT == Q4_K) { return (w.c.x * dotQ32(x.a, w.a) - w.c.z * x.s.x) + (w.c.y * dotQ32(x.b, w.b) - w.c.w * x.s.y); }
   if (FORMAT == Q6_K) {
     let s = vec4<f32>(dotLo16(x.a, w.a), dotHi16(x.a, w.a), dotLo16(x.b, w.b), dotHi16(x.b, w.b));
@@ -454,7 +522,8 @@ fn planeDot(w: vec4<u32>, shift: u32, bits: u32, x: XQ16) -> i32 {
 }
 
 // One activation row's quantized values for a unit: values 16i .. 16i + 15 of the unit's 32 or 64 in a..d (Q6_K:
-// quarter i's 16), the scales d_b of their blocks and Σ q over each 16 (Q4_0, Q8_0: s.x over all 32).
+// quarter i's 16), the scales d_b of their blocks and Σ q over each 16 (Q4_0, Q8_0: s.x over all 32, PAIRED s.y over
+// the second block's).
 struct XQUnit {
   a: XQ16,
   b: XQ16,
@@ -467,12 +536,12 @@ struct XQUnit {
 const ZERO_XQ16 = XQ16(vec4<u32>(0u), vec4<u32>(0u));
 
 fn loadUnitXQ(quantizedX: ptr<storage, array<u32>, read>, m: u32, u: u32) -> XQUnit {
-  if (FORMAT == Q4_0 || FORMAT == Q8_0) {
+  if ((FORMAT == Q4_0 || FORMAT == Q8_0) && !PAIRED) {
     let j = 32u * u;
     let s = xqSum16(quantizedX, m, j) + xqSum16(quantizedX, m, j + 16u);
     return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 16u), ZERO_XQ16, ZERO_XQ16, vec4<f32>(xqScale(quantizedX, m, j), 0.0, 0.0, 0.0), vec4<i32>(s, 0, 0, 0));
   }
-  if (FORMAT == Q4_K) {
+  if (FORMAT == Q4_0 || FORMAT == Q8_0 || FORMAT == Q4_K) {
     let j = 64u * u;
     let s = vec4<i32>(xqSum16(quantizedX, m, j) + xqSum16(quantizedX, m, j + 16u), xqSum16(quantizedX, m, j + 32u) + xqSum16(quantizedX, m, j + 48u), 0, 0);
     return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 16u), loadXQ16(quantizedX, m, j + 32u), loadXQ16(quantizedX, m, j + 48u),
@@ -485,22 +554,36 @@ fn loadUnitXQ(quantizedX: ptr<storage, array<u32>, read>, m: u32, u: u32) -> XQU
   return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 32u), loadXQ16(quantizedX, m, j + 64u), loadXQ16(quantizedX, m, j + 96u), dx, s);
 }
 
+// A Q4_0 block's Σ (v − 8)·q: its 16 bytes of nibbles w (low: values 0..15, high: 16..31), the activations of its
+// values 0..15 (lo) and 16..31 (hi), and their sum.
+fn q4_0BlockDot(w: vec4<u32>, lo: XQ16, hi: XQ16, sum: i32) -> i32 {
+  return planeDot(w, 0u, 4u, lo) + planeDot(w, 4u, 4u, hi) - 8 * sum;
+}
+
+// A Q8_0 block's Σ v·q: its signed bytes (values 0..15 in a, 16..31 in b), their activations and the activations' sum.
+fn q8_0BlockDot(a: vec4<u32>, b: vec4<u32>, xa: XQ16, xb: XQ16, sum: i32) -> i32 {
+  if (DOT == DOT_I8_PACKED) { return planeDot(a, 0u, 8u, xa) + planeDot(b, 0u, 8u, xb); }
+  // PAIRS takes fields up to 15: the bytes made unsigned (v + 128) and split into nibbles, lo + 16·hi.
+  let ua = a ^ vec4<u32>(0x80808080u);
+  let ub = b ^ vec4<u32>(0x80808080u);
+  let lo = planeDot(ua, 0u, 4u, xa) + planeDot(ub, 0u, 4u, xb);
+  let hi = planeDot(ua, 4u, 4u, xa) + planeDot(ub, 4u, 4u, xb);
+  return lo + 16 * hi - 128 * sum;
+}
+
 // One activation row's sum over one weight row's unit with integer dot products: per block, d_b times the exact
 // integer sum Σ w·q (with the format's offset or minimum taken out through Σ q), times the weight's coefficient.
 fn unitDotI8(w: Unit, x: XQUnit) -> f32 {
   let q = w.q;
   if (FORMAT == Q4_0) {
-    let sum = planeDot(q.a, 0u, 4u, x.a) + planeDot(q.a, 4u, 4u, x.b);
-    return (w.c.x * x.dx.x) * f32(sum - 8 * x.s.x);
+    let first = (w.c.x * x.dx.x) * f32(q4_0BlockDot(q.a, x.a, x.b, x.s.x));
+    if (PAIRED) { return first + (w.c.y * x.dx.y) * f32(q4_0BlockDot(q.b, x.c, x.d, x.s.y)); }
+    return first;
   }
   if (FORMAT == Q8_0) {
-    if (DOT == DOT_I8_PACKED) { return (w.c.x * x.dx.x) * f32(planeDot(q.a, 0u, 8u, x.a) + planeDot(q.b, 0u, 8u, x.b)); }
-    // PAIRS takes fields up to 15: the bytes made unsigned (v + 128) and split into nibbles, lo + 16·hi.
-    let a = q.a ^ vec4<u32>(0x80808080u);
-    let b = q.b ^ vec4<u32>(0x80808080u);
-    let lo = planeDot(a, 0u, 4u, x.a) + planeDot(b, 0u, 4u, x.b);
-    let hi = planeDot(a, 4u, 4u, x.a) + planeDot(b, 4u, 4u, x.b);
-    return (w.c.x * x.dx.x) * f32(lo + 16 * hi - 128 * x.s.x);
+    let first = (w.c.x * x.dx.x) * f32(q8_0BlockDot(q.a, q.b, x.a, x.b, x.s.x));
+    if (PAIRED) { return first + (w.c.y * x.dx.y) * f32(q8_0BlockDot(q.c, q.d, x.c, x.d, x.s.y)); }
+    return first;
   }
   if (FORMAT == Q4_K) {
     let sa = planeDot(q.a, 0u, 4u, x.a) + planeDot(q.b, 0u, 4u, x.b);
@@ -525,37 +608,40 @@ fn rowDots(quantizedX: ptr<storage, array<u32>, read>, w0: Unit, w1: Unit, w2: U
   return vec4<f32>(unitDot(w0, x), unitDot(w1, x), unitDot(w2, x), unitDot(w3, x));
 }
 
-// Thread t's share of Σ x² over the activation row at vec4 index xq (NORM).
+// Thread t's share of Σ x² over the activation row at vec4 index xq (NORM): all of it without SPLIT_K.
 fn squares(xq: u32, t: u32) -> f32 {
   var sum = 0.0;
-  for (var j = t; j < p.K / 4u; j += WG) {
+  for (var j = select(0u, t, SPLIT_K); j < p.K / 4u; j += select(1u, WG, SPLIT_K)) {
     let x = vec4<f32>(X[xq + j]);
     sum += dot(x, x);
   }
   return sum;
 }
 
-// Activation row r's sum for the workgroup's weight row c: the thread partials, times rstd with NORM.
-fn outputSum(r: u32, c: u32) -> f32 {
+// Activation row r's sum for weight row c of thread t's group: the thread partials (SPLIT_K: every thread's; else
+// thread t's alone), times rstd with NORM.
+fn outputSum(t: u32, r: u32, c: u32) -> f32 {
+  let first = select(t, 0u, SPLIT_K);
+  let end = select(t + 1u, WG, SPLIT_K);
   var value = 0.0;
-  for (var i = 0u; i < WG; i++) { value += partial[i * R + r][c]; }
+  for (var i = first; i < end; i++) { value += partial[i * R + r][c]; }
   if (NORM) {
     var total = 0.0;
-    for (var i = 0u; i < WG; i++) { total += partialSquares[i * R + r]; }
+    for (var i = first; i < end; i++) { total += partialSquares[i * R + r]; }
     value *= 1.0 / sqrt(total / f32(p.K) + p.eps);
   }
   return value;
 }
 
-// Output column n of activation row m from the workgroup's weight row c (with SwiGLU, gate row c and up row c + 2).
-fn store(r: u32, c: u32, m: u32, n: u32) {
+// Output column n of activation row m from weight row c of thread t's group (with SwiGLU, gate row c and up row c + 2).
+fn store(t: u32, r: u32, c: u32, m: u32, n: u32) {
   if (n >= p.N || m >= p.M) { return; }
   let index = m * p.yStride + p.yOffset + n;
   if (EPILOGUE == EPILOGUE_SWIGLU) {
-    Y[index] = swiglu(outputSum(r, c), outputSum(r, c + 2u));
+    Y[index] = swiglu(outputSum(t, r, c), outputSum(t, r, c + 2u));
     return;
   }
-  var value = outputSum(r, c);
+  var value = outputSum(t, r, c);
   if (ACCUMULATE) { value += f32(Y[index]); }
   if (EPILOGUE == EPILOGUE_BIAS) {
     Y[index] = value + B[p.yOffset + n];
@@ -564,7 +650,7 @@ fn store(r: u32, c: u32, m: u32, n: u32) {
   Y[index] = value;
 }
 
-// Byte offsets of workgroup g's ROWS weight rows: columns n0 .. n0 + 3 (rows past N repeat the last row: read, then
+// Byte offsets of group g's ROWS weight rows: columns n0 .. n0 + 3 (rows past N repeat the last row: read, then
 // discarded), with SwiGLU the gate rows of columns n0, n0 + 1 and then their up rows, with qkv `qkvColumns`.
 fn weightRows(g: u32) -> Rows {
   if (EPILOGUE == EPILOGUE_QKV) {
@@ -598,8 +684,8 @@ fn qkvRotated(n: u32) -> bool {
   return start < p.nQ + p.nKv && (n - start) % p.headDim < p.nRot;
 }
 
-// Workgroup g's 4 output columns: 4g .. 4g + 3, except in neox mode within a head's rotated columns, where the
-// workgroup takes two pairs (i, i + nRot/2) instead.
+// Group g's 4 output columns: 4g .. 4g + 3, except in neox mode within a head's rotated columns, where the
+// group takes two pairs (i, i + nRot/2) instead.
 fn qkvColumns(g: u32) -> vec4<u32> {
   let n0 = 4u * g;
   if (!ROPE_NEOX || !qkvRotated(n0)) { return n0 + vec4<u32>(0u, 1u, 2u, 3u); }
@@ -610,11 +696,11 @@ fn qkvColumns(g: u32) -> vec4<u32> {
   return head + vec4<u32>(i, i + 1u, i + half, i + half + 1u);
 }
 
-// Activation row m's 4 columns of workgroup g, through the qkv epilogue (see the header).
-fn storeQkv(r: u32, m: u32, g: u32) {
+// Activation row m's 4 columns of group g (thread t's without SPLIT_K), through the qkv epilogue (see the header).
+fn storeQkv(t: u32, r: u32, m: u32, g: u32) {
   if (m >= p.M) { return; }
   let n = qkvColumns(g);
-  var x = vec4<f32>(outputSum(r, 0u), outputSum(r, 1u), outputSum(r, 2u), outputSum(r, 3u));
+  var x = vec4<f32>(outputSum(t, r, 0u), outputSum(t, r, 1u), outputSum(t, r, 2u), outputSum(t, r, 3u));
   if (BIASED) {
     let bias = vec4<f32>(B[p.biasAt + n.x], B[p.biasAt + n.y], B[p.biasAt + n.z], B[p.biasAt + n.w]);
     x += bias;
@@ -654,11 +740,24 @@ fn storeQkv(r: u32, m: u32, g: u32) {
   }
 }
 
-// Every thread's partial sums of workgroup wid into `partial` (and, with NORM, `partialSquares`), then a barrier.
-// quantizedX is XQ, read by DOT_I8_* only: passed in so that an entry point taking DOT_F32 alone (`qkv`) binds no XQ.
+// The groups of COLUMNS output columns: every column of the product.
+fn groups() -> u32 {
+  return (p.N + COLUMNS - 1u) / COLUMNS;
+}
+
+// The group of output columns thread t of workgroup wid sums: the workgroup's with SPLIT_K, else the thread's own
+// (past the last group, the last: computed, then discarded).
+fn groupOf(wid: vec3<u32>, t: u32) -> u32 {
+  if (SPLIT_K) { return wid.x; }
+  return min(wid.x * WG + t, groups() - 1u);
+}
+
+// Every thread's partial sums of its group into `partial` (and, with NORM, `partialSquares`), then with SPLIT_K a
+// barrier. quantizedX is XQ, read by DOT_I8_* only: passed in so that an entry point taking DOT_F32 alone (`qkv`)
+// binds no XQ.
 fn sums(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
   let m0 = wid.y * R;
-  let rows = weightRows(wid.x);
+  let rows = weightRows(groupOf(wid, t));
   // Activation rows past M repeat the last row (computed, then discarded); xRow vec4s per row.
   let xRow = p.K / 4u;
   let lastM = p.M - 1u;
@@ -671,7 +770,7 @@ fn sums(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
   var acc5 = vec4<f32>(0.0);
   var acc6 = vec4<f32>(0.0);
   var acc7 = vec4<f32>(0.0);
-  for (var u = t; u < units; u += WG) {
+  for (var u = select(0u, t, SPLIT_K); u < units; u += select(1u, WG, SPLIT_K)) {
     let w0 = decodeUnit(rows.r0, u);
     let w1 = decodeUnit(rows.r1, u);
     let w2 = decodeUnit(rows.r2, u);
@@ -696,22 +795,34 @@ fn sums(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
   if (NORM) {
     for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(min(m0 + r, lastM) * xRow, t); }
   }
-  workgroupBarrier();
+  if (SPLIT_K) { workgroupBarrier(); }
 }
 
-// One barrier (in `sums`), then each output is summed serially by one thread: for the small WG used, cheaper than a
-// log-step tree whose every step is a barrier (SwiftShader runs each barrier as a switch between all invocations).
+// With SPLIT_K, one barrier (in `sums`), then each output is summed serially by one thread: for the small WG used,
+// cheaper than a log-step tree whose every step is a barrier. Without, each thread stores its own group's outputs.
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  sums(&XQ, wid, lid.x);
-  for (var j = lid.x; j < COLUMNS * R; j += WG) {
-    store(j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, wid.x * COLUMNS + j % COLUMNS);
+  let t = lid.x;
+  sums(&XQ, wid, t);
+  if (SPLIT_K) {
+    for (var j = t; j < COLUMNS * R; j += WG) { store(t, j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, wid.x * COLUMNS + j % COLUMNS); }
+    return;
   }
+  let g = wid.x * WG + t;
+  if (g >= groups()) { return; }
+  for (var j = 0u; j < COLUMNS * R; j++) { store(t, j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, g * COLUMNS + j % COLUMNS); }
 }
 
 @compute @workgroup_size(WG, 1, 1)
 fn qkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = lid.x;
   // DOT_F32 (binding limit, see the header): W stands in for XQ, which the f32 dot never reads.
-  sums(&W, wid, lid.x);
-  for (var r = lid.x; r < R; r += WG) { storeQkv(r, wid.y * R + r, wid.x); }
+  sums(&W, wid, t);
+  if (SPLIT_K) {
+    for (var r = t; r < R; r += WG) { storeQkv(t, r, wid.y * R + r, wid.x); }
+    return;
+  }
+  let g = wid.x * WG + t;
+  if (g >= groups()) { return; }
+  for (var r = 0u; r < R; r++) { storeQkv(t, r, wid.y * R + r, g); }
 }

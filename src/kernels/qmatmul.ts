@@ -98,6 +98,15 @@ export function matvecDot(rec: Recorder, weight: MatvecWeight): MatvecDot {
   return weight.format === 'Q8_0' ? 'i8-packed' : 'i8-pairs';
 }
 
+/**
+ * Whether the matvec kernel reads Q4_0 and Q8_0 blocks two at a time (PAIRED in shaders/qmatvec.wgsl): with rows of a
+ * whole number of pairs every pair starts on a word, where single 18- and 34-byte blocks sit 2 bytes off one every
+ * other block and each read picks its words at run time.
+ */
+function pairsBlocks(weight: MatvecWeight): boolean {
+  return (weight.format === 'Q4_0' || weight.format === 'Q8_0') && weight.K % 64 === 0;
+}
+
 /** Bytes of the activation scratch an 8-bit matvec dot product of M ≤ MATVEC_MAX_ROWS rows of up to K values needs. */
 export function matvecScratchBytes(M: number, K: number): number {
   return quantizedActivationBytes(M, K);
@@ -113,6 +122,16 @@ const MATVEC_GROUP_ROWS = 8;
  */
 export function matvecThreads(rec: Recorder): number {
   return isCpuAdapter(rec.gpu.info) ? 4 : 32;
+}
+
+/**
+ * Whether a matvec workgroup's threads split K for one group of output columns (SPLIT_K in shaders/qmatvec.wgsl): on
+ * a GPU, so that a warp reads neighbouring blocks. A CPU adapter gives each thread whole rows instead: no workgroup
+ * reduction or barrier, and the lanes of a SIMD group load the same activations; on SwiftShader (bench suite
+ * `qmatmul`) that is faster for every format, F32 included.
+ */
+export function matvecSplitsK(rec: Recorder): boolean {
+  return !isCpuAdapter(rec.gpu.info);
 }
 const TILE_M = 64;
 const TILE_N = 64;
@@ -185,13 +204,15 @@ export interface MatvecCall {
   rest: readonly Binding[];
   entryPoint: 'main' | 'qkv';
   epilogue: keyof typeof EPILOGUE_IDS;
-  /** Workgroups along the output columns. */
+  /** Groups of output columns (workgroups with SPLIT_K, else threads). */
   columnGroups: number;
   shape: Omit<MatvecParams, 'eps' | keyof MatvecStackParams>;
   stack?: MatvecStackParams;
   norm?: MatvecNorm;
   accumulate?: boolean;
   threads?: number;
+  /** The adapter's choice (`matvecSplitsK`) unless given. */
+  splitK?: boolean;
   unpack?: MatvecUnpack;
   /** f32 unless XQ (the binding after B) holds the activations `matvecActivations` recorded. */
   dot?: MatvecDot;
@@ -206,6 +227,8 @@ export function recordMatvec(rec: Recorder, weight: MatvecWeight, call: MatvecCa
   // workgroup decode each weight once for all of them.
   const groupRows = Math.min(M, MATVEC_GROUP_ROWS);
   checkRows(M, groupRows, rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matvec', weight.label);
+  const threads = call.threads ?? matvecThreads(rec);
+  const splitK = call.splitK ?? matvecSplitsK(rec);
   rec.dispatch(
     {
       shader: 'qmatvec',
@@ -213,7 +236,9 @@ export function recordMatvec(rec: Recorder, weight: MatvecWeight, call: MatvecCa
       constants: {
         FORMAT: weight.formatId,
         ACCUMULATE: call.accumulate ? 1 : 0,
-        WG: call.threads ?? matvecThreads(rec),
+        WG: threads,
+        SPLIT_K: splitK ? 1 : 0,
+        PAIRED: pairsBlocks(weight) ? 1 : 0,
         R: groupRows,
         EPILOGUE: EPILOGUE_IDS[call.epilogue],
         UNPACK: UNPACK_IDS[call.unpack ?? 'signed'],
@@ -224,7 +249,7 @@ export function recordMatvec(rec: Recorder, weight: MatvecWeight, call: MatvecCa
     },
     // The kernel reads NW only with its prologue; X (also read-only) fills it otherwise.
     [call.x, call.w, call.y, call.norm?.weight ?? call.x, ...call.rest],
-    [call.columnGroups, ceilDiv(M, groupRows)],
+    [splitK ? call.columnGroups : ceilDiv(call.columnGroups, threads), ceilDiv(M, groupRows)],
     QUANTIZED_MATVEC_PARAMS.pack({ ...call.shape, eps: call.norm?.eps ?? 0, ...(call.stack ?? MATVEC_UNSTACKED) }),
   );
 }
@@ -297,6 +322,8 @@ export function quantizedMatmul(
     kernel?: ForwardKernel;
     /** Threads per matvec workgroup instead of the adapter's choice (`matvecThreads`), so tests cover both. */
     matvecThreads?: number;
+    /** Whether the matvec threads split K instead of the adapter's choice (`matvecSplitsK`), so tests cover both. */
+    matvecSplitK?: boolean;
     /** Only with the matvec kernel, without accumulating. */
     epilogue?: MatvecEpilogue;
     /** The matvec kernel's byte conversion instead of the default, for the bench and tests. */
@@ -348,6 +375,7 @@ export function quantizedMatmul(
         norm,
         accumulate: options.accumulate,
         threads: options.matvecThreads,
+        splitK: options.matvecSplitK,
         unpack: options.matvecUnpack,
         dot,
       });

@@ -20,6 +20,8 @@ export interface StackedOptions {
   norm?: MatvecNorm;
   /** Threads per workgroup instead of the adapter's choice, so tests cover both. */
   matvecThreads?: number;
+  /** Whether the threads split K instead of the adapter's choice, so tests cover both. */
+  matvecSplitK?: boolean;
 }
 
 function checkStack(w: StackedWeight, sections: number, M: number, what: string): void {
@@ -59,6 +61,7 @@ export function stackedSwiglu(rec: Recorder, x: Binding, w: StackedWeight, hidde
     stack: { ...MATVEC_UNSTACKED, section1Bytes: up.parts[0].byteOffset },
     norm,
     threads: options.matvecThreads,
+    splitK: options.matvecSplitK,
     dot,
   });
 }
@@ -143,6 +146,7 @@ export function stackedQkv(
     },
     norm: options.norm,
     threads: options.matvecThreads,
+    splitK: options.matvecSplitK,
     // The f32 dot product: with XQ the entry point would bind 9 storage buffers, past the default limit of 8.
     constants: {
       ROPE_NEOX: heads.mode === 'neox' ? 1 : 0,

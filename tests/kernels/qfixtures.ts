@@ -18,6 +18,14 @@ import { dequantizeWeight } from '../../src/kernels/reference/qmatmul';
  */
 export const TEST_K: Record<QuantFormat, number> = { F32: 40, F16: 72, Q4_0: 96, Q8_0: 96, Q4_K: 512, Q6_K: 256 };
 
+/** Matvec workgroup layouts the tests cover: a CPU adapter's 4 threads and a GPU's 32, each splitting K or summing whole rows. */
+export const MATVEC_LAYOUTS = [
+  { threads: 4, splitK: true },
+  { threads: 32, splitK: true },
+  { threads: 4, splitK: false },
+  { threads: 32, splitK: false },
+] as const;
+
 export interface TestWeight {
   weight: QuantizedWeight;
   bytes: Uint8Array;

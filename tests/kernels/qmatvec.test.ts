@@ -4,7 +4,7 @@ import { LabError } from '../../src/errors';
 import { quantizedMatmul } from '../../src/kernels/qmatmul';
 import { QUANT_FORMATS, freeQuantizedWeight } from '../../src/kernels/quantWeight';
 import { expectAllClose } from './compare';
-import { TEST_K, expectBitExact, sumTolerance, testWeight } from './qfixtures';
+import { MATVEC_LAYOUTS, TEST_K, expectBitExact, sumTolerance, testWeight } from './qfixtures';
 import { runForward } from './qrun';
 
 describe('quantized matrix-vector kernel (decode and short batches)', () => {
@@ -41,11 +41,13 @@ describe('quantized matrix-vector kernel (decode and short batches)', () => {
     // (F32, F16): more than either workgroup shape has threads, and not a multiple of 32 (nor of 4 where the
     // format allows), so some threads take one unit more than others.
     const longK = format === 'Q4_K' || format === 'Q6_K' ? 256 * 9 : format === 'Q4_0' || format === 'Q8_0' ? 32 * 37 : 8 * 37;
-    for (const threads of [4, 32]) {
-      it(`${format}: ${threads} threads per workgroup split a ${longK}-value row unevenly and still match`, async () => {
+    for (const { threads, splitK } of MATVEC_LAYOUTS) {
+      const how = splitK ? `split a ${longK}-value row unevenly` : `each sum whole ${longK}-value rows (N = 5: 2 column groups)`;
+      it(`${format}: ${threads} threads per workgroup ${how} and still match`, async () => {
         const seed = 400 + f * 10 + threads;
-        const { got, want } = await runForward(format, 'matvec', { M: 2, N: 5, K: longK }, seed, { matvecThreads: threads });
-        expectAllClose(got, want, sumTolerance(longK), `${format} K=${longK} threads ${threads} seed ${seed}`);
+        const options = { matvecThreads: threads, matvecSplitK: splitK };
+        const { got, want } = await runForward(format, 'matvec', { M: 2, N: 5, K: longK }, seed, options);
+        expectAllClose(got, want, sumTolerance(longK), `${format} K=${longK} threads ${threads} split ${splitK} seed ${seed}`);
       });
     }
   });

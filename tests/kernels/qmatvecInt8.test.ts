@@ -8,7 +8,7 @@ import { quantizedMatmulReference } from '../../src/kernels/reference/qmatmul';
 import { rmsNormReference } from '../../src/kernels/reference/rmsnorm';
 import { dequantizeActivations, quantizeActivationsReference } from '../../src/kernels/reference/quantizeActivations';
 import { expectAllClose } from './compare';
-import { TEST_K, expectBitExact, sumTolerance, testWeight } from './qfixtures';
+import { MATVEC_LAYOUTS, TEST_K, expectBitExact, sumTolerance, testWeight } from './qfixtures';
 import { runForward } from './qrun';
 
 // The matvec kernel's 8-bit dot products (DOT_I8_* in shaders/qmatvec.wgsl). Their contract: the product of the
@@ -61,12 +61,14 @@ describe('quantized matvec with 8-bit activations (integer dot products)', () =>
 
     // 36 or 37 units per row, more than either workgroup shape has threads and not a multiple of them.
     const longK = format === 'Q4_K' || format === 'Q6_K' ? 256 * 9 : 32 * 37;
-    for (const threads of [4, 32]) {
-      it(`${format} i8-pairs: ${threads} threads per workgroup split a ${longK}-value row unevenly and still match`, async () => {
+    for (const { threads, splitK } of MATVEC_LAYOUTS) {
+      const how = splitK ? `split a ${longK}-value row unevenly` : `each sum whole ${longK}-value rows`;
+      it(`${format} i8-pairs: ${threads} threads per workgroup ${how} and still match`, async () => {
         const seed = 1100 + f * 10 + threads;
         const shape = { M: 2, N: 5, K: longK };
-        const { got, want } = await runForward(format, 'matvec', shape, seed, { matvecDot: 'i8-pairs', matvecThreads: threads });
-        expectAllClose(got, want, sumTolerance(longK), `${format} K=${longK} threads ${threads} seed ${seed}`);
+        const options = { matvecDot: 'i8-pairs' as const, matvecThreads: threads, matvecSplitK: splitK };
+        const { got, want } = await runForward(format, 'matvec', shape, seed, options);
+        expectAllClose(got, want, sumTolerance(longK), `${format} K=${longK} threads ${threads} split ${splitK} seed ${seed}`);
       });
     }
 

@@ -104,7 +104,7 @@ async function run(c: Case, seed: number) {
         M,
         norm,
         epilogue: c.bias ? { kind: 'bias', bias: bias[i] } : undefined,
-        matvecThreads: c.threads,
+        ...gpuLayout(c.threads),
       }),
     );
     const ropeShape = { tokens: M, headDim: heads.headDim, nRot: heads.nRot, mode: heads.mode };
@@ -127,7 +127,7 @@ async function run(c: Case, seed: number) {
         cache: { keys: b.fusedKeys, values: b.fusedValues, at: b.at, slotValues, firstSlot, precision: c.storage },
       },
       heads,
-      { M, norm, biasAt: c.bias ? invFreq.length : undefined, matvecThreads: c.threads },
+      { M, norm, biasAt: c.bias ? invFreq.length : undefined, ...gpuLayout(c.threads) },
     );
     const dispatches = rec.dispatchCount - before;
     rec.submit();
@@ -183,6 +183,11 @@ async function check(c: Case, seed: number): Promise<void> {
       `${name}: vs reference, ${context}`,
     );
   }
+}
+
+/** A given thread count is a GPU's workgroup, whose threads split K (the adapter's own layout otherwise). */
+function gpuLayout(threads: number | undefined) {
+  return threads === undefined ? {} : { matvecThreads: threads, matvecSplitK: true };
 }
 
 describe('quantized matvec with the qkv epilogue (projections, bias, RoPE and the KV-cache store in one dispatch)', () => {

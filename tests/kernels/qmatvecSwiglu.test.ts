@@ -52,7 +52,9 @@ async function runBoth(
   const scratch = gpu.alloc(matvecScratchBytes(M, K), { label: 'XQ' });
   try {
     const rec = gpu.recorder();
-    const dot = { matvecThreads: options.threads, matvecDot: options.dot, activationScratch: options.dot && scratch };
+    // A given thread count is a GPU's workgroup, whose threads split K.
+    const layout = options.threads === undefined ? {} : { matvecThreads: options.threads, matvecSplitK: true };
+    const dot = { ...layout, matvecDot: options.dot, activationScratch: options.dot && scratch };
     quantizedMatmul(rec, bufX, alone[0].weight, gate, { M, norm, ...dot });
     quantizedMatmul(rec, bufX, alone[1].weight, up, { M, norm, ...dot });
     swiglu(rec, gate, up, separate, M * N);

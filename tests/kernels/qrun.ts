@@ -25,6 +25,7 @@ export async function runForward(
     identityX?: boolean;
     maxBindingBytes?: number;
     matvecThreads?: number;
+    matvecSplitK?: boolean;
     matvecUnpack?: MatvecUnpack;
     /** An 8-bit dot product: the reference multiplies the activations as that path quantizes them. */
     matvecDot?: MatvecDot;
@@ -37,11 +38,20 @@ export async function runForward(
   const y0 = randomF32(M * N, seed + 2);
   const bufX = gpu.upload(x, { label: 'X' });
   const bufY = gpu.upload(y0, { label: 'Y' });
-  const { accumulate, matvecThreads, matvecUnpack, matvecDot } = options;
+  const { accumulate, matvecThreads, matvecSplitK, matvecUnpack, matvecDot } = options;
   const integerDot = matvecDot !== undefined && matvecDot !== 'f32';
   const activationScratch = integerDot ? gpu.alloc(matvecScratchBytes(M, K), { label: 'XQ' }) : undefined;
   const rec = gpu.recorder();
-  quantizedMatmul(rec, bufX, weight, bufY, { M, accumulate, kernel, matvecThreads, matvecUnpack, matvecDot, activationScratch });
+  quantizedMatmul(rec, bufX, weight, bufY, {
+    M,
+    accumulate,
+    kernel,
+    matvecThreads,
+    matvecSplitK,
+    matvecUnpack,
+    matvecDot,
+    activationScratch,
+  });
   rec.submit();
   const got = await gpu.readF32(bufY, M * N);
   for (const b of [bufX, bufY, activationScratch]) if (b) gpu.buffers.free(b);
