@@ -1,5 +1,6 @@
 import { withPeer, type BenchRow, type BenchSuite } from '../harness';
 import { Model, type StepDispatches } from '../../src/model/model';
+import { timeDecodeSteps } from '../decodeSteps';
 import { measureWllama } from '../peers/wllama';
 import { benchTokens, speedMetric, STAGED_MODELS_URL, type StagedModel } from '../modelInputs';
 
@@ -89,19 +90,16 @@ export const suite: BenchSuite = {
       let decodeDispatches: StepDispatches | undefined;
       try {
         // Warm-up: compiles every pipeline the prefill and decode steps use. Decode samples greedily on the GPU and
-        // reads back only the id (Model.forwardSample), one step at a time: each token's step and readback round trip,
-        // without the steps generate queues ahead (src/model/decodePipeline.ts).
+        // reads back only the id, steps queued as generate queues them (timeDecodeSteps).
         const greedy = { temperature: 0 };
         await model.forwardSample(benchTokens(prefillTokens), greedy, 0);
         await model.forwardSample([1], greedy, 0);
         model.reset();
         const prefillStart = performance.now();
-        let id = await model.forwardSample(benchTokens(prefillTokens), greedy, 0);
+        await model.forwardSample(benchTokens(prefillTokens), greedy, 0);
         prefill = prefillTokens / ((performance.now() - prefillStart) / 1000);
         prefillDispatches = model.stepDispatches;
-        const decodeStart = performance.now();
-        for (let i = 0; i < decodeTokens; i++) id = await model.forwardSample([id], greedy, 0);
-        decode = decodeTokens / ((performance.now() - decodeStart) / 1000);
+        decode = decodeTokens / (await timeDecodeSteps(model, decodeTokens));
         decodeDispatches = model.stepDispatches;
       } finally {
         model.free();

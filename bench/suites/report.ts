@@ -14,6 +14,7 @@ import { Model } from '../../src/model/model';
 import { isCpuAdapter } from '../../src/kernels/cpuAdapter';
 import { tinyModelRows, vocabulary } from './train';
 import { memoryPlanRows } from '../memoryPlans';
+import { timeDecodeSteps } from '../decodeSteps';
 
 // The device report (`npm run bench -- report`; bench/run.ts writes it as JSON and Markdown): two roofs from trivial
 // kernels (streaming-read GB/s, f32 FMA GFLOP/s), each hot kernel's time at 7B shapes as a fraction of the roof that
@@ -185,12 +186,10 @@ async function modelRows(ctx: BenchContext, gpu: Gpu): Promise<BenchRow[]> {
     await model.forwardSample(prompt, greedy, 0);
     model.reset();
     const prefillStart = performance.now();
-    let id = await model.forwardSample(prompt, greedy, 0);
+    await model.forwardSample(prompt, greedy, 0);
     const prefillS = (performance.now() - prefillStart) / 1000;
     const prefill = model.stepDispatches;
-    const decodeStart = performance.now();
-    for (let i = 0; i < decodeTokens; i++) id = await model.forwardSample([id], greedy, 0);
-    const decodeS = (performance.now() - decodeStart) / 1000;
+    const decodeS = await timeDecodeSteps(model, decodeTokens);
     const decode = model.stepDispatches;
     const name = 'llama-25m Q4_0 (8 layers, d 512)';
     const dispatchNote = (d: typeof decode) => (d ? `${d.total} dispatches per step, ${Math.max(...d.perBlock)} per layer` : '');
