@@ -74,7 +74,7 @@ export const suite: BenchSuite = {
             case: staged.name,
             metric: `decode tok/s B=${batch} (${DECODE_TOKENS} steps)`,
             ours: tokensPerSecond,
-            note: batch === 1 ? 'one sequence (generate)' : `${(tokensPerSecond / alone).toFixed(2)}× B=1`,
+            note: batch === 1 ? 'one sequence, a step at a time' : `${(tokensPerSecond / alone).toFixed(2)}× B=1`,
           });
         }
       } finally {
