@@ -183,7 +183,9 @@ async function modelRows(ctx: BenchContext, gpu: Gpu): Promise<BenchRow[]> {
   const prompt = Array.from({ length: prefillTokens }, (_, i) => 1 + ((i * 37) % 500));
   const greedy = { temperature: 0 };
   try {
+    // Warm-up: compiles the prefill's and the decode step's pipelines, so neither timing includes compilation.
     await model.forwardSample(prompt, greedy, 0);
+    await model.forwardSample([1], greedy, 0);
     model.reset();
     const prefillStart = performance.now();
     await model.forwardSample(prompt, greedy, 0);
