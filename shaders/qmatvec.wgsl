@@ -486,7 +486,7 @@ struct XQ16 {
 
 // The activation row m's quantized values j .. j + 15 (the layout is quantize_activations.wgsl's).
 fn loadXQ16(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> XQ16 {
-  let row = m * (27u * p.K / 32u);
+  let row = m * xqRowWords();
   if (DOT == DOT_I8_PACKED) {
     let at = row + p.K / 2u + j / 4u;
     return XQ16(vec4<u32>((*quantizedX)[at], (*quantizedX)[at + 1u], (*quantizedX)[at + 2u], (*quantizedX)[at + 3u]), ZERO_WORDS);
@@ -495,13 +495,18 @@ fn loadXQ16(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> XQ16 
   return XQ16(vec4<u32>((*quantizedX)[at], (*quantizedX)[at + 2u], (*quantizedX)[at + 4u], (*quantizedX)[at + 6u]), vec4<u32>((*quantizedX)[at + 1u], (*quantizedX)[at + 3u], (*quantizedX)[at + 5u], (*quantizedX)[at + 7u]));
 }
 
+// Words per row of XQ (quantize_activations.wgsl's ROW_WORDS).
+fn xqRowWords() -> u32 {
+  return 7u * p.K / 8u;
+}
+
 // Row m's block scale d_b and Σ q over its 16 values j .. j + 15.
 fn xqScale(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> f32 {
-  return bitcast<f32>((*quantizedX)[m * (27u * p.K / 32u) + 3u * p.K / 4u + j / 32u]);
+  return bitcast<f32>((*quantizedX)[m * xqRowWords() + 3u * p.K / 4u + j / 32u]);
 }
 
 fn xqSum16(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> i32 {
-  return bitcast<i32>((*quantizedX)[m * (27u * p.K / 32u) + 3u * p.K / 4u + p.K / 32u + j / 16u]);
+  return bitcast<i32>((*quantizedX)[m * xqRowWords() + 3u * p.K / 4u + p.K / 32u + j / 16u]);
 }
 
 // Σ v·q over 16 values: v the field of `bits` bits (4 or 2) at bit `shift` of each byte of w (values j + 4i ..
@@ -608,9 +613,16 @@ fn rowDots(quantizedX: ptr<storage, array<u32>, read>, w0: Unit, w1: Unit, w2: U
   return vec4<f32>(unitDot(w0, x), unitDot(w1, x), unitDot(w2, x), unitDot(w3, x));
 }
 
-// Thread t's share of Σ x² over the activation row at vec4 index xq (NORM): all of it without SPLIT_K.
-fn squares(xq: u32, t: u32) -> f32 {
+// Thread t's share of Σ x² over activation row m (NORM): all of it without SPLIT_K. The integer dot products sum
+// the per-block squares XQ holds; the f32 one reads the row.
+fn squares(quantizedX: ptr<storage, array<u32>, read>, m: u32, t: u32) -> f32 {
   var sum = 0.0;
+  if (DOT != DOT_F32) {
+    let at = m * xqRowWords() + 3u * p.K / 4u + 3u * p.K / 32u;
+    for (var b = select(0u, t, SPLIT_K); b < p.K / 32u; b += select(1u, WG, SPLIT_K)) { sum += bitcast<f32>((*quantizedX)[at + b]); }
+    return sum;
+  }
+  let xq = m * (p.K / 4u);
   for (var j = select(0u, t, SPLIT_K); j < p.K / 4u; j += select(1u, WG, SPLIT_K)) {
     let x = vec4<f32>(X[xq + j]);
     sum += dot(x, x);
@@ -758,8 +770,7 @@ fn groupOf(wid: vec3<u32>, t: u32) -> u32 {
 fn sums(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
   let m0 = wid.y * R;
   let rows = weightRows(groupOf(wid, t));
-  // Activation rows past M repeat the last row (computed, then discarded); xRow vec4s per row.
-  let xRow = p.K / 4u;
+  // Activation rows past M repeat the last row (computed, then discarded).
   let lastM = p.M - 1u;
   let units = p.K / UNIT;
   var acc0 = vec4<f32>(0.0);
@@ -793,7 +804,7 @@ fn sums(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
   if (R > 6u) { partial[t * R + 6u] = acc6; }
   if (R > 7u) { partial[t * R + 7u] = acc7; }
   if (NORM) {
-    for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(min(m0 + r, lastM) * xRow, t); }
+    for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(quantizedX, min(m0 + r, lastM), t); }
   }
   if (SPLIT_K) { workgroupBarrier(); }
 }

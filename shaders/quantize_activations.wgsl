@@ -4,13 +4,15 @@
 // over block b = values 32b .. 32b + 31 of a row, so |q_i| ≤ 127 and x_i ≈ d_b·q_i. With NORM, x is X·NW (the RMSNorm
 // weight; the matvec kernel applies the row's rstd to the finished sum).
 //
-// XQ holds, per activation row m, ROW_WORDS = 27·K/32 words from m·ROW_WORDS, in four sections:
+// XQ holds, per activation row m, ROW_WORDS = 7·K/8 words from m·ROW_WORDS, in five sections:
 //   pairs  [K/2]   for values j .. j + 3 (j % 4 == 0): word j/2 = q_{j+2} + q_j·2^16 and word j/2 + 1 =
 //                  q_{j+3} + q_{j+1}·2^16, as u32 (mod 2^32): multiplied by a word holding two small unsigned weights
 //                  in its 16-bit halves, the high half receives their two-term dot product (shaders/qmatvec.wgsl);
 //   packed [K/4]   word j/4 = q_j .. q_{j+3} as signed bytes, low byte first (dot4I8Packed's operand);
 //   scales [K/32]  d_b as f32 bits;
-//   sums   [K/16]  Σ q_i over values 16s .. 16s + 15, as i32 (block offsets: Σ x·(q − c) = Σ x·q − c·Σ x).
+//   sums   [K/16]  Σ q_i over values 16s .. 16s + 15, as i32 (block offsets: Σ x·(q − c) = Σ x·q − c·Σ x);
+//   squares [K/32] Σ X_i² over block b of the row as given (before NW), as f32 bits: the matvec's RMSNorm prologue
+//                  sums these K/32 instead of reading the whole f32 row again for every group of output columns.
 //
 // Dispatch: one thread per (row, block), M·K/32 items of WG per workgroup spread over x and y
 // (src/kernels/flatGrid.ts).
@@ -35,6 +37,10 @@ fn xAt(m: u32, j: u32) -> vec4<f32> {
   return x;
 }
 
+fn rowWords() -> u32 {
+  return 7u * p.K / 8u;
+}
+
 // Two 16-bit halves as one word: lo + hi·2^16 (mod 2^32), each a signed value.
 fn pair(hi: i32, lo: i32) -> u32 {
   return bitcast<u32>(lo) + (bitcast<u32>(hi) << 16u);
@@ -48,12 +54,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   let m = id / blocks;
   let b = id % blocks;
   var amax = 0.0;
+  var squares = 0.0;
   for (var i = 0u; i < 8u; i++) {
+    let raw = X[m * (p.K / 4u) + 8u * b + i];
+    squares += dot(raw, raw);
     let a = abs(xAt(m, 8u * b + i));
     amax = max(amax, max(max(a.x, a.y), max(a.z, a.w)));
   }
   let inv = select(0.0, 127.0 / amax, amax > 0.0);
-  let row = m * (27u * p.K / 32u);
+  let row = m * rowWords();
   let pairs = row + 16u * b;
   let packed = row + p.K / 2u + 8u * b;
   var sum0 = 0;
@@ -70,4 +79,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   let sums = row + 3u * p.K / 4u + blocks + 2u * b;
   XQ[sums] = bitcast<u32>(sum0);
   XQ[sums + 1u] = bitcast<u32>(sum1);
+  XQ[row + 3u * p.K / 4u + 3u * blocks + b] = bitcast<u32>(squares);
 }

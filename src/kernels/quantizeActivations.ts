@@ -9,9 +9,9 @@ export const ACTIVATION_BLOCK = 32;
 
 export const QUANTIZE_ACTIVATIONS_PARAMS = uniformLayout('quantize_activations', { M: 'u32', K: 'u32' });
 
-/** 32-bit words per activation row of K values in shaders/quantize_activations.wgsl's layout (27·K/32, K % 32 == 0). */
+/** 32-bit words per activation row of K values in shaders/quantize_activations.wgsl's layout (7·K/8, K % 32 == 0). */
 export function quantizedActivationWords(K: number): number {
-  return Math.ceil((27 * K) / ACTIVATION_BLOCK);
+  return Math.ceil((28 * K) / ACTIVATION_BLOCK);
 }
 
 /** Bytes of M quantized activation rows of K values. */

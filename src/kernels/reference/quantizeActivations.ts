@@ -30,8 +30,12 @@ export function dequantizeActivations({ q, d }: QuantizedActivations): Float32Ar
   return Float32Array.from(q, (v, i) => v * d[Math.floor(i / ACTIVATION_BLOCK)]);
 }
 
-/** The words shaders/quantize_activations.wgsl writes for K-value rows (pairs, packed, scales, sums per row). */
-export function quantizedActivationLayout({ q, d }: QuantizedActivations, M: number, K: number): Uint32Array {
+/**
+ * The words shaders/quantize_activations.wgsl writes for K-value rows (pairs, packed, scales, sums, squares per row);
+ * `raw` is the row before the norm weight (X itself without NORM), whose per-block Σ x² the squares hold, summed here
+ * in f64 (the kernel's f32 order is its own).
+ */
+export function quantizedActivationLayout({ q, d }: QuantizedActivations, M: number, K: number, raw: Float32Array): Uint32Array {
   const rowWords = quantizedActivationWords(K);
   const out = new Uint32Array(M * rowWords);
   const scales = new Uint32Array(d.buffer, d.byteOffset, d.length);
@@ -48,6 +52,12 @@ export function quantizedActivationLayout({ q, d }: QuantizedActivations, M: num
       let sum = 0;
       for (let k = 16 * s; k < 16 * s + 16; k++) sum += v(k);
       out[row + (3 * K) / 4 + K / 32 + s] = sum >>> 0;
+    }
+    const squares = new Float32Array(out.buffer, 4 * (row + (3 * K) / 4 + (3 * K) / 32), K / ACTIVATION_BLOCK);
+    for (let b = 0; b < K / ACTIVATION_BLOCK; b++) {
+      let sum = 0;
+      for (let k = b * ACTIVATION_BLOCK; k < (b + 1) * ACTIVATION_BLOCK; k++) sum += raw[m * K + k] ** 2;
+      squares[b] = sum;
     }
   }
   return out;
