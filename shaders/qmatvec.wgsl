@@ -48,8 +48,9 @@
 // (kvFirstSlot + m)·kvSlotValues + position·nKv (kvSlotValues 0: every row in one sequence). position is AT[m]; a row
 // whose AT[m] is SKIP stores nothing and rotates at position 0 (a batch row that sits the step out). Bit for bit the
 // projections with their bias and norm, shaders/rope.wgsl on q and k, and the cache store. Requires nQ, nKv,
-// headDim and nRot to be multiples of 4. It takes the f32 dot product only (DOT_F32): with XQ its 9 storage
-// bindings would pass the default limit of 8 per shader stage, so its sums read no XQ (see `sums`).
+// headDim and nRot to be multiples of 4. It takes the f32 dot product (DOT_F32), binding the 8 storage buffers of
+// the default limit per shader stage; `qkvQuantized` is the same with an 8-bit dot product, reading XQ from a 9th
+// binding (for adapters that allow 9).
 //
 // Prologue (NORM): X is the residual stream and the product is taken with its RMSNorm, rmsnorm(x)·w, instead —
 //   Y[m, yOffset + n] = rstd_m · Σ_k (X[m, k]·NW[k]) · W[n, k],   rstd_m = 1 / sqrt(Σ_k X[m, k]² / K + eps)
@@ -106,6 +107,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> Kc: array<u32>;
 @group(0) @binding(7) var<storage, read_write> Vc: array<u32>;
 @group(0) @binding(8) var<storage, read> AT: array<u32>;
+// The qkvQuantized entry point's XQ.
+@group(0) @binding(9) var<storage, read> XQ9: array<u32>;
 
 const EPILOGUE_NONE = 0u;
 const EPILOGUE_SWIGLU = 1u;
@@ -826,9 +829,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 
 @compute @workgroup_size(WG, 1, 1)
 fn qkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = lid.x;
   // DOT_F32 (binding limit, see the header): W stands in for XQ, which the f32 dot never reads.
-  sums(&W, wid, t);
+  sums(&W, wid, lid.x);
+  storeQkvGroup(wid, lid.x);
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn qkvQuantized(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  sums(&XQ9, wid, lid.x);
+  storeQkvGroup(wid, lid.x);
+}
+
+// Thread t's outputs through the qkv epilogue: its share of the workgroup's group (SPLIT_K), else its own group's.
+fn storeQkvGroup(wid: vec3<u32>, t: u32) {
   if (SPLIT_K) {
     for (var r = t; r < R; r += WG) { storeQkv(t, r, wid.y * R + r, wid.x); }
     return;

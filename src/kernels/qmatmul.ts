@@ -202,7 +202,7 @@ export interface MatvecCall {
   w: Binding;
   y: Binding;
   rest: readonly Binding[];
-  entryPoint: 'main' | 'qkv';
+  entryPoint: 'main' | 'qkv' | 'qkvQuantized';
   epilogue: keyof typeof EPILOGUE_IDS;
   /** Groups of output columns (workgroups with SPLIT_K, else threads). */
   columnGroups: number;

@@ -33,7 +33,7 @@ function checkStack(w: StackedWeight, sections: number, M: number, what: string)
 }
 
 /** As quantizedMatmul's: the scratch for the 8-bit dot products' activations, and the dot product instead of the adapter's choice. */
-export interface StackedSwigluOptions extends StackedOptions {
+export interface StackedDotOptions extends StackedOptions {
   activationScratch?: Binding;
   matvecDot?: MatvecDot;
 }
@@ -42,7 +42,7 @@ export interface StackedSwigluOptions extends StackedOptions {
  * hidden [M, F] = silu(X·Wgateᵀ)·(X·Wupᵀ) with gate and up stacked (sections 0 and 1, F rows each): one dispatch,
  * two output columns per workgroup; with an 8-bit dot product, after one quantization of X, which gate and up share.
  */
-export function stackedSwiglu(rec: Recorder, x: Binding, w: StackedWeight, hidden: Binding, options: StackedSwigluOptions): void {
+export function stackedSwiglu(rec: Recorder, x: Binding, w: StackedWeight, hidden: Binding, options: StackedDotOptions): void {
   checkStack(w, 2, options.M, 'stacked SwiGLU');
   const [gate, up] = w.sections;
   if (gate.N !== up.N) throw new LabError(`stacked SwiGLU: gate has ${gate.N} rows, up ${up.N}`, w.label);
@@ -64,6 +64,33 @@ export function stackedSwiglu(rec: Recorder, x: Binding, w: StackedWeight, hidde
     splitK: options.matvecSplitK,
     dot,
   });
+}
+
+/** Storage buffers the qkv epilogue binds with an 8-bit dot product (qkvQuantized in shaders/qmatvec.wgsl). */
+const QKV_QUANTIZED_BINDINGS = 9;
+
+/**
+ * The qkv dispatch's activations, as `matvecActivations` gives them where the adapter allows the 9 storage buffers of
+ * the 8-bit entry point (WebGPU's default limit is 8; SwiftShader allows 12): else f32, and an explicit 8-bit dot is
+ * refused.
+ */
+function qkvActivations(rec: Recorder, x: Binding, w: StackedWeight, options: StackedDotOptions) {
+  if (rec.gpu.limits.maxStorageBuffersPerShaderStage >= QKV_QUANTIZED_BINDINGS) {
+    return matvecActivations(rec, x, w, {
+      M: options.M,
+      matvecDot: options.matvecDot,
+      scratch: options.activationScratch,
+      norm: options.norm,
+    });
+  }
+  if (options.matvecDot && options.matvecDot !== 'f32') {
+    throw new LabError(
+      `stacked q, k, v with the ${options.matvecDot} dot product: the adapter allows ${rec.gpu.limits.maxStorageBuffersPerShaderStage} storage buffers per shader, it needs ${QKV_QUANTIZED_BINDINGS}`,
+      w.label,
+      'take the f32 dot product',
+    );
+  }
+  return { dot: 'f32' as const, xq: x };
 }
 
 /** The attention heads the qkv epilogue rotates: q has nHeads·headDim columns, k and v nKvHeads·headDim. */
@@ -110,7 +137,7 @@ export function stackedQkv(
   w: StackedWeight,
   out: { q: Binding; rotation: Binding; cache: KvStoreTarget },
   heads: QkvHeads,
-  options: StackedOptions & { biasAt?: number },
+  options: StackedDotOptions & { biasAt?: number },
 ): void {
   checkStack(w, 3, options.M, 'stacked q, k, v');
   const [q, k, v] = w.sections;
@@ -124,12 +151,13 @@ export function stackedQkv(
   }
   const { cache } = out;
   const N = q.N + 2 * k.N;
+  const { dot, xq } = qkvActivations(rec, x, w, options);
   recordMatvec(rec, w, {
     x,
     w: w.buffer,
     y: out.q,
-    rest: [out.rotation, cache.keys, cache.values, cache.at],
-    entryPoint: 'qkv',
+    rest: [out.rotation, cache.keys, cache.values, cache.at, ...(dot === 'f32' ? [] : [xq])],
+    entryPoint: dot === 'f32' ? 'qkv' : 'qkvQuantized',
     epilogue: 'qkv',
     columnGroups: N / 4,
     shape: { M: options.M, N, K: w.K, rowBytes: w.rowBytes, yStride: q.N, yOffset: 0 },
@@ -147,7 +175,7 @@ export function stackedQkv(
     norm: options.norm,
     threads: options.matvecThreads,
     splitK: options.matvecSplitK,
-    // The f32 dot product: with XQ the entry point would bind 9 storage buffers, past the default limit of 8.
+    dot,
     constants: {
       ROPE_NEOX: heads.mode === 'neox' ? 1 : 0,
       BIASED: options.biasAt === undefined ? 0 : 1,

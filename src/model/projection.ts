@@ -188,7 +188,8 @@ export function projectSwiglu(
  * Layer l's q (+ bias, rotated) into out.q and k (+ bias, rotated), v (+ bias) into the KV cache where out.target(l)
  * says, in one dispatch over the stacked q, k, v weight; false (nothing recorded) where they cannot be fused.
  * `rotation.table` is what the qkv epilogue reads as B (src/kernels/qmatvecStacked.ts `stackedQkv`), with the biases
- * from `biasAt` if any. The dispatch takes f32 activations (no 8-bit dot: the binding limit, see `stackedQkv`).
+ * from `biasAt` if any. With the step's matvec scratch it takes the adapter's dot product where the adapter allows the
+ * 8-bit one's ninth storage buffer (see `stackedQkv`).
  */
 export function projectQkvToCache(
   rec: Recorder,
@@ -205,6 +206,7 @@ export function projectQkvToCache(
     M: s.tokens,
     norm: input.norm,
     biasAt: out.rotation.biasAt,
+    activationScratch: s.matvecScratch,
   });
   return true;
 }

@@ -3,7 +3,7 @@ import { testGpu } from '../setup/testGpu';
 import { randomF32 } from '../../src/util/random';
 import type { Binding } from '../../src/gpu/recorder';
 import type { TrackedBuffer } from '../../src/gpu/allocator';
-import { quantizedMatmul, type MatvecNorm } from '../../src/kernels/qmatmul';
+import { matvecScratchBytes, quantizedMatmul, type MatvecDot, type MatvecNorm } from '../../src/kernels/qmatmul';
 import { stackedQkv, type QkvHeads } from '../../src/kernels/qmatvecStacked';
 import { rope, ropeInverseFrequencies } from '../../src/kernels/rope';
 import { KV_STORE_SKIP, kvStore } from '../../src/kernels/kvStore';
@@ -38,6 +38,8 @@ interface Case {
   norm: boolean;
   storage: StoredPrecision;
   threads?: number;
+  /** An 8-bit dot product (the qkvQuantized entry point), for the fused and the separate products alike. */
+  dot?: MatvecDot;
 }
 
 /** 2 query heads and 1 KV head of 12 dims, 8 of them rotated: partial rotary, and a head that is not a power of 2. */
@@ -92,6 +94,7 @@ async function run(c: Case, seed: number) {
     fusedQ: gpu.alloc(M * nQ * 4, { label: 'q (fused)' }),
     fusedKeys: gpu.upload(cache0.keys, { label: 'keys (fused)' }),
     fusedValues: gpu.upload(cache0.values, { label: 'values (fused)' }),
+    xq: gpu.alloc(matvecScratchBytes(M, K), { label: 'XQ' }),
   };
   const b = owned;
   try {
@@ -105,6 +108,7 @@ async function run(c: Case, seed: number) {
         norm,
         epilogue: c.bias ? { kind: 'bias', bias: bias[i] } : undefined,
         ...gpuLayout(c.threads),
+        ...dotOptions(c.dot, b.xq),
       }),
     );
     const ropeShape = { tokens: M, headDim: heads.headDim, nRot: heads.nRot, mode: heads.mode };
@@ -127,7 +131,7 @@ async function run(c: Case, seed: number) {
         cache: { keys: b.fusedKeys, values: b.fusedValues, at: b.at, slotValues, firstSlot, precision: c.storage },
       },
       heads,
-      { M, norm, biasAt: c.bias ? invFreq.length : undefined, ...gpuLayout(c.threads) },
+      { M, norm, biasAt: c.bias ? invFreq.length : undefined, ...gpuLayout(c.threads), ...dotOptions(c.dot, b.xq) },
     );
     const dispatches = rec.dispatchCount - before;
     rec.submit();
@@ -172,9 +176,13 @@ async function run(c: Case, seed: number) {
 async function check(c: Case, seed: number): Promise<void> {
   const r = await run(c, seed);
   const context = `${c.format} ${c.heads.mode} M=${c.M} ${c.layout.kind} bias=${c.bias} norm=${c.norm} ${c.storage} seed ${seed}`;
-  expect(r.dispatches, context).toBe(1);
+  const integerDot = c.dot !== undefined && c.dot !== 'f32';
+  // With an 8-bit dot product, the activations' quantization and the fused dispatch.
+  expect(r.dispatches, context).toBe(integerDot ? 2 : 1);
   for (const name of ['q', 'keys', 'values'] as const) {
     expectBitExact(r.fused[name], r.separate[name], `${name}: fused vs separate, ${context}`);
+    // The separate 8-bit products are held to the f64 reference of the rounded activations in qmatvecInt8.test.ts.
+    if (integerDot) continue;
     // Normalised rows reach |x| ≈ √K; RoPE and the bias add only a few roundings; f16 pairs one more, relative.
     expectAllClose(
       r.fused[name],
@@ -183,6 +191,11 @@ async function check(c: Case, seed: number): Promise<void> {
       `${name}: vs reference, ${context}`,
     );
   }
+}
+
+/** An 8-bit dot product's options (its activation scratch), or none. */
+function dotOptions(dot: MatvecDot | undefined, scratch: Binding) {
+  return dot === undefined ? {} : { matvecDot: dot, activationScratch: scratch };
 }
 
 /** A given thread count is a GPU's workgroup, whose threads split K (the adapter's own layout otherwise). */
@@ -243,6 +256,17 @@ describe('quantized matvec with the qkv epilogue (projections, bias, RoPE and th
       1451,
     );
   }, 120_000);
+
+  it('with the 8-bit dot products (the qkvQuantized entry point), the bits of the separate 8-bit products', async () => {
+    let seed = 1470;
+    for (const format of ['Q4_0', 'Q8_0', 'Q4_K', 'Q6_K'] as const) {
+      for (const dot of ['i8-pairs', 'i8-packed'] as const) {
+        const shape = { format, heads: HEADS, M: 3, bias: true, norm: true, dot };
+        await check({ ...shape, layout: { kind: 'sequence', start: 2 }, storage: 'f16-packed' }, seed++);
+        await check({ ...shape, layout: { kind: 'batch', at: [4, KV_STORE_SKIP, 1], firstSlot: 0 }, storage: 'f32', threads: 32 }, seed++);
+      }
+    }
+  }, 180_000);
 
   it('refuses heads whose RoPE pairs would straddle workgroups, and a stack of two', async () => {
     const gpu = await testGpu();

@@ -39,12 +39,13 @@ const greedy = { temperature: 0 };
 /**
  * Dispatches a decode layer adds for the 8-bit matvec dot products where the adapter takes them (src/kernels/qmatmul.ts
  * `matvecDot`: CPU adapters): one activation quantization before each of its `products` matvec dispatches that take
- * them — o, down, the stacked gate and up (one for both), and q, k, v only when run apart: their stacked dispatch takes
- * f32 activations (src/kernels/qmatvecStacked.ts `stackedQkv`).
+ * them — o, down, the stacked gate and up (one for both), q, k, v run apart — and one before the stacked q, k, v
+ * (`stackedQkv`) where the adapter allows that dispatch's 9 storage buffers (src/kernels/qmatvecStacked.ts).
  */
-function quantizations(m: Model, products: number): number {
+function quantizations(m: Model, products: number, stackedQkv: boolean): number {
   const o = m.weights.layers[0].proj.o as QuantizedWeight;
-  return matvecDot(m.gpu.recorder(), o) === 'f32' ? 0 : products;
+  if (matvecDot(m.gpu.recorder(), o) === 'f32') return 0;
+  return products + (stackedQkv && m.gpu.limits.maxStorageBuffersPerShaderStage >= 9 ? 1 : 0);
 }
 
 function blockDispatches(): number[] {
@@ -54,13 +55,13 @@ function blockDispatches(): number[] {
 }
 
 describe('dispatches per layer of a block (quantized weights, no adapter)', () => {
-  it('decode: 5 while the cache is one 128-key chunk, 6 once attention is split and its chunks merged (+3 quantizations on a CPU adapter)', async () => {
+  it('decode: 5 while the cache is one 128-key chunk, 6 once attention is split and its chunks merged (+4 quantizations on a CPU adapter)', async () => {
     model.reset();
     const id = await model.forwardSample([1, 5, 9], greedy, 0);
     // q, k, v (with the attention norm, RoPE and the cache store), attention decode, o, gate and up (with the FFN
     // norm and SwiGLU), down
     await model.forwardSample([id], greedy, 0);
-    const extra = quantizations(model, 3);
+    const extra = quantizations(model, 3, true);
     expect(blockDispatches()).toEqual([5 + extra, 5 + extra]);
     model.reset();
     await model.forwardSample(
@@ -72,14 +73,14 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
     expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([6 + extra, 6 + extra]);
   }, 120_000);
 
-  it('decode of a Qwen2-shaped model: 5 (+3 quantizations on a CPU adapter), the q, k, v biases in their dispatch', async () => {
+  it('decode of a Qwen2-shaped model: 5 (+4 quantizations on a CPU adapter), the q, k, v biases in their dispatch', async () => {
     const gpu = await testGpu();
     const tiny = buildTinyModel({ ...SPEC, vocabulary: await readGguf(await openAsBlob(STORIES)), architecture: 'qwen2' });
     const qwen2 = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 16, maxStepTokens: 8 });
     try {
       const id = await qwen2.forwardSample([1, 5, 9], greedy, 0);
       await qwen2.forwardSample([id], greedy, 0);
-      const extra = quantizations(qwen2, 3);
+      const extra = quantizations(qwen2, 3, true);
       expect(qwen2.stepDispatches?.perBlock).toEqual([5 + extra, 5 + extra]);
     } finally {
       qwen2.free();
@@ -95,7 +96,7 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
       await model.forwardSample([id], greedy, 0);
       // rmsnorm, q, its branch (x·Aᵀ, then h·Bᵀ), k, v, its branch, rope q, rope k, KV store, attention decode, o,
       // gate and up, down; on a CPU adapter a quantization before each of q, k, v, o, gate and up, down
-      const extra = quantizations(model, 6);
+      const extra = quantizations(model, 6, false);
       expect(blockDispatches()).toEqual([15 + extra, 15 + extra]);
     } finally {
       model.useAdapter(undefined);
