@@ -12,10 +12,14 @@ import { recordForward, type ForwardWeights } from './forwardPass';
 import type { CacheAttention } from './block';
 import { assertPlanFits } from './inferenceMemoryPlan';
 
-/** One live sequence's input to a decode step: its slot, the token to run, and its sampling draw u ∈ [0, 1). */
+/**
+ * One live sequence's input to a decode step: its slot, the token to run, and its sampling draw u ∈ [0, 1). Without
+ * a token the row runs the id its slot's last step sampled, copied on the GPU (a step queued before the CPU has read
+ * that id back); a step's rows are all of one kind.
+ */
 export interface BatchRow {
   slot: number;
-  token: number;
+  token?: number;
   u: number;
 }
 
@@ -106,14 +110,33 @@ export class BatchDecoder {
    * its logits. Returns the sampled ids in the order of `rows`. Slots not named keep their caches unchanged.
    */
   async step(rows: readonly BatchRow[], sampling: SamplingOptions): Promise<number[]> {
+    return this.model.gpu.synced(this.queueStep(rows, sampling));
+  }
+
+  /**
+   * Queues the decode step that `step` runs, without waiting for it, and counts its positions in the slots' lengths
+   * at once, so that further steps can be queued behind it. Resolves to the sampled ids once the GPU has run it; a GPU error surfaces only at
+   * the next `sync()`, which the caller must reach.
+   */
+  queueStep(rows: readonly BatchRow[], sampling: SamplingOptions): Promise<number[]> {
     const bySlot = new Map<number, BatchRow>();
     for (const row of rows) {
       this.checkSlot(row.slot);
       if (bySlot.has(row.slot)) throw new LabError(`slot ${row.slot} has two rows in one step`, 'batch decoder');
+      if ((row.token === undefined) !== (rows[0].token === undefined))
+        throw new LabError('a step runs either the tokens given or the ids last sampled, not both', `batch slot ${row.slot}`);
+      if (this.cache.lengths[row.slot] >= this.cache.maxCtx) {
+        throw new LabError(
+          `the context is full (${this.cache.maxCtx} tokens)`,
+          `batch slot ${row.slot}`,
+          'Stop the sequence before its context is full.',
+        );
+      }
       bySlot.set(row.slot, row);
     }
     const slots = [...bySlot.keys()].sort((a, b) => a - b);
     const { gpu } = this.model;
+    const staging = gpu.stagingBuffer(this.slots * 4);
     for (let i = 0; i < slots.length;) {
       // A run of at most `rows` consecutive slots from the first live one; finished slots inside it are masked.
       const first = slots[i];
@@ -121,16 +144,35 @@ export class BatchDecoder {
       for (; i < slots.length && slots[i] < first + this.rows; i++) count = slots[i] - first + 1;
       const group = Array.from({ length: count }, (_, r) => bySlot.get(first + r));
       const rec = this.recordGroup(first, group, sampling);
+      if (i === slots.length) rec.copy(this.buffers.sampledAll, staging, this.slots * 4);
       rec.submit();
     }
-    const sampled = await gpu.readU32(this.buffers.sampledAll, this.slots);
     for (const slot of slots) this.cache.lengths[slot]++;
+    return this.readSampled(staging, rows);
+  }
+
+  private async readSampled(staging: TrackedBuffer, rows: readonly BatchRow[]): Promise<number[]> {
+    const sampled = new Uint32Array(await this.model.gpu.readStaged(staging, this.slots * 4));
     return rows.map((row) => sampled[row.slot]);
+  }
+
+  /** Forgets the positions of `slot` from `length` on (those of steps queued past the end of its sequence). */
+  rewind(slot: number, length: number): void {
+    this.checkSlot(slot);
+    if (!Number.isInteger(length) || length < 0 || length > this.cache.lengths[slot]) {
+      throw new LabError(`cannot rewind to position ${length}: the slot holds ${this.cache.lengths[slot]}`, `batch slot ${slot}`);
+    }
+    this.cache.lengths[slot] = length;
+  }
+
+  /** Waits for the steps queued and throws the first GPU error they produced. */
+  sync(): Promise<void> {
+    return this.model.gpu.sync();
   }
 
   /**
    * Records rows for slots first .. first + group.length − 1 and their sampled ids into sampledAll. A slot with no
-   * row (finished, or left out of this step) runs as token 0 at position 0 over what its cache holds (at least one
+   * row (finished, or left out of this step) runs as token 0 (or its last sampled id) at position 0 over what its cache holds (at least one
    * position is read, none is written): its output is ignored and its cache and length stay as they are.
    */
   private recordGroup(first: number, group: readonly (BatchRow | undefined)[], sampling: SamplingOptions): Recorder {
@@ -139,19 +181,13 @@ export class BatchDecoder {
     const a = this.acts;
     const lengths = group.map((_, r) => this.cache.lengths[first + r]);
     const appendAt = group.map((row, r) => (row ? lengths[r] : undefined));
-    for (const [r, position] of appendAt.entries()) {
-      if (position !== undefined && position >= this.cache.maxCtx) {
-        throw new LabError(
-          `the context is full (${this.cache.maxCtx} tokens)`,
-          `batch slot ${first + r}`,
-          'Stop the sequence before its context is full.',
-        );
-      }
+    const onSampled = group.some((row) => row && row.token === undefined);
+    if (!onSampled) {
+      gpu.write(
+        a.ids,
+        Uint32Array.from(group, (row) => row?.token ?? 0),
+      );
     }
-    gpu.write(
-      a.ids,
-      Uint32Array.from(group, (row) => row?.token ?? 0),
-    );
     gpu.write(
       a.positions,
       Uint32Array.from(appendAt, (p) => p ?? 0),
@@ -167,6 +203,8 @@ export class BatchDecoder {
       Float32Array.from(group, (row) => row?.u ?? 0),
     );
     const rec = gpu.recorder();
+    // The group's slots' last sampled ids, masked slots' included (any id of the vocabulary does for them).
+    if (onSampled) rec.copy(this.buffers.sampledAll, a.ids, n * 4, first * 4);
     // Chunks over the longest sequence of the group (not the whole slot): every row's own length bounds its keys.
     const kvLen = Math.max(...rowLengths);
     const { maxCtx, precision } = this.cache;

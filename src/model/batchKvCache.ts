@@ -45,7 +45,7 @@ export function batchKvCacheBytes(config: ModelConfig, maxCtx: number, slots: nu
 export class BatchKvCache {
   readonly keys: TrackedBuffer[] = [];
   readonly values: TrackedBuffer[] = [];
-  /** Positions filled, per slot. */
+  /** Positions filled, per slot, by the steps recorded so far (those still queued on the GPU included). */
   readonly lengths: number[];
   readonly slotPositions: number;
   private readonly rowValues: number;

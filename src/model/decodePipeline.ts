@@ -24,11 +24,7 @@ export async function decodePipelined(model: Model, sequence: SequenceGeneration
     while (sequence.wantsStep(position, 1, maxCtx)) {
       if (options.signal?.aborted) throw options.signal.reason;
       // Each queued step may yield one more token and takes one more position.
-      while (
-        queued.length < DECODE_STEPS_IN_FLIGHT &&
-        sequence.tokens.length + queued.length < options.maxTokens &&
-        model.position < maxCtx
-      ) {
+      while (queued.length < DECODE_STEPS_IN_FLIGHT && sequence.mayQueueStep(queued.length, model.position, maxCtx)) {
         const step = model.decodeSampled(options, sequence.random());
         // Awaited in order below: a later step's failure must not count as unhandled meanwhile.
         step.catch(() => undefined);

@@ -83,6 +83,15 @@ export class SequenceGeneration {
     return !this.done;
   }
 
+  /**
+   * Whether one more step may be queued behind `stepsAhead` steps whose tokens are not accepted yet, with `position`
+   * positions in the cache of a `maxCtx`-position context counting theirs: within the token budget and the context,
+   * were none of those tokens to end the text. Unlike `wantsStep` it changes nothing.
+   */
+  mayQueueStep(stepsAhead: number, position: number, maxCtx: number): boolean {
+    return !this.done && this.tokens.length + stepsAhead < this.options.maxTokens && position < maxCtx;
+  }
+
   /** Takes the sampled token: the end of generation, or the next token of the text (which may reach a stop string). */
   accept(id: number): void {
     if (this.tokenizer.isEndOfGeneration(id)) {

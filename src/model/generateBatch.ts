@@ -2,6 +2,7 @@ import { LabError } from '../errors';
 import type { Tokenizer } from '../tokenizer';
 import type { Model } from './model';
 import { BatchDecoder } from './batchDecode';
+import { decodeWhileStable } from './batchDecodePipeline';
 import { checkMaxTokens, generate, promptTokenIds, SequenceGeneration, type GenerateOptions, type GenerateResult } from './generate';
 
 /** Sequences decoded together unless told otherwise: one full step of the matrix-vector kernel (batchMemory.ts). */
@@ -26,8 +27,9 @@ export interface GenerateBatchOptions extends Omit<GenerateOptions, 'onText'> {
 
 /**
  * Generates a completion for every prompt, decoding up to `batchSize` of them together: each prompt is prefilled
- * alone, then every decode step runs one row per unfinished sequence (BatchDecoder). A sequence ends on its own
- * (end of generation, a stop string, its token budget, a full context) and its slot goes to the next prompt.
+ * alone, then every decode step runs one row per unfinished sequence (BatchDecoder), a few steps queued ahead while
+ * no sequence ends (batchDecodePipeline.ts). A sequence ends on its own (end of generation, a stop string, its token
+ * budget, a full context) and its slot goes to the next prompt.
  * Each result is what `generate` gives for that prompt alone with the same options: the same tokens (greedy or
  * with the same seed; see batchMemory.ts for why they are identical), text and stop reason. Timings are wall
  * times per sequence, so they include the other sequences' work in between.
@@ -89,17 +91,22 @@ class BatchRun {
   async run(): Promise<GenerateResult[]> {
     for (let slot = 0; slot < this.decoder.slots; slot++) await this.fill(slot);
     while (this.live.size > 0) {
-      this.checkAborted();
-      const rows = [...this.live].map(([slot, s]) => ({ slot, token: s.token, u: this.sequences[s.index].random() }));
-      const sampled = await this.decoder.step(rows, this.options);
-      for (const [k, row] of rows.entries()) {
-        const { index } = this.live.get(row.slot)!;
-        this.sequences[index].accept(sampled[k]);
-        if (this.continues(index, row.slot)) this.live.set(row.slot, { index, token: sampled[k] });
-        else await this.fill(row.slot);
-      }
+      const rows = [...this.live].map(([slot, s]) => ({ slot, sequence: this.sequences[s.index], token: s.token }));
+      const ended = await decodeWhileStable(this.decoder, rows, this.options, this.maxCtx, (row, id, position) =>
+        this.accept(row.slot, id, position),
+      );
+      for (const slot of ended) await this.fill(slot);
     }
     return this.results;
+  }
+
+  /** Takes the token `slot` sampled, its cache `position` long with it; whether its sequence goes on. */
+  private accept(slot: number, id: number, position: number): boolean {
+    const { index } = this.live.get(slot)!;
+    this.sequences[index].accept(id);
+    if (!this.continues(index, position)) return false;
+    this.live.set(slot, { index, token: id });
+    return true;
   }
 
   /** Gives `slot` the next prompt that wants a token (finishing those that want none), or leaves it empty. */
@@ -115,7 +122,7 @@ class BatchRun {
         const id = await this.decoder.prefill(slot, sequence.promptIds, this.options, sequence.random());
         this.prefillMs[index] = performance.now() - this.started[index];
         sequence.accept(id);
-        if (this.continues(index, slot)) {
+        if (this.continues(index, this.decoder.cache.lengths[slot])) {
           this.live.set(slot, { index, token: id });
           return;
         }
@@ -125,9 +132,9 @@ class BatchRun {
     }
   }
 
-  /** Whether the sequence in `slot` wants another decode step; records its result when it does not. */
-  private continues(index: number, slot: number): boolean {
-    if (this.sequences[index].wantsStep(this.decoder.cache.lengths[slot], 1, this.maxCtx)) return true;
+  /** Whether sequence `index`, with `position` positions cached, wants another step; records its result when not. */
+  private continues(index: number, position: number): boolean {
+    if (this.sequences[index].wantsStep(position, 1, this.maxCtx)) return true;
     this.finish(index);
     return false;
   }
