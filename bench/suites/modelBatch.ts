@@ -7,7 +7,8 @@ import { BATCH_DECODE_MODELS, BATCH_SIZES, benchTokens, DECODE_TOKENS, STAGED_MO
  * Batched decode throughput in the browser: greedy decode tokens/s over all sequences at batch sizes 1, 4 and 8
  * for the small staged models (stories260K and the ~25M synthetic Llama; `bench/modelBench.ts` stages them).
  * B = 1 is one sequence a step at a time (Model.forwardSample, without the steps `generate` queues ahead); B > 1
- * is BatchDecoder, one forward per step over B rows. Prefill is not timed: each slot is prefilled with its own 16-token prompt first.
+ * is BatchDecoder a step at a time (without the steps `generateBatch` queues ahead), one forward per step over B rows.
+ * Prefill is not timed: each slot is prefilled with its own 16-token prompt first.
  */
 const PROMPT_TOKENS = 16;
 const WARMUP_STEPS = 2;

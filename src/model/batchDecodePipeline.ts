@@ -16,9 +16,9 @@ export interface StableRow {
  * tokens, each later one the ids the step before it sampled, copied on the GPU, with the same rows in the same
  * slots. `accept(row, id, position)` takes each row's token in order, with its slot's cache length once that token's
  * step is counted, and says whether the sequence goes on. Each sequence draws once per step, in step order, so its
- * draws are those of one step at a time; no step is queued past a row's token budget or context. Once a sequence
- * ends, the steps already queued run out (the others accept theirs) and its slot forgets their positions, so every
- * slot's length is that of the tokens accepted. Returns the slots whose sequences ended.
+ * draws are those of one step at a time; no step is queued past a row's token budget or the `maxCtx`-position
+ * context. Once a sequence ends, the steps already queued run out (the others accept theirs) and every slot forgets
+ * the positions of steps past its accepted tokens. Returns the slots whose sequences ended.
  */
 export async function decodeWhileStable(
   decoder: BatchDecoder,
