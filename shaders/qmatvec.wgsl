@@ -164,6 +164,7 @@ var<workgroup> partialSquares: array<f32, WG * R>;
 //! include swiglu_value
 //! include rope_rotation
 //! include stored_values
+//! include quantized_rows
 
 // Byte offsets of the workgroup's ROWS weight rows (rows past N repeat the last row: read, then discarded).
 struct Rows {
@@ -489,27 +490,22 @@ struct XQ16 {
 
 // The activation row m's quantized values j .. j + 15 (the layout is quantize_activations.wgsl's).
 fn loadXQ16(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> XQ16 {
-  let row = m * xqRowWords();
+  let row = m * xqRowWords(p.K);
   if (DOT == DOT_I8_PACKED) {
-    let at = row + p.K / 2u + j / 4u;
+    let at = row + xqPackedAt(p.K) + j / 4u;
     return XQ16(vec4<u32>((*quantizedX)[at], (*quantizedX)[at + 1u], (*quantizedX)[at + 2u], (*quantizedX)[at + 3u]), ZERO_WORDS);
   }
   let at = row + j / 2u;
   return XQ16(vec4<u32>((*quantizedX)[at], (*quantizedX)[at + 2u], (*quantizedX)[at + 4u], (*quantizedX)[at + 6u]), vec4<u32>((*quantizedX)[at + 1u], (*quantizedX)[at + 3u], (*quantizedX)[at + 5u], (*quantizedX)[at + 7u]));
 }
 
-// Words per row of XQ (quantize_activations.wgsl's ROW_WORDS).
-fn xqRowWords() -> u32 {
-  return 7u * p.K / 8u;
-}
-
 // Row m's block scale d_b and Σ q over its 16 values j .. j + 15.
 fn xqScale(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> f32 {
-  return bitcast<f32>((*quantizedX)[m * xqRowWords() + 3u * p.K / 4u + j / 32u]);
+  return bitcast<f32>((*quantizedX)[m * xqRowWords(p.K) + xqScalesAt(p.K) + j / 32u]);
 }
 
 fn xqSum16(quantizedX: ptr<storage, array<u32>, read>, m: u32, j: u32) -> i32 {
-  return bitcast<i32>((*quantizedX)[m * xqRowWords() + 3u * p.K / 4u + p.K / 32u + j / 16u]);
+  return bitcast<i32>((*quantizedX)[m * xqRowWords(p.K) + xqSumsAt(p.K) + j / 16u]);
 }
 
 // Σ v·q over 16 values: v the field of `bits` bits (4 or 2) at bit `shift` of each byte of w (values j + 4i ..
@@ -621,7 +617,7 @@ fn rowDots(quantizedX: ptr<storage, array<u32>, read>, w0: Unit, w1: Unit, w2: U
 fn squares(quantizedX: ptr<storage, array<u32>, read>, m: u32, t: u32) -> f32 {
   var sum = 0.0;
   if (DOT != DOT_F32) {
-    let at = m * xqRowWords() + 3u * p.K / 4u + 3u * p.K / 32u;
+    let at = m * xqRowWords(p.K) + xqSquaresAt(p.K);
     for (var b = select(0u, t, SPLIT_K); b < p.K / 32u; b += select(1u, WG, SPLIT_K)) { sum += bitcast<f32>((*quantizedX)[at + b]); }
     return sum;
   }
@@ -760,11 +756,16 @@ fn groups() -> u32 {
   return (p.N + COLUMNS - 1u) / COLUMNS;
 }
 
-// The group of output columns thread t of workgroup wid sums: the workgroup's with SPLIT_K, else the thread's own
-// (past the last group, the last: computed, then discarded).
+// Without SPLIT_K, the group of output columns thread t of workgroup wid owns (past the last group: none).
+fn ownGroup(wid: vec3<u32>, t: u32) -> u32 {
+  return wid.x * WG + t;
+}
+
+// The group of output columns thread t of workgroup wid sums: the workgroup's with SPLIT_K, else its own (past the
+// last group, the last: computed, then discarded).
 fn groupOf(wid: vec3<u32>, t: u32) -> u32 {
   if (SPLIT_K) { return wid.x; }
-  return min(wid.x * WG + t, groups() - 1u);
+  return min(ownGroup(wid, t), groups() - 1u);
 }
 
 // Every thread's partial sums of its group into `partial` (and, with NORM, `partialSquares`), then with SPLIT_K a
@@ -822,7 +823,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var j = t; j < COLUMNS * R; j += WG) { store(t, j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, wid.x * COLUMNS + j % COLUMNS); }
     return;
   }
-  let g = wid.x * WG + t;
+  let g = ownGroup(wid, t);
   if (g >= groups()) { return; }
   for (var j = 0u; j < COLUMNS * R; j++) { store(t, j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, g * COLUMNS + j % COLUMNS); }
 }
@@ -846,7 +847,7 @@ fn storeQkvGroup(wid: vec3<u32>, t: u32) {
     for (var r = t; r < R; r += WG) { storeQkv(t, r, wid.y * R + r, wid.x); }
     return;
   }
-  let g = wid.x * WG + t;
+  let g = ownGroup(wid, t);
   if (g >= groups()) { return; }
   for (var r = 0u; r < R; r++) { storeQkv(t, r, wid.y * R + r, g); }
 }

@@ -31,14 +31,12 @@ struct Params {
 override NORM: bool = false;
 override WG: u32 = 64u;
 
+//! include quantized_rows
+
 fn xAt(m: u32, j: u32) -> vec4<f32> {
   let x = X[m * (p.K / 4u) + j];
   if (NORM) { return x * NW[j]; }
   return x;
-}
-
-fn rowWords() -> u32 {
-  return 7u * p.K / 8u;
 }
 
 // Two 16-bit halves as one word: lo + hi·2^16 (mod 2^32), each a signed value.
@@ -62,9 +60,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     amax = max(amax, max(max(a.x, a.y), max(a.z, a.w)));
   }
   let inv = select(0.0, 127.0 / amax, amax > 0.0);
-  let row = m * rowWords();
+  let row = m * xqRowWords(p.K);
   let pairs = row + 16u * b;
-  let packed = row + p.K / 2u + 8u * b;
+  let packed = row + xqPackedAt(p.K) + 8u * b;
   var sum0 = 0;
   var sum1 = 0;
   for (var i = 0u; i < 8u; i++) {
@@ -75,9 +73,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     let s = q.x + q.y + q.z + q.w;
     if (i < 4u) { sum0 += s; } else { sum1 += s; }
   }
-  XQ[row + 3u * p.K / 4u + b] = bitcast<u32>(amax / 127.0);
-  let sums = row + 3u * p.K / 4u + blocks + 2u * b;
+  XQ[row + xqScalesAt(p.K) + b] = bitcast<u32>(amax / 127.0);
+  let sums = row + xqSumsAt(p.K) + 2u * b;
   XQ[sums] = bitcast<u32>(sum0);
   XQ[sums + 1u] = bitcast<u32>(sum1);
-  XQ[row + 3u * p.K / 4u + 3u * blocks + b] = bitcast<u32>(squares);
+  XQ[row + xqSquaresAt(p.K) + b] = bitcast<u32>(squares);
 }
