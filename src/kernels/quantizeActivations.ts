@@ -14,6 +14,14 @@ export function quantizedActivationWords(K: number): number {
   return Math.ceil((28 * K) / ACTIVATION_BLOCK);
 }
 
+/**
+ * Word offsets of the sections of a K-value row in that layout (shaders/quantized_rows.wgsl): pair words from 0,
+ * then packed bytes, block scales, sums of 16 and the blocks' Σ x².
+ */
+export function quantizedActivationSections(K: number): { packed: number; scales: number; sums: number; squares: number } {
+  return { packed: K / 2, scales: (3 * K) / 4, sums: (3 * K) / 4 + K / 32, squares: (3 * K) / 4 + (3 * K) / 32 };
+}
+
 /** Bytes of M quantized activation rows of K values. */
 export function quantizedActivationBytes(M: number, K: number): number {
   return 4 * M * quantizedActivationWords(K);

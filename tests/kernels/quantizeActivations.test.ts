@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../setup/testGpu';
 import { randomF32 } from '../../src/util/random';
-import { quantizeActivations, quantizedActivationBytes, quantizedActivationWords } from '../../src/kernels/quantizeActivations';
+import {
+  quantizeActivations,
+  quantizedActivationBytes,
+  quantizedActivationSections,
+  quantizedActivationWords,
+} from '../../src/kernels/quantizeActivations';
 import { quantizeActivationsReference, quantizedActivationLayout } from '../../src/kernels/reference/quantizeActivations';
 
 async function quantizeOnGpu(x: Float32Array, M: number, K: number, normWeight?: Float32Array): Promise<Uint32Array> {
@@ -23,7 +28,7 @@ async function quantizeOnGpu(x: Float32Array, M: number, K: number, normWeight?:
  */
 function expectLayout(got: Uint32Array, want: Uint32Array, M: number, K: number, what: string): void {
   const rowWords = quantizedActivationWords(K);
-  const squaresAt = (3 * K) / 4 + (3 * K) / 32;
+  const squaresAt = quantizedActivationSections(K).squares;
   const gotF = new Float32Array(got.buffer);
   const wantF = new Float32Array(want.buffer);
   for (let m = 0; m < M; m++) {

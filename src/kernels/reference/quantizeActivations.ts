@@ -1,5 +1,5 @@
 import { fround, nearestInt } from '../../formats/quant/rounding';
-import { ACTIVATION_BLOCK, quantizedActivationWords } from '../quantizeActivations';
+import { ACTIVATION_BLOCK, quantizedActivationSections, quantizedActivationWords } from '../quantizeActivations';
 
 /** X [M, K] as 8-bit integers per 32-value block: q [M·K] and each block's scale d [M·K/32]. */
 export interface QuantizedActivations {
@@ -37,6 +37,7 @@ export function dequantizeActivations({ q, d }: QuantizedActivations): Float32Ar
  */
 export function quantizedActivationLayout({ q, d }: QuantizedActivations, M: number, K: number, raw: Float32Array): Uint32Array {
   const rowWords = quantizedActivationWords(K);
+  const at = quantizedActivationSections(K);
   const out = new Uint32Array(M * rowWords);
   const scales = new Uint32Array(d.buffer, d.byteOffset, d.length);
   for (let m = 0; m < M; m++) {
@@ -45,15 +46,15 @@ export function quantizedActivationLayout({ q, d }: QuantizedActivations, M: num
     for (let j = 0; j < K; j += 4) {
       out[row + j / 2] = (v(j + 2) + v(j) * 65536) >>> 0;
       out[row + j / 2 + 1] = (v(j + 3) + v(j + 1) * 65536) >>> 0;
-      out[row + K / 2 + j / 4] = ((v(j) & 255) | ((v(j + 1) & 255) << 8) | ((v(j + 2) & 255) << 16) | ((v(j + 3) & 255) << 24)) >>> 0;
+      out[row + at.packed + j / 4] = ((v(j) & 255) | ((v(j + 1) & 255) << 8) | ((v(j + 2) & 255) << 16) | ((v(j + 3) & 255) << 24)) >>> 0;
     }
-    for (let b = 0; b < K / ACTIVATION_BLOCK; b++) out[row + (3 * K) / 4 + b] = scales[(m * K) / ACTIVATION_BLOCK + b];
+    for (let b = 0; b < K / ACTIVATION_BLOCK; b++) out[row + at.scales + b] = scales[(m * K) / ACTIVATION_BLOCK + b];
     for (let s = 0; s < K / 16; s++) {
       let sum = 0;
       for (let k = 16 * s; k < 16 * s + 16; k++) sum += v(k);
-      out[row + (3 * K) / 4 + K / 32 + s] = sum >>> 0;
+      out[row + at.sums + s] = sum >>> 0;
     }
-    const squares = new Float32Array(out.buffer, 4 * (row + (3 * K) / 4 + (3 * K) / 32), K / ACTIVATION_BLOCK);
+    const squares = new Float32Array(out.buffer, 4 * (row + at.squares), K / ACTIVATION_BLOCK);
     for (let b = 0; b < K / ACTIVATION_BLOCK; b++) {
       let sum = 0;
       for (let k = b * ACTIVATION_BLOCK; k < (b + 1) * ACTIVATION_BLOCK; k++) sum += raw[m * K + k] ** 2;
