@@ -1,6 +1,6 @@
 import { withPeer, type BenchRow, type BenchSuite } from '../harness';
 import { Model, type StepDispatches } from '../../src/model/model';
-import { timeDecodeSteps } from '../decodeSteps';
+import { timePrefillAndDecode, type ModelTiming } from '../modelTiming';
 import { measureWllama } from '../peers/wllama';
 import { benchTokens, speedMetric, STAGED_MODELS_URL, type StagedModel } from '../modelInputs';
 
@@ -84,26 +84,13 @@ export const suite: BenchSuite = {
       const loadStart = performance.now();
       const model = await Model.load(ctx.gpu, blob, { maxContext: prefillTokens + decodeTokens + 8, maxStepTokens: prefillTokens });
       const loadSeconds = (performance.now() - loadStart) / 1000;
-      let prefill: number;
-      let decode: number;
-      let prefillDispatches: StepDispatches | undefined;
-      let decodeDispatches: StepDispatches | undefined;
+      let timing: ModelTiming;
       try {
-        // Warm-up: compiles every pipeline the prefill and decode steps use. Decode samples greedily on the GPU and
-        // reads back only the id, steps queued as generate queues them (timeDecodeSteps).
-        const greedy = { temperature: 0 };
-        await model.forwardSample(benchTokens(prefillTokens), greedy, 0);
-        await model.forwardSample([1], greedy, 0);
-        model.reset();
-        const prefillStart = performance.now();
-        await model.forwardSample(benchTokens(prefillTokens), greedy, 0);
-        prefill = prefillTokens / ((performance.now() - prefillStart) / 1000);
-        prefillDispatches = model.stepDispatches;
-        decode = decodeTokens / (await timeDecodeSteps(model, decodeTokens));
-        decodeDispatches = model.stepDispatches;
+        timing = await timePrefillAndDecode(model, benchTokens(prefillTokens), decodeTokens);
       } finally {
         model.free();
       }
+      const { prefillTokensPerSecond: prefill, decodeTokensPerSecond: decode, prefillDispatches, decodeDispatches } = timing;
       ctx.log(
         `model ${staged.name}: load ${loadSeconds.toFixed(1)} s, prefill ${prefill.toFixed(2)} tok/s, decode ${decode.toFixed(2)} tok/s`,
       );

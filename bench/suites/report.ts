@@ -14,7 +14,7 @@ import { Model } from '../../src/model/model';
 import { isCpuAdapter } from '../../src/kernels/cpuAdapter';
 import { tinyModelRows, vocabulary } from './train';
 import { memoryPlanRows } from '../memoryPlans';
-import { timeDecodeSteps } from '../decodeSteps';
+import { timePrefillAndDecode } from '../modelTiming';
 
 // The device report (`npm run bench -- report`; bench/run.ts writes it as JSON and Markdown): two roofs from trivial
 // kernels (streaming-read GB/s, f32 FMA GFLOP/s), each hot kernel's time at 7B shapes as a fraction of the roof that
@@ -181,24 +181,30 @@ async function modelRows(ctx: BenchContext, gpu: Gpu): Promise<BenchRow[]> {
     maxStepTokens: prefillTokens,
   });
   const prompt = Array.from({ length: prefillTokens }, (_, i) => 1 + ((i * 37) % 500));
-  const greedy = { temperature: 0 };
   try {
-    // Warm-up: compiles the prefill's and the decode step's pipelines, so neither timing includes compilation.
-    await model.forwardSample(prompt, greedy, 0);
-    await model.forwardSample([1], greedy, 0);
-    model.reset();
-    const prefillStart = performance.now();
-    await model.forwardSample(prompt, greedy, 0);
-    const prefillS = (performance.now() - prefillStart) / 1000;
-    const prefill = model.stepDispatches;
-    const decodeS = await timeDecodeSteps(model, decodeTokens);
-    const decode = model.stepDispatches;
+    const timing = await timePrefillAndDecode(model, prompt, decodeTokens);
+    const prefill = timing.prefillDispatches;
+    const decode = timing.decodeDispatches;
     const name = 'llama-25m Q4_0 (8 layers, d 512)';
     const dispatchNote = (d: typeof decode) => (d ? `${d.total} dispatches per step, ${Math.max(...d.perBlock)} per layer` : '');
-    ctx.log(`report model: prefill ${(prefillTokens / prefillS).toFixed(1)} tok/s, decode ${(decodeTokens / decodeS).toFixed(1)} tok/s`);
+    ctx.log(
+      `report model: prefill ${timing.prefillTokensPerSecond.toFixed(1)} tok/s, decode ${timing.decodeTokensPerSecond.toFixed(1)} tok/s`,
+    );
     return [
-      { suite: SUITE, case: name, metric: `prefill tok/s (${prefillTokens})`, ours: prefillTokens / prefillS, note: dispatchNote(prefill) },
-      { suite: SUITE, case: name, metric: `decode tok/s (${decodeTokens})`, ours: decodeTokens / decodeS, note: dispatchNote(decode) },
+      {
+        suite: SUITE,
+        case: name,
+        metric: `prefill tok/s (${prefillTokens})`,
+        ours: timing.prefillTokensPerSecond,
+        note: dispatchNote(prefill),
+      },
+      {
+        suite: SUITE,
+        case: name,
+        metric: `decode tok/s (${decodeTokens})`,
+        ours: timing.decodeTokensPerSecond,
+        note: dispatchNote(decode),
+      },
     ];
   } finally {
     model.free();
