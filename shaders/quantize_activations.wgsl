@@ -32,16 +32,12 @@ override NORM: bool = false;
 override WG: u32 = 64u;
 
 //! include quantized_rows
+//! include quantize_block
 
 fn xAt(m: u32, j: u32) -> vec4<f32> {
   let x = X[m * (p.K / 4u) + j];
   if (NORM) { return x * NW[j]; }
   return x;
-}
-
-// Two 16-bit halves as one word: lo + hi·2^16 (mod 2^32), each a signed value.
-fn pair(hi: i32, lo: i32) -> u32 {
-  return bitcast<u32>(lo) + (bitcast<u32>(hi) << 16u);
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -51,31 +47,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   if (id >= p.M * blocks) { return; }
   let m = id / blocks;
   let b = id % blocks;
-  var amax = 0.0;
-  var squares = 0.0;
+  var raw: array<vec4<f32>, 8>;
+  var scaled: array<vec4<f32>, 8>;
   for (var i = 0u; i < 8u; i++) {
-    let raw = X[m * (p.K / 4u) + 8u * b + i];
-    squares += dot(raw, raw);
-    let a = abs(xAt(m, 8u * b + i));
-    amax = max(amax, max(max(a.x, a.y), max(a.z, a.w)));
+    raw[i] = X[m * (p.K / 4u) + 8u * b + i];
+    scaled[i] = xAt(m, 8u * b + i);
   }
-  let inv = select(0.0, 127.0 / amax, amax > 0.0);
-  let row = m * xqRowWords(p.K);
-  let pairs = row + 16u * b;
-  let packed = row + xqPackedAt(p.K) + 8u * b;
-  var sum0 = 0;
-  var sum1 = 0;
-  for (var i = 0u; i < 8u; i++) {
-    let q = vec4<i32>(round(xAt(m, 8u * b + i) * inv));
-    XQ[pairs + 2u * i] = pair(q.x, q.z);
-    XQ[pairs + 2u * i + 1u] = pair(q.y, q.w);
-    XQ[packed + i] = pack4xI8(q);
-    let s = q.x + q.y + q.z + q.w;
-    if (i < 4u) { sum0 += s; } else { sum1 += s; }
-  }
-  XQ[row + xqScalesAt(p.K) + b] = bitcast<u32>(amax / 127.0);
-  let sums = row + xqSumsAt(p.K) + 2u * b;
-  XQ[sums] = bitcast<u32>(sum0);
-  XQ[sums + 1u] = bitcast<u32>(sum1);
-  XQ[row + xqSquaresAt(p.K) + b] = bitcast<u32>(squares);
+  storeQuantizedBlock(&XQ, p.K, m, b, raw, scaled);
 }
