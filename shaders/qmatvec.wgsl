@@ -52,6 +52,10 @@
 // the default limit per shader stage; `qkvQuantized` is the same with an 8-bit dot product, reading XQ from a 9th
 // binding (for adapters that allow 9).
 //
+// Entry point `mainQuantizing` is `main` on a CPU adapter's layout (no SPLIT_K) that also writes Y's rows quantized
+// to 8 bits for the next product (XQO, shaders/quantize_activations.wgsl's layout; with NORM_OUT, of Y times the next
+// RMSNorm's weight NWO), in place of that kernel's dispatch and with its bits (shaders/quantize_block.wgsl).
+//
 // Prologue (NORM): X is the residual stream and the product is taken with its RMSNorm, rmsnorm(x)·w, instead —
 //   Y[m, yOffset + n] = rstd_m · Σ_k (X[m, k]·NW[k]) · W[n, k],   rstd_m = 1 / sqrt(Σ_k X[m, k]² / K + eps)
 // (NW [K] f32, the norm weight): shaders/rmsnorm.wgsl and the product in one dispatch. rstd_m is a factor of the whole
@@ -109,6 +113,10 @@ struct Params {
 @group(0) @binding(8) var<storage, read> AT: array<u32>;
 // The qkvQuantized entry point's XQ.
 @group(0) @binding(9) var<storage, read> XQ9: array<u32>;
+// The mainQuantizing entry point's: Y's rows quantized to 8 bits (quantize_activations.wgsl's layout, rows of yStride
+// values) and, with NORM_OUT, the weight [yStride] of the RMSNorm the next product folds in.
+@group(0) @binding(7) var<storage, read_write> XQO: array<u32>;
+@group(0) @binding(8) var<storage, read> NWO: array<vec4<f32>>;
 
 const EPILOGUE_NONE = 0u;
 const EPILOGUE_SWIGLU = 1u;
@@ -133,6 +141,8 @@ override EPILOGUE: u32 = EPILOGUE_NONE;
 override UNPACK: u32 = UNPACK_SIGNED;
 override NORM: bool = false;
 override DOT: u32 = DOT_F32;
+// mainQuantizing's: quantize Y times NWO rather than Y (the squares section still sums Y's own squares).
+override NORM_OUT: bool = false;
 // The qkv epilogue's: pairs (i, i + nRot/2) rather than (2i, 2i + 1), and a bias in B.
 override ROPE_NEOX: bool = false;
 override BIASED: bool = false;
@@ -159,12 +169,15 @@ override UNIT: u32 = select(select(8u, select(32u, 64u, PAIRED), FORMAT == Q4_0 
 // each thread reads back only its own.
 var<workgroup> partial: array<vec4<f32>, WG * R>;
 var<workgroup> partialSquares: array<f32, WG * R>;
+// mainQuantizing's: the workgroup's 32 output columns of each of its R activation rows, as stored in Y.
+var<workgroup> outBlock: array<f32, 32u * R>;
 
 //! include gguf_blocks
 //! include swiglu_value
 //! include rope_rotation
 //! include stored_values
 //! include quantized_rows
+//! include quantize_block
 
 // Byte offsets of the workgroup's ROWS weight rows (rows past N repeat the last row: read, then discarded).
 struct Rows {
@@ -644,21 +657,20 @@ fn outputSum(t: u32, r: u32, c: u32) -> f32 {
   return value;
 }
 
-// Output column n of activation row m from weight row c of thread t's group (with SwiGLU, gate row c and up row c + 2).
-fn store(t: u32, r: u32, c: u32, m: u32, n: u32) {
-  if (n >= p.N || m >= p.M) { return; }
+// Output column n of activation row m from weight row c of thread t's group (with SwiGLU, gate row c and up row c + 2);
+// returns the value stored (0 for a column or row past the product's).
+fn store(t: u32, r: u32, c: u32, m: u32, n: u32) -> f32 {
+  if (n >= p.N || m >= p.M) { return 0.0; }
   let index = m * p.yStride + p.yOffset + n;
-  if (EPILOGUE == EPILOGUE_SWIGLU) {
-    Y[index] = swiglu(outputSum(t, r, c), outputSum(t, r, c + 2u));
-    return;
-  }
   var value = outputSum(t, r, c);
-  if (ACCUMULATE) { value += f32(Y[index]); }
-  if (EPILOGUE == EPILOGUE_BIAS) {
-    Y[index] = value + B[p.yOffset + n];
-    return;
+  if (EPILOGUE == EPILOGUE_SWIGLU) {
+    value = swiglu(value, outputSum(t, r, c + 2u));
+  } else {
+    if (ACCUMULATE) { value += f32(Y[index]); }
+    if (EPILOGUE == EPILOGUE_BIAS) { value += B[p.yOffset + n]; }
   }
   Y[index] = value;
+  return value;
 }
 
 // Byte offsets of group g's ROWS weight rows: columns n0 .. n0 + 3 (rows past N repeat the last row: read, then
@@ -820,12 +832,43 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let t = lid.x;
   sums(&XQ, wid, t);
   if (SPLIT_K) {
-    for (var j = t; j < COLUMNS * R; j += WG) { store(t, j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, wid.x * COLUMNS + j % COLUMNS); }
+    for (var j = t; j < COLUMNS * R; j += WG) { _ = store(t, j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, wid.x * COLUMNS + j % COLUMNS); }
     return;
   }
   let g = ownGroup(wid, t);
   if (g >= groups()) { return; }
-  for (var j = 0u; j < COLUMNS * R; j++) { store(t, j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, g * COLUMNS + j % COLUMNS); }
+  for (var j = 0u; j < COLUMNS * R; j++) { _ = store(t, j / COLUMNS, j % COLUMNS, wid.y * R + j / COLUMNS, g * COLUMNS + j % COLUMNS); }
+}
+
+// `main` without SPLIT_K that also writes Y's rows quantized to 8 bits into XQO (with NORM_OUT, of Y·NWO), for the next
+// product's integer dot product, in place of a quantize_activations.wgsl dispatch and with the same bits (the block
+// arithmetic is shaders/quantize_block.wgsl's). Each workgroup owns one 32-value block of every row:
+// WG·COLUMNS = 32, Y's rows are the product's N = yStride columns (yOffset 0), N % 32 == 0. After one barrier, thread
+// r < R quantizes the block of activation row wid.y·R + r.
+@compute @workgroup_size(WG, 1, 1)
+fn mainQuantizing(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = lid.x;
+  sums(&XQ, wid, t);
+  let g = ownGroup(wid, t);
+  if (g < groups()) {
+    for (var j = 0u; j < COLUMNS * R; j++) {
+      let r = j / COLUMNS;
+      let c = j % COLUMNS;
+      outBlock[32u * r + t * COLUMNS + c] = store(t, r, c, wid.y * R + r, g * COLUMNS + c);
+    }
+  }
+  workgroupBarrier();
+  let m = wid.y * R + t;
+  if (t >= R || m >= p.M) { return; }
+  var raw: array<vec4<f32>, 8>;
+  var scaled: array<vec4<f32>, 8>;
+  for (var i = 0u; i < 8u; i++) {
+    let at = 32u * t + 4u * i;
+    raw[i] = vec4<f32>(outBlock[at], outBlock[at + 1u], outBlock[at + 2u], outBlock[at + 3u]);
+    scaled[i] = raw[i];
+    if (NORM_OUT) { scaled[i] = raw[i] * NWO[8u * wid.x + i]; }
+  }
+  storeQuantizedBlock(&XQO, p.yStride, m, wid.x, raw, scaled);
 }
 
 @compute @workgroup_size(WG, 1, 1)

@@ -4,7 +4,7 @@ import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
 import { partBinding, type QuantFormat, type QuantizedWeight, type WeightPart } from './quantWeight';
 import { isCpuAdapter } from './cpuAdapter';
-import { quantizeActivations, quantizedActivationBytes } from './quantizeActivations';
+import { ACTIVATION_BLOCK, quantizeActivations, quantizedActivationBytes } from './quantizeActivations';
 
 /** Y[M, N] = X[M, K] · Wᵀ (W is the GGUF weight, [N rows, K]); the options shared by every variant. */
 export interface QuantizedMatmulOptions {
@@ -107,6 +107,59 @@ function pairsBlocks(weight: MatvecWeight): boolean {
   return (weight.format === 'Q4_0' || weight.format === 'Q8_0') && weight.K % 64 === 0;
 }
 
+/**
+ * A matvec's output rows also written quantized to 8 bits (shaders/qmatvec.wgsl `mainQuantizing`), the operand the
+ * next product's integer dot product reads (`quantizedX`) instead of quantizing them in a dispatch of its own: `xq`
+ * of at least matvecScratchBytes(M, N) bytes. With `normWeight` [N] f32 the rows quantized are output·normWeight, for a
+ * next product that folds that RMSNorm in (`MatvecNorm`). The same bits as quantizeActivations over the output.
+ */
+export interface QuantizedOutput {
+  xq: Binding;
+  normWeight?: Binding;
+}
+
+/** The output columns one workgroup of `mainQuantizing` owns: one activation block. */
+const QUANTIZING_COLUMNS = ACTIVATION_BLOCK;
+
+/**
+ * Whether a matvec with N output columns in `parts` dispatches can quantize its output (`QuantizedOutput`): where its
+ * threads each sum whole rows (a CPU adapter: `matvecSplitsK`), so that a workgroup holds whole 32-column blocks,
+ * and the output is one part whose rows are whole blocks.
+ */
+export function matvecQuantizesOutput(rec: Recorder, N: number, parts = 1): boolean {
+  return !matvecSplitsK(rec) && parts === 1 && N % QUANTIZING_COLUMNS === 0;
+}
+
+/**
+ * The dispatch fields of a matvec over X that quantizes its output: the entry point, threads of `columns` output
+ * columns each making one block per workgroup, the NORM_OUT constant, the bindings after XQ; checked against
+ * `matvecQuantizesOutput`.
+ */
+export function quantizingCall(
+  rec: Recorder,
+  out: QuantizedOutput,
+  x: Binding,
+  shape: { M: number; N: number; columns: number; parts?: number; label: string },
+): Pick<MatvecCall, 'entryPoint' | 'threads' | 'splitK'> & { constants: Record<string, number>; bindings: Binding[] } {
+  const { M, N, columns, parts = 1, label } = shape;
+  const need = matvecScratchBytes(M, N);
+  if (!matvecQuantizesOutput(rec, N, parts) || bindingBytes(out.xq) < need) {
+    throw new LabError(
+      `quantized matvec: quantizing ${M} output rows of ${N} columns in ${parts} part(s) into ${bindingBytes(out.xq)} bytes (${need} needed)`,
+      label,
+      `quantize the output where matvecQuantizesOutput holds (a CPU adapter, one part, N a multiple of ${QUANTIZING_COLUMNS})`,
+    );
+  }
+  return {
+    entryPoint: 'mainQuantizing',
+    threads: QUANTIZING_COLUMNS / columns,
+    splitK: false,
+    constants: { NORM_OUT: out.normWeight ? 1 : 0 },
+    // NWO is read only with NORM_OUT; X (read-only, like NWO) fills it otherwise.
+    bindings: [out.xq, out.normWeight ?? x],
+  };
+}
+
 /** Bytes of the activation scratch an 8-bit matvec dot product of M ≤ MATVEC_MAX_ROWS rows of up to K values needs. */
 export function matvecScratchBytes(M: number, K: number): number {
   return quantizedActivationBytes(M, K);
@@ -202,7 +255,7 @@ export interface MatvecCall {
   w: Binding;
   y: Binding;
   rest: readonly Binding[];
-  entryPoint: 'main' | 'qkv' | 'qkvQuantized';
+  entryPoint: 'main' | 'mainQuantizing' | 'qkv' | 'qkvQuantized';
   epilogue: keyof typeof EPILOGUE_IDS;
   /** Groups of output columns (workgroups with SPLIT_K, else threads). */
   columnGroups: number;
@@ -269,31 +322,42 @@ function bindingBytes(b: Binding): number {
 }
 
 /**
- * A matvec's activations: the dot product (the caller's `matvecDot`, else the adapter's pick where there is a scratch,
- * else f32) and its operand, X itself for f32, else X quantized into `scratch` after checking the weight and scratch
- * take it.
+ * A matvec's activations: the dot product (the caller's `matvecDot`, else the adapter's pick where there is a scratch
+ * or X already quantized, else f32) and its operand: X itself for f32; else `quantizedX`, X (times the norm weight)
+ * already quantized by the kernel that wrote it (`QuantizedOutput`), or X quantized here into `scratch`, after
+ * checking the weight and buffer take it.
  */
 export function matvecActivations(
   rec: Recorder,
   x: Binding,
   weight: MatvecWeight,
-  options: { M: number; matvecDot?: MatvecDot; scratch?: Binding; norm?: MatvecNorm },
+  options: { M: number; matvecDot?: MatvecDot; scratch?: Binding; quantizedX?: Binding; norm?: MatvecNorm },
 ): { dot: MatvecDot; xq: Binding } {
-  const { M, scratch } = options;
+  const { M, quantizedX } = options;
+  const scratch = quantizedX ?? options.scratch;
   const dot = options.matvecDot ?? (scratch ? matvecDot(rec, weight) : 'f32');
-  if (dot === 'f32') return { dot, xq: x };
+  if (dot === 'f32') {
+    if (quantizedX) {
+      throw new LabError(
+        'quantized matvec: activations quantized to 8 bits for the f32 dot product',
+        weight.label,
+        'hand quantized activations only to products whose matvecDot is 8-bit',
+      );
+    }
+    return { dot, xq: x };
+  }
   const need = matvecScratchBytes(M, weight.K);
   if (!supportsIntegerDot(weight) || !scratch || bindingBytes(scratch) < need) {
     const what = !supportsIntegerDot(weight)
       ? `with ${weight.format} weights`
-      : `with ${scratch ? bindingBytes(scratch) : 0} bytes of activation scratch for ${need}`;
+      : `with ${scratch ? bindingBytes(scratch) : 0} bytes of quantized activations for ${need}`;
     throw new LabError(
       `quantized matvec: the ${dot} dot product ${what}`,
       weight.label,
       'use it with Q4_0, Q8_0, Q4_K or Q6_K weights and a scratch of matvecScratchBytes(M, K) bytes',
     );
   }
-  quantizeActivations(rec, x, scratch, { M, K: weight.K }, { normWeight: options.norm?.weight, label: weight.label });
+  if (!quantizedX) quantizeActivations(rec, x, scratch, { M, K: weight.K }, { normWeight: options.norm?.weight, label: weight.label });
   return { dot, xq: scratch };
 }
 
@@ -337,9 +401,13 @@ export function quantizedMatmul(
     activationScratch?: Binding;
     /** The matvec kernel's dot product instead of the adapter's choice (`matvecDot`), for the bench and tests. */
     matvecDot?: MatvecDot;
+    /** X (times the norm weight) already quantized to 8 bits (`QuantizedOutput`): the matvec kernel reads it as it is. */
+    quantizedX?: Binding;
+    /** Only with the matvec kernel and no epilogue: Y's rows also quantized (`matvecQuantizesOutput` must hold). */
+    quantizedOut?: QuantizedOutput;
   },
 ): void {
-  const { M, epilogue, norm, activationScratch } = options;
+  const { M, epilogue, norm, activationScratch, quantizedX, quantizedOut } = options;
   const kernel = options.kernel ?? (M <= MATVEC_MAX_ROWS ? 'matvec' : manyRowKernel(rec, weight.K));
   if (norm && kernel !== 'matvec') {
     throw new LabError(
@@ -355,11 +423,21 @@ export function quantizedMatmul(
       'fuse only non-accumulating matvec products (M ≤ 8)',
     );
   }
+  if ((quantizedX || quantizedOut) && (kernel !== 'matvec' || (quantizedOut && epilogue))) {
+    throw new LabError(
+      `quantized matmul: 8-bit ${quantizedX ? 'input' : 'output'} rows with the ${kernel} kernel${epilogue ? ` and a ${epilogue.kind} epilogue` : ''}`,
+      weight.label,
+      'hand over quantized rows only between matvec products (M ≤ 8) without a bias epilogue',
+    );
+  }
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   const { dot, xq } =
     kernel === 'matvec'
-      ? matvecActivations(rec, x, weight, { M, matvecDot: options.matvecDot, scratch: activationScratch, norm })
+      ? matvecActivations(rec, x, weight, { M, matvecDot: options.matvecDot, scratch: activationScratch, quantizedX, norm })
       : { dot: 'f32' as const, xq: x };
+  const quantizing =
+    quantizedOut &&
+    quantizingCall(rec, quantizedOut, x, { M, N: weight.N, columns: MATVEC_ROWS, parts: weight.parts.length, label: weight.label });
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
       recordMatvec(rec, weight, {
@@ -367,17 +445,18 @@ export function quantizedMatmul(
         w: partBinding(weight, part),
         y,
         // B is read only by the bias epilogue; X (also read-only) fills it otherwise, and XQ without an 8-bit dot.
-        rest: [epilogue?.bias ?? x, xq],
-        entryPoint: 'main',
+        rest: [epilogue?.bias ?? x, xq, ...(quantizing?.bindings ?? [])],
+        entryPoint: quantizing?.entryPoint ?? 'main',
         epilogue: epilogue?.kind ?? 'none',
         columnGroups: ceilDiv(part.rows, MATVEC_ROWS),
         shape: shapeParams(M, weight, part),
         norm,
         accumulate: options.accumulate,
-        threads: options.matvecThreads,
-        splitK: options.matvecSplitK,
+        threads: quantizing?.threads ?? options.matvecThreads,
+        splitK: quantizing?.splitK ?? options.matvecSplitK,
         unpack: options.matvecUnpack,
         dot,
+        constants: quantizing?.constants,
       });
     } else if (kernel === 'direct') {
       const directRows = DIRECT_THREADS * DIRECT_ROWS_PER_THREAD;

@@ -1,7 +1,16 @@
 import type { Binding, Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
 import { LabError } from '../errors';
-import { MATVEC_MAX_ROWS, MATVEC_UNSTACKED, matvecActivations, recordMatvec, type MatvecDot, type MatvecNorm } from './qmatmul';
+import {
+  MATVEC_MAX_ROWS,
+  MATVEC_UNSTACKED,
+  matvecActivations,
+  quantizingCall,
+  recordMatvec,
+  type MatvecDot,
+  type MatvecNorm,
+  type QuantizedOutput,
+} from './qmatmul';
 import type { StackedWeight } from './quantWeight';
 import type { RopeMode } from './rope';
 import { f16Constant, type StoredPrecision } from './storedValues';
@@ -36,56 +45,73 @@ function checkStack(w: StackedWeight, sections: number, M: number, what: string)
 export interface StackedDotOptions extends StackedOptions {
   activationScratch?: Binding;
   matvecDot?: MatvecDot;
+  /** X (times the norm weight) already quantized to 8 bits (src/kernels/qmatmul.ts `QuantizedOutput`). */
+  quantizedX?: Binding;
 }
 
 /**
  * hidden [M, F] = silu(X·Wgateᵀ)·(X·Wupᵀ) with gate and up stacked (sections 0 and 1, F rows each): one dispatch,
  * two output columns per workgroup; with an 8-bit dot product, after one quantization of X, which gate and up share.
+ * With `quantizedOut`, hidden's rows are also written quantized for the down projection.
  */
-export function stackedSwiglu(rec: Recorder, x: Binding, w: StackedWeight, hidden: Binding, options: StackedDotOptions): void {
+export function stackedSwiglu(
+  rec: Recorder,
+  x: Binding,
+  w: StackedWeight,
+  hidden: Binding,
+  options: StackedDotOptions & { quantizedOut?: QuantizedOutput },
+): void {
   checkStack(w, 2, options.M, 'stacked SwiGLU');
   const [gate, up] = w.sections;
   if (gate.N !== up.N) throw new LabError(`stacked SwiGLU: gate has ${gate.N} rows, up ${up.N}`, w.label);
   const F = gate.N;
-  const { M, norm, activationScratch } = options;
-  const { dot, xq } = matvecActivations(rec, x, w, { M, matvecDot: options.matvecDot, scratch: activationScratch, norm });
+  const { M, norm, activationScratch, quantizedX, quantizedOut } = options;
+  const { dot, xq } = matvecActivations(rec, x, w, { M, matvecDot: options.matvecDot, scratch: activationScratch, quantizedX, norm });
+  const quantizing = quantizedOut && quantizingCall(rec, quantizedOut, x, { M, N: F, columns: 2, label: w.label });
   recordMatvec(rec, w, {
     x,
     w: w.buffer,
     y: hidden,
-    rest: [x, xq],
-    entryPoint: 'main',
+    rest: [x, xq, ...(quantizing?.bindings ?? [])],
+    entryPoint: quantizing?.entryPoint ?? 'main',
     epilogue: 'swiglu',
     columnGroups: ceilDiv(F, 2),
     shape: { M: options.M, N: F, K: w.K, rowBytes: w.rowBytes, yStride: F, yOffset: 0 },
     stack: { ...MATVEC_UNSTACKED, section1Bytes: up.parts[0].byteOffset },
     norm,
-    threads: options.matvecThreads,
-    splitK: options.matvecSplitK,
+    threads: quantizing?.threads ?? options.matvecThreads,
+    splitK: quantizing?.splitK ?? options.matvecSplitK,
     dot,
+    constants: quantizing?.constants,
   });
 }
 
 /** Storage buffers the qkv epilogue binds with an 8-bit dot product (qkvQuantized in shaders/qmatvec.wgsl). */
 const QKV_QUANTIZED_BINDINGS = 9;
 
+/** Whether the stacked q, k, v dispatch can take 8-bit activations on this adapter (the 9 storage buffers). */
+export function stackedQkvTakesQuantized(rec: Recorder): boolean {
+  return rec.gpu.limits.maxStorageBuffersPerShaderStage >= QKV_QUANTIZED_BINDINGS;
+}
+
 /**
  * The qkv dispatch's activations, as `matvecActivations` gives them where the adapter allows the 9 storage buffers of
- * the 8-bit entry point (WebGPU's default limit is 8; SwiftShader allows 12): else f32, and an explicit 8-bit dot is
- * refused.
+ * the 8-bit entry point (WebGPU's default limit is 8; SwiftShader allows 12): else f32, and an explicit 8-bit dot or
+ * quantized X is refused.
  */
 function qkvActivations(rec: Recorder, x: Binding, w: StackedWeight, options: StackedDotOptions) {
-  if (rec.gpu.limits.maxStorageBuffersPerShaderStage >= QKV_QUANTIZED_BINDINGS) {
+  if (stackedQkvTakesQuantized(rec)) {
     return matvecActivations(rec, x, w, {
       M: options.M,
       matvecDot: options.matvecDot,
       scratch: options.activationScratch,
+      quantizedX: options.quantizedX,
       norm: options.norm,
     });
   }
-  if (options.matvecDot && options.matvecDot !== 'f32') {
+  if ((options.matvecDot && options.matvecDot !== 'f32') || options.quantizedX) {
     throw new LabError(
-      `stacked q, k, v with the ${options.matvecDot} dot product: the adapter allows ${rec.gpu.limits.maxStorageBuffersPerShaderStage} storage buffers per shader, it needs ${QKV_QUANTIZED_BINDINGS}`,
+      `stacked q, k, v with the ${options.matvecDot ?? "adapter's 8-bit"} dot product: the adapter allows ${rec.gpu.limits.maxStorageBuffersPerShaderStage} storage buffers per shader, it needs ${QKV_QUANTIZED_BINDINGS}`,
       w.label,
       'take the f32 dot product',
     );
