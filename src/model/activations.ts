@@ -29,6 +29,11 @@ export interface Activations {
   logitRows: number;
   /** The matvec kernel's 8-bit activations of steps of up to MATVEC_MAX_ROWS rows, any projection's input width. */
   matvecScratch: TrackedBuffer;
+  /**
+   * The residual stream's rows in 8 bits, handed between products (src/model/quantizedHandoff.ts); without it every
+   * product quantizes its own input.
+   */
+  quantizedResidual?: TrackedBuffer;
 }
 
 function matvecScratchSize(config: ModelConfig, maxTokens: number): number {
@@ -36,10 +41,14 @@ function matvecScratchSize(config: ModelConfig, maxTokens: number): number {
   return matvecScratchBytes(Math.min(maxTokens, MATVEC_MAX_ROWS), widest);
 }
 
+function quantizedResidualSize(config: ModelConfig, maxTokens: number): number {
+  return matvecScratchBytes(Math.min(maxTokens, MATVEC_MAX_ROWS), config.nEmbd);
+}
+
 export function activationBytes(config: ModelConfig, maxTokens: number, logitRows: number): number {
   const { nEmbd, nHeads, nKvHeads, headDim, nFf, nVocab } = config;
   const floats = maxTokens * (2 + 2 * nEmbd + 1 + 2 * nHeads * headDim + 2 * nKvHeads * headDim + nHeads + 3 * nFf) + logitRows * nVocab;
-  return floats * 4 + matvecScratchSize(config, maxTokens);
+  return floats * 4 + matvecScratchSize(config, maxTokens) + quantizedResidualSize(config, maxTokens);
 }
 
 export function allocateActivations(gpu: Gpu, config: ModelConfig, maxTokens: number, logitRows: number): Activations {
@@ -63,6 +72,7 @@ export function allocateActivations(gpu: Gpu, config: ModelConfig, maxTokens: nu
     logits: gpu.alloc(logitRows * nVocab * 4, { label: 'logits', category: 'logits' }),
     logitRows,
     matvecScratch: gpu.alloc(matvecScratchSize(config, maxTokens), { label: 'matvec activations', category: 'activations' }),
+    quantizedResidual: gpu.alloc(quantizedResidualSize(config, maxTokens), { label: 'quantized residual', category: 'activations' }),
   };
 }
 

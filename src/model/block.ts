@@ -22,6 +22,9 @@ import {
   type TrainableProjectionStep,
 } from './projection';
 import type { Projection } from './tensorNames';
+import { arrivesQuantized } from './quantizedHandoff';
+import type { Binding } from '../gpu/recorder';
+import type { QuantizedOutput } from '../kernels/qmatmul';
 
 /**
  * One transformer block over T rows, forward and backward, as inference (prefill, decode, batch decode: forwardPass.ts)
@@ -132,7 +135,8 @@ function packedShape(c: ModelConfig, a: PackedAttention) {
 
 /**
  * The input of the projections `readers`: rmsnorm(x)·w, recorded into y (and rstd) where it must be kept or a reader
- * cannot fold it; otherwise x itself with the norm for the readers' matvec prologue, one dispatch fewer.
+ * cannot fold it; otherwise x itself with the norm for the readers' matvec prologue, one dispatch fewer, and x·w
+ * already quantized where `quantized` is given (src/model/quantizedHandoff.ts).
  */
 function normalised(
   rec: Recorder,
@@ -141,11 +145,23 @@ function normalised(
   readers: readonly Projection[],
   buffers: { x: TrackedBuffer; w: TrackedBuffer; y: TrackedBuffer; rstd: TrackedBuffer },
   keep: boolean,
+  quantized?: Binding,
 ): ProjectionInput {
   if (!keep && readers.every((p) => matvecWeight(s, l, p)))
-    return { residual: buffers.x, norm: { weight: buffers.w, eps: s.config.rmsEps } };
+    return { rows: buffers.x, norm: { weight: buffers.w, eps: s.config.rmsEps }, quantized };
   rmsNorm(rec, buffers, normShape(s));
   return buffers.y;
+}
+
+/**
+ * Where the kernel writing an input of layer l also writes it quantized, as `arrivesQuantized` says: the buffer,
+ * and the weight of the norm its readers fold in. Undefined where the input does not arrive quantized.
+ */
+function quantizedFor(rec: Recorder, s: BlockStep, l: number, input: 'attention' | 'ffn' | 'down'): QuantizedOutput | undefined {
+  if (l >= s.config.nLayers || !arrivesQuantized(rec, s, l, input)) return undefined;
+  const layer = s.weights.layers[l];
+  if (input === 'down') return s.matvecScratch && { xq: s.matvecScratch };
+  return s.quantizedResidual && { xq: s.quantizedResidual, normWeight: input === 'attention' ? layer.attnNorm : layer.ffnNorm };
 }
 
 /** y = x·Wᵀ (+ branch) of projection p kept as `saved` says: f32 directly, f16 pairs through the f32 scratch. */
@@ -182,7 +198,8 @@ export function recordBlockForward(
 
   // Attention: q, k, v and the cache store in one dispatch where the layer's weights are stacked and nothing reads
   // k and v but the cache.
-  const xn1 = normalised(rec, s, l, ['q', 'k', 'v'], { x: a.x, w: layer.attnNorm, y: a.xn1, rstd: a.rstd1 }, training);
+  const attentionIn = quantizedFor(rec, s, l, 'attention');
+  const xn1 = normalised(rec, s, l, ['q', 'k', 'v'], { x: a.x, w: layer.attnNorm, y: a.xn1, rstd: a.rstd1 }, training, attentionIn?.xq);
   const attention = s.attention;
   const rotation = layer.ropeBias ? { table: layer.ropeBias, biasAt: c.nRot / 2 } : { table: s.weights.ropeInvFreq };
   const heads = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, nRot: c.nRot, mode: c.ropeMode };
@@ -204,23 +221,27 @@ export function recordBlockForward(
       packedShape(c, attention),
     );
   residualFrom(rec, s, a.x, a.x2);
-  project(rec, s, l, 'o', a.attn, a.x2, true); // x2 = x + attn·Woᵀ
+  const ffnIn = quantizedFor(rec, s, l, 'ffn');
+  project(rec, s, l, 'o', a.attn, a.x2, true, ffnIn); // x2 = x + attn·Woᵀ
 
   // Feed-forward.
-  const xn2 = normalised(rec, s, l, ['gate', 'up'], { x: a.x2, w: layer.ffnNorm, y: a.xn2, rstd: a.rstd2 }, training);
+  const xn2 = normalised(rec, s, l, ['gate', 'up'], { x: a.x2, w: layer.ffnNorm, y: a.xn2, rstd: a.rstd2 }, training, ffnIn?.xq);
+  // Training keeps gate and up; inference may have hidden quantized for down as SwiGLU writes it.
+  const downIn = s.savedFfn ? undefined : quantizedFor(rec, s, l, 'down');
   if (s.savedFfn) {
     projectSaved(rec, s, l, 'gate', xn2, a.gate, s.savedFfn); // [T, F]
     projectSaved(rec, s, l, 'up', xn2, a.up, s.savedFfn); // [T, F]
     swiglu(rec, a.gate, a.up, a.hidden, s.tokens * c.nFf, s.savedFfn.precision); // hidden [T, F]
   } else {
-    projectSwiglu(rec, s, l, xn2, { gate: a.gate, up: a.up, out: a.hidden }); // hidden [T, F]
+    projectSwiglu(rec, s, l, xn2, { gate: a.gate, up: a.up, out: a.hidden }, downIn); // hidden [T, F]
   }
   if (options.recompute) {
     projectBranchH(rec, s, l, 'down', a.hidden);
     return;
   }
   residualFrom(rec, s, a.x2, a.out);
-  project(rec, s, l, 'down', a.hidden, a.out, true); // out = x2 + hidden·Wdownᵀ
+  const hidden = downIn ? { rows: a.hidden, quantized: downIn.xq } : a.hidden;
+  project(rec, s, l, 'down', hidden, a.out, true, quantizedFor(rec, s, l + 1, 'attention')); // out = x2 + hidden·Wdownᵀ
 }
 
 /**

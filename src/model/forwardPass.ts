@@ -9,6 +9,8 @@ import { linear } from './linear';
 import type { LoraAdapter } from './lora/lora';
 import { PROJECTIONS } from './tensorNames';
 import { recordBlockForward, type BlockActivations, type BlockStep, type CacheAttention } from './block';
+import { arrivesQuantized } from './quantizedHandoff';
+import { quantizeActivations } from '../kernels/quantizeActivations';
 
 /**
  * The inference forward pass over T rows, shared by the one-sequence model (prefill and decode, model.ts) and the
@@ -30,7 +32,15 @@ export interface ForwardWeights {
 function blockStep(fw: ForwardWeights, a: Activations, T: number, attend: CacheAttention): BlockStep {
   const { config, weights, adapter } = fw;
   const branch = adapter && { lora: adapter.lora, h: Object.fromEntries(PROJECTIONS.map((p) => [p, adapter.h])) };
-  return { config, weights, tokens: T, branch, attention: { kind: 'cache', ...attend }, matvecScratch: a.matvecScratch };
+  return {
+    config,
+    weights,
+    tokens: T,
+    branch,
+    attention: { kind: 'cache', ...attend },
+    matvecScratch: a.matvecScratch,
+    quantizedResidual: a.quantizedResidual,
+  };
 }
 
 function blockActivations(a: Activations): BlockActivations {
@@ -53,6 +63,11 @@ export function recordForward(
   const c = fw.config;
   embeddingLookup(rec, a.ids, fw.weights.tokenEmbd, a.x, { tokens: T }); // x: [T, D]
   const step = blockStep(fw, a, T, attend);
+  // The first block's input in 8 bits where its products take it so (later blocks' come from the one before).
+  if (a.quantizedResidual && arrivesQuantized(rec, step, 0, 'attention')) {
+    const shape = { M: T, K: c.nEmbd };
+    quantizeActivations(rec, a.x, a.quantizedResidual, shape, { normWeight: fw.weights.layers[0].attnNorm, label: 'embedding' });
+  }
   const acts = blockActivations(a);
   const blockDispatches: number[] = [];
   for (let l = 0; l < c.nLayers; l++) {

@@ -4,7 +4,7 @@ import { loraBackward, loraForward, type LoraShape } from '../kernels/lora';
 import { matmul } from '../kernels/matmul';
 import { dropout, dropoutBackward, dropoutKey, type DropoutShape } from '../kernels/dropout';
 import { swiglu } from '../kernels/swiglu';
-import { quantizedMatmul, type MatvecEpilogue, type MatvecNorm } from '../kernels/qmatmul';
+import { quantizedMatmul, type MatvecEpilogue, type MatvecNorm, type QuantizedOutput } from '../kernels/qmatmul';
 import { stackedQkv, stackedSwiglu, type KvStoreTarget, type QkvHeads } from '../kernels/qmatvecStacked';
 import type { StackedWeight } from '../kernels/quantWeight';
 import { LAYER_STACKS, type StackName } from './layerStacks';
@@ -52,24 +52,35 @@ export interface ProjectionStep {
   tokens: number;
   /** Scratch for the matvec kernel's 8-bit activations (inference); without it, f32 activations. */
   matvecScratch?: Binding;
+  /**
+   * Inference's: the residual stream's rows quantized to 8 bits with the next norm's weight, handed by the product
+   * that wrote them to the products that read them (src/model/quantizedHandoff.ts).
+   */
+  quantizedResidual?: Binding;
 }
 
 /** A step whose branch can run backward. */
 export type TrainableProjectionStep = ProjectionStep & { branch?: AdapterBranch & Required<Pick<AdapterBranch, 'gradients'>> };
 
 /**
- * What a projection reads: a buffer, or the residual stream whose RMSNorm it takes first, the norm folded into the
- * matvec kernel (block.ts folds it where `foldsIntoMatvec` holds for every projection reading the norm).
+ * What a projection reads: a buffer, or rows for the matvec kernel only (`MatvecInput`).
  */
-export type ProjectionInput = Binding | FoldedNorm;
+export type ProjectionInput = Binding | MatvecInput;
 
-export interface FoldedNorm {
-  residual: Binding;
-  norm: MatvecNorm;
+/**
+ * Rows x with what the matvec kernel does to them: `norm`, x is the residual stream whose RMSNorm the product takes
+ * first, the norm folded into the kernel (block.ts folds it where every projection reading the norm runs through that
+ * kernel); `quantized`, x (times the norm weight) already quantized to 8 bits by the kernel that wrote x
+ * (src/kernels/qmatmul.ts `QuantizedOutput`), read instead of quantizing x again.
+ */
+export interface MatvecInput {
+  rows: Binding;
+  norm?: MatvecNorm;
+  quantized?: Binding;
 }
 
-function isFolded(x: ProjectionInput): x is FoldedNorm {
-  return 'residual' in x;
+function isMatvecInput(x: ProjectionInput): x is MatvecInput {
+  return 'rows' in x;
 }
 
 /**
@@ -117,7 +128,10 @@ function branchInput(rec: Recorder, x: Binding, drop: BranchDropout | undefined)
   return drop.x;
 }
 
-/** y = x·Wᵀ (+ y when accumulating) for projection p of layer l, plus the branch's share, leaving x·Aᵀ in h[p]. */
+/**
+ * y = x·Wᵀ (+ y when accumulating) for projection p of layer l, plus the branch's share, leaving x·Aᵀ in h[p]. With
+ * `quantizedOut`, y's rows are also written quantized for the next product (the matvec kernel only).
+ */
 export function project(
   rec: Recorder,
   s: ProjectionStep,
@@ -126,16 +140,25 @@ export function project(
   x: ProjectionInput,
   y: Binding,
   accumulate = false,
+  quantizedOut?: QuantizedOutput,
 ): void {
-  if (isFolded(x)) {
+  if (isMatvecInput(x) || quantizedOut) {
     const w = matvecWeight(s, l, p);
     if (!w)
       throw new LabError(
-        `projection ${p} of layer ${l} cannot take its input's RMSNorm in the matvec kernel`,
+        `projection ${p} of layer ${l} cannot ${quantizedOut ? 'quantize its output' : 'take its input'} in the matvec kernel`,
         'forward',
-        'run the norm as its own step',
+        'run the norm and the quantization as their own steps',
       );
-    quantizedMatmul(rec, x.residual, w, y, { M: s.tokens, accumulate, norm: x.norm, activationScratch: s.matvecScratch });
+    const input = matvecInput(x);
+    quantizedMatmul(rec, input.rows, w, y, {
+      M: s.tokens,
+      accumulate,
+      norm: input.norm,
+      quantizedX: input.quantized,
+      activationScratch: s.matvecScratch,
+      quantizedOut,
+    });
     return;
   }
   linear(rec, x, s.weights.layers[l].proj[p], y, s.tokens, { accumulate, matvecScratch: s.matvecScratch });
@@ -151,20 +174,21 @@ export function project(
  * Layer l's stack where one matvec dispatch over it can take the place of its projections: the projections are
  * stacked, each could take an epilogue (`matvecWeight`: no branch adds to its output, at most MATVEC_MAX_ROWS rows).
  */
-function fusableStack(s: ProjectionStep, l: number, stack: StackName): StackedWeight | undefined {
+export function fusableStack(s: ProjectionStep, l: number, stack: StackName): StackedWeight | undefined {
   const w = s.weights.layers[l].stacks[stack];
   return w && LAYER_STACKS[stack].every((p) => matvecWeight(s, l, p)) ? w : undefined;
 }
 
-/** What the matvec kernel reads for input x: the buffer, or the residual stream and its norm. */
-function matvecInput(x: ProjectionInput): { x: Binding; norm?: MatvecNorm } {
-  return isFolded(x) ? { x: x.residual, norm: x.norm } : { x };
+/** What the matvec kernel reads for input x. */
+function matvecInput(x: ProjectionInput): MatvecInput {
+  return isMatvecInput(x) ? x : { rows: x };
 }
 
 /**
  * out = silu(x·Wgateᵀ (+ branch))·(x·Wupᵀ (+ branch)), the FFN's hidden activation: where gate and up can be fused,
  * one dispatch over their stack (the bits of the three below); otherwise gate and up into their buffers, then the
  * SwiGLU kernel. Training keeps gate and up for its backward pass (src/model/block.ts `SavedFfn`) and never comes here.
+ * With `quantizedOut` (fused only), out's rows are also written quantized for the down projection.
  */
 export function projectSwiglu(
   rec: Recorder,
@@ -172,13 +196,22 @@ export function projectSwiglu(
   l: number,
   x: ProjectionInput,
   buffers: { gate: Binding; up: Binding; out: Binding },
+  quantizedOut?: QuantizedOutput,
 ): void {
   const stack = fusableStack(s, l, 'gateUp');
   if (stack) {
     const input = matvecInput(x);
-    stackedSwiglu(rec, input.x, stack, buffers.out, { M: s.tokens, norm: input.norm, activationScratch: s.matvecScratch });
+    stackedSwiglu(rec, input.rows, stack, buffers.out, {
+      M: s.tokens,
+      norm: input.norm,
+      quantizedX: input.quantized,
+      activationScratch: s.matvecScratch,
+      quantizedOut,
+    });
     return;
   }
+  if (quantizedOut)
+    throw new LabError(`layer ${l}: gate and up cannot quantize SwiGLU's output unless fused`, 'forward', 'quantize it as its own step');
   project(rec, s, l, 'gate', x, buffers.gate);
   project(rec, s, l, 'up', x, buffers.up);
   swiglu(rec, buffers.gate, buffers.up, buffers.out, s.tokens * s.weights.layers[l].proj.up.N);
@@ -202,9 +235,10 @@ export function projectQkvToCache(
   const stack = fusableStack(s, l, 'qkv');
   if (!stack) return false;
   const input = matvecInput(x);
-  stackedQkv(rec, input.x, stack, { q: out.q, rotation: out.rotation.table, cache: out.target(l) }, heads, {
+  stackedQkv(rec, input.rows, stack, { q: out.q, rotation: out.rotation.table, cache: out.target(l) }, heads, {
     M: s.tokens,
     norm: input.norm,
+    quantizedX: input.quantized,
     biasAt: out.rotation.biasAt,
     activationScratch: s.matvecScratch,
   });
@@ -242,7 +276,13 @@ function projectFused(
   const w = matvecWeight(s, l, p);
   if (!w) return false;
   const input = matvecInput(x);
-  quantizedMatmul(rec, input.x, w, out, { M: s.tokens, norm: input.norm, epilogue, activationScratch: s.matvecScratch });
+  quantizedMatmul(rec, input.rows, w, out, {
+    M: s.tokens,
+    norm: input.norm,
+    quantizedX: input.quantized,
+    epilogue,
+    activationScratch: s.matvecScratch,
+  });
   return true;
 }
 

@@ -38,14 +38,12 @@ const greedy = { temperature: 0 };
 
 /**
  * Dispatches a decode layer adds for the 8-bit matvec dot products where the adapter takes them (src/kernels/qmatmul.ts
- * `matvecDot`: CPU adapters): one activation quantization before each of its `products` matvec dispatches that take
- * them — o, down, the stacked gate and up (one for both), q, k, v run apart — and one before the stacked q, k, v
- * (`stackedQkv`) where the adapter allows that dispatch's 9 storage buffers (src/kernels/qmatvecStacked.ts).
+ * `matvecDot`: CPU adapters): `count` activation quantizations of their own. The others arrive quantized by the kernel
+ * that wrote them (src/model/quantizedHandoff.ts).
  */
-function quantizations(m: Model, products: number, stackedQkv: boolean): number {
+function quantizations(m: Model, count: number): number {
   const o = m.weights.layers[0].proj.o as QuantizedWeight;
-  if (matvecDot(m.gpu.recorder(), o) === 'f32') return 0;
-  return products + (stackedQkv && m.gpu.limits.maxStorageBuffersPerShaderStage >= 9 ? 1 : 0);
+  return matvecDot(m.gpu.recorder(), o) === 'f32' ? 0 : count;
 }
 
 function blockDispatches(): number[] {
@@ -55,13 +53,15 @@ function blockDispatches(): number[] {
 }
 
 describe('dispatches per layer of a block (quantized weights, no adapter)', () => {
-  it('decode: 5 while the cache is one 128-key chunk, 6 once attention is split and its chunks merged (+4 quantizations on a CPU adapter)', async () => {
+  it('decode: 5 while the cache is one 128-key chunk, 6 once attention is split and its chunks merged (+1 quantization on a CPU adapter)', async () => {
     model.reset();
     const id = await model.forwardSample([1, 5, 9], greedy, 0);
     // q, k, v (with the attention norm, RoPE and the cache store), attention decode, o, gate and up (with the FFN
     // norm and SwiGLU), down
     await model.forwardSample([id], greedy, 0);
-    const extra = quantizations(model, 3, true);
+    // On a CPU adapter the attention output is quantized for o; o, gate and up, and down write their outputs
+    // quantized for gate and up, down and the next layer's q, k, v.
+    const extra = quantizations(model, 1);
     expect(blockDispatches()).toEqual([5 + extra, 5 + extra]);
     model.reset();
     await model.forwardSample(
@@ -73,21 +73,21 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
     expect(blockDispatches(), '131 keys: two chunks, then the combine').toEqual([6 + extra, 6 + extra]);
   }, 120_000);
 
-  it('decode of a Qwen2-shaped model: 5 (+4 quantizations on a CPU adapter), the q, k, v biases in their dispatch', async () => {
+  it('decode of a Qwen2-shaped model: 5 (+1 quantization on a CPU adapter), the q, k, v biases in their dispatch', async () => {
     const gpu = await testGpu();
     const tiny = buildTinyModel({ ...SPEC, vocabulary: await readGguf(await openAsBlob(STORIES)), architecture: 'qwen2' });
     const qwen2 = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 16, maxStepTokens: 8 });
     try {
       const id = await qwen2.forwardSample([1, 5, 9], greedy, 0);
       await qwen2.forwardSample([id], greedy, 0);
-      const extra = quantizations(qwen2, 3, true);
+      const extra = quantizations(qwen2, 1);
       expect(qwen2.stepDispatches?.perBlock).toEqual([5 + extra, 5 + extra]);
     } finally {
       qwen2.free();
     }
   }, 120_000);
 
-  it('decode with an adapter on q and v: 15 (+6 quantizations on a CPU adapter), q, k, v apart again (the branches add to q and v before RoPE), gate and up still one', async () => {
+  it('decode with an adapter on q and v: 15 (+4 quantizations on a CPU adapter), q, k, v apart again (the branches add to q and v before RoPE), gate and up still one', async () => {
     const adapter = LoraAdapter.create(model.gpu, model.config, { rank: 2, alpha: 4, dropout: 0, targets: ['q', 'v'], seed: 5 });
     model.useAdapter(adapter);
     try {
@@ -95,8 +95,9 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
       const id = await model.forwardSample([1, 5, 9], greedy, 0);
       await model.forwardSample([id], greedy, 0);
       // rmsnorm, q, its branch (x·Aᵀ, then h·Bᵀ), k, v, its branch, rope q, rope k, KV store, attention decode, o,
-      // gate and up, down; on a CPU adapter a quantization before each of q, k, v, o, gate and up, down
-      const extra = quantizations(model, 6, false);
+      // gate and up, down; on a CPU adapter a quantization of the normed input before each of q, k, v (which read it
+      // with their branches) and of the attention output before o
+      const extra = quantizations(model, 4);
       expect(blockDispatches()).toEqual([15 + extra, 15 + extra]);
     } finally {
       model.useAdapter(undefined);
