@@ -17,7 +17,8 @@
 // sequence.
 // Entry point `mainQuantized` (ONE_CHUNK only; with more chunks attention_decode_combine.wgsl's does it): also XQ, each
 // row b of O (K = nHeads·HEAD_DIM values, HEAD_DIM % 32 == 0) as 8-bit blocks in shaders/quantize_activations.wgsl's
-// layout, the same words that kernel writes from O; the workgroup quantizes its head's blocks (quantize_head.wgsl).
+// layout, the same words that kernel writes from O. After a storage barrier the workgroup reads its head back from O,
+// thread t quantizing the head's 32-value blocks t, t + WG, ..., so XQ holds what O holds, bit for bit.
 // Dispatch: (nSplits, nHeads, batch) workgroups of WG threads (WG ≤ CHUNK, chosen per adapter by the wrapper). Thread t
 // scores keys t, t + WG, ... of the chunk, then sums 4-dim columns t, t + WG, ... of the probability-weighted values.
 // The maximum and the sum each meet after one barrier, every thread reading all WG partial results (a tree would
@@ -64,7 +65,6 @@ var<workgroup> sums: array<f32, WG>;
 //! include stored_values
 //! include quantized_rows
 //! include quantize_block
-//! include quantize_head
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -74,7 +74,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 @compute @workgroup_size(WG)
 fn mainQuantized(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   attendChunk(wid, lid);
-  storeQuantizedHead(&O, &XQ, p.nHeads * HEAD_DIM, wid.z, wid.y, HEAD_DIM, lid, WG);
+  storageBarrier();
+  let K = p.nHeads * HEAD_DIM;
+  let b = wid.z;
+  for (var j = lid; j < HEAD_DIM / 32u; j += WG) {
+    let block = wid.y * (HEAD_DIM / 32u) + j;
+    let at = b * K + 32u * block;
+    var values: array<vec4<f32>, 8>;
+    for (var i = 0u; i < 8u; i++) { values[i] = vec4<f32>(O[at + 4u * i], O[at + 4u * i + 1u], O[at + 4u * i + 2u], O[at + 4u * i + 3u]); }
+    storeQuantizedBlock(&XQ, K, b, block, values, values);
+  }
 }
 
 // Chunk wid.x of head wid.y of sequence wid.z: its partial statistics, or with ONE_CHUNK the head's output in O.
