@@ -15,6 +15,10 @@
 // lengths [batch] u32, 1 ≤ lengths[b] ≤ kvLen (read only when HAS_LENGTHS; bind any read-only buffer otherwise);
 // O [batch, nHeads, HEAD_DIM] f32 (written only with ONE_CHUNK, partials otherwise). nSplits covers the longest
 // sequence.
+// Entry point `mainQuantized` (ONE_CHUNK only; with more chunks attention_decode_combine.wgsl's does it): also XQ, each
+// row b of O (K = nHeads·HEAD_DIM values, HEAD_DIM % 32 == 0) as 8-bit blocks in shaders/quantize_activations.wgsl's
+// layout, the same words that kernel writes from O. After a storage barrier the workgroup reads its head back from O,
+// thread t quantizing the head's 32-value blocks t, t + WG, ..., so XQ holds what O holds, bit for bit.
 // Dispatch: (nSplits, nHeads, batch) workgroups of WG threads (WG ≤ CHUNK, chosen per adapter by the wrapper). Thread t
 // scores keys t, t + WG, ... of the chunk, then sums 4-dim columns t, t + WG, ... of the probability-weighted values.
 // The maximum and the sum each meet after one barrier, every thread reading all WG partial results (a tree would
@@ -42,6 +46,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> lengths: array<u32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(6) var<storage, read_write> O: array<f32>;
+@group(0) @binding(7) var<storage, read_write> XQ: array<u32>; // mainQuantized only
 
 override HEAD_DIM: u32 = 128u;
 override CHUNK: u32 = 128u;
@@ -58,9 +63,31 @@ var<workgroup> maxes: array<f32, WG>;
 var<workgroup> sums: array<f32, WG>;
 
 //! include stored_values
+//! include quantized_rows
+//! include quantize_block
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  attendChunk(wid, lid);
+}
+
+@compute @workgroup_size(WG)
+fn mainQuantized(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  attendChunk(wid, lid);
+  storageBarrier();
+  let K = p.nHeads * HEAD_DIM;
+  let b = wid.z;
+  for (var j = lid; j < HEAD_DIM / 32u; j += WG) {
+    let block = wid.y * (HEAD_DIM / 32u) + j;
+    let at = b * K + 32u * block;
+    var values: array<vec4<f32>, 8>;
+    for (var i = 0u; i < 8u; i++) { values[i] = vec4<f32>(O[at + 4u * i], O[at + 4u * i + 1u], O[at + 4u * i + 2u], O[at + 4u * i + 3u]); }
+    storeQuantizedBlock(&XQ, K, b, block, values, values);
+  }
+}
+
+// Chunk wid.x of head wid.y of sequence wid.z: its partial statistics, or with ONE_CHUNK the head's output in O.
+fn attendChunk(wid: vec3<u32>, lid: u32) {
   let split = wid.x;
   let h = wid.y;
   let b = wid.z;

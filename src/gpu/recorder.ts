@@ -6,6 +6,12 @@ import type { PackedUniforms } from './uniforms';
 /** A storage binding: a whole buffer, or a byte range of one. */
 export type Binding = TrackedBuffer | GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number; range: true };
 
+/** The bytes a binding spans. */
+export function bindingBytes(b: Binding): number {
+  if ('range' in b) return b.size ?? b.buffer.size - (b.offset ?? 0);
+  return 'category' in b ? b.bytes : b.size;
+}
+
 export type Workgroups = readonly [number, number?, number?];
 
 interface DispatchOp {

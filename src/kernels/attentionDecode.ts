@@ -1,4 +1,4 @@
-import type { Binding, Recorder } from '../gpu/recorder';
+import { bindingBytes, type Binding, type Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout } from '../gpu/uniforms';
 import { LabError } from '../errors';
@@ -6,6 +6,7 @@ import { resolveAttentionShape } from './attentionShape';
 import { kvStrides, type KvLayout } from './attention';
 import { isCpuAdapter } from './cpuAdapter';
 import { f16Constant, type StoredPrecision } from './storedValues';
+import { ACTIVATION_BLOCK, quantizedActivationBytes } from './quantizeActivations';
 
 /**
  * One decode step: a single new query token per sequence against a KV cache that already holds the new token's key
@@ -32,6 +33,12 @@ export interface AttentionDecodeBuffers {
   partials: Binding;
   /** [batch, nHeads, headDim] f32, written. */
   out: Binding;
+  /**
+   * Written where given: `out` as 8-bit activation rows, the words `quantizeActivations(rec, out, quantizedOut,
+   * { M: batch, K: nHeads·headDim })` would write, for the o-projection's integer dot products without that extra
+   * dispatch; quantizedActivationBytes(batch, nHeads·headDim) bytes. Needs `attentionDecodeQuantizes(shape)`.
+   */
+  quantizedOut?: Binding;
 }
 
 /** Keys per split-K chunk: one workgroup's share of the cache. */
@@ -69,6 +76,32 @@ function plan(shape: AttentionDecodeShape) {
   return { s, nSplits: ceilDiv(visible, CHUNK) };
 }
 
+/** Whether the decode step can also write its output quantized (`quantizedOut`): each head holds whole 32-value blocks. */
+export function attentionDecodeQuantizes(shape: Pick<AttentionDecodeShape, 'headDim'>): boolean {
+  return shape.headDim % ACTIVATION_BLOCK === 0;
+}
+
+function checkQuantizedOut(quantizedOut: Binding, s: { batch: number; nHeads: number; headDim: number }): void {
+  const where = 'attentionDecode quantizedOut';
+  if (!attentionDecodeQuantizes(s)) {
+    throw new LabError(
+      `head dim ${s.headDim} is not a multiple of ${ACTIVATION_BLOCK}: a head does not hold whole quantization blocks`,
+      where,
+      'quantize the output with quantizeActivations instead (check attentionDecodeQuantizes(shape) first)',
+    );
+  }
+  const K = s.nHeads * s.headDim;
+  const need = quantizedActivationBytes(s.batch, K);
+  const have = bindingBytes(quantizedOut);
+  if (have < need) {
+    throw new LabError(
+      `binding of ${have} bytes for ${s.batch} quantized rows of ${K} values (${need} bytes)`,
+      where,
+      'bind quantizedActivationBytes(batch, nHeads·headDim) bytes',
+    );
+  }
+}
+
 /** Bytes of the split-K scratch buffer for a decode shape: per head and chunk, HEAD_DIM + 2 floats. */
 export function attentionDecodeScratchBytes(shape: AttentionDecodeShape): number {
   const { s, nSplits } = plan(shape);
@@ -78,7 +111,9 @@ export function attentionDecodeScratchBytes(shape: AttentionDecodeShape): number
 /**
  * Records a decode step (shaders/attention_decode.wgsl, then attention_decode_combine.wgsl): each 128-key chunk of
  * the visible cache is scored by its own workgroup, then the chunks' softmax statistics are merged. A cache of one
- * chunk needs no merge: its workgroup writes the output, one dispatch instead of two, with the same bits.
+ * chunk needs no merge: its workgroup writes the output, one dispatch instead of two, with the same bits. With
+ * `quantizedOut`, whichever of the two writes the output also quantizes it (entry points `mainQuantized`), each
+ * workgroup its own head's blocks.
  */
 export function attentionDecode(
   rec: Recorder,
@@ -94,9 +129,16 @@ export function attentionDecode(
   const { s, nSplits } = plan(shape);
   const strides = kvStrides(s, options.kvLayout, 'attentionDecode');
   const oneChunk = nSplits === 1;
+  const { quantizedOut } = buffers;
+  if (quantizedOut) checkQuantizedOut(quantizedOut, s);
+  // The dispatch that writes O also quantizes it: the decode with one chunk, else the combine.
+  const quantizing = (writesOut: boolean) =>
+    quantizedOut && writesOut ? { entryPoint: 'mainQuantized', xq: [quantizedOut] } : { entryPoint: 'main', xq: [] };
+  const decode = quantizing(oneChunk);
   rec.dispatch(
     {
       shader: 'attention_decode',
+      entryPoint: decode.entryPoint,
       constants: {
         HEAD_DIM: s.headDim,
         CHUNK,
@@ -107,7 +149,7 @@ export function attentionDecode(
       },
     },
     // Without per-sequence lengths the kernel never reads `lengths`; Q (also read-only) fills the binding.
-    [buffers.q, buffers.k, buffers.v, buffers.lengths ?? buffers.q, buffers.partials, buffers.out],
+    [buffers.q, buffers.k, buffers.v, buffers.lengths ?? buffers.q, buffers.partials, buffers.out, ...decode.xq],
     [nSplits, s.nHeads, s.batch],
     DECODE_PARAMS.pack({
       kvLen: s.kvLen,
@@ -122,9 +164,10 @@ export function attentionDecode(
     }),
   );
   if (oneChunk) return;
+  const combine = quantizing(true);
   rec.dispatch(
-    { shader: 'attention_decode_combine', constants: { HEAD_DIM: s.headDim } },
-    [buffers.partials, buffers.out],
+    { shader: 'attention_decode_combine', entryPoint: combine.entryPoint, constants: { HEAD_DIM: s.headDim } },
+    [buffers.partials, buffers.out, ...combine.xq],
     [s.nHeads, s.batch],
     DECODE_COMBINE_PARAMS.pack({ nHeads: s.nHeads, nSplits }),
   );
