@@ -1,8 +1,9 @@
 // One 32-value block of an activation row quantized to 8 bits, written into the row's sections (the layout and the
 // rounding are documented in shaders/quantize_activations.wgsl; the offsets come from shaders/quantized_rows.wgsl,
 // which every kernel including this one includes too). The one copy of the arithmetic, shared by the kernel that
-// quantizes whole rows and by the matvec epilogue that quantizes its own output (shaders/qmatvec.wgsl
-// `mainQuantizing`), so the two write the same bits. Not a kernel: pulled in with `//! include quantize_block`.
+// quantizes whole rows and by the kernels that quantize their own output (shaders/qmatvec.wgsl `mainQuantizing`,
+// attention_decode.wgsl and attention_decode_combine.wgsl `mainQuantized`), so they all write the same bits. Not a
+// kernel: pulled in with `//! include quantize_block`.
 
 // Two 16-bit halves as one word: lo + hi·2^16 (mod 2^32), each a signed value.
 fn quantizedPair(hi: i32, lo: i32) -> u32 {

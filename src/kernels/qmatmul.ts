@@ -1,4 +1,4 @@
-import type { Binding, Recorder } from '../gpu/recorder';
+import { bindingBytes, type Binding, type Recorder } from '../gpu/recorder';
 import { ceilDiv } from '../gpu/grid';
 import { uniformLayout, type PackedUniforms } from '../gpu/uniforms';
 import { LabError } from '../errors';
@@ -313,12 +313,6 @@ function shapeParams(M: number, weight: QuantizedWeight, part: WeightPart) {
 
 function params(M: number, weight: QuantizedWeight, part: WeightPart): PackedUniforms {
   return QUANTIZED_MATMUL_PARAMS.pack(shapeParams(M, weight, part));
-}
-
-/** The bytes a binding spans. */
-function bindingBytes(b: Binding): number {
-  if ('range' in b) return b.size ?? b.buffer.size - (b.offset ?? 0);
-  return 'category' in b ? b.bytes : b.size;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { TrackedBuffer } from '../gpu/allocator';
 import type { Recorder } from '../gpu/recorder';
-import { attentionDecode, attentionDecodeScratchBytes } from '../kernels/attentionDecode';
+import { attentionDecode, attentionDecodeQuantizes, attentionDecodeScratchBytes } from '../kernels/attentionDecode';
 import { KV_STORE_SKIP } from '../kernels/kvStore';
 import { sampleTop, type SamplingOptions } from '../kernels/sampling';
 import { LabError } from '../errors';
@@ -215,13 +215,12 @@ export class BatchDecoder {
       // Rows that sit the step out store nothing (KV_STORE_SKIP) and rotate at position 0, as a.positions has them.
       target: (l) => ({ ...cache.storeTarget(l, first), at: this.buffers.storeAt }),
       append: (rec, l) => cache.append(rec, l, { k: a.k, v: a.v, at: this.buffers.storeAt, count: n }, first),
-      attend: (rec, l) => {
+      attend: (rec, l, quantizedOut) => {
         const kv = { k: cache.binding('k', l, first, n), v: cache.binding('v', l, first, n) };
-        attentionDecode(rec, { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn }, shape, {
-          kvLayout,
-          kvStorage: precision,
-        });
+        const buffers = { q: a.q, ...kv, lengths: this.buffers.lengths, partials: this.buffers.partials, out: a.attn, quantizedOut };
+        attentionDecode(rec, buffers, shape, { kvLayout, kvStorage: precision });
       },
+      quantizesOutput: attentionDecodeQuantizes(shape),
     };
     recordForward(rec, this.forwardWeights, a, n, attend, { rows: 'all' });
     sampleTop(rec, { logits: a.logits, u: this.buffers.u, out: this.buffers.sampled }, { rows: n, vocab: c.nVocab }, sampling);

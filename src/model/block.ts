@@ -22,7 +22,7 @@ import {
   type TrainableProjectionStep,
 } from './projection';
 import type { Projection } from './tensorNames';
-import { arrivesQuantized } from './quantizedHandoff';
+import { arrivesQuantized, type QuantizedInput } from './quantizedHandoff';
 import type { Binding } from '../gpu/recorder';
 import type { QuantizedOutput } from '../kernels/qmatmul';
 
@@ -70,8 +70,13 @@ export interface CacheAttention {
   target(l: number): KvStoreTarget;
   /** Records the store of the step's rotated k and v (the block's buffers) into layer l's cache. */
   append(rec: Recorder, l: number): void;
-  /** Records attention for layer l: the step's rotated q against the cache, into attn. */
-  attend(rec: Recorder, l: number): void;
+  /**
+   * Records attention for layer l: the step's rotated q against the cache, into attn, and where `quantizedOut` is
+   * given, attn's rows quantized to 8 bits into it too (only where `quantizesOutput`).
+   */
+  attend(rec: Recorder, l: number, quantizedOut?: Binding): void;
+  /** Whether `attend` can write its output quantized (src/kernels/attentionDecode.ts `attentionDecodeQuantizes`). */
+  quantizesOutput: boolean;
 }
 
 /**
@@ -157,10 +162,10 @@ function normalised(
  * Where the kernel writing an input of layer l also writes it quantized, as `arrivesQuantized` says: the buffer,
  * and the weight of the norm its readers fold in. Undefined where the input does not arrive quantized.
  */
-function quantizedFor(rec: Recorder, s: BlockStep, l: number, input: 'attention' | 'ffn' | 'down'): QuantizedOutput | undefined {
+function quantizedFor(rec: Recorder, s: BlockStep, l: number, input: QuantizedInput): QuantizedOutput | undefined {
   if (l >= s.config.nLayers || !arrivesQuantized(rec, s, l, input)) return undefined;
   const layer = s.weights.layers[l];
-  if (input === 'down') return s.matvecScratch && { xq: s.matvecScratch };
+  if (input === 'o' || input === 'down') return s.matvecScratch && { xq: s.matvecScratch };
   return s.quantizedResidual && { xq: s.quantizedResidual, normWeight: input === 'attention' ? layer.attnNorm : layer.ffnNorm };
 }
 
@@ -213,7 +218,8 @@ export function recordBlockForward(
     rope(rec, { x: a.k, ...ropeBuffers }, ropeShape(s, c.nKvHeads));
     if (attention.kind === 'cache') attention.append(rec, l);
   }
-  if (attention.kind === 'cache') attention.attend(rec, l);
+  const oIn = quantizedFor(rec, s, l, 'o');
+  if (attention.kind === 'cache') attention.attend(rec, l, oIn?.xq);
   else
     attentionForward(
       rec,
@@ -222,7 +228,7 @@ export function recordBlockForward(
     );
   residualFrom(rec, s, a.x, a.x2);
   const ffnIn = quantizedFor(rec, s, l, 'ffn');
-  project(rec, s, l, 'o', a.attn, a.x2, true, ffnIn); // x2 = x + attn·Woᵀ
+  project(rec, s, l, 'o', oIn ? { rows: a.attn, quantized: oIn.xq } : a.attn, a.x2, true, ffnIn); // x2 = x + attn·Woᵀ
 
   // Feed-forward.
   const xn2 = normalised(rec, s, l, ['gate', 'up'], { x: a.x2, w: layer.ffnNorm, y: a.xn2, rstd: a.rstd2 }, training, ffnIn?.xq);

@@ -5,7 +5,7 @@ import { LabError } from '../errors';
 import { readGguf, type GgufFile } from '../formats/gguf';
 import { sourceName, type ByteSource } from '../formats/byteSource';
 import { attentionForward } from '../kernels/attention';
-import { attentionDecode, attentionDecodeScratchBytes } from '../kernels/attentionDecode';
+import { attentionDecode, attentionDecodeQuantizes, attentionDecodeScratchBytes } from '../kernels/attentionDecode';
 import { sampleTop, type SamplingOptions } from '../kernels/sampling';
 import { modelConfigFromGguf, type ModelConfig } from './config';
 import { freeModelWeights, loadModelWeights, type LoadWeightsOptions, type ModelWeights } from './weights';
@@ -268,16 +268,17 @@ export class Model {
         precision: cache.precision,
       }),
       append: (rec, l) => cache.append(rec, l, { k: a.k, v: a.v, positions: a.positions }, T),
-      attend: (rec, l) => {
+      attend: (rec, l, quantizedOut) => {
         const kv = { k: cache.keys[l], v: cache.values[l] };
         const layout = { kvLayout: { kind: 'tokens' } as const, kvStorage: cache.precision };
         if (T === 1) {
           // One new token: split-K over the cache instead of a query tile that would be 1/64 used.
-          attentionDecode(rec, { q: a.q, ...kv, partials: this.decodePartials, out: a.attn }, heads, layout);
+          attentionDecode(rec, { q: a.q, ...kv, partials: this.decodePartials, out: a.attn, quantizedOut }, heads, layout);
         } else {
           attentionForward(rec, { q: a.q, ...kv, out: a.attn, lse: a.lse }, { qLen: T, ...heads }, layout);
         }
       },
+      quantizesOutput: T === 1 && attentionDecodeQuantizes(heads),
     };
     const perBlock = recordForward(
       rec,

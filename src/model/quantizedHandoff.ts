@@ -10,17 +10,23 @@ import type { Projection } from './tensorNames';
  * own. This holds on adapters whose matvecs take 8-bit dot products (CPU adapters: `matvecDot`) for:
  * - 'attention': the residual stream with layer l's attention norm, read by q, k, v; quantized by the previous
  *   layer's down projection, or for layer 0 after the embedding lookup (src/model/forwardPass.ts);
+ * - 'o': the attention output, read by o; quantized by the attention kernel where it can (`quantizesOutput`);
  * - 'ffn': the residual stream with the FFN norm, read by gate and up; quantized by the o projection;
  * - 'down': the hidden activation, read by down; quantized by the stacked gate and up with SwiGLU.
- * The attention output, the o projection's input, is still quantized by a dispatch of its own.
  */
-export type QuantizedInput = 'attention' | 'ffn' | 'down';
+export type QuantizedInput = 'attention' | 'o' | 'ffn' | 'down';
 
 const READERS: Record<QuantizedInput, readonly Projection[]> = {
   attention: ['q', 'k', 'v'],
+  o: ['o'],
   ffn: ['gate', 'up'],
   down: ['down'],
 };
+
+/** A block step as the handoffs see it: its products, and whether its attention can write its output quantized. */
+export interface HandoffStep extends ProjectionStep {
+  attention: { kind: 'cache'; quantizesOutput: boolean } | { kind: 'packed' };
+}
 
 /** Whether projection p of layer l takes 8-bit activations in this step: its matvec has a scratch and an 8-bit dot. */
 function takes8Bit(rec: Recorder, s: ProjectionStep, l: number, p: Projection): boolean {
@@ -40,8 +46,9 @@ function projectionQuantizes(rec: Recorder, s: ProjectionStep, l: number, p: Pro
   return w !== undefined && matvecQuantizesOutput(rec, w.N, w.parts.length);
 }
 
-function producerQuantizes(rec: Recorder, s: ProjectionStep, l: number, input: QuantizedInput): boolean {
+function producerQuantizes(rec: Recorder, s: HandoffStep, l: number, input: QuantizedInput): boolean {
   if (input === 'attention') return l === 0 || projectionQuantizes(rec, s, l - 1, 'down');
+  if (input === 'o') return s.attention.kind === 'cache' && s.attention.quantizesOutput;
   if (input === 'ffn') return projectionQuantizes(rec, s, l, 'o');
   const gateUp = fusableStack(s, l, 'gateUp');
   return gateUp !== undefined && matvecQuantizesOutput(rec, gateUp.sections[0].N);
@@ -52,6 +59,6 @@ function producerQuantizes(rec: Recorder, s: ProjectionStep, l: number, input: Q
  * quantized residual), every product reading it takes 8-bit activations and the kernel writing it can quantize them.
  * The block asks it on both sides of each handoff, so the writer quantizes exactly when the readers look.
  */
-export function arrivesQuantized(rec: Recorder, s: ProjectionStep, l: number, input: QuantizedInput): boolean {
+export function arrivesQuantized(rec: Recorder, s: HandoffStep, l: number, input: QuantizedInput): boolean {
   return s.quantizedResidual !== undefined && readersTake8Bit(rec, s, l, input) && producerQuantizes(rec, s, l, input);
 }

@@ -72,6 +72,7 @@ function step(a: BlockActivations, h: Partial<Record<(typeof PROJECTIONS)[number
       throw new Error('q, k and v carry adapter branches: the block must not fuse them');
     },
     append: () => {},
+    quantizesOutput: false,
     attend: (rec: Recorder) =>
       attentionForward(
         rec,
