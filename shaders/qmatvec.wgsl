@@ -784,8 +784,13 @@ fn groupOf(wid: vec3<u32>, t: u32) -> u32 {
 // barrier. quantizedX is XQ, read by DOT_I8_* only: passed in so that an entry point taking DOT_F32 alone (`qkv`)
 // binds no XQ.
 fn sums(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
+  groupSums(quantizedX, groupOf(wid, t), wid, t);
+}
+
+// `sums` for group g.
+fn groupSums(quantizedX: ptr<storage, array<u32>, read>, g: u32, wid: vec3<u32>, t: u32) {
   let m0 = wid.y * R;
-  let rows = weightRows(groupOf(wid, t));
+  let rows = weightRows(g);
   // Activation rows past M repeat the last row (computed, then discarded).
   let lastM = p.M - 1u;
   let units = p.K / UNIT;
@@ -842,33 +847,40 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 
 // `main` without SPLIT_K that also writes Y's rows quantized to 8 bits into XQO (with NORM_OUT, of Y·NWO), for the next
 // product's integer dot product, in place of a quantize_activations.wgsl dispatch and with the same bits (the block
-// arithmetic is shaders/quantize_block.wgsl's). Each workgroup owns one 32-value block of every row:
-// WG·COLUMNS = 32, Y's rows are the product's N = yStride columns (yOffset 0), N % 32 == 0. After one barrier, thread
-// r < R quantizes the block of activation row wid.y·R + r.
+// arithmetic is shaders/quantize_block.wgsl's). Each workgroup owns one 32-value block of every row, the
+// 32 / COLUMNS groups from wid.x·32 / COLUMNS, thread t groups t, t + WG, ... of them (WG divides 32 / COLUMNS; a
+// workgroup of one SIMD group keeps SwiftShader's barrier cheap); Y's rows are the product's N = yStride columns
+// (yOffset 0), N % 32 == 0. After one barrier, thread t quantizes the block of activation rows wid.y·R + r for
+// r = t, t + WG, ... < R.
 @compute @workgroup_size(WG, 1, 1)
 fn mainQuantizing(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = lid.x;
-  sums(&XQ, wid, t);
-  let g = ownGroup(wid, t);
-  if (g < groups()) {
+  let perBlock = 32u / COLUMNS;
+  // A uniform trip count: groupSums holds a (SPLIT_K) barrier.
+  for (var i = 0u; i < perBlock / WG; i++) {
+    let k = t + WG * i;
+    let g = wid.x * perBlock + k;
+    groupSums(&XQ, g, wid, t);
     for (var j = 0u; j < COLUMNS * R; j++) {
       let r = j / COLUMNS;
       let c = j % COLUMNS;
-      outBlock[32u * r + t * COLUMNS + c] = store(t, r, c, wid.y * R + r, g * COLUMNS + c);
+      outBlock[32u * r + k * COLUMNS + c] = store(t, r, c, wid.y * R + r, g * COLUMNS + c);
     }
   }
   workgroupBarrier();
-  let m = wid.y * R + t;
-  if (t >= R || m >= p.M) { return; }
-  var raw: array<vec4<f32>, 8>;
-  var scaled: array<vec4<f32>, 8>;
-  for (var i = 0u; i < 8u; i++) {
-    let at = 32u * t + 4u * i;
-    raw[i] = vec4<f32>(outBlock[at], outBlock[at + 1u], outBlock[at + 2u], outBlock[at + 3u]);
-    scaled[i] = raw[i];
-    if (NORM_OUT) { scaled[i] = raw[i] * NWO[8u * wid.x + i]; }
+  for (var r = t; r < R; r += WG) {
+    let m = wid.y * R + r;
+    if (m >= p.M) { return; }
+    var raw: array<vec4<f32>, 8>;
+    var scaled: array<vec4<f32>, 8>;
+    for (var i = 0u; i < 8u; i++) {
+      let at = 32u * r + 4u * i;
+      raw[i] = vec4<f32>(outBlock[at], outBlock[at + 1u], outBlock[at + 2u], outBlock[at + 3u]);
+      scaled[i] = raw[i];
+      if (NORM_OUT) { scaled[i] = raw[i] * NWO[8u * wid.x + i]; }
+    }
+    storeQuantizedBlock(&XQO, p.yStride, m, wid.x, raw, scaled);
   }
-  storeQuantizedBlock(&XQO, p.yStride, m, wid.x, raw, scaled);
 }
 
 @compute @workgroup_size(WG, 1, 1)

@@ -1,6 +1,6 @@
 import { withPeer, type BenchContext, type BenchRow, type BenchSuite } from '../harness';
 import type { Gpu } from '../../src/gpu/gpu';
-import type { Recorder } from '../../src/gpu/recorder';
+import type { Binding, Recorder } from '../../src/gpu/recorder';
 import { quantize } from '../../src/formats/quant';
 import { randomF32 } from '../../src/util/random';
 import {
@@ -16,6 +16,7 @@ import {
   quantizedMatmul,
   quantizedMatmulBackward,
   matvecDot,
+  matvecQuantizesOutput,
   matvecScratchBytes,
   supportsIntegerDot,
   type BackwardKernel,
@@ -176,6 +177,8 @@ async function measure(ctx: BenchContext, c: Case): Promise<BenchRow[]> {
           quantizedMatmul(rec, bufX, w, bufY, { M, matvecDot, activationScratch: scratch }),
         )),
       );
+    if (kernel === 'matvec' && dot !== 'f32' && matvecQuantizesOutput(gpu.recorder(), N))
+      rows.push(await versusQuantizeDispatch(ctx, name, { x: bufX, y: bufY, weight: w, scratch, M }));
     if (kernel === 'matvec' && UNPACKED_FORMATS.includes(format))
       rows.push(
         await versusUnsignedUnpack(ctx, name, bytes.byteLength, (rec, matvecUnpack) =>
@@ -274,6 +277,51 @@ async function versusOtherDots(
     ratio: ms[other] / ms[picked],
     note: `ms ${ms[picked].toFixed(2)} vs ${ms[other].toFixed(2)}, alternating, best of ${ALTERNATING_ROUNDS} rounds`,
   }));
+}
+
+/**
+ * A decode layer's matvec on a CPU adapter as the model runs it, its 8-bit input handed over by the kernel that wrote
+ * it and its output quantized for the next product (`quantizedX`, `quantizedOut`), against the same product whose
+ * input is quantized by a dispatch of its own (the layer's cost before the handoff), alternating.
+ */
+async function versusQuantizeDispatch(
+  ctx: BenchContext,
+  name: string,
+  b: { x: Binding; y: Binding; weight: QuantizedWeight; scratch: Binding; M: number },
+): Promise<BenchRow> {
+  const { gpu } = ctx;
+  const { M, weight } = b;
+  const out = gpu.alloc(matvecScratchBytes(M, weight.N), { label: 'bench XQ out', category: 'scratch' });
+  try {
+    // The handed-over input: X quantized once, up front.
+    const rec = gpu.recorder();
+    quantizedMatmul(rec, b.x, weight, b.y, { M, activationScratch: b.scratch });
+    rec.submit();
+    await gpu.sync();
+    const ms = await alternatingMs(
+      ctx,
+      ['separate', 'handoff'] as const,
+      (r, v) =>
+        v === 'handoff'
+          ? quantizedMatmul(r, b.x, weight, b.y, { M, quantizedX: b.scratch, quantizedOut: { xq: out } })
+          : quantizedMatmul(r, b.x, weight, b.y, { M, activationScratch: b.scratch }),
+      3,
+    );
+    ctx.log(
+      `qmatmul ${name}: input handed over, output quantized ${ms.handoff.toFixed(2)} ms; quantize dispatch then matvec ${ms.separate.toFixed(2)} ms`,
+    );
+    return {
+      suite: 'qmatmul',
+      case: `${name} (matvec) 8-bit input handed over vs its own quantize dispatch`,
+      metric: 'ms',
+      ours: ms.handoff,
+      peer: { name: 'quantize dispatch, then matvec', value: ms.separate },
+      ratio: ms.separate / ms.handoff,
+      note: `the handed-over product also quantizes its ${weight.N}-column output; alternating, best of ${ALTERNATING_ROUNDS} rounds`,
+    };
+  } finally {
+    gpu.buffers.free(out);
+  }
 }
 
 /** The formats whose quant bytes the matvec kernel converts to floats through UNPACK (Q8_0's are signed already). */

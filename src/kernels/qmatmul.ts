@@ -140,8 +140,10 @@ export function quantizingCall(
   out: QuantizedOutput,
   x: Binding,
   shape: { M: number; N: number; columns: number; parts?: number; label: string },
-): Pick<MatvecCall, 'entryPoint' | 'threads' | 'splitK'> & { constants: Record<string, number>; bindings: Binding[] } {
+): Pick<MatvecCall, 'entryPoint' | 'threads' | 'splitK' | 'groupsPerThread'> & { constants: Record<string, number>; bindings: Binding[] } {
   const { M, N, columns, parts = 1, label } = shape;
+  // The adapter's SIMD group (CPU adapters): one per workgroup keeps the barrier before quantizing cheap there.
+  const threads = matvecThreads(rec);
   const need = matvecScratchBytes(M, N);
   if (!matvecQuantizesOutput(rec, N, parts) || bindingBytes(out.xq) < need) {
     throw new LabError(
@@ -152,7 +154,8 @@ export function quantizingCall(
   }
   return {
     entryPoint: 'mainQuantizing',
-    threads: QUANTIZING_COLUMNS / columns,
+    threads,
+    groupsPerThread: QUANTIZING_COLUMNS / columns / threads,
     splitK: false,
     constants: { NORM_OUT: out.normWeight ? 1 : 0 },
     // NWO is read only with NORM_OUT; X (read-only, like NWO) fills it otherwise.
@@ -257,8 +260,10 @@ export interface MatvecCall {
   rest: readonly Binding[];
   entryPoint: 'main' | 'mainQuantizing' | 'qkv' | 'qkvQuantized';
   epilogue: keyof typeof EPILOGUE_IDS;
-  /** Groups of output columns (workgroups with SPLIT_K, else threads). */
+  /** Groups of output columns (workgroups with SPLIT_K, else threads, or `groupsPerThread` per thread). */
   columnGroups: number;
+  /** Without SPLIT_K, the groups each thread sums (`mainQuantizing`'s; else 1). */
+  groupsPerThread?: number;
   shape: Omit<MatvecParams, 'eps' | keyof MatvecStackParams>;
   stack?: MatvecStackParams;
   norm?: MatvecNorm;
@@ -302,7 +307,7 @@ export function recordMatvec(rec: Recorder, weight: MatvecWeight, call: MatvecCa
     },
     // The kernel reads NW only with its prologue; X (also read-only) fills it otherwise.
     [call.x, call.w, call.y, call.norm?.weight ?? call.x, ...call.rest],
-    [splitK ? call.columnGroups : ceilDiv(call.columnGroups, threads), ceilDiv(M, groupRows)],
+    [splitK ? call.columnGroups : ceilDiv(call.columnGroups, threads * (call.groupsPerThread ?? 1)), ceilDiv(M, groupRows)],
     QUANTIZED_MATVEC_PARAMS.pack({ ...call.shape, eps: call.norm?.eps ?? 0, ...(call.stack ?? MATVEC_UNSTACKED) }),
   );
 }
@@ -447,6 +452,7 @@ export function quantizedMatmul(
         norm,
         accumulate: options.accumulate,
         threads: quantizing?.threads ?? options.matvecThreads,
+        groupsPerThread: quantizing?.groupsPerThread,
         splitK: quantizing?.splitK ?? options.matvecSplitK,
         unpack: options.matvecUnpack,
         dot,

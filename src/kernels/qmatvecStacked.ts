@@ -80,6 +80,7 @@ export function stackedSwiglu(
     stack: { ...MATVEC_UNSTACKED, section1Bytes: up.parts[0].byteOffset },
     norm,
     threads: quantizing?.threads ?? options.matvecThreads,
+    groupsPerThread: quantizing?.groupsPerThread,
     splitK: quantizing?.splitK ?? options.matvecSplitK,
     dot,
     constants: quantizing?.constants,
