@@ -142,7 +142,7 @@ describe('quantized matvec with 8-bit activations (integer dot products)', () =>
     const rec = gpu.recorder();
     try {
       expect(() => quantizedMatmul(rec, buf, q, buf, { M: 1, matvecDot: 'i8-pairs' })).toThrow(
-        /Q4_0 test weight.*0 bytes of activation scratch/,
+        /Q4_0 test weight.*0 bytes of quantized activations/,
       );
       expect(() => quantizedMatmul(rec, buf, q, buf, { M: 2, matvecDot: 'i8-pairs', activationScratch: small })).toThrow(LabError);
       expect(() => quantizedMatmul(rec, buf, f32, buf, { M: 1, matvecDot: 'i8-packed', activationScratch: small })).toThrow(
