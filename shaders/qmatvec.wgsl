@@ -33,24 +33,26 @@
 // shaders/swiglu.wgsl in one dispatch. Each computes what the separate dispatches give, bit for bit. B is read only
 // by the bias epilogue (bind X in its place otherwise).
 //
-// Stacked weights: W holds several weights of one format and row length, section after section, section 1 and 2
-// starting at bytes section1Bytes and section2Bytes (src/kernels/quantWeight.ts `StackedWeight`). With SwiGLU the sections are gate
-// and up, N is the FFN width, and a workgroup owns COLUMNS = 2 output columns n0, n0 + 1: its ROWS weight rows are
-// their gate rows and then their up rows.
+// Stacked weights: W holds several weights of K values a row, section after section, section 1 and 2 starting at
+// bytes section1Bytes and section2Bytes (src/kernels/quantWeight.ts `StackedWeight`), all of format FORMAT but the
+// qkv entry point's v section (below). With SwiGLU the sections are gate and up, N is the FFN width, and a workgroup
+// owns COLUMNS = 2 output columns n0, n0 + 1: its ROWS weight rows are their gate rows and then their up rows.
 //
 // Entry point `qkv` (EPILOGUE_QKV): W stacks q [nQ rows], k and v [nKv rows each]; the output columns are those of
-// the three, N = nQ + 2·nKv. Each workgroup owns 4 columns of one head of one section, with both members of each
-// RoPE pair among them: in neox mode, columns (2g, 2g + 1, 2g + half, 2g + half + 1) of the head for
-// g < nRot / 4 (half = nRot / 2), otherwise 4 consecutive columns. Its epilogue, per activation row m, adds the bias
-// to each sum (BIASED: B[biasAt + column] f32), rotates q and k pairs by θ = f32(position)·B[i] (shaders/rope.wgsl's
-// rotation; B[0 .. nRot/2) is the inverse-frequency table), then writes q to Y [M, nQ] and k and v straight into the
-// KV cache: Kc, Vc [.., nKv] stored values (shaders/stored_values.wgsl, f16 pairs when KV_F16), row m at
-// (kvFirstSlot + m)·kvSlotValues + position·nKv (kvSlotValues 0: every row in one sequence). position is AT[m]; a row
-// whose AT[m] is SKIP stores nothing and rotates at position 0 (a batch row that sits the step out). Bit for bit the
-// projections with their bias and norm, shaders/rope.wgsl on q and k, and the cache store. Requires nQ, nKv,
-// headDim and nRot to be multiples of 4. It takes the f32 dot product (DOT_F32), binding the 8 storage buffers of
-// the default limit per shader stage; `qkvQuantized` is the same with an 8-bit dot product, reading XQ from a 9th
-// binding (for adapters that allow 9).
+// the three, N = nQ + 2·nKv. q and k are FORMAT rows of rowBytes; v is FORMAT_V rows of rowBytesV, where FORMAT_V
+// may be another format whose units hold the same values (Q4_K and Q6_K: llama.cpp's Q4_K_M files store some
+// layers' v as Q6_K and q, k as Q4_K), each section summed as its format's own product sums it. Each workgroup owns
+// 4 columns of one head of one section, with both members of each RoPE pair among them: in neox mode, columns
+// (2g, 2g + 1, 2g + half, 2g + half + 1) of the head for g < nRot / 4 (half = nRot / 2), otherwise 4 consecutive
+// columns. Its epilogue, per activation row m, adds the bias to each sum (BIASED: B[biasAt + column] f32), rotates
+// q and k pairs by θ = f32(position)·B[i] (shaders/rope.wgsl's rotation; B[0 .. nRot/2) is the inverse-frequency
+// table), then writes q to Y [M, nQ] and k and v straight into the KV cache: Kc, Vc [.., nKv] stored values
+// (shaders/stored_values.wgsl, f16 pairs when KV_F16), row m at (kvFirstSlot + m)·kvSlotValues + position·nKv
+// (kvSlotValues 0: every row in one sequence). position is AT[m]; a row whose AT[m] is SKIP stores nothing and
+// rotates at position 0 (a batch row that sits the step out). Bit for bit the projections with their bias and norm,
+// shaders/rope.wgsl on q and k, and the cache store. Requires nQ, nKv, headDim and nRot to be multiples of 4. It
+// takes the f32 dot product (DOT_F32), binding the 8 storage buffers of the default limit per shader stage;
+// `qkvQuantized` is the same with an 8-bit dot product, reading XQ from a 9th binding (for adapters that allow 9).
 //
 // Entry point `mainQuantizing` is `main` on a CPU adapter's layout (no SPLIT_K) that also writes Y's rows quantized
 // to 8 bits for the next product (XQO, shaders/quantize_activations.wgsl's layout; with NORM_OUT, of Y times the next
@@ -74,7 +76,7 @@
 // conversion to float, two products per multiply). WG and DOT are chosen by the wrapper per adapter and format
 // (src/kernels/qmatmul.ts).
 //
-// Requires K % UNIT == 0 (K is a whole number of blocks: 32 for Q4_0/Q8_0, 64 PAIRED, 256 for Q4_K/Q6_K; 8 for
+// Requires K to be a whole number of units (K is a whole number of blocks: 32 for Q4_0/Q8_0, 64 PAIRED, 256 for Q4_K/Q6_K; 8 for
 // F32/F16).
 
 struct Params {
@@ -96,6 +98,8 @@ struct Params {
   kvSlotValues: u32,
   kvFirstSlot: u32,
   biasAt: u32,
+  // The qkv entry point's v section's row bytes (its FORMAT_V rows; rowBytes elsewhere).
+  rowBytesV: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -158,12 +162,12 @@ override R: u32 = 1u;
 const ROWS = 4u;
 // Output columns per workgroup: one per weight row, but a gate and an up row per column with SwiGLU.
 override COLUMNS: u32 = select(ROWS, 2u, EPILOGUE == EPILOGUE_SWIGLU);
-// Values per unit of work (see the header).
 // Q4_0 and Q8_0 with K % 64 == 0: a unit is a pair of blocks, 36 or 68 bytes, so rows and units start on a word and
 // no read straddles a word boundary at an offset chosen at run time (single blocks are 2 bytes off one every other
 // block).
 override PAIRED: bool = false;
-override UNIT: u32 = select(select(8u, select(32u, 64u, PAIRED), FORMAT == Q4_0 || FORMAT == Q8_0), 64u, FORMAT == Q4_K || FORMAT == Q6_K);
+// The qkv entry point's v section's block format (see the header): Q4_K or Q6_K where FORMAT is the other, else FORMAT.
+override FORMAT_V: u32 = FORMAT;
 
 // Thread t's sums for activation row r at t·R + r; with NORM, its sums of squares of the row's values. Without SPLIT_K
 // each thread reads back only its own.
@@ -439,28 +443,31 @@ fn plainUnit(row: u32, u: u32) -> Unit {
   return Unit(Q32(w.lo, w.hi, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_Q32, ZERO4, Words(ZERO_WORDS, ZERO_WORDS, ZERO_WORDS, ZERO_WORDS));
 }
 
-fn decodeUnit(row: u32, u: u32) -> Unit {
-  if (FORMAT == Q4_0 && PAIRED) { return q4_0Pair(row, u); }
-  if (FORMAT == Q8_0 && PAIRED) { return q8_0Pair(row, u); }
-  if (FORMAT == Q4_0) { return q4_0Unit(row, u); }
-  if (FORMAT == Q8_0) { return q8_0Unit(row, u); }
-  if (FORMAT == Q4_K) { return q4_KUnit(row, u); }
-  if (FORMAT == Q6_K) { return q6_KUnit(row, u); }
+// The functions taking `format` read blocks of that format (FORMAT, or FORMAT_V for the qkv entry point's v section);
+// each call passes an override constant, so every other format's branch is dead code in the compiled pipeline.
+// F32 and F16 are never a stack's second format: plainUnit's decoder reads FORMAT.
+fn decodeUnit(format: u32, row: u32, u: u32) -> Unit {
+  if (format == Q4_0 && PAIRED) { return q4_0Pair(row, u); }
+  if (format == Q8_0 && PAIRED) { return q8_0Pair(row, u); }
+  if (format == Q4_0) { return q4_0Unit(row, u); }
+  if (format == Q8_0) { return q8_0Unit(row, u); }
+  if (format == Q4_K) { return q4_KUnit(row, u); }
+  if (format == Q6_K) { return q6_KUnit(row, u); }
   return plainUnit(row, u);
 }
 
 // Unit u's activations of the row starting at vec4 index xq.
-fn loadUnitX(xq: u32, u: u32) -> XUnit {
-  if ((FORMAT == Q4_0 || FORMAT == Q8_0) && !PAIRED) {
+fn loadUnitX(format: u32, xq: u32, u: u32) -> XUnit {
+  if ((format == Q4_0 || format == Q8_0) && !PAIRED) {
     let x = loadX32(xq, 8u * u);
     return XUnit(x, ZERO_X32, vec4<f32>(sumX32(x), 0.0, 0.0, 0.0));
   }
-  if (FORMAT == Q4_0 || FORMAT == Q8_0 || FORMAT == Q4_K) {
+  if (format == Q4_0 || format == Q8_0 || format == Q4_K) {
     let xa = loadX32(xq, 16u * u);
     let xb = loadX32(xq, 16u * u + 8u);
     return XUnit(xa, xb, vec4<f32>(sumX32(xa), sumX32(xb), 0.0, 0.0));
   }
-  if (FORMAT == Q6_K) {
+  if (format == Q6_K) {
     // Positions 128h + 32qq + l0 .. + 15 of super-block u / 4, for qq = 0..3: two quarters per X32.
     let q = 64u * (u >> 2u) + 32u * ((u >> 1u) & 1u) + 4u * (u & 1u);
     let xa = X32(xAt(xq, q), xAt(xq, q + 1u), xAt(xq, q + 2u), xAt(xq, q + 3u),
@@ -475,18 +482,18 @@ fn loadUnitX(xq: u32, u: u32) -> XUnit {
 }
 
 // One activation row's sum over one weight row's decoded unit.
-fn unitDot(w: Unit, x: XUnit) -> f32 {
-  if (FORMAT == Q4_0) {
+fn unitDot(format: u32, w: Unit, x: XUnit) -> f32 {
+  if (format == Q4_0) {
     let first = w.c.x * (dotQ32(x.a, w.a) - 8.0 * x.s.x);
     if (PAIRED) { return first + w.c.y * (dotQ32(x.b, w.b) - 8.0 * x.s.y); }
     return first;
   }
-  if (FORMAT == Q8_0) {
+  if (format == Q8_0) {
     if (PAIRED) { return w.c.x * dotQ32(x.a, w.a) + w.c.y * dotQ32(x.b, w.b); }
     return w.c.x * dotQ32(x.a, w.a);
   }
-  if (FORMAT == Q4_K) { return (w.c.x * dotQ32(x.a, w.a) - w.c.z * x.s.x) + (w.c.y * dotQ32(x.b, w.b) - w.c.w * x.s.y); }
-  if (FORMAT == Q6_K) {
+  if (format == Q4_K) { return (w.c.x * dotQ32(x.a, w.a) - w.c.z * x.s.x) + (w.c.y * dotQ32(x.b, w.b) - w.c.w * x.s.y); }
+  if (format == Q6_K) {
     let s = vec4<f32>(dotLo16(x.a, w.a), dotHi16(x.a, w.a), dotLo16(x.b, w.b), dotHi16(x.b, w.b));
     return dot(w.c, s - 32.0 * x.s);
   }
@@ -552,13 +559,13 @@ struct XQUnit {
 
 const ZERO_XQ16 = XQ16(vec4<u32>(0u), vec4<u32>(0u));
 
-fn loadUnitXQ(quantizedX: ptr<storage, array<u32>, read>, m: u32, u: u32) -> XQUnit {
-  if ((FORMAT == Q4_0 || FORMAT == Q8_0) && !PAIRED) {
+fn loadUnitXQ(format: u32, quantizedX: ptr<storage, array<u32>, read>, m: u32, u: u32) -> XQUnit {
+  if ((format == Q4_0 || format == Q8_0) && !PAIRED) {
     let j = 32u * u;
     let s = xqSum16(quantizedX, m, j) + xqSum16(quantizedX, m, j + 16u);
     return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 16u), ZERO_XQ16, ZERO_XQ16, vec4<f32>(xqScale(quantizedX, m, j), 0.0, 0.0, 0.0), vec4<i32>(s, 0, 0, 0));
   }
-  if (FORMAT == Q4_0 || FORMAT == Q8_0 || FORMAT == Q4_K) {
+  if (format == Q4_0 || format == Q8_0 || format == Q4_K) {
     let j = 64u * u;
     let s = vec4<i32>(xqSum16(quantizedX, m, j) + xqSum16(quantizedX, m, j + 16u), xqSum16(quantizedX, m, j + 32u) + xqSum16(quantizedX, m, j + 48u), 0, 0);
     return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 16u), loadXQ16(quantizedX, m, j + 32u), loadXQ16(quantizedX, m, j + 48u),
@@ -590,19 +597,19 @@ fn q8_0BlockDot(a: vec4<u32>, b: vec4<u32>, xa: XQ16, xb: XQ16, sum: i32) -> i32
 
 // One activation row's sum over one weight row's unit with integer dot products: per block, d_b times the exact
 // integer sum Σ w·q (with the format's offset or minimum taken out through Σ q), times the weight's coefficient.
-fn unitDotI8(w: Unit, x: XQUnit) -> f32 {
+fn unitDotI8(format: u32, w: Unit, x: XQUnit) -> f32 {
   let q = w.q;
-  if (FORMAT == Q4_0) {
+  if (format == Q4_0) {
     let first = (w.c.x * x.dx.x) * f32(q4_0BlockDot(q.a, x.a, x.b, x.s.x));
     if (PAIRED) { return first + (w.c.y * x.dx.y) * f32(q4_0BlockDot(q.b, x.c, x.d, x.s.y)); }
     return first;
   }
-  if (FORMAT == Q8_0) {
+  if (format == Q8_0) {
     let first = (w.c.x * x.dx.x) * f32(q8_0BlockDot(q.a, q.b, x.a, x.b, x.s.x));
     if (PAIRED) { return first + (w.c.y * x.dx.y) * f32(q8_0BlockDot(q.c, q.d, x.c, x.d, x.s.y)); }
     return first;
   }
-  if (FORMAT == Q4_K) {
+  if (format == Q4_K) {
     let sa = planeDot(q.a, 0u, 4u, x.a) + planeDot(q.b, 0u, 4u, x.b);
     let sb = planeDot(q.a, 4u, 4u, x.c) + planeDot(q.b, 4u, 4u, x.d);
     return x.dx.x * (w.c.x * f32(sa) - w.c.z * f32(x.s.x)) + x.dx.y * (w.c.y * f32(sb) - w.c.w * f32(x.s.y));
@@ -616,13 +623,13 @@ fn unitDotI8(w: Unit, x: XQUnit) -> f32 {
 }
 
 // The unit's sums of activation row m with the ROWS decoded weight rows.
-fn rowDots(quantizedX: ptr<storage, array<u32>, read>, w0: Unit, w1: Unit, w2: Unit, w3: Unit, m: u32, u: u32) -> vec4<f32> {
+fn rowDots(format: u32, quantizedX: ptr<storage, array<u32>, read>, w0: Unit, w1: Unit, w2: Unit, w3: Unit, m: u32, u: u32) -> vec4<f32> {
   if (DOT != DOT_F32) {
-    let x = loadUnitXQ(quantizedX, m, u);
-    return vec4<f32>(unitDotI8(w0, x), unitDotI8(w1, x), unitDotI8(w2, x), unitDotI8(w3, x));
+    let x = loadUnitXQ(format, quantizedX, m, u);
+    return vec4<f32>(unitDotI8(format, w0, x), unitDotI8(format, w1, x), unitDotI8(format, w2, x), unitDotI8(format, w3, x));
   }
-  let x = loadUnitX(m * (p.K / 4u), u);
-  return vec4<f32>(unitDot(w0, x), unitDot(w1, x), unitDot(w2, x), unitDot(w3, x));
+  let x = loadUnitX(format, m * (p.K / 4u), u);
+  return vec4<f32>(unitDot(format, w0, x), unitDot(format, w1, x), unitDot(format, w2, x), unitDot(format, w3, x));
 }
 
 // Thread t's share of Σ x² over activation row m (NORM): all of it without SPLIT_K. The integer dot products sum
@@ -698,7 +705,7 @@ fn qkvSectionStart(n: u32) -> u32 {
 fn qkvRowByte(n: u32) -> u32 {
   let start = qkvSectionStart(n);
   let section = select(select(p.section2Bytes, p.section1Bytes, start == p.nQ), 0u, start == 0u);
-  return section + (n - start) * p.rowBytes;
+  return section + (n - start) * select(p.rowBytes, p.rowBytesV, start == p.nQ + p.nKv);
 }
 
 // Whether column n is rotated: in q or k, within the first nRot of its head.
@@ -789,11 +796,40 @@ fn sums(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
 
 // `sums` for group g.
 fn groupSums(quantizedX: ptr<storage, array<u32>, read>, g: u32, wid: vec3<u32>, t: u32) {
-  let m0 = wid.y * R;
-  let rows = weightRows(g);
+  // A constant condition, so that a pipeline whose FORMAT_V is FORMAT never holds a second copy of the loop. A group's
+  // rows lie in one section, so a thread reads one format throughout.
+  if (FORMAT_V != FORMAT) {
+    if (qkvV(g)) {
+      sumUnits(FORMAT_V, quantizedX, wid.y * R, t, weightRows(g));
+    } else {
+      sumUnits(FORMAT, quantizedX, wid.y * R, t, weightRows(g));
+    }
+  } else {
+    sumUnits(FORMAT, quantizedX, wid.y * R, t, weightRows(g));
+  }
+  if (NORM) {
+    for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(quantizedX, min(wid.y * R + r, p.M - 1u), t); }
+  }
+  if (SPLIT_K) { workgroupBarrier(); }
+}
+
+// Whether group g's columns are the qkv entry point's v section.
+fn qkvV(g: u32) -> bool {
+  return EPILOGUE == EPILOGUE_QKV && qkvSectionStart(4u * g) == p.nQ + p.nKv;
+}
+
+// Values per unit of work of a format (see the header).
+fn unitValues(format: u32) -> u32 {
+  if (format == Q4_K || format == Q6_K) { return 64u; }
+  if (format == Q4_0 || format == Q8_0) { return select(32u, 64u, PAIRED); }
+  return 8u;
+}
+
+// Thread t's sums of the weight rows at `rows`, of `format`, with activation rows m0 .. m0 + R − 1, into `partial`.
+fn sumUnits(format: u32, quantizedX: ptr<storage, array<u32>, read>, m0: u32, t: u32, rows: Rows) {
   // Activation rows past M repeat the last row (computed, then discarded).
   let lastM = p.M - 1u;
-  let units = p.K / UNIT;
+  let units = p.K / unitValues(format);
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
@@ -803,18 +839,18 @@ fn groupSums(quantizedX: ptr<storage, array<u32>, read>, g: u32, wid: vec3<u32>,
   var acc6 = vec4<f32>(0.0);
   var acc7 = vec4<f32>(0.0);
   for (var u = select(0u, t, SPLIT_K); u < units; u += select(1u, WG, SPLIT_K)) {
-    let w0 = decodeUnit(rows.r0, u);
-    let w1 = decodeUnit(rows.r1, u);
-    let w2 = decodeUnit(rows.r2, u);
-    let w3 = decodeUnit(rows.r3, u);
-    acc0 += rowDots(quantizedX, w0, w1, w2, w3, min(m0, lastM), u);
-    if (R > 1u) { acc1 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 1u, lastM), u); }
-    if (R > 2u) { acc2 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 2u, lastM), u); }
-    if (R > 3u) { acc3 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 3u, lastM), u); }
-    if (R > 4u) { acc4 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 4u, lastM), u); }
-    if (R > 5u) { acc5 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 5u, lastM), u); }
-    if (R > 6u) { acc6 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 6u, lastM), u); }
-    if (R > 7u) { acc7 += rowDots(quantizedX, w0, w1, w2, w3, min(m0 + 7u, lastM), u); }
+    let w0 = decodeUnit(format, rows.r0, u);
+    let w1 = decodeUnit(format, rows.r1, u);
+    let w2 = decodeUnit(format, rows.r2, u);
+    let w3 = decodeUnit(format, rows.r3, u);
+    acc0 += rowDots(format, quantizedX, w0, w1, w2, w3, min(m0, lastM), u);
+    if (R > 1u) { acc1 += rowDots(format, quantizedX, w0, w1, w2, w3, min(m0 + 1u, lastM), u); }
+    if (R > 2u) { acc2 += rowDots(format, quantizedX, w0, w1, w2, w3, min(m0 + 2u, lastM), u); }
+    if (R > 3u) { acc3 += rowDots(format, quantizedX, w0, w1, w2, w3, min(m0 + 3u, lastM), u); }
+    if (R > 4u) { acc4 += rowDots(format, quantizedX, w0, w1, w2, w3, min(m0 + 4u, lastM), u); }
+    if (R > 5u) { acc5 += rowDots(format, quantizedX, w0, w1, w2, w3, min(m0 + 5u, lastM), u); }
+    if (R > 6u) { acc6 += rowDots(format, quantizedX, w0, w1, w2, w3, min(m0 + 6u, lastM), u); }
+    if (R > 7u) { acc7 += rowDots(format, quantizedX, w0, w1, w2, w3, min(m0 + 7u, lastM), u); }
   }
   partial[t * R] = acc0;
   if (R > 1u) { partial[t * R + 1u] = acc1; }
@@ -824,10 +860,6 @@ fn groupSums(quantizedX: ptr<storage, array<u32>, read>, g: u32, wid: vec3<u32>,
   if (R > 5u) { partial[t * R + 5u] = acc5; }
   if (R > 6u) { partial[t * R + 6u] = acc6; }
   if (R > 7u) { partial[t * R + 7u] = acc7; }
-  if (NORM) {
-    for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(quantizedX, min(m0 + r, lastM), t); }
-  }
-  if (SPLIT_K) { workgroupBarrier(); }
 }
 
 // With SPLIT_K, one barrier (in `sums`), then each output is summed serially by one thread: for the small WG used,

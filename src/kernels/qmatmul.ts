@@ -219,7 +219,7 @@ export const QUANTIZED_MATMUL_PARAMS = uniformLayout(['qmatmul', 'qmatmul_backwa
 
 /**
  * The matvec kernel's: the shape, the RMSNorm epsilon of its NORM prologue, where a stacked weight's sections start,
- * and the qkv epilogue's columns, RoPE and KV-cache layout.
+ * and the qkv epilogue's columns, RoPE and KV-cache layout and its v section's row bytes.
  */
 export const QUANTIZED_MATVEC_PARAMS = uniformLayout('qmatvec', {
   ...SHAPE_FIELDS,
@@ -233,6 +233,7 @@ export const QUANTIZED_MATVEC_PARAMS = uniformLayout('qmatvec', {
   kvSlotValues: 'u32',
   kvFirstSlot: 'u32',
   biasAt: 'u32',
+  rowBytesV: 'u32',
 });
 
 type MatvecParams = Parameters<typeof QUANTIZED_MATVEC_PARAMS.pack>[0];
@@ -250,6 +251,7 @@ export const MATVEC_UNSTACKED: MatvecStackParams = {
   kvSlotValues: 0,
   kvFirstSlot: 0,
   biasAt: 0,
+  rowBytesV: 0,
 };
 
 /** One dispatch of shaders/qmatvec.wgsl: X, W, Y, then the bindings after NW (B, then XQ, or the qkv entry point's Kc, Vc, AT). */

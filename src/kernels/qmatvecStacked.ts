@@ -11,7 +11,7 @@ import {
   type MatvecNorm,
   type QuantizedOutput,
 } from './qmatmul';
-import type { StackedWeight } from './quantWeight';
+import type { QuantFormat, StackedWeight } from './quantWeight';
 import type { RopeMode } from './rope';
 import { f16Constant, type StoredPrecision } from './storedValues';
 
@@ -33,9 +33,23 @@ export interface StackedOptions {
   matvecSplitK?: boolean;
 }
 
-function checkStack(w: StackedWeight, sections: number, M: number, what: string): void {
+function checkStack(
+  w: StackedWeight,
+  sections: number,
+  M: number,
+  what: string,
+  takesFormats: (formats: readonly QuantFormat[]) => boolean,
+): void {
   if (w.sections.length !== sections)
     throw new LabError(`${what}: a stack of ${w.sections.length} weights, not ${sections}`, w.label, 'stack the weights it reads');
+  const formats = w.sections.map((s) => s.format);
+  if (!takesFormats(formats)) {
+    throw new LabError(
+      `${what}: a stack of ${formats.join(', ')} weights`,
+      w.label,
+      'run its products apart (src/model/layerStacks.ts decides)',
+    );
+  }
   if (!Number.isInteger(M) || M < 1 || M > MATVEC_MAX_ROWS) {
     throw new LabError(`${what}: ${M} activation rows`, w.label, `run it for 1..${MATVEC_MAX_ROWS} rows, else the separate products`);
   }
@@ -47,6 +61,11 @@ export interface StackedDotOptions extends StackedOptions {
   matvecDot?: MatvecDot;
   /** X (times the norm weight) already quantized to 8 bits (src/kernels/qmatmul.ts `QuantizedOutput`). */
   quantizedX?: Binding;
+}
+
+/** Whether the stacked SwiGLU dispatch takes gate and up of these formats: one format (FORMAT in shaders/qmatvec.wgsl). */
+export function stackedSwigluTakesFormats(formats: readonly QuantFormat[]): boolean {
+  return formats.every((f) => f === formats[0]);
 }
 
 /**
@@ -61,7 +80,7 @@ export function stackedSwiglu(
   hidden: Binding,
   options: StackedDotOptions & { quantizedOut?: QuantizedOutput },
 ): void {
-  checkStack(w, 2, options.M, 'stacked SwiGLU');
+  checkStack(w, 2, options.M, 'stacked SwiGLU', stackedSwigluTakesFormats);
   const [gate, up] = w.sections;
   if (gate.N !== up.N) throw new LabError(`stacked SwiGLU: gate has ${gate.N} rows, up ${up.N}`, w.label);
   const F = gate.N;
@@ -76,7 +95,7 @@ export function stackedSwiglu(
     entryPoint: quantizing?.entryPoint ?? 'main',
     epilogue: 'swiglu',
     columnGroups: ceilDiv(F, 2),
-    shape: { M: options.M, N: F, K: w.K, rowBytes: w.rowBytes, yStride: F, yOffset: 0 },
+    shape: { M: options.M, N: F, K: w.K, rowBytes: gate.rowBytes, yStride: F, yOffset: 0 },
     stack: { ...MATVEC_UNSTACKED, section1Bytes: up.parts[0].byteOffset },
     norm,
     threads: quantizing?.threads ?? options.matvecThreads,
@@ -85,6 +104,22 @@ export function stackedSwiglu(
     dot,
     constants: quantizing?.constants,
   });
+}
+
+/**
+ * The formats whose matvec units hold the same values (a quarter of a 256-value super-block), so that one dispatch's
+ * loop over K walks either (FORMAT_V in shaders/qmatvec.wgsl), and whose dot product `matvecDot` picks alike, so that
+ * each section sums as its weight's own product does.
+ */
+const SAME_UNIT_FORMATS: ReadonlySet<QuantFormat> = new Set(['Q4_K', 'Q6_K']);
+
+/**
+ * Whether the stacked q, k, v dispatch takes sections of these formats: q and k in one format, v in it or, among the
+ * K-quants, in the other (llama.cpp's Q4_K_M files store some layers' v as Q6_K). Gate and up share one format.
+ */
+export function stackedQkvTakesFormats(formats: readonly QuantFormat[]): boolean {
+  const [q, k, v] = formats;
+  return formats.length === 3 && q === k && (v === q || (SAME_UNIT_FORMATS.has(q) && SAME_UNIT_FORMATS.has(v)));
 }
 
 /** Storage buffers the qkv epilogue binds with an 8-bit dot product (qkvQuantized in shaders/qmatvec.wgsl). */
@@ -166,7 +201,7 @@ export function stackedQkv(
   heads: QkvHeads,
   options: StackedDotOptions & { biasAt?: number },
 ): void {
-  checkStack(w, 3, options.M, 'stacked q, k, v');
+  checkStack(w, 3, options.M, 'stacked q, k, v', stackedQkvTakesFormats);
   const [q, k, v] = w.sections;
   const { nHeads, nKvHeads, headDim, nRot } = heads;
   if (!takesStackedQkv(heads) || q.N !== nHeads * headDim || k.N !== nKvHeads * headDim || v.N !== k.N) {
@@ -187,7 +222,7 @@ export function stackedQkv(
     entryPoint: dot === 'f32' ? 'qkv' : 'qkvQuantized',
     epilogue: 'qkv',
     columnGroups: N / 4,
-    shape: { M: options.M, N, K: w.K, rowBytes: w.rowBytes, yStride: q.N, yOffset: 0 },
+    shape: { M: options.M, N, K: w.K, rowBytes: q.rowBytes, yStride: q.N, yOffset: 0 },
     stack: {
       section1Bytes: k.parts[0].byteOffset,
       section2Bytes: v.parts[0].byteOffset,
@@ -198,6 +233,7 @@ export function stackedQkv(
       kvSlotValues: cache.slotValues,
       kvFirstSlot: cache.firstSlot,
       biasAt: options.biasAt ?? 0,
+      rowBytesV: v.rowBytes,
     },
     norm: options.norm,
     threads: options.matvecThreads,
@@ -207,6 +243,7 @@ export function stackedQkv(
       ROPE_NEOX: heads.mode === 'neox' ? 1 : 0,
       BIASED: options.biasAt === undefined ? 0 : 1,
       KV_F16: f16Constant(cache.precision),
+      FORMAT_V: v.formatId,
     },
   });
 }

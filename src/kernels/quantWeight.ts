@@ -122,28 +122,28 @@ export function partBinding(weight: QuantizedWeight, part: WeightPart): Binding 
 export const BINDING_OFFSET_ALIGN_BYTES = 256;
 
 /**
- * Weights of one format and row length in one buffer, section after section (q, k, v; gate, up), so that one binding
- * reads them all: the fused matvec products (src/kernels/qmatvecStacked.ts). Each section is also a weight of its
- * own, one part bound as a range of the buffer, for every other kernel.
+ * Weights of one row length (K values) in one buffer, section after section (q, k, v; gate, up), so that one binding
+ * reads them all: the fused matvec products (src/kernels/qmatvecStacked.ts, which says which formats a stack may
+ * mix). Each section is also a weight of its own, in its own format, one part bound as a range of the buffer, for
+ * every other kernel. `format` and `formatId` are the first section's, the fused kernel's FORMAT.
  */
 export interface StackedWeight {
   format: QuantFormat;
   formatId: number;
   K: number;
-  rowBytes: number;
   buffer: TrackedBuffer;
   sections: QuantizedWeight[];
   label: string;
 }
 
 /**
- * Where the sections of `rows`-row weights go in a stacked buffer, and its size: each keeps its 4 spare bytes and
+ * Where the sections of N rows of rowBytes each go in a stacked buffer, and its size: each keeps its 4 spare bytes and
  * starts on an offset any device can bind.
  */
-export function stackedLayout(rowBytes: number, rows: readonly number[]): { offsets: number[]; bytes: number } {
+export function stackedLayout(sections: readonly { N: number; rowBytes: number }[]): { offsets: number[]; bytes: number } {
   const offsets: number[] = [];
   let bytes = 0;
-  for (const N of rows) {
+  for (const { N, rowBytes } of sections) {
     const start = Math.ceil(bytes / BINDING_OFFSET_ALIGN_BYTES) * BINDING_OFFSET_ALIGN_BYTES;
     offsets.push(start);
     bytes = start + N * rowBytes + 4;
@@ -152,22 +152,18 @@ export function stackedLayout(rowBytes: number, rows: readonly number[]): { offs
 }
 
 export interface AllocateStackedOptions {
-  format: QuantFormat;
   K: number;
-  /** Each section's rows and label. */
-  sections: readonly { N: number; label: string }[];
+  /** Each section's rows, format and label. */
+  sections: readonly { N: number; format: QuantFormat; label: string }[];
   label: string;
   maxBindingBytes?: number;
 }
 
 /** One buffer for the sections, to be filled section by section with `writeQuantizedWeightBytes`. */
 export function allocateStackedWeight(gpu: Gpu, options: AllocateStackedOptions): StackedWeight {
-  const { format, K, label } = options;
-  const rowBytes = rowByteLength(format, K, label);
-  const layout = stackedLayout(
-    rowBytes,
-    options.sections.map((s) => s.N),
-  );
+  const { K, label } = options;
+  const shapes = options.sections.map((s) => ({ ...s, rowBytes: rowByteLength(s.format, K, s.label) }));
+  const layout = stackedLayout(shapes);
   const limit = options.maxBindingBytes ?? gpu.limits.maxStorageBufferBindingSize;
   if (layout.bytes > limit) {
     throw new LabError(
@@ -177,17 +173,16 @@ export function allocateStackedWeight(gpu: Gpu, options: AllocateStackedOptions)
     );
   }
   const buffer = gpu.alloc(layout.bytes, { label, category: 'weights' });
-  const formatId = ggmlType(format as GgmlTypeName).id;
-  const sections = options.sections.map(({ N, label }, i) => ({
+  const sections = shapes.map(({ N, format, rowBytes, label }, i) => ({
     format,
-    formatId,
+    formatId: ggmlType(format as GgmlTypeName).id,
     N,
     K,
     rowBytes,
     parts: [{ buffer, byteOffset: layout.offsets[i], rowStart: 0, rows: N }],
     label,
   }));
-  return { format, formatId, K, rowBytes, buffer, sections, label };
+  return { format: sections[0].format, formatId: sections[0].formatId, K, buffer, sections, label };
 }
 
 /**

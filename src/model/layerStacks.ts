@@ -1,6 +1,6 @@
 import { findTensor, type GgufTensorInfo } from '../formats/gguf';
 import { isQuantFormat, rowByteLength, stackedLayout, type QuantFormat } from '../kernels/quantWeight';
-import { takesStackedQkv } from '../kernels/qmatvecStacked';
+import { stackedQkvTakesFormats, stackedSwigluTakesFormats, takesStackedQkv } from '../kernels/qmatvecStacked';
 import type { ModelConfig } from './config';
 import { takesDensePath } from './linear';
 import { projectionTensorName, type Projection } from './tensorNames';
@@ -17,20 +17,19 @@ export type StackName = keyof typeof LAYER_STACKS;
 export const STACK_NAMES = Object.keys(LAYER_STACKS) as StackName[];
 
 export interface StackPlan {
-  format: QuantFormat;
   K: number;
-  rowBytes: number;
-  /** Rows of each section, in LAYER_STACKS order. */
-  rows: number[];
+  /** Each section's rows, format and row bytes, in LAYER_STACKS order. */
+  sections: { N: number; format: QuantFormat; rowBytes: number }[];
   /** The stacked buffer's bytes. */
   bytes: number;
 }
 
 /**
- * Whether layer l's projections of `stack` are stored stacked, and how: where they are all quantized in one block
- * format with one row length (the kernel's FORMAT is one constant), the stack fits one binding, and for q, k, v
- * the heads suit the qkv epilogue. Undefined: each is stored alone (dense, mixed formats as in Q4_K_M's Q6_K
- * value projections of some layers, or too large). The loader and the memory plan both ask here.
+ * Whether layer l's projections of `stack` are stored stacked, and how: where they are all quantized with one row
+ * length, in formats the fused kernel takes together (gate and up: one, `stackedSwigluTakesFormats`; q, k, v:
+ * `stackedQkvTakesFormats`, so Q4_K_M's Q6_K value projections stack with their Q4_K q and k), the stack fits one
+ * binding, and for q, k, v the heads suit the qkv epilogue. Undefined: each is stored alone (dense, formats the
+ * kernel cannot mix, or too large). The loader and the memory plan both ask here.
  */
 export function planLayerStack(
   tensors: readonly GgufTensorInfo[],
@@ -41,19 +40,22 @@ export function planLayerStack(
 ): StackPlan | undefined {
   if (stack === 'qkv' && !takesStackedQkv({ ...config, mode: config.ropeMode })) return undefined;
   const infos = LAYER_STACKS[stack].map((p) => findTensor(tensors, projectionTensorName(l, p)));
-  const format = infos[0].type.name;
   const K = infos[0].dims[0];
-  if (!isQuantFormat(format) || takesDensePath(format, K)) return undefined;
-  if (infos.some((t) => t.type.name !== format || t.dims.length !== 2 || t.dims[0] !== K)) return undefined;
-  let rowBytes: number;
+  const formats: QuantFormat[] = [];
+  for (const t of infos) {
+    const format = t.type.name;
+    if (!isQuantFormat(format) || takesDensePath(format, K) || t.dims.length !== 2 || t.dims[0] !== K) return undefined;
+    formats.push(format);
+  }
+  if (!(stack === 'qkv' ? stackedQkvTakesFormats : stackedSwigluTakesFormats)(formats)) return undefined;
+  let sections: StackPlan['sections'];
   try {
-    rowBytes = rowByteLength(format, K, infos[0].name);
+    sections = infos.map((t, i) => ({ N: t.dims[1], format: formats[i], rowBytes: rowByteLength(formats[i], K, t.name) }));
   } catch {
     return undefined; // a row length no kernel reads: each tensor's own load or plan reports it
   }
-  const rows = infos.map((t) => t.dims[1]);
-  const { bytes } = stackedLayout(rowBytes, rows);
-  return bytes <= maxBindingBytes ? { format, K, rowBytes, rows, bytes } : undefined;
+  const { bytes } = stackedLayout(sections);
+  return bytes <= maxBindingBytes ? { K, sections, bytes } : undefined;
 }
 
 /**
@@ -66,7 +68,7 @@ export function layerStacksExtraBytes(tensors: readonly GgufTensorInfo[], config
     for (const stack of STACK_NAMES) {
       const plan = planLayerStack(tensors, config, l, stack, maxBindingBytes);
       if (!plan) continue;
-      extra += plan.bytes - plan.rows.reduce((sum, N) => sum + N * plan.rowBytes + 4, 0);
+      extra += plan.bytes - plan.sections.reduce((sum, { N, rowBytes }) => sum + N * rowBytes + 4, 0);
       if (stack === 'qkv' && config.qkvBias) extra += ropeBiasFloats(config) * 4;
     }
   }

@@ -124,9 +124,8 @@ export async function loadModelWeights(
     const plan = planLayerStack(file.tensors, config, l, stack, maxBindingBytes);
     if (!plan) return undefined;
     const weight = allocateStackedWeight(gpu, {
-      format: plan.format,
       K: plan.K,
-      sections: tensors.map((t) => ({ N: t.dims[1], label: t.name })),
+      sections: tensors.map((t, i) => ({ N: t.dims[1], format: plan.sections[i].format, label: t.name })),
       label: `blk.${l}.${stack}`,
       maxBindingBytes,
     });

@@ -41,22 +41,23 @@ export function testWeight(gpu: Gpu, format: QuantFormat, N: number, K: number, 
 }
 
 /**
- * Random weights of `rows[s]` rows each (section s from seed + s), stacked in one buffer as the loader stacks a
- * layer's q, k, v or gate, up, and each also uploaded alone for the separate products.
+ * Random weights of `rows[s]` rows each (section s from seed + s), in `format` or section s in format[s], stacked in
+ * one buffer as the loader stacks a layer's q, k, v or gate, up, and each also uploaded alone for the separate
+ * products.
  */
 export function testStack(
   gpu: Gpu,
-  format: QuantFormat,
+  format: QuantFormat | readonly QuantFormat[],
   rows: readonly number[],
   K: number,
   seed: number,
 ): { stack: StackedWeight; alone: TestWeight[] } {
-  const alone = rows.map((N, s) => testWeight(gpu, format, N, K, seed + s));
+  const formatOf = (s: number) => (typeof format === 'string' ? format : format[s]);
+  const alone = rows.map((N, s) => testWeight(gpu, formatOf(s), N, K, seed + s));
   const stack = allocateStackedWeight(gpu, {
-    format,
     K,
-    sections: rows.map((N, s) => ({ N, label: `${format} section ${s}` })),
-    label: `${format} test stack`,
+    sections: rows.map((N, s) => ({ N, format: formatOf(s), label: `${formatOf(s)} section ${s}` })),
+    label: `${rows.map((_, s) => formatOf(s)).join('+')} test stack`,
   });
   alone.forEach((w, s) => writeQuantizedWeightBytes(gpu, stack.sections[s], 0, w.bytes));
   return { stack, alone };

@@ -16,7 +16,7 @@ import { packF16PairsReference, unpackF16PairsReference } from '../../src/kernel
 import { storedBytes, type StoredPrecision } from '../../src/kernels/storedValues';
 import { LabError } from '../../src/errors';
 import { expectAllClose } from './compare';
-import { TEST_K, expectBitExact, sumTolerance, testStack } from './qfixtures';
+import { MATVEC_LAYOUTS, TEST_K, expectBitExact, sumTolerance, testStack } from './qfixtures';
 
 // The matvec kernel's qkv epilogue over a stacked q, k, v weight: q (+ bias, rotated) into its buffer and k (+ bias,
 // rotated), v (+ bias) straight into the KV cache, in one dispatch where decode ran three projections, two RoPE
@@ -31,6 +31,9 @@ type Layout = { kind: 'sequence'; start: number } | { kind: 'batch'; at: number[
 
 interface Case {
   format: QuantFormat;
+  /** v's format where it differs from q's and k's (with K a whole number of both formats' blocks). */
+  formatV?: QuantFormat;
+  K?: number;
   heads: QkvHeads;
   M: number;
   layout: Layout;
@@ -38,6 +41,8 @@ interface Case {
   norm: boolean;
   storage: StoredPrecision;
   threads?: number;
+  /** Whether those threads split K (true unless given). */
+  splitK?: boolean;
   /** An 8-bit dot product (the qkvQuantized entry point), for the fused and the separate products alike. */
   dot?: MatvecDot;
 }
@@ -58,10 +63,10 @@ function rowPositions(c: Case): { rope: number[]; at: number[] } {
 async function run(c: Case, seed: number) {
   const gpu = await testGpu();
   const { format, heads, M } = c;
-  const K = TEST_K[format];
+  const K = c.K ?? TEST_K[format];
   const nQ = heads.nHeads * heads.headDim;
   const nKv = heads.nKvHeads * heads.headDim;
-  const { stack, alone } = testStack(gpu, format, [nQ, nKv, nKv], K, seed);
+  const { stack, alone } = testStack(gpu, [format, format, c.formatV ?? format], [nQ, nKv, nKv], K, seed);
   const x = randomF32(M * K, seed + 3).map((v) => 5 * v);
   const normW = randomF32(K, seed + 4);
   const biases = [randomF32(nQ, seed + 5), randomF32(nKv, seed + 6), randomF32(nKv, seed + 7)];
@@ -107,7 +112,7 @@ async function run(c: Case, seed: number) {
         M,
         norm,
         epilogue: c.bias ? { kind: 'bias', bias: bias[i] } : undefined,
-        ...gpuLayout(c.threads),
+        ...gpuLayout(c),
         ...dotOptions(c.dot, b.xq),
       }),
     );
@@ -131,7 +136,7 @@ async function run(c: Case, seed: number) {
         cache: { keys: b.fusedKeys, values: b.fusedValues, at: b.at, slotValues, firstSlot, precision: c.storage },
       },
       heads,
-      { M, norm, biasAt: c.bias ? invFreq.length : undefined, ...gpuLayout(c.threads), ...dotOptions(c.dot, b.xq) },
+      { M, norm, biasAt: c.bias ? invFreq.length : undefined, ...gpuLayout(c), ...dotOptions(c.dot, b.xq) },
     );
     const dispatches = rec.dispatchCount - before;
     rec.submit();
@@ -175,7 +180,8 @@ async function run(c: Case, seed: number) {
 
 async function check(c: Case, seed: number): Promise<void> {
   const r = await run(c, seed);
-  const context = `${c.format} ${c.heads.mode} M=${c.M} ${c.layout.kind} bias=${c.bias} norm=${c.norm} ${c.storage} seed ${seed}`;
+  const matvec = c.threads === undefined ? '' : ` ${c.threads} threads${c.splitK === false ? '' : ' splitting K'}`;
+  const context = `${c.format}${c.formatV ? `+${c.formatV} v` : ''} ${c.heads.mode}${matvec} dot ${c.dot ?? 'f32'} M=${c.M} ${c.layout.kind} bias=${c.bias} norm=${c.norm} ${c.storage} seed ${seed}`;
   const integerDot = c.dot !== undefined && c.dot !== 'f32';
   // With an 8-bit dot product, the activations' quantization and the fused dispatch.
   expect(r.dispatches, context).toBe(integerDot ? 2 : 1);
@@ -198,9 +204,9 @@ function dotOptions(dot: MatvecDot | undefined, scratch: Binding) {
   return dot === undefined ? {} : { matvecDot: dot, activationScratch: scratch };
 }
 
-/** A given thread count is a GPU's workgroup, whose threads split K (the adapter's own layout otherwise). */
-function gpuLayout(threads: number | undefined) {
-  return threads === undefined ? {} : { matvecThreads: threads, matvecSplitK: true };
+/** A given thread count is a workgroup whose threads split K unless told (the adapter's own layout otherwise). */
+function gpuLayout(c: Case) {
+  return c.threads === undefined ? {} : { matvecThreads: c.threads, matvecSplitK: c.splitK ?? true };
 }
 
 describe('quantized matvec with the qkv epilogue (projections, bias, RoPE and the KV-cache store in one dispatch)', () => {
@@ -267,6 +273,76 @@ describe('quantized matvec with the qkv epilogue (projections, bias, RoPE and th
       }
     }
   }, 180_000);
+
+  /**
+   * A Q4_K_M layer's stack (or its converse) over every matvec layout, layout i with the dot products dots[i]:
+   * M = 1, 3, 8, normal and neox pairs, f16 and f32 caches, batch and sequence rows, with and without the norm in turn.
+   */
+  async function checkMixed(
+    format: QuantFormat,
+    formatV: QuantFormat,
+    dots: readonly (readonly MatvecDot[])[],
+    seed: number,
+  ): Promise<void> {
+    // Rows of 3 super-blocks: Q6_K rows of 630 bytes, so every other v row starts 2 bytes off a word.
+    const K = 768;
+    let n = 0;
+    for (const [i, { threads, splitK }] of MATVEC_LAYOUTS.entries()) {
+      for (const dot of dots[i]) {
+        const M = [1, 3, 8][n % 3];
+        const at = Array.from({ length: M }, (_, m) => (m === 1 ? KV_STORE_SKIP : (2 * m + 3) % POSITIONS));
+        const layout: Layout = M <= 3 && i % 2 === 0 ? { kind: 'batch', at, firstSlot: 1 } : { kind: 'sequence', start: 1 };
+        const neox = (i + n) % 2 === 1;
+        const heads: QkvHeads = neox ? { ...HEADS, mode: 'neox' } : HEADS;
+        const storage = Math.floor(n / 2) % 2 === 0 ? 'f16-packed' : 'f32';
+        await check({ format, formatV, K, heads, M, layout, bias: neox, norm: n % 4 !== 3, storage, threads, splitK, dot }, seed + n);
+        n++;
+      }
+    }
+  }
+
+  it('Q4_K q, k with a Q6_K v (Q4_K_M layers): every matvec layout, f32 and 8-bit dots, the bits of the separate products', async () => {
+    await checkMixed(
+      'Q4_K',
+      'Q6_K',
+      MATVEC_LAYOUTS.map(() => ['f32', 'i8-pairs'] as const),
+      1500,
+    );
+  }, 240_000);
+
+  it('Q6_K q, k with a Q4_K v: every matvec layout, the f32 and both 8-bit dots in turn, the bits of the separate products', async () => {
+    await checkMixed('Q6_K', 'Q4_K', [['f32'], ['i8-pairs'], ['i8-packed'], ['f32']], 1520);
+  }, 120_000);
+
+  it('refuses q and k in different formats, and a v format whose blocks the dispatch cannot walk with theirs', async () => {
+    const gpu = await testGpu();
+    const buf = gpu.alloc(64 * 4, { label: 'scratch' });
+    const out = {
+      q: buf,
+      rotation: buf,
+      cache: { keys: buf, values: buf, at: buf, slotValues: 0, firstSlot: 0, precision: 'f32' as const },
+    };
+    const heads = { nHeads: 2, nKvHeads: 1, headDim: 4, nRot: 4, mode: 'normal' as const };
+    try {
+      for (const formats of [
+        ['Q4_K', 'Q6_K', 'Q6_K'],
+        ['Q4_0', 'Q4_0', 'Q8_0'],
+        ['Q4_K', 'Q4_K', 'Q8_0'],
+      ] as const) {
+        const { stack, alone } = testStack(gpu, formats, [8, 4, 4], 256, 1530);
+        try {
+          const rec = gpu.recorder();
+          expect(() => stackedQkv(rec, buf, stack, out, heads, { M: 1 }), formats.join(', ')).toThrow(/stack of/);
+          expect(rec.dispatchCount).toBe(0);
+        } finally {
+          gpu.buffers.free(stack.buffer);
+          for (const w of alone) freeQuantizedWeight(gpu, w.weight);
+        }
+      }
+    } finally {
+      gpu.buffers.free(buf);
+    }
+  });
 
   it('refuses heads whose RoPE pairs would straddle workgroups, and a stack of two', async () => {
     const gpu = await testGpu();

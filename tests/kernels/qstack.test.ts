@@ -12,7 +12,7 @@ import { TEST_K, expectBitExact, testStack } from './qfixtures';
 describe('stacked weights', () => {
   it('start each section on a bindable offset, after the last one’s rows and 4 spare bytes', () => {
     // Q4_0 rows of 96 values: 54 bytes.
-    const { offsets, bytes } = stackedLayout(54, [5, 3, 3]);
+    const { offsets, bytes } = stackedLayout([5, 3, 3].map((N) => ({ N, rowBytes: 54 })));
     expect(offsets).toEqual([0, 512, 768]);
     expect(offsets.every((o) => o % BINDING_OFFSET_ALIGN_BYTES === 0)).toBe(true);
     expect(offsets[1]).toBeGreaterThanOrEqual(5 * 54 + 4);
@@ -61,11 +61,10 @@ describe('stacked weights', () => {
   it('refuses a stack larger than one binding', async () => {
     const gpu = await testGpu();
     const options = {
-      format: 'Q4_0' as const,
       K: 96,
       sections: [
-        { N: 4, label: 'a' },
-        { N: 4, label: 'b' },
+        { N: 4, format: 'Q4_0' as const, label: 'a' },
+        { N: 4, format: 'Q4_0' as const, label: 'b' },
       ],
       label: 'too big',
     };

@@ -30,7 +30,7 @@ describe('inference memory plan', () => {
     });
   }
 
-  it('predicts the bytes of stacked q, k, v with their RoPE and bias table (Qwen2) and of layers left apart (Q4_K_M)', async () => {
+  it('predicts the bytes of stacked q, k, v with their RoPE and bias table (Qwen2) and of Q4_K_M stacks with a Q6_K v', async () => {
     const gpu = await testGpu();
     const vocabulary = await readGguf(await openAsBlob(STORIES));
     const shape = { embeddingLength: 256, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 256, seed: 8 } as const;
@@ -46,8 +46,10 @@ describe('inference memory plan', () => {
       const model = await Model.load(gpu, bytes, { maxContext: 32, maxStepTokens: 8 });
       try {
         const stacks = model.weights.layers.map((l) => Object.keys(l.stacks).join('+'));
-        // Q4_K_M stores some layers' v as Q6_K: their q, k, v stay apart.
-        expect(stacks, spec.architecture).toEqual(spec.architecture === 'qwen2' ? ['qkv+gateUp', 'qkv+gateUp'] : ['qkv+gateUp', 'gateUp']);
+        expect(stacks, spec.architecture).toEqual(['qkv+gateUp', 'qkv+gateUp']);
+        // Q4_K_M stores some layers' v as Q6_K: their stack's sections have two row lengths.
+        const vFormats = model.weights.layers.map((l) => l.stacks.qkv?.sections[2].format);
+        expect(vFormats, spec.architecture).toEqual(spec.architecture === 'qwen2' ? ['Q8_0', 'Q8_0'] : ['Q4_K', 'Q6_K']);
         expect(gpu.buffers.bytesInUse - before, `${spec.architecture} ${spec.weightType}`).toBe(plan.totalBytes);
       } finally {
         model.free();

@@ -64,7 +64,10 @@ const SHAPES: Record<ParityArch, ArchShape> = {
   },
 };
 
-/** The tensor types llama.cpp's Q4_K_M recipe gives: Q6_K output, Q6_K attn_v/ffn_down in the first layers. */
+/**
+ * The tensor types llama.cpp's Q4_K_M recipe gives: Q6_K output, Q6_K attn_v/ffn_down in the first layers (where the
+ * Q6_K v stacks with the Q4_K q and k, so decode runs the qkv dispatch with a v section in another format).
+ */
 function q4kmType(name: string, blockCount: number): QuantizableType {
   if (name === 'output.weight') return 'Q6_K';
   const layer = /^blk\.(\d+)\.(attn_v|ffn_down)\.weight$/.exec(name);

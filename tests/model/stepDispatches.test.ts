@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAsBlob } from 'node:fs';
 import { testGpu } from '../setup/testGpu';
 import { sharedData } from '../sharedData';
-import { buildTinyModel, readGguf, writeGguf } from '../../src/formats/gguf';
+import { buildTinyModel, readGguf, writeGguf, type TinyModelSpec } from '../../src/formats/gguf';
 import { Model } from '../../src/model/model';
 import { matvecDot } from '../../src/kernels/qmatmul';
 import type { QuantizedWeight } from '../../src/kernels/quantWeight';
@@ -47,6 +47,24 @@ function quantizations(m: Model, count: number): number {
   return matvecDot(m.gpu.recorder(), o) === 'f32' ? 0 : count;
 }
 
+/**
+ * A decode step of the tiny model SPEC with `changes` (after a 3-token prompt), once `inspect` has seen it loaded: its
+ * dispatches per block.
+ */
+async function decodeStepOf(changes: Partial<TinyModelSpec>, inspect: (m: Model) => void = () => {}) {
+  const gpu = await testGpu();
+  const tiny = buildTinyModel({ ...SPEC, ...changes, vocabulary: await readGguf(await openAsBlob(STORIES)) });
+  const m = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 16, maxStepTokens: 8 });
+  try {
+    inspect(m);
+    const id = await m.forwardSample([1, 5, 9], greedy, 0);
+    await m.forwardSample([id], greedy, 0);
+    return m.stepDispatches?.perBlock;
+  } finally {
+    m.free();
+  }
+}
+
 function blockDispatches(): number[] {
   const step = model.stepDispatches;
   if (!step) throw new Error('no step recorded');
@@ -74,16 +92,17 @@ describe('dispatches per layer of a block (quantized weights, no adapter)', () =
   }, 120_000);
 
   it('decode of a Qwen2-shaped model: 5, the q, k, v biases in their dispatch', async () => {
-    const gpu = await testGpu();
-    const tiny = buildTinyModel({ ...SPEC, vocabulary: await readGguf(await openAsBlob(STORIES)), architecture: 'qwen2' });
-    const qwen2 = await Model.load(gpu, writeGguf(tiny.metadata, tiny.tensors), { maxContext: 16, maxStepTokens: 8 });
-    try {
-      const id = await qwen2.forwardSample([1, 5, 9], greedy, 0);
-      await qwen2.forwardSample([id], greedy, 0);
-      expect(qwen2.stepDispatches?.perBlock).toEqual([5, 5]);
-    } finally {
-      qwen2.free();
-    }
+    expect(await decodeStepOf({ architecture: 'qwen2' })).toEqual([5, 5]);
+  }, 120_000);
+
+  it('decode of a Q4_K_M model: 5 in every layer, a Q6_K v stacked with its Q4_K q and k', async () => {
+    // K-quant rows are whole 256-value super-blocks; the recipe gives the last of 2 layers a Q6_K attn_v.
+    const shape = { embeddingLength: 256, feedForwardLength: 256, weightType: 'Q4_K', mix: 'Q4_K_M' } as const;
+    const perBlock = await decodeStepOf(shape, (q4km) => {
+      const formats = q4km.weights.layers.map((l) => l.stacks.qkv?.sections.map((s) => s.format).join(' '));
+      expect(formats).toEqual(['Q4_K Q4_K Q4_K', 'Q4_K Q4_K Q6_K']);
+    });
+    expect(perBlock).toEqual([5, 5]);
   }, 120_000);
 
   it('decode with an adapter on q and v: 15 (+3 quantizations on a CPU adapter), q, k, v apart again (the branches add to q and v before RoPE), gate and up still one', async () => {
