@@ -168,6 +168,9 @@ override COLUMNS: u32 = select(ROWS, 2u, EPILOGUE == EPILOGUE_SWIGLU);
 override PAIRED: bool = false;
 // The qkv entry point's v section's block format (see the header): Q4_K or Q6_K where FORMAT is the other, else FORMAT.
 override FORMAT_V: u32 = FORMAT;
+// Whether the pipeline reads Q4_K or Q6_K rows, as FORMAT or FORMAT_V (see decodeUnit).
+override READS_Q4_K: bool = FORMAT == Q4_K || FORMAT_V == Q4_K;
+override READS_Q6_K: bool = FORMAT == Q6_K || FORMAT_V == Q6_K;
 
 // Thread t's sums for activation row r at t·R + r; with NORM, its sums of squares of the row's values. Without SPLIT_K
 // each thread reads back only its own.
@@ -443,60 +446,66 @@ fn plainUnit(row: u32, u: u32) -> Unit {
   return Unit(Q32(w.lo, w.hi, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_Q32, ZERO4, Words(ZERO_WORDS, ZERO_WORDS, ZERO_WORDS, ZERO_WORDS));
 }
 
-// The functions taking `format` read blocks of that format (FORMAT, or FORMAT_V for the qkv entry point's v section);
-// each call passes an override constant, so every other format's branch is dead code in the compiled pipeline.
-// F32 and F16 are never a stack's second format: plainUnit's decoder reads FORMAT.
+// The functions taking `format` read blocks of that format: FORMAT, or FORMAT_V for the qkv entry point's v section,
+// where only the K-quants differ. Every branch but the one that tells Q6_K from Q4_K in a pipeline reading both tests
+// constants, so a pipeline's compiler drops the branches of formats it never reads before it inlines the functions.
 fn decodeUnit(format: u32, row: u32, u: u32) -> Unit {
-  if (format == Q4_0 && PAIRED) { return q4_0Pair(row, u); }
-  if (format == Q8_0 && PAIRED) { return q8_0Pair(row, u); }
-  if (format == Q4_0) { return q4_0Unit(row, u); }
-  if (format == Q8_0) { return q8_0Unit(row, u); }
-  if (format == Q4_K) { return q4_KUnit(row, u); }
-  if (format == Q6_K) { return q6_KUnit(row, u); }
+  if (FORMAT == Q4_0 && PAIRED) { return q4_0Pair(row, u); }
+  if (FORMAT == Q8_0 && PAIRED) { return q8_0Pair(row, u); }
+  if (FORMAT == Q4_0) { return q4_0Unit(row, u); }
+  if (FORMAT == Q8_0) { return q8_0Unit(row, u); }
+  if (READS_Q6_K) {
+    if (format == Q6_K) { return q6_KUnit(row, u); }
+  }
+  if (READS_Q4_K) { return q4_KUnit(row, u); }
   return plainUnit(row, u);
 }
 
 // Unit u's activations of the row starting at vec4 index xq.
 fn loadUnitX(format: u32, xq: u32, u: u32) -> XUnit {
-  if ((format == Q4_0 || format == Q8_0) && !PAIRED) {
+  if (READS_Q6_K) {
+    if (format == Q6_K) {
+      // Positions 128h + 32qq + l0 .. + 15 of super-block u / 4, for qq = 0..3: two quarters per X32.
+      let q = 64u * (u >> 2u) + 32u * ((u >> 1u) & 1u) + 4u * (u & 1u);
+      let xa = X32(xAt(xq, q), xAt(xq, q + 1u), xAt(xq, q + 2u), xAt(xq, q + 3u),
+                   xAt(xq, q + 8u), xAt(xq, q + 9u), xAt(xq, q + 10u), xAt(xq, q + 11u));
+      let xb = X32(xAt(xq, q + 16u), xAt(xq, q + 17u), xAt(xq, q + 18u), xAt(xq, q + 19u),
+                   xAt(xq, q + 24u), xAt(xq, q + 25u), xAt(xq, q + 26u), xAt(xq, q + 27u));
+      let s = vec4<f32>(sum4((xa.a + xa.b) + (xa.c + xa.d)), sum4((xa.e + xa.f) + (xa.g + xa.h)),
+                        sum4((xb.a + xb.b) + (xb.c + xb.d)), sum4((xb.e + xb.f) + (xb.g + xb.h)));
+      return XUnit(xa, xb, s);
+    }
+  }
+  if ((FORMAT == Q4_0 || FORMAT == Q8_0) && !PAIRED) {
     let x = loadX32(xq, 8u * u);
     return XUnit(x, ZERO_X32, vec4<f32>(sumX32(x), 0.0, 0.0, 0.0));
   }
-  if (format == Q4_0 || format == Q8_0 || format == Q4_K) {
+  if (FORMAT == Q4_0 || FORMAT == Q8_0 || READS_Q4_K) {
     let xa = loadX32(xq, 16u * u);
     let xb = loadX32(xq, 16u * u + 8u);
     return XUnit(xa, xb, vec4<f32>(sumX32(xa), sumX32(xb), 0.0, 0.0));
-  }
-  if (format == Q6_K) {
-    // Positions 128h + 32qq + l0 .. + 15 of super-block u / 4, for qq = 0..3: two quarters per X32.
-    let q = 64u * (u >> 2u) + 32u * ((u >> 1u) & 1u) + 4u * (u & 1u);
-    let xa = X32(xAt(xq, q), xAt(xq, q + 1u), xAt(xq, q + 2u), xAt(xq, q + 3u),
-                 xAt(xq, q + 8u), xAt(xq, q + 9u), xAt(xq, q + 10u), xAt(xq, q + 11u));
-    let xb = X32(xAt(xq, q + 16u), xAt(xq, q + 17u), xAt(xq, q + 18u), xAt(xq, q + 19u),
-                 xAt(xq, q + 24u), xAt(xq, q + 25u), xAt(xq, q + 26u), xAt(xq, q + 27u));
-    let s = vec4<f32>(sum4((xa.a + xa.b) + (xa.c + xa.d)), sum4((xa.e + xa.f) + (xa.g + xa.h)),
-                      sum4((xb.a + xb.b) + (xb.c + xb.d)), sum4((xb.e + xb.f) + (xb.g + xb.h)));
-    return XUnit(xa, xb, s);
   }
   return XUnit(X32(xAt(xq, 2u * u), xAt(xq, 2u * u + 1u), ZERO4, ZERO4, ZERO4, ZERO4, ZERO4, ZERO4), ZERO_X32, ZERO4);
 }
 
 // One activation row's sum over one weight row's decoded unit.
 fn unitDot(format: u32, w: Unit, x: XUnit) -> f32 {
-  if (format == Q4_0) {
+  if (FORMAT == Q4_0) {
     let first = w.c.x * (dotQ32(x.a, w.a) - 8.0 * x.s.x);
     if (PAIRED) { return first + w.c.y * (dotQ32(x.b, w.b) - 8.0 * x.s.y); }
     return first;
   }
-  if (format == Q8_0) {
+  if (FORMAT == Q8_0) {
     if (PAIRED) { return w.c.x * dotQ32(x.a, w.a) + w.c.y * dotQ32(x.b, w.b); }
     return w.c.x * dotQ32(x.a, w.a);
   }
-  if (format == Q4_K) { return (w.c.x * dotQ32(x.a, w.a) - w.c.z * x.s.x) + (w.c.y * dotQ32(x.b, w.b) - w.c.w * x.s.y); }
-  if (format == Q6_K) {
-    let s = vec4<f32>(dotLo16(x.a, w.a), dotHi16(x.a, w.a), dotLo16(x.b, w.b), dotHi16(x.b, w.b));
-    return dot(w.c, s - 32.0 * x.s);
+  if (READS_Q6_K) {
+    if (format == Q6_K) {
+      let s = vec4<f32>(dotLo16(x.a, w.a), dotHi16(x.a, w.a), dotLo16(x.b, w.b), dotHi16(x.b, w.b));
+      return dot(w.c, s - 32.0 * x.s);
+    }
   }
+  if (READS_Q4_K) { return (w.c.x * dotQ32(x.a, w.a) - w.c.z * x.s.x) + (w.c.y * dotQ32(x.b, w.b) - w.c.w * x.s.y); }
   return dot(x.a.a, w.a.a) + dot(x.a.b, w.a.b);
 }
 
@@ -560,22 +569,25 @@ struct XQUnit {
 const ZERO_XQ16 = XQ16(vec4<u32>(0u), vec4<u32>(0u));
 
 fn loadUnitXQ(format: u32, quantizedX: ptr<storage, array<u32>, read>, m: u32, u: u32) -> XQUnit {
-  if ((format == Q4_0 || format == Q8_0) && !PAIRED) {
+  if (READS_Q6_K) {
+    if (format == Q6_K) {
+      // Quarter qq's values 128h + 32qq + l0 .. + 15 of super-block u / 4.
+      let j = 256u * (u >> 2u) + 128u * ((u >> 1u) & 1u) + 16u * (u & 1u);
+      let s = vec4<i32>(xqSum16(quantizedX, m, j), xqSum16(quantizedX, m, j + 32u), xqSum16(quantizedX, m, j + 64u), xqSum16(quantizedX, m, j + 96u));
+      let dx = vec4<f32>(xqScale(quantizedX, m, j), xqScale(quantizedX, m, j + 32u), xqScale(quantizedX, m, j + 64u), xqScale(quantizedX, m, j + 96u));
+      return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 32u), loadXQ16(quantizedX, m, j + 64u), loadXQ16(quantizedX, m, j + 96u), dx, s);
+    }
+  }
+  if ((FORMAT == Q4_0 || FORMAT == Q8_0) && !PAIRED) {
     let j = 32u * u;
     let s = xqSum16(quantizedX, m, j) + xqSum16(quantizedX, m, j + 16u);
     return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 16u), ZERO_XQ16, ZERO_XQ16, vec4<f32>(xqScale(quantizedX, m, j), 0.0, 0.0, 0.0), vec4<i32>(s, 0, 0, 0));
   }
-  if (format == Q4_0 || format == Q8_0 || format == Q4_K) {
-    let j = 64u * u;
-    let s = vec4<i32>(xqSum16(quantizedX, m, j) + xqSum16(quantizedX, m, j + 16u), xqSum16(quantizedX, m, j + 32u) + xqSum16(quantizedX, m, j + 48u), 0, 0);
-    return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 16u), loadXQ16(quantizedX, m, j + 32u), loadXQ16(quantizedX, m, j + 48u),
-                  vec4<f32>(xqScale(quantizedX, m, j), xqScale(quantizedX, m, j + 32u), 0.0, 0.0), s);
-  }
-  // Q6_K: quarter qq's values 128h + 32qq + l0 .. + 15 of super-block u / 4.
-  let j = 256u * (u >> 2u) + 128u * ((u >> 1u) & 1u) + 16u * (u & 1u);
-  let s = vec4<i32>(xqSum16(quantizedX, m, j), xqSum16(quantizedX, m, j + 32u), xqSum16(quantizedX, m, j + 64u), xqSum16(quantizedX, m, j + 96u));
-  let dx = vec4<f32>(xqScale(quantizedX, m, j), xqScale(quantizedX, m, j + 32u), xqScale(quantizedX, m, j + 64u), xqScale(quantizedX, m, j + 96u));
-  return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 32u), loadXQ16(quantizedX, m, j + 64u), loadXQ16(quantizedX, m, j + 96u), dx, s);
+  // PAIRED Q4_0 and Q8_0, and Q4_K (the integer dot products read no other format).
+  let j = 64u * u;
+  let s = vec4<i32>(xqSum16(quantizedX, m, j) + xqSum16(quantizedX, m, j + 16u), xqSum16(quantizedX, m, j + 32u) + xqSum16(quantizedX, m, j + 48u), 0, 0);
+  return XQUnit(loadXQ16(quantizedX, m, j), loadXQ16(quantizedX, m, j + 16u), loadXQ16(quantizedX, m, j + 32u), loadXQ16(quantizedX, m, j + 48u),
+                vec4<f32>(xqScale(quantizedX, m, j), xqScale(quantizedX, m, j + 32u), 0.0, 0.0), s);
 }
 
 // A Q4_0 block's Σ (v − 8)·q: its 16 bytes of nibbles w (low: values 0..15, high: 16..31), the activations of its
@@ -599,27 +611,30 @@ fn q8_0BlockDot(a: vec4<u32>, b: vec4<u32>, xa: XQ16, xb: XQ16, sum: i32) -> i32
 // integer sum Σ w·q (with the format's offset or minimum taken out through Σ q), times the weight's coefficient.
 fn unitDotI8(format: u32, w: Unit, x: XQUnit) -> f32 {
   let q = w.q;
-  if (format == Q4_0) {
+  if (FORMAT == Q4_0) {
     let first = (w.c.x * x.dx.x) * f32(q4_0BlockDot(q.a, x.a, x.b, x.s.x));
     if (PAIRED) { return first + (w.c.y * x.dx.y) * f32(q4_0BlockDot(q.b, x.c, x.d, x.s.y)); }
     return first;
   }
-  if (format == Q8_0) {
+  if (FORMAT == Q8_0) {
     let first = (w.c.x * x.dx.x) * f32(q8_0BlockDot(q.a, q.b, x.a, x.b, x.s.x));
     if (PAIRED) { return first + (w.c.y * x.dx.y) * f32(q8_0BlockDot(q.c, q.d, x.c, x.d, x.s.y)); }
     return first;
   }
-  if (format == Q4_K) {
-    let sa = planeDot(q.a, 0u, 4u, x.a) + planeDot(q.b, 0u, 4u, x.b);
-    let sb = planeDot(q.a, 4u, 4u, x.c) + planeDot(q.b, 4u, 4u, x.d);
-    return x.dx.x * (w.c.x * f32(sa) - w.c.z * f32(x.s.x)) + x.dx.y * (w.c.y * f32(sb) - w.c.w * f32(x.s.y));
+  if (READS_Q6_K) {
+    if (format == Q6_K) {
+      // Quarter qq's q = (its nibble of ql) + 16·(bits 2qq, 2qq + 1 of qh), each part a field up to 15.
+      let s = vec4<i32>(planeDot(q.a, 0u, 4u, x.a) + 16 * planeDot(q.c, 0u, 2u, x.a),
+                        planeDot(q.b, 0u, 4u, x.b) + 16 * planeDot(q.c, 2u, 2u, x.b),
+                        planeDot(q.a, 4u, 4u, x.c) + 16 * planeDot(q.c, 4u, 2u, x.c),
+                        planeDot(q.b, 4u, 4u, x.d) + 16 * planeDot(q.c, 6u, 2u, x.d));
+      return dot(w.c * x.dx, vec4<f32>(s - 32 * x.s));
+    }
   }
-  // Q6_K: quarter qq's q = (its nibble of ql) + 16·(bits 2qq, 2qq + 1 of qh), each part a field up to 15.
-  let s = vec4<i32>(planeDot(q.a, 0u, 4u, x.a) + 16 * planeDot(q.c, 0u, 2u, x.a),
-                    planeDot(q.b, 0u, 4u, x.b) + 16 * planeDot(q.c, 2u, 2u, x.b),
-                    planeDot(q.a, 4u, 4u, x.c) + 16 * planeDot(q.c, 4u, 2u, x.c),
-                    planeDot(q.b, 4u, 4u, x.d) + 16 * planeDot(q.c, 6u, 2u, x.d));
-  return dot(w.c * x.dx, vec4<f32>(s - 32 * x.s));
+  // Q4_K (the integer dot products read no other format).
+  let sa = planeDot(q.a, 0u, 4u, x.a) + planeDot(q.b, 0u, 4u, x.b);
+  let sb = planeDot(q.a, 4u, 4u, x.c) + planeDot(q.b, 4u, 4u, x.d);
+  return x.dx.x * (w.c.x * f32(sa) - w.c.z * f32(x.s.x)) + x.dx.y * (w.c.y * f32(sb) - w.c.w * f32(x.s.y));
 }
 
 // The unit's sums of activation row m with the ROWS decoded weight rows.
