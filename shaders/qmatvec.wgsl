@@ -807,9 +807,18 @@ fn groupOf(wid: vec3<u32>, t: u32) -> u32 {
 // binds no XQ.
 fn sums(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
   groupSums(quantizedX, groupOf(wid, t), wid, t);
+  rowSquares(quantizedX, wid, t);
+  if (SPLIT_K) { workgroupBarrier(); }
 }
 
-// `sums` for group g.
+// With NORM, thread t's share of each activation row's Σ x² into `partialSquares` (it does not depend on the group).
+fn rowSquares(quantizedX: ptr<storage, array<u32>, read>, wid: vec3<u32>, t: u32) {
+  if (NORM) {
+    for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(quantizedX, min(wid.y * R + r, p.M - 1u), t); }
+  }
+}
+
+// Thread t's partial sums of group g into `partial`.
 fn groupSums(quantizedX: ptr<storage, array<u32>, read>, g: u32, wid: vec3<u32>, t: u32) {
   // A constant condition, so that a pipeline whose FORMAT_V is FORMAT never holds a second copy of the loop. A group's
   // rows lie in one section, so a thread reads one format throughout.
@@ -822,10 +831,6 @@ fn groupSums(quantizedX: ptr<storage, array<u32>, read>, g: u32, wid: vec3<u32>,
   } else {
     sumUnits(FORMAT, quantizedX, wid.y * R, t, weightRows(g));
   }
-  if (NORM) {
-    for (var r = 0u; r < R; r++) { partialSquares[t * R + r] = squares(quantizedX, min(wid.y * R + r, p.M - 1u), t); }
-  }
-  if (SPLIT_K) { workgroupBarrier(); }
 }
 
 // Whether group g's columns are the qkv entry point's v section.
@@ -903,9 +908,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 fn mainQuantizing(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = lid.x;
   let perBlock = 32u / COLUMNS;
-  // A uniform trip count: groupSums holds a (SPLIT_K) barrier.
-  for (var i = 0u; i < perBlock / WG; i++) {
-    let k = t + WG * i;
+  rowSquares(&XQ, wid, t);
+  for (var k = t; k < perBlock; k += WG) {
     let g = wid.x * perBlock + k;
     groupSums(&XQ, g, wid, t);
     for (var j = 0u; j < COLUMNS * R; j++) {

@@ -131,36 +131,32 @@ export function matvecQuantizesOutput(rec: Recorder, N: number, parts = 1): bool
 }
 
 /**
- * The dispatch fields of a matvec over X that quantizes its output: the entry point, threads of `columns` output
- * columns each making one block per workgroup, the NORM_OUT constant, the bindings after XQ; checked against
- * `matvecQuantizesOutput`.
+ * How a `main` matvec dispatch that quantizes its output runs (entry point `mainQuantizing`): workgroups of the
+ * adapter's SIMD group (CPU adapters; one per workgroup keeps the barrier before quantizing cheap there), each thread
+ * summing `groupsPerThread` groups of COLUMNS output columns so that a workgroup makes one block. Checked against
+ * `matvecQuantizesOutput`: the dispatch must write whole rows of Y (one part, yOffset 0).
  */
-export function quantizingCall(
+function quantizingLayout(
   rec: Recorder,
+  label: string,
+  call: MatvecCall,
   out: QuantizedOutput,
-  x: Binding,
-  shape: { M: number; N: number; columns: number; parts?: number; label: string },
-): Pick<MatvecCall, 'entryPoint' | 'threads' | 'splitK' | 'groupsPerThread'> & { constants: Record<string, number>; bindings: Binding[] } {
-  const { M, N, columns, parts = 1, label } = shape;
-  // The adapter's SIMD group (CPU adapters): one per workgroup keeps the barrier before quantizing cheap there.
-  const threads = matvecThreads(rec);
+): { threads: number; groupsPerThread: number } {
+  const { M, N, yStride, yOffset } = call.shape;
+  const wholeRows = N === yStride && yOffset === 0;
   const need = matvecScratchBytes(M, N);
-  if (!matvecQuantizesOutput(rec, N, parts) || bindingBytes(out.xq) < need) {
+  const have = bindingBytes(out.xq);
+  if (call.entryPoint !== 'main' || call.epilogue === 'bias' || !wholeRows || !matvecQuantizesOutput(rec, N) || have < need) {
+    const what = `${N} columns${wholeRows ? '' : ` of ${yStride}-column rows`}${call.epilogue === 'bias' ? ' after a bias epilogue' : ''}`;
     throw new LabError(
-      `quantized matvec: quantizing ${M} output rows of ${N} columns in ${parts} part(s) into ${bindingBytes(out.xq)} bytes (${need} needed)`,
+      `quantized matvec: quantizing ${M} output rows of ${what} into ${have} bytes (${need} needed)`,
       label,
-      `quantize the output where matvecQuantizesOutput holds (a CPU adapter, one part, N a multiple of ${QUANTIZING_COLUMNS})`,
+      `quantize the output where matvecQuantizesOutput holds (a CPU adapter, one part, N a multiple of ${QUANTIZING_COLUMNS}, no bias)`,
     );
   }
-  return {
-    entryPoint: 'mainQuantizing',
-    threads,
-    groupsPerThread: QUANTIZING_COLUMNS / columns / threads,
-    splitK: false,
-    constants: { NORM_OUT: out.normWeight ? 1 : 0 },
-    // NWO is read only with NORM_OUT; X (read-only, like NWO) fills it otherwise.
-    bindings: [out.xq, out.normWeight ?? x],
-  };
+  const threads = matvecThreads(rec);
+  const columns = call.epilogue === 'swiglu' ? 2 : MATVEC_ROWS; // COLUMNS in the shader
+  return { threads, groupsPerThread: QUANTIZING_COLUMNS / columns / threads };
 }
 
 /** Bytes of the activation scratch an 8-bit matvec dot product of M ≤ MATVEC_MAX_ROWS rows of up to K values needs. */
@@ -262,10 +258,8 @@ export interface MatvecCall {
   rest: readonly Binding[];
   entryPoint: 'main' | 'mainQuantizing' | 'qkv' | 'qkvQuantized';
   epilogue: keyof typeof EPILOGUE_IDS;
-  /** Groups of output columns (workgroups with SPLIT_K, else threads, or `groupsPerThread` per thread). */
+  /** Groups of output columns (workgroups with SPLIT_K, else threads). */
   columnGroups: number;
-  /** Without SPLIT_K, the groups each thread sums (`mainQuantizing`'s; else 1). */
-  groupsPerThread?: number;
   shape: Omit<MatvecParams, 'eps' | keyof MatvecStackParams>;
   stack?: MatvecStackParams;
   norm?: MatvecNorm;
@@ -278,6 +272,8 @@ export interface MatvecCall {
   dot?: MatvecDot;
   /** The qkv epilogue's override constants. */
   constants?: Record<string, number>;
+  /** With entry point `main`: Y's rows also quantized (`mainQuantizing` runs instead). */
+  quantizedOut?: QuantizedOutput;
 }
 
 /** Records one matvec dispatch of `weight` (its format and label) for M = call.shape.M activation rows. */
@@ -287,12 +283,14 @@ export function recordMatvec(rec: Recorder, weight: MatvecWeight, call: MatvecCa
   // workgroup decode each weight once for all of them.
   const groupRows = Math.min(M, MATVEC_GROUP_ROWS);
   checkRows(M, groupRows, rec.gpu.limits.maxComputeWorkgroupsPerDimension, 'quantized matvec', weight.label);
-  const threads = call.threads ?? matvecThreads(rec);
-  const splitK = call.splitK ?? matvecSplitsK(rec);
+  const out = call.quantizedOut;
+  const quantizing = out && quantizingLayout(rec, weight.label, call, out);
+  const threads = quantizing?.threads ?? call.threads ?? matvecThreads(rec);
+  const splitK = !quantizing && (call.splitK ?? matvecSplitsK(rec));
   rec.dispatch(
     {
       shader: 'qmatvec',
-      entryPoint: call.entryPoint,
+      entryPoint: quantizing ? 'mainQuantizing' : call.entryPoint,
       constants: {
         FORMAT: weight.formatId,
         ACCUMULATE: call.accumulate ? 1 : 0,
@@ -304,12 +302,13 @@ export function recordMatvec(rec: Recorder, weight: MatvecWeight, call: MatvecCa
         UNPACK: UNPACK_IDS[call.unpack ?? 'signed'],
         NORM: call.norm ? 1 : 0,
         DOT: DOT_IDS[call.dot ?? 'f32'],
+        ...(out && { NORM_OUT: out.normWeight ? 1 : 0 }),
         ...call.constants,
       },
     },
-    // The kernel reads NW only with its prologue; X (also read-only) fills it otherwise.
-    [call.x, call.w, call.y, call.norm?.weight ?? call.x, ...call.rest],
-    [splitK ? call.columnGroups : ceilDiv(call.columnGroups, threads * (call.groupsPerThread ?? 1)), ceilDiv(M, groupRows)],
+    // The kernel reads NW only with its prologue, NWO only with NORM_OUT; X (also read-only) fills them otherwise.
+    [call.x, call.w, call.y, call.norm?.weight ?? call.x, ...call.rest, ...(out ? [out.xq, out.normWeight ?? call.x] : [])],
+    [splitK ? call.columnGroups : ceilDiv(call.columnGroups, threads * (quantizing?.groupsPerThread ?? 1)), ceilDiv(M, groupRows)],
     QUANTIZED_MATVEC_PARAMS.pack({ ...call.shape, eps: call.norm?.eps ?? 0, ...(call.stack ?? MATVEC_UNSTACKED) }),
   );
 }
@@ -436,9 +435,6 @@ export function quantizedMatmul(
     kernel === 'matvec'
       ? matvecActivations(rec, x, weight, { M, matvecDot: options.matvecDot, scratch: activationScratch, quantizedX, norm })
       : { dot: 'f32' as const, xq: x };
-  const quantizing =
-    quantizedOut &&
-    quantizingCall(rec, quantizedOut, x, { M, N: weight.N, columns: MATVEC_ROWS, parts: weight.parts.length, label: weight.label });
   for (const part of weight.parts) {
     if (kernel === 'matvec') {
       recordMatvec(rec, weight, {
@@ -446,19 +442,18 @@ export function quantizedMatmul(
         w: partBinding(weight, part),
         y,
         // B is read only by the bias epilogue; X (also read-only) fills it otherwise, and XQ without an 8-bit dot.
-        rest: [epilogue?.bias ?? x, xq, ...(quantizing?.bindings ?? [])],
-        entryPoint: quantizing?.entryPoint ?? 'main',
+        rest: [epilogue?.bias ?? x, xq],
+        entryPoint: 'main',
         epilogue: epilogue?.kind ?? 'none',
         columnGroups: ceilDiv(part.rows, MATVEC_ROWS),
         shape: shapeParams(M, weight, part),
         norm,
         accumulate: options.accumulate,
-        threads: quantizing?.threads ?? options.matvecThreads,
-        groupsPerThread: quantizing?.groupsPerThread,
-        splitK: quantizing?.splitK ?? options.matvecSplitK,
+        threads: options.matvecThreads,
+        splitK: options.matvecSplitK,
         unpack: options.matvecUnpack,
         dot,
-        constants: quantizing?.constants,
+        quantizedOut,
       });
     } else if (kernel === 'direct') {
       const directRows = DIRECT_THREADS * DIRECT_ROWS_PER_THREAD;

@@ -5,7 +5,6 @@ import {
   MATVEC_MAX_ROWS,
   MATVEC_UNSTACKED,
   matvecActivations,
-  quantizingCall,
   recordMatvec,
   type MatvecDot,
   type MatvecNorm,
@@ -86,23 +85,21 @@ export function stackedSwiglu(
   const F = gate.N;
   const { M, norm, activationScratch, quantizedX, quantizedOut } = options;
   const { dot, xq } = matvecActivations(rec, x, w, { M, matvecDot: options.matvecDot, scratch: activationScratch, quantizedX, norm });
-  const quantizing = quantizedOut && quantizingCall(rec, quantizedOut, x, { M, N: F, columns: 2, label: w.label });
   recordMatvec(rec, w, {
     x,
     w: w.buffer,
     y: hidden,
-    rest: [x, xq, ...(quantizing?.bindings ?? [])],
-    entryPoint: quantizing?.entryPoint ?? 'main',
+    rest: [x, xq],
+    entryPoint: 'main',
     epilogue: 'swiglu',
     columnGroups: ceilDiv(F, 2),
     shape: { M: options.M, N: F, K: w.K, rowBytes: gate.rowBytes, yStride: F, yOffset: 0 },
     stack: { ...MATVEC_UNSTACKED, section1Bytes: up.parts[0].byteOffset },
     norm,
-    threads: quantizing?.threads ?? options.matvecThreads,
-    groupsPerThread: quantizing?.groupsPerThread,
-    splitK: quantizing?.splitK ?? options.matvecSplitK,
+    threads: options.matvecThreads,
+    splitK: options.matvecSplitK,
     dot,
-    constants: quantizing?.constants,
+    quantizedOut,
   });
 }
 
